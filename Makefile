@@ -1,0 +1,88 @@
+# s46 build. GNU make. `make` builds everything, `make test` runs every test,
+# `make bench` runs the benchmarks, `make fuzz` runs the long fuzzing jobs.
+#
+# Layout: every .c file under src/lib, src/dp, src/io, src/prov goes into one
+# static library (build/libs46.a). Every folder src/cmd/<prog>/ is one program
+# build/bin/<prog>; its optional src/cmd/<prog>/prog.mk sets LDLIBS_<prog>.
+# Every tests/unit/test_*.c is one unit-test program, built and linked with
+# AddressSanitizer and UBSan against a sanitized copy of the library.
+
+CC      ?= cc
+ifeq ($(origin CC),default)
+CC      := cc
+endif
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+STD     := -std=gnu11
+CPPFLAGS += -Isrc -D_GNU_SOURCE
+CFLAGS  += $(STD) $(OPT) $(WARN) -fno-strict-aliasing
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+BUILD   := build
+LIB_SRC := $(sort $(wildcard src/lib/*.c src/dp/*.c src/io/*.c src/prov/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+LIB     := $(BUILD)/libs46.a
+ASAN_LIB := $(BUILD)/asan/libs46.a
+
+PROGS   := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard src/cmd/*/*.c)))))
+# Libraries every program may need; per-program lists come from prog.mk.
+ALL_LDLIBS := -ljansson
+-include $(wildcard src/cmd/*/prog.mk)
+
+BINS      := $(PROGS:%=$(BUILD)/bin/%)
+ASAN_BINS := $(PROGS:%=$(BUILD)/asan/bin/%)
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+
+.PHONY: all test unit bench fuzz clean
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(ASAN_LIB): $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+define prog_rules
+$(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS))
+$(BUILD)/asan/bin/$(1): $$(patsubst %.c,$(BUILD)/asan/%.o,$$(wildcard src/cmd/$(1)/*.c)) $(ASAN_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $(SANFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS))
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+TEST_LDLIBS := $(sort $(ALL_LDLIBS) $(foreach p,$(PROGS),$(LDLIBS_$(p)))) -lm
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
+
+unit: $(UNIT_BINS)
+
+# Every test: unit tests (sanitized) then integration tests; one summary line.
+test: $(BINS) $(ASAN_BINS) $(UNIT_BINS)
+	@bash tests/run.sh
+
+bench: $(BINS)
+	@bash bench/run.sh
+
+fuzz: $(BINS)
+	@bash tests/fuzz.sh long
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d)

@@ -1,0 +1,6 @@
+/* Subcommands of the `s46` tool. Each returns the process exit status:
+ * 0 success, 1 a valid question with a negative answer, 2 bad input. */
+#ifndef S46_CMDS_H
+#define S46_CMDS_H
+int cmd_calc(int argc, char **argv);
+#endif

@@ -1,0 +1,96 @@
+/* MAP rule arithmetic of RFC 7597 §5 and Appendix B, shared by MAP-E, MAP-T
+ * and lw4o6: rule validation, what a CE derives from its End-user prefix
+ * (IPv4 address or prefix, PSID, port set, MAP IPv6 address in the RFC 7597
+ * or draft-03 interface-identifier layout) and the reverse a BR or an abuse
+ * desk needs (IPv4 + port -> End-user prefix). Pure functions.
+ *
+ * Symbols: n = rule IPv6 prefix length, r = rule IPv4 prefix length,
+ * o = EA-bits length, a = PSID offset, k = PSID length, m = 16 - a - k. */
+#ifndef S46_MAPRULE_H
+#define S46_MAPRULE_H
+#include "lib/addr.h"
+
+typedef enum s46_iid_layout {
+    S46_IID_RFC7597 = 0, /* 16 zero bits | IPv4 (32) | PSID (16)            */
+    S46_IID_DRAFT03 = 1, /* 8 zero bits | IPv4 | PSID | 8 zero bits ("v0") */
+} s46_iid_layout;
+
+typedef struct s46_maprule {
+    s46_pfx6 ipv6;        /* Rule IPv6 prefix, length n */
+    s46_pfx4 ipv4;        /* Rule IPv4 prefix, length r */
+    uint8_t ea_len;       /* o, 0..48 */
+    uint8_t psid_offset;  /* a, 0..15 */
+    /* Explicit port parameters, only for o = 0 (RFC 7597 App. A Ex. 5,
+     * RFC 7598 S46_PORTPARAMS, lw4o6): PSID right-aligned. */
+    uint8_t psid_len;     /* k when explicit, else 0 */
+    uint16_t psid;
+    bool explicit_psid;
+} s46_maprule;
+
+/* The shape a valid rule gives every CE under it. */
+typedef struct s46_rule_shape {
+    uint8_t ipv4_len;     /* 32 for a (possibly shared) address, r + o for a prefix */
+    uint8_t suffix_bits;  /* p: IPv4 bits carried in EA bits */
+    uint8_t psid_len;     /* k */
+    uint8_t psid_offset;  /* a */
+    uint8_t m;            /* 16 - a - k (0 when k = 0) */
+    uint32_t port_count;  /* ports per CE: 65536 when k = 0 */
+    uint32_t range_count; /* contiguous port ranges per CE */
+} s46_rule_shape;
+
+/* What one CE derives. */
+typedef struct s46_ce_params {
+    s46_pfx6 eu_prefix;   /* End-user IPv6 prefix (or the /128 it came from) */
+    uint32_t ipv4;        /* the address, or the prefix's first address */
+    uint8_t ipv4_len;     /* 32, or r + o for an IPv4 prefix */
+    uint16_t psid;        /* right-aligned; 0 when psid_len = 0 */
+    uint8_t psid_len;
+    uint8_t psid_offset;
+    s46_ip6 map_addr;     /* the CE's MAP IPv6 address */
+} s46_ce_params;
+
+typedef struct s46_port_range { uint16_t first, last; } s46_port_range;
+
+/* 0 when the rule is possible; else -1 and err names the violated
+ * constraint (a + k > 16, o > 48, n + o > 128, ...). */
+int s46_maprule_validate(const s46_maprule *r, char *err, size_t errlen);
+/* Shape of a validated rule. */
+void s46_maprule_shape(const s46_maprule *r, s46_rule_shape *out);
+
+/* CE side: derive everything from an End-user prefix inside the rule.
+ * Fails (with err) if the prefix is outside the rule or shorter than n + o. */
+int s46_maprule_derive(const s46_maprule *r, const s46_pfx6 *eu, s46_iid_layout layout,
+                       s46_ce_params *out, char *err, size_t errlen);
+
+/* The MAP IPv6 address for an End-user prefix, an IPv4 address and a PSID
+ * (RFC 7597 §5.2 and §6: subnet ID zero, the prefix overwriting the IID's top
+ * bits when it is longer than /64). */
+void s46_map_address(const s46_pfx6 *eu, uint32_t ipv4, uint16_t psid,
+                     s46_iid_layout layout, s46_ip6 *out);
+/* Reads IPv4 and PSID back out of a MAP address's interface identifier. */
+void s46_iid_decode(const s46_ip6 *addr, s46_iid_layout layout, uint32_t *ipv4,
+                    uint16_t *psid);
+
+/* Reverse (BR, abuse desk): the CE that owns IPv4 address ipv4 and port
+ * inside rule r. Returns 0 and fills out; -1 with err when ipv4 is outside
+ * the rule, or the port is excluded (A = 0 with a > 0) or belongs to no CE
+ * of this rule (explicit PSID of another CE). */
+int s46_maprule_reverse(const s46_maprule *r, uint32_t ipv4, uint16_t port,
+                        s46_iid_layout layout, s46_ce_params *out, char *err,
+                        size_t errlen);
+
+/* Port-set algorithm (GMA), RFC 7597 §5.1. k = 0 means every port. */
+uint32_t s46_portset_count(unsigned a, unsigned k);
+uint32_t s46_portset_range_count(unsigned a, unsigned k);
+/* Fills up to max ranges, in increasing order; returns how many exist. */
+uint32_t s46_portset_ranges(unsigned a, unsigned k, uint16_t psid, s46_port_range *out,
+                            uint32_t max);
+/* The i-th port (0-based, increasing order) of the set; i < count. */
+uint16_t s46_portset_nth(unsigned a, unsigned k, uint16_t psid, uint32_t i);
+/* PSID of a port; -1 when the port is excluded (A = 0 with a > 0). */
+int s46_port_psid(unsigned a, unsigned k, uint16_t port);
+bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port);
+
+const char *s46_iid_layout_name(s46_iid_layout l);
+int s46_iid_layout_parse(const char *s, s46_iid_layout *out);
+#endif

@@ -1,0 +1,222 @@
+#include "lib/ruleset.h"
+#include "lib/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+struct slot4 { uint32_t key; uint8_t len; uint32_t rule; };
+struct slot6 { s46_ip6 key; uint8_t len; uint32_t rule; };
+
+struct s46_ruleset {
+    s46_maprule *rules;
+    uint32_t *next4;        /* chain of rules sharing one IPv4 prefix */
+    size_t count;
+    struct slot4 *t4;
+    struct slot6 *t6;
+    size_t mask;            /* table capacity - 1 (both tables) */
+    uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
+    uint8_t lens6[129], nlens6;
+};
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
+}
+
+static size_t hash4(uint32_t key, unsigned len)
+{
+    return (size_t)mix((uint64_t)key << 8 | len);
+}
+
+static size_t hash6(const s46_ip6 *key, unsigned len)
+{
+    uint64_t hi, lo;
+    memcpy(&hi, key->b, 8);
+    memcpy(&lo, key->b + 8, 8);
+    return (size_t)mix(hi ^ mix(lo ^ len));
+}
+
+static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
+{
+    for (size_t i = hash4(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+        const struct slot4 *s = &rs->t4[i];
+        if (s->rule == NONE)
+            return NONE;
+        if (s->key == key && s->len == len)
+            return s->rule;
+    }
+}
+
+static uint32_t find6(const s46_ruleset *rs, const s46_ip6 *key, unsigned len)
+{
+    for (size_t i = hash6(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+        const struct slot6 *s = &rs->t6[i];
+        if (s->rule == NONE)
+            return NONE;
+        if (s->len == len && s46_ip6_eq(&s->key, key))
+            return s->rule;
+    }
+}
+
+static void add_len(uint8_t *lens, uint8_t *n, uint8_t len)
+{
+    unsigned i = 0;
+    while (i < *n && lens[i] > len)
+        i++;
+    if (i < *n && lens[i] == len)
+        return;
+    memmove(lens + i + 1, lens + i, *n - i);
+    lens[i] = len;
+    (*n)++;
+}
+
+s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
+                             size_t errlen)
+{
+    char e[S46_ERRLEN];
+    if (count > 16u * 1024 * 1024) {
+        s46_seterr(err, errlen, "too many rules (%zu)", count);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (s46_maprule_validate(&rules[i], e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "rule %zu: %s", i, e);
+            return NULL;
+        }
+    }
+    s46_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        goto oom;
+    size_t cap = 16;
+    while (cap < 2 * count)
+        cap <<= 1;
+    rs->mask = cap - 1;
+    rs->count = count;
+    rs->rules = malloc((count ? count : 1) * sizeof *rs->rules);
+    rs->next4 = malloc((count ? count : 1) * sizeof *rs->next4);
+    rs->t4 = malloc(cap * sizeof *rs->t4);
+    rs->t6 = malloc(cap * sizeof *rs->t6);
+    if (!rs->rules || !rs->next4 || !rs->t4 || !rs->t6)
+        goto oom;
+    if (count)
+        memcpy(rs->rules, rules, count * sizeof *rules);
+    for (size_t i = 0; i < cap; i++)
+        rs->t4[i].rule = rs->t6[i].rule = NONE;
+
+    for (uint32_t i = 0; i < count; i++) {
+        const s46_maprule *r = &rs->rules[i];
+        rs->next4[i] = NONE;
+        uint32_t j = find6(rs, &r->ipv6.addr, r->ipv6.len);
+        if (j != NONE) {
+            s46_seterr(err, errlen, "rules %u and %u have the same IPv6 prefix", j, i);
+            goto fail;
+        }
+        size_t h = hash6(&r->ipv6.addr, r->ipv6.len) & rs->mask;
+        while (rs->t6[h].rule != NONE)
+            h = (h + 1) & rs->mask;
+        rs->t6[h] = (struct slot6){r->ipv6.addr, r->ipv6.len, i};
+        add_len(rs->lens6, &rs->nlens6, r->ipv6.len);
+
+        j = find4(rs, r->ipv4.addr, r->ipv4.len);
+        if (j == NONE) {
+            h = hash4(r->ipv4.addr, r->ipv4.len) & rs->mask;
+            while (rs->t4[h].rule != NONE)
+                h = (h + 1) & rs->mask;
+            rs->t4[h] = (struct slot4){r->ipv4.addr, r->ipv4.len, i};
+            add_len(rs->lens4, &rs->nlens4, r->ipv4.len);
+            continue;
+        }
+        /* A shared IPv4 prefix is only unambiguous between explicit-PSID
+         * rules with one PSID offset and length and distinct PSIDs. */
+        for (uint32_t x = j; x != NONE; x = rs->next4[x]) {
+            const s46_maprule *o = &rs->rules[x];
+            if (!r->explicit_psid || !o->explicit_psid || r->psid_len == 0 ||
+                o->psid_len != r->psid_len || o->psid_offset != r->psid_offset ||
+                o->psid == r->psid) {
+                s46_seterr(err, errlen,
+                           "rules %u and %u have the same IPv4 prefix and overlapping ports",
+                           x, i);
+                goto fail;
+            }
+            if (rs->next4[x] == NONE) {
+                rs->next4[x] = i;
+                break;
+            }
+        }
+    }
+    return rs;
+oom:
+    s46_seterr(err, errlen, "out of memory for %zu rules", count);
+fail:
+    s46_ruleset_free(rs);
+    return NULL;
+}
+
+void s46_ruleset_free(s46_ruleset *rs)
+{
+    if (!rs)
+        return;
+    free(rs->rules);
+    free(rs->next4);
+    free(rs->t4);
+    free(rs->t6);
+    free(rs);
+}
+
+size_t s46_ruleset_count(const s46_ruleset *rs) { return rs->count; }
+
+const s46_maprule *s46_ruleset_get(const s46_ruleset *rs, size_t i)
+{
+    return i < rs->count ? &rs->rules[i] : NULL;
+}
+
+size_t s46_ruleset_index(const s46_ruleset *rs, const s46_maprule *r)
+{
+    return (size_t)(r - rs->rules);
+}
+
+const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
+{
+    for (unsigned i = 0; i < rs->nlens6; i++) {
+        unsigned len = rs->lens6[i];
+        if (len > eu->len)
+            continue;
+        s46_ip6 k = eu->addr;
+        s46_ip6_mask(&k, len);
+        uint32_t r = find6(rs, &k, len);
+        if (r != NONE)
+            return &rs->rules[r];
+    }
+    return NULL;
+}
+
+const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a)
+{
+    s46_pfx6 p = {*a, 128};
+    return s46_ruleset_bmr(rs, &p);
+}
+
+const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
+{
+    for (unsigned i = 0; i < rs->nlens4; i++) {
+        unsigned len = rs->lens4[i];
+        uint32_t r = find4(rs, ipv4 & s46_mask4(len), len);
+        if (r == NONE)
+            continue;
+        if (rs->next4[r] == NONE)
+            return &rs->rules[r];
+        for (; r != NONE; r = rs->next4[r]) {
+            const s46_maprule *x = &rs->rules[r];
+            if (s46_port_in_set(x->psid_offset, x->psid_len, x->psid, port))
+                return x;
+        }
+        return NULL;
+    }
+    return NULL;
+}
