@@ -1,0 +1,88 @@
+/* Packet buffers and batches, the currency of every data plane.
+ *
+ * A packet is one fixed-size buffer with S46_PKT_HEADROOM bytes reserved in
+ * front of the data, so an encapsulator prepends a 40-byte IPv6 header (plus
+ * options) by moving `data` back, without copying. Packets are IP datagrams
+ * (no link-layer header): ports strip and add link headers.
+ * Buffers come from a pool allocated once; nothing allocates per packet.
+ * A pipeline gives each packet of a batch a verdict: forward it out of a port,
+ * drop it with a named reason (counted), or it was rewritten in place into a
+ * reply (e.g. an ICMP error) that leaves by `out_port`. */
+#ifndef S46_PKT_H
+#define S46_PKT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define S46_PKT_HEADROOM 192
+#define S46_PKT_BUFSIZE 10240 /* headroom + data: jumbo frames fit */
+#define S46_PKT_MAXDATA (S46_PKT_BUFSIZE - S46_PKT_HEADROOM)
+#define S46_BATCH_MAX 64
+
+typedef enum s46_verdict {
+    S46_V_FORWARD = 0, /* send out of out_port */
+    S46_V_DROP,        /* drop; reason says why */
+} s46_verdict;
+
+typedef struct s46_pkt {
+    uint8_t *data;      /* first byte of the IP header */
+    uint32_t len;       /* bytes from data */
+    uint16_t in_port;   /* where it arrived (pipeline-defined index) */
+    uint16_t out_port;  /* where it leaves, with S46_V_FORWARD */
+    uint8_t verdict;    /* s46_verdict */
+    uint16_t reason;    /* drop reason index, pipeline-defined */
+    uint64_t ts_ns;     /* arrival time (CLOCK_MONOTONIC or pcap time) */
+    uint8_t buf[S46_PKT_BUFSIZE];
+} s46_pkt;
+
+typedef struct s46_batch {
+    uint32_t count;
+    s46_pkt *pkts[S46_BATCH_MAX];
+} s46_batch;
+
+/* Resets a packet to empty data at the standard headroom. */
+static inline void s46_pkt_reset(s46_pkt *p)
+{
+    p->data = p->buf + S46_PKT_HEADROOM;
+    p->len = 0;
+    p->verdict = S46_V_FORWARD;
+    p->reason = 0;
+    p->out_port = 0;
+}
+static inline size_t s46_pkt_headroom(const s46_pkt *p) { return (size_t)(p->data - p->buf); }
+static inline size_t s46_pkt_tailroom(const s46_pkt *p)
+{
+    return S46_PKT_BUFSIZE - s46_pkt_headroom(p) - p->len;
+}
+/* Grows the front by n bytes; NULL (nothing changed) without headroom. */
+static inline uint8_t *s46_pkt_push(s46_pkt *p, size_t n)
+{
+    if (s46_pkt_headroom(p) < n)
+        return NULL;
+    p->data -= n;
+    p->len += (uint32_t)n;
+    return p->data;
+}
+/* Removes n bytes from the front; NULL when shorter than n. */
+static inline uint8_t *s46_pkt_pull(s46_pkt *p, size_t n)
+{
+    if (p->len < n)
+        return NULL;
+    p->data += n;
+    p->len -= (uint32_t)n;
+    return p->data;
+}
+static inline void s46_pkt_drop(s46_pkt *p, uint16_t reason)
+{
+    p->verdict = S46_V_DROP;
+    p->reason = reason;
+}
+
+/* A fixed pool of packet buffers (a free stack). */
+typedef struct s46_pktpool s46_pktpool;
+s46_pktpool *s46_pktpool_new(uint32_t count);
+void s46_pktpool_free(s46_pktpool *pool);
+s46_pkt *s46_pkt_alloc(s46_pktpool *pool);      /* NULL when empty */
+void s46_pkt_release(s46_pktpool *pool, s46_pkt *p);
+uint32_t s46_pktpool_available(const s46_pktpool *pool);
+#endif
