@@ -1,0 +1,120 @@
+/* Port-restricted NAPT44 state (RFC 4787, RFC 5382, RFC 5508, RFC 7857),
+ * the translation table of a MAP-E / lw4o6 CE. Pure logic over endpoints:
+ * the packet rewriting lives in the CE pipeline.
+ *
+ * - Endpoint-independent mapping: one external port per (protocol, internal
+ *   address, internal port), taken from EVERY range of the port set (random
+ *   start, parity preserved where possible); ICMP query identifiers are
+ *   ports.
+ * - Sessions per (protocol, external port, remote address, remote port)
+ *   carry filtering (endpoint-independent or address-dependent) and the
+ *   timers: UDP default 300 s (never below 120 s; a shorter one may be set
+ *   for well-known destination ports such as DNS), TCP 7440 s established and
+ *   240 s transitory, ICMP 60 s. A mapping lives as long as one of its
+ *   sessions does.
+ * - Bounded memory: capacities fixed at creation; no allocation afterwards.
+ *   When ports or entries run out the new flow is refused (counted by the
+ *   caller), existing ones are never evicted.
+ * Not thread-safe: one table per worker. Times are caller-supplied seconds. */
+#ifndef S46_NAPT_H
+#define S46_NAPT_H
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { S46_NAPT_TCP = 0, S46_NAPT_UDP = 1, S46_NAPT_ICMP = 2, S46_NAPT_NPROTO = 3 };
+
+typedef enum s46_napt_filter {
+    S46_NAPT_FILTER_EIF = 0, /* endpoint-independent filtering */
+    S46_NAPT_FILTER_ADF = 1, /* address-dependent filtering */
+} s46_napt_filter;
+
+typedef struct s46_napt_config {
+    uint32_t ext_addr;           /* the CE's (shared) IPv4 address */
+    uint8_t psid_offset, psid_len;
+    uint16_t psid;               /* psid_len 0: the whole port space */
+    uint32_t max_mappings;       /* capacity of the mapping table */
+    uint32_t max_sessions;       /* capacity of the session table */
+    s46_napt_filter filter;
+    uint32_t udp_timeout;        /* seconds; clamped to >= 120 */
+    uint32_t udp_short_timeout;  /* for remote ports in short_ports (DNS) */
+    uint32_t tcp_est_timeout;    /* >= 7440 recommended */
+    uint32_t tcp_trans_timeout;  /* >= 240 */
+    uint32_t icmp_timeout;       /* >= 60 */
+    uint16_t short_ports[4];     /* remote ports with udp_short_timeout; 0 = unused */
+    uint64_t seed;               /* port randomisation */
+} s46_napt_config;
+
+/* Fills in the RFC-compliant defaults (ports and addresses left zero). */
+void s46_napt_config_default(s46_napt_config *c);
+
+typedef struct s46_napt s46_napt;
+
+typedef enum s46_napt_result {
+    S46_NAPT_OK = 0,
+    S46_NAPT_NO_PORT,      /* outbound: every port of the set is in use */
+    S46_NAPT_NO_MAPPING,   /* outbound: mapping table full */
+    S46_NAPT_NO_SESSION,   /* session table full */
+    S46_NAPT_NOT_FOUND,    /* inbound: no mapping for that port */
+    S46_NAPT_FILTERED,     /* inbound: refused by the filtering behaviour */
+} s46_napt_result;
+
+/* TCP segment flags that move the state machine. */
+enum { S46_TCP_FIN = 0x01, S46_TCP_SYN = 0x02, S46_TCP_RST = 0x04, S46_TCP_ACK = 0x10 };
+
+typedef struct s46_napt_flow {
+    uint8_t proto;       /* S46_NAPT_TCP/UDP/ICMP */
+    uint32_t int_addr;   /* internal (LAN) endpoint */
+    uint16_t int_port;
+    uint32_t rem_addr;   /* remote endpoint */
+    uint16_t rem_port;
+    uint16_t ext_port;   /* filled in: external port */
+} s46_napt_flow;
+
+s46_napt *s46_napt_new(const s46_napt_config *c);
+void s46_napt_free(s46_napt *t);
+/* Flushes every mapping and applies a new address and port set (the IPv4
+ * address or PSID changed: RFC 7596 §5.1 MUST flush). */
+void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t psid_len,
+                    uint16_t psid);
+
+/* Outbound packet of flow f (internal -> remote) at time now: finds or
+ * creates the mapping and the session, fills f->ext_port. tcp_flags: the
+ * segment's flags for TCP, else 0. */
+s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flags,
+                                  uint32_t now);
+/* Inbound packet to ext_port from the remote endpoint in f: fills
+ * f->int_addr/int_port when allowed. Creates a session when the filtering
+ * behaviour admits a new remote (EIF). */
+s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flags,
+                                 uint32_t now);
+/* Lookup without side effects (ICMP errors: RFC 5508 REQ-6 says they must
+ * not refresh or create state). Internal endpoint for an external port, or
+ * external port for an internal endpoint. */
+bool s46_napt_lookup_ext(const s46_napt *t, uint8_t proto, uint16_t ext_port,
+                         uint32_t *int_addr, uint16_t *int_port, uint32_t now);
+bool s46_napt_lookup_int(const s46_napt *t, uint8_t proto, uint32_t int_addr,
+                         uint16_t int_port, uint16_t *ext_port, uint32_t now);
+/* Frees expired entries, looking at most at `budget` sessions; returns how
+ * many were freed. Call regularly (e.g. once per batch). */
+uint32_t s46_napt_expire(s46_napt *t, uint32_t now, uint32_t budget);
+
+typedef struct s46_napt_stats {
+    uint32_t mappings, sessions;      /* in use */
+    uint32_t ports_total;             /* size of the port set */
+    uint32_t ports_used[S46_NAPT_NPROTO];
+    uint32_t bytes_per_mapping;       /* memory of one mapping incl. indexes */
+    uint32_t bytes_per_session;
+} s46_napt_stats;
+void s46_napt_stats_get(const s46_napt *t, s46_napt_stats *s);
+
+/* Walks the mappings in use (for `s46 show`); stops when fn returns false. */
+typedef struct s46_napt_mapping_info {
+    uint8_t proto;
+    uint32_t int_addr;
+    uint16_t int_port, ext_port;
+    uint32_t sessions;
+    uint32_t expires; /* absolute time of the latest session expiry */
+} s46_napt_mapping_info;
+void s46_napt_walk(const s46_napt *t, bool (*fn)(const s46_napt_mapping_info *, void *),
+                   void *arg);
+#endif
