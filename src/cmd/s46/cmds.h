@@ -3,4 +3,5 @@
 #ifndef S46_CMDS_H
 #define S46_CMDS_H
 int cmd_calc(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 #endif

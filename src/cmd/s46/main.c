@@ -11,6 +11,7 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"calc", cmd_calc, "MAP rule calculator (forward and reverse)"},
+    {"replay", cmd_replay, "run a data-plane pipeline over pcap files"},
 };
 
 static void usage(FILE *f)

@@ -1,1 +1,1 @@
-LDLIBS_s46 := -ljansson
+LDLIBS_s46 := -ljansson -lpcap

@@ -1,0 +1,46 @@
+/* Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+ * Sums are kept as 32-bit one's-complement accumulators over big-endian
+ * 16-bit words; s46_csum_fold turns one into the 16-bit field value (host
+ * order, ready for a big-endian store). Pure functions. */
+#ifndef S46_CSUM_H
+#define S46_CSUM_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Adds len bytes at data to sum (an odd trailing byte is padded with 0). */
+uint32_t s46_csum_add(uint32_t sum, const void *data, size_t len);
+/* Folds to 16 bits and complements: the value to store in the field. */
+uint16_t s46_csum_fold(uint32_t sum);
+/* Pseudo-header sums (RFC 768/793 for IPv4, RFC 8200 §8.1 for IPv6). */
+uint32_t s46_csum_pseudo4(const uint8_t src[4], const uint8_t dst[4], uint8_t proto,
+                          uint32_t len);
+uint32_t s46_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t proto,
+                          uint32_t len);
+/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). field points at the big-endian
+ * checksum; old/new are the changed 16-bit words (host order). */
+void s46_csum_replace16(uint8_t *field, uint16_t old_word, uint16_t new_word);
+/* The same for a 32-bit value (e.g. an IPv4 address), given as bytes. */
+void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4], const uint8_t new_v[4]);
+/* UDP: a zero checksum means "none" and must stay zero; a computed zero is
+ * sent as 0xffff (RFC 768). */
+void s46_csum_replace16_udp(uint8_t *field, uint16_t old_word, uint16_t new_word);
+void s46_csum_replace32_udp(uint8_t *field, const uint8_t old_v[4], const uint8_t new_v[4]);
+
+static inline uint16_t s46_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline void s46_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline uint32_t s46_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void s46_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+#endif

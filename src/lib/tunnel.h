@@ -1,0 +1,35 @@
+/* RFC 2473 IPv4-in-IPv6 tunnelling, in place in a packet buffer.
+ * Encapsulation prepends the outer IPv6 header (and, when configured, a
+ * Destination Options header with the Tunnel Encapsulation Limit option,
+ * RFC 2473 §4.1.1) into the headroom: no copy. Decapsulation strips the outer
+ * header and any extension headers in front of the IPv4 packet. */
+#ifndef S46_TUNNEL_H
+#define S46_TUNNEL_H
+#include "lib/addr.h"
+#include "lib/parse.h"
+#include "lib/pkt.h"
+
+typedef struct s46_encap {
+    s46_ip6 src, dst;
+    uint8_t hop_limit;    /* RFC 2473 §6.3: the tunnel's own, default 64 */
+    int16_t encap_limit;  /* -1: no option; else the value to send (0..255) */
+    bool copy_tos;        /* traffic class from the IPv4 TOS (DS-Lite: MUST) */
+    uint8_t tclass;       /* used when !copy_tos */
+} s46_encap;
+
+/* Bytes the encapsulation adds (40, or 48 with the limit option). */
+static inline unsigned s46_encap_overhead(const s46_encap *e)
+{
+    return e->encap_limit >= 0 ? 48 : 40;
+}
+/* Prepends the outer header(s) to the IPv4 packet in p. -1 without headroom
+ * or when the result would exceed 65535 bytes of payload. */
+int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
+/* Removes the l3->l3_len bytes of outer headers; the caller has checked
+ * that l3->proto is IPIP and the packet is not a fragment. The IPv4 packet
+ * is trimmed to the IPv6 payload length. */
+void s46_tunnel_decap(s46_pkt *p, const s46_l3 *l3);
+/* Decrements an IPv4 TTL with an incremental checksum update. Returns the
+ * new TTL; 0 means the packet must not be forwarded (send Time Exceeded). */
+uint8_t s46_ipv4_dec_ttl(uint8_t *ip);
+#endif

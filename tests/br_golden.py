@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+"""Golden tests of the MAP-E BR pipeline through `s46 replay`.
+
+Each case crafts input packets with scapy, builds the expected output
+packets independently (scapy computes every length and checksum), runs the
+real `s46 replay`, and compares what leaves each side byte for byte, plus the
+counters. Every output file is then dissected by tshark, which must report no
+malformed packet. Prints one PASS/FAIL line per case.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from scapy.all import (ICMP, IP, TCP, UDP, UDPerror, IPerror, Ether, IPv6,
+                       ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig,
+                       IPv6ExtHdrDestOpt, PadN, Raw, rdpcap, wrpcap, conf)
+from scapy.layers.inet6 import HBHOptUnknown
+
+conf.verb = 0
+S46 = os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46")
+TMP = tempfile.mkdtemp(prefix="s46-br-golden-")
+failures = 0
+
+BR6 = "2001:db8:ffff::1"
+BR4 = "198.51.100.1"
+CE_A1 = "2001:db8:12:3400:0:c000:212:34"        # 192.0.2.18 PSID 0x34, rfc7597
+CE_A1_LEGACY = "2001:db8:12:3400:c0:2:1200:3400"
+CE_A2X = "2001:db8:12:d100:0:c000:212:d1"        # 192.0.2.18 PSID 0xd1
+NET = "1.2.3.4"
+
+def config(version=1, **extra):
+    c = {"version": version, "mesh": False, "br": BR6, "br_ipv4": BR4,
+         "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24",
+                    "ea_length": 16, "psid_offset": 6}]}
+    c.update(extra)
+    return c
+
+def replay(name, cfg, v4_in=(), v6_in=(), linktype=101, dissect=True):
+    d = os.path.join(TMP, name)
+    os.makedirs(d, exist_ok=True)
+    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
+    with open(os.path.join(d, "br.json"), "w") as f:
+        json.dump(cfg, f)
+    for key, pkts in (("a", v4_in), ("b", v6_in)):
+        if linktype == 1:
+            pkts = [Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / p for p in pkts]
+            wrpcap(paths[key], pkts, linktype=1)
+        else:
+            wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
+    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "br.json"),
+                        "--v4-in", paths["a"], "--v6-in", paths["b"],
+                        "--v4-out", paths["c"], "--v6-out", paths["d"],
+                        "--counters", os.path.join(d, "counters.json")],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
+    outs = []
+    for key in ("c", "d"):
+        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
+        if dissect:
+            check_tshark(paths[key])
+    with open(os.path.join(d, "counters.json")) as f:
+        counters = json.load(f)["counters"]
+    return outs[0], outs[1], counters
+
+def check_tshark(path):
+    if os.path.getsize(path) <= 24:
+        return
+    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
+        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
+        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
+
+def case(fn):
+    global failures
+    try:
+        fn()
+        print("PASS br_" + fn.__name__)
+    except Exception as e:  # noqa: BLE001 - report every failure as a FAIL line
+        failures += 1
+        print("FAIL br_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
+    sys.stdout.flush()
+
+def eq(got, want, what="packets"):
+    if got != want:
+        def show(ps):
+            return [p.hex() for p in ps]
+        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, show(got), show(want)))
+
+def counters_have(c, **want):
+    for k, v in want.items():
+        if c.get(k) != v:
+            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
+                                 {a: b for a, b in c.items() if b}))
+
+def dec(ip):
+    """The IPv4 packet as the BR forwards it: TTL - 1, checksum recomputed."""
+    p = IP(bytes(ip))
+    p.ttl -= 1
+    del p.chksum
+    return IP(bytes(p))
+
+def tunnel(src, dst, inner, **kw):
+    return bytes(IPv6(src=src, dst=dst, hlim=64, nh=4, **kw) / inner)
+
+# ---------------------------------------------------------------- IPv4 -> IPv6
+def v4_udp_to_ce():
+    ip = IP(src=NET, dst="192.0.2.18", ttl=64, id=7) / UDP(sport=7777, dport=1232) / Raw(b"x" * 20)
+    c, d, n = replay("v4_udp", config(), v4_in=[ip])
+    eq(c, [])
+    eq(d, [tunnel(BR6, CE_A1, dec(ip))])
+    counters_have(n, v4_in=1, v4_encapsulated=1, v6_out=1)
+
+def v4_port_9030_goes_to_the_other_ce():
+    ip = IP(src=NET, dst="192.0.2.18") / TCP(sport=80, dport=9030, flags="SA")
+    c, d, n = replay("v4_9030", config(), v4_in=[ip])
+    eq(d, [tunnel(BR6, CE_A2X, dec(ip))])
+
+def v4_draft03_layout():
+    ip = IP(src=NET, dst="192.0.2.18") / UDP(sport=7777, dport=1234)
+    c, d, n = replay("v4_draft03", config(version=0), v4_in=[ip])
+    eq(d, [tunnel(BR6, CE_A1_LEGACY, dec(ip))])
+
+def v4_icmp_echo_reply_by_identifier():
+    ip = IP(src=NET, dst="192.0.2.18") / ICMP(type=0, id=1233, seq=1) / Raw(b"ping")
+    c, d, n = replay("v4_echo", config(), v4_in=[ip])
+    eq(d, [tunnel(BR6, CE_A1, dec(ip))])
+
+def v4_icmp_error_by_quoted_source_port():
+    quoted = IP(src="192.0.2.18", dst=NET) / UDP(sport=1235, dport=7777)
+    ip = IP(src=NET, dst="192.0.2.18") / ICMP(type=3, code=3) / IPerror(bytes(quoted))
+    c, d, n = replay("v4_icmp_err", config(), v4_in=[ip])
+    eq(d, [tunnel(BR6, CE_A1, dec(ip))])
+
+def v4_no_rule_gets_unreachable():
+    ip = IP(src=NET, dst="203.0.113.9", ttl=30) / UDP(sport=5, dport=1232)
+    c, d, n = replay("v4_norule", config(), v4_in=[ip])
+    want = IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=1) / bytes(ip)
+    eq(c, [bytes(want)])
+    eq(d, [])
+    counters_have(n, icmp_errors_sent=1)
+    c, d, n = replay("v4_norule_silent", config(icmp_unreachable=False), v4_in=[ip])
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_v4_no_rule=1)
+
+def v4_excluded_port_dropped():
+    ip = IP(src=NET, dst="192.0.2.18") / TCP(sport=1000, dport=80)
+    c, d, n = replay("v4_excluded", config(), v4_in=[ip])
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_v4_port_excluded=1)
+
+def v4_ttl_expired():
+    ip = IP(src=NET, dst="192.0.2.18", ttl=1) / UDP(sport=7777, dport=1232)
+    c, d, n = replay("v4_ttl", config(), v4_in=[ip])
+    eq(c, [bytes(IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=11, code=0) / bytes(ip))])
+    eq(d, [])
+
+def v4_df_too_big_gets_frag_needed():
+    ip = IP(src=NET, dst="192.0.2.18", flags="DF") / UDP(sport=7777, dport=1232) / Raw(b"z" * 1472)
+    c, d, n = replay("v4_ptb", config(), v4_in=[ip])
+    quote = bytes(ip)[:548]
+    eq(c, [bytes(IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1460) / quote)])
+    eq(d, [])
+    # a 1460-byte packet fits exactly
+    ip2 = IP(src=NET, dst="192.0.2.18", flags="DF") / UDP(sport=7777, dport=1232) / Raw(b"z" * 1432)
+    c, d, n = replay("v4_fit", config(), v4_in=[ip2])
+    eq(d, [tunnel(BR6, CE_A1, dec(ip2))])
+
+def v4_echo_to_br():
+    ip = IP(src=NET, dst=BR4, ttl=50) / ICMP(type=8, id=9, seq=3) / Raw(b"hello")
+    c, d, n = replay("v4_echo_br", config(), v4_in=[ip])
+    eq(c, [bytes(IP(src=BR4, dst=NET, ttl=64, id=ip.id) / ICMP(type=0, id=9, seq=3) / Raw(b"hello"))])
+
+def v4_encap_limit_option_sent():
+    ip = IP(src=NET, dst="192.0.2.18") / UDP(sport=7777, dport=1232)
+    c, d, n = replay("v4_encaplimit", config(encap_limit=4), v4_in=[ip])
+    want = bytes(IPv6(src=BR6, dst=CE_A1, hlim=64, nh=60) /
+                 IPv6ExtHdrDestOpt(nh=4, options=[HBHOptUnknown(otype=4, optdata=b"\x04"), PadN(optdata=b"\x00")]) /
+                 dec(ip))
+    eq(d, [want])
+    if want[40:48] != bytes.fromhex("0400040104010100"):
+        raise AssertionError("V10 option bytes: %s" % want[40:48].hex())
+
+def v4_ethernet_input():
+    ip = IP(src=NET, dst="192.0.2.18") / UDP(sport=7777, dport=1232)
+    c, d, n = replay("v4_eth", config(), v4_in=[ip], linktype=1)
+    eq(d, [tunnel(BR6, CE_A1, dec(ip))])
+
+def empty_inputs():
+    c, d, n = replay("empty", config())
+    eq(c, []); eq(d, [])
+    counters_have(n, v4_in=0, v6_in=0)
+
+# ---------------------------------------------------------------- IPv6 -> IPv4
+def inner(src="192.0.2.18", sport=1232, dst=NET, dport=7777, ttl=64):
+    return IP(src=src, dst=dst, ttl=ttl) / UDP(sport=sport, dport=dport) / Raw(b"q" * 12)
+
+def v6_valid_decapsulated():
+    i = inner()
+    c, d, n = replay("v6_ok", config(), v6_in=[IPv6(src=CE_A1, dst=BR6) / i])
+    eq(c, [bytes(dec(i))])
+    eq(d, [])
+    counters_have(n, v6_in=1, v6_decapsulated=1, v4_out=1)
+
+def v6_security_checks():
+    cases = [
+        ("drop_inner_spoofed_port", IPv6(src=CE_A1, dst=BR6) / inner(sport=1236)),
+        ("drop_inner_spoofed_address", IPv6(src=CE_A1, dst=BR6) / inner(src="192.0.2.19")),
+        ("drop_v6_not_br_address", IPv6(src=CE_A1, dst="2001:db8:ffff::2") / inner()),
+        ("drop_v6_src_no_rule", IPv6(src="2001:db9::1", dst=BR6) / inner()),
+        ("drop_v6_not_ipip", IPv6(src=CE_A1, dst=BR6) / UDP(sport=1, dport=2)),
+        ("drop_v6_src_not_map_address", IPv6(src="2001:db8:12:3400::99", dst=BR6) / inner()),
+        ("drop_inner_malformed", IPv6(src=CE_A1, dst=BR6, nh=4) / Raw(b"\x45\x00\x00")),
+        ("drop_inner_dst_in_domain", None),
+    ]
+    for counter, pkt in cases:
+        cfg = config()
+        if pkt is None:
+            cfg = config(hairpin=False)
+            pkt = IPv6(src=CE_A1, dst=BR6) / inner(dst="192.0.2.18", dport=9030)
+        c, d, n = replay("v6_" + counter, cfg, v6_in=[pkt])
+        eq(c, [], counter); eq(d, [], counter)
+        counters_have(n, **{counter: 1})
+
+def v6_layout_mismatch_fails_visibly():
+    # a draft03 CE talking to an rfc7597 BR: dropped and counted, never forwarded
+    c, d, n = replay("v6_layout", config(version=1),
+                     v6_in=[IPv6(src=CE_A1_LEGACY, dst=BR6) / inner()])
+    eq(c, [])
+    counters_have(n, drop_v6_src_not_map_address=1)
+
+def v6_hairpin_ce_to_ce():
+    i = inner(dst="192.0.2.18", dport=9031)
+    c, d, n = replay("v6_hairpin", config(), v6_in=[IPv6(src=CE_A1, dst=BR6) / i])
+    eq(c, [])
+    eq(d, [tunnel(BR6, CE_A2X, dec(i))])
+    counters_have(n, hairpinned=1)
+
+def v6_encap_limit_option_accepted():
+    i = inner()
+    pkt = IPv6(src=CE_A1, dst=BR6, nh=60) / IPv6ExtHdrDestOpt(
+        nh=4, options=[HBHOptUnknown(otype=4, optdata=b"\x03"), PadN(optdata=b"\x00")]) / i
+    c, d, n = replay("v6_encaplimit", config(), v6_in=[pkt])
+    eq(c, [bytes(dec(i))])
+
+def v6_echo_to_br():
+    pkt = IPv6(src=CE_A1, dst=BR6, hlim=60) / ICMPv6EchoRequest(id=5, seq=6, data=b"abc")
+    c, d, n = replay("v6_echo", config(), v6_in=[pkt])
+    eq(d, [bytes(IPv6(src=BR6, dst=CE_A1, hlim=64) / ICMPv6EchoReply(id=5, seq=6, data=b"abc"))])
+
+def v6_packet_too_big_relayed():
+    orig_inner = IP(src=NET, dst="192.0.2.18", flags="DF", ttl=63) / UDP(sport=7777, dport=1232) / Raw(b"p" * 1300)
+    tunnel_pkt = IPv6(src=BR6, dst=CE_A1, hlim=64, nh=4) / orig_inner
+    ptb = IPv6(src="2001:db8:f0ff::1", dst=BR6) / ICMPv6PacketTooBig(mtu=1280) / bytes(tunnel_pkt)[:1232]
+    c, d, n = replay("v6_ptb", config(), v6_in=[ptb])
+    quote = bytes(tunnel_pkt)[40:1232][:548]
+    eq(c, [bytes(IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1240) / quote)])
+    counters_have(n, icmp_relayed=1)
+
+def v6_ttl_expired_inside():
+    i = inner(ttl=1)
+    c, d, n = replay("v6_ttl", config(), v6_in=[IPv6(src=CE_A1, dst=BR6) / i])
+    err = IP(src=BR4, dst="192.0.2.18", ttl=64, id=0) / ICMP(type=11, code=0) / bytes(i)
+    eq(d, [tunnel(BR6, CE_A1, err)])
+
+def hostile_bytes_never_crash():
+    import random
+    rnd = random.Random(46)
+    base6 = bytes(IPv6(src=CE_A1, dst=BR6) / inner())
+    base4 = bytes(IP(src=NET, dst="192.0.2.18") / ICMP(type=3, code=3) / IPerror(bytes(IP(src="192.0.2.18", dst=NET) / UDP(sport=1232, dport=7777))))
+    v6, v4 = [], []
+    for n in range(len(base6)):
+        v6.append(Raw(base6[:n]))
+    for n in range(len(base4)):
+        v4.append(Raw(base4[:n]))
+    for _ in range(300):
+        b = bytearray(base6); b[rnd.randrange(len(b))] = rnd.randrange(256); v6.append(Raw(bytes(b)))
+        b = bytearray(base4); b[rnd.randrange(len(b))] = rnd.randrange(256); v4.append(Raw(bytes(b)))
+    replay("hostile", config(), v4_in=v4, v6_in=v6, dissect=False)
+
+for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
+          v4_icmp_echo_reply_by_identifier, v4_icmp_error_by_quoted_source_port,
+          v4_no_rule_gets_unreachable, v4_excluded_port_dropped, v4_ttl_expired,
+          v4_df_too_big_gets_frag_needed, v4_echo_to_br, v4_encap_limit_option_sent,
+          v4_ethernet_input, empty_inputs, v6_valid_decapsulated, v6_security_checks,
+          v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
+          v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
+          hostile_bytes_never_crash):
+    case(f)
+sys.exit(1 if failures else 0)
