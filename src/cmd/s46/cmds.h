@@ -4,4 +4,5 @@
 #define S46_CMDS_H
 int cmd_calc(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 #endif

@@ -1,0 +1,93 @@
+#include "io/tun.h"
+#include "lib/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t errlen)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (strlen(name) >= IFNAMSIZ) {
+        s46_seterr(err, errlen, "interface name '%s' too long", name);
+        return -1;
+    }
+    t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (t->fd < 0) {
+        s46_seterr(err, errlen, "/dev/net/tun: %s", strerror(errno));
+        return -1;
+    }
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    strcpy(ifr.ifr_name, name);
+    if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+        s46_seterr(err, errlen, "TUNSETIFF %s: %s", name, strerror(errno));
+        goto fail;
+    }
+    snprintf(t->name, sizeof t->name, "%s", ifr.ifr_name);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        s46_seterr(err, errlen, "socket: %s", strerror(errno));
+        goto fail;
+    }
+    ifr.ifr_mtu = (int)mtu;
+    int r = ioctl(s, SIOCSIFMTU, &ifr);
+    if (r == 0 && (r = ioctl(s, SIOCGIFFLAGS, &ifr)) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int e = errno;
+    close(s);
+    if (r < 0) {
+        s46_seterr(err, errlen, "%s: cannot set MTU %u / bring up: %s", t->name, mtu,
+                   strerror(e));
+        goto fail;
+    }
+    return 0;
+fail:
+    close(t->fd);
+    t->fd = -1;
+    return -1;
+}
+
+void s46_tun_close(s46_tun *t)
+{
+    if (t->fd >= 0)
+        close(t->fd);
+    t->fd = -1;
+}
+
+uint32_t s46_tun_rx(s46_tun *t, s46_pktpool *pool, s46_batch *b, uint32_t max)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    uint32_t n = 0;
+    while (n < max && b->count < S46_BATCH_MAX) {
+        s46_pkt *p = s46_pkt_alloc(pool);
+        if (!p)
+            break;
+        ssize_t r = read(t->fd, p->data, S46_PKT_MAXDATA);
+        if (r <= 0) {
+            s46_pkt_release(pool, p);
+            break;
+        }
+        p->len = (uint32_t)r;
+        p->ts_ns = now;
+        b->pkts[b->count++] = p;
+        n++;
+    }
+    return n;
+}
+
+int s46_tun_tx(s46_tun *t, const s46_pkt *p)
+{
+    return write(t->fd, p->data, p->len) == (ssize_t)p->len ? 0 : -1;
+}
