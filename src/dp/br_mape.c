@@ -29,6 +29,7 @@ void s46_br_conf_default(s46_br_conf *c)
     c->hop_limit = 64;
     c->encap_limit = -1;
     c->hairpin = true;
+    c->ttl_decrement = true;
     c->icmp_unreachable = true;
     c->icmp_rate = 1000;
 }
@@ -243,7 +244,7 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
             return out(br, p, S46_BR_PORT_V4);
         return drop(br, p, why);
     }
-    if (l3.ttl <= 1) {
+    if (br->c.ttl_decrement && l3.ttl <= 1) {
         if (icmp4_error(br, p, &l3, 11, 0, 0, now))
             return out(br, p, S46_BR_PORT_V4);
         return drop(br, p, S46_BR_drop_v4_ttl_expired);
@@ -255,7 +256,8 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
             return out(br, p, S46_BR_PORT_V4);
         return drop(br, p, S46_BR_drop_v4_too_big); /* outer fragmentation: not yet */
     }
-    s46_ipv4_dec_ttl(p->data);
+    if (br->c.ttl_decrement)
+        s46_ipv4_dec_ttl(p->data);
     s46_encap e = br->enc;
     e.dst = ce;
     if (s46_tunnel_encap(p, &e) < 0)
@@ -377,7 +379,7 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         if (!br->c.hairpin || in.is_fragment || !v4_dst_port(p->data, &in, &dport) ||
             !ce_of(br, idst, dport, &ce, &why))
             return drop(br, p, S46_BR_drop_inner_dst_in_domain);
-        if (s46_ipv4_dec_ttl(p->data) == 0)
+        if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0)
             return drop(br, p, S46_BR_drop_inner_ttl_expired);
         s46_encap e = br->enc;
         e.dst = ce;
@@ -386,7 +388,7 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         br->cnt[S46_BR_hairpinned]++;
         return out(br, p, S46_BR_PORT_V6);
     }
-    if (s46_ipv4_dec_ttl(p->data) == 0) {
+    if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0) {
         /* Time Exceeded from the BR, back through the tunnel to the CE */
         if (!icmp4_error(br, p, &in, 11, 0, 0, now))
             return drop(br, p, S46_BR_drop_inner_ttl_expired);

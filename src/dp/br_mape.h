@@ -45,6 +45,8 @@ typedef struct s46_br_conf {
     uint8_t hop_limit;        /* outer hop limit (default 64) */
     int16_t encap_limit;      /* -1 = no Tunnel Encapsulation Limit option */
     bool hairpin;             /* CE-to-CE through the BR (default on) */
+    bool ttl_decrement;       /* be the IPv4 router hop (default on); off when
+                                 the kernel forwards the packets anyway (TUN) */
     bool icmp_unreachable;    /* ICMPv4 3/1 for destinations in no rule */
     uint32_t icmp_rate;       /* ICMP errors per second (0 = unlimited) */
 } s46_br_conf;

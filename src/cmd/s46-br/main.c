@@ -104,6 +104,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "s46-br: %s\n", e);
         return 1;
     }
+    /* the kernel forwards what goes in and out of the TUN: it is the router
+     * hop that decrements the TTL, once */
+    bc.ttl_decrement = false;
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -1,0 +1,1 @@
+LDLIBS_s46-ce := -ljansson

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's main job: `s46 lab run` (up, check, down) in namespaces of
+# its own, then nothing of it may be left behind.
+set -u
+cd "$(dirname "$0")/../.."
+export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
+out=$(build/bin/s46 lab run 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'lab check: 5 ok, 0 failed' <<<"$out"; then
+    echo "PASS lab_run"
+else
+    echo "FAIL lab_run: exit $rc"; tail -n 40 <<<"$out"
+fi
+if ip netns list | grep -q "^$S46_LAB_PREFIX-"; then
+    echo "FAIL lab_teardown: namespaces left: $(ip netns list | grep "^$S46_LAB_PREFIX-" | tr '\n' ' ')"
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$S46_LAB_PREFIX-"); do ip netns del "$ns"; done
+else
+    echo "PASS lab_teardown"
+fi
+grep -q '^ 2  198.51.100.1 ' <<<"$out" && echo "PASS lab_traceroute_shows_br" || echo "FAIL lab_traceroute_shows_br: $(grep -A4 traceroute <<<"$out" | head -6)"
+rm -rf "$(dirname "$S46_LAB_RUN")"
