@@ -265,6 +265,52 @@ def v6_ttl_expired_inside():
     err = IP(src=BR4, dst="192.0.2.18", ttl=64, id=0) / ICMP(type=11, code=0) / bytes(i)
     eq(d, [tunnel(BR6, CE_A1, err)])
 
+def v4_df0_too_big_outer_fragments():
+    from scapy.all import IPv6ExtHdrFragment
+    ip = IP(src=NET, dst="192.0.2.18", flags=0) / UDP(sport=7777, dport=1232) / Raw(bytes(range(256)) * 6)
+    c, d, n = replay("v4_outer_frag", config(), v4_in=[ip])
+    if len(d) != 2:
+        raise AssertionError("expected 2 fragments, got %d" % len(d))
+    ids, data = set(), {}
+    for f in d:
+        if len(f) > 1500:
+            raise AssertionError("fragment of %d bytes > MTU 1500" % len(f))
+        pkt = IPv6(f)
+        fh = pkt[IPv6ExtHdrFragment]
+        if pkt.src != BR6 or pkt.dst != CE_A1 or pkt.nh != 44 or fh.nh != 4:
+            raise AssertionError("bad fragment header: %s" % pkt.summary())
+        ids.add(fh.id)
+        data[fh.offset * 8] = (bytes(fh.payload), fh.m)
+    whole = b"".join(v[0] for k, v in sorted(data.items()))
+    if len(ids) != 1 or whole != bytes(dec(ip)) or data[max(data)][1] != 0 or data[0][1] != 1:
+        raise AssertionError("reassembled payload differs")
+    counters_have(n, fragmented=1)
+
+def v6_fragments_reassembled():
+    from scapy.all import IPv6ExtHdrFragment, fragment6
+    i = inner() / Raw(b"F" * 1200)
+    frags = fragment6(IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrFragment(id=77) / i, 600)
+    c, d, n = replay("v6_reasm", config(), v6_in=list(reversed(frags)))
+    eq(c, [bytes(dec(i))])
+    counters_have(n, reassembled=1, fragments_held=len(frags) - 1)
+
+def v4_fragments_reassembled():
+    from scapy.all import fragment
+    ip = IP(src=NET, dst="192.0.2.18", id=4242) / UDP(sport=7777, dport=1232) / Raw(b"G" * 1000)
+    frags = fragment(ip, fragsize=400)
+    c, d, n = replay("v4_reasm", config(), v4_in=[frags[1], frags[0], frags[2]])
+    eq(d, [tunnel(BR6, CE_A1, dec(IP(bytes(ip))))])
+    counters_have(n, reassembled=1)
+
+def overlapping_fragments_dropped():
+    from scapy.all import IPv6ExtHdrFragment
+    i = bytes(inner() / Raw(b"H" * 64))
+    a = IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrFragment(id=9, nh=4, offset=0, m=1) / Raw(i[:48])
+    b = IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrFragment(id=9, nh=4, offset=5, m=0) / Raw(i[40:])
+    c, d, n = replay("v6_overlap", config(), v6_in=[a, b])
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_reassembly_failed=1)
+
 def hostile_bytes_never_crash():
     import random
     rnd = random.Random(46)
@@ -287,6 +333,8 @@ for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
           v4_ethernet_input, empty_inputs, v6_valid_decapsulated, v6_security_checks,
           v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
           v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
+          v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
+          overlapping_fragments_dropped,
           hostile_bytes_never_crash):
     case(f)
 sys.exit(1 if failures else 0)

@@ -1,6 +1,7 @@
 #include "dp/br_mape.h"
 #include "lib/csum.h"
 #include "lib/err.h"
+#include "lib/frag.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
@@ -19,6 +20,10 @@ struct s46_br {
     s46_ratelimit icmp_rl;
     uint64_t cnt[S46_BR_NCOUNTERS];
     s46_counters counters;
+    s46_pktpool *pool;         /* outer fragments */
+    s46_reasm *reasm4, *reasm6;
+    uint32_t frag_id;
+    s46_batch *cur;            /* the batch being processed */
     s46_pkt scratch;           /* where ICMP errors are built */
 };
 
@@ -131,10 +136,32 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
+    br->reasm4 = s46_reasm_new(64, 2000000000ull);
+    br->reasm6 = s46_reasm_new(64, 2000000000ull);
+    if (!br->pool || !br->reasm4 || !br->reasm6) {
+        s46_br_free(br);
+        return NULL;
+    }
     return br;
 }
 
-void s46_br_free(s46_br *br) { free(br); }
+void s46_br_free(s46_br *br)
+{
+    if (!br)
+        return;
+    s46_pktpool_free(br->pool);
+    s46_reasm_free(br->reasm4);
+    s46_reasm_free(br->reasm6);
+    free(br);
+}
+
+/* Reassembly of a fragment in p: true when p now holds the whole datagram
+ * (re-parsed into l3); false when p was held or dropped. */
+static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now);
+
+/* Sends p out as outer IPv6 fragments when it exceeds the IPv6 MTU. */
+static void fragment_out(s46_br *br, s46_pkt *p);
 
 const s46_counters *s46_br_counters(const s46_br *br) { return &br->counters; }
 
@@ -231,8 +258,8 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
         }
         return drop(br, p, S46_BR_drop_v4_to_br);
     }
-    if (l3.is_fragment) /* reassembly is not implemented yet */
-        return drop(br, p, S46_BR_drop_v4_fragment);
+    if (l3.is_fragment && !reassemble(br, br->reasm4, p, &l3, now))
+        return;
     uint16_t port;
     if (!v4_dst_port(p->data, &l3, &port))
         return drop(br, p, S46_BR_drop_v4_icmp_unmappable);
@@ -250,11 +277,11 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
         return drop(br, p, S46_BR_drop_v4_ttl_expired);
     }
     unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
-    if (p->len > room) {
+    if (p->len > room && l3.df) {
         /* errors quote the packet as it arrived */
-        if (l3.df && icmp4_error(br, p, &l3, 3, 4, room, now))
+        if (icmp4_error(br, p, &l3, 3, 4, room, now))
             return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, S46_BR_drop_v4_too_big); /* outer fragmentation: not yet */
+        return drop(br, p, S46_BR_drop_v4_too_big);
     }
     if (br->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
@@ -264,6 +291,47 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
         return drop(br, p, S46_BR_drop_v4_malformed);
     br->cnt[S46_BR_v4_encapsulated]++;
     out(br, p, S46_BR_PORT_V6);
+    if (p->len > br->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
+        fragment_out(br, p);
+}
+
+static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
+{
+    switch (s46_reasm_add(r, p, l3, now)) {
+    case S46_REASM_HELD:
+        br->cnt[S46_BR_fragments_held]++;
+        s46_pkt_drop(p, S46_BR_fragments_held);
+        return false;
+    case S46_REASM_DONE: {
+        int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
+                                       : s46_parse_ipv6(p->data, p->len, l3);
+        if (e < 0 || l3->is_fragment) {
+            drop(br, p, S46_BR_drop_reassembly_failed);
+            return false;
+        }
+        br->cnt[S46_BR_reassembled]++;
+        return true;
+    }
+    default:
+        drop(br, p, S46_BR_drop_reassembly_failed);
+        return false;
+    }
+}
+
+static void fragment_out(s46_br *br, s46_pkt *p)
+{
+    s46_batch *b = br->cur;
+    s46_pkt *extra[S46_BATCH_MAX];
+    int n = s46_frag6(p, br->c.ipv6_mtu, ++br->frag_id, br->pool, extra,
+                      S46_BATCH_MAX - b->count);
+    if (n < 0) {
+        br->cnt[S46_BR_v6_out]--;
+        return drop(br, p, S46_BR_drop_no_buffer);
+    }
+    for (int i = 0; i < n; i++)
+        b->pkts[b->count++] = extra[i];
+    br->cnt[S46_BR_v6_out] += (uint64_t)n;
+    br->cnt[S46_BR_fragmented]++;
 }
 
 /* ICMPv6 error about a tunnel packet we sent: relay to the IPv4 source
@@ -315,8 +383,8 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, br->c.br6.b, 16) != 0)
         return drop(br, p, S46_BR_drop_v6_not_br_address);
-    if (l3.is_fragment) /* reassembly is not implemented yet */
-        return drop(br, p, S46_BR_drop_v6_fragment);
+    if (l3.is_fragment && !reassemble(br, br->reasm6, p, &l3, now))
+        return;
     if (l3.proto == S46_PROTO_ICMPV6 && l3.has_ports) {
         if (l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);
@@ -386,7 +454,10 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         if (s46_tunnel_encap(p, &e) < 0)
             return drop(br, p, S46_BR_drop_inner_malformed);
         br->cnt[S46_BR_hairpinned]++;
-        return out(br, p, S46_BR_PORT_V6);
+        out(br, p, S46_BR_PORT_V6);
+        if (p->len > br->c.ipv6_mtu)
+            fragment_out(br, p);
+        return;
     }
     if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0) {
         /* Time Exceeded from the BR, back through the tunnel to the CE */
@@ -404,7 +475,9 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    for (uint32_t i = 0; i < b->count; i++) {
+    br->cur = b;
+    uint32_t n = b->count; /* fragments appended below are already done */
+    for (uint32_t i = 0; i < n; i++) {
         s46_pkt *p = b->pkts[i];
         p->in_port = in_port;
         p->verdict = S46_V_FORWARD;

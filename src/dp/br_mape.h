@@ -24,10 +24,11 @@ enum { S46_BR_PORT_V4 = 0, S46_BR_PORT_V6 = 1 };
     X(v4_in) X(v6_in) X(v4_out) X(v6_out) \
     X(v4_encapsulated) X(v6_decapsulated) X(hairpinned) \
     X(echo_replies) X(icmp_errors_sent) X(icmp_relayed) \
+    X(fragments_held) X(reassembled) X(fragmented) X(drop_reassembly_failed) X(drop_no_buffer) \
     X(drop_v4_malformed) X(drop_v4_no_rule) X(drop_v4_port_excluded) X(drop_v4_to_br) \
-    X(drop_v4_ttl_expired) X(drop_v4_too_big) X(drop_v4_fragment) X(drop_v4_icmp_unmappable) \
+    X(drop_v4_ttl_expired) X(drop_v4_too_big) X(drop_v4_icmp_unmappable) \
     X(drop_v6_malformed) X(drop_v6_not_br_address) X(drop_v6_not_ipip) \
-    X(drop_v6_src_no_rule) X(drop_v6_src_not_map_address) X(drop_v6_fragment) \
+    X(drop_v6_src_no_rule) X(drop_v6_src_not_map_address) \
     X(drop_inner_malformed) X(drop_inner_spoofed_address) X(drop_inner_spoofed_port) \
     X(drop_inner_dst_in_domain) X(drop_inner_ttl_expired) X(drop_icmp_ratelimited) \
     X(drop_icmpv6_other)
@@ -65,7 +66,10 @@ int s46_br_conf_from_json(json_t *doc, s46_br_conf *c, char *err, size_t errlen)
 
 s46_br *s46_br_new(const s46_br_conf *c);
 void s46_br_free(s46_br *br);
-/* Runs the pipeline over a batch that arrived on in_port. */
+/* Runs the pipeline over a batch (at most S46_BATCH_IN packets) that arrived
+ * on in_port. Outer IPv6 fragments are appended to the batch from the BR's
+ * own pool (s46_pkt_release returns them there). Fragments are held for
+ * reassembly (verdict DROP, counted as fragments_held) until complete. */
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns);
 const s46_counters *s46_br_counters(const s46_br *br);
 #endif

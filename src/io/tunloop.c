@@ -47,7 +47,7 @@ int s46_tunloop_run(s46_tunloop *l)
             continue;
         for (int rounds = 0; rounds < 16; rounds++) {
             s46_batch b = {0};
-            if (s46_tun_rx(l->tun, pool, &b, S46_BATCH_MAX) == 0)
+            if (s46_tun_rx(l->tun, pool, &b, S46_BATCH_IN) == 0)
                 break;
             l->process(&b, now, l->arg);
             for (uint32_t i = 0; i < b.count; i++) {

@@ -20,8 +20,10 @@ s46_pktpool *s46_pktpool_new(uint32_t count)
         return NULL;
     }
     pool->count = pool->nfree = count;
-    for (uint32_t i = 0; i < count; i++)
+    for (uint32_t i = 0; i < count; i++) {
         pool->free[i] = &pool->mem[count - 1 - i];
+        pool->mem[i].owner = pool;
+    }
     return pool;
 }
 
@@ -45,7 +47,11 @@ s46_pkt *s46_pkt_alloc(s46_pktpool *pool)
 
 void s46_pkt_release(s46_pktpool *pool, s46_pkt *p)
 {
-    if (p && pool->nfree < pool->count)
+    if (!p)
+        return;
+    if (p->owner)
+        pool = p->owner;
+    if (pool->nfree < pool->count)
         pool->free[pool->nfree++] = p;
 }
 

@@ -18,6 +18,11 @@
 #define S46_PKT_BUFSIZE 10240 /* headroom + data: jumbo frames fit */
 #define S46_PKT_MAXDATA (S46_PKT_BUFSIZE - S46_PKT_HEADROOM)
 #define S46_BATCH_MAX 64
+/* Callers hand pipelines at most S46_BATCH_IN packets; a pipeline may append
+ * packets it creates (outer fragments) up to S46_BATCH_MAX. */
+#define S46_BATCH_IN 32
+
+struct s46_pktpool;
 
 typedef enum s46_verdict {
     S46_V_FORWARD = 0, /* send out of out_port */
@@ -32,6 +37,7 @@ typedef struct s46_pkt {
     uint8_t verdict;    /* s46_verdict */
     uint16_t reason;    /* drop reason index, pipeline-defined */
     uint64_t ts_ns;     /* arrival time (CLOCK_MONOTONIC or pcap time) */
+    struct s46_pktpool *owner; /* the pool it returns to */
     uint8_t buf[S46_PKT_BUFSIZE];
 } s46_pkt;
 
@@ -83,6 +89,8 @@ typedef struct s46_pktpool s46_pktpool;
 s46_pktpool *s46_pktpool_new(uint32_t count);
 void s46_pktpool_free(s46_pktpool *pool);
 s46_pkt *s46_pkt_alloc(s46_pktpool *pool);      /* NULL when empty */
+/* Returns p to the pool it came from (its owner; pool is used for packets
+ * that have none). */
 void s46_pkt_release(s46_pktpool *pool, s46_pkt *p);
 uint32_t s46_pktpool_available(const s46_pktpool *pool);
 #endif

@@ -98,7 +98,7 @@ int cmd_replay(int argc, char **argv)
         for (;;) {
             s46_batch b = {0};
             int r = 1;
-            while (b.count < S46_BATCH_MAX) {
+            while (b.count < S46_BATCH_IN) {
                 s46_pkt *p = s46_pkt_alloc(pool);
                 r = s46_pcap_in_next(pi, p, e, sizeof e);
                 if (r != 1) {

@@ -1,0 +1,39 @@
+/* Fragmentation and reassembly.
+ *  - s46_frag6: splits an IPv6 packet (a 40-byte header followed by the
+ *    fragmentable part: what an RFC 2473 encapsulator emits) into fragments
+ *    that fit an MTU (RFC 8200 §4.5): the first stays in p, the others come
+ *    from a pool.
+ *  - s46_reasm: a reassembly table for IPv4 (RFC 791) and IPv6 (RFC 8200)
+ *    with bounded memory: a fixed number of contexts, each with one buffer,
+ *    allocated at creation. Overlapping fragments drop the whole datagram
+ *    (RFC 5722); a datagram not complete within the timeout, or bigger than
+ *    a packet buffer, is dropped; when every context is busy the oldest is
+ *    recycled. Results are reported as named outcomes for the counters. */
+#ifndef S46_FRAG_H
+#define S46_FRAG_H
+#include "lib/parse.h"
+#include "lib/pkt.h"
+
+/* Fragments p (IPv6) to fit mtu; writes up to max further fragments to
+ * extra (allocated from pool). Returns how many went to extra, or -1 (p
+ * unchanged) when the pool ran dry or max is too small. */
+int s46_frag6(s46_pkt *p, unsigned mtu, uint32_t id, s46_pktpool *pool, s46_pkt **extra,
+              unsigned max);
+
+typedef enum s46_reasm_result {
+    S46_REASM_DONE = 0,      /* p now holds the whole datagram */
+    S46_REASM_HELD,          /* stored; p may be reused */
+    S46_REASM_OVERLAP,       /* overlapping fragments: datagram dropped */
+    S46_REASM_TOO_BIG,       /* larger than a packet buffer */
+    S46_REASM_BAD,           /* inconsistent fragment (length, offset) */
+} s46_reasm_result;
+
+typedef struct s46_reasm s46_reasm;
+/* contexts: datagrams in reassembly at once; timeout_ns: their lifetime. */
+s46_reasm *s46_reasm_new(unsigned contexts, uint64_t timeout_ns);
+void s46_reasm_free(s46_reasm *r);
+/* Offers the fragment in p (parsed into l3; IPv4 or IPv6 by version). */
+s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint64_t now_ns);
+/* Datagrams dropped because they timed out or were pushed out. */
+uint64_t s46_reasm_expired(const s46_reasm *r);
+#endif
