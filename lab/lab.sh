@@ -98,22 +98,31 @@ topology() {
     # IPv4 Internet
     nsx "$NS_BR" ip addr add 198.51.100.1/24 dev v4
     nsx "$NS_INET" ip addr add 198.51.100.80/24 dev eth0
+    nsx "$NS_INET" ip addr add 198.51.100.81/24 dev eth0  # a second address (STUN)
     nsx "$NS_INET" ip route add 192.0.2.0/24 via 198.51.100.1
 }
 
+# Knobs for tests: S46_LAB_RULE (IPV6,IPV4,EA,OFFSET), S46_LAB_MESH (true/
+# false), S46_LAB_VERSION (HB46PP map_e version: 1 = RFC 7597 IID, 0 =
+# draft-03) and S46_LAB_BR_VERSION for the BR alone, S46_LAB_FILTER (adf/eif).
 write_configs() {
     mkdir -p "$RUN"
+    local rule=${S46_LAB_RULE:-2001:db8::/40,192.0.2.0/24,16,6}
+    local r6 r4 ea off
+    IFS=, read -r r6 r4 ea off <<<"$rule"
+    local rules="[{\"ipv6\": \"$r6\", \"ipv4\": \"$r4\", \"ea_length\": $ea, \"psid_offset\": $off}]"
+    local ver=${S46_LAB_VERSION:-1}
     cat >"$RUN/br.json" <<J
-{"version": 1, "mesh": false, "br": "2001:db8:ffff::1", "br_ipv4": "198.51.100.1",
- "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24", "ea_length": 16, "psid_offset": 6}]}
+{"version": ${S46_LAB_BR_VERSION:-$ver}, "mesh": false, "br": "2001:db8:ffff::1", "br_ipv4": "198.51.100.1",
+ "rules": $rules}
 J
     for n in 1 2; do
         local pd=2001:db8:12:3400::/56
         [ $n = 2 ] && pd=2001:db8:12:d100::/56
         cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "lan_ipv4": "192.168.1.1", "filter": "adf",
- "map_e": {"version": 1, "mesh": ${S46_LAB_MESH:-false}, "br": "2001:db8:ffff::1",
-   "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24", "ea_length": 16, "psid_offset": 6}]}}
+{"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}",
+ "map_e": {"version": $ver, "mesh": ${S46_LAB_MESH:-false}, "br": "2001:db8:ffff::1",
+   "rules": $rules}}
 J
     done
 }
@@ -139,7 +148,9 @@ daemons() {
     start_bg br "$NS_BR" "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock"
     wait_for "s46-br" test -S "$RUN/br.sock" || return 1
     nsx "$NS_BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
-    nsx "$NS_BR" ip route add 192.0.2.0/24 dev s46br0
+    local r4
+    IFS=, read -r _ r4 _ _ <<<"${S46_LAB_RULE:-2001:db8::/40,192.0.2.0/24,16,6}"
+    nsx "$NS_BR" ip route add "$r4" dev s46br0
     local n ns pd
     for n in 1 2; do
         ns=$NS_CE; pd=2001:db8:12:3400::/56

@@ -1,6 +1,7 @@
 #include "dp/ce_mape.h"
 #include "lib/csum.h"
 #include "lib/err.h"
+#include "lib/frag.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
@@ -24,6 +25,10 @@ struct s46_ce {
     s46_ratelimit icmp_rl;
     uint64_t cnt[S46_CE_NCOUNTERS];
     s46_counters counters;
+    s46_pktpool *pool;
+    s46_reasm *reasm4, *reasm6;
+    uint32_t frag_id;
+    s46_batch *cur;
     s46_pkt scratch;
 };
 
@@ -110,6 +115,14 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_ce_free(ce);
         return NULL;
     }
+    ce->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
+    ce->reasm4 = s46_reasm_new(32, 2000000000ull);
+    ce->reasm6 = s46_reasm_new(32, 2000000000ull);
+    if (!ce->pool || !ce->reasm4 || !ce->reasm6) {
+        s46_seterr(err, errlen, "out of memory");
+        s46_ce_free(ce);
+        return NULL;
+    }
     s46_ratelimit_init(&ce->icmp_rl, 100, 100);
     ce->counters = (s46_counters){counter_names, S46_CE_NCOUNTERS, ce->cnt};
     return ce;
@@ -141,6 +154,9 @@ void s46_ce_free(s46_ce *ce)
     if (!ce)
         return;
     s46_napt_free(ce->napt);
+    s46_pktpool_free(ce->pool);
+    s46_reasm_free(ce->reasm4);
+    s46_reasm_free(ce->reasm6);
     s46_ruleset_free(ce->rs);
     free(ce->rules);
     free(ce);
@@ -165,6 +181,45 @@ static void out(s46_ce *ce, s46_pkt *p, uint16_t port)
     p->verdict = S46_V_FORWARD;
     p->out_port = port;
     ce->cnt[port == S46_CE_PORT_LAN ? S46_CE_lan_out : S46_CE_wan_out]++;
+}
+
+static bool reassemble(s46_ce *ce, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
+{
+    switch (s46_reasm_add(r, p, l3, now)) {
+    case S46_REASM_HELD:
+        ce->cnt[S46_CE_fragments_held]++;
+        s46_pkt_drop(p, S46_CE_fragments_held);
+        return false;
+    case S46_REASM_DONE: {
+        int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
+                                       : s46_parse_ipv6(p->data, p->len, l3);
+        if (e < 0 || l3->is_fragment) {
+            drop(ce, p, S46_CE_drop_reassembly_failed);
+            return false;
+        }
+        ce->cnt[S46_CE_reassembled]++;
+        return true;
+    }
+    default:
+        drop(ce, p, S46_CE_drop_reassembly_failed);
+        return false;
+    }
+}
+
+static void fragment_out(s46_ce *ce, s46_pkt *p)
+{
+    s46_batch *b = ce->cur;
+    s46_pkt *extra[S46_BATCH_MAX];
+    int n = s46_frag6(p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool, extra,
+                      S46_BATCH_MAX - b->count);
+    if (n < 0) {
+        ce->cnt[S46_CE_wan_out]--;
+        return drop(ce, p, S46_CE_drop_no_buffer);
+    }
+    for (int i = 0; i < n; i++)
+        b->pkts[b->count++] = extra[i];
+    ce->cnt[S46_CE_wan_out] += (uint64_t)n;
+    ce->cnt[S46_CE_fragmented]++;
 }
 
 static int napt_proto(uint8_t proto)
@@ -334,17 +389,17 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
         return drop(ce, p, S46_CE_drop_lan_malformed);
     p->len = l3.l3_len + l3.l4_len;
-    if (l3.is_fragment) /* reassembly is not implemented yet */
-        return drop(ce, p, S46_CE_drop_lan_fragment);
+    if (l3.is_fragment && !reassemble(ce, ce->reasm4, p, &l3, now))
+        return;
     int proto = napt_proto(l3.proto);
     if (proto < 0 || !l3.has_ports)
         return drop(ce, p, S46_CE_drop_lan_unsupported_proto);
     uint8_t *ip = p->data;
     unsigned room = ce->c.ipv6_mtu - s46_encap_overhead(&ce->enc);
-    if (p->len > room) {
-        if (l3.df && icmp_to_lan(ce, p, &l3, 3, 4, room, now))
+    if (p->len > room && l3.df) {
+        if (icmp_to_lan(ce, p, &l3, 3, 4, room, now))
             return out(ce, p, S46_CE_PORT_LAN);
-        return drop(ce, p, S46_CE_drop_lan_too_big); /* outer fragmentation: not yet */
+        return drop(ce, p, S46_CE_drop_lan_too_big);
     }
     uint32_t t = now_s(now), src = s46_get32(ip + 12), dst = s46_get32(ip + 16);
     uint16_t dport = l3.dport;
@@ -399,6 +454,8 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
         return drop(ce, p, S46_CE_drop_lan_malformed);
     ce->cnt[S46_CE_encapsulated]++;
     out(ce, p, S46_CE_PORT_WAN);
+    if (p->len > ce->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
+        fragment_out(ce, p);
 }
 
 static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
@@ -410,8 +467,8 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, ce->me.map_addr.b, 16) != 0)
         return drop(ce, p, S46_CE_drop_wan_not_map_address);
-    if (l3.is_fragment) /* reassembly is not implemented yet */
-        return drop(ce, p, S46_CE_drop_wan_fragment);
+    if (l3.is_fragment && !reassemble(ce, ce->reasm6, p, &l3, now))
+        return;
     if (l3.proto == S46_PROTO_ICMPV6) {
         if (l3.has_ports && l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);
@@ -495,7 +552,9 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
 
 void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    for (uint32_t i = 0; i < b->count; i++) {
+    ce->cur = b;
+    uint32_t n = b->count; /* fragments appended below are already done */
+    for (uint32_t i = 0; i < n; i++) {
         s46_pkt *p = b->pkts[i];
         p->in_port = in_port;
         p->verdict = S46_V_FORWARD;

@@ -25,11 +25,12 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
 #define S46_CE_COUNTERS(X) \
     X(lan_in) X(wan_in) X(lan_out) X(wan_out) X(encapsulated) X(decapsulated) \
     X(to_br) X(to_fmr) X(hairpinned) X(mss_clamped) X(echo_replies) X(icmp_errors_sent) \
-    X(napt_mappings_created) \
-    X(drop_lan_malformed) X(drop_lan_fragment) X(drop_lan_unsupported_proto) \
+    X(napt_mappings_created) X(fragments_held) X(reassembled) X(fragmented) \
+    X(drop_reassembly_failed) X(drop_no_buffer) \
+    X(drop_lan_malformed) X(drop_lan_unsupported_proto) \
     X(drop_lan_too_big) X(drop_napt_no_port) X(drop_napt_table_full) \
     X(drop_lan_icmp_no_mapping) X(drop_hairpin_no_mapping) \
-    X(drop_wan_malformed) X(drop_wan_not_map_address) X(drop_wan_fragment) \
+    X(drop_wan_malformed) X(drop_wan_not_map_address) \
     X(drop_wan_not_ipip) X(drop_wan_icmpv6) X(drop_wan_src_unknown) \
     X(drop_wan_spoofed_address) X(drop_wan_spoofed_port) X(drop_inner_malformed) \
     X(drop_inner_not_my_ipv4) X(drop_inner_port_not_mine) X(drop_napt_no_mapping) \
@@ -49,7 +50,10 @@ typedef struct s46_ce_conf {
     uint16_t ipv6_mtu;         /* largest IPv6 packet on the WAN (default 1500) */
     uint8_t hop_limit;         /* outer hop limit (default 64) */
     int16_t encap_limit;       /* -1: no Tunnel Encapsulation Limit option */
-    uint32_t lan_ipv4;         /* source of ICMP errors to LAN hosts (0: ours) */
+    uint32_t lan_ipv4;         /* source of ICMP errors to LAN hosts (0: the CE's
+                                  public address). With a TUN it must not be an
+                                  address of the CE's own kernel, which drops
+                                  packets that come in from its own address. */
     s46_napt_config napt;      /* timers, filtering, capacities (addresses unused) */
 } s46_ce_conf;
 
@@ -64,6 +68,8 @@ void s46_ce_free(s46_ce *ce);
  * flushed only when the IPv4 address or the port set changed. */
 int s46_ce_reconfigure(s46_ce *ce, const s46_ce_conf *c, char *err, size_t errlen);
 const s46_ce_params *s46_ce_params_get(const s46_ce *ce);
+/* At most S46_BATCH_IN packets in; outer IPv6 fragments are appended from
+ * the CE's own pool; fragments are held for reassembly until complete. */
 void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns);
 /* Expires NAPT state; call about once a second. */
 void s46_ce_tick(s46_ce *ce, uint64_t now_ns);
