@@ -16,7 +16,7 @@ if ! clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -
 fi
 /usr/bin/python3 tests/fuzz/seeds.py "$out/seeds" 2>/dev/null || { echo "FAIL fuzz_seeds: scapy"; exit 1; }
 secs=20
-[ "$mode" = long ] && secs=600
+[ "$mode" = long ] && secs=${FUZZ_SECS:-600}
 "$out/fuzz_pipelines" -max_total_time=$secs -max_len=4096 -timeout=5 -rss_limit_mb=2048 \
     -artifact_prefix="$out/crashes/" -print_final_stats=1 "$out/corpus" "$out/seeds" >"$out/run.log" 2>&1
 rc=$?

@@ -2,6 +2,7 @@
 #include "lib/err.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,45 +174,58 @@ char *s46_pfx6_format(const s46_pfx6 *p, char buf[S46_PFX6_STRLEN])
     return buf;
 }
 
+typedef unsigned __int128 u128;
+
+static u128 load128(const s46_ip6 *a)
+{
+    uint64_t hi, lo;
+    memcpy(&hi, a->b, 8);
+    memcpy(&lo, a->b + 8, 8);
+    return (u128)be64toh(hi) << 64 | be64toh(lo);
+}
+
+static void store128(s46_ip6 *a, u128 x)
+{
+    uint64_t hi = htobe64((uint64_t)(x >> 64)), lo = htobe64((uint64_t)x);
+    memcpy(a->b, &hi, 8);
+    memcpy(a->b + 8, &lo, 8);
+}
+
+static u128 mask128(unsigned len) /* the first len bits set */
+{
+    return len == 0 ? 0 : len >= 128 ? ~(u128)0 : ~(u128)0 << (128 - len);
+}
+
 uint64_t s46_ip6_get_bits(const s46_ip6 *a, unsigned start, unsigned count)
 {
-    uint64_t v = 0;
-    for (unsigned i = start; i < start + count && i < 128; i++)
-        v = (v << 1) | ((a->b[i >> 3] >> (7 - (i & 7))) & 1u);
-    return v;
+    if (count == 0 || start >= 128)
+        return 0;
+    if (start + count > 128)
+        count = 128 - start;
+    return (uint64_t)((load128(a) << start) >> (128 - count));
 }
 
 void s46_ip6_set_bits(s46_ip6 *a, unsigned start, unsigned count, uint64_t v)
 {
-    for (unsigned i = 0; i < count && start + i < 128; i++) {
-        unsigned bit = start + i;
-        unsigned val = (unsigned)(v >> (count - 1 - i)) & 1u;
-        uint8_t m = (uint8_t)(0x80u >> (bit & 7));
-        a->b[bit >> 3] = val ? (uint8_t)(a->b[bit >> 3] | m) : (uint8_t)(a->b[bit >> 3] & ~m);
+    if (count == 0 || start >= 128)
+        return;
+    if (start + count > 128) { /* keep the leading bits of v that fit */
+        v >>= start + count - 128;
+        count = 128 - start;
     }
+    unsigned shift = 128 - start - count;
+    u128 m = (count >= 64 ? (u128)UINT64_MAX : (((u128)1 << count) - 1)) << shift;
+    store128(a, (load128(a) & ~m) | (((u128)v << shift) & m));
 }
 
 void s46_ip6_mask(s46_ip6 *a, unsigned len)
 {
-    for (unsigned i = 0; i < 16; i++) {
-        if (len >= 8 * (i + 1))
-            continue;
-        if (len <= 8 * i)
-            a->b[i] = 0;
-        else
-            a->b[i] &= (uint8_t)(0xff00u >> (len - 8 * i));
-    }
+    store128(a, load128(a) & mask128(len));
 }
 
 bool s46_ip6_prefix_eq(const s46_ip6 *a, const s46_ip6 *b, unsigned len)
 {
-    unsigned full = len / 8, rest = len % 8;
-    if (memcmp(a->b, b->b, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t m = (uint8_t)(0xff00u >> rest);
-    return ((a->b[full] ^ b->b[full]) & m) == 0;
+    return ((load128(a) ^ load128(b)) & mask128(len)) == 0;
 }
 
 bool s46_ip6_eq(const s46_ip6 *a, const s46_ip6 *b)

@@ -45,7 +45,7 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
         return S46_PERR_HDRLEN;
     if (len < tot || len < ihl)
         return S46_PERR_SHORT;
-    if (s46_csum_fold(s46_csum_add(0, p, ihl)) != 0)
+    if (!s46_csum_ok(p, ihl))
         return S46_PERR_CSUM;
     uint16_t ff = s46_get16(p + 6);
     o->l3_len = (uint16_t)ihl;

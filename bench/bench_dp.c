@@ -1,0 +1,250 @@
+/* Throughput of the data planes, measured in one run next to a baseline
+ * loop that only copies the same packets (the ceiling on this machine).
+ * Not a test: prints figures and ratios. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dp/br_mape.h"
+#include "dp/ce_mape.h"
+#include "lib/csum.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One CE of the benchmark domain: IPv4 address, a port of its set, MAP address. */
+typedef struct ce_ent { uint32_t v4; uint16_t port; s46_ip6 map; } ce_ent;
+
+static s46_maprule rule;        /* 2001:db8::/32 -> 100.64.0.0/10, EA 30, a 6: k 8 */
+static ce_ent *ces;
+static uint32_t nces;
+
+static void make_ces(uint32_t n)
+{
+    free(ces);
+    ces = malloc(n * sizeof *ces);
+    nces = n;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (uint32_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t v4 = 0x64400000u | (uint32_t)(x & 0x3fffff);
+        uint16_t psid = (uint16_t)(n == 1 ? 0x34 : (x >> 24) & 0xff);
+        uint16_t port = (uint16_t)(((1 + (x >> 40) % 63) << 10) | ((uint32_t)psid << 2) | 1);
+        s46_ce_params p;
+        if (s46_maprule_reverse(&rule, v4, port, S46_IID_RFC7597, &p, NULL, 0) < 0)
+            abort();
+        ces[i] = (ce_ent){v4, port, p.map_addr};
+    }
+}
+
+static const s46_ip6 *br6(void)
+{
+    static s46_ip6 a;
+    static int done;
+    if (!done++)
+        s46_ip6_parse("2001:db8:ffff::1", &a);
+    return &a;
+}
+
+/* IPv4 UDP packet of total length len from src to dst:port. */
+static uint32_t build_v4(uint8_t *b, uint32_t len, uint32_t src, uint32_t dst, uint16_t sport,
+                         uint16_t dport)
+{
+    memset(b, 0, len);
+    b[0] = 0x45;
+    s46_put16(b + 2, (uint16_t)len);
+    b[8] = 64;
+    b[9] = 17;
+    s46_put32(b + 12, src);
+    s46_put32(b + 16, dst);
+    s46_put16(b + 10, s46_csum_fold(s46_csum_add(0, b, 20)));
+    s46_put16(b + 20, sport);
+    s46_put16(b + 22, dport);
+    s46_put16(b + 24, (uint16_t)(len - 20));
+    return len;
+}
+
+/* Fills batch b with packet i.. of the stream for a direction. */
+typedef void (*fill_fn)(s46_pkt *p, uint32_t i, uint32_t size);
+
+static void fill_br4(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    const ce_ent *c = &ces[i % nces];
+    s46_pkt_reset(p);
+    p->len = build_v4(p->data, size, 0x01020304, c->v4, 7777, c->port);
+}
+
+static void fill_br6(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    const ce_ent *c = &ces[i % nces];
+    s46_pkt_reset(p);
+    uint8_t *h = p->data;
+    memset(h, 0, 40);
+    h[0] = 0x60;
+    s46_put16(h + 4, (uint16_t)(size - 40));
+    h[6] = 4;
+    h[7] = 64;
+    memcpy(h + 8, c->map.b, 16);
+    memcpy(h + 24, br6()->b, 16);
+    build_v4(h + 40, size - 40, c->v4, 0x01020304, c->port, 7777);
+    p->len = size;
+}
+
+typedef struct run { const char *what; double base_pps, pps; } run;
+
+static double measure(fill_fn fill, uint32_t size, void (*proc)(s46_batch *, void *), void *arg,
+                      double secs)
+{
+    static s46_pktpool *pool;
+    if (!pool)
+        pool = s46_pktpool_new(S46_BATCH_MAX);
+    uint64_t done = 0;
+    uint32_t i = 0;
+    double t0 = now_s(), t;
+    do {
+        for (int rep = 0; rep < 64; rep++) {
+            s46_batch b = {0};
+            for (uint32_t k = 0; k < S46_BATCH_IN; k++) {
+                s46_pkt *p = s46_pkt_alloc(pool);
+                fill(p, i++, size);
+                b.pkts[b.count++] = p;
+            }
+            if (proc)
+                proc(&b, arg);
+            for (uint32_t k = 0; k < b.count; k++)
+                s46_pkt_release(pool, b.pkts[k]);
+            done += S46_BATCH_IN;
+        }
+        t = now_s();
+    } while (t - t0 < secs);
+    return (double)done / (t - t0);
+}
+
+static s46_br *the_br;
+static void proc_br4(s46_batch *b, void *arg)
+{
+    (void)arg;
+    s46_br_process(the_br, b, S46_BR_PORT_V4, 1);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+static void proc_br6(s46_batch *b, void *arg)
+{
+    (void)arg;
+    s46_br_process(the_br, b, S46_BR_PORT_V6, 1);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+
+/* CE: LAN -> WAN with nflows established flows. */
+static s46_ce *the_ce;
+static uint32_t ce_flows;
+static void fill_ce_lan(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    uint32_t f = i % ce_flows;
+    s46_pkt_reset(p);
+    p->len = build_v4(p->data, size, 0x0a000000u | (f >> 8), 0xc6336450, (uint16_t)(1024 + (f & 0xff)), 80);
+}
+static void proc_ce(s46_batch *b, void *arg)
+{
+    (void)arg;
+    s46_ce_process(the_ce, b, S46_CE_PORT_LAN, 1000000000ull);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+
+int main(int argc, char **argv)
+{
+    double secs = argc > 1 ? atof(argv[1]) : 0.3;
+    memset(&rule, 0, sizeof rule);
+    s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
+    s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
+    rule.ea_len = 30;
+    rule.psid_offset = 6;
+    s46_br_conf bc;
+    s46_br_conf_default(&bc);
+    bc.rules = s46_ruleset_new(&rule, 1, NULL, 0);
+    bc.br6 = *br6();
+    bc.ipv6_mtu = 9000;
+    the_br = s46_br_new(&bc);
+
+    printf("MAP-E BR pipeline, one core, batches of %d (Mpps = million packets/s)\n",
+           S46_BATCH_IN);
+    printf("%-10s %6s %10s %12s %12s %8s\n", "direction", "bytes", "CEs", "copy Mpps",
+           "BR Mpps", "BR/copy");
+    static const uint32_t sizes[] = {64, 550, 1500}, counts[] = {1, 10000, 1000000};
+    for (int dir = 0; dir < 2; dir++)
+        for (int c = 0; c < 3; c++) {
+            make_ces(counts[c]);
+            for (int s = 0; s < 3; s++) {
+                uint32_t size = sizes[s] < 68 && dir == 1 ? 68 : sizes[s];
+                fill_fn f = dir ? fill_br6 : fill_br4;
+                double base = measure(f, size, NULL, NULL, secs);
+                double pps = measure(f, size, dir ? proc_br6 : proc_br4, NULL, secs);
+                printf("%-10s %6u %10u %12.2f %12.2f %8.2f\n", dir ? "IPv6->IPv4" : "IPv4->IPv6",
+                       size, counts[c], base / 1e6, pps / 1e6, pps / base);
+            }
+        }
+
+    /* CE: a full IPv4 address (EA 8: k = 0) so 10k flows fit */
+    s46_maprule cr;
+    memset(&cr, 0, sizeof cr);
+    s46_pfx6_parse("2001:db8::/40", &cr.ipv6, NULL, 0);
+    s46_pfx4_parse("192.0.2.0/24", &cr.ipv4, NULL, 0);
+    cr.ea_len = 8;
+    cr.psid_offset = 6;
+    s46_ce_conf cc;
+    s46_ce_conf_default(&cc);
+    cc.rules = &cr;
+    cc.nrules = 1;
+    s46_pfx6_parse("2001:db8:12::/48", &cc.eu_prefix, NULL, 0);
+    cc.br = *br6();
+    cc.ipv6_mtu = 9000;
+    cc.napt.max_mappings = 65536;
+    cc.napt.max_sessions = 65536;
+    the_ce = s46_ce_new(&cc, NULL, 0);
+    printf("\nMAP-E CE pipeline (LAN -> WAN, established flows), one core\n");
+    printf("%-10s %6s %10s %12s %12s %8s\n", "direction", "bytes", "flows", "copy Mpps",
+           "CE Mpps", "CE/copy");
+    static const uint32_t flows[] = {1, 10000};
+    for (int k = 0; k < 2; k++) {
+        ce_flows = flows[k];
+        measure(fill_ce_lan, 550, proc_ce, NULL, 0.05); /* create the mappings */
+        double base = measure(fill_ce_lan, 550, NULL, NULL, secs);
+        double pps = measure(fill_ce_lan, 550, proc_ce, NULL, secs);
+        printf("%-10s %6u %10u %12.2f %12.2f %8.2f\n", "LAN->WAN", 550, flows[k], base / 1e6,
+               pps / 1e6, pps / base);
+    }
+    /* new mappings per second: fill the table, flush, again */
+    s46_napt_config nc;
+    s46_napt_config_default(&nc);
+    nc.max_mappings = 65536;
+    nc.max_sessions = 65536;
+    s46_napt *t = s46_napt_new(&nc);
+    uint64_t made = 0;
+    double t0 = now_s(), t1;
+    do {
+        for (uint32_t i = 0; i < 60000; i++) {
+            s46_napt_flow f = {S46_NAPT_UDP, 0x0a000000u | i, (uint16_t)(1000 + (i & 0x3ff)),
+                               0x01020304, 53, 0};
+            if (s46_napt_outbound(t, &f, 0, 1) == S46_NAPT_OK)
+                made++;
+        }
+        s46_napt_reset(t, 0, 0, 0, 0);
+        t1 = now_s();
+    } while (t1 - t0 < secs * 2);
+    s46_napt_stats st;
+    s46_napt_stats_get(t, &st);
+    printf("\nNAPT: %.2f million new mappings per second; %u bytes per mapping with its "
+           "session (all tables shared out over 65536)\n",
+           (double)made / (t1 - t0) / 1e6, st.bytes_per_mapping + st.bytes_per_session);
+    return 0;
+}
