@@ -5,7 +5,7 @@
 uint32_t s46_csum_add(uint32_t sum, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    uint64_t acc = sum;
+    uint64_t acc = 0;
     while (len >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -24,7 +24,7 @@ uint32_t s46_csum_add(uint32_t sum, const void *data, size_t len)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     s = (uint32_t)__builtin_bswap16((uint16_t)s);
 #endif
-    uint32_t total = s;
+    uint32_t total = s + (sum & 0xffff) + (sum >> 16);
     while (len >= 2) {
         total += (uint32_t)(p[0] << 8 | p[1]);
         p += 2;
