@@ -144,6 +144,7 @@ int s46_ce_reconfigure(s46_ce *ce, const s46_ce_conf *c, char *err, size_t errle
     ce->rules = rules;
     ce->me = me;
     apply(ce, c);
+    s46_napt_set_policy(ce->napt, &c->napt);
     if (flush) /* RFC 7596 §5.1: a new address or port set flushes the NAPT */
         s46_napt_reset(ce->napt, ce->ext, me.psid_offset, me.psid_len, me.psid);
     return 0;

@@ -204,6 +204,17 @@ void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t
     t->nmaps = t->nsessions = t->sweep = 0;
 }
 
+void s46_napt_set_policy(s46_napt *t, const s46_napt_config *c)
+{
+    t->cfg.filter = c->filter;
+    t->cfg.udp_timeout = c->udp_timeout < 120 ? 120 : c->udp_timeout;
+    t->cfg.udp_short_timeout = c->udp_short_timeout;
+    t->cfg.tcp_est_timeout = c->tcp_est_timeout;
+    t->cfg.tcp_trans_timeout = c->tcp_trans_timeout;
+    t->cfg.icmp_timeout = c->icmp_timeout;
+    memcpy(t->cfg.short_ports, c->short_ports, sizeof t->cfg.short_ports);
+}
+
 static uint32_t find_map(const s46_napt *t, unsigned proto, uint32_t addr, uint16_t port,
                          uint32_t *slot)
 {

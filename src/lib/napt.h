@@ -77,6 +77,10 @@ void s46_napt_free(s46_napt *t);
 void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t psid_len,
                     uint16_t psid);
 
+/* Applies new filtering and timers from c (capacities and addresses are
+ * left alone); existing mappings stay. */
+void s46_napt_set_policy(s46_napt *t, const s46_napt_config *c);
+
 /* Outbound packet of flow f (internal -> remote) at time now: finds or
  * creates the mapping and the session, fills f->ext_port. tcp_flags: the
  * segment's flags for TCP, else 0. */

@@ -187,6 +187,24 @@ ce_to_ce ce_to_ce_hub_and_spoke to_br
 
 out=$(nsx "$LAN" timeout 10 stun 198.51.100.80 -v 2>&1 | grep '^Primary')
 grep -q 'Independent Mapping, Address Dependent Filter' <<<"$out" && pass ce_stun_eim_adf || fail ce_stun_eim_adf "$out"
+
+# the CE's own traffic is NATed into its port set too
+i0=$(counter ce1 napt_mappings_created)
+nsx "$P-ce" ping -c 1 -W 2 198.51.100.80 >/dev/null && [ "$(counter ce1 napt_mappings_created)" -gt "$i0" ] &&
+    pass ce_own_traffic_natted || fail ce_own_traffic_natted "no reply or no mapping"
+
+# SIGHUP applies a changed file without a restart; mappings survive when the
+# address and port set stay
+m0=$(show ce1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["napt"]["mappings"])')
+sed -i 's/"filter": "adf"/"filter": "eif"/' "$RUN/ce1.json"
+kill -HUP "$(cat "$RUN/ce1.pid")"
+sleep 1.5
+res=$(show ce1 | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["napt"]["filtering"], j["napt"]["mappings"])')
+if grep -q 'configuration reloaded' "$RUN/ce1.log" && [ "$res" = "endpoint-independent $m0" ]; then
+    pass ce_sighup_reload
+else
+    fail ce_sighup_reload "after reload: '$res' (mappings before $m0); log: $(tail -2 "$RUN/ce1.log")"
+fi
 lab_down
 
 # ---------------------------------------------------------------- mesh, EIF
