@@ -311,6 +311,25 @@ def overlapping_fragments_dropped():
     eq(c, []); eq(d, [])
     counters_have(n, drop_reassembly_failed=1)
 
+def sixty_five_thousand_fmrs():
+    import ipaddress
+    rules = [{"ipv6": "2001:db8:%x::/48" % i, "ipv4": "10.%d.%d.0/24" % (i >> 8, i & 255),
+              "ea_length": 8, "psid_offset": 6} for i in range(65536)]
+    cfg = config()
+    cfg["rules"] = rules
+    pkts = []
+    want = []
+    for i, host in ((0xc807, 9), (0, 1), (0xffff, 254), (0x1234, 77)):
+        v4 = "10.%d.%d.%d" % (i >> 8, i & 255, host)
+        ip = IP(src=NET, dst=v4) / UDP(sport=7777, dport=40000)
+        pkts.append(ip)
+        # End-user prefix 2001:db8:<i>:<host>00::/56, IID 0 | IPv4 | PSID 0
+        eu = int(ipaddress.IPv6Address("2001:db8::")) | (i << 80) | (host << 72)
+        ce = eu | (int(ipaddress.IPv4Address(v4)) << 16)
+        want.append(tunnel(BR6, str(ipaddress.IPv6Address(ce)), dec(ip)))
+    c, d, n = replay("fmr65536", cfg, v4_in=pkts)
+    eq(d, want)
+
 def hostile_bytes_never_crash():
     import random
     rnd = random.Random(46)
@@ -334,7 +353,7 @@ for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
           v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
           v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
           v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
-          overlapping_fragments_dropped,
+          overlapping_fragments_dropped, sixty_five_thousand_fmrs,
           hostile_bytes_never_crash):
     case(f)
 sys.exit(1 if failures else 0)
