@@ -202,16 +202,14 @@ static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, 
 static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned *why)
 {
     const s46_maprule *r = s46_ruleset_match4(br->c.rules, dst, port);
-    s46_ce_params cp;
     if (!r) {
         *why = S46_BR_drop_v4_no_rule;
         return false;
     }
-    if (s46_maprule_reverse(r, dst, port, br->c.layout, &cp, NULL, 0) < 0) {
+    if (!s46_map_ce_addr(r, s46_ruleset_shape(br->c.rules, r), dst, port, br->c.layout, ce)) {
         *why = S46_BR_drop_v4_port_excluded;
         return false;
     }
-    *ce = cp.map_addr;
     return true;
 }
 
@@ -402,12 +400,12 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
     const s46_maprule *r = s46_ruleset_match6(br->c.rules, &src);
     if (!r)
         return drop(br, p, S46_BR_drop_v6_src_no_rule);
-    s46_pfx6 eu = {src, (uint8_t)(r->ipv6.len + r->ea_len)};
-    s46_ip6_mask(&eu.addr, eu.len);
+    const s46_rule_shape *sh = s46_ruleset_shape(br->c.rules, r);
     s46_ce_params cp;
-    if (s46_maprule_derive(r, &eu, br->c.layout, &cp, NULL, 0) < 0 ||
-        !s46_ip6_eq(&cp.map_addr, &src))
+    if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
         return drop(br, p, S46_BR_drop_v6_src_not_map_address);
+    cp.psid_len = sh->psid_len;
+    cp.psid_offset = sh->psid_offset;
 
     uint8_t *v4 = p->data + l3.l3_len;
     s46_l3 in;
@@ -440,8 +438,7 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
     s46_ip6 ce;
     unsigned why;
     uint16_t dport;
-    bool in_domain = s46_ruleset_match4(br->c.rules, idst, in.dport) != NULL ||
-                     (br->c.rules && s46_ruleset_match4(br->c.rules, idst, 0) != NULL);
+    bool in_domain = s46_ruleset_covers4(br->c.rules, idst);
     s46_tunnel_decap(p, &l3);
     if (in_domain) {
         if (!br->c.hairpin || in.is_fragment || !v4_dst_port(p->data, &in, &dport) ||

@@ -2,7 +2,6 @@
 #include "lib/err.h"
 
 #include <arpa/inet.h>
-#include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,27 +173,10 @@ char *s46_pfx6_format(const s46_pfx6 *p, char buf[S46_PFX6_STRLEN])
     return buf;
 }
 
-typedef unsigned __int128 u128;
-
-static u128 load128(const s46_ip6 *a)
-{
-    uint64_t hi, lo;
-    memcpy(&hi, a->b, 8);
-    memcpy(&lo, a->b + 8, 8);
-    return (u128)be64toh(hi) << 64 | be64toh(lo);
-}
-
-static void store128(s46_ip6 *a, u128 x)
-{
-    uint64_t hi = htobe64((uint64_t)(x >> 64)), lo = htobe64((uint64_t)x);
-    memcpy(a->b, &hi, 8);
-    memcpy(a->b + 8, &lo, 8);
-}
-
-static u128 mask128(unsigned len) /* the first len bits set */
-{
-    return len == 0 ? 0 : len >= 128 ? ~(u128)0 : ~(u128)0 << (128 - len);
-}
+typedef s46_u128 u128;
+#define load128 s46_ip6_u128
+#define store128 s46_ip6_from_u128
+#define mask128 s46_mask128
 
 uint64_t s46_ip6_get_bits(const s46_ip6 *a, unsigned start, unsigned count)
 {

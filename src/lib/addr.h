@@ -54,4 +54,25 @@ static inline bool s46_pfx4_contains(const s46_pfx4 *p, uint32_t a)
     return ((a ^ p->addr) & s46_mask4(p->len)) == 0;
 }
 bool s46_ip6_eq(const s46_ip6 *a, const s46_ip6 *b);
+
+/* The address as one 128-bit number (bit 0 of the address = the top bit),
+ * for the data planes' arithmetic. */
+typedef unsigned __int128 s46_u128;
+static inline s46_u128 s46_ip6_u128(const s46_ip6 *a)
+{
+    uint64_t hi, lo;
+    __builtin_memcpy(&hi, a->b, 8);
+    __builtin_memcpy(&lo, a->b + 8, 8);
+    return (s46_u128)__builtin_bswap64(hi) << 64 | __builtin_bswap64(lo);
+}
+static inline void s46_ip6_from_u128(s46_ip6 *a, s46_u128 x)
+{
+    uint64_t hi = __builtin_bswap64((uint64_t)(x >> 64)), lo = __builtin_bswap64((uint64_t)x);
+    __builtin_memcpy(a->b, &hi, 8);
+    __builtin_memcpy(a->b + 8, &lo, 8);
+}
+static inline s46_u128 s46_mask128(unsigned len)
+{
+    return len == 0 ? 0 : len >= 128 ? ~(s46_u128)0 : ~(s46_u128)0 << (128 - len);
+}
 #endif

@@ -260,6 +260,69 @@ bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port)
     return p >= 0 && (k == 0 || (uint16_t)p == psid);
 }
 
+/* The MAP address from the End-user prefix (as a number, its length) and
+ * the IPv4 / PSID that go into the interface identifier. */
+static s46_u128 map_addr128(s46_u128 eu, unsigned eu_len, uint32_t v4, uint16_t psid,
+                            s46_iid_layout layout)
+{
+    uint64_t iid = layout == S46_IID_DRAFT03 ? (uint64_t)v4 << 24 | (uint64_t)psid << 8
+                                             : (uint64_t)v4 << 16 | psid;
+    s46_u128 a = (eu & s46_mask128(eu_len < 64 ? eu_len : 64)) | iid;
+    if (eu_len > 64)
+        a = (a & ~s46_mask128(eu_len)) | (eu & s46_mask128(eu_len));
+    return a;
+}
+
+bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s, uint32_t ipv4,
+                     uint16_t port, s46_iid_layout layout, s46_ip6 *out)
+{
+    unsigned n = r->ipv6.len, o = r->ea_len, len4 = r->ipv4.len, k = s->psid_len;
+    if (((ipv4 ^ r->ipv4.addr) & s46_mask4(len4)) != 0)
+        return false;
+    int psid = s46_port_psid(s->psid_offset, k, port);
+    if (psid < 0 || (r->explicit_psid && k && (unsigned)psid != r->psid))
+        return false;
+    uint64_t ea = 0;
+    if (r->explicit_psid || o == 0)
+        ea = 0;
+    else if (k > 0)
+        ea = (uint64_t)(ipv4 & low_mask(32 - len4)) << k | (uint64_t)psid;
+    else
+        ea = (ipv4 & ~s46_mask4(len4)) >> (32 - len4 - o);
+    s46_u128 eu = s46_ip6_u128(&r->ipv6.addr);
+    if (o)
+        eu |= (s46_u128)ea << (128 - n - o);
+    uint32_t v4 = s->ipv4_len < 32 ? ipv4 & s46_mask4(s->ipv4_len) : ipv4;
+    s46_ip6_from_u128(out, map_addr128(eu, n + o, v4, k ? (uint16_t)psid : 0, layout));
+    return true;
+}
+
+bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s, const s46_ip6 *src,
+                       s46_iid_layout layout, uint32_t *ipv4, uint8_t *ipv4_len,
+                       uint16_t *psid)
+{
+    unsigned n = r->ipv6.len, o = r->ea_len, k = s->psid_len;
+    s46_u128 a = s46_ip6_u128(src);
+    uint64_t ea = o ? (uint64_t)((a << n) >> (128 - o)) : 0;
+    uint32_t v4;
+    uint16_t ps = 0;
+    if (r->explicit_psid) {
+        v4 = r->ipv4.addr;
+        ps = k ? r->psid : 0;
+    } else if (k > 0) {
+        v4 = r->ipv4.addr | (uint32_t)(ea >> k);
+        ps = (uint16_t)(ea & low_mask(k));
+    } else {
+        v4 = r->ipv4.addr | (uint32_t)(ea << (32 - s->ipv4_len));
+    }
+    if (map_addr128(a & s46_mask128(n + o), n + o, v4, ps, layout) != a)
+        return false;
+    *ipv4 = v4;
+    *ipv4_len = s->ipv4_len;
+    *psid = ps;
+    return true;
+}
+
 const char *s46_iid_layout_name(s46_iid_layout l)
 {
     return l == S46_IID_DRAFT03 ? "draft03" : "rfc7597";

@@ -91,6 +91,17 @@ uint16_t s46_portset_nth(unsigned a, unsigned k, uint16_t psid, uint32_t i);
 int s46_port_psid(unsigned a, unsigned k, uint16_t port);
 bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port);
 
+/* Data-plane fast paths over a validated rule and its shape (no error text,
+ * no allocation). s46_map_ce_addr: the MAP address of the CE that owns
+ * ipv4:port (false: excluded port, another CE's explicit PSID, outside the
+ * rule). s46_map_check_src: whether src is exactly the MAP address of a CE
+ * of the rule; then *ipv4, *ipv4_len and *psid describe that CE. */
+bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s, uint32_t ipv4,
+                     uint16_t port, s46_iid_layout layout, s46_ip6 *out);
+bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s, const s46_ip6 *src,
+                       s46_iid_layout layout, uint32_t *ipv4, uint8_t *ipv4_len,
+                       uint16_t *psid);
+
 const char *s46_iid_layout_name(s46_iid_layout l);
 int s46_iid_layout_parse(const char *s, s46_iid_layout *out);
 #endif

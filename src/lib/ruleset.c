@@ -11,6 +11,7 @@ struct slot6 { s46_ip6 key; uint8_t len; uint32_t rule; };
 
 struct s46_ruleset {
     s46_maprule *rules;
+    s46_rule_shape *shapes;
     uint32_t *next4;        /* chain of rules sharing one IPv4 prefix */
     size_t count;
     struct slot4 *t4;
@@ -100,12 +101,15 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
     rs->count = count;
     rs->rules = malloc((count ? count : 1) * sizeof *rs->rules);
     rs->next4 = malloc((count ? count : 1) * sizeof *rs->next4);
+    rs->shapes = malloc((count ? count : 1) * sizeof *rs->shapes);
     rs->t4 = malloc(cap * sizeof *rs->t4);
     rs->t6 = malloc(cap * sizeof *rs->t6);
-    if (!rs->rules || !rs->next4 || !rs->t4 || !rs->t6)
+    if (!rs->rules || !rs->next4 || !rs->shapes || !rs->t4 || !rs->t6)
         goto oom;
     if (count)
         memcpy(rs->rules, rules, count * sizeof *rules);
+    for (size_t i = 0; i < count; i++)
+        s46_maprule_shape(&rs->rules[i], &rs->shapes[i]);
     for (size_t i = 0; i < cap; i++)
         rs->t4[i].rule = rs->t6[i].rule = NONE;
 
@@ -163,6 +167,7 @@ void s46_ruleset_free(s46_ruleset *rs)
     if (!rs)
         return;
     free(rs->rules);
+    free(rs->shapes);
     free(rs->next4);
     free(rs->t4);
     free(rs->t6);
@@ -174,6 +179,11 @@ size_t s46_ruleset_count(const s46_ruleset *rs) { return rs->count; }
 const s46_maprule *s46_ruleset_get(const s46_ruleset *rs, size_t i)
 {
     return i < rs->count ? &rs->rules[i] : NULL;
+}
+
+const s46_rule_shape *s46_ruleset_shape(const s46_ruleset *rs, const s46_maprule *r)
+{
+    return &rs->shapes[r - rs->rules];
 }
 
 size_t s46_ruleset_index(const s46_ruleset *rs, const s46_maprule *r)
@@ -219,4 +229,12 @@ const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint
         return NULL;
     }
     return NULL;
+}
+
+bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4)
+{
+    for (unsigned i = 0; i < rs->nlens4; i++)
+        if (find4(rs, ipv4 & s46_mask4(rs->lens4[i]), rs->lens4[i]) != NONE)
+            return true;
+    return false;
 }

@@ -19,10 +19,14 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
 void s46_ruleset_free(s46_ruleset *rs);
 size_t s46_ruleset_count(const s46_ruleset *rs);
 const s46_maprule *s46_ruleset_get(const s46_ruleset *rs, size_t i);
+/* The shape of a rule of the set (computed once, at creation). */
+const s46_rule_shape *s46_ruleset_shape(const s46_ruleset *rs, const s46_maprule *r);
 /* Index of a rule returned by the lookups. */
 size_t s46_ruleset_index(const s46_ruleset *rs, const s46_maprule *r);
 
 const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu);
 const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a);
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port);
+/* true when ipv4 lies inside some rule's IPv4 prefix, whatever the port. */
+bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4);
 #endif

@@ -139,6 +139,49 @@ TEST(prop_forward_reverse_and_iid_round_trip)
     }
 }
 
+/* The data-plane fast paths agree with the reference derivation. */
+TEST(prop_fast_paths_match_reference)
+{
+    char e[S46_ERRLEN];
+    for (int it = 0; it < 20000; it++) {
+        s46_maprule r;
+        s46_pfx6 eu;
+        s46_ce_params p, back;
+        s46_rule_shape sh;
+        random_rule(&r);
+        random_eu(&r, &eu);
+        eu.len = (uint8_t)(r.ipv6.len + r.ea_len); /* the CE's own /(n+o) */
+        s46_ip6_mask(&eu.addr, eu.len);
+        s46_maprule_shape(&r, &sh);
+        s46_iid_layout l = it & 1 ? S46_IID_DRAFT03 : S46_IID_RFC7597;
+        CHECK_INT(s46_maprule_derive(&r, &eu, l, &p, e, sizeof e), 0);
+        uint32_t n = s46_portset_count(p.psid_offset, p.psid_len);
+        uint16_t port = s46_portset_nth(p.psid_offset, p.psid_len, p.psid, below(n));
+        uint32_t host = p.ipv4 | (p.ipv4_len < 32 ? (uint32_t)next() & ~s46_mask4(p.ipv4_len) : 0);
+        s46_ip6 fast;
+        CHECK(s46_map_ce_addr(&r, &sh, host, port, l, &fast));
+        CHECK_INT(s46_maprule_reverse(&r, host, port, l, &back, e, sizeof e), 0);
+        CHECK(s46_ip6_eq(&fast, &back.map_addr));
+        uint32_t v4;
+        uint8_t v4len;
+        uint16_t psid;
+        CHECK(s46_map_check_src(&r, &sh, &p.map_addr, l, &v4, &v4len, &psid));
+        CHECK_INT(v4, p.ipv4);
+        CHECK_INT(v4len, p.ipv4_len);
+        CHECK_INT(psid, p.psid);
+        /* one flipped bit of the interface identifier is not a MAP address */
+        s46_ip6 bad = p.map_addr;
+        unsigned bit = 64 + below(64);
+        if (bit >= eu.len) {
+            bad.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+            CHECK(!s46_map_check_src(&r, &sh, &bad, l, &v4, &v4len, &psid));
+        }
+        /* an excluded port has no CE */
+        if (p.psid_len && p.psid_offset)
+            CHECK(!s46_map_ce_addr(&r, &sh, host, (uint16_t)below(1u << (16 - p.psid_offset)), l, &fast));
+    }
+}
+
 /* Rule sets: lookups agree with a brute-force longest match. */
 TEST(prop_ruleset_lookups_match_brute_force)
 {
@@ -230,5 +273,5 @@ TEST(ruleset_rejects_ambiguous_rules)
 }
 
 T_MAIN(T_CASE(prop_port_sets_partition_the_port_space), T_CASE(prop_nth_enumerates_the_ranges),
-       T_CASE(prop_forward_reverse_and_iid_round_trip),
+       T_CASE(prop_forward_reverse_and_iid_round_trip), T_CASE(prop_fast_paths_match_reference),
        T_CASE(prop_ruleset_lookups_match_brute_force), T_CASE(ruleset_rejects_ambiguous_rules))
