@@ -426,13 +426,12 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
             return drop(ce, p, S46_CE_drop_lan_unsupported_proto);
         s46_napt_flow f = {(uint8_t)proto, src, l3.sport, dst,
                            proto == S46_NAPT_ICMP ? 0 : l3.dport, 0};
-        bool had = s46_napt_lookup_int(ce->napt, f.proto, src, l3.sport, &f.ext_port, t);
         s46_napt_result r = s46_napt_outbound(ce->napt, &f, l3.tcp_flags, t);
         if (r == S46_NAPT_NO_PORT)
             return drop(ce, p, S46_CE_drop_napt_no_port);
         if (r != S46_NAPT_OK)
             return drop(ce, p, S46_CE_drop_napt_table_full);
-        if (!had)
+        if (s46_napt_last_created(ce->napt))
             ce->cnt[S46_CE_napt_mappings_created]++;
         rewrite(ip, &l3, true, ce->ext, true, f.ext_port);
         if (proto == S46_NAPT_TCP)

@@ -40,7 +40,10 @@ struct s46_napt {
     uint32_t free_map, free_sess, nmaps, nsessions, sweep;
     uint32_t ports_used[S46_NAPT_NPROTO];
     uint64_t rng;
+    bool last_created;
 };
+
+bool s46_napt_last_created(const s46_napt *t) { return t->last_created; }
 
 void s46_napt_config_default(s46_napt_config *c)
 {
@@ -430,6 +433,7 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
 {
     uint32_t slot, sslot;
     uint32_t m = find_map(t, f->proto, f->int_addr, f->int_port, &slot);
+    t->last_created = m == NONE;
     if (m == NONE) {
         s46_napt_result r = new_map(t, f, slot, &m);
         if (r == S46_NAPT_NO_PORT || r == S46_NAPT_NO_MAPPING) {

@@ -86,6 +86,8 @@ void s46_napt_set_policy(s46_napt *t, const s46_napt_config *c);
  * segment's flags for TCP, else 0. */
 s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flags,
                                   uint32_t now);
+/* Whether the last successful s46_napt_outbound created its mapping. */
+bool s46_napt_last_created(const s46_napt *t);
 /* Inbound packet to ext_port from the remote endpoint in f: fills
  * f->int_addr/int_port when allowed. Creates a session when the filtering
  * behaviour admits a new remote (EIF). */
