@@ -295,21 +295,14 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 
 static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
 {
-    switch (s46_reasm_add(r, p, l3, now)) {
+    switch (s46_reasm_offer(r, p, l3, now)) {
+    case S46_REASM_DONE:
+        br->cnt[S46_BR_reassembled]++;
+        return true;
     case S46_REASM_HELD:
         br->cnt[S46_BR_fragments_held]++;
         s46_pkt_drop(p, S46_BR_fragments_held);
         return false;
-    case S46_REASM_DONE: {
-        int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
-                                       : s46_parse_ipv6(p->data, p->len, l3);
-        if (e < 0 || l3->is_fragment) {
-            drop(br, p, S46_BR_drop_reassembly_failed);
-            return false;
-        }
-        br->cnt[S46_BR_reassembled]++;
-        return true;
-    }
     default:
         drop(br, p, S46_BR_drop_reassembly_failed);
         return false;
@@ -318,16 +311,11 @@ static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_
 
 static void fragment_out(s46_br *br, s46_pkt *p)
 {
-    s46_batch *b = br->cur;
-    s46_pkt *extra[S46_BATCH_MAX];
-    int n = s46_frag6(p, br->c.ipv6_mtu, ++br->frag_id, br->pool, extra,
-                      S46_BATCH_MAX - b->count);
+    int n = s46_frag6_into_batch(br->cur, p, br->c.ipv6_mtu, ++br->frag_id, br->pool);
     if (n < 0) {
         br->cnt[S46_BR_v6_out]--;
         return drop(br, p, S46_BR_drop_no_buffer);
     }
-    for (int i = 0; i < n; i++)
-        b->pkts[b->count++] = extra[i];
     br->cnt[S46_BR_v6_out] += (uint64_t)n;
     br->cnt[S46_BR_fragmented]++;
 }

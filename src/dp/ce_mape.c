@@ -5,6 +5,7 @@
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
+#include "prov/mape.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -186,21 +187,14 @@ static void out(s46_ce *ce, s46_pkt *p, uint16_t port)
 
 static bool reassemble(s46_ce *ce, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
 {
-    switch (s46_reasm_add(r, p, l3, now)) {
+    switch (s46_reasm_offer(r, p, l3, now)) {
+    case S46_REASM_DONE:
+        ce->cnt[S46_CE_reassembled]++;
+        return true;
     case S46_REASM_HELD:
         ce->cnt[S46_CE_fragments_held]++;
         s46_pkt_drop(p, S46_CE_fragments_held);
         return false;
-    case S46_REASM_DONE: {
-        int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
-                                       : s46_parse_ipv6(p->data, p->len, l3);
-        if (e < 0 || l3->is_fragment) {
-            drop(ce, p, S46_CE_drop_reassembly_failed);
-            return false;
-        }
-        ce->cnt[S46_CE_reassembled]++;
-        return true;
-    }
     default:
         drop(ce, p, S46_CE_drop_reassembly_failed);
         return false;
@@ -209,16 +203,11 @@ static bool reassemble(s46_ce *ce, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_
 
 static void fragment_out(s46_ce *ce, s46_pkt *p)
 {
-    s46_batch *b = ce->cur;
-    s46_pkt *extra[S46_BATCH_MAX];
-    int n = s46_frag6(p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool, extra,
-                      S46_BATCH_MAX - b->count);
+    int n = s46_frag6_into_batch(ce->cur, p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool);
     if (n < 0) {
         ce->cnt[S46_CE_wan_out]--;
         return drop(ce, p, S46_CE_drop_no_buffer);
     }
-    for (int i = 0; i < n; i++)
-        b->pkts[b->count++] = extra[i];
     ce->cnt[S46_CE_wan_out] += (uint64_t)n;
     ce->cnt[S46_CE_fragmented]++;
 }
@@ -586,39 +575,20 @@ static bool walk_one(const s46_napt_mapping_info *mi, void *arg)
 
 json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
 {
-    char b[S46_PFX6_STRLEN];
-    const s46_ce_params *p = &ce->me;
-    json_t *o = json_object(), *ports = json_array(), *maps = json_array();
-    uint32_t nr = s46_portset_range_count(p->psid_offset, p->psid_len);
-    s46_port_range *rg = malloc(nr * sizeof *rg);
-    if (!o || !ports || !maps || !rg) {
-        free(rg);
+    char b[S46_IP6_STRLEN];
+    json_t *o = s46_ce_params_json(&ce->me, ce->c.layout), *maps = json_array();
+    if (!o || !maps) {
         json_decref(o);
-        json_decref(ports);
         json_decref(maps);
         return NULL;
     }
-    s46_portset_ranges(p->psid_offset, p->psid_len, p->psid, rg, nr);
-    for (uint32_t i = 0; i < nr; i++)
-        json_array_append_new(ports, json_pack("[ii]", rg[i].first, rg[i].last));
-    free(rg);
     s46_napt_stats st;
     s46_napt_stats_get(ce->napt, &st);
     struct walk_ctx w = {maps, max_mappings};
     s46_napt_walk(ce->napt, walk_one, &w);
     json_object_set_new(o, "mechanism", json_string("map_e"));
-    json_object_set_new(o, "prefix", json_string(s46_pfx6_format(&p->eu_prefix, b)));
-    json_object_set_new(o, "ipv4", json_string(s46_ip4_format(p->ipv4, b)));
-    json_object_set_new(o, "ipv4_prefix_len", json_integer(p->ipv4_len));
-    json_object_set_new(o, "psid", json_integer(p->psid));
-    json_object_set_new(o, "psid_len", json_integer(p->psid_len));
-    json_object_set_new(o, "psid_offset", json_integer(p->psid_offset));
-    json_object_set_new(o, "ports", ports);
-    json_object_set_new(o, "port_count", json_integer(s46_portset_count(p->psid_offset, p->psid_len)));
-    json_object_set_new(o, "ce_ipv6", json_string(s46_ip6_format(&p->map_addr, b)));
     json_object_set_new(o, "br", json_string(s46_ip6_format(&ce->c.br, b)));
     json_object_set_new(o, "mesh", json_boolean(ce->c.mesh));
-    json_object_set_new(o, "iid", json_string(s46_iid_layout_name(ce->c.layout)));
     json_object_set_new(o, "now", json_integer(now_s(now_ns)));
     json_object_set_new(o, "napt", json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i}", "mappings",
                                               st.mappings, "sessions", st.sessions,

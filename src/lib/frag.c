@@ -214,3 +214,23 @@ s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint6
     c->used = false;
     return S46_REASM_DONE;
 }
+
+s46_reasm_result s46_reasm_offer(s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now_ns)
+{
+    s46_reasm_result res = s46_reasm_add(r, p, l3, now_ns);
+    if (res != S46_REASM_DONE)
+        return res;
+    int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
+                                   : s46_parse_ipv6(p->data, p->len, l3);
+    return e < 0 || l3->is_fragment ? S46_REASM_BAD : S46_REASM_DONE;
+}
+
+int s46_frag6_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, uint32_t id,
+                         s46_pktpool *pool)
+{
+    s46_pkt *extra[S46_BATCH_MAX];
+    int n = s46_frag6(p, mtu, id, pool, extra, S46_BATCH_MAX - b->count);
+    for (int i = 0; i < n; i++)
+        b->pkts[b->count++] = extra[i];
+    return n;
+}

@@ -34,6 +34,15 @@ s46_reasm *s46_reasm_new(unsigned contexts, uint64_t timeout_ns);
 void s46_reasm_free(s46_reasm *r);
 /* Offers the fragment in p (parsed into l3; IPv4 or IPv6 by version). */
 s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint64_t now_ns);
+/* For pipelines: offers a fragment and, when it completes a datagram,
+ * re-parses p into l3. Returns DONE (p whole, l3 valid), HELD, or a failure
+ * (also when the rebuilt datagram does not parse). */
+s46_reasm_result s46_reasm_offer(s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now_ns);
+/* For pipelines: fragments p (already FORWARD) to mtu and appends the other
+ * fragments to b from pool. Returns how many were appended, -1 when out of
+ * buffers or batch room (p is then unchanged). */
+int s46_frag6_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, uint32_t id,
+                         s46_pktpool *pool);
 /* Datagrams dropped because they timed out or were pushed out. */
 uint64_t s46_reasm_expired(const s46_reasm *r);
 #endif

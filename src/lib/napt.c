@@ -1,4 +1,5 @@
 #include "lib/napt.h"
+#include "lib/hash.h"
 #include "lib/maprule.h"
 
 #include <stdlib.h>
@@ -60,14 +61,6 @@ void s46_napt_config_default(s46_napt_config *c)
     c->seed = 0x9e3779b97f4a7c15ULL;
 }
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
 
 static uint32_t rnd(s46_napt *t)
 {
@@ -79,12 +72,12 @@ static uint32_t rnd(s46_napt *t)
 
 static uint32_t map_hash(unsigned proto, uint32_t addr, uint16_t port)
 {
-    return (uint32_t)mix((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
+    return (uint32_t)s46_mix64((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
 }
 
 static uint32_t sess_hash(unsigned proto, uint16_t ext, uint32_t rem, uint16_t rport)
 {
-    return (uint32_t)mix((uint64_t)rem << 32 | (uint64_t)ext << 16 | rport) ^ proto;
+    return (uint32_t)s46_mix64((uint64_t)rem << 32 | (uint64_t)ext << 16 | rport) ^ proto;
 }
 
 static uint32_t map_hash_of(const s46_napt *t, uint32_t i)

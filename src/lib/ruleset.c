@@ -1,5 +1,6 @@
 #include "lib/ruleset.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,10 @@ struct s46_ruleset {
     uint8_t lens6[129], nlens6;
 };
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    return h ^ (h >> 33);
-}
 
 static size_t hash4(uint32_t key, unsigned len)
 {
-    return (size_t)mix((uint64_t)key << 8 | len);
+    return (size_t)s46_mix64((uint64_t)key << 8 | len);
 }
 
 static size_t hash6(const s46_ip6 *key, unsigned len)
@@ -40,7 +33,7 @@ static size_t hash6(const s46_ip6 *key, unsigned len)
     uint64_t hi, lo;
     memcpy(&hi, key->b, 8);
     memcpy(&lo, key->b + 8, 8);
-    return (size_t)mix(hi ^ mix(lo ^ len));
+    return (size_t)s46_mix64(hi ^ s46_mix64(lo ^ len));
 }
 
 static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
