@@ -25,6 +25,7 @@ struct s46_br {
     uint32_t frag_id;
     s46_batch *cur;            /* the batch being processed */
     s46_pkt scratch;           /* where ICMP errors are built */
+    uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
 
 void s46_br_conf_default(s46_br_conf *c)
@@ -136,6 +137,7 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    s46_pkt_init(&br->scratch, br->scratch_buf);
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
     br->reasm6 = s46_reasm_new(64, 2000000000ull);

@@ -31,6 +31,7 @@ struct s46_ce {
     uint32_t frag_id;
     s46_batch *cur;
     s46_pkt scratch;
+    uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
 
 void s46_ce_conf_default(s46_ce_conf *c)
@@ -126,6 +127,7 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
     }
     s46_ratelimit_init(&ce->icmp_rl, 100, 100);
     ce->counters = (s46_counters){counter_names, S46_CE_NCOUNTERS, ce->cnt};
+    s46_pkt_init(&ce->scratch, ce->scratch_buf);
     return ce;
 }
 

@@ -4,6 +4,7 @@
 
 struct s46_pktpool {
     s46_pkt *mem;
+    uint8_t *data;
     s46_pkt **free;
     uint32_t count, nfree;
 };
@@ -14,8 +15,9 @@ s46_pktpool *s46_pktpool_new(uint32_t count)
     if (!pool)
         return NULL;
     pool->mem = aligned_alloc(64, ((size_t)count * sizeof(s46_pkt) + 63) & ~(size_t)63);
+    pool->data = aligned_alloc(64, (size_t)count * S46_PKT_BUFSIZE);
     pool->free = malloc((size_t)count * sizeof *pool->free);
-    if (!pool->mem || !pool->free) {
+    if (!pool->mem || !pool->data || !pool->free) {
         s46_pktpool_free(pool);
         return NULL;
     }
@@ -23,6 +25,7 @@ s46_pktpool *s46_pktpool_new(uint32_t count)
     for (uint32_t i = 0; i < count; i++) {
         pool->free[i] = &pool->mem[count - 1 - i];
         pool->mem[i].owner = pool;
+        pool->mem[i].buf = pool->data + (size_t)i * S46_PKT_BUFSIZE;
     }
     return pool;
 }
@@ -32,6 +35,7 @@ void s46_pktpool_free(s46_pktpool *pool)
     if (!pool)
         return;
     free(pool->mem);
+    free(pool->data);
     free(pool->free);
     free(pool);
 }

@@ -1,6 +1,7 @@
 /* Packet buffers and batches, the currency of every data plane.
  *
- * A packet is one fixed-size buffer with S46_PKT_HEADROOM bytes reserved in
+ * A packet is a small descriptor and one fixed-size buffer with
+ * S46_PKT_HEADROOM bytes reserved in
  * front of the data, so an encapsulator prepends a 40-byte IPv6 header (plus
  * options) by moving `data` back, without copying. Packets are IP datagrams
  * (no link-layer header): ports strip and add link headers.
@@ -38,8 +39,17 @@ typedef struct s46_pkt {
     uint16_t reason;    /* drop reason index, pipeline-defined */
     uint64_t ts_ns;     /* arrival time (CLOCK_MONOTONIC or pcap time) */
     struct s46_pktpool *owner; /* the pool it returns to */
-    uint8_t buf[S46_PKT_BUFSIZE];
+    uint8_t *buf;       /* S46_PKT_BUFSIZE bytes; the metadata stays dense,
+                           apart from the data */
 } s46_pkt;
+
+/* Prepares a packet that lives outside a pool on a buffer of its own. */
+static inline void s46_pkt_init(struct s46_pkt *p, uint8_t *buf)
+{
+    p->buf = buf;
+    p->owner = 0;
+    p->ts_ns = 0;
+}
 
 typedef struct s46_batch {
     uint32_t count;
