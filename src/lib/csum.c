@@ -60,20 +60,6 @@ uint32_t s46_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t 
     return s + proto + (len >> 16) + (len & 0xffff);
 }
 
-void s46_csum_replace16(uint8_t *field, uint16_t old_word, uint16_t new_word)
-{
-    uint32_t s = (uint16_t)~s46_get16(field);
-    s += (uint16_t)~old_word;
-    s += new_word;
-    s46_put16(field, s46_csum_fold(s));
-}
-
-void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4], const uint8_t new_v[4])
-{
-    s46_csum_replace16(field, s46_get16(old_v), s46_get16(new_v));
-    s46_csum_replace16(field, s46_get16(old_v + 2), s46_get16(new_v + 2));
-}
-
 void s46_csum_replace16_udp(uint8_t *field, uint16_t old_word, uint16_t new_word)
 {
     if (s46_get16(field) == 0)

@@ -19,9 +19,10 @@ uint32_t s46_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t 
                           uint32_t len);
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). field points at the big-endian
  * checksum; old/new are the changed 16-bit words (host order). */
-void s46_csum_replace16(uint8_t *field, uint16_t old_word, uint16_t new_word);
+static inline void s46_csum_replace16(uint8_t *field, uint16_t old_word, uint16_t new_word);
 /* The same for a 32-bit value (e.g. an IPv4 address), given as bytes. */
-void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4], const uint8_t new_v[4]);
+static inline void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4],
+                                      const uint8_t new_v[4]);
 /* UDP: a zero checksum means "none" and must stay zero; a computed zero is
  * sent as 0xffff (RFC 768). */
 void s46_csum_replace16_udp(uint8_t *field, uint16_t old_word, uint16_t new_word);
@@ -61,5 +62,23 @@ static inline void s46_put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
+}
+static inline void s46_csum_replace16(uint8_t *field, uint16_t old_word, uint16_t new_word)
+{
+    uint32_t s = (uint16_t)~s46_get16(field) + (uint32_t)(uint16_t)~old_word + new_word;
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    s46_put16(field, (uint16_t)~s);
+}
+
+static inline void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4],
+                                      const uint8_t new_v[4])
+{
+    uint32_t s = (uint16_t)~s46_get16(field) + (uint32_t)(uint16_t)~s46_get16(old_v) +
+                 (uint32_t)(uint16_t)~s46_get16(old_v + 2) + s46_get16(new_v) +
+                 s46_get16(new_v + 2);
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    s46_put16(field, (uint16_t)~s);
 }
 #endif

@@ -8,7 +8,7 @@
 #define NONE UINT32_MAX
 
 struct slot4 { uint32_t key; uint8_t len; uint32_t rule; };
-struct slot6 { s46_ip6 key; uint8_t len; uint32_t rule; };
+struct slot6 { s46_u128 key; uint8_t len; uint32_t rule; };
 
 struct s46_ruleset {
     s46_maprule *rules;
@@ -28,12 +28,9 @@ static size_t hash4(uint32_t key, unsigned len)
     return (size_t)s46_mix64((uint64_t)key << 8 | len);
 }
 
-static size_t hash6(const s46_ip6 *key, unsigned len)
+static size_t hash6(s46_u128 key, unsigned len)
 {
-    uint64_t hi, lo;
-    memcpy(&hi, key->b, 8);
-    memcpy(&lo, key->b + 8, 8);
-    return (size_t)s46_mix64(hi ^ s46_mix64(lo ^ len));
+    return (size_t)s46_mix64((uint64_t)(key >> 64) ^ s46_mix64((uint64_t)key ^ len));
 }
 
 static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
@@ -47,13 +44,13 @@ static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
     }
 }
 
-static uint32_t find6(const s46_ruleset *rs, const s46_ip6 *key, unsigned len)
+static uint32_t find6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
     for (size_t i = hash6(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
         const struct slot6 *s = &rs->t6[i];
         if (s->rule == NONE)
             return NONE;
-        if (s->len == len && s46_ip6_eq(&s->key, key))
+        if (s->len == len && s->key == key)
             return s->rule;
     }
 }
@@ -109,15 +106,16 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
     for (uint32_t i = 0; i < count; i++) {
         const s46_maprule *r = &rs->rules[i];
         rs->next4[i] = NONE;
-        uint32_t j = find6(rs, &r->ipv6.addr, r->ipv6.len);
+        s46_u128 k6 = s46_ip6_u128(&r->ipv6.addr);
+        uint32_t j = find6(rs, k6, r->ipv6.len);
         if (j != NONE) {
             s46_seterr(err, errlen, "rules %u and %u have the same IPv6 prefix", j, i);
             goto fail;
         }
-        size_t h = hash6(&r->ipv6.addr, r->ipv6.len) & rs->mask;
+        size_t h = hash6(k6, r->ipv6.len) & rs->mask;
         while (rs->t6[h].rule != NONE)
             h = (h + 1) & rs->mask;
-        rs->t6[h] = (struct slot6){r->ipv6.addr, r->ipv6.len, i};
+        rs->t6[h] = (struct slot6){k6, r->ipv6.len, i};
         add_len(rs->lens6, &rs->nlens6, r->ipv6.len);
 
         j = find4(rs, r->ipv4.addr, r->ipv4.len);
@@ -186,13 +184,12 @@ size_t s46_ruleset_index(const s46_ruleset *rs, const s46_maprule *r)
 
 const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
 {
+    s46_u128 a = s46_ip6_u128(&eu->addr);
     for (unsigned i = 0; i < rs->nlens6; i++) {
         unsigned len = rs->lens6[i];
         if (len > eu->len)
             continue;
-        s46_ip6 k = eu->addr;
-        s46_ip6_mask(&k, len);
-        uint32_t r = find6(rs, &k, len);
+        uint32_t r = find6(rs, a & s46_mask128(len), len);
         if (r != NONE)
             return &rs->rules[r];
     }
