@@ -78,6 +78,7 @@ topology() {
     for pair in "$NS_LAN:$NS_CE" "$NS_LAN2:$NS_CE2"; do
         local lan=${pair%%:*} ce=${pair##*:}
         nsx "$lan" ip addr add 192.168.1.2/24 dev eth0
+        nsx "$lan" ip addr add 192.168.1.3/24 dev eth0  # a second LAN host (hairpin tests)
         nsx "$lan" ip route add default via 192.168.1.1
         nsx "$ce" ip addr add 192.168.1.1/24 dev lan0
     done

@@ -213,24 +213,25 @@ lab_up || { fail ce_lab_up_mesh "lab did not come up"; exit 1; }
 ce_to_ce ce_to_ce_mesh to_fmr
 out=$(nsx "$LAN" timeout 10 stun 198.51.100.80 -v 2>&1 | grep '^Primary')
 grep -q 'Independent Mapping, Independent Filter' <<<"$out" && pass ce_stun_eim_eif || fail ce_stun_eim_eif "$out"
-# hairpinning on one CE (RFC 4787 REQ-9): to our own public address and port
+# hairpinning on one CE (RFC 4787 REQ-9): LAN host 192.168.1.3 reaches LAN
+# host 192.168.1.2 through the CE's public address and port
 h0=$(counter ce1 hairpinned)
 nsx "$LAN" $PY -c '
 import socket
-a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("0.0.0.0", 41000)); a.settimeout(2)
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("192.168.1.2", 41000)); a.settimeout(2)
 a.sendto(b"x", ("198.51.100.80", 7000)); a.recvfrom(10)' 2>/dev/null
 p=$(show ce1 | $PY -c 'import json,sys; print([m["external_port"] for m in json.load(sys.stdin)["mappings"] if m["internal_port"]==41000][0])')
 out=$(nsx "$LAN" $PY - "$p" <<'PY'
 import socket, sys
-a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("0.0.0.0", 41000)); a.settimeout(2)
-b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("0.0.0.0", 41001)); b.settimeout(2)
+a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(("192.168.1.2", 41000)); a.settimeout(2)
+b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(("192.168.1.3", 41001)); b.settimeout(2)
 b.sendto(b"hairpin", ("192.0.2.18", int(sys.argv[1])))
 d, src = a.recvfrom(100)
 print(d.decode(), src[0])
 PY
 )
 h1=$(counter ce1 hairpinned)
-[ "$out" = "hairpin 192.0.2.18" ] && [ "$h1" -gt "$h0" ] && pass ce_hairpin_same_ce || fail ce_hairpin_same_ce "got '$out', hairpinned $h0->$h1"
+[ "$out" = "hairpin 192.0.2.18" ] && [ "$h1" -gt "$h0" ] && pass ce_hairpin_two_lan_hosts || fail ce_hairpin_two_lan_hosts "got '$out', hairpinned $h0->$h1"
 lab_down
 unset S46_LAB_MESH S46_LAB_FILTER
 
