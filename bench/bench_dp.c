@@ -108,9 +108,19 @@ static void patch_v4(uint8_t *ip, int at, uint32_t addr, int port_at, uint16_t p
     s46_put16(ip + port_at, port);
 }
 
+/* i runs 0, 1, 2, ...: the CE index wraps without a division */
+static const ce_ent *next_ce(void)
+{
+    static uint32_t k;
+    if (++k >= nces)
+        k = 0;
+    return &ces[k];
+}
+
 static void fill_br4(s46_pkt *p, uint32_t i, uint32_t size)
 {
-    const ce_ent *c = &ces[i % nces];
+    (void)i;
+    const ce_ent *c = next_ce();
     s46_pkt_reset(p);
     memcpy(p->data, template_for(0, size), size);
     patch_v4(p->data, 16, c->v4, 22, c->port);
@@ -119,7 +129,8 @@ static void fill_br4(s46_pkt *p, uint32_t i, uint32_t size)
 
 static void fill_br6(s46_pkt *p, uint32_t i, uint32_t size)
 {
-    const ce_ent *c = &ces[i % nces];
+    (void)i;
+    const ce_ent *c = next_ce();
     s46_pkt_reset(p);
     memcpy(p->data, template_for(1, size), size);
     memcpy(p->data + 8, c->map.b, 16);
@@ -180,7 +191,10 @@ static s46_ce *the_ce;
 static uint32_t ce_flows;
 static void fill_ce_lan(s46_pkt *p, uint32_t i, uint32_t size)
 {
-    uint32_t f = i % ce_flows;
+    static uint32_t f;
+    (void)i;
+    if (++f >= ce_flows)
+        f = 0;
     s46_pkt_reset(p);
     memcpy(p->data, template_for(2, size), size);
     patch_v4(p->data, 12, 0x0a000000u | (f >> 8), 20, (uint16_t)(1024 + (f & 0xff)));
@@ -198,6 +212,7 @@ static void proc_ce(s46_batch *b, void *arg)
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
+    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6" or "ce": one part */
     memset(&rule, 0, sizeof rule);
     s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
     s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
@@ -217,6 +232,8 @@ int main(int argc, char **argv)
     static const uint32_t sizes[] = {64, 550, 1500}, counts[] = {1, 10000, 1000000};
     for (int dir = 0; dir < 2; dir++)
         for (int c = 0; c < 3; c++) {
+            if (*only && strcmp(only, dir ? "br6" : "br4") != 0)
+                continue;
             make_ces(counts[c]);
             for (int s = 0; s < 3; s++) {
                 uint32_t size = sizes[s] < 68 && dir == 1 ? 68 : sizes[s];
@@ -228,6 +245,8 @@ int main(int argc, char **argv)
             }
         }
 
+    if (*only && strcmp(only, "ce") != 0)
+        return 0;
     /* CE: a full IPv4 address (EA 8: k = 0) so 10k flows fit */
     s46_maprule cr;
     memset(&cr, 0, sizeof cr);
