@@ -23,7 +23,7 @@ if ! ip netns add "$NS" 2>/dev/null; then
 fi
 nse() { ip netns exec "$NS" "$@"; }
 nse ip link set lo up
-for a in 2001:db8:1::10 2001:db8:1:5::10 2001:db8:2::10 2001:db8:3::10 2001:db8:9::10; do
+for a in 2001:db8:4::10 2001:db8:4:1::10 2001:db8:1::10 2001:db8:1:5::10 2001:db8:2::10 2001:db8:3::10 2001:db8:9::10; do
     nse ip -6 addr add "$a/128" dev lo nodad
 done
 
@@ -40,6 +40,11 @@ cat >"$TMP/a5.json" <<'J'
 { "enabler_name": "Test VNE", "ttl": 600, "order": ["dslite"],
   "dslite": { "aftr": "2001:db8:ff::2" } }
 J
+HASH=$("$BIN/s46-provd" passwd s3cret-pw)
+cat >"$TMP/u.json" <<J
+{ "ttl": 600, "order": ["dslite"], "dslite": { "aftr": "aftr.example.net" },
+  "s46_server": { "auth_required": true, "users": { "alice": "$HASH" } } }
+J
 cat >"$TMP/r.json" <<'J'
 { "s46_server": { "redirect": "https://other.example.net/config" } }
 J
@@ -54,11 +59,12 @@ openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAc
     -days 2 -extfile "$TMP/ext" -out "$TMP/srv.pem" >/dev/null 2>&1
 
 PROFILES=(--profile 2001:db8:1::/48="$TMP/a.json" --profile 2001:db8:1:5::/64="$TMP/a5.json"
-          --profile 2001:db8:3::/48="$TMP/r.json")
-nse "$BIN/s46-provd" serve --port 8080 "${PROFILES[@]}" 2>"$TMP/http.log" &
+          --profile 2001:db8:3::/48="$TMP/r.json" --profile 2001:db8:4::/48="$TMP/u.json")
+# ip netns exec execs the server, so $! is the server's own pid.
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8080 "${PROFILES[@]}" >/dev/null 2>"$TMP/http.log" &
 PIDS+=($!)
-nse "$BIN/s46-provd" serve --port 8443 --unknown-status 404 --tls-cert "$TMP/srv.pem" \
-    --tls-key "$TMP/srv.key" "${PROFILES[@]}" 2>"$TMP/https.log" &
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8443 --unknown-status 404 --tls-cert "$TMP/srv.pem" \
+    --tls-key "$TMP/srv.key" "${PROFILES[@]}" >/dev/null 2>"$TMP/https.log" &
 PIDS+=($!)
 for _ in $(seq 50); do
     nse curl -s -o /dev/null "http://[::1]:8080/" && break; sleep 0.1
@@ -147,6 +153,26 @@ for q in "vendorid=acde4&product=P&version=1&capability=map_e" \
     [ "$CODE" = 400 ] || { bad=1; WHY="$q -> $CODE"; }
 done
 ok malformed_params_400 test $bad = 0
+
+get 2001:db8:1::10 "$Q&capability=dslite"
+ok auth_absent_when_no_users test "$(jq_ '"auth" in d')" = False
+get 2001:db8:4::10 "$Q&capability=dslite"
+WHY="code $CODE body $BODY"
+ok auth_req_without_credentials test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = req -a "$(jq_ 'd["order"]')" = "[]"
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=wrong"
+WHY="code $CODE body $BODY"
+ok auth_bad_empty_order test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = bad -a "$(jq_ 'd["order"]')" = "[]"
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="code $CODE body $BODY"
+ok auth_ok test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = ok -a "$(jq_ 'd["order"]')" = "['dslite']"
+for i in 1 2 3 4 5 6; do get 2001:db8:4:1::10 "$Q&capability=dslite&user=alice&pass=guess$i"; done
+get 2001:db8:4:1::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="after 6 failures the /64 still authenticated: $BODY"
+ok auth_rate_limited_per_64 test "$(jq_ 'd["auth"]')" = bad
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="other /64 blocked: $BODY"
+ok auth_rate_limit_other_64_unaffected test "$(jq_ 'd["auth"]')" = ok
+ok log_scrubs_password bash -c "! grep -q -e s3cret -e guess '$TMP/http.log'"
 
 gets 2001:db8:1::10 "$Q&capability=map_e,dslite"
 WHY="code $CODE body $BODY"

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PROFILES 1024
@@ -29,6 +30,8 @@ typedef struct profile {
     json_t *tmpl;        /* HB46PP response template (validated) */
     char *redirect;      /* 307 Location, or NULL */
     long ttl_jitter;     /* seconds added at random, 0..ttl_jitter */
+    json_t *users;       /* {"name": "$argon2id$..."} or NULL */
+    bool auth_required;  /* without credentials: order [] and auth "req" */
 } profile;
 
 typedef struct token_ent {
@@ -100,6 +103,52 @@ static int token_lookup(const char *hex)
         }
     pthread_mutex_unlock(&tok_mu);
     return p;
+}
+
+/* Failed-login limiter: token bucket per source /64 (burst 5, one token
+ * back every 10 s), in a small hashed table; collisions share a bucket,
+ * which only makes the limit stricter. */
+typedef struct req_creds { const char *user, *pass; } req_creds;
+#define RL_SLOTS 4096
+static struct { uint64_t net; double tokens; time_t t; } rl[RL_SLOTS];
+static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool rl_allowed(const s46_ip6 *a, bool consume)
+{
+    uint64_t net;
+    memcpy(&net, a->b, 8);
+    size_t s = (size_t)((net * 0x9e3779b97f4a7c15ull) >> 52) & (RL_SLOTS - 1);
+    time_t now = time(NULL);
+    pthread_mutex_lock(&rl_mu);
+    if (rl[s].net != net || rl[s].t == 0) {
+        rl[s].net = net;
+        rl[s].tokens = 5;
+        rl[s].t = now;
+    }
+    rl[s].tokens += (double)(now - rl[s].t) / 10.0;
+    if (rl[s].tokens > 5)
+        rl[s].tokens = 5;
+    rl[s].t = now;
+    bool ok = rl[s].tokens >= 1;
+    if (ok && consume)
+        rl[s].tokens -= 1;
+    pthread_mutex_unlock(&rl_mu);
+    return ok;
+}
+
+/* "ok", "bad" or "req"/NULL (no credentials sent). */
+static const char *check_auth(int p, const req_creds *c, const s46_ip6 *src)
+{
+    if (!c->user)
+        return profiles[p].users ? "req" : NULL;
+    if (!rl_allowed(src, false))
+        return "bad"; /* over the limit: bad without hashing */
+    json_t *h = profiles[p].users ? json_object_get(profiles[p].users, c->user) : NULL;
+    if (json_is_string(h) &&
+        crypto_pwhash_str_verify(json_string_value(h), c->pass, strlen(c->pass)) == 0)
+        return "ok";
+    rl_allowed(src, true);
+    return "bad";
 }
 
 static int lpm(const s46_ip6 *a)
@@ -277,9 +326,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         log_line(src, &r, 307, "redirect");
         return reply(c, 307, "", profiles[p].redirect);
     }
-    json_t *out = build(p, caps, !by_token);
-    if (by_token && out)
+    req_creds rc = {r.user, r.pass};
+    const char *auth = check_auth(p, &rc, &a);
+    bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && profiles[p].auth_required));
+    json_t *out = deny ? json_pack("{s:[]}", "order") : build(p, caps, !by_token);
+    if (by_token && out && !deny)
         json_object_set_new(out, "token", json_string(r.token));
+    if (auth && out)
+        json_object_set_new(out, "auth", json_string(auth));
     char err[S46_ERRLEN];
     if (!out || s46_hb46pp_validate(out, 0, NULL, err, sizeof err) < 0) {
         log_line(src, &r, 500, out ? err : "oom");
@@ -347,6 +401,10 @@ static int load_profile(const char *arg)
         json_t *jt = json_object_get(srv, "ttl_jitter");
         if (json_is_integer(jt))
             p->ttl_jitter = (long)json_integer_value(jt);
+        json_t *u = json_object_get(srv, "users");
+        if (json_is_object(u))
+            p->users = json_incref(u);
+        p->auth_required = json_is_true(json_object_get(srv, "auth_required"));
         json_object_del(j, "s46_server");
     }
     if (!p->redirect && s46_hb46pp_validate(j, 0, NULL, err, sizeof err) < 0) {
