@@ -1,0 +1,1 @@
+LDLIBS_s46-provd := -ljansson -lmicrohttpd -lgnutls -lsodium

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# s46-provd protocol tests (HB46PP digest S1–S11, C4–C9) over HTTP and HTTPS.
+# Runs the server inside a private network namespace; the CE sources are
+# documentation addresses (2001:db8::/32) on that namespace's loopback.
+set -u
+ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BIN=${S46_BIN:-$ROOT/build/bin}
+NS=s46t-$$-prov
+TMP=$(mktemp -d /tmp/s46-provd.XXXXXX)
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+ok() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "${WHY:-check failed}"; fi; }
+
+if ! ip netns add "$NS" 2>/dev/null; then
+    echo "SKIP provd_protocol: cannot create a network namespace"; exit 0
+fi
+nse() { ip netns exec "$NS" "$@"; }
+nse ip link set lo up
+for a in 2001:db8:4::10 2001:db8:4:1::10 2001:db8:1::10 2001:db8:1:5::10 2001:db8:2::10 2001:db8:3::10 2001:db8:9::10; do
+    nse ip -6 addr add "$a/128" dev lo nodad
+done
+
+cat >"$TMP/a.json" <<'J'
+{ "enabler_name": "Test VNE", "service_name": "s46 test", "ttl": 3600,
+  "order": ["map_e", "dslite", "464xlat"],
+  "map_e": { "version": 1, "mesh": true, "br": "2001:db8:ff::1",
+    "rules": [ { "ipv6": "2001:db8:1::/48", "ipv4": "203.0.113.0/24", "ea_length": 16, "psid_offset": 4 } ] },
+  "dslite": { "aftr": "aftr.example.net" },
+  "464xlat": { "nat64prefix": "64:ff9b::/96" },
+  "s46_server": { "ttl_jitter": 600 } }
+J
+cat >"$TMP/a5.json" <<'J'
+{ "enabler_name": "Test VNE", "ttl": 600, "order": ["dslite"],
+  "dslite": { "aftr": "2001:db8:ff::2" } }
+J
+HASH=$("$BIN/s46-provd" passwd s3cret-pw)
+cat >"$TMP/u.json" <<J
+{ "ttl": 600, "order": ["dslite"], "dslite": { "aftr": "aftr.example.net" },
+  "s46_server": { "auth_required": true, "users": { "alice": "$HASH" } } }
+J
+cat >"$TMP/r.json" <<'J'
+{ "s46_server": { "redirect": "https://other.example.net/config" } }
+J
+
+# Test CA and server certificate (SNI name prov.example.net).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=s46-test-ca -keyout "$TMP/ca.key" -out "$TMP/ca.pem" >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=prov.example.net \
+    -keyout "$TMP/srv.key" -out "$TMP/srv.csr" >/dev/null 2>&1
+printf 'subjectAltName=DNS:prov.example.net\n' >"$TMP/ext"
+openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial \
+    -days 2 -extfile "$TMP/ext" -out "$TMP/srv.pem" >/dev/null 2>&1
+
+PROFILES=(--profile 2001:db8:1::/48="$TMP/a.json" --profile 2001:db8:1:5::/64="$TMP/a5.json"
+          --profile 2001:db8:3::/48="$TMP/r.json" --profile 2001:db8:4::/48="$TMP/u.json")
+# ip netns exec execs the server, so $! is the server's own pid.
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8080 "${PROFILES[@]}" >/dev/null 2>"$TMP/http.log" &
+PIDS+=($!)
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8443 --unknown-status 404 --tls-cert "$TMP/srv.pem" \
+    --tls-key "$TMP/srv.key" "${PROFILES[@]}" >/dev/null 2>"$TMP/https.log" &
+PIDS+=($!)
+for _ in $(seq 50); do
+    nse curl -s -o /dev/null "http://[::1]:8080/" && break; sleep 0.1
+done
+
+Q='vendorid=acde48-v6pc_swg_hgw&product=V6MIG-ROUTER&version=1_32'
+# get SRC QUERY -> sets CODE, BODY, HDR
+get() {
+    local src=$1 q=$2
+    CODE=$(nse curl -s -m 5 --interface "$src" -D "$TMP/hdr" -o "$TMP/body" -w '%{http_code}' \
+           "http://[::1]:8080/config?$q")
+    BODY=$(cat "$TMP/body")
+}
+gets() {
+    local src=$1 q=$2
+    CODE=$(nse curl -s -m 5 --interface "$src" --cacert "$TMP/ca.pem" \
+           --resolve "prov.example.net:8443:[::1]" -D "$TMP/hdr" -o "$TMP/body" -w '%{http_code}' \
+           "https://prov.example.net:8443/config?$q")
+    BODY=$(cat "$TMP/body")
+}
+jq_() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$BODY" "$1" 2>/dev/null; }
+
+get 2001:db8:1::10 "$Q&capability=map_e,dslite,464xlat"
+WHY="code $CODE body $BODY"
+ok http_200_full_order test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['map_e', 'dslite', '464xlat']"
+ttl=$(jq_ 'd["ttl"]')
+ok ttl_jitter_bounded test "${ttl:-0}" -ge 3600 -a "${ttl:-0}" -le 4200
+TOKEN=$(jq_ 'd["token"]')
+ok token_issued_64_hex bash -c "[[ '$TOKEN' =~ ^[0-9a-f]{64}$ ]]"
+
+get 2001:db8:1::10 "$Q&capability=dslite%2C464xlat&foo=bar&x"
+WHY="code $CODE body $BODY"
+ok capability_pct2c_and_unknown_params test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['dslite', '464xlat']" \
+    -a "$(jq_ '"map_e" in d')" = False
+
+get 2001:db8:1::10 "$Q&capability=map_e,hubspoke"
+WHY="code $CODE body $BODY"
+ok hubspoke_ce_gets_no_mesh_map_e test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "[]"
+get 2001:db8:1::10 "$Q&capability=map_e,mesh"
+ok mesh_ce_gets_mesh_map_e test "$(jq_ 'd["order"]')" = "['map_e']"
+
+get 2001:db8:1::10 "$Q&capability=ipip"
+WHY="code $CODE body $BODY"
+ok nothing_fits_empty_order test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "[]"
+
+get 2001:db8:1:5::10 "$Q&capability=map_e,dslite"
+WHY="code $CODE body $BODY"
+ok longest_prefix_match test "$CODE" = 200 -a "$(jq_ 'd["dslite"]["aftr"]')" = 2001:db8:ff::2
+
+get 2001:db8:2::10 "$Q&capability=map_e"
+WHY="code $CODE"
+ok unknown_source_403 test "$CODE" = 403
+gets 2001:db8:2::10 "$Q&capability=map_e"
+WHY="code $CODE"
+ok unknown_source_404_configured_https test "$CODE" = 404
+
+get 2001:db8:2::10 "$Q&capability=map_e,dslite&token=$TOKEN"
+WHY="code $CODE body $BODY"
+ok token_from_other_prefix test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['map_e', 'dslite']" \
+    -a "$(jq_ 'd["token"]')" = "$TOKEN"
+
+get 2001:db8:2::10 "$Q&capability=map_e&token=$(printf '%064d' 0)"
+WHY="code $CODE body $BODY"
+ok unknown_token_out_of_scope_empty_order test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "[]"
+
+get 2001:db8:3::10 "$Q&capability=map_e"
+loc=$(tr -d '\r' <"$TMP/hdr" | sed -n 's/^[Ll]ocation: //p')
+WHY="code $CODE location $loc"
+ok redirect_307 test "$CODE" = 307 -a "$loc" = https://other.example.net/config
+
+get 2001:db8:1::10 "$Q&capability=map_e&capability=dslite&vendorid=zzz"
+WHY="code $CODE body $BODY"
+ok duplicated_params_first_wins test "$CODE" = 200
+
+bad=0
+for q in "vendorid=acde4&product=P&version=1&capability=map_e" \
+         "vendorid=acde48&product=P%20Q&version=1&capability=map_e" \
+         "vendorid=acde48&product=P&version=1.2&capability=map_e" \
+         "vendorid=acde48&product=P&version=1&capability=MAP_E" \
+         "vendorid=acde48&product=P&version=1&capability=map_e&token=ABC" \
+         "vendorid=acde48&product=P&version=1&capability=map_e&user=u" \
+         "vendorid=acde48&product=P&version=1&capability=map_e&user=u&pass=p%C3%A9" \
+         "vendorid=acde48&product=%FF%FE&version=1&capability=map_e" \
+         "product=P&version=1&capability=map_e"; do
+    get 2001:db8:1::10 "$q"
+    [ "$CODE" = 400 ] || { bad=1; WHY="$q -> $CODE"; }
+done
+ok malformed_params_400 test $bad = 0
+
+get 2001:db8:1::10 "$Q&capability=dslite"
+ok auth_absent_when_no_users test "$(jq_ '"auth" in d')" = False
+get 2001:db8:4::10 "$Q&capability=dslite"
+WHY="code $CODE body $BODY"
+ok auth_req_without_credentials test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = req -a "$(jq_ 'd["order"]')" = "[]"
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=wrong"
+WHY="code $CODE body $BODY"
+ok auth_bad_empty_order test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = bad -a "$(jq_ 'd["order"]')" = "[]"
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="code $CODE body $BODY"
+ok auth_ok test "$CODE" = 200 -a "$(jq_ 'd["auth"]')" = ok -a "$(jq_ 'd["order"]')" = "['dslite']"
+for i in 1 2 3 4 5 6; do get 2001:db8:4:1::10 "$Q&capability=dslite&user=alice&pass=guess$i"; done
+get 2001:db8:4:1::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="after 6 failures the /64 still authenticated: $BODY"
+ok auth_rate_limited_per_64 test "$(jq_ 'd["auth"]')" = bad
+get 2001:db8:4::10 "$Q&capability=dslite&user=alice&pass=s3cret-pw"
+WHY="other /64 blocked: $BODY"
+ok auth_rate_limit_other_64_unaffected test "$(jq_ 'd["auth"]')" = ok
+ok log_scrubs_password bash -c "! grep -q -e s3cret -e guess '$TMP/http.log'"
+
+gets 2001:db8:1::10 "$Q&capability=map_e,dslite"
+WHY="code $CODE body $BODY"
+ok https_sni_verified_200 test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['map_e', 'dslite']"
+
+ok log_scrubs_token bash -c "! grep -q '$TOKEN' '$TMP/http.log' '$TMP/https.log'"
+ok log_one_line_per_request test "$(grep -c '^provd src=' "$TMP/http.log")" -ge 10
+
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+wait 2>/dev/null
+exit 0
