@@ -439,7 +439,10 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
         }
     }
     f->ext_port = t->maps[m].ext_port;
-    uint32_t s = find_sess(t, f->proto, f->ext_port, f->rem_addr, f->rem_port, &sslot);
+    /* fast path: the mapping's most recent session is usually this one */
+    uint32_t s = t->maps[m].sess_head;
+    if (s == NONE || t->sess[s].rem_addr != f->rem_addr || t->sess[s].rem_port != f->rem_port)
+        s = find_sess(t, f->proto, f->ext_port, f->rem_addr, f->rem_port, &sslot);
     if (s != NONE && reap(t, s, now)) {
         /* The expired session may have taken its mapping with it. */
         return s46_napt_outbound(t, f, tcp_flags, now);

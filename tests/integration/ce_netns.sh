@@ -47,6 +47,52 @@ PY
 )
 [ "$out" = hello ] && pass ce_udp_out_and_reply || fail ce_udp_out_and_reply "got '$out'"
 
+# an ICMP error from the Internet (port unreachable) reaches the LAN host
+# with its quoted packet translated back: a connected UDP socket sees it
+out=$(nsx "$LAN" $PY - <<'PY'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+s.connect(("198.51.100.80", 9))
+s.send(b"anyone?")
+try:
+    s.recv(10); print("answer")
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print("error", e)
+PY
+)
+[ "$out" = refused ] && pass ce_icmp_error_translated_to_lan || fail ce_icmp_error_translated_to_lan "got '$out'"
+
+# and a LAN host's own ICMP error about an inbound packet goes out translated
+d0=$(counter ce1 drop_lan_icmp_no_mapping)
+p=$(nsx "$LAN" $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.168.1.2", 42000)); s.settimeout(2)
+s.sendto(b"x", ("198.51.100.80", 7000)); s.recvfrom(10)' 2>/dev/null; show ce1 | $PY -c 'import json,sys; print([m["external_port"] for m in json.load(sys.stdin)["mappings"] if m["internal_port"]==42000][0])')
+nsx "$INET" $PY - "$p" >"$RUN/icmp.out" 2>&1 <<'PY' &
+import sys
+from scapy.all import sniff, ICMP, IPerror, UDPerror, conf
+conf.verb = 0
+pk = sniff(iface="eth0", timeout=4, count=1, lfilter=lambda x: x.haslayer(ICMP) and x[ICMP].type == 3 and x.haslayer(UDPerror))
+if pk:
+    q = pk[0]
+    print(q[ICMP].code, q[IPerror].src, q[UDPerror].sport, q[UDPerror].dport)
+PY
+sniffer=$!
+sleep 1
+nsx "$INET" $PY -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.80", 7001))
+s.sendto(b"late", ("192.0.2.18", int(sys.argv[1])))' "$p"
+wait "$sniffer"
+got=$(cat "$RUN/icmp.out")
+if [ "$got" = "3 198.51.100.80 7001 $p" ] && [ "$(counter ce1 drop_lan_icmp_no_mapping)" = "$d0" ]; then
+    pass ce_lan_icmp_error_translated_out
+else
+    fail ce_lan_icmp_error_translated_out "inet saw '$got' (want '3 198.51.100.80 7001 $p')"
+fi
+
 before=$(counter ce1 drop_napt_no_mapping)
 nsx "$INET" $PY -c '
 import socket
