@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,6 +33,15 @@ int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t e
         goto fail;
     }
     snprintf(t->name, sizeof t->name, "%s", ifr.ifr_name);
+    /* no link-local address on the device: the kernel then sends no router
+     * solicitations or MLD reports into the data plane */
+    char path[96];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", t->name);
+    int g = open(path, O_WRONLY | O_CLOEXEC);
+    bool quiet = g >= 0 && write(g, "1", 1) == 1; /* best effort */
+    (void)quiet;
+    if (g >= 0)
+        close(g);
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         s46_seterr(err, errlen, "socket: %s", strerror(errno));
