@@ -3,7 +3,12 @@
 #
 #   s46-lan  --  s46-ce  --\                      /-- s46-br -- s46-inet
 #   s46-lan2 --  s46-ce2 ---+-- s46-isp (IPv6) --+      (IPv4 Internet host,
-#                                                       web server)
+#                               DNS + s46-provd         web server)
+#
+# The CEs start with no MAP-E configuration: they find the provisioning
+# server through the TXT record of 4over6.info (unbound in s46-isp), fetch
+# their parameters over HTTPS (s46-provd, certificate of a lab CA, t=b) and
+# bring MAP-E up (S46_LAB_CE_MODE=fixed gives them a static map_e instead).
 # Usage: lab.sh up | check | down | status
 # Namespaces and addresses (documentation prefixes only):
 #   LAN      192.168.1.0/24 behind each CE (CE 192.168.1.1, host 192.168.1.2)
@@ -13,6 +18,10 @@
 #   Rule     2001:db8::/40 -> 192.0.2.0/24, EA 16, offset 6 (RFC 7597 App. A)
 #            both CEs share 192.0.2.18 (PSID 0x34 and 0xd1)
 #   IPv4 Internet 198.51.100.0/24: BR 198.51.100.1, web server 198.51.100.80
+#   ISP services  DNS 2001:db8:f0f0::53, s46-provd https://prov.isp.example
+#                 (2001:db8:f0f0::443, port 443); each CE's LAN side holds
+#                 subnet 0 of its PD (2001:db8:12:3400::1/64), the address
+#                 it learns its End-user prefix from and asks from
 set -u
 LAB_PREFIX=${S46_LAB_PREFIX:-s46}
 NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB_PREFIX-ce2
@@ -96,6 +105,11 @@ topology() {
     nsx "$NS_ISP" ip -6 route add 2001:db8:12:3400::/56 via 2001:db8:f001::2
     nsx "$NS_ISP" ip -6 route add 2001:db8:12:d100::/56 via 2001:db8:f002::2
     nsx "$NS_ISP" ip -6 route add 2001:db8:ffff::/64 via 2001:db8:f0ff::2
+    # ISP services, and subnet 0 of each PD on the CE's LAN side
+    nsx "$NS_ISP" ip -6 addr add 2001:db8:f0f0::53/128 dev lo
+    nsx "$NS_ISP" ip -6 addr add 2001:db8:f0f0::443/128 dev lo
+    nsx "$NS_CE" ip -6 addr add 2001:db8:12:3400::1/64 dev lan0 nodad
+    nsx "$NS_CE2" ip -6 addr add 2001:db8:12:d100::1/64 dev lan0 nodad
     # IPv4 Internet
     nsx "$NS_BR" ip addr add 198.51.100.1/24 dev v4
     nsx "$NS_INET" ip addr add 198.51.100.80/24 dev eth0
@@ -117,15 +131,67 @@ write_configs() {
 {"version": ${S46_LAB_BR_VERSION:-$ver}, "mesh": false, "br": "2001:db8:ffff::1", "br_ipv4": "198.51.100.1",
  "rules": $rules}
 J
+    local mape="{\"version\": $ver, \"mesh\": ${S46_LAB_MESH:-false}, \"br\": \"2001:db8:ffff::1\", \"rules\": $rules}"
     for n in 1 2; do
         local pd=2001:db8:12:3400::/56
         [ $n = 2 ] && pd=2001:db8:12:d100::/56
-        cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}",
- "map_e": {"version": $ver, "mesh": ${S46_LAB_MESH:-false}, "br": "2001:db8:ffff::1",
-   "rules": $rules}}
+        if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
+            cat >"$RUN/ce$n.json" <<J
+{"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}", "map_e": $mape}
 J
+        else
+            cat >"$RUN/ce$n.json" <<J
+{"prefix_from": {"interface": "lan0", "length": 56}, "filter": "${S46_LAB_FILTER:-adf}",
+ "provisioning": {"resolver": "[2001:db8:f0f0::53]:53", "ca_file": "$RUN/ca.pem",
+                  "store": "$RUN/ce$n.store", "waits": {"boot": [0, 0]}}}
+J
+        fi
     done
+    # the VNE's provisioning profile: every CE of 2001:db8:12::/48 gets this rule
+    cat >"$RUN/profile.json" <<J
+{"enabler_name": "s46 lab VNE", "service_name": "MAP-E", "ttl": 3600, "order": ["map_e"],
+ "map_e": $mape}
+J
+}
+
+# The ISP's provisioning side: a lab CA and certificate for prov.isp.example,
+# the DNS records (unbound) and s46-provd over HTTPS.
+provisioning() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=s46-lab-ca -keyout "$RUN/ca.key" -out "$RUN/ca.pem" >/dev/null 2>&1 || return 1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=prov.isp.example \
+        -keyout "$RUN/prov.key" -out "$RUN/prov.csr" >/dev/null 2>&1 || return 1
+    printf 'subjectAltName=DNS:prov.isp.example\n' >"$RUN/prov.ext"
+    openssl x509 -req -in "$RUN/prov.csr" -CA "$RUN/ca.pem" -CAkey "$RUN/ca.key" -CAcreateserial \
+        -days 2 -extfile "$RUN/prov.ext" -out "$RUN/prov.pem" >/dev/null 2>&1 || return 1
+    local txt
+    txt=$("$BIN/s46-provd" txt https://prov.isp.example/config --t b) || return 1
+    cat >"$RUN/unbound.conf" <<C
+server:
+  interface: 2001:db8:f0f0::53
+  port: 53
+  do-ip4: no
+  access-control: ::/0 allow
+  chroot: ""
+  username: ""
+  directory: "$RUN"
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  local-zone: "4over6.info." static
+  local-data: '$txt'
+  local-zone: "isp.example." static
+  local-data: "prov.isp.example. 300 IN AAAA 2001:db8:f0f0::443"
+C
+    start_bg dns "$NS_ISP" unbound -d -c "$RUN/unbound.conf"
+    start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/prov.pem" \
+        --tls-key "$RUN/prov.key" --profile 2001:db8:12::/48="$RUN/profile.json"
+    wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 TXT 4over6.info || return 1
+    wait_for "s46-provd" listening "$NS_ISP" 443
+}
+
+ce_up() { # ctl socket: MAP-E running
+    "$BIN/s46" show --json --ctl "$1" 2>/dev/null | grep -q '"mechanism": *"map_e"'
 }
 
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
@@ -143,8 +209,6 @@ wait_for() { # what, command...
     return 1
 }
 
-map_addr() { "$BIN/s46" calc --rules "$RUN/ce$1.json" --prefix "$2" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["ce_ipv6"])'; }
-
 daemons() {
     start_bg br "$NS_BR" "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock"
     wait_for "s46-br" test -S "$RUN/br.sock" || return 1
@@ -152,15 +216,20 @@ daemons() {
     local r4
     IFS=, read -r _ r4 _ _ <<<"${S46_LAB_RULE:-2001:db8::/40,192.0.2.0/24,16,6}"
     nsx "$NS_BR" ip route add "$r4" dev s46br0
-    local n ns pd
+    if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
+        provisioning || return 1
+    fi
+    local n ns
     for n in 1 2; do
-        ns=$NS_CE; pd=2001:db8:12:3400::/56
-        [ $n = 2 ] && { ns=$NS_CE2; pd=2001:db8:12:d100::/56; }
+        ns=$NS_CE
+        [ $n = 2 ] && ns=$NS_CE2
+        nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+        # s46-ce routes the LAN's IPv4 and its MAP address into its TUN itself
         start_bg ce$n "$ns" "$BIN/s46-ce" --config "$RUN/ce$n.json" --tun s46ce0 --ctl "$RUN/ce$n.sock"
         wait_for "s46-ce $n" test -S "$RUN/ce$n.sock" || return 1
-        nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-        nsx "$ns" ip route add default dev s46ce0
-        nsx "$ns" ip -6 route add "$(map_addr $n $pd)/128" dev s46ce0
+    done
+    for n in 1 2; do
+        wait_for "MAP-E on CE $n" ce_up "$RUN/ce$n.sock" || return 1
     done
     # the IPv4 Internet: a web server and an iperf3 server
     mkdir -p "$RUN/www"
@@ -176,7 +245,8 @@ up() {
     say "building namespaces"
     topology || { down; return 1; }
     write_configs
-    say "starting s46-br and two s46-ce"
+    rm -f "$RUN"/ce*.store  # the CEs start with nothing stored
+    say "starting s46-br, DNS, s46-provd and two s46-ce"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
     fi
@@ -189,8 +259,17 @@ step() { printf '\n== %s\n' "$*"; }
 check() {
     local ok=0 bad=0
     result() { if [ "$1" -eq 0 ]; then ok=$((ok+1)); echo "-> ok: $2"; else bad=$((bad+1)); echo "-> FAILED: $2"; fi; }
+    if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
+        step "discovery: the TXT record of 4over6.info (as the CE's resolver serves it)"
+        nsx "$NS_CE" kdig +short @2001:db8:f0f0::53 TXT 4over6.info
+        step "provisioning: what the CE did (its log, s46 show)"
+        grep -E 'HB46PP|discovered|answer|running|provisioning|applied|prefix' "$RUN/ce1.log" | head -n 8
+        "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^provisioning\.(state|server|t|last_outcome|ttl|config_source|running|enabler_name) '
+        "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -q '^provisioning.last_outcome *"ok"'
+        result $? "CE discovered s46-provd and fetched its MAP-E rule over HTTPS (t=b)"
+    fi
     step "what the CE derived (s46 show)"
-    "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^(prefix|ipv4|psid|port_count|ce_ipv6|br|iid|ports) '
+    "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^(mechanism|prefix|ipv4|psid|port_count|ce_ipv6|br|iid|ports) '
     step "LAN host fetches a page from the IPv4 web server"
     local page
     page=$(nsx "$NS_LAN" curl -s --max-time 10 http://198.51.100.80/)

@@ -9,7 +9,7 @@ out=build/fuzz
 mkdir -p "$out/corpus" "$out/seeds" "$out/crashes"
 srcs=$(ls src/lib/*.c src/dp/*.c src/prov/*.c)
 if ! clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -D_GNU_SOURCE \
-        -std=gnu11 -g -O1 -o "$out/fuzz_pipelines" tests/fuzz/fuzz_pipelines.c $srcs -ljansson \
+        -std=gnu11 -g -O1 -o "$out/fuzz_pipelines" tests/fuzz/fuzz_pipelines.c $srcs -ljansson -lcurl -lcares -lz \
         >"$out/build.log" 2>&1; then
     echo "FAIL fuzz_build: $(tail -5 "$out/build.log")"
     exit 1

@@ -31,9 +31,10 @@ int s46_tunloop_run(s46_tunloop *l)
         return -1;
     uint64_t next_tick = now_ns();
     while (!*l->stop) {
-        struct pollfd pf[2] = {{.fd = l->tun->fd, .events = POLLIN},
-                               {.fd = l->ctl ? l->ctl->fd : -1, .events = POLLIN}};
-        int r = poll(pf, 2, 200);
+        struct pollfd pf[3] = {{.fd = l->tun->fd, .events = POLLIN},
+                               {.fd = l->ctl ? l->ctl->fd : -1, .events = POLLIN},
+                               {.fd = l->wake && l->wake_fd > 0 ? l->wake_fd : -1, .events = POLLIN}};
+        int r = poll(pf, 3, 200);
         if (r < 0 && errno != EINTR)
             break;
         uint64_t now = now_ns();
@@ -43,6 +44,8 @@ int s46_tunloop_run(s46_tunloop *l)
         }
         if (r > 0 && (pf[1].revents & POLLIN))
             s46_ctl_serve(l->ctl, l->show, l->arg);
+        if (r > 0 && (pf[2].revents & POLLIN))
+            l->wake(l->arg);
         if (r <= 0 || !(pf[0].revents & POLLIN))
             continue;
         for (int rounds = 0; rounds < 16; rounds++) {

@@ -16,6 +16,8 @@ typedef struct s46_tunloop {
     void (*process)(s46_batch *b, uint64_t now_ns, void *arg);
     void (*tick)(uint64_t now_ns, void *arg); /* about once a second; may be NULL */
     s46_ctl_handler show;
+    int wake_fd;                /* polled too when > 0 (e.g. an eventfd) */
+    void (*wake)(void *arg);    /* called when wake_fd is readable */
     void *arg;
     volatile sig_atomic_t *stop;
     uint64_t tx_errors;

@@ -1,1 +1,1 @@
-LDLIBS_s46-ce := -ljansson
+LDLIBS_s46-ce := -ljansson -lcurl -lcares -lmnl -lz -lpthread

@@ -1,0 +1,80 @@
+/* s46-ce internals: the CE's settings file, the plan that one HB46PP
+ * mechanism becomes, the data plane that runs a plan (switching mechanism
+ * at run time), and the provisioning thread (HB46PP client). */
+#ifndef S46_CMD_CE_H
+#define S46_CMD_CE_H
+#include <jansson.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "dp/ce_mape.h"
+#include "io/tunloop.h"
+#include "prov/access.h"
+#include "prov/mape.h"
+
+enum ce_mech { MECH_NONE = 0, MECH_MAPE };
+const char *ce_mech_name(int mech);
+/* What this build announces in `capability` (exactly what it can run). */
+#define CE_CAPABILITY "map_e,hubspoke,mesh"
+
+/* The settings file (README: `ce.json`). */
+struct ce_opts {
+    char *path, *prefix_arg;   /* the file; --prefix, if given */
+    s46_ce_conf base;          /* tunnel and NAPT settings; rules and prefix unset */
+    bool routes;               /* manage the TUN's routes (default true) */
+    bool have_prefix;          /* a static End-user prefix ... */
+    s46_pfx6 prefix;
+    char prefix_if[IF_NAMESIZE];  /* ... or one learnt from this interface */
+    unsigned prefix_len;
+    bool prov;                 /* HB46PP mode (else fixed mode: map_e from the file) */
+    json_t *fixed;             /* fixed mode: the document holding map_e */
+    char *resolver, *ca_file, *vendorid, *product, *user, *pass, *server_name, *store, *txt_name;
+    unsigned timeout_s, max_redirects;
+    s46_acc_waits waits;
+};
+int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *o, char *err,
+                 size_t errlen);
+void ce_opts_free(struct ce_opts *o);
+
+/* One mechanism ready to run. */
+struct ce_plan {
+    int mech;
+    s46_ce_conf conf;          /* MAP-E: the whole CE configuration */
+    s46_mape_cfg mape;         /* owns conf.rules */
+    bool routes;
+};
+void ce_plan_free(struct ce_plan *p);
+/* A plan for mechanism `mech` (an `order` entry) of a validated HB46PP
+ * response and this End-user prefix: -1 with err when it cannot run here
+ * (unsupported, no MAP-E rule for the prefix, ...). */
+int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
+                  const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen);
+
+/* The running data plane (main thread only). */
+struct ce_dp {
+    int mech;
+    s46_ce *mape;
+    unsigned ifindex;          /* the TUN device, for routes */
+    s46_ip6 routed6;           /* the IPv6 /128 routed into the TUN, if any */
+    bool have_routed6, routed4;
+    uint64_t dropped_unconfigured;
+};
+int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t errlen);
+void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now);
+void ce_dp_tick(struct ce_dp *dp, uint64_t now);
+json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now);
+void ce_dp_free(struct ce_dp *dp);
+
+/* The HB46PP client thread. */
+struct ce_prov;
+struct ce_prov *ce_prov_start(struct ce_opts *opts, char *err, size_t errlen);
+int ce_prov_wake_fd(const struct ce_prov *p);
+/* Main thread, when the wake fd is readable: applies a waiting plan. */
+void ce_prov_serve(struct ce_prov *p, struct ce_dp *dp);
+/* Re-read the settings file and fetch again at once (SIGHUP). */
+void ce_prov_reload(struct ce_prov *p);
+json_t *ce_prov_show(struct ce_prov *p);
+void ce_prov_stop(struct ce_prov *p);
+#endif

@@ -1,0 +1,154 @@
+/* s46-ce's running data plane: one mechanism at a time (or none), built
+ * from a plan, switched at run time, with the TUN routes it needs. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ce.h"
+#include "io/rtnl.h"
+#include "lib/err.h"
+
+const char *ce_mech_name(int mech)
+{
+    switch (mech) {
+    case MECH_MAPE: return "map_e";
+    default: return "none";
+    }
+}
+
+void ce_plan_free(struct ce_plan *p)
+{
+    s46_mape_free(&p->mape);
+    memset(p, 0, sizeof *p);
+}
+
+int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
+                  const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN];
+    memset(out, 0, sizeof *out);
+    out->routes = o->routes;
+    out->conf = o->base;
+    if (strcmp(mech, "map_e") != 0) {
+        s46_seterr(err, errlen, "%s: not supported by this CE", mech);
+        return -1;
+    }
+    json_t *m = s46_mape_find((json_t *)resp);
+    if (!m) {
+        s46_seterr(err, errlen, "map_e: missing");
+        return -1;
+    }
+    if (s46_mape_from_json(m, S46_HB46PP_MAX_MAPE_RULES, &out->mape, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "map_e: %s", e);
+        return -1;
+    }
+    s46_ce_conf *c = &out->conf;
+    c->rules = out->mape.rules;
+    c->nrules = out->mape.nrules;
+    c->br = out->mape.br;
+    c->mesh = out->mape.mesh;
+    c->layout = s46_mape_layout(&out->mape);
+    c->eu_prefix = *prefix;
+    /* the mechanism cannot run here when no rule derives an address */
+    bool any = false;
+    for (size_t i = 0; i < out->mape.nrules && !any; i++) {
+        s46_ce_params cp;
+        any = s46_maprule_derive(&out->mape.rules[i], prefix, c->layout, &cp, NULL, 0) == 0;
+    }
+    if (!any) {
+        char b[S46_IP6_STRLEN];
+        s46_seterr(err, errlen, "map_e: no rule matches the End-user prefix %s/%u",
+                   s46_ip6_format(&prefix->addr, b), prefix->len);
+        ce_plan_free(out);
+        return -1;
+    }
+    out->mech = MECH_MAPE;
+    return 0;
+}
+
+static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN] = "";
+    if (dp->have_routed6 && (!want || !s46_ip6_eq(&dp->routed6, a6))) {
+        s46_rtnl_route(false, AF_INET6, dp->routed6.b, 128, dp->ifindex, e, sizeof e);
+        dp->have_routed6 = false;
+    }
+    if (want && !dp->have_routed6) {
+        if (s46_rtnl_route(true, AF_INET6, a6->b, 128, dp->ifindex, e, sizeof e) == 0) {
+            dp->routed6 = *a6;
+            dp->have_routed6 = true;
+        }
+    }
+    uint32_t any = 0;
+    if (want && !dp->routed4)
+        dp->routed4 = s46_rtnl_route(true, AF_INET, &any, 0, dp->ifindex, e, sizeof e) == 0;
+    else if (!want && dp->routed4) {
+        s46_rtnl_route(false, AF_INET, &any, 0, dp->ifindex, e, sizeof e);
+        dp->routed4 = false;
+    }
+    if (*e)
+        s46_seterr(err, errlen, "%s", e);
+}
+
+int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t errlen)
+{
+    if (p->mech == MECH_NONE) {
+        s46_ce_free(dp->mape);
+        dp->mape = NULL;
+        dp->mech = MECH_NONE;
+        set_routes(dp, false, NULL, NULL, 0);
+        return 0;
+    }
+    if (dp->mape) {
+        if (s46_ce_reconfigure(dp->mape, &p->conf, err, errlen) < 0)
+            return -1;
+    } else {
+        dp->mape = s46_ce_new(&p->conf, err, errlen);
+        if (!dp->mape)
+            return -1;
+    }
+    dp->mech = MECH_MAPE;
+    if (p->routes && dp->ifindex) {
+        char e[S46_ERRLEN] = "";
+        set_routes(dp, true, &s46_ce_params_get(dp->mape)->map_addr, e, sizeof e);
+        if (*e)
+            s46_seterr(err, errlen, "%s", e); /* applied; only a route is missing */
+    }
+    return 0;
+}
+
+void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now)
+{
+    s46_batch v4, v6;
+    s46_batch_split(b, &v4, &v6);
+    for (uint32_t i = 0; i < b->count; i++)
+        b->pkts[i]->verdict = S46_V_DROP;
+    if (!dp->mape) {
+        dp->dropped_unconfigured += b->count;
+        return;
+    }
+    s46_ce_process(dp->mape, &v4, S46_CE_PORT_LAN, now);
+    s46_ce_process(dp->mape, &v6, S46_CE_PORT_WAN, now);
+}
+
+void ce_dp_tick(struct ce_dp *dp, uint64_t now)
+{
+    if (dp->mape)
+        s46_ce_tick(dp->mape, now);
+}
+
+json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now)
+{
+    json_t *j = dp->mape ? s46_ce_show(dp->mape, now, 256) : json_object();
+    if (!j)
+        return NULL;
+    json_object_set_new(j, "mechanism", json_string(ce_mech_name(dp->mech)));
+    json_object_set_new(j, "dropped_unconfigured", json_integer((json_int_t)dp->dropped_unconfigured));
+    return j;
+}
+
+void ce_dp_free(struct ce_dp *dp)
+{
+    s46_ce_free(dp->mape);
+    dp->mape = NULL;
+}

@@ -1,0 +1,31 @@
+/* DNS look-ups of the HB46PP client through c-ares: the TXT record of
+ * `4over6.info` (HB46PP §3.1) and AAAA records for server and AFTR names.
+ * Blocking (the caller runs them off the packet path), bounded by a
+ * timeout. `servers` is NULL for the system resolver (/etc/resolv.conf, read
+ * anew on every call) or a c-ares server list such as
+ * "[2001:db8::53]:53,2001:db8::54". */
+#ifndef S46_PROV_DNS_H
+#define S46_PROV_DNS_H
+#include <stddef.h>
+
+#include "lib/addr.h"
+
+typedef enum s46_dns_status {
+    S46_DNS_OK = 0,
+    S46_DNS_NXDOMAIN,  /* the name does not exist */
+    S46_DNS_NODATA,    /* the name exists without records of the type */
+    S46_DNS_MULTIPLE,  /* TXT: more than one record (HB46PP D1: exactly one) */
+    S46_DNS_FAIL,      /* SERVFAIL, REFUSED, timeout, unreachable, bad reply */
+} s46_dns_status;
+
+const char *s46_dns_status_name(s46_dns_status s);
+
+/* The text of the single TXT record of name (its strings concatenated) in
+ * out (NUL terminated; longer texts are S46_DNS_FAIL). err says why on
+ * anything but S46_DNS_OK. */
+s46_dns_status s46_dns_txt(const char *name, const char *servers, unsigned timeout_ms,
+                           char *out, size_t outlen, char *err, size_t errlen);
+/* The first AAAA address of name (an IPv6 literal is returned as is). */
+s46_dns_status s46_dns_aaaa(const char *name, const char *servers, unsigned timeout_ms,
+                            s46_ip6 *out, char *err, size_t errlen);
+#endif
