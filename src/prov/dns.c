@@ -30,7 +30,7 @@ struct q {
     int done;
     s46_dns_status st;
     char *out;
-    size_t outlen;
+    size_t outlen, len;
     s46_ip6 *addr;
     char msg[160];
 };
@@ -79,6 +79,7 @@ static void on_txt(void *arg, int status, int timeouts, unsigned char *abuf, int
     }
     ares_free_data(txt);
     q->out[n] = 0;
+    q->len = n;
     if (records == 0) {
         q->st = S46_DNS_NODATA;
         snprintf(q->msg, sizeof q->msg, "no TXT record");
@@ -164,9 +165,10 @@ static void wait_done(ares_channel ch, struct q *q)
 }
 
 s46_dns_status s46_dns_txt(const char *name, const char *servers, unsigned timeout_ms,
-                           char *out, size_t outlen, char *err, size_t errlen)
+                           char *out, size_t outlen, size_t *len, char *err, size_t errlen)
 {
     struct q q = {.st = S46_DNS_FAIL, .out = out, .outlen = outlen};
+    *len = 0;
     ares_channel ch;
     if (outlen < 2 || channel(&ch, servers, timeout_ms, &q) < 0) {
         s46_seterr(err, errlen, "%s", q.msg);
@@ -177,6 +179,8 @@ s46_dns_status s46_dns_txt(const char *name, const char *servers, unsigned timeo
     ares_destroy(ch);
     if (q.st != S46_DNS_OK)
         s46_seterr(err, errlen, "TXT %s: %s", name, q.msg);
+    else
+        *len = q.len;
     return q.st;
 }
 

@@ -21,10 +21,11 @@ typedef enum s46_dns_status {
 const char *s46_dns_status_name(s46_dns_status s);
 
 /* The text of the single TXT record of name (its strings concatenated) in
- * out (NUL terminated; longer texts are S46_DNS_FAIL). err says why on
- * anything but S46_DNS_OK. */
+ * out, *len bytes (a NUL follows; the text itself may hold NUL bytes, so
+ * use *len; longer texts are S46_DNS_FAIL). err says why on anything but
+ * S46_DNS_OK. */
 s46_dns_status s46_dns_txt(const char *name, const char *servers, unsigned timeout_ms,
-                           char *out, size_t outlen, char *err, size_t errlen);
+                           char *out, size_t outlen, size_t *len, char *err, size_t errlen);
 /* The first AAAA address of name (an IPv6 literal is returned as is). */
 s46_dns_status s46_dns_aaaa(const char *name, const char *servers, unsigned timeout_ms,
                             s46_ip6 *out, char *err, size_t errlen);

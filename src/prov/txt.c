@@ -5,6 +5,8 @@
 
 #include "lib/err.h"
 
+/* scheme "://" authority [path]: the authority is a host (a name or a
+ * bracketed IPv6 literal) with an optional port, no user information. */
 static bool url_ok(const char *u, size_t n, bool *https)
 {
     size_t skip;
@@ -20,8 +22,35 @@ static bool url_ok(const char *u, size_t n, bool *https)
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f || u[i] == '"')
             return false;
-    /* a host must follow the scheme */
-    return skip < n && u[skip] != '/' && u[skip] != '?' && u[skip] != '#';
+    size_t end = skip;
+    while (end < n && u[end] != '/' && u[end] != '?' && u[end] != '#')
+        end++;
+    const char *a = u + skip;
+    size_t an = end - skip, hn;
+    if (an == 0 || memchr(a, '@', an))
+        return false;
+    if (a[0] == '[') {
+        const char *close = memchr(a, ']', an);
+        if (!close || close == a + 1)
+            return false;
+        hn = (size_t)(close - a) + 1;
+    } else {
+        const char *colon = memchr(a, ':', an);
+        hn = colon ? (size_t)(colon - a) : an;
+        if (hn == 0)
+            return false;
+    }
+    if (hn == an)
+        return true;
+    if (a[hn] != ':' || an - hn - 1 == 0 || an - hn - 1 > 5)
+        return false;
+    unsigned port = 0;
+    for (size_t i = hn + 1; i < an; i++) {
+        if (a[i] < '0' || a[i] > '9')
+            return false;
+        port = port * 10 + (unsigned)(a[i] - '0');
+    }
+    return port >= 1 && port <= 65535;
 }
 
 int s46_txt_parse(const char *text, size_t len, s46_txt *out, char *err, size_t errlen)

@@ -318,8 +318,9 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
     p->last_attempt = time(NULL);
     pthread_mutex_unlock(&p->mu);
     set_state(p, "discovering");
+    size_t txtlen;
     s46_dns_status ds = s46_dns_txt(p->o->txt_name, p->o->resolver, p->o->timeout_s * 1000, txtbuf,
-                                    sizeof txtbuf, e, sizeof e);
+                                    sizeof txtbuf, &txtlen, e, sizeof e);
     if (ds == S46_DNS_FAIL) {
         record(p, S46_ACC_DNS_ERROR, e);
         return S46_ACC_DNS_ERROR;
@@ -329,7 +330,7 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
         return S46_ACC_NOTFOUND;
     }
     s46_txt txt;
-    if (s46_txt_parse(txtbuf, strlen(txtbuf), &txt, e, sizeof e) < 0) {
+    if (s46_txt_parse(txtbuf, txtlen, &txt, e, sizeof e) < 0) {
         record(p, S46_ACC_NOTFOUND, e);
         return S46_ACC_NOTFOUND;
     }
