@@ -296,11 +296,8 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
         /* hairpinning (RFC 4787 REQ-9): to our own address and ports */
         if (mine(ce, o.dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len,
                                                ce->me.psid, l3.dport)) {
-            s46_napt_flow in = {(uint8_t)proto, 0, 0, ce->ext, o.ext_port, l3.dport};
-            if (s46_napt_inbound(ce->napt, &in, l3.tcp_flags, t) != S46_NAPT_OK)
+            if (s46_napt_xlate_hairpin(ce->napt, ce->ext, ip, &l3, &o, t) != S46_NX_OK)
                 return drop(ce, p, S46_CE_drop_hairpin_no_mapping);
-            s46_l3 l3b = l3;
-            s46_napt_rewrite(ip, &l3b, false, in.int_addr, true, in.int_port);
             ce->cnt[S46_CE_hairpinned]++;
             return out(ce, p, S46_CE_PORT_LAN);
         }

@@ -128,6 +128,17 @@ s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s
     return S46_NX_OK;
 }
 
+s46_nx_result s46_napt_xlate_hairpin(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                     const s46_nx_out *o, uint32_t now)
+{
+    int proto = s46_napt_proto_of(l3->proto);
+    s46_napt_flow in = {(uint8_t)proto, 0, 0, ext, o->ext_port, l3->dport};
+    if (proto < 0 || s46_napt_inbound(n, &in, l3->tcp_flags, now) != S46_NAPT_OK)
+        return S46_NX_NO_MAPPING;
+    s46_napt_rewrite(ip, l3, false, in.int_addr, true, in.int_port);
+    return S46_NX_OK;
+}
+
 s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_len,
                                 uint16_t psid, uint8_t *ip, const s46_l3 *l3, uint32_t now)
 {

@@ -57,6 +57,12 @@ typedef struct s46_nx_out {
  * mapped port, or, an ICMP error, its quote gets back our address and port. */
 s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
                                  uint32_t now, s46_nx_out *o);
+/* Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): after s46_napt_xlate_out
+ * of a flow (not an error) to ext itself at a port of the set, sends it to
+ * the internal endpoint mapped there, as if it had come in from outside.
+ * S46_NX_NO_MAPPING when that is refused. */
+s46_nx_result s46_napt_xlate_hairpin(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                     const s46_nx_out *o, uint32_t now);
 /* A packet to our address from outside (decapsulated, parsed into l3): its destination becomes the internal
  * endpoint, or, an ICMP error, its quote's source does. Ports outside the
  * set (psid_offset, psid_len, psid) are refused first. */
