@@ -637,6 +637,73 @@ TEST(ipip_hairpin_to_nat_address)
     s46_cet_free(t);
 }
 
+/* Random and mutated packets both ways through both kinds: every packet
+ * ends forwarded inside its buffer out of a real port, or dropped with a
+ * named reason that was counted; ports' counters match the verdicts. */
+TEST(random_packets_keep_invariants)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < 2; k++) {
+        s46_cet_conf c = conf(k ? S46_CET_IPIP : S46_CET_DSLITE);
+        c.ipv6_mtu = 1280;
+        c.napt.max_mappings = 16;
+        c.napt.max_sessions = 32;
+        s46_cet *t = s46_cet_new(&c, NULL, 0);
+        CHECK(t);
+        uint64_t fwd[2] = {0, 0}, fed[2] = {0, 0}, now = SEC;
+        for (int round = 0; round < 3000; round++) {
+            uint16_t side = (uint16_t)(round & 1);
+            s46_batch b = {0};
+            for (int i = 0; i < 4; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                static const uint8_t protos[] = {6, 17, 1, 47};
+                uint32_t a = (x >> 8) & 3, pick = (uint32_t)(x >> 20);
+                uint32_t lan = a == 0 ? FIX0 + (pick & 7) : LANHOST + (pick & 1);
+                unsigned len = (x >> 30) & 1 ? 28 + (unsigned)(x >> 40) % 1400 : 48;
+                s46_pkt *p = side ? ip4(REMOTE4, lan, protos[a], 53, (uint16_t)(x >> 44),
+                                        (uint8_t)(x >> 52), (x >> 60) & 1, len)
+                                  : ip4(lan, REMOTE4, protos[a], (uint16_t)(x >> 44), 53,
+                                        (uint8_t)(x >> 52), (x >> 60) & 1, len);
+                if (side)
+                    wrap(p, (x >> 33) & 7 ? AFTR : B4, (x >> 35) & 7 ? B4 : AFTR,
+                         (x >> 37) & 7 ? 4 : 44);
+                if ((x >> 3) & 1) /* one flipped bit */
+                    p->data[(x >> 12) % p->len] ^= (uint8_t)(1u << ((x >> 5) & 7));
+                if (((x >> 6) & 7) == 0)
+                    p->len = (uint32_t)(x >> 24) % (p->len + 1);
+                b.pkts[b.count++] = p;
+            }
+            fed[side] += b.count;
+            now += SEC / 10;
+            s46_cet_process(t, &b, side, now);
+            s46_cet_tick(t, now);
+            CHECK(b.count <= S46_BATCH_MAX);
+            for (uint32_t i = 0; i < b.count; i++) {
+                s46_pkt *p = b.pkts[i];
+                if (p->verdict == S46_V_FORWARD) {
+                    CHECK(p->out_port <= 1);
+                    CHECK(p->len >= 20 && p->data >= p->buf &&
+                          p->data + p->len <= p->buf + S46_PKT_BUFSIZE);
+                    CHECK(p->len <= (p->out_port == S46_CET_PORT_WAN ? c.ipv6_mtu : 65535u));
+                    fwd[p->out_port]++;
+                } else {
+                    CHECK_INT(p->verdict, S46_V_DROP);
+                    CHECK(p->reason > S46_CET_decapsulated && p->reason < S46_CET_NCOUNTERS);
+                    CHECK(cnt(t, p->reason) > 0);
+                }
+                s46_pkt_release(pool, p);
+            }
+        }
+        CHECK_INT(cnt(t, S46_CET_lan_in), fed[0]);
+        CHECK_INT(cnt(t, S46_CET_wan_in), fed[1]);
+        CHECK_INT(cnt(t, S46_CET_lan_out), fwd[0]);
+        CHECK_INT(cnt(t, S46_CET_wan_out), fwd[1]);
+        CHECK(cnt(t, S46_CET_encapsulated) > 0 && cnt(t, S46_CET_decapsulated) > 0);
+        CHECK(cnt(t, S46_CET_fragmented) > 0);
+        s46_cet_free(t);
+    }
+}
+
 TEST(pool_intact)
 {
     CHECK_INT(s46_pktpool_available(pool), 16);
@@ -651,4 +718,4 @@ T_MAIN(T_CASE(dslite_encapsulation_bytes), T_CASE(dslite_decapsulation),
        T_CASE(df0_too_big_two_outer_fragments_reassembled), T_CASE(ttl_handling),
        T_CASE(mss_clamped_both_ways), T_CASE(echo_request_to_local_answered),
        T_CASE(reconfigure_keeps_or_flushes_napt), T_CASE(ipip_hairpin_to_nat_address),
-       T_CASE(pool_intact))
+       T_CASE(random_packets_keep_invariants), T_CASE(pool_intact))
