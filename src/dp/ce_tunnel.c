@@ -4,10 +4,8 @@
 #include "dp/napt_rewrite.h"
 #include "lib/csum.h"
 #include "lib/err.h"
-#include "lib/frag.h"
 #include "lib/icmp.h"
 #include "lib/mss.h"
-#include "lib/parse.h"
 #include "lib/tunnel.h"
 
 #include <stdlib.h>
