@@ -637,6 +637,136 @@ TEST(ipip_hairpin_to_nat_address)
     s46_cet_free(t);
 }
 
+/* Sets the ICMP type/code of the ICMP packet at h, quoting q (qlen bytes),
+ * and fixes its lengths and checksums. */
+static void icmp_error(uint8_t *h, uint8_t type, uint8_t code, const uint8_t *q, unsigned qlen)
+{
+    memcpy(h + 28, q, qlen);
+    s46_put16(h + 2, (uint16_t)(28 + qlen));
+    s46_put16(h + 10, 0);
+    s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, 20)));
+    h[20] = type;
+    h[21] = code;
+    memset(h + 22, 0, 6);
+    s46_put16(h + 22, s46_csum_fold(s46_csum_add(0, h + 20, 8 + qlen)));
+}
+
+TEST(ipip_icmp_errors_translated_both_ways)
+{
+    s46_cet_conf c = conf(S46_CET_IPIP);
+    s46_cet *t = s46_cet_new(&c, NULL, 0);
+    int port = napt_out(t, 17, 5000, FIX0 + 1, SEC);
+    CHECK(port > 0);
+    /* from outside: port unreachable about NAT:port -> remote:53 */
+    s46_pkt *q = ip4(FIX0 + 1, REMOTE4, 17, (uint16_t)port, 53, 63, false, 48);
+    s46_pkt *p = ip4(0xcb007109u, FIX0 + 1, 1, 0, 0, 60, false, 28);
+    icmp_error(p->data, 3, 3, q->data, 48);
+    p->len = 76;
+    run1(t, wrap(p, AFTR, B4, 4), S46_CET_PORT_WAN, 2 * SEC);
+    CHECK_INT(p->verdict, S46_V_FORWARD);
+    CHECK_INT(p->out_port, S46_CET_PORT_LAN);
+    const uint8_t *h = p->data, *in = p->data + 28;
+    CHECK_INT(s46_get32(h + 16), LANHOST);
+    CHECK_INT(s46_get32(in + 12), LANHOST);      /* the quote as the host sent it */
+    CHECK_INT(s46_get16(in + 20), 5000);
+    CHECK(s46_csum_ok(h, 20) && s46_csum_ok(in, 20) && l4_ok(h));
+    s46_pkt_release(pool, p);
+    /* from the LAN: the host's port unreachable about remote:53 -> host:5000 */
+    s46_pkt_release(pool, q);
+    q = ip4(REMOTE4, LANHOST, 17, 53, 5000, 50, false, 48);
+    p = ip4(LANHOST, REMOTE4, 1, 0, 0, 64, false, 28);
+    icmp_error(p->data, 3, 3, q->data, 48);
+    p->len = 76;
+    run1(t, p, S46_CET_PORT_LAN, 2 * SEC);
+    CHECK_INT(p->verdict, S46_V_FORWARD);
+    CHECK_INT(p->out_port, S46_CET_PORT_WAN);
+    h = p->data + 40;
+    in = h + 28;
+    CHECK_INT(s46_get32(h + 12), FIX0 + 1);
+    CHECK_INT(s46_get32(in + 16), FIX0 + 1);
+    CHECK_INT(s46_get16(in + 22), port);
+    CHECK(s46_csum_ok(h, 20) && s46_csum_ok(in, 20) && l4_ok(h));
+    s46_pkt_release(pool, p);
+    s46_pkt_release(pool, q);
+    /* an error about no flow of ours */
+    q = ip4(REMOTE4, LANHOST, 17, 53, 5999, 50, false, 48);
+    p = ip4(LANHOST, REMOTE4, 1, 0, 0, 64, false, 28);
+    icmp_error(p->data, 3, 3, q->data, 48);
+    p->len = 76;
+    run1(t, p, S46_CET_PORT_LAN, 2 * SEC);
+    CHECK(p->verdict == S46_V_DROP && p->reason == S46_CET_drop_lan_icmp_no_mapping);
+    s46_pkt_release(pool, p);
+    s46_pkt_release(pool, q);
+    s46_cet_free(t);
+}
+
+TEST(ipip_inner_fragments_to_nat_address_reassembled)
+{
+    s46_cet_conf c = conf(S46_CET_IPIP);
+    c.napt.filter = S46_NAPT_FILTER_EIF;
+    s46_cet *t = s46_cet_new(&c, NULL, 0);
+    int port = napt_out(t, 17, 5000, FIX0 + 1, SEC);
+    CHECK(port > 0);
+    /* one UDP datagram of 8 + 192 bytes in two IPv4 fragments (104 + 96) */
+    s46_pkt *whole = ip4(REMOTE4, FIX0 + 1, 17, 53, (uint16_t)port, 50, false, 220);
+    s46_pkt *f[2];
+    for (int i = 0; i < 2; i++) {
+        f[i] = ip4(REMOTE4, FIX0 + 1, 17, 0, 0, 50, false, 20 + 104 - 8 * i);
+        uint8_t *h = f[i]->data;
+        memcpy(h + 20, whole->data + 20 + 104 * i, 104 - 8u * i);
+        s46_put16(h + 6, i ? 13 : 0x2000); /* offset 104 / MF */
+        s46_put16(h + 10, 0);
+        s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, 20)));
+        wrap(f[i], AFTR, B4, 4);
+    }
+    s46_batch b = {2, {f[0], f[1]}};
+    s46_cet_process(t, &b, S46_CET_PORT_WAN, 2 * SEC);
+    CHECK_INT(f[0]->verdict, S46_V_DROP);
+    CHECK_INT(f[0]->reason, S46_CET_fragments_held);
+    CHECK_INT(f[1]->verdict, S46_V_FORWARD);
+    CHECK_INT(f[1]->out_port, S46_CET_PORT_LAN);
+    const uint8_t *h = f[1]->data;
+    CHECK_INT(f[1]->len, 220);
+    CHECK_INT(s46_get32(h + 16), LANHOST);
+    CHECK_INT(s46_get16(h + 22), 5000);
+    CHECK(s46_csum_ok(h, 20) && l4_ok(h));
+    CHECK_INT(cnt(t, S46_CET_reassembled), 1);
+    CHECK_INT(cnt(t, S46_CET_wan_napt), 1);
+    for (int i = 0; i < 2; i++)
+        s46_pkt_release(pool, f[i]);
+    s46_pkt_release(pool, whole);
+    s46_cet_free(t);
+}
+
+TEST(encap_limit_option)
+{
+    s46_cet_conf c = conf(S46_CET_DSLITE);
+    c.encap_limit = 4;
+    c.ipv6_mtu = 1280;
+    s46_cet *t = s46_cet_new(&c, NULL, 0);
+    s46_pkt *p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 60);
+    run1(t, p, S46_CET_PORT_LAN, SEC);
+    CHECK_INT(p->verdict, S46_V_FORWARD);
+    CHECK_INT(p->len, 108);
+    CHECK_INT(p->data[6], 60);   /* Destination Options, then IPv4 */
+    CHECK_INT(p->data[40], 4);
+    CHECK_INT(p->data[42], 4);   /* RFC 2473 §4.1.1 option type, length 1 */
+    CHECK_INT(p->data[43], 1);
+    CHECK_INT(p->data[44], 4);   /* the limit */
+    CHECK_INT(s46_get16(p->data + 4), 68);
+    s46_pkt_release(pool, p);
+    /* the option counts against the room: 1280 - 48 */
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1233);
+    run1(t, p, S46_CET_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_LAN);
+    CHECK_INT(s46_get16(p->data + 26), 1232);
+    s46_pkt_release(pool, p);
+    json_t *j = s46_cet_show(t, SEC, 10);
+    CHECK_INT(json_integer_value(json_object_get(j, "mss")), 1192);
+    json_decref(j);
+    s46_cet_free(t);
+}
+
 /* Random and mutated packets both ways through both kinds: every packet
  * ends forwarded inside its buffer out of a real port, or dropped with a
  * named reason that was counted; ports' counters match the verdicts. */
@@ -718,4 +848,6 @@ T_MAIN(T_CASE(dslite_encapsulation_bytes), T_CASE(dslite_decapsulation),
        T_CASE(df0_too_big_two_outer_fragments_reassembled), T_CASE(ttl_handling),
        T_CASE(mss_clamped_both_ways), T_CASE(echo_request_to_local_answered),
        T_CASE(reconfigure_keeps_or_flushes_napt), T_CASE(ipip_hairpin_to_nat_address),
+       T_CASE(ipip_icmp_errors_translated_both_ways),
+       T_CASE(ipip_inner_fragments_to_nat_address_reassembled), T_CASE(encap_limit_option),
        T_CASE(random_packets_keep_invariants), T_CASE(pool_intact))
