@@ -65,7 +65,9 @@ typedef struct s46_cet_conf {
     int16_t encap_limit;       /* -1: no Tunnel Encapsulation Limit option */
     uint32_t lan_ipv4;         /* source of ICMP errors to LAN hosts (0: dslite
                                   192.0.0.2, the B4's well-known address of
-                                  RFC 6333 §5.7; ipip the NAT address) */
+                                  RFC 6333 §5.7; ipip the NAT address). With a
+                                  TUN it must not be an address of the CE's
+                                  own kernel (see ce_mape.h) */
     bool ttl_decrement;        /* be the IPv4 router hop into the tunnel
                                   (default on); off when the kernel forwards
                                   the packets anyway (TUN), as for s46-br */
@@ -83,7 +85,9 @@ s46_cet *s46_cet_new(const s46_cet_conf *c, char *err, size_t errlen);
 void s46_cet_free(s46_cet *t);
 /* Applies a new configuration without losing counters (the kind may change).
  * The NAPT table is flushed only when the NAT address changed (a change to
- * dslite drops it). -1 with err, the running configuration kept. */
+ * dslite drops it); new timers and filtering apply to existing mappings,
+ * new capacities only to a table created anew. -1 with err, the running
+ * configuration kept. */
 int s46_cet_reconfigure(s46_cet *t, const s46_cet_conf *c, char *err, size_t errlen);
 /* At most S46_BATCH_IN packets in; outer IPv6 fragments are appended from
  * the CE's own pool; fragments are held for reassembly until complete. */
