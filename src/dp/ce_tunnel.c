@@ -22,6 +22,8 @@ struct s46_cet {
     uint32_t nat;              /* ipip: the address the NAPT maps onto */
     uint32_t icmp_src;         /* source of our ICMPv4 errors */
     s46_encap enc;
+    uint16_t mtu;              /* the tunnel's: configured, or lower as learned */
+    uint64_t mtu_until;        /* when a learned path MTU expires (0: none) */
     unsigned room;             /* largest IPv4 packet the tunnel carries whole */
     uint16_t mss_max;
     s46_napt *napt;            /* ipip only */
@@ -94,6 +96,15 @@ static int check(const s46_cet_conf *c, uint32_t *nat, char *err, size_t errlen)
     return 0;
 }
 
+#define PMTU_AGE_NS (600 * 1000000000ull) /* RFC 8201 §4: try again after 10 min */
+
+static void set_mtu(s46_cet *t, uint16_t mtu)
+{
+    t->mtu = mtu;
+    t->room = mtu - s46_encap_overhead(&t->enc);
+    t->mss_max = (uint16_t)(t->room - 40);
+}
+
 static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
 {
     t->c = *c;
@@ -101,8 +112,8 @@ static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
     /* RFC 6333 §5.2/§7.1: the traffic class follows the IPv4 TOS */
     t->enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
                          .encap_limit = c->encap_limit, .copy_tos = true};
-    t->room = c->ipv6_mtu - s46_encap_overhead(&t->enc);
-    t->mss_max = (uint16_t)(t->room - 40);
+    set_mtu(t, c->ipv6_mtu);
+    t->mtu_until = 0;
     t->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->kind == S46_CET_IPIP ? nat : B4_WELL_KNOWN;
 }
 
@@ -187,6 +198,10 @@ void s46_cet_tick(s46_cet *t, uint64_t now_ns)
 {
     if (t->napt)
         s46_napt_expire(t->napt, secs(now_ns), 4096);
+    if (t->mtu_until && now_ns >= t->mtu_until) {
+        set_mtu(t, t->c.ipv6_mtu);
+        t->mtu_until = 0;
+    }
 }
 
 static void drop(s46_cet *t, s46_pkt *p, unsigned why)
@@ -265,8 +280,8 @@ static void encap_out(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
         return drop(t, p, S46_CET_drop_lan_malformed);
     t->cnt[S46_CET_encapsulated]++;
     emit(t, p, S46_CET_PORT_WAN);
-    if (p->len > t->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_fragment_out(&t->fc, t->cur, p, t->c.ipv6_mtu, ++t->frag_id, t->pool);
+    if (p->len > t->mtu) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_fragment_out(&t->fc, t->cur, p, t->mtu, ++t->frag_id, t->pool);
 }
 
 /* ipip, a LAN source outside the fixed addresses: NAPT onto the NAT address. */
@@ -335,6 +350,92 @@ static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
     return true;
 }
 
+/* The IPv4 packet inside a quoted tunnel packet (RFC 2473 §8): *in and
+ * *inlen when q (qlen bytes) is an IPv6 packet from local to remote carrying
+ * IPv4, possibly behind the encapsulation limit option. */
+static bool quoted_inner(const s46_cet *t, const uint8_t *q, size_t qlen, const uint8_t **in,
+                         size_t *inlen)
+{
+    if (qlen < 40 || q[0] >> 4 != 6 || memcmp(q + 8, t->c.local.b, 16) != 0 ||
+        memcmp(q + 24, t->c.remote.b, 16) != 0)
+        return false;
+    size_t off = 40;
+    uint8_t nh = q[6];
+    if (nh == S46_PROTO_DSTOPT) {
+        if (qlen < 48)
+            return false;
+        nh = q[40];
+        off += (q[41] + 1u) * 8;
+    }
+    if (nh != S46_PROTO_IPIP || qlen < off + 20 || q[off] >> 4 != 4 ||
+        (q[off] & 15u) * 4 < 20 || (q[off] & 15u) * 4 > qlen - off)
+        return false;
+    *in = q + off;
+    *inlen = qlen - off;
+    return true;
+}
+
+/* RFC 2473 §7.1, §8: an ICMPv6 error about one of our tunnel packets. Packet
+ * Too Big lowers the tunnel MTU (never below 1280, for PMTU_AGE_NS) and, for
+ * a DF packet, becomes ICMPv4 3/4 with the room left for IPv4; the other
+ * errors become ICMPv4 3/1 (host unreachable). The ICMPv4 error goes to the
+ * inner source (through the reverse NAPT for the NAT address). false when p
+ * is no such error or none may be sent (the caller drops it). */
+static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+{
+    const uint8_t *ic = p->data + l3->l3_len, *in;
+    size_t inlen;
+    uint8_t type = ic[0], code = 1;
+    uint32_t extra = 0;
+    if (type < 1 || type > 4 || l3->l4_len < 8 ||
+        !quoted_inner(t, ic + 8, l3->l4_len - 8u, &in, &inlen))
+        return false;
+    if (type == 2) {
+        uint32_t mtu = s46_get32(ic + 4);
+        if (mtu < 1280)
+            return false; /* RFC 8201 §4 */
+        if (mtu < t->mtu) {
+            set_mtu(t, (uint16_t)mtu);
+            t->mtu_until = now + PMTU_AGE_NS;
+            t->cnt[S46_CET_path_mtu_lowered]++;
+        }
+        if (!(in[6] & 0x40))
+            return false; /* no DF: we fragment from now on, nobody to tell */
+        code = 4;
+        extra = t->room;
+    }
+    /* may an error be sent about the inner packet? */
+    s46_l3 il;
+    memset(&il, 0, sizeof il);
+    size_t ihl = (in[0] & 15u) * 4;
+    il.first_fragment = (s46_get16(in + 6) & 0x1fff) == 0;
+    il.proto = in[9];
+    if (il.proto == S46_PROTO_ICMP && inlen > ihl) {
+        il.icmp_type = in[ihl];
+        il.has_ports = true;
+    }
+    if (!s46_icmp4_may_error(in, &il))
+        return false;
+    if (!s46_ratelimit_take(&t->icmp_rl, now)) {
+        t->cnt[S46_CET_drop_icmp_ratelimited]++;
+        return false;
+    }
+    if (s46_icmp4_error(&t->scratch, t->icmp_src, 3, code, extra, in, inlen) < 0)
+        return false;
+    s46_pkt_reset(p);
+    memcpy(p->data, t->scratch.data, t->scratch.len);
+    p->len = t->scratch.len;
+    s46_l3 el;
+    if (s46_parse_ipv4(p->data, p->len, &el) < 0)
+        return false;
+    if (t->c.kind == S46_CET_IPIP && s46_get32(p->data + 16) == t->nat &&
+        s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, &el, secs(now)) != S46_NX_OK)
+        return false;
+    t->cnt[S46_CET_icmp6_relayed]++;
+    emit(t, p, S46_CET_PORT_LAN);
+    return true;
+}
+
 static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3, in;
@@ -352,6 +453,8 @@ static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
         return;
     if (l3.proto == S46_PROTO_ICMPV6) { /* answer pings to the local address */
         bool ping = l3.has_ports && l3.icmp_type == 128;
+        if (!ping && relay_icmp6(t, p, &l3, now))
+            return;
         if (!ping)
             return drop(t, p, S46_CET_drop_wan_icmpv6);
         s46_icmp6_echo_reply(p, &l3);
@@ -405,6 +508,7 @@ json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "nat_address",
                         ipip ? json_string(s46_ip4_format(t->nat, b4)) : json_null());
     json_object_set_new(o, "ipv6_mtu", json_integer(t->c.ipv6_mtu));
+    json_object_set_new(o, "path_mtu", json_integer(t->mtu));
     json_object_set_new(o, "mss", json_integer(t->mss_max));
     json_object_set_new(o, "now", json_integer(secs(now_ns)));
     json_object_set_new(o, "napt",

@@ -17,6 +17,9 @@
  * outer IPv6 packet fragmented (RFC 2473 §7.2, RFC 6333 §5.3); outer
  * fragments are reassembled before decapsulation; TCP MSS is clamped to the
  * tunnel both ways. ICMPv6 echo requests to the local address are answered.
+ * ICMPv6 errors about our tunnel packets (RFC 2473 §8) go to the inner IPv4
+ * source as ICMPv4 3/4 (Packet Too Big, which also lowers the tunnel MTU for
+ * 10 minutes, never below 1280) or 3/1 (the others).
  * Port 0 is the LAN (IPv4) side, port 1 the WAN (IPv6) side. Every drop is
  * counted by name. */
 #ifndef S46_DP_CE_TUNNEL_H
@@ -36,6 +39,7 @@ typedef enum { S46_CET_DSLITE, S46_CET_IPIP } s46_cet_kind;
     X(lan_in) X(wan_in) X(lan_out) X(wan_out) X(encapsulated) X(decapsulated) \
     X(lan_fixed_source) X(lan_napt) X(wan_fixed_destination) X(wan_napt) \
     X(hairpinned) X(mss_clamped) X(echo_replies) X(icmp_errors_sent) \
+    X(icmp6_relayed) X(path_mtu_lowered) \
     X(napt_mappings_created) X(fragments_held) X(reassembled) X(fragmented) \
     X(drop_reassembly_failed) X(drop_no_buffer) \
     X(drop_lan_malformed) X(drop_lan_ttl_expired) X(drop_lan_too_big) \
@@ -92,11 +96,12 @@ int s46_cet_reconfigure(s46_cet *t, const s46_cet_conf *c, char *err, size_t err
 /* At most S46_BATCH_IN packets in; outer IPv6 fragments are appended from
  * the CE's own pool; fragments are held for reassembly until complete. */
 void s46_cet_process(s46_cet *t, s46_batch *b, uint16_t in_port, uint64_t now_ns);
-/* Expires NAPT state; call about once a second. */
+/* Expires NAPT state and a learned path MTU; call about once a second. */
 void s46_cet_tick(s46_cet *t, uint64_t now_ns);
 const s46_counters *s46_cet_counters(const s46_cet *t);
 /* {"mechanism": "dslite"|"ipip", "local", "remote", "ipv4" (ipip: the prefix,
- *  else null), "nat_address" (ipip, else null), "ipv6_mtu", "mss", "now",
+ *  else null), "nat_address" (ipip, else null), "ipv6_mtu", "path_mtu"
+ *  (lower while a Packet Too Big is remembered), "mss", "now",
  *  "napt": {...} (ipip, else null), "mappings": [...] (at most max_mappings),
  *  "counters": {...}} */
 json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings);

@@ -767,6 +767,121 @@ TEST(encap_limit_option)
     s46_cet_free(t);
 }
 
+/* An ICMPv6 error from a router to the B4 quoting (the start of) the
+ * tunnel packet out; consumes out. */
+static s46_pkt *icmp6_about(s46_pkt *out, uint8_t type, uint32_t extra)
+{
+    unsigned q = out->len > 1232 ? 1232 : out->len;
+    uint8_t *h = s46_pkt_push(out, 8);
+    h[0] = type;
+    h[1] = 0;
+    s46_put16(h + 2, 0);
+    s46_put32(h + 4, extra);
+    out->len = 8 + q;
+    wrap(out, "2001:db8:77::1", B4, 58);
+    s46_put16(out->data + 42, s46_csum_fold(s46_csum_add(
+                                  s46_csum_pseudo6(out->data + 8, out->data + 24, 58, 8 + q),
+                                  out->data + 40, 8 + q)));
+    return out;
+}
+
+static long show_int(s46_cet *t, const char *key, uint64_t now)
+{
+    json_t *j = s46_cet_show(t, now, 0);
+    long v = (long)json_integer_value(json_object_get(j, key));
+    json_decref(j);
+    return v;
+}
+
+TEST(packet_too_big_relayed_and_learned)
+{
+    s46_cet_conf c = conf(S46_CET_DSLITE);
+    s46_cet *t = s46_cet_new(&c, NULL, 0);
+    s46_pkt *p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1400);
+    run1(t, p, S46_CET_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_WAN && p->len == 1440);
+    /* a router on the way has an MTU of 1400 */
+    run1(t, icmp6_about(p, 2, 1400), S46_CET_PORT_WAN, 2 * SEC);
+    CHECK_INT(p->verdict, S46_V_FORWARD);
+    CHECK_INT(p->out_port, S46_CET_PORT_LAN);
+    const uint8_t *h = p->data;
+    CHECK_INT(h[9], 1);
+    CHECK_INT(s46_get32(h + 12), 0xc0000002u);
+    CHECK_INT(s46_get32(h + 16), LANHOST);
+    CHECK_INT(h[20], 3);
+    CHECK_INT(h[21], 4);
+    CHECK_INT(s46_get16(h + 26), 1360);
+    CHECK_INT(s46_get32(h + 28 + 12), LANHOST);
+    CHECK_INT(s46_get16(h + 28 + 20), 5000);
+    CHECK(s46_csum_ok(h, 20) && l4_ok(h));
+    CHECK_INT(cnt(t, S46_CET_icmp6_relayed), 1);
+    CHECK_INT(cnt(t, S46_CET_path_mtu_lowered), 1);
+    s46_pkt_release(pool, p);
+    CHECK_INT(show_int(t, "path_mtu", 2 * SEC), 1400);
+    CHECK_INT(show_int(t, "mss", 2 * SEC), 1320);
+    /* from now on: 3/4 right away, outer fragments that fit */
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1361);
+    run1(t, p, S46_CET_PORT_LAN, 3 * SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_LAN);
+    CHECK_INT(s46_get16(p->data + 26), 1360);
+    s46_pkt_release(pool, p);
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, false, 1380);
+    s46_batch b = {1, {p}};
+    s46_cet_process(t, &b, S46_CET_PORT_LAN, 3 * SEC);
+    CHECK_INT(b.count, 2);
+    CHECK(b.pkts[0]->len <= 1400 && b.pkts[1]->len <= 1400);
+    s46_pkt_release(pool, b.pkts[0]);
+    s46_pkt_release(pool, b.pkts[1]);
+    /* below 1280: ignored; a larger MTU does not raise it */
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1300);
+    run1(t, p, S46_CET_PORT_LAN, 3 * SEC);
+    CHECK(p->out_port == S46_CET_PORT_WAN);
+    CHECK(wan_dropped(t, icmp6_about(p, 2, 1000), S46_CET_drop_wan_icmpv6));
+    CHECK_INT(show_int(t, "path_mtu", 3 * SEC), 1400);
+    /* forgotten after 10 minutes */
+    s46_cet_tick(t, 601 * SEC);
+    CHECK_INT(show_int(t, "path_mtu", 601 * SEC), 1400);
+    s46_cet_tick(t, 603 * SEC);
+    CHECK_INT(show_int(t, "path_mtu", 603 * SEC), 1500);
+    CHECK_INT(show_int(t, "mss", 603 * SEC), 1420);
+    s46_cet_free(t);
+}
+
+TEST(icmp6_errors_about_the_tunnel)
+{
+    s46_cet_conf c = conf(S46_CET_IPIP);
+    s46_cet *t = s46_cet_new(&c, NULL, 0);
+    /* unreachable, about a NAPTed flow: to the private host, quote translated */
+    s46_pkt *p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, false, 60);
+    run1(t, p, S46_CET_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_WAN);
+    run1(t, icmp6_about(p, 1, 0), S46_CET_PORT_WAN, SEC);
+    CHECK_INT(p->verdict, S46_V_FORWARD);
+    CHECK_INT(p->out_port, S46_CET_PORT_LAN);
+    const uint8_t *h = p->data;
+    CHECK_INT(h[20], 3);
+    CHECK_INT(h[21], 1);
+    CHECK_INT(s46_get32(h + 16), LANHOST);
+    CHECK_INT(s46_get32(h + 28 + 12), LANHOST);
+    CHECK_INT(s46_get16(h + 28 + 20), 5000);
+    CHECK(s46_csum_ok(h, 20) && l4_ok(h));
+    s46_pkt_release(pool, p);
+    /* time exceeded about a fixed-address packet: to it, unchanged quote */
+    p = ip4(FIX0 + 4, REMOTE4, 6, 40000, 443, 64, false, 44);
+    run1(t, p, S46_CET_PORT_LAN, SEC);
+    run1(t, icmp6_about(p, 3, 0), S46_CET_PORT_WAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_LAN);
+    CHECK_INT(s46_get32(p->data + 16), FIX0 + 4);
+    CHECK_INT(s46_get32(p->data + 12), FIX0 + 1);
+    s46_pkt_release(pool, p);
+    CHECK_INT(cnt(t, S46_CET_icmp6_relayed), 2);
+    /* about a packet that is not ours: dropped */
+    p = ip4(FIX0 + 4, REMOTE4, 6, 40000, 443, 64, false, 44);
+    wrap(p, "2001:db8:f001::3", AFTR, 4);
+    CHECK(wan_dropped(t, icmp6_about(p, 1, 0), S46_CET_drop_wan_icmpv6));
+    s46_cet_free(t);
+}
+
 /* Random and mutated packets both ways through both kinds: every packet
  * ends forwarded inside its buffer out of a real port, or dropped with a
  * named reason that was counted; ports' counters match the verdicts. */
@@ -850,4 +965,5 @@ T_MAIN(T_CASE(dslite_encapsulation_bytes), T_CASE(dslite_decapsulation),
        T_CASE(reconfigure_keeps_or_flushes_napt), T_CASE(ipip_hairpin_to_nat_address),
        T_CASE(ipip_icmp_errors_translated_both_ways),
        T_CASE(ipip_inner_fragments_to_nat_address_reassembled), T_CASE(encap_limit_option),
+       T_CASE(packet_too_big_relayed_and_learned), T_CASE(icmp6_errors_about_the_tunnel),
        T_CASE(random_packets_keep_invariants), T_CASE(pool_intact))
