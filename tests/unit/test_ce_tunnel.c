@@ -617,13 +617,21 @@ TEST(reconfigure_keeps_or_flushes_napt)
     s46_cet_free(t);
 }
 
-TEST(ipip_hairpin_to_nat_address)
+/* An ipip CE with endpoint-independent filtering and one UDP mapping. */
+static s46_cet *eif_with_flow(int *port)
 {
     s46_cet_conf c = conf(S46_CET_IPIP);
     c.napt.filter = S46_NAPT_FILTER_EIF;
     s46_cet *t = s46_cet_new(&c, NULL, 0);
-    int port = napt_out(t, 17, 5000, FIX0 + 1, SEC);
-    CHECK(port > 0);
+    *port = t ? napt_out(t, 17, 5000, FIX0 + 1, SEC) : -1;
+    return t;
+}
+
+TEST(ipip_hairpin_to_nat_address)
+{
+    int port;
+    s46_cet *t = eif_with_flow(&port);
+    CHECK(t && port > 0);
     s46_pkt *p = ip4(LANHOST + 1, FIX0 + 1, 17, 6000, (uint16_t)port, 64, false, 60);
     run1(t, p, S46_CET_PORT_LAN, SEC);
     CHECK_INT(p->verdict, S46_V_FORWARD);
@@ -702,11 +710,9 @@ TEST(ipip_icmp_errors_translated_both_ways)
 
 TEST(ipip_inner_fragments_to_nat_address_reassembled)
 {
-    s46_cet_conf c = conf(S46_CET_IPIP);
-    c.napt.filter = S46_NAPT_FILTER_EIF;
-    s46_cet *t = s46_cet_new(&c, NULL, 0);
-    int port = napt_out(t, 17, 5000, FIX0 + 1, SEC);
-    CHECK(port > 0);
+    int port;
+    s46_cet *t = eif_with_flow(&port);
+    CHECK(t && port > 0);
     /* one UDP datagram of 8 + 192 bytes in two IPv4 fragments (104 + 96) */
     s46_pkt *whole = ip4(REMOTE4, FIX0 + 1, 17, 53, (uint16_t)port, 50, false, 220);
     s46_pkt *f[2];
