@@ -277,7 +277,10 @@ TEST(ipip_fixed_source_passes_unchanged)
     CHECK_INT(p->verdict, S46_V_FORWARD);
     CHECK_INT(p->out_port, S46_CET_PORT_WAN);
     CHECK_INT(p->len, 100);
+    CHECK_INT(p->data[0] >> 4, 6);
+    CHECK_INT(s46_get16(p->data + 4), 60);
     CHECK_INT(p->data[6], 4);
+    CHECK_INT(p->data[7], 64);
     CHECK(ip6_is(p->data + 8, B4) && ip6_is(p->data + 24, AFTR));
     CHECK_INT(p->data[40 + 8], 63);
     CHECK(s46_csum_ok(p->data + 40, 20));
