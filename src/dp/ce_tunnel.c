@@ -385,11 +385,11 @@ static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
     const uint8_t *ic = p->data + l3->l3_len, *in;
     size_t inlen;
-    uint8_t type = ic[0], code = 1;
-    uint32_t extra = 0;
-    if (type < 1 || type > 4 || l3->l4_len < 8 ||
+    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 ||
         !quoted_inner(t, ic + 8, l3->l4_len - 8u, &in, &inlen))
         return false;
+    uint8_t type = ic[0], code = 1;
+    uint32_t extra = 0;
     if (type == 2) {
         uint32_t mtu = s46_get32(ic + 4);
         if (mtu < 1280)
