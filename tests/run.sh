@@ -4,6 +4,8 @@
 # lines (a "SKIP name: why" line counts as skipped). A program that exits
 # non-zero without a FAIL line, or crashes, counts as one more failure.
 # Ends with "N passed, N failed" and exits non-zero on any failure.
+# An argument keeps only the tests whose label (unit/test_x, integration/y)
+# contains it: `tests/run.sh unit`, `tests/run.sh test_ce`.
 set -u
 cd "$(dirname "$0")/.."
 export S46_ROOT=$PWD S46_BIN=$PWD/build/bin S46_ASAN_BIN=$PWD/build/asan/bin
@@ -34,12 +36,12 @@ run_one() { # label, command...
 
 for t in build/asan/tests/test_*; do
     [ -x "$t" ] || continue
-    [ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+    [ -n "$only" ] && [[ "unit/$(basename "$t")" != *"$only"* ]] && continue
     run_one "unit/$(basename "$t")" "$t"
 done
 for t in tests/integration/*.sh; do
     [ -f "$t" ] || continue
-    [ -n "$only" ] && [[ "$t" != *"$only"* ]] && continue
+    [ -n "$only" ] && [[ "integration/$(basename "$t" .sh)" != *"$only"* ]] && continue
     run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
 [ "$skip" -gt 0 ] && echo "($skip skipped)"

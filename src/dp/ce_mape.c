@@ -1,8 +1,12 @@
 #include "dp/ce_mape.h"
+#include "dp/frag_glue.h"
+#include "dp/napt_json.h"
+#include "dp/napt_rewrite.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
 #include "lib/icmp.h"
+#include "lib/mss.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
 #include "prov/mape.h"
@@ -32,6 +36,7 @@ struct s46_ce {
     s46_batch *cur;
     s46_pkt scratch;
     uint8_t scratch_buf[S46_PKT_BUFSIZE];
+    s46_frag_ctrs fc;
 };
 
 void s46_ce_conf_default(s46_ce_conf *c)
@@ -127,6 +132,9 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
     }
     s46_ratelimit_init(&ce->icmp_rl, 100, 100);
     ce->counters = (s46_counters){counter_names, S46_CE_NCOUNTERS, ce->cnt};
+    ce->fc = (s46_frag_ctrs){ce->cnt, S46_CE_fragments_held, S46_CE_reassembled,
+                             S46_CE_drop_reassembly_failed, S46_CE_wan_out, S46_CE_fragmented,
+                             S46_CE_drop_no_buffer};
     s46_pkt_init(&ce->scratch, ce->scratch_buf);
     return ce;
 }
@@ -189,166 +197,36 @@ static void out(s46_ce *ce, s46_pkt *p, uint16_t port)
 
 static bool reassemble(s46_ce *ce, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
 {
-    switch (s46_reasm_offer(r, p, l3, now)) {
-    case S46_REASM_DONE:
-        ce->cnt[S46_CE_reassembled]++;
-        return true;
-    case S46_REASM_HELD:
-        ce->cnt[S46_CE_fragments_held]++;
-        s46_pkt_drop(p, S46_CE_fragments_held);
-        return false;
-    default:
-        drop(ce, p, S46_CE_drop_reassembly_failed);
-        return false;
-    }
+    return s46_dp_reassemble(&ce->fc, r, p, l3, now);
 }
 
 static void fragment_out(s46_ce *ce, s46_pkt *p)
 {
-    int n = s46_frag6_into_batch(ce->cur, p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool);
-    if (n < 0) {
-        ce->cnt[S46_CE_wan_out]--;
-        return drop(ce, p, S46_CE_drop_no_buffer);
-    }
-    ce->cnt[S46_CE_wan_out] += (uint64_t)n;
-    ce->cnt[S46_CE_fragmented]++;
-}
-
-static int napt_proto(uint8_t proto)
-{
-    return proto == S46_PROTO_TCP ? S46_NAPT_TCP
-           : proto == S46_PROTO_UDP ? S46_NAPT_UDP
-           : proto == S46_PROTO_ICMP ? S46_NAPT_ICMP : -1;
-}
-
-/* Rewrites the source (src) or destination address of an IPv4 header and
- * the matching transport port (ICMP query: the identifier), updating every
- * checksum incrementally. l3 may describe a truncated quote: checksums and
- * ports outside l4_len are left alone. */
-static void rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
-                    uint16_t port)
-{
-    uint8_t *a = ip + (src ? 12 : 16), na[4];
-    uint8_t *l4 = ip + l3->l3_len;
-    size_t n = l3->l4_len;
-    s46_put32(na, addr);
-    if (l3->first_fragment) {
-        if (l3->proto == S46_PROTO_TCP) {
-            uint8_t *pp = l4 + (src ? 0 : 2);
-            if (n >= 18)
-                s46_csum_replace32(l4 + 16, a, na);
-            if (port_too && n >= 4) {
-                if (n >= 18)
-                    s46_csum_replace16(l4 + 16, s46_get16(pp), port);
-                s46_put16(pp, port);
-            }
-        } else if (l3->proto == S46_PROTO_UDP) {
-            uint8_t *pp = l4 + (src ? 0 : 2);
-            if (n >= 8)
-                s46_csum_replace32_udp(l4 + 6, a, na);
-            if (port_too && n >= 4) {
-                if (n >= 8)
-                    s46_csum_replace16_udp(l4 + 6, s46_get16(pp), port);
-                s46_put16(pp, port);
-            }
-        } else if (l3->proto == S46_PROTO_ICMP && port_too && n >= 6) {
-            if (n >= 8)
-                s46_csum_replace16(l4 + 2, s46_get16(l4 + 4), port);
-            s46_put16(l4 + 4, port);
-        }
-    }
-    s46_csum_replace32(ip + 10, a, na);
-    memcpy(a, na, 4);
-}
-
-/* The IPv4 packet quoted in an ICMP error: header fields and whatever
- * ports the quote holds. false when there is no usable quote. */
-static bool quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql)
-{
-    if (l3->l4_len < 8 + 20)
-        return false;
-    *q = ip + l3->l3_len + 8;
-    size_t avail = l3->l4_len - 8u, ihl = ((*q)[0] & 15u) * 4;
-    if ((*q)[0] >> 4 != 4 || ihl < 20 || avail < ihl)
-        return false;
-    memset(ql, 0, sizeof *ql);
-    ql->l3_len = (uint16_t)ihl;
-    size_t tot = s46_get16(*q + 2);
-    ql->l4_len = (uint16_t)((tot > ihl && tot - ihl < avail - ihl ? tot : avail) - ihl);
-    ql->proto = (*q)[9];
-    ql->first_fragment = (s46_get16(*q + 6) & 0x1fff) == 0;
-    const uint8_t *l4 = *q + ihl;
-    if (!ql->first_fragment)
-        return false;
-    if ((ql->proto == S46_PROTO_TCP || ql->proto == S46_PROTO_UDP) && ql->l4_len >= 4) {
-        ql->sport = s46_get16(l4);
-        ql->dport = s46_get16(l4 + 2);
-        ql->has_ports = true;
-    } else if (ql->proto == S46_PROTO_ICMP && ql->l4_len >= 8) {
-        ql->icmp_type = l4[0];
-        ql->sport = ql->dport = s46_get16(l4 + 4);
-        ql->has_ports = !s46_icmp4_is_error(l4[0]);
-    }
-    return ql->has_ports;
-}
-
-static void icmp_recompute(uint8_t *ip, const s46_l3 *l3)
-{
-    uint8_t *ic = ip + l3->l3_len;
-    s46_put16(ic + 2, 0);
-    s46_put16(ic + 2, s46_csum_fold(s46_csum_add(0, ic, l3->l4_len)));
+    s46_dp_fragment_out(&ce->fc, ce->cur, p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool);
 }
 
 /* Replaces p by an ICMPv4 error to a LAN host about it. */
 static bool icmp_to_lan(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
                         uint32_t extra, uint64_t now)
 {
-    if (!s46_icmp4_may_error(p->data, l3))
-        return false;
-    if (!s46_ratelimit_take(&ce->icmp_rl, now)) {
+    uint32_t src = ce->c.lan_ipv4 ? ce->c.lan_ipv4 : ce->ext;
+    switch (s46_icmp4_error_replace(p, l3, &ce->scratch, &ce->icmp_rl, src, type, code, extra,
+                                    now)) {
+    case S46_ICMP_SENT:
+        ce->cnt[S46_CE_icmp_errors_sent]++;
+        return true;
+    case S46_ICMP_RATELIMITED:
         ce->cnt[S46_CE_drop_icmp_ratelimited]++;
         return false;
-    }
-    uint32_t src = ce->c.lan_ipv4 ? ce->c.lan_ipv4 : ce->ext;
-    if (s46_icmp4_error(&ce->scratch, src, type, code, extra, p->data, p->len) < 0)
+    default:
         return false;
-    s46_pkt_reset(p);
-    memcpy(p->data, ce->scratch.data, ce->scratch.len);
-    p->len = ce->scratch.len;
-    ce->cnt[S46_CE_icmp_errors_sent]++;
-    return true;
+    }
 }
 
 static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3)
 {
-    uint8_t *t = ip + l3->l3_len;
-    if (l3->l4_len < 20 || !(t[13] & S46_TCP_SYN))
-        return;
-    size_t doff = (size_t)(t[12] >> 4) * 4;
-    if (doff < 20 || doff > l3->l4_len)
-        return;
-    for (size_t i = 20; i + 1 < doff;) {
-        uint8_t kind = t[i];
-        if (kind == 0)
-            return;
-        if (kind == 1) {
-            i++;
-            continue;
-        }
-        uint8_t len = t[i + 1];
-        if (len < 2 || i + len > doff)
-            return;
-        if (kind == 2 && len == 4) {
-            uint16_t mss = s46_get16(t + i + 2);
-            if (mss > ce->mss_max) {
-                s46_csum_replace16(t + 16, mss, ce->mss_max);
-                s46_put16(t + i + 2, ce->mss_max);
-                ce->cnt[S46_CE_mss_clamped]++;
-            }
-            return;
-        }
-        i += len;
-    }
+    if (s46_tcp_clamp_mss(ip, l3, ce->mss_max))
+        ce->cnt[S46_CE_mss_clamped]++;
 }
 
 /* Where an IPv4 destination goes: an FMR's CE (mesh) or the BR. */
@@ -374,6 +252,18 @@ static bool mine(const s46_ce *ce, uint32_t a)
     return (a & s46_mask4(ce->me.ipv4_len)) == ce->me.ipv4;
 }
 
+/* Drop reasons of the NAPT translation outcomes. */
+static const uint16_t nx_reason[] = {
+    [S46_NX_UNSUPPORTED] = S46_CE_drop_lan_unsupported_proto,
+    [S46_NX_ICMP_NO_MAPPING] = S46_CE_drop_lan_icmp_no_mapping,
+    [S46_NX_NO_PORT] = S46_CE_drop_napt_no_port,
+    [S46_NX_TABLE_FULL] = S46_CE_drop_napt_table_full,
+    [S46_NX_MALFORMED] = S46_CE_drop_inner_malformed,
+    [S46_NX_PORT_NOT_MINE] = S46_CE_drop_inner_port_not_mine,
+    [S46_NX_NO_MAPPING] = S46_CE_drop_napt_no_mapping,
+    [S46_NX_FILTERED] = S46_CE_drop_napt_filtered,
+};
+
 static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
@@ -383,7 +273,7 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
     p->len = l3.l3_len + l3.l4_len;
     if (l3.is_fragment && !reassemble(ce, ce->reasm4, p, &l3, now))
         return;
-    int proto = napt_proto(l3.proto);
+    int proto = s46_napt_proto_of(l3.proto);
     if (proto < 0 || !l3.has_ports)
         return drop(ce, p, S46_CE_drop_lan_unsupported_proto);
     uint8_t *ip = p->data;
@@ -393,54 +283,27 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
             return out(ce, p, S46_CE_PORT_LAN);
         return drop(ce, p, S46_CE_drop_lan_too_big);
     }
-    uint32_t t = now_s(now), src = s46_get32(ip + 12), dst = s46_get32(ip + 16);
-    uint16_t dport = l3.dport;
-
-    if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(l3.icmp_type)) {
-        /* a LAN host's error about an inbound packet: the quote goes back
-         * to what the remote side sent, i.e. our address and port */
-        uint8_t *q;
-        s46_l3 ql;
-        uint16_t ext_port;
-        int qp;
-        if (!quoted(ip, &l3, &q, &ql) || (qp = napt_proto(ql.proto)) < 0 ||
-            s46_get32(q + 16) != src ||
-            !s46_napt_lookup_int(ce->napt, (uint8_t)qp, src, ql.dport, &ext_port, t))
-            return drop(ce, p, S46_CE_drop_lan_icmp_no_mapping);
-        rewrite(q, &ql, false, ce->ext, true, ext_port);
-        rewrite(ip, &l3, true, ce->ext, false, 0);
-        icmp_recompute(ip, &l3);
-        dst = s46_get32(q + 12);
-        dport = ql.sport;
-    } else {
-        if (proto == S46_NAPT_ICMP && l3.icmp_type != 8)
-            return drop(ce, p, S46_CE_drop_lan_unsupported_proto);
-        s46_napt_flow f = {(uint8_t)proto, src, l3.sport, dst,
-                           proto == S46_NAPT_ICMP ? 0 : l3.dport, 0};
-        s46_napt_result r = s46_napt_outbound(ce->napt, &f, l3.tcp_flags, t);
-        if (r == S46_NAPT_NO_PORT)
-            return drop(ce, p, S46_CE_drop_napt_no_port);
-        if (r != S46_NAPT_OK)
-            return drop(ce, p, S46_CE_drop_napt_table_full);
-        if (s46_napt_last_created(ce->napt))
-            ce->cnt[S46_CE_napt_mappings_created]++;
-        rewrite(ip, &l3, true, ce->ext, true, f.ext_port);
+    uint32_t t = now_s(now);
+    s46_nx_out o;
+    s46_nx_result r = s46_napt_xlate_out(ce->napt, ce->ext, ip, &l3, t, &o);
+    if (r != S46_NX_OK)
+        return drop(ce, p, nx_reason[r]);
+    if (o.created)
+        ce->cnt[S46_CE_napt_mappings_created]++;
+    if (!o.error) {
         if (proto == S46_NAPT_TCP)
             clamp_mss(ce, ip, &l3);
         /* hairpinning (RFC 4787 REQ-9): to our own address and ports */
-        if (mine(ce, dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len, ce->me.psid,
-                                             l3.dport)) {
-            s46_napt_flow in = {(uint8_t)proto, 0, 0, ce->ext, f.ext_port, l3.dport};
-            if (s46_napt_inbound(ce->napt, &in, l3.tcp_flags, t) != S46_NAPT_OK)
+        if (mine(ce, o.dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len,
+                                               ce->me.psid, l3.dport)) {
+            if (s46_napt_xlate_hairpin(ce->napt, ce->ext, ip, &l3, &o, t) != S46_NX_OK)
                 return drop(ce, p, S46_CE_drop_hairpin_no_mapping);
-            s46_l3 l3b = l3;
-            rewrite(ip, &l3b, false, in.int_addr, true, in.int_port);
             ce->cnt[S46_CE_hairpinned]++;
             return out(ce, p, S46_CE_PORT_LAN);
         }
     }
     s46_encap e = ce->enc;
-    pick_tunnel_dst(ce, dst, dport, true, &e.dst);
+    pick_tunnel_dst(ce, o.dst, o.dport, true, &e.dst);
     if (s46_tunnel_encap(p, &e) < 0)
         return drop(ce, p, S46_CE_drop_lan_malformed);
     ce->cnt[S46_CE_encapsulated]++;
@@ -499,43 +362,11 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
         return drop(ce, p, S46_CE_drop_inner_not_my_ipv4);
     s46_tunnel_decap(p, &l3);
     ip = p->data;
-    int proto = napt_proto(in.proto);
-    if (proto < 0 || !in.has_ports || in.is_fragment)
-        return drop(ce, p, S46_CE_drop_inner_malformed);
-    uint32_t t = now_s(now);
-    if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(in.icmp_type)) {
-        /* an error about one of our outbound flows: the quote holds our
-         * address and port as source */
-        uint8_t *q;
-        s46_l3 ql;
-        uint32_t ia;
-        uint16_t iport;
-        int qp;
-        if (!quoted(ip, &in, &q, &ql) || (qp = napt_proto(ql.proto)) < 0 ||
-            s46_get32(q + 12) != idst ||
-            !s46_port_in_set(ce->me.psid_offset, ce->me.psid_len, ce->me.psid, ql.sport))
-            return drop(ce, p, S46_CE_drop_inner_port_not_mine);
-        if (!s46_napt_lookup_ext(ce->napt, (uint8_t)qp, ql.sport, &ia, &iport, t))
-            return drop(ce, p, S46_CE_drop_napt_no_mapping);
-        rewrite(q, &ql, true, ia, true, iport);
-        rewrite(ip, &in, false, ia, false, 0);
-        icmp_recompute(ip, &in);
-        ce->cnt[S46_CE_decapsulated]++;
-        return out(ce, p, S46_CE_PORT_LAN);
-    }
-    if (proto == S46_NAPT_ICMP && in.icmp_type != 0)
-        return drop(ce, p, S46_CE_drop_inner_malformed); /* only echo replies come in */
-    if (!s46_port_in_set(ce->me.psid_offset, ce->me.psid_len, ce->me.psid, in.dport))
-        return drop(ce, p, S46_CE_drop_inner_port_not_mine);
-    s46_napt_flow f = {(uint8_t)proto, 0, 0, isrc, proto == S46_NAPT_ICMP ? 0 : in.sport,
-                       in.dport};
-    s46_napt_result r = s46_napt_inbound(ce->napt, &f, in.tcp_flags, t);
-    if (r == S46_NAPT_FILTERED)
-        return drop(ce, p, S46_CE_drop_napt_filtered);
-    if (r != S46_NAPT_OK)
-        return drop(ce, p, S46_CE_drop_napt_no_mapping);
-    rewrite(ip, &in, false, f.int_addr, true, f.int_port);
-    if (proto == S46_NAPT_TCP)
+    s46_nx_result r = s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len,
+                                        ce->me.psid, ip, &in, now_s(now));
+    if (r != S46_NX_OK)
+        return drop(ce, p, nx_reason[r]);
+    if (in.proto == S46_PROTO_TCP)
         clamp_mss(ce, ip, &in);
     ce->cnt[S46_CE_decapsulated]++;
     out(ce, p, S46_CE_PORT_LAN);
@@ -556,53 +387,21 @@ void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
     }
 }
 
-struct walk_ctx { json_t *arr; unsigned left; };
-
-static bool walk_one(const s46_napt_mapping_info *mi, void *arg)
-{
-    struct walk_ctx *w = arg;
-    char b[S46_IP4_STRLEN];
-    static const char *const names[] = {"tcp", "udp", "icmp"};
-    if (w->left == 0)
-        return false;
-    w->left--;
-    json_array_append_new(w->arr, json_pack("{s:s,s:s,s:i,s:i,s:i,s:I}", "proto",
-                                            names[mi->proto], "internal",
-                                            s46_ip4_format(mi->int_addr, b), "internal_port",
-                                            mi->int_port, "external_port", mi->ext_port,
-                                            "sessions", mi->sessions, "expires",
-                                            (json_int_t)mi->expires));
-    return true;
-}
-
 json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
 {
     char b[S46_IP6_STRLEN];
-    json_t *o = s46_ce_params_json(&ce->me, ce->c.layout), *maps = json_array();
+    json_t *o = s46_ce_params_json(&ce->me, ce->c.layout);
+    json_t *maps = s46_napt_mappings_json(ce->napt, max_mappings);
     if (!o || !maps) {
         json_decref(o);
         json_decref(maps);
         return NULL;
     }
-    s46_napt_stats st;
-    s46_napt_stats_get(ce->napt, &st);
-    struct walk_ctx w = {maps, max_mappings};
-    s46_napt_walk(ce->napt, walk_one, &w);
     json_object_set_new(o, "mechanism", json_string("map_e"));
     json_object_set_new(o, "br", json_string(s46_ip6_format(&ce->c.br, b)));
     json_object_set_new(o, "mesh", json_boolean(ce->c.mesh));
     json_object_set_new(o, "now", json_integer(now_s(now_ns)));
-    json_object_set_new(o, "napt", json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:s,s:i}", "mappings",
-                                              st.mappings, "sessions", st.sessions,
-                                              "ports_total", st.ports_total, "ports_used_tcp",
-                                              st.ports_used[0], "ports_used_udp",
-                                              st.ports_used[1], "ports_used_icmp",
-                                              st.ports_used[2], "filtering",
-                                              ce->c.napt.filter == S46_NAPT_FILTER_EIF
-                                                  ? "endpoint-independent"
-                                                  : "address-dependent",
-                                              "bytes_per_mapping",
-                                              st.bytes_per_mapping + st.bytes_per_session));
+    json_object_set_new(o, "napt", s46_napt_state_json(ce->napt, ce->c.napt.filter));
     json_object_set_new(o, "mappings", maps);
     json_object_set_new(o, "counters", s46_counters_json(&ce->counters));
     return o;

@@ -120,3 +120,19 @@ bool s46_ratelimit_take(s46_ratelimit *r, uint64_t now_ns)
     r->tokens--;
     return true;
 }
+
+s46_icmp_outcome s46_icmp4_error_replace(s46_pkt *p, const s46_l3 *l3, s46_pkt *scratch,
+                                         s46_ratelimit *rl, uint32_t src, uint8_t type,
+                                         uint8_t code, uint32_t extra, uint64_t now_ns)
+{
+    if (!s46_icmp4_may_error(p->data, l3))
+        return S46_ICMP_NOT_ALLOWED;
+    if (!s46_ratelimit_take(rl, now_ns))
+        return S46_ICMP_RATELIMITED;
+    if (s46_icmp4_error(scratch, src, type, code, extra, p->data, p->len) < 0)
+        return S46_ICMP_NOT_ALLOWED;
+    s46_pkt_reset(p);
+    memcpy(p->data, scratch->data, scratch->len);
+    p->len = scratch->len;
+    return S46_ICMP_SENT;
+}

@@ -39,4 +39,16 @@ static inline void s46_ratelimit_init(s46_ratelimit *r, uint32_t per_sec, uint32
 }
 /* true when one more message may go out at time now_ns. */
 bool s46_ratelimit_take(s46_ratelimit *r, uint64_t now_ns);
+
+typedef enum s46_icmp_outcome {
+    S46_ICMP_SENT = 0,       /* p now holds the error */
+    S46_ICMP_NOT_ALLOWED,    /* no error may be sent about p (see may_error) */
+    S46_ICMP_RATELIMITED,    /* rl had no token left */
+} s46_icmp_outcome;
+/* Replaces the IPv4 packet in p (parsed into l3) by an ICMPv4 error from
+ * src about it, built in scratch (a packet with a buffer of its own), when
+ * one may be sent and rl allows. p is left alone otherwise. */
+s46_icmp_outcome s46_icmp4_error_replace(s46_pkt *p, const s46_l3 *l3, s46_pkt *scratch,
+                                         s46_ratelimit *rl, uint32_t src, uint8_t type,
+                                         uint8_t code, uint32_t extra, uint64_t now_ns);
 #endif

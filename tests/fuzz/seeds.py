@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes a seed corpus for fuzz_pipelines: valid packets of every kind the
 pipelines handle, prefixed with the selector byte (0 BR IPv4 side, 1 BR IPv6
-side, 2 CE LAN, 3 CE WAN)."""
+side, 2 CE LAN, 3 CE WAN, 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN)."""
 import os
 import sys
 from scapy.all import IP, IPv6, UDP, TCP, ICMP, IPerror, Raw, IPv6ExtHdrDestOpt, PadN, ICMPv6EchoRequest, ICMPv6PacketTooBig, fragment
@@ -26,6 +26,20 @@ seeds = {
     "ce_wan": (3, [IPv6(src=BR, dst=CE) / down,
                    IPv6(src=BR, dst=CE) / IP(src="198.51.100.80", dst="192.0.2.18") / ICMP(type=3, code=4) / IPerror(bytes(inner))]),
 }
+B4, FIX = "2001:db8:f001::2", "203.0.113.3"
+big = IP(src="192.168.1.2", dst="198.51.100.80", flags=0) / UDP(sport=40002, dport=9) / Raw(b"z" * 1300)
+seeds.update({
+    "dslite_lan": (4, [IP(src="192.168.1.2", dst="198.51.100.80", ttl=1) / UDP(sport=40001, dport=53),
+                       IP(src="192.168.1.2", dst="198.51.100.80", flags="DF") / TCP(sport=40000, dport=80, flags="S", options=[("MSS", 1460)]) / Raw(b"d" * 1300),
+                       big]),
+    "dslite_wan": (5, [IPv6(src=BR, dst=B4) / IP(src="198.51.100.80", dst="192.168.1.2") / down[TCP]]
+                   + [IPv6(src=BR, dst=B4) / f for f in fragment(IP(src="198.51.100.80", dst="192.168.1.2") / UDP(sport=9, dport=40002) / Raw(b"w" * 900), 400)]),
+    "ipip_lan": (6, [IP(src=FIX, dst="198.51.100.80") / UDP(sport=5000, dport=53),
+                     IP(src="192.168.1.2", dst="198.51.100.80") / TCP(sport=40000, dport=80, flags="S"),
+                     IP(src="192.168.1.2", dst="198.51.100.80") / ICMP(id=78)]),
+    "ipip_wan": (7, [IPv6(src=BR, dst=B4) / IP(src="198.51.100.80", dst=FIX) / UDP(sport=53, dport=5000),
+                     IPv6(src=BR, dst=B4) / IP(src="198.51.100.80", dst="203.0.113.1") / ICMP(type=3, code=4) / IPerror(bytes(IP(src="203.0.113.1", dst="198.51.100.80") / UDP(sport=1024, dport=53)))]),
+})
 for name, (sel, pkts) in seeds.items():
     with open(os.path.join(out, name), "wb") as f:
         f.write(bytes([sel]) + b"S46|".join(bytes(p) for p in pkts))

@@ -1,0 +1,519 @@
+#include "dp/ce_tunnel.h"
+#include "dp/frag_glue.h"
+#include "dp/napt_json.h"
+#include "dp/napt_rewrite.h"
+#include "lib/csum.h"
+#include "lib/err.h"
+#include "lib/icmp.h"
+#include "lib/mss.h"
+#include "lib/tunnel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S46_CET_NAME(n) #n,
+static const char *const cet_counter_names[] = {S46_CET_COUNTERS(S46_CET_NAME)};
+#undef S46_CET_NAME
+
+#define B4_WELL_KNOWN 0xc0000002u /* 192.0.0.2 (RFC 6333 §5.7) */
+
+struct s46_cet {
+    s46_cet_conf c;
+    uint32_t nat;              /* ipip: the address the NAPT maps onto */
+    uint32_t icmp_src;         /* source of our ICMPv4 errors */
+    s46_encap enc;
+    uint16_t mtu;              /* the tunnel's: configured, or lower as learned */
+    uint64_t mtu_until;        /* when a learned path MTU expires (0: none) */
+    unsigned room;             /* largest IPv4 packet the tunnel carries whole */
+    uint16_t mss_max;
+    s46_napt *napt;            /* ipip only */
+    s46_ratelimit icmp_rl;
+    uint64_t cnt[S46_CET_NCOUNTERS];
+    s46_counters counters;
+    s46_frag_ctrs fc;
+    s46_pktpool *pool;         /* outer fragments */
+    s46_reasm *reasm4, *reasm6;
+    uint32_t frag_id;
+    s46_batch *cur;
+    s46_pkt scratch;
+    uint8_t scratch_buf[S46_PKT_BUFSIZE];
+};
+
+void s46_cet_conf_default(s46_cet_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kind = S46_CET_DSLITE;
+    c->ipv6_mtu = 1500;
+    c->hop_limit = 64;
+    c->encap_limit = -1;
+    c->ttl_decrement = true;
+    s46_napt_config_default(&c->napt);
+}
+
+static uint32_t secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
+
+static bool unicast6(const s46_ip6 *a)
+{
+    static const s46_ip6 unspecified;
+    return a->b[0] != 0xff && !s46_ip6_eq(a, &unspecified);
+}
+
+/* Validates c; *nat gets the NAT address (ipip), else 0. */
+static int check(const s46_cet_conf *c, uint32_t *nat, char *err, size_t errlen)
+{
+    char b[S46_PFX4_STRLEN], a4[S46_IP4_STRLEN];
+    *nat = 0;
+    if (c->kind != S46_CET_DSLITE && c->kind != S46_CET_IPIP) {
+        s46_seterr(err, errlen, "unknown tunnel mechanism %d", (int)c->kind);
+        return -1;
+    }
+    if (!unicast6(&c->local) || !unicast6(&c->remote)) {
+        s46_seterr(err, errlen, "tunnel endpoints must be unicast IPv6 addresses");
+        return -1;
+    }
+    if (s46_ip6_eq(&c->local, &c->remote)) {
+        s46_seterr(err, errlen, "the local and remote tunnel endpoints are the same address");
+        return -1;
+    }
+    if (c->ipv6_mtu < 1280 || c->hop_limit == 0 || c->encap_limit < -1 ||
+        c->encap_limit > 255) {
+        s46_seterr(err, errlen, "ipv6_mtu below 1280, hop_limit 0 or encap_limit out of range");
+        return -1;
+    }
+    if (c->kind == S46_CET_DSLITE)
+        return 0;
+    if (c->ipv4.len == 0 || c->ipv4.len > 32 || (c->ipv4.addr & ~s46_mask4(c->ipv4.len))) {
+        s46_seterr(err, errlen, "ipv4: a prefix of length 1..32 without host bits is needed");
+        return -1;
+    }
+    uint32_t a = c->nat_addr ? c->nat_addr : c->ipv4.addr + (c->ipv4.len <= 30 ? 1u : 0u);
+    if (!s46_pfx4_contains(&c->ipv4, a)) {
+        s46_seterr(err, errlen, "nat address %s is outside %s", s46_ip4_format(a, a4),
+                   s46_pfx4_format(&c->ipv4, b));
+        return -1;
+    }
+    *nat = a;
+    return 0;
+}
+
+#define PMTU_AGE_NS (600 * 1000000000ull) /* RFC 8201 §4: try again after 10 min */
+
+static void set_mtu(s46_cet *t, uint16_t mtu)
+{
+    t->mtu = mtu;
+    t->room = mtu - s46_encap_overhead(&t->enc);
+    t->mss_max = (uint16_t)(t->room - 40);
+}
+
+static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
+{
+    t->c = *c;
+    t->nat = nat;
+    /* RFC 6333 §5.2/§7.1: the traffic class follows the IPv4 TOS */
+    t->enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
+                         .encap_limit = c->encap_limit, .copy_tos = true};
+    set_mtu(t, c->ipv6_mtu);
+    t->mtu_until = 0;
+    t->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->kind == S46_CET_IPIP ? nat : B4_WELL_KNOWN;
+}
+
+/* The NAPT of an ipip CE: the NAT address with the whole port space. */
+static s46_napt *new_napt(const s46_cet_conf *c, uint32_t nat)
+{
+    s46_napt_config nc = c->napt;
+    nc.ext_addr = nat;
+    nc.psid_offset = 0;
+    nc.psid_len = 0;
+    nc.psid = 0;
+    return s46_napt_new(&nc);
+}
+
+s46_cet *s46_cet_new(const s46_cet_conf *c, char *err, size_t errlen)
+{
+    uint32_t nat;
+    if (check(c, &nat, err, errlen) < 0)
+        return NULL;
+    s46_cet *t = calloc(1, sizeof *t);
+    if (!t) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    apply(t, c, nat);
+    t->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
+    t->reasm4 = s46_reasm_new(32, 2000000000ull);
+    t->reasm6 = s46_reasm_new(32, 2000000000ull);
+    if (c->kind == S46_CET_IPIP)
+        t->napt = new_napt(c, nat);
+    if (!t->pool || !t->reasm4 || !t->reasm6 || (c->kind == S46_CET_IPIP && !t->napt)) {
+        s46_seterr(err, errlen, "cannot allocate the buffers or the NAPT table (capacities?)");
+        s46_cet_free(t);
+        return NULL;
+    }
+    s46_ratelimit_init(&t->icmp_rl, 100, 100);
+    t->counters = (s46_counters){cet_counter_names, S46_CET_NCOUNTERS, t->cnt};
+    t->fc = (s46_frag_ctrs){.cnt = t->cnt, .held = S46_CET_fragments_held,
+                            .reassembled = S46_CET_reassembled,
+                            .failed = S46_CET_drop_reassembly_failed, .out = S46_CET_wan_out,
+                            .fragmented = S46_CET_fragmented, .no_buffer = S46_CET_drop_no_buffer};
+    s46_pkt_init(&t->scratch, t->scratch_buf);
+    return t;
+}
+
+void s46_cet_free(s46_cet *t)
+{
+    if (!t)
+        return;
+    s46_napt_free(t->napt);
+    s46_pktpool_free(t->pool);
+    s46_reasm_free(t->reasm4);
+    s46_reasm_free(t->reasm6);
+    free(t);
+}
+
+int s46_cet_reconfigure(s46_cet *t, const s46_cet_conf *c, char *err, size_t errlen)
+{
+    uint32_t nat;
+    if (check(c, &nat, err, errlen) < 0)
+        return -1;
+    if (c->kind != S46_CET_IPIP) {
+        s46_napt_free(t->napt);
+        t->napt = NULL;
+    } else if (!t->napt) {
+        if (!(t->napt = new_napt(c, nat))) {
+            s46_seterr(err, errlen, "cannot allocate the NAPT table (capacities?)");
+            return -1;
+        }
+    } else {
+        s46_napt_set_policy(t->napt, &c->napt);
+        if (nat != t->nat) /* mappings onto the old address are worthless */
+            s46_napt_reset(t->napt, nat, 0, 0, 0);
+    }
+    apply(t, c, nat);
+    return 0;
+}
+
+const s46_counters *s46_cet_counters(const s46_cet *t) { return &t->counters; }
+
+void s46_cet_tick(s46_cet *t, uint64_t now_ns)
+{
+    if (t->napt)
+        s46_napt_expire(t->napt, secs(now_ns), 4096);
+    if (t->mtu_until && now_ns >= t->mtu_until) {
+        set_mtu(t, t->c.ipv6_mtu);
+        t->mtu_until = 0;
+    }
+}
+
+static void drop(s46_cet *t, s46_pkt *p, unsigned why)
+{
+    t->cnt[why]++;
+    s46_pkt_drop(p, (uint16_t)why);
+}
+
+static void emit(s46_cet *t, s46_pkt *p, uint16_t port)
+{
+    p->verdict = S46_V_FORWARD;
+    p->out_port = port;
+    t->cnt[port == S46_CET_PORT_WAN ? S46_CET_wan_out : S46_CET_lan_out]++;
+}
+
+/* Drop reasons of the NAPT translation outcomes. */
+static const uint16_t nx_why[] = {
+    [S46_NX_UNSUPPORTED] = S46_CET_drop_lan_unsupported_proto,
+    [S46_NX_ICMP_NO_MAPPING] = S46_CET_drop_lan_icmp_no_mapping,
+    [S46_NX_NO_PORT] = S46_CET_drop_napt_no_port,
+    [S46_NX_TABLE_FULL] = S46_CET_drop_napt_table_full,
+    [S46_NX_MALFORMED] = S46_CET_drop_inner_malformed,
+    [S46_NX_PORT_NOT_MINE] = S46_CET_drop_inner_port_not_mine,
+    [S46_NX_NO_MAPPING] = S46_CET_drop_napt_no_mapping,
+    [S46_NX_FILTERED] = S46_CET_drop_napt_filtered,
+};
+
+/* Turns p into an ICMPv4 error back to its LAN source; false when none may
+ * or can be sent (p untouched). */
+static bool error_to_lan(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
+                         uint32_t extra, uint64_t now)
+{
+    s46_icmp_outcome r = s46_icmp4_error_replace(p, l3, &t->scratch, &t->icmp_rl, t->icmp_src,
+                                                 type, code, extra, now);
+    if (r == S46_ICMP_RATELIMITED)
+        t->cnt[S46_CET_drop_icmp_ratelimited]++;
+    if (r != S46_ICMP_SENT)
+        return false;
+    t->cnt[S46_CET_icmp_errors_sent]++;
+    emit(t, p, S46_CET_PORT_LAN);
+    return true;
+}
+
+/* Whether a LAN packet may enter the tunnel: its TTL does not expire here
+ * and it fits or may be fragmented. Otherwise p became an ICMPv4 error to
+ * its source or was dropped. */
+static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+{
+    if (t->c.ttl_decrement && l3->ttl <= 1) {
+        if (!error_to_lan(t, p, l3, 11, 0, 0, now))
+            drop(t, p, S46_CET_drop_lan_ttl_expired);
+        return false;
+    }
+    if (l3->df && p->len > t->room) {
+        if (!error_to_lan(t, p, l3, 3, 4, t->room, now))
+            drop(t, p, S46_CET_drop_lan_too_big);
+        return false;
+    }
+    return true;
+}
+
+static void clamp(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
+{
+    if (l3->proto == S46_PROTO_TCP && l3->first_fragment &&
+        s46_tcp_clamp_mss(p->data, l3, t->mss_max))
+        t->cnt[S46_CET_mss_clamped]++;
+}
+
+/* Into the tunnel: the router hop, the outer header, outer fragments. */
+static void encap_out(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
+{
+    clamp(t, p, l3);
+    if (t->c.ttl_decrement)
+        s46_ipv4_dec_ttl(p->data);
+    if (s46_tunnel_encap(p, &t->enc) < 0)
+        return drop(t, p, S46_CET_drop_lan_malformed);
+    t->cnt[S46_CET_encapsulated]++;
+    emit(t, p, S46_CET_PORT_WAN);
+    if (p->len > t->mtu) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_fragment_out(&t->fc, t->cur, p, t->mtu, ++t->frag_id, t->pool);
+}
+
+/* ipip, a LAN source outside the fixed addresses: NAPT onto the NAT address. */
+static void lan_napt(s46_cet *t, s46_pkt *p, s46_l3 *l3, uint64_t now)
+{
+    if (l3->is_fragment && !s46_dp_reassemble(&t->fc, t->reasm4, p, l3, now))
+        return;
+    if (s46_napt_proto_of(l3->proto) < 0 || !l3->has_ports)
+        return drop(t, p, S46_CET_drop_lan_unsupported_proto);
+    if (!may_enter(t, p, l3, now))
+        return;
+    s46_nx_out o;
+    s46_nx_result r = s46_napt_xlate_out(t->napt, t->nat, p->data, l3, secs(now), &o);
+    if (r != S46_NX_OK)
+        return drop(t, p, nx_why[r]);
+    t->cnt[S46_CET_lan_napt]++;
+    if (o.created)
+        t->cnt[S46_CET_napt_mappings_created]++;
+    if (!o.error && o.dst == t->nat) { /* every port is ours: hairpin */
+        if (s46_napt_xlate_hairpin(t->napt, t->nat, p->data, l3, &o, secs(now)) != S46_NX_OK)
+            return drop(t, p, S46_CET_drop_hairpin_no_mapping);
+        t->cnt[S46_CET_hairpinned]++;
+        return emit(t, p, S46_CET_PORT_LAN);
+    }
+    encap_out(t, p, l3);
+}
+
+static void from_lan(s46_cet *t, s46_pkt *p, uint64_t now)
+{
+    s46_l3 l3;
+    t->cnt[S46_CET_lan_in]++;
+    if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
+        return drop(t, p, S46_CET_drop_lan_malformed);
+    p->len = l3.l3_len + l3.l4_len;
+    if (t->c.kind == S46_CET_IPIP) {
+        uint32_t src = s46_get32(p->data + 12);
+        if (src == t->nat || !s46_pfx4_contains(&t->c.ipv4, src))
+            return lan_napt(t, p, &l3, now);
+        t->cnt[S46_CET_lan_fixed_source]++;
+    }
+    /* unchanged, any protocol, fragments as they are */
+    if (may_enter(t, p, &l3, now))
+        encap_out(t, p, &l3);
+}
+
+/* ipip: where a decapsulated packet may go; false when p was dropped. */
+static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
+{
+    uint32_t dst = s46_get32(p->data + 16);
+    if (dst != t->nat) {
+        if (!s46_pfx4_contains(&t->c.ipv4, dst)) {
+            drop(t, p, S46_CET_drop_inner_not_my_ipv4);
+            return false;
+        }
+        t->cnt[S46_CET_wan_fixed_destination]++;
+        return true;
+    }
+    if (in->is_fragment && !s46_dp_reassemble(&t->fc, t->reasm4, p, in, now))
+        return false;
+    s46_nx_result r = s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, in, secs(now));
+    if (r != S46_NX_OK) {
+        drop(t, p, nx_why[r]);
+        return false;
+    }
+    t->cnt[S46_CET_wan_napt]++;
+    return true;
+}
+
+/* The IPv4 packet inside a quoted tunnel packet (RFC 2473 §8): *in and
+ * *inlen when q (qlen bytes) is an IPv6 packet from local to remote carrying
+ * IPv4, possibly behind the encapsulation limit option. */
+static bool quoted_inner(const s46_cet *t, const uint8_t *q, size_t qlen, const uint8_t **in,
+                         size_t *inlen)
+{
+    if (qlen < 40 || q[0] >> 4 != 6 || memcmp(q + 8, t->c.local.b, 16) != 0 ||
+        memcmp(q + 24, t->c.remote.b, 16) != 0)
+        return false;
+    size_t off = 40;
+    uint8_t nh = q[6];
+    if (nh == S46_PROTO_DSTOPT) {
+        if (qlen < 48)
+            return false;
+        nh = q[40];
+        off += (q[41] + 1u) * 8;
+    }
+    if (nh != S46_PROTO_IPIP || qlen < off + 20 || q[off] >> 4 != 4 ||
+        (q[off] & 15u) * 4 < 20 || (q[off] & 15u) * 4 > qlen - off)
+        return false;
+    *in = q + off;
+    *inlen = qlen - off;
+    return true;
+}
+
+/* RFC 2473 §7.1, §8: an ICMPv6 error about one of our tunnel packets. Packet
+ * Too Big lowers the tunnel MTU (never below 1280, for PMTU_AGE_NS) and, for
+ * a DF packet, becomes ICMPv4 3/4 with the room left for IPv4; the other
+ * errors become ICMPv4 3/1 (host unreachable). The ICMPv4 error goes to the
+ * inner source (through the reverse NAPT for the NAT address). false when p
+ * is no such error or none may be sent (the caller drops it). */
+static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+{
+    const uint8_t *ic = p->data + l3->l3_len, *in;
+    size_t inlen;
+    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 ||
+        !quoted_inner(t, ic + 8, l3->l4_len - 8u, &in, &inlen))
+        return false;
+    uint8_t type = ic[0], code = 1;
+    uint32_t extra = 0;
+    if (type == 2) {
+        uint32_t mtu = s46_get32(ic + 4);
+        if (mtu < 1280)
+            return false; /* RFC 8201 §4 */
+        if (mtu < t->mtu) {
+            set_mtu(t, (uint16_t)mtu);
+            t->mtu_until = now + PMTU_AGE_NS;
+            t->cnt[S46_CET_path_mtu_lowered]++;
+        }
+        if (!(in[6] & 0x40))
+            return false; /* no DF: we fragment from now on, nobody to tell */
+        code = 4;
+        extra = t->room;
+    }
+    /* may an error be sent about the inner packet? */
+    s46_l3 il;
+    memset(&il, 0, sizeof il);
+    size_t ihl = (in[0] & 15u) * 4;
+    il.first_fragment = (s46_get16(in + 6) & 0x1fff) == 0;
+    il.proto = in[9];
+    if (il.proto == S46_PROTO_ICMP && inlen > ihl) {
+        il.icmp_type = in[ihl];
+        il.has_ports = true;
+    }
+    if (!s46_icmp4_may_error(in, &il))
+        return false;
+    if (!s46_ratelimit_take(&t->icmp_rl, now)) {
+        t->cnt[S46_CET_drop_icmp_ratelimited]++;
+        return false;
+    }
+    if (s46_icmp4_error(&t->scratch, t->icmp_src, 3, code, extra, in, inlen) < 0)
+        return false;
+    s46_pkt_reset(p);
+    memcpy(p->data, t->scratch.data, t->scratch.len);
+    p->len = t->scratch.len;
+    s46_l3 el;
+    if (s46_parse_ipv4(p->data, p->len, &el) < 0)
+        return false;
+    if (t->c.kind == S46_CET_IPIP && s46_get32(p->data + 16) == t->nat &&
+        s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, &el, secs(now)) != S46_NX_OK)
+        return false;
+    t->cnt[S46_CET_icmp6_relayed]++;
+    emit(t, p, S46_CET_PORT_LAN);
+    return true;
+}
+
+static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
+{
+    s46_l3 l3, in;
+    t->cnt[S46_CET_wan_in]++;
+    if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
+        return drop(t, p, S46_CET_drop_wan_malformed);
+    p->len = l3.l3_len + l3.l4_len;
+    if (memcmp(p->data + 24, t->c.local.b, 16) != 0)
+        return drop(t, p, S46_CET_drop_wan_not_local);
+    bool tunnel = memcmp(p->data + 8, t->c.remote.b, 16) == 0;
+    /* only the tunnel's own fragments take up reassembly room */
+    if (l3.is_fragment && !tunnel)
+        return drop(t, p, S46_CET_drop_wan_src_not_remote);
+    if (l3.is_fragment && !s46_dp_reassemble(&t->fc, t->reasm6, p, &l3, now))
+        return;
+    if (l3.proto == S46_PROTO_ICMPV6) { /* answer pings to the local address */
+        bool ping = l3.has_ports && l3.icmp_type == 128;
+        if (!ping && relay_icmp6(t, p, &l3, now))
+            return;
+        if (!ping)
+            return drop(t, p, S46_CET_drop_wan_icmpv6);
+        s46_icmp6_echo_reply(p, &l3);
+        t->cnt[S46_CET_echo_replies]++;
+        return emit(t, p, S46_CET_PORT_WAN);
+    }
+    if (!tunnel)
+        return drop(t, p, S46_CET_drop_wan_src_not_remote);
+    if (l3.proto != S46_PROTO_IPIP)
+        return drop(t, p, S46_CET_drop_wan_not_ipip);
+    if (s46_parse_ipv4(p->data + l3.l3_len, l3.l4_len, &in) < 0)
+        return drop(t, p, S46_CET_drop_inner_malformed);
+    s46_tunnel_decap(p, &l3);
+    p->len = in.l3_len + in.l4_len;
+    if (t->c.kind == S46_CET_IPIP && !wan_ipip(t, p, &in, now))
+        return;
+    clamp(t, p, &in);
+    t->cnt[S46_CET_decapsulated]++;
+    emit(t, p, S46_CET_PORT_LAN);
+}
+
+void s46_cet_process(s46_cet *t, s46_batch *b, uint16_t in_port, uint64_t now_ns)
+{
+    void (*step)(s46_cet *, s46_pkt *, uint64_t) =
+        in_port == S46_CET_PORT_LAN ? from_lan : from_wan;
+    uint32_t n = b->count; /* outer fragments appended on the way are done */
+    t->cur = b;
+    for (uint32_t i = 0; i < n; i++) {
+        b->pkts[i]->in_port = in_port;
+        b->pkts[i]->verdict = S46_V_FORWARD;
+        step(t, b->pkts[i], now_ns);
+    }
+}
+
+json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
+{
+    char b6[S46_IP6_STRLEN], b4[S46_PFX4_STRLEN];
+    bool ipip = t->c.kind == S46_CET_IPIP;
+    json_t *o = json_object();
+    json_t *maps = ipip ? s46_napt_mappings_json(t->napt, max_mappings) : json_array();
+    if (!o || !maps) {
+        json_decref(o);
+        json_decref(maps);
+        return NULL;
+    }
+    json_object_set_new(o, "mechanism", json_string(ipip ? "ipip" : "dslite"));
+    json_object_set_new(o, "local", json_string(s46_ip6_format(&t->c.local, b6)));
+    json_object_set_new(o, "remote", json_string(s46_ip6_format(&t->c.remote, b6)));
+    json_object_set_new(o, "ipv4",
+                        ipip ? json_string(s46_pfx4_format(&t->c.ipv4, b4)) : json_null());
+    json_object_set_new(o, "nat_address",
+                        ipip ? json_string(s46_ip4_format(t->nat, b4)) : json_null());
+    json_object_set_new(o, "ipv6_mtu", json_integer(t->c.ipv6_mtu));
+    json_object_set_new(o, "path_mtu", json_integer(t->mtu));
+    json_object_set_new(o, "mss", json_integer(t->mss_max));
+    json_object_set_new(o, "now", json_integer(secs(now_ns)));
+    json_object_set_new(o, "napt",
+                        ipip ? s46_napt_state_json(t->napt, t->c.napt.filter) : json_null());
+    json_object_set_new(o, "mappings", maps);
+    json_object_set_new(o, "counters", s46_counters_json(&t->counters));
+    return o;
+}

@@ -1,0 +1,180 @@
+#include "dp/napt_rewrite.h"
+#include "lib/csum.h"
+#include "lib/maprule.h"
+
+#include <string.h>
+
+int s46_napt_proto_of(uint8_t proto)
+{
+    return proto == S46_PROTO_TCP ? S46_NAPT_TCP
+           : proto == S46_PROTO_UDP ? S46_NAPT_UDP
+           : proto == S46_PROTO_ICMP ? S46_NAPT_ICMP : -1;
+}
+
+void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
+                      uint16_t port)
+{
+    uint8_t *a = ip + (src ? 12 : 16), na[4];
+    uint8_t *l4 = ip + l3->l3_len;
+    size_t n = l3->l4_len;
+    s46_put32(na, addr);
+    if (l3->first_fragment) {
+        if (l3->proto == S46_PROTO_TCP) {
+            uint8_t *pp = l4 + (src ? 0 : 2);
+            if (n >= 18)
+                s46_csum_replace32(l4 + 16, a, na);
+            if (port_too && n >= 4) {
+                if (n >= 18)
+                    s46_csum_replace16(l4 + 16, s46_get16(pp), port);
+                s46_put16(pp, port);
+            }
+        } else if (l3->proto == S46_PROTO_UDP) {
+            uint8_t *pp = l4 + (src ? 0 : 2);
+            if (n >= 8)
+                s46_csum_replace32_udp(l4 + 6, a, na);
+            if (port_too && n >= 4) {
+                if (n >= 8)
+                    s46_csum_replace16_udp(l4 + 6, s46_get16(pp), port);
+                s46_put16(pp, port);
+            }
+        } else if (l3->proto == S46_PROTO_ICMP && port_too && n >= 6) {
+            if (n >= 8)
+                s46_csum_replace16(l4 + 2, s46_get16(l4 + 4), port);
+            s46_put16(l4 + 4, port);
+        }
+    }
+    s46_csum_replace32(ip + 10, a, na);
+    memcpy(a, na, 4);
+}
+
+bool s46_napt_quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql)
+{
+    if (l3->l4_len < 8 + 20)
+        return false;
+    *q = ip + l3->l3_len + 8;
+    size_t avail = l3->l4_len - 8u, ihl = ((*q)[0] & 15u) * 4;
+    if ((*q)[0] >> 4 != 4 || ihl < 20 || avail < ihl)
+        return false;
+    memset(ql, 0, sizeof *ql);
+    ql->l3_len = (uint16_t)ihl;
+    size_t tot = s46_get16(*q + 2);
+    ql->l4_len = (uint16_t)((tot > ihl && tot - ihl < avail - ihl ? tot : avail) - ihl);
+    ql->proto = (*q)[9];
+    ql->first_fragment = (s46_get16(*q + 6) & 0x1fff) == 0;
+    const uint8_t *l4 = *q + ihl;
+    if (!ql->first_fragment)
+        return false;
+    if ((ql->proto == S46_PROTO_TCP || ql->proto == S46_PROTO_UDP) && ql->l4_len >= 4) {
+        ql->sport = s46_get16(l4);
+        ql->dport = s46_get16(l4 + 2);
+        ql->has_ports = true;
+    } else if (ql->proto == S46_PROTO_ICMP && ql->l4_len >= 8) {
+        ql->icmp_type = l4[0];
+        ql->sport = ql->dport = s46_get16(l4 + 4);
+        ql->has_ports = !s46_icmp4_is_error(l4[0]);
+    }
+    return ql->has_ports;
+}
+
+/* A translated ICMP error: its checksum covers the quote, recompute it. */
+static void icmp_recompute(uint8_t *ip, const s46_l3 *l3)
+{
+    uint8_t *ic = ip + l3->l3_len;
+    s46_put16(ic + 2, 0);
+    s46_put16(ic + 2, s46_csum_fold(s46_csum_add(0, ic, l3->l4_len)));
+}
+
+s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                 uint32_t now, s46_nx_out *o)
+{
+    int proto = s46_napt_proto_of(l3->proto);
+    uint32_t src = s46_get32(ip + 12);
+    memset(o, 0, sizeof *o);
+    if (proto < 0 || !l3->has_ports)
+        return S46_NX_UNSUPPORTED;
+    if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
+        /* a LAN host's error about an inbound packet: the quote goes back
+         * to what the remote side sent, i.e. our address and port */
+        uint8_t *q;
+        s46_l3 ql;
+        uint16_t ext_port;
+        int qp;
+        if (!s46_napt_quoted(ip, l3, &q, &ql) || (qp = s46_napt_proto_of(ql.proto)) < 0 ||
+            s46_get32(q + 16) != src ||
+            !s46_napt_lookup_int(n, (uint8_t)qp, src, ql.dport, &ext_port, now))
+            return S46_NX_ICMP_NO_MAPPING;
+        s46_napt_rewrite(q, &ql, false, ext, true, ext_port);
+        s46_napt_rewrite(ip, l3, true, ext, false, 0);
+        icmp_recompute(ip, l3);
+        o->dst = s46_get32(q + 12);
+        o->dport = ql.sport;
+        o->error = true;
+        return S46_NX_OK;
+    }
+    if (proto == S46_NAPT_ICMP && l3->icmp_type != 8)
+        return S46_NX_UNSUPPORTED;
+    s46_napt_flow f = {(uint8_t)proto, src, l3->sport, s46_get32(ip + 16),
+                       proto == S46_NAPT_ICMP ? 0 : l3->dport, 0};
+    s46_napt_result r = s46_napt_outbound(n, &f, l3->tcp_flags, now);
+    if (r == S46_NAPT_NO_PORT)
+        return S46_NX_NO_PORT;
+    if (r != S46_NAPT_OK)
+        return S46_NX_TABLE_FULL;
+    o->created = s46_napt_last_created(n);
+    s46_napt_rewrite(ip, l3, true, ext, true, f.ext_port);
+    o->dst = f.rem_addr;
+    o->dport = l3->dport;
+    o->ext_port = f.ext_port;
+    return S46_NX_OK;
+}
+
+s46_nx_result s46_napt_xlate_hairpin(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                     const s46_nx_out *o, uint32_t now)
+{
+    int proto = s46_napt_proto_of(l3->proto);
+    s46_napt_flow in = {(uint8_t)proto, 0, 0, ext, o->ext_port, l3->dport};
+    if (proto < 0 || s46_napt_inbound(n, &in, l3->tcp_flags, now) != S46_NAPT_OK)
+        return S46_NX_NO_MAPPING;
+    s46_napt_rewrite(ip, l3, false, in.int_addr, true, in.int_port);
+    return S46_NX_OK;
+}
+
+s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_len,
+                                uint16_t psid, uint8_t *ip, const s46_l3 *l3, uint32_t now)
+{
+    int proto = s46_napt_proto_of(l3->proto);
+    if (proto < 0 || !l3->has_ports || l3->is_fragment)
+        return S46_NX_MALFORMED;
+    uint32_t isrc = s46_get32(ip + 12), idst = s46_get32(ip + 16);
+    if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
+        /* an error about one of our outbound flows: the quote holds our
+         * address and port as source */
+        uint8_t *q;
+        s46_l3 ql;
+        uint32_t ia;
+        uint16_t iport;
+        int qp;
+        if (!s46_napt_quoted(ip, l3, &q, &ql) || (qp = s46_napt_proto_of(ql.proto)) < 0 ||
+            s46_get32(q + 12) != idst || !s46_port_in_set(psid_offset, psid_len, psid, ql.sport))
+            return S46_NX_PORT_NOT_MINE;
+        if (!s46_napt_lookup_ext(n, (uint8_t)qp, ql.sport, &ia, &iport, now))
+            return S46_NX_NO_MAPPING;
+        s46_napt_rewrite(q, &ql, true, ia, true, iport);
+        s46_napt_rewrite(ip, l3, false, ia, false, 0);
+        icmp_recompute(ip, l3);
+        return S46_NX_OK;
+    }
+    if (proto == S46_NAPT_ICMP && l3->icmp_type != 0)
+        return S46_NX_MALFORMED; /* only echo replies come in */
+    if (!s46_port_in_set(psid_offset, psid_len, psid, l3->dport))
+        return S46_NX_PORT_NOT_MINE;
+    s46_napt_flow f = {(uint8_t)proto, 0, 0, isrc, proto == S46_NAPT_ICMP ? 0 : l3->sport,
+                       l3->dport};
+    s46_napt_result r = s46_napt_inbound(n, &f, l3->tcp_flags, now);
+    if (r == S46_NAPT_FILTERED)
+        return S46_NX_FILTERED;
+    if (r != S46_NAPT_OK)
+        return S46_NX_NO_MAPPING;
+    s46_napt_rewrite(ip, l3, false, f.int_addr, true, f.int_port);
+    return S46_NX_OK;
+}

@@ -1,0 +1,71 @@
+/* NAPT44 applied to packets: the header rewriting a CE does around the
+ * state kept by lib/napt.h, shared by the CE data planes.
+ *  - TCP/UDP ports and ICMP query identifiers are ports (RFC 5508 REQ-1);
+ *  - an ICMP error has the packet it quotes translated too (RFC 5508
+ *    REQ-3/4): outbound, a LAN host's error about an inbound packet; inbound,
+ *    an error about one of our outbound flows. Lookups for errors neither
+ *    create nor refresh state (RFC 5508 REQ-6).
+ * Every checksum is updated incrementally (RFC 1624), also in a truncated
+ * quote (what lies outside it is left alone), except the ICMP checksum of
+ * a translated error, which is recomputed over the message. */
+#ifndef S46_DP_NAPT_REWRITE_H
+#define S46_DP_NAPT_REWRITE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/napt.h"
+#include "lib/parse.h"
+
+/* S46_NAPT_TCP/UDP/ICMP for an IP protocol number, -1 for any other. */
+int s46_napt_proto_of(uint8_t ip_proto);
+
+/* Rewrites the source (src) or destination address of the IPv4 header at
+ * ip and, with port_too, the matching transport port (ICMP query: the
+ * identifier). l3 may describe a truncated quote. */
+void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
+                      uint16_t port);
+
+/* The IPv4 packet quoted by the ICMP error at ip: *q points at it, ql holds
+ * its header fields and whatever ports the quote has. false when there is
+ * no usable quote (too short, not IPv4, a non-first fragment, no ports). */
+bool s46_napt_quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql);
+
+typedef enum s46_nx_result {
+    S46_NX_OK = 0,
+    S46_NX_UNSUPPORTED,     /* out: neither TCP, UDP, ICMP echo request nor error */
+    S46_NX_ICMP_NO_MAPPING, /* out: an ICMP error about no flow of ours */
+    S46_NX_NO_PORT,         /* out: every port of the set in use */
+    S46_NX_TABLE_FULL,      /* out: mapping or session table full */
+    S46_NX_MALFORMED,       /* in: a fragment, no ports, or ICMP that is neither
+                               echo reply nor error */
+    S46_NX_PORT_NOT_MINE,   /* in: destination port (error: quoted source
+                               address or port) not ours */
+    S46_NX_NO_MAPPING,      /* in: no mapping, or no room for a session */
+    S46_NX_FILTERED,        /* in: refused by the filtering behaviour */
+} s46_nx_result;
+
+/* What an outbound translation found out. */
+typedef struct s46_nx_out {
+    uint32_t dst;       /* where the packet goes (an error: the quoted source) */
+    uint16_t dport;
+    uint16_t ext_port;  /* the flow's external port (not for errors) */
+    bool error;         /* it was an ICMP error */
+    bool created;       /* a new mapping was made */
+} s46_nx_out;
+
+/* A LAN packet (parsed into l3, with ports): its source becomes ext and the
+ * mapped port, or, an ICMP error, its quote gets back our address and port. */
+s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                 uint32_t now, s46_nx_out *o);
+/* Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): after s46_napt_xlate_out
+ * of a flow (not an error) to ext itself at a port of the set, sends it to
+ * the internal endpoint mapped there, as if it had come in from outside.
+ * S46_NX_NO_MAPPING when that is refused. */
+s46_nx_result s46_napt_xlate_hairpin(s46_napt *n, uint32_t ext, uint8_t *ip, const s46_l3 *l3,
+                                     const s46_nx_out *o, uint32_t now);
+/* A packet to our address from outside (decapsulated, parsed into l3): its destination becomes the internal
+ * endpoint, or, an ICMP error, its quote's source does. Ports outside the
+ * set (psid_offset, psid_len, psid) are refused first. */
+s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_len,
+                                uint16_t psid, uint8_t *ip, const s46_l3 *l3, uint32_t now);
+#endif
