@@ -10,14 +10,15 @@
 #include <time.h>
 
 #include "dp/ce_mape.h"
+#include "dp/ce_tunnel.h"
 #include "io/tunloop.h"
 #include "prov/access.h"
 #include "prov/mape.h"
 
-enum ce_mech { MECH_NONE = 0, MECH_MAPE };
+enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP };
 const char *ce_mech_name(int mech);
 /* What this build announces in `capability` (exactly what it can run). */
-#define CE_CAPABILITY "map_e,hubspoke,mesh"
+#define CE_CAPABILITY "map_e,dslite,ipip,hubspoke,mesh"
 
 /* The settings file (README: `ce.json`). */
 struct ce_opts {
@@ -32,6 +33,8 @@ struct ce_opts {
     json_t *fixed;             /* fixed mode: the document holding map_e */
     char *resolver, *ca_file, *vendorid, *product, *user, *pass, *server_name, *store, *txt_name;
     unsigned timeout_s, max_redirects;
+    bool have_b4;              /* DS-Lite: the B4 address (default: End-user */
+    s46_ip6 b4;                /* prefix, subnet 0, interface identifier ::b4) */
     s46_acc_waits waits;
 };
 int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *o, char *err,
@@ -43,12 +46,14 @@ struct ce_plan {
     int mech;
     s46_ce_conf conf;          /* MAP-E: the whole CE configuration */
     s46_mape_cfg mape;         /* owns conf.rules */
+    s46_cet_conf cet;          /* DS-Lite and ipip */
     bool routes;
 };
 void ce_plan_free(struct ce_plan *p);
 /* A plan for mechanism `mech` (an `order` entry) of a validated HB46PP
  * response and this End-user prefix: -1 with err when it cannot run here
- * (unsupported, no MAP-E rule for the prefix, ...). */
+ * (unsupported, no MAP-E rule for the prefix, an AFTR name that does not
+ * resolve, ...). May block on DNS (the AFTR's name). */
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen);
 
@@ -56,6 +61,7 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
 struct ce_dp {
     int mech;
     s46_ce *mape;
+    s46_cet *cet;              /* DS-Lite B4 or ipip */
     unsigned ifindex;          /* the TUN device, for routes */
     s46_ip6 routed6;           /* the IPv6 /128 routed into the TUN, if any */
     bool have_routed6, routed4;

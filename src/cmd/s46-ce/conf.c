@@ -172,6 +172,14 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     }
     if (rt)
         o->routes = json_is_true(rt);
+    json_t *b4 = json_object_get(doc, "b4_ipv6");
+    if (b4) {
+        if (!json_is_string(b4) || s46_ip6_parse(json_string_value(b4), &o->b4) < 0) {
+            s46_seterr(e, sizeof e, "b4_ipv6: must be an IPv6 address");
+            goto bad;
+        }
+        o->have_b4 = true;
+    }
     json_t *pj = json_object_get(doc, "prefix"), *pf = json_object_get(doc, "prefix_from");
     const char *ps = prefix_override;
     if (!ps && pj) {

@@ -7,11 +7,14 @@
 #include "ce.h"
 #include "io/rtnl.h"
 #include "lib/err.h"
+#include "prov/dns.h"
 
 const char *ce_mech_name(int mech)
 {
     switch (mech) {
     case MECH_MAPE: return "map_e";
+    case MECH_DSLITE: return "dslite";
+    case MECH_IPIP: return "ipip";
     default: return "none";
     }
 }
@@ -22,6 +25,74 @@ void ce_plan_free(struct ce_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* DS-Lite (the AFTR by name or address; the B4 address inside the
+ * End-user prefix) and ipip (the entry whose ipv6_local is in the prefix,
+ * else the first). */
+static int plan_tunnel(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
+                       const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN];
+    s46_cet_conf *c = &out->cet;
+    s46_cet_conf_default(c);
+    c->ipv6_mtu = o->base.ipv6_mtu;
+    c->hop_limit = o->base.hop_limit;
+    c->encap_limit = o->base.encap_limit;
+    c->napt = o->base.napt;
+    c->ttl_decrement = false; /* the kernel routes into the TUN and decrements */
+    if (!strcmp(mech, "dslite")) {
+        const char *aftr = json_string_value(json_object_get(json_object_get(resp, "dslite"), "aftr"));
+        if (!aftr) {
+            s46_seterr(err, errlen, "dslite.aftr: missing");
+            return -1;
+        }
+        if (s46_dns_aaaa(aftr, o->resolver, (o->timeout_s ? o->timeout_s : 5) * 1000, &c->remote, e,
+                         sizeof e) != S46_DNS_OK) {
+            s46_seterr(err, errlen, "dslite: AFTR %s: %s", aftr, e);
+            return -1;
+        }
+        c->kind = S46_CET_DSLITE;
+        if (o->have_b4) {
+            c->local = o->b4;
+        } else {
+            c->local = prefix->addr;
+            s46_ip6_mask(&c->local, prefix->len < 64 ? prefix->len : 64);
+            c->local.b[15] = 0xb4;
+        }
+        out->mech = MECH_DSLITE;
+    } else {
+        json_t *arr = json_object_get(resp, "ipip"), *pick = NULL, *x;
+        size_t i;
+        json_array_foreach(arr, i, x) {
+            s46_ip6 l;
+            const char *ls = json_string_value(json_object_get(x, "ipv6_local"));
+            if (!pick)
+                pick = x;
+            if (ls && s46_ip6_parse(ls, &l) == 0 && s46_pfx6_contains(prefix, &l)) {
+                pick = x;
+                break;
+            }
+        }
+        const char *ls = json_string_value(json_object_get(pick, "ipv6_local")),
+                   *rs = json_string_value(json_object_get(pick, "ipv6_remote")),
+                   *v4 = json_string_value(json_object_get(pick, "ipv4"));
+        if (!pick || !ls || !rs || !v4 || s46_ip6_parse(ls, &c->local) < 0 ||
+            s46_ip6_parse(rs, &c->remote) < 0 || s46_pfx4_parse(v4, &c->ipv4, e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "ipip: no usable entry");
+            return -1;
+        }
+        c->kind = S46_CET_IPIP;
+        out->mech = MECH_IPIP;
+    }
+    s46_cet *probe = s46_cet_new(c, e, sizeof e);
+    if (!probe) {
+        s46_seterr(err, errlen, "%s: %s", mech, e);
+        out->mech = MECH_NONE;
+        return -1;
+    }
+    s46_cet_free(probe);
+    return 0;
+}
+
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
 {
@@ -29,6 +100,8 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
     memset(out, 0, sizeof *out);
     out->routes = o->routes;
     out->conf = o->base;
+    if (!strcmp(mech, "dslite") || !strcmp(mech, "ipip"))
+        return plan_tunnel(mech, resp, prefix, o, out, err, errlen);
     if (strcmp(mech, "map_e") != 0) {
         s46_seterr(err, errlen, "%s: not supported by this CE", mech);
         return -1;
@@ -95,8 +168,30 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     if (p->mech == MECH_NONE) {
         s46_ce_free(dp->mape);
         dp->mape = NULL;
+        s46_cet_free(dp->cet);
+        dp->cet = NULL;
         dp->mech = MECH_NONE;
         set_routes(dp, false, NULL, NULL, 0);
+        return 0;
+    }
+    if (p->mech == MECH_DSLITE || p->mech == MECH_IPIP) {
+        if (dp->cet) {
+            if (s46_cet_reconfigure(dp->cet, &p->cet, err, errlen) < 0)
+                return -1;
+        } else {
+            dp->cet = s46_cet_new(&p->cet, err, errlen);
+            if (!dp->cet)
+                return -1;
+        }
+        s46_ce_free(dp->mape);
+        dp->mape = NULL;
+        dp->mech = p->mech;
+        if (p->routes && dp->ifindex) {
+            char e[S46_ERRLEN] = "";
+            set_routes(dp, true, &p->cet.local, e, sizeof e);
+            if (*e)
+                s46_seterr(err, errlen, "%s", e);
+        }
         return 0;
     }
     if (dp->mape) {
@@ -107,6 +202,8 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
         if (!dp->mape)
             return -1;
     }
+    s46_cet_free(dp->cet);
+    dp->cet = NULL;
     dp->mech = MECH_MAPE;
     if (p->routes && dp->ifindex) {
         char e[S46_ERRLEN] = "";
@@ -123,6 +220,11 @@ void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now)
     s46_batch_split(b, &v4, &v6);
     for (uint32_t i = 0; i < b->count; i++)
         b->pkts[i]->verdict = S46_V_DROP;
+    if (dp->cet) {
+        s46_cet_process(dp->cet, &v4, S46_CET_PORT_LAN, now);
+        s46_cet_process(dp->cet, &v6, S46_CET_PORT_WAN, now);
+        return;
+    }
     if (!dp->mape) {
         dp->dropped_unconfigured += b->count;
         return;
@@ -135,11 +237,15 @@ void ce_dp_tick(struct ce_dp *dp, uint64_t now)
 {
     if (dp->mape)
         s46_ce_tick(dp->mape, now);
+    if (dp->cet)
+        s46_cet_tick(dp->cet, now);
 }
 
 json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now)
 {
-    json_t *j = dp->mape ? s46_ce_show(dp->mape, now, 256) : json_object();
+    json_t *j = dp->mape  ? s46_ce_show(dp->mape, now, 256)
+                : dp->cet ? s46_cet_show(dp->cet, now, 256)
+                          : json_object();
     if (!j)
         return NULL;
     json_object_set_new(j, "mechanism", json_string(ce_mech_name(dp->mech)));
@@ -151,4 +257,6 @@ void ce_dp_free(struct ce_dp *dp)
 {
     s46_ce_free(dp->mape);
     dp->mape = NULL;
+    s46_cet_free(dp->cet);
+    dp->cet = NULL;
 }
