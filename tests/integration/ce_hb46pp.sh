@@ -19,6 +19,7 @@ cleanup() {
     [ -n "$CEPID" ] && kill -9 "$CEPID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     ip netns del "$CE" 2>/dev/null; ip netns del "$ISP" 2>/dev/null
+    rm -rf "/etc/netns/$CE"
     [ -n "${S46_KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -120,10 +121,11 @@ done
 
 # mkconf NAME TXTNAME [extra provisioning members]: a CE settings file
 mkconf() {
+    local res=${RESOLVER-'"resolver": "[2001:db8:f0f0::53]:53",'} ca=${CA-"\"ca_file\": \"$TMP/ca.pem\","}
     cat >"$TMP/$1.json" <<J
 {"prefix_from": {"interface": "pd0", "length": 56},
- "provisioning": {"resolver": "${RESOLVER:-[2001:db8:f0f0::53]:53}", "txt_name": "$2",
-   "ca_file": "$TMP/ca.pem", "store": "$TMP/$1.store", "timeout": 3,
+ "provisioning": {$res "txt_name": "$2",
+   $ca "store": "$TMP/$1.store", "timeout": 3,
    "waits": {"boot": [0, 0], "notfound": [1000, 1000], "dns_error": [2000, 2000],
              "no_answer": [3000, 3000], "bad_data": [4000, 4000], "no_ttl": [5000, 5000],
              "min_ttl": ${MIN_TTL:-1}}${3:+, $3}}}
@@ -253,7 +255,7 @@ redirect_chain_followed       p-r1.s46.test      ok        map_e  600
 malformed_token_dropped       p-badtoken.s46.test ok       map_e  600
 T
 start_ce dnsdown_prep 2>/dev/null; stop_ce
-RESOLVER="[2001:db8:f0f0::99]:53" mkconf dns_unreachable 4over6.info
+RESOLVER='"resolver": "[2001:db8:f0f0::99]:53",' mkconf dns_unreachable 4over6.info
 cp "$TMP/stored" "$TMP/dns_unreachable.store"
 start_ce dns_unreachable && expect dns_unreachable_keeps_running dns_error map_e 2000 ||
     fail dns_unreachable_keeps_running "$(tail -n 3 "$TMP/dns_unreachable.log")"
@@ -268,6 +270,22 @@ cp "$TMP/stored" "$TMP/badtoken_check.store"
 start_ce badtoken_check
 why=$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().split("\n",1)[1]).get("token"))' "$TMP/badtoken_check.store")
 check malformed_token_not_kept [ "$why" = "$($PY -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().split("\n",1)[1]).get("token"))' "$TMP/stored")" ]
+
+# --- certificate checks (D2): t=b verifies, t=a does not ------------------------
+CA= mkconf tb_untrusted 4over6.info
+start_ce tb_untrusted && expect tb_untrusted_certificate_refused no_answer none 3000 ||
+    fail tb_untrusted_certificate_refused "$(tail -n 3 "$TMP/tb_untrusted.log")"
+grep -qi 'certificate' "$TMP/tb_untrusted.log" && pass tb_untrusted_error_names_certificate ||
+    fail tb_untrusted_error_names_certificate "$(tail -n 2 "$TMP/tb_untrusted.log")"
+CA= mkconf ta_untrusted creds-ta.s46.test
+start_ce ta_untrusted && expect ta_https_without_verification ok map_e 600 ||
+    fail ta_https_without_verification "$(tail -n 3 "$TMP/ta_untrusted.log")"
+# the system resolver: ip netns exec puts /etc/netns/NS/resolv.conf in place
+mkdir -p "/etc/netns/$CE"
+echo "nameserver 2001:db8:f0f0::53" >"/etc/netns/$CE/resolv.conf"
+RESOLVER= mkconf sysres 4over6.info
+start_ce sysres && expect system_resolver_used ok map_e 600 || fail system_resolver_used "$(tail -n 3 "$TMP/sysres.log")"
+rm -rf "/etc/netns/$CE"
 
 # --- user/pass only under C10 --------------------------------------------------
 : >"$TMP/req.log"
