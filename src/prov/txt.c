@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/addr.h"
 #include "lib/err.h"
 
 /* scheme "://" authority [path]: the authority is a host (a name or a
@@ -31,7 +32,13 @@ static bool url_ok(const char *u, size_t n, bool *https)
         return false;
     if (a[0] == '[') {
         const char *close = memchr(a, ']', an);
-        if (!close || close == a + 1)
+        char lit[S46_IP6_STRLEN];
+        s46_ip6 ip;
+        if (!close || (size_t)(close - a - 1) >= sizeof lit)
+            return false;
+        memcpy(lit, a + 1, (size_t)(close - a - 1));
+        lit[close - a - 1] = 0;
+        if (s46_ip6_parse(lit, &ip) < 0)
             return false;
         hn = (size_t)(close - a) + 1;
     } else {

@@ -2,7 +2,8 @@
  * the single TXT record of `4over6.info`, "v=v6mig-1 url=URL t=a|b".
  * Parsed strictly: exactly the keys v, url and t, each once, separated by
  * spaces; v is "v6mig-1"; url is an absolute http:// or https:// URL with a
- * host and no spaces or control characters; t is "a" (no certificate check)
+ * host (a name, or an IPv6 literal in brackets), an optional port, no
+ * user information, no spaces or control characters; t is "a" (no check)
  * or "b" (verify); an http URL requires t=a. Pure function. */
 #ifndef S46_PROV_TXT_H
 #define S46_PROV_TXT_H

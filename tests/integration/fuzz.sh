@@ -1,3 +1,3 @@
 #!/usr/bin/env bash
-# A bounded libFuzzer run over both data planes (longer: make fuzz).
+# Bounded libFuzzer runs over the data planes and the HB46PP parsers (longer: make fuzz).
 exec bash "$(dirname "$0")/../fuzz.sh" short
