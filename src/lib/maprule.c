@@ -245,21 +245,6 @@ uint16_t s46_portset_nth(unsigned a, unsigned k, uint16_t psid, uint32_t i)
     return (uint16_t)((A << (16 - a)) | ((uint32_t)psid << m) | (i & ((1u << m) - 1)));
 }
 
-int s46_port_psid(unsigned a, unsigned k, uint16_t port)
-{
-    if (k == 0)
-        return 0;
-    if (a > 0 && (port >> (16 - a)) == 0)
-        return -1;
-    return (int)((port >> (16 - a - k)) & low_mask(k));
-}
-
-bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port)
-{
-    int p = s46_port_psid(a, k, port);
-    return p >= 0 && (k == 0 || (uint16_t)p == psid);
-}
-
 /* The MAP address from the End-user prefix (as a number, its length) and
  * the IPv4 / PSID that go into the interface identifier. */
 static s46_u128 map_addr128(s46_u128 eu, unsigned eu_len, uint32_t v4, uint16_t psid,
@@ -271,6 +256,29 @@ static s46_u128 map_addr128(s46_u128 eu, unsigned eu_len, uint32_t v4, uint16_t 
     if (eu_len > 64)
         a = (a & ~s46_mask128(eu_len)) | (eu & s46_mask128(eu_len));
     return a;
+}
+
+/* The same for End-user prefixes of at most 64 bits, in 64-bit halves: the
+ * upper half is the prefix, the lower half the interface identifier. */
+static inline uint64_t mask64(unsigned len) /* len <= 64 */
+{
+    return len == 0 ? 0 : ~0ull << (64 - len);
+}
+static inline uint64_t map_iid(uint32_t v4, uint16_t psid, s46_iid_layout layout)
+{
+    return layout == S46_IID_DRAFT03 ? (uint64_t)v4 << 24 | (uint64_t)psid << 8
+                                     : (uint64_t)v4 << 16 | psid;
+}
+static inline uint64_t load_be64(const uint8_t *b)
+{
+    uint64_t x;
+    memcpy(&x, b, 8);
+    return __builtin_bswap64(x);
+}
+static inline void store_be64(uint8_t *b, uint64_t x)
+{
+    x = __builtin_bswap64(x);
+    memcpy(b, &x, 8);
 }
 
 bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s, uint32_t ipv4,
@@ -289,10 +297,18 @@ bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s, uint32_t ipv
         ea = (uint64_t)(ipv4 & low_mask(32 - len4)) << k | (uint64_t)psid;
     else
         ea = (ipv4 & ~s46_mask4(len4)) >> (32 - len4 - o);
+    uint32_t v4 = s->ipv4_len < 32 ? ipv4 & s46_mask4(s->ipv4_len) : ipv4;
+    if (n + o <= 64) {
+        uint64_t hi = load_be64(r->ipv6.addr.b);
+        if (o)
+            hi |= ea << (64 - n - o);
+        store_be64(out->b, hi & mask64(n + o));
+        store_be64(out->b + 8, map_iid(v4, k ? (uint16_t)psid : 0, layout));
+        return true;
+    }
     s46_u128 eu = s46_ip6_u128(&r->ipv6.addr);
     if (o)
         eu |= (s46_u128)ea << (128 - n - o);
-    uint32_t v4 = s->ipv4_len < 32 ? ipv4 & s46_mask4(s->ipv4_len) : ipv4;
     s46_ip6_from_u128(out, map_addr128(eu, n + o, v4, k ? (uint16_t)psid : 0, layout));
     return true;
 }
@@ -302,8 +318,13 @@ bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s, const s46_
                        uint16_t *psid)
 {
     unsigned n = r->ipv6.len, o = r->ea_len, k = s->psid_len;
-    s46_u128 a = s46_ip6_u128(src);
-    uint64_t ea = o ? (uint64_t)((a << n) >> (128 - o)) : 0;
+    uint64_t hi = load_be64(src->b), lo = load_be64(src->b + 8), ea;
+    if (!o)
+        ea = 0;
+    else if (n + o <= 64) /* then n < 64 */
+        ea = (hi << n) >> (64 - o);
+    else
+        ea = (uint64_t)((s46_ip6_u128(src) << n) >> (128 - o));
     uint32_t v4;
     uint16_t ps = 0;
     if (r->explicit_psid) {
@@ -315,8 +336,15 @@ bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s, const s46_
     } else {
         v4 = r->ipv4.addr | (uint32_t)(ea << (32 - s->ipv4_len));
     }
-    if (map_addr128(a & s46_mask128(n + o), n + o, v4, ps, layout) != a)
-        return false;
+    if (n + o <= 64) {
+        /* the prefix as given, subnet ID zero, the interface identifier */
+        if ((hi & ~mask64(n + o)) != 0 || lo != map_iid(v4, ps, layout))
+            return false;
+    } else {
+        s46_u128 a = s46_ip6_u128(src);
+        if (map_addr128(a & s46_mask128(n + o), n + o, v4, ps, layout) != a)
+            return false;
+    }
     *ipv4 = v4;
     *ipv4_len = s->ipv4_len;
     *psid = ps;

@@ -88,8 +88,19 @@ uint32_t s46_portset_ranges(unsigned a, unsigned k, uint16_t psid, s46_port_rang
 /* The i-th port (0-based, increasing order) of the set; i < count. */
 uint16_t s46_portset_nth(unsigned a, unsigned k, uint16_t psid, uint32_t i);
 /* PSID of a port; -1 when the port is excluded (A = 0 with a > 0). */
-int s46_port_psid(unsigned a, unsigned k, uint16_t port);
-bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port);
+static inline int s46_port_psid(unsigned a, unsigned k, uint16_t port)
+{
+    if (k == 0)
+        return 0;
+    if (a > 0 && (port >> (16 - a)) == 0)
+        return -1;
+    return (int)((port >> (16 - a - k)) & ((1u << k) - 1));
+}
+static inline bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port)
+{
+    int p = s46_port_psid(a, k, port);
+    return p >= 0 && (k == 0 || (uint16_t)p == psid);
+}
 
 /* Data-plane fast paths over a validated rule and its shape (no error text,
  * no allocation). s46_map_ce_addr: the MAP address of the CE that owns

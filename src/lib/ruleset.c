@@ -1,6 +1,5 @@
 #include "lib/ruleset.h"
 #include "lib/err.h"
-#include "lib/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +17,32 @@ struct s46_ruleset {
     struct slot4 *t4;
     struct slot6 *t6;
     size_t mask;            /* table capacity - 1 (both tables) */
+    unsigned shift;         /* 64 - log2(capacity): hashes keep their top bits */
     uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
     uint8_t lens6[129], nlens6;
+    uint32_t masks4[33];        /* s46_mask4 of lens4[i] */
+    s46_u128 masks6[129];       /* s46_mask128 of lens6[i] */
 };
 
+/* Multiplicative (Fibonacci) hashing: one multiply, the top bits index the
+ * table. The keys are few prefixes, fixed once the set is built; a lookup is
+ * on every packet's path. */
+#define HASH_MUL 0x9e3779b97f4a7c15ull
 
-static size_t hash4(uint32_t key, unsigned len)
+static size_t hash4(const s46_ruleset *rs, uint32_t key, unsigned len)
 {
-    return (size_t)s46_mix64((uint64_t)key << 8 | len);
+    return (size_t)((((uint64_t)key << 8 | len) * HASH_MUL) >> rs->shift);
 }
 
-static size_t hash6(s46_u128 key, unsigned len)
+static size_t hash6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
-    return (size_t)s46_mix64((uint64_t)(key >> 64) ^ s46_mix64((uint64_t)key ^ len));
+    uint64_t hi = (uint64_t)(key >> 64), lo = (uint64_t)key;
+    return (size_t)(((hi ^ (lo * 0xc2b2ae3d27d4eb4full) ^ len) * HASH_MUL) >> rs->shift);
 }
 
 static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
 {
-    for (size_t i = hash4(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+    for (size_t i = hash4(rs, key, len);; i = (i + 1) & rs->mask) {
         const struct slot4 *s = &rs->t4[i];
         if (s->rule == NONE)
             return NONE;
@@ -46,7 +53,7 @@ static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
 
 static uint32_t find6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
-    for (size_t i = hash6(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+    for (size_t i = hash6(rs, key, len);; i = (i + 1) & rs->mask) {
         const struct slot6 *s = &rs->t6[i];
         if (s->rule == NONE)
             return NONE;
@@ -88,6 +95,9 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
     while (cap < 2 * count)
         cap <<= 1;
     rs->mask = cap - 1;
+    rs->shift = 64;
+    for (size_t c = cap; c > 1; c >>= 1)
+        rs->shift--;
     rs->count = count;
     rs->rules = malloc((count ? count : 1) * sizeof *rs->rules);
     rs->next4 = malloc((count ? count : 1) * sizeof *rs->next4);
@@ -112,7 +122,7 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
             s46_seterr(err, errlen, "rules %u and %u have the same IPv6 prefix", j, i);
             goto fail;
         }
-        size_t h = hash6(k6, r->ipv6.len) & rs->mask;
+        size_t h = hash6(rs, k6, r->ipv6.len);
         while (rs->t6[h].rule != NONE)
             h = (h + 1) & rs->mask;
         rs->t6[h] = (struct slot6){k6, r->ipv6.len, i};
@@ -120,7 +130,7 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
 
         j = find4(rs, r->ipv4.addr, r->ipv4.len);
         if (j == NONE) {
-            h = hash4(r->ipv4.addr, r->ipv4.len) & rs->mask;
+            h = hash4(rs, r->ipv4.addr, r->ipv4.len);
             while (rs->t4[h].rule != NONE)
                 h = (h + 1) & rs->mask;
             rs->t4[h] = (struct slot4){r->ipv4.addr, r->ipv4.len, i};
@@ -145,6 +155,10 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
             }
         }
     }
+    for (unsigned i = 0; i < rs->nlens4; i++)
+        rs->masks4[i] = s46_mask4(rs->lens4[i]);
+    for (unsigned i = 0; i < rs->nlens6; i++)
+        rs->masks6[i] = s46_mask128(rs->lens6[i]);
     return rs;
 oom:
     s46_seterr(err, errlen, "out of memory for %zu rules", count);
@@ -189,7 +203,7 @@ const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
         unsigned len = rs->lens6[i];
         if (len > eu->len)
             continue;
-        uint32_t r = find6(rs, a & s46_mask128(len), len);
+        uint32_t r = find6(rs, a & rs->masks6[i], len);
         if (r != NONE)
             return &rs->rules[r];
     }
@@ -198,15 +212,20 @@ const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
 
 const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a)
 {
-    s46_pfx6 p = {*a, 128};
-    return s46_ruleset_bmr(rs, &p);
+    s46_u128 x = s46_ip6_u128(a);
+    for (unsigned i = 0; i < rs->nlens6; i++) {
+        uint32_t r = find6(rs, x & rs->masks6[i], rs->lens6[i]);
+        if (r != NONE)
+            return &rs->rules[r];
+    }
+    return NULL;
 }
 
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
 {
     for (unsigned i = 0; i < rs->nlens4; i++) {
         unsigned len = rs->lens4[i];
-        uint32_t r = find4(rs, ipv4 & s46_mask4(len), len);
+        uint32_t r = find4(rs, ipv4 & rs->masks4[i], len);
         if (r == NONE)
             continue;
         if (rs->next4[r] == NONE)
@@ -224,7 +243,7 @@ const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint
 bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4)
 {
     for (unsigned i = 0; i < rs->nlens4; i++)
-        if (find4(rs, ipv4 & s46_mask4(rs->lens4[i]), rs->lens4[i]) != NONE)
+        if (find4(rs, ipv4 & rs->masks4[i], rs->lens4[i]) != NONE)
             return true;
     return false;
 }

@@ -176,6 +176,13 @@ TEST(prop_fast_paths_match_reference)
             bad.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
             CHECK(!s46_map_check_src(&r, &sh, &bad, l, &v4, &v4len, &psid));
         }
+        /* nor is one with a bit of the subnet ID (between n + o and 64) set */
+        if (eu.len < 64) {
+            bad = p.map_addr;
+            bit = eu.len + below(64 - eu.len);
+            bad.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+            CHECK(!s46_map_check_src(&r, &sh, &bad, l, &v4, &v4len, &psid));
+        }
         /* an excluded port has no CE */
         if (p.psid_len && p.psid_offset)
             CHECK(!s46_map_ce_addr(&r, &sh, host, (uint16_t)below(1u << (16 - p.psid_offset)), l, &fast));
