@@ -24,6 +24,12 @@ struct s46_br {
     s46_reasm *reasm4, *reasm6;
     uint32_t frag_id;
     s46_batch *cur;            /* the batch being processed */
+    /* The rule of the last IPv6 source looked up: the answer depends only
+     * on the bits under the longest rule prefix (mask6), and a batch
+     * usually holds many packets of one domain. */
+    s46_u128 mask6, last6_key;
+    const s46_maprule *last6_rule;
+    const s46_rule_shape *last6_shape;
     s46_pkt scratch;           /* where ICMP errors are built */
     uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
@@ -137,6 +143,12 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    /* start with the answer for the sources whose masked bits are all 0 */
+    s46_ip6 zero = {{0}};
+    br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
+    br->last6_key = 0;
+    br->last6_rule = s46_ruleset_match6(c->rules, &zero);
+    br->last6_shape = br->last6_rule ? s46_ruleset_shape(c->rules, br->last6_rule) : NULL;
     s46_pkt_init(&br->scratch, br->scratch_buf);
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
@@ -322,6 +334,20 @@ static void fragment_out(s46_br *br, s46_pkt *p)
     br->cnt[S46_BR_fragmented]++;
 }
 
+/* The rule (longest match) of an IPv6 source, with its shape. */
+static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_shape **sh)
+{
+    s46_u128 k = s46_ip6_u128(src) & br->mask6;
+    if (k != br->last6_key) {
+        br->last6_key = k;
+        br->last6_rule = s46_ruleset_match6(br->c.rules, src);
+        br->last6_shape =
+            br->last6_rule ? s46_ruleset_shape(br->c.rules, br->last6_rule) : NULL;
+    }
+    *sh = br->last6_shape;
+    return br->last6_rule;
+}
+
 /* ICMPv6 error about a tunnel packet we sent: relay to the IPv4 source
  * (RFC 2473 §8.3). */
 static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
@@ -387,10 +413,10 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         return drop(br, p, S46_BR_drop_v6_not_ipip);
     s46_ip6 src;
     memcpy(src.b, p->data + 8, 16);
-    const s46_maprule *r = s46_ruleset_match6(br->c.rules, &src);
+    const s46_rule_shape *sh;
+    const s46_maprule *r = rule6(br, &src, &sh);
     if (!r)
         return drop(br, p, S46_BR_drop_v6_src_no_rule);
-    const s46_rule_shape *sh = s46_ruleset_shape(br->c.rules, r);
     s46_ce_params cp;
     if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
         return drop(br, p, S46_BR_drop_v6_src_not_map_address);

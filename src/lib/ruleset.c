@@ -221,6 +221,11 @@ const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a)
     return NULL;
 }
 
+unsigned s46_ruleset_longest6(const s46_ruleset *rs)
+{
+    return rs->nlens6 ? rs->lens6[0] : 0;
+}
+
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
 {
     for (unsigned i = 0; i < rs->nlens4; i++) {

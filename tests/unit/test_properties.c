@@ -230,6 +230,11 @@ TEST(prop_ruleset_lookups_match_brute_force)
                 best = (int)j;
         const s46_maprule *got = s46_ruleset_match6(rs, &a);
         CHECK(best < 0 ? got == NULL : got != NULL && s46_ruleset_index(rs, got) == (size_t)best);
+        /* the bits past the longest rule prefix do not change the answer */
+        s46_ip6 a2 = a;
+        for (unsigned b = s46_ruleset_longest6(rs); b < 128; b++)
+            s46_ip6_set_bits(&a2, b, 1, next() & 1);
+        CHECK(s46_ruleset_match6(rs, &a2) == got);
 
         uint32_t v4 = (src->ipv4.addr | ((uint32_t)next() & ~s46_mask4(src->ipv4.len)));
         if (it & 1)
