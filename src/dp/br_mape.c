@@ -30,6 +30,12 @@ struct s46_br {
     s46_u128 mask6, last6_key;
     const s46_maprule *last6_rule;
     const s46_rule_shape *last6_shape;
+    /* The same for IPv4 destinations when no rules share an IPv4 prefix
+     * (else the port takes part and mask4 is 0 with memo4 false). */
+    bool memo4;
+    uint32_t mask4, last4_key;
+    const s46_maprule *last4_rule;
+    const s46_rule_shape *last4_shape;
     s46_pkt scratch;           /* where ICMP errors are built */
     uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
@@ -149,6 +155,14 @@ s46_br *s46_br_new(const s46_br_conf *c)
     br->last6_key = 0;
     br->last6_rule = s46_ruleset_match6(c->rules, &zero);
     br->last6_shape = br->last6_rule ? s46_ruleset_shape(c->rules, br->last6_rule) : NULL;
+    br->memo4 = !s46_ruleset_shared4(c->rules);
+    if (br->memo4) {
+        br->mask4 = s46_mask4(s46_ruleset_longest4(c->rules));
+        br->last4_key = 0;
+        br->last4_rule = s46_ruleset_match4(c->rules, 0, 0);
+        br->last4_shape =
+            br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
+    }
     s46_pkt_init(&br->scratch, br->scratch_buf);
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
@@ -215,12 +229,27 @@ static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, 
  * counter to use when there is none. */
 static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned *why)
 {
-    const s46_maprule *r = s46_ruleset_match4(br->c.rules, dst, port);
+    const s46_maprule *r;
+    const s46_rule_shape *sh;
+    if (br->memo4) {
+        uint32_t k = dst & br->mask4;
+        if (k != br->last4_key) {
+            br->last4_key = k;
+            br->last4_rule = s46_ruleset_match4(br->c.rules, dst, port);
+            br->last4_shape =
+                br->last4_rule ? s46_ruleset_shape(br->c.rules, br->last4_rule) : NULL;
+        }
+        r = br->last4_rule;
+        sh = br->last4_shape;
+    } else {
+        r = s46_ruleset_match4(br->c.rules, dst, port);
+        sh = r ? s46_ruleset_shape(br->c.rules, r) : NULL;
+    }
     if (!r) {
         *why = S46_BR_drop_v4_no_rule;
         return false;
     }
-    if (!s46_map_ce_addr(r, s46_ruleset_shape(br->c.rules, r), dst, port, br->c.layout, ce)) {
+    if (!s46_map_ce_addr(r, sh, dst, port, br->c.layout, ce)) {
         *why = S46_BR_drop_v4_port_excluded;
         return false;
     }

@@ -18,6 +18,7 @@ struct s46_ruleset {
     struct slot6 *t6;
     size_t mask;            /* table capacity - 1 (both tables) */
     unsigned shift;         /* 64 - log2(capacity): hashes keep their top bits */
+    bool shared4;           /* some rules share an IPv4 prefix */
     uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
     uint8_t lens6[129], nlens6;
     uint32_t masks4[33];        /* s46_mask4 of lens4[i] */
@@ -151,6 +152,7 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
             }
             if (rs->next4[x] == NONE) {
                 rs->next4[x] = i;
+                rs->shared4 = true;
                 break;
             }
         }
@@ -225,6 +227,13 @@ unsigned s46_ruleset_longest6(const s46_ruleset *rs)
 {
     return rs->nlens6 ? rs->lens6[0] : 0;
 }
+
+unsigned s46_ruleset_longest4(const s46_ruleset *rs)
+{
+    return rs->nlens4 ? rs->lens4[0] : 0;
+}
+
+bool s46_ruleset_shared4(const s46_ruleset *rs) { return rs->shared4; }
 
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
 {

@@ -245,6 +245,11 @@ TEST(prop_ruleset_lookups_match_brute_force)
                 best = (int)j;
         got = s46_ruleset_match4(rs, v4, (uint16_t)next());
         CHECK(best < 0 ? got == NULL : got != NULL && s46_ruleset_index(rs, got) == (size_t)best);
+        /* no shared IPv4 prefixes here: neither the port nor the bits past
+         * the longest rule prefix change the answer */
+        CHECK(!s46_ruleset_shared4(rs));
+        uint32_t v4b = v4 ^ ((uint32_t)next() & ~s46_mask4(s46_ruleset_longest4(rs)));
+        CHECK(s46_ruleset_match4(rs, v4b, (uint16_t)next()) == got);
     }
     s46_ruleset_free(rs);
 }
@@ -281,6 +286,7 @@ TEST(ruleset_rejects_ambiguous_rules)
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 4 * 1024 + 7) == s46_ruleset_get(rs, 0));
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 5 * 1024 + 7) == s46_ruleset_get(rs, 1));
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 6 * 1024) == NULL);
+    CHECK(s46_ruleset_shared4(rs));
     s46_ruleset_free(rs);
 }
 
