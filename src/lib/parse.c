@@ -47,7 +47,7 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
     if (len < tot || len < ihl)
         return S46_PERR_SHORT;
     /* most headers have no options: a fixed-length sum, unrolled */
-    if (ihl == 20 ? !s46_csum_ok(p, 20) : !s46_csum_ok(p, ihl))
+    if (ihl == 20 ? !s46_csum_ok20(p) : !s46_csum_ok(p, ihl))
         return S46_PERR_CSUM;
     uint16_t ff = s46_get16(p + 6);
     o->l3_len = (uint16_t)ihl;
