@@ -5,6 +5,9 @@ static inline __attribute__((always_inline)) void l4(const uint8_t *p, size_t av
                                                      s46_l3 *o)
 {
     o->has_ports = false;
+    /* defined, not stale, when there are none: 0 */
+    o->sport = o->dport = 0;
+    o->icmp_type = o->icmp_code = 0;
     if (!o->first_fragment)
         return;
     switch (o->proto) {
