@@ -24,6 +24,7 @@ struct s46_br {
     s46_reasm *reasm4, *reasm6;
     uint32_t frag_id;
     s46_batch *cur;            /* the batch being processed */
+    bool fast;                 /* take the fast paths (off only in tests) */
     /* The rule of the last IPv6 source looked up: the answer depends only
      * on the bits under the longest rule prefix (mask6), and a batch
      * usually holds many packets of one domain. */
@@ -149,6 +150,7 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    br->fast = true;
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -280,6 +282,48 @@ static bool v4_dst_port(const uint8_t *ip, const s46_l3 *l3, uint16_t *port)
     } else {
         *port = s46_get16(q + ihl);
     }
+    return true;
+}
+
+/* The commonest IPv4 -> IPv6 packet without the general parse: an
+ * option-less, unfragmented TCP or UDP packet with its ports, to a CE of a
+ * rule, with TTL to spare, that fits the IPv6 MTU once encapsulated. Any
+ * other packet, and any packet the general path would drop or answer, makes
+ * it return false having changed nothing (the rule memo aside): the general
+ * path then handles it. When it returns true the packet and the counters
+ * are exactly as the general path leaves them. */
+static bool v4_fast(s46_br *br, s46_pkt *p)
+{
+    const uint8_t *d = p->data;
+    if (p->len < 28 || d[0] != 0x45)
+        return false;
+    unsigned tot = s46_get16(d + 2), proto = d[9];
+    /* not a fragment; TCP with a whole header or UDP: has_ports */
+    if (tot > p->len || (s46_get16(d + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(d))
+        return false;
+    uint32_t dst = s46_get32(d + 16);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
+        return false;
+    s46_ip6 ce;
+    unsigned why;
+    if (!ce_of(br, dst, s46_get16(d + 22), &ce, &why))
+        return false;
+    s46_encap e = br->enc;
+    e.dst = ce;
+    uint32_t len = p->len;
+    p->len = tot;
+    if (s46_tunnel_encap(p, &e) < 0) {
+        p->len = len;
+        return false;
+    }
+    if (br->c.ttl_decrement)
+        s46_ipv4_dec_ttl(p->data + s46_encap_overhead(&e));
+    br->cnt[S46_BR_v4_in]++;
+    br->cnt[S46_BR_v4_encapsulated]++;
+    out(br, p, S46_BR_PORT_V6);
     return true;
 }
 
@@ -417,6 +461,52 @@ static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
     out(br, p, S46_BR_PORT_V4);
 }
 
+/* The commonest IPv6 -> IPv4 packet without the general parse: IPv4 in
+ * IPv6 without extension headers, to the BR address from a MAP address,
+ * holding an option-less, unfragmented TCP or UDP packet from that CE's
+ * address and ports with TTL to spare, to a destination outside the
+ * domain. The same contract as v4_fast. */
+static bool v6_fast(s46_br *br, s46_pkt *p)
+{
+    const uint8_t *d = p->data;
+    if (p->len < 60 || d[0] >> 4 != 6 || d[6] != S46_PROTO_IPIP)
+        return false;
+    unsigned plen = s46_get16(d + 4);
+    if (p->len < 40 + plen || memcmp(d + 24, br->c.br6.b, 16) != 0)
+        return false;
+    s46_ip6 src;
+    memcpy(src.b, d + 8, 16);
+    const s46_rule_shape *sh;
+    const s46_maprule *r = rule6(br, &src, &sh);
+    uint32_t v4a;
+    uint8_t v4len;
+    uint16_t psid;
+    if (!r || !s46_map_check_src(r, sh, &src, br->c.layout, &v4a, &v4len, &psid))
+        return false;
+    const uint8_t *v4 = d + 40;
+    if (plen < 28 || v4[0] != 0x45)
+        return false;
+    unsigned tot = s46_get16(v4 + 2), proto = v4[9];
+    if (tot > plen || (s46_get16(v4 + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(v4))
+        return false;
+    uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
+    if ((isrc & s46_mask4(v4len)) != v4a ||
+        (sh->psid_len && !s46_port_in_set(sh->psid_offset, sh->psid_len, psid,
+                                          s46_get16(v4 + 20))) ||
+        (br->c.ttl_decrement && v4[8] <= 1) || s46_ruleset_covers4(br->c.rules, idst))
+        return false;
+    p->data += 40;
+    p->len = plen;
+    if (br->c.ttl_decrement)
+        s46_ipv4_dec_ttl(p->data);
+    br->cnt[S46_BR_v6_in]++;
+    br->cnt[S46_BR_v6_decapsulated]++;
+    out(br, p, S46_BR_PORT_V4);
+    return true;
+}
+
 static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
@@ -523,9 +613,14 @@ void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
         s46_pkt *p = b->pkts[i];
         p->in_port = in_port;
         p->verdict = S46_V_FORWARD;
-        if (in_port == S46_BR_PORT_V4)
-            from_v4(br, p, now_ns);
-        else
-            from_v6(br, p, now_ns);
+        if (in_port == S46_BR_PORT_V4) {
+            if (!br->fast || !v4_fast(br, p))
+                from_v4(br, p, now_ns);
+        } else {
+            if (!br->fast || !v6_fast(br, p))
+                from_v6(br, p, now_ns);
+        }
     }
 }
+
+void s46_br_set_fast_paths(s46_br *br, bool on) { br->fast = on; }
