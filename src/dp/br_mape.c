@@ -24,7 +24,11 @@ struct s46_br {
     s46_reasm *reasm4, *reasm6;
     uint32_t frag_id;
     s46_batch *cur;            /* the batch being processed */
-    bool fast;                 /* take the fast paths (off only in tests) */
+    bool fast, fast_ok;        /* take the fast paths (off only in tests) */
+    /* The outer header(s) of every packet toward a CE but for the payload
+     * length and the destination, as s46_tunnel_encap writes them. */
+    uint8_t hdr6[48];
+    unsigned hdr6_len;
     /* The rule of the last IPv6 source looked up: the answer depends only
      * on the bits under the longest rule prefix (mask6), and a batch
      * usually holds many packets of one domain. */
@@ -150,7 +154,6 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
-    br->fast = true;
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -166,6 +169,18 @@ s46_br *s46_br_new(const s46_br_conf *c)
             br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
     }
     s46_pkt_init(&br->scratch, br->scratch_buf);
+    /* the header template, by s46_tunnel_encap itself (the TOS is not
+     * copied into it: no fast path when the encapsulation copies it) */
+    s46_pkt_reset(&br->scratch);
+    memset(br->scratch.data, 0, 20);
+    br->scratch.data[0] = 0x45;
+    br->scratch.len = 20;
+    s46_encap e = br->enc;
+    memset(e.dst.b, 0, 16);
+    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->scratch, &e) == 0;
+    br->hdr6_len = s46_encap_overhead(&e);
+    memcpy(br->hdr6, br->scratch.data, br->hdr6_len);
+    br->fast = br->fast_ok;
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
     br->reasm6 = s46_reasm_new(64, 2000000000ull);
@@ -311,26 +326,25 @@ static bool v4_fast(s46_br *br, s46_pkt *p)
     unsigned why;
     if (!ce_of(br, dst, s46_get16(d + 22), &ce, &why))
         return false;
-    s46_encap e = br->enc;
-    e.dst = ce;
-    uint32_t len = p->len;
-    p->len = tot;
-    if (s46_tunnel_encap(p, &e) < 0) {
-        p->len = len;
+    unsigned over = br->hdr6_len;
+    if (s46_pkt_headroom(p) < over)
         return false;
-    }
+    /* s46_tunnel_encap's header, from the template */
+    p->len = tot;
+    uint8_t *h = s46_pkt_push(p, over);
+    memcpy(h, br->hdr6, over);
+    s46_put16(h + 4, (uint16_t)(tot + over - 40));
+    memcpy(h + 24, ce.b, 16);
     if (br->c.ttl_decrement)
-        s46_ipv4_dec_ttl(p->data + s46_encap_overhead(&e));
-    br->cnt[S46_BR_v4_in]++;
-    br->cnt[S46_BR_v4_encapsulated]++;
-    out(br, p, S46_BR_PORT_V6);
-    return true;
+        s46_ipv4_dec_ttl(h + over);
+    p->verdict = S46_V_FORWARD;
+    p->out_port = S46_BR_PORT_V6;
+    return true; /* counted by the caller: v4_in, v4_encapsulated, v6_out */
 }
 
 static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
-    br->cnt[S46_BR_v4_in]++;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
         return drop(br, p, S46_BR_drop_v4_malformed);
     p->len = l3.l3_len + l3.l4_len;
@@ -501,16 +515,14 @@ static bool v6_fast(s46_br *br, s46_pkt *p)
     p->len = plen;
     if (br->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
-    br->cnt[S46_BR_v6_in]++;
-    br->cnt[S46_BR_v6_decapsulated]++;
-    out(br, p, S46_BR_PORT_V4);
-    return true;
+    p->verdict = S46_V_FORWARD;
+    p->out_port = S46_BR_PORT_V4;
+    return true; /* counted by the caller: v6_in, v6_decapsulated, v4_out */
 }
 
 static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
-    br->cnt[S46_BR_v6_in]++;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
         return drop(br, p, S46_BR_drop_v6_malformed);
     p->len = l3.l3_len + l3.l4_len;
@@ -609,18 +621,35 @@ void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
     br->cur = b;
     uint32_t n = b->count; /* fragments appended below are already done */
-    for (uint32_t i = 0; i < n; i++) {
-        s46_pkt *p = b->pkts[i];
-        p->in_port = in_port;
-        p->verdict = S46_V_FORWARD;
-        if (in_port == S46_BR_PORT_V4) {
-            if (!br->fast || !v4_fast(br, p))
+    uint64_t nfast = 0;    /* packets the fast paths forwarded */
+    bool fast = br->fast;
+    if (in_port == S46_BR_PORT_V4) {
+        br->cnt[S46_BR_v4_in] += n;
+        for (uint32_t i = 0; i < n; i++) {
+            s46_pkt *p = b->pkts[i];
+            p->in_port = in_port;
+            p->verdict = S46_V_FORWARD;
+            if (fast && v4_fast(br, p))
+                nfast++;
+            else
                 from_v4(br, p, now_ns);
-        } else {
-            if (!br->fast || !v6_fast(br, p))
+        }
+        br->cnt[S46_BR_v4_encapsulated] += nfast;
+        br->cnt[S46_BR_v6_out] += nfast;
+    } else {
+        br->cnt[S46_BR_v6_in] += n;
+        for (uint32_t i = 0; i < n; i++) {
+            s46_pkt *p = b->pkts[i];
+            p->in_port = in_port;
+            p->verdict = S46_V_FORWARD;
+            if (fast && v6_fast(br, p))
+                nfast++;
+            else
                 from_v6(br, p, now_ns);
         }
+        br->cnt[S46_BR_v6_decapsulated] += nfast;
+        br->cnt[S46_BR_v4_out] += nfast;
     }
 }
 
-void s46_br_set_fast_paths(s46_br *br, bool on) { br->fast = on; }
+void s46_br_set_fast_paths(s46_br *br, bool on) { br->fast = on && br->fast_ok; }
