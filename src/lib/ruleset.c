@@ -1,5 +1,6 @@
 #include "lib/ruleset.h"
 #include "lib/err.h"
+#include "lib/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,6 @@ struct s46_ruleset {
     struct slot4 *t4;
     struct slot6 *t6;
     size_t mask;            /* table capacity - 1 (both tables) */
-    unsigned shift;         /* 64 - log2(capacity): hashes keep their top bits */
     bool shared4;           /* some rules share an IPv4 prefix */
     uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
     uint8_t lens6[129], nlens6;
@@ -25,20 +25,17 @@ struct s46_ruleset {
     s46_u128 masks6[129];       /* s46_mask128 of lens6[i] */
 };
 
-/* Multiplicative (Fibonacci) hashing: one multiply, the top bits index the
- * table. The keys are few prefixes, fixed once the set is built; a lookup is
- * on every packet's path. */
-#define HASH_MUL 0x9e3779b97f4a7c15ull
-
+/* Hashes of the prefixes: the MurmurHash3-style finalizer, one for IPv4
+ * keys and one (over both halves, the low one premultiplied) for IPv6. */
 static size_t hash4(const s46_ruleset *rs, uint32_t key, unsigned len)
 {
-    return (size_t)((((uint64_t)key << 8 | len) * HASH_MUL) >> rs->shift);
+    return (size_t)s46_mix64((uint64_t)key << 8 | len) & rs->mask;
 }
 
 static size_t hash6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
     uint64_t hi = (uint64_t)(key >> 64), lo = (uint64_t)key;
-    return (size_t)(((hi ^ (lo * 0xc2b2ae3d27d4eb4full) ^ len) * HASH_MUL) >> rs->shift);
+    return (size_t)s46_mix64(hi ^ (lo * 0x9e3779b97f4a7c15ull) ^ len) & rs->mask;
 }
 
 static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
@@ -96,9 +93,6 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
     while (cap < 2 * count)
         cap <<= 1;
     rs->mask = cap - 1;
-    rs->shift = 64;
-    for (size_t c = cap; c > 1; c >>= 1)
-        rs->shift--;
     rs->count = count;
     rs->rules = malloc((count ? count : 1) * sizeof *rs->rules);
     rs->next4 = malloc((count ? count : 1) * sizeof *rs->next4);
