@@ -19,6 +19,7 @@ struct s46_ruleset {
     struct slot6 *t6;
     size_t mask;            /* table capacity - 1 (both tables) */
     bool shared4;           /* some rules share an IPv4 prefix */
+    uint32_t min4, max4;    /* no rule's IPv4 prefix reaches outside these */
     uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
     uint8_t lens6[129], nlens6;
     uint32_t masks4[33];        /* s46_mask4 of lens4[i] */
@@ -153,6 +154,16 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
     }
     for (unsigned i = 0; i < rs->nlens4; i++)
         rs->masks4[i] = s46_mask4(rs->lens4[i]);
+    rs->min4 = UINT32_MAX;
+    rs->max4 = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t lo = rs->rules[i].ipv4.addr & s46_mask4(rs->rules[i].ipv4.len);
+        uint32_t hi = lo | ~s46_mask4(rs->rules[i].ipv4.len);
+        if (lo < rs->min4)
+            rs->min4 = lo;
+        if (hi > rs->max4)
+            rs->max4 = hi;
+    }
     for (unsigned i = 0; i < rs->nlens6; i++)
         rs->masks6[i] = s46_mask128(rs->lens6[i]);
     return rs;
@@ -231,6 +242,8 @@ bool s46_ruleset_shared4(const s46_ruleset *rs) { return rs->shared4; }
 
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
 {
+    if (ipv4 < rs->min4 || ipv4 > rs->max4)
+        return NULL;
     for (unsigned i = 0; i < rs->nlens4; i++) {
         unsigned len = rs->lens4[i];
         uint32_t r = find4(rs, ipv4 & rs->masks4[i], len);
@@ -250,6 +263,9 @@ const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint
 
 bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4)
 {
+    /* most destinations outside the domain fall outside its address range */
+    if (ipv4 < rs->min4 || ipv4 > rs->max4)
+        return false;
     for (unsigned i = 0; i < rs->nlens4; i++)
         if (find4(rs, ipv4 & rs->masks4[i], rs->lens4[i]) != NONE)
             return true;

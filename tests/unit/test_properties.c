@@ -239,12 +239,15 @@ TEST(prop_ruleset_lookups_match_brute_force)
         uint32_t v4 = (src->ipv4.addr | ((uint32_t)next() & ~s46_mask4(src->ipv4.len)));
         if (it & 1)
             v4 = 0x0a000000 | ((uint32_t)next() & 0xffffff);
+        if (it % 4 == 3) /* anywhere, mostly outside every rule */
+            v4 = (uint32_t)next() ^ (uint32_t)next() << 16;
         best = -1;
         for (size_t j = 0; j < n; j++)
             if (s46_pfx4_contains(&rules[j].ipv4, v4) && (best < 0 || rules[j].ipv4.len > rules[best].ipv4.len))
                 best = (int)j;
         got = s46_ruleset_match4(rs, v4, (uint16_t)next());
         CHECK(best < 0 ? got == NULL : got != NULL && s46_ruleset_index(rs, got) == (size_t)best);
+        CHECK(s46_ruleset_covers4(rs, v4) == (best >= 0));
         /* no shared IPv4 prefixes here: neither the port nor the bits past
          * the longest rule prefix change the answer */
         CHECK(!s46_ruleset_shared4(rs));
