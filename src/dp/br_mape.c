@@ -24,6 +24,23 @@ struct s46_br {
     s46_reasm *reasm4, *reasm6;
     uint32_t frag_id;
     s46_batch *cur;            /* the batch being processed */
+    bool fast, fast_ok;        /* take the fast paths (off only in tests) */
+    /* The outer header(s) of every packet toward a CE but for the payload
+     * length and the destination, as s46_tunnel_encap writes them. */
+    uint8_t hdr6[48];
+    unsigned hdr6_len;
+    /* The rule of the last IPv6 source looked up: the answer depends only
+     * on the bits under the longest rule prefix (mask6), and a batch
+     * usually holds many packets of one domain. */
+    s46_u128 mask6, last6_key;
+    const s46_maprule *last6_rule;
+    const s46_rule_shape *last6_shape;
+    /* The same for IPv4 destinations when no rules share an IPv4 prefix
+     * (else the port takes part and mask4 is 0 with memo4 false). */
+    bool memo4;
+    uint32_t mask4, last4_key;
+    const s46_maprule *last4_rule;
+    const s46_rule_shape *last4_shape;
     s46_pkt scratch;           /* where ICMP errors are built */
     uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
@@ -137,7 +154,33 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    /* start with the answer for the sources whose masked bits are all 0 */
+    s46_ip6 zero = {{0}};
+    br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
+    br->last6_key = 0;
+    br->last6_rule = s46_ruleset_match6(c->rules, &zero);
+    br->last6_shape = br->last6_rule ? s46_ruleset_shape(c->rules, br->last6_rule) : NULL;
+    br->memo4 = !s46_ruleset_shared4(c->rules);
+    if (br->memo4) {
+        br->mask4 = s46_mask4(s46_ruleset_longest4(c->rules));
+        br->last4_key = 0;
+        br->last4_rule = s46_ruleset_match4(c->rules, 0, 0);
+        br->last4_shape =
+            br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
+    }
     s46_pkt_init(&br->scratch, br->scratch_buf);
+    /* the header template, by s46_tunnel_encap itself (the TOS is not
+     * copied into it: no fast path when the encapsulation copies it) */
+    s46_pkt_reset(&br->scratch);
+    memset(br->scratch.data, 0, 20);
+    br->scratch.data[0] = 0x45;
+    br->scratch.len = 20;
+    s46_encap e = br->enc;
+    memset(e.dst.b, 0, 16);
+    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->scratch, &e) == 0;
+    br->hdr6_len = s46_encap_overhead(&e);
+    memcpy(br->hdr6, br->scratch.data, br->hdr6_len);
+    br->fast = br->fast_ok;
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
     br->reasm6 = s46_reasm_new(64, 2000000000ull);
@@ -203,12 +246,27 @@ static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, 
  * counter to use when there is none. */
 static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned *why)
 {
-    const s46_maprule *r = s46_ruleset_match4(br->c.rules, dst, port);
+    const s46_maprule *r;
+    const s46_rule_shape *sh;
+    if (br->memo4) {
+        uint32_t k = dst & br->mask4;
+        if (k != br->last4_key) {
+            br->last4_key = k;
+            br->last4_rule = s46_ruleset_match4(br->c.rules, dst, port);
+            br->last4_shape =
+                br->last4_rule ? s46_ruleset_shape(br->c.rules, br->last4_rule) : NULL;
+        }
+        r = br->last4_rule;
+        sh = br->last4_shape;
+    } else {
+        r = s46_ruleset_match4(br->c.rules, dst, port);
+        sh = r ? s46_ruleset_shape(br->c.rules, r) : NULL;
+    }
     if (!r) {
         *why = S46_BR_drop_v4_no_rule;
         return false;
     }
-    if (!s46_map_ce_addr(r, s46_ruleset_shape(br->c.rules, r), dst, port, br->c.layout, ce)) {
+    if (!s46_map_ce_addr(r, sh, dst, port, br->c.layout, ce)) {
         *why = S46_BR_drop_v4_port_excluded;
         return false;
     }
@@ -242,10 +300,51 @@ static bool v4_dst_port(const uint8_t *ip, const s46_l3 *l3, uint16_t *port)
     return true;
 }
 
+/* The commonest IPv4 -> IPv6 packet without the general parse: an
+ * option-less, unfragmented TCP or UDP packet with its ports, to a CE of a
+ * rule, with TTL to spare, that fits the IPv6 MTU once encapsulated. Any
+ * other packet, and any packet the general path would drop or answer, makes
+ * it return false having changed nothing (the rule memo aside): the general
+ * path then handles it. When it returns true the packet and the counters
+ * are exactly as the general path leaves them. */
+static bool v4_fast(s46_br *br, s46_pkt *p)
+{
+    const uint8_t *d = p->data;
+    if (p->len < 28 || d[0] != 0x45)
+        return false;
+    unsigned tot = s46_get16(d + 2), proto = d[9];
+    /* not a fragment; TCP with a whole header or UDP: has_ports */
+    if (tot > p->len || (s46_get16(d + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(d))
+        return false;
+    uint32_t dst = s46_get32(d + 16);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
+        return false;
+    s46_ip6 ce;
+    unsigned why;
+    if (!ce_of(br, dst, s46_get16(d + 22), &ce, &why))
+        return false;
+    unsigned over = br->hdr6_len;
+    if (s46_pkt_headroom(p) < over)
+        return false;
+    /* s46_tunnel_encap's header, from the template */
+    p->len = tot;
+    uint8_t *h = s46_pkt_push(p, over);
+    memcpy(h, br->hdr6, over);
+    s46_put16(h + 4, (uint16_t)(tot + over - 40));
+    memcpy(h + 24, ce.b, 16);
+    if (br->c.ttl_decrement)
+        s46_ipv4_dec_ttl(h + over);
+    p->verdict = S46_V_FORWARD;
+    p->out_port = S46_BR_PORT_V6;
+    return true; /* counted by the caller: v4_in, v4_encapsulated, v6_out */
+}
+
 static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
-    br->cnt[S46_BR_v4_in]++;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
         return drop(br, p, S46_BR_drop_v4_malformed);
     p->len = l3.l3_len + l3.l4_len;
@@ -322,6 +421,20 @@ static void fragment_out(s46_br *br, s46_pkt *p)
     br->cnt[S46_BR_fragmented]++;
 }
 
+/* The rule (longest match) of an IPv6 source, with its shape. */
+static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_shape **sh)
+{
+    s46_u128 k = s46_ip6_u128(src) & br->mask6;
+    if (k != br->last6_key) {
+        br->last6_key = k;
+        br->last6_rule = s46_ruleset_match6(br->c.rules, src);
+        br->last6_shape =
+            br->last6_rule ? s46_ruleset_shape(br->c.rules, br->last6_rule) : NULL;
+    }
+    *sh = br->last6_shape;
+    return br->last6_rule;
+}
+
 /* ICMPv6 error about a tunnel packet we sent: relay to the IPv4 source
  * (RFC 2473 §8.3). */
 static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
@@ -362,10 +475,54 @@ static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
     out(br, p, S46_BR_PORT_V4);
 }
 
+/* The commonest IPv6 -> IPv4 packet without the general parse: IPv4 in
+ * IPv6 without extension headers, to the BR address from a MAP address,
+ * holding an option-less, unfragmented TCP or UDP packet from that CE's
+ * address and ports with TTL to spare, to a destination outside the
+ * domain. The same contract as v4_fast. */
+static bool v6_fast(s46_br *br, s46_pkt *p)
+{
+    const uint8_t *d = p->data;
+    if (p->len < 60 || d[0] >> 4 != 6 || d[6] != S46_PROTO_IPIP)
+        return false;
+    unsigned plen = s46_get16(d + 4);
+    if (p->len < 40 + plen || memcmp(d + 24, br->c.br6.b, 16) != 0)
+        return false;
+    s46_ip6 src;
+    memcpy(src.b, d + 8, 16);
+    const s46_rule_shape *sh;
+    const s46_maprule *r = rule6(br, &src, &sh);
+    uint32_t v4a;
+    uint8_t v4len;
+    uint16_t psid;
+    if (!r || !s46_map_check_src(r, sh, &src, br->c.layout, &v4a, &v4len, &psid))
+        return false;
+    const uint8_t *v4 = d + 40;
+    if (plen < 28 || v4[0] != 0x45)
+        return false;
+    unsigned tot = s46_get16(v4 + 2), proto = v4[9];
+    if (tot > plen || (s46_get16(v4 + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(v4))
+        return false;
+    uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
+    if ((isrc & s46_mask4(v4len)) != v4a ||
+        (sh->psid_len && !s46_port_in_set(sh->psid_offset, sh->psid_len, psid,
+                                          s46_get16(v4 + 20))) ||
+        (br->c.ttl_decrement && v4[8] <= 1) || s46_ruleset_covers4(br->c.rules, idst))
+        return false;
+    p->data += 40;
+    p->len = plen;
+    if (br->c.ttl_decrement)
+        s46_ipv4_dec_ttl(p->data);
+    p->verdict = S46_V_FORWARD;
+    p->out_port = S46_BR_PORT_V4;
+    return true; /* counted by the caller: v6_in, v6_decapsulated, v4_out */
+}
+
 static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
-    br->cnt[S46_BR_v6_in]++;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
         return drop(br, p, S46_BR_drop_v6_malformed);
     p->len = l3.l3_len + l3.l4_len;
@@ -387,10 +544,10 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         return drop(br, p, S46_BR_drop_v6_not_ipip);
     s46_ip6 src;
     memcpy(src.b, p->data + 8, 16);
-    const s46_maprule *r = s46_ruleset_match6(br->c.rules, &src);
+    const s46_rule_shape *sh;
+    const s46_maprule *r = rule6(br, &src, &sh);
     if (!r)
         return drop(br, p, S46_BR_drop_v6_src_no_rule);
-    const s46_rule_shape *sh = s46_ruleset_shape(br->c.rules, r);
     s46_ce_params cp;
     if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
         return drop(br, p, S46_BR_drop_v6_src_not_map_address);
@@ -464,13 +621,35 @@ void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
     br->cur = b;
     uint32_t n = b->count; /* fragments appended below are already done */
-    for (uint32_t i = 0; i < n; i++) {
-        s46_pkt *p = b->pkts[i];
-        p->in_port = in_port;
-        p->verdict = S46_V_FORWARD;
-        if (in_port == S46_BR_PORT_V4)
-            from_v4(br, p, now_ns);
-        else
-            from_v6(br, p, now_ns);
+    uint64_t nfast = 0;    /* packets the fast paths forwarded */
+    bool fast = br->fast;
+    if (in_port == S46_BR_PORT_V4) {
+        br->cnt[S46_BR_v4_in] += n;
+        for (uint32_t i = 0; i < n; i++) {
+            s46_pkt *p = b->pkts[i];
+            p->in_port = in_port;
+            p->verdict = S46_V_FORWARD;
+            if (fast && v4_fast(br, p))
+                nfast++;
+            else
+                from_v4(br, p, now_ns);
+        }
+        br->cnt[S46_BR_v4_encapsulated] += nfast;
+        br->cnt[S46_BR_v6_out] += nfast;
+    } else {
+        br->cnt[S46_BR_v6_in] += n;
+        for (uint32_t i = 0; i < n; i++) {
+            s46_pkt *p = b->pkts[i];
+            p->in_port = in_port;
+            p->verdict = S46_V_FORWARD;
+            if (fast && v6_fast(br, p))
+                nfast++;
+            else
+                from_v6(br, p, now_ns);
+        }
+        br->cnt[S46_BR_v6_decapsulated] += nfast;
+        br->cnt[S46_BR_v4_out] += nfast;
     }
 }
+
+void s46_br_set_fast_paths(s46_br *br, bool on) { br->fast = on && br->fast_ok; }

@@ -72,4 +72,7 @@ void s46_br_free(s46_br *br);
  * reassembly (verdict DROP, counted as fragments_held) until complete. */
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns);
 const s46_counters *s46_br_counters(const s46_br *br);
+/* The fast paths for the commonest packets are on by default; tests turn
+ * them off to check that both ways give the same bytes and counters. */
+void s46_br_set_fast_paths(s46_br *br, bool on);
 #endif

@@ -88,19 +88,137 @@ uint32_t s46_portset_ranges(unsigned a, unsigned k, uint16_t psid, s46_port_rang
 /* The i-th port (0-based, increasing order) of the set; i < count. */
 uint16_t s46_portset_nth(unsigned a, unsigned k, uint16_t psid, uint32_t i);
 /* PSID of a port; -1 when the port is excluded (A = 0 with a > 0). */
-int s46_port_psid(unsigned a, unsigned k, uint16_t port);
-bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port);
+static inline int s46_port_psid(unsigned a, unsigned k, uint16_t port)
+{
+    if (k == 0)
+        return 0;
+    if (a > 0 && (port >> (16 - a)) == 0)
+        return -1;
+    return (int)((port >> (16 - a - k)) & ((1u << k) - 1));
+}
+static inline bool s46_port_in_set(unsigned a, unsigned k, uint16_t psid, uint16_t port)
+{
+    int p = s46_port_psid(a, k, port);
+    return p >= 0 && (k == 0 || (uint16_t)p == psid);
+}
 
 /* Data-plane fast paths over a validated rule and its shape (no error text,
  * no allocation). s46_map_ce_addr: the MAP address of the CE that owns
  * ipv4:port (false: excluded port, another CE's explicit PSID, outside the
  * rule). s46_map_check_src: whether src is exactly the MAP address of a CE
  * of the rule; then *ipv4, *ipv4_len and *psid describe that CE. */
-bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s, uint32_t ipv4,
-                     uint16_t port, s46_iid_layout layout, s46_ip6 *out);
-bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s, const s46_ip6 *src,
-                       s46_iid_layout layout, uint32_t *ipv4, uint8_t *ipv4_len,
-                       uint16_t *psid);
+/* (Inline: they are on every packet's path.) */
+static inline uint32_t s46_low_mask32_(unsigned bits) /* bits <= 32 */
+{
+    return bits >= 32 ? 0xffffffffu : (1u << bits) - 1;
+}
+
+/* The MAP address from the End-user prefix (as a number, its length) and
+ * the IPv4 / PSID that go into the interface identifier. */
+static inline s46_u128 s46_map_addr128_(s46_u128 eu, unsigned eu_len, uint32_t v4,
+                                         uint16_t psid, s46_iid_layout layout)
+{
+    uint64_t iid = layout == S46_IID_DRAFT03 ? (uint64_t)v4 << 24 | (uint64_t)psid << 8
+                                             : (uint64_t)v4 << 16 | psid;
+    s46_u128 a = (eu & s46_mask128(eu_len < 64 ? eu_len : 64)) | iid;
+    if (eu_len > 64)
+        a = (a & ~s46_mask128(eu_len)) | (eu & s46_mask128(eu_len));
+    return a;
+}
+
+/* The same for End-user prefixes of at most 64 bits, in 64-bit halves: the
+ * upper half is the prefix, the lower half the interface identifier. */
+static inline uint64_t s46_mask64_(unsigned len) /* len <= 64 */
+{
+    return len == 0 ? 0 : ~0ull << (64 - len);
+}
+static inline uint64_t s46_map_iid_(uint32_t v4, uint16_t psid, s46_iid_layout layout)
+{
+    return layout == S46_IID_DRAFT03 ? (uint64_t)v4 << 24 | (uint64_t)psid << 8
+                                     : (uint64_t)v4 << 16 | psid;
+}
+static inline uint64_t s46_load_be64_(const uint8_t *b)
+{
+    uint64_t x;
+    __builtin_memcpy(&x, b, 8);
+    return __builtin_bswap64(x);
+}
+static inline void s46_store_be64_(uint8_t *b, uint64_t x)
+{
+    x = __builtin_bswap64(x);
+    __builtin_memcpy(b, &x, 8);
+}
+
+static inline bool s46_map_ce_addr(const s46_maprule *r, const s46_rule_shape *s,
+                                   uint32_t ipv4, uint16_t port, s46_iid_layout layout,
+                                   s46_ip6 *out)
+{
+    unsigned n = r->ipv6.len, o = r->ea_len, len4 = r->ipv4.len, k = s->psid_len;
+    if (((ipv4 ^ r->ipv4.addr) & s46_mask4(len4)) != 0)
+        return false;
+    int psid = s46_port_psid(s->psid_offset, k, port);
+    if (psid < 0 || (r->explicit_psid && k && (unsigned)psid != r->psid))
+        return false;
+    uint64_t ea = 0;
+    if (r->explicit_psid || o == 0)
+        ea = 0;
+    else if (k > 0)
+        ea = (uint64_t)(ipv4 & s46_low_mask32_(32 - len4)) << k | (uint64_t)psid;
+    else
+        ea = (ipv4 & ~s46_mask4(len4)) >> (32 - len4 - o);
+    uint32_t v4 = s->ipv4_len < 32 ? ipv4 & s46_mask4(s->ipv4_len) : ipv4;
+    if (n + o <= 64) {
+        uint64_t hi = s46_load_be64_(r->ipv6.addr.b);
+        if (o)
+            hi |= ea << (64 - n - o);
+        s46_store_be64_(out->b, hi & s46_mask64_(n + o));
+        s46_store_be64_(out->b + 8, s46_map_iid_(v4, k ? (uint16_t)psid : 0, layout));
+        return true;
+    }
+    s46_u128 eu = s46_ip6_u128(&r->ipv6.addr);
+    if (o)
+        eu |= (s46_u128)ea << (128 - n - o);
+    s46_ip6_from_u128(out, s46_map_addr128_(eu, n + o, v4, k ? (uint16_t)psid : 0, layout));
+    return true;
+}
+
+static inline bool s46_map_check_src(const s46_maprule *r, const s46_rule_shape *s,
+                                     const s46_ip6 *src, s46_iid_layout layout,
+                                     uint32_t *ipv4, uint8_t *ipv4_len, uint16_t *psid)
+{
+    unsigned n = r->ipv6.len, o = r->ea_len, k = s->psid_len;
+    uint64_t hi = s46_load_be64_(src->b), lo = s46_load_be64_(src->b + 8), ea;
+    if (!o)
+        ea = 0;
+    else if (n + o <= 64) /* then n < 64 */
+        ea = (hi << n) >> (64 - o);
+    else
+        ea = (uint64_t)((s46_ip6_u128(src) << n) >> (128 - o));
+    uint32_t v4;
+    uint16_t ps = 0;
+    if (r->explicit_psid) {
+        v4 = r->ipv4.addr;
+        ps = k ? r->psid : 0;
+    } else if (k > 0) {
+        v4 = r->ipv4.addr | (uint32_t)(ea >> k);
+        ps = (uint16_t)(ea & s46_low_mask32_(k));
+    } else {
+        v4 = r->ipv4.addr | (uint32_t)(ea << (32 - s->ipv4_len));
+    }
+    if (n + o <= 64) {
+        /* the prefix as given, subnet ID zero, the interface identifier */
+        if ((hi & ~s46_mask64_(n + o)) != 0 || lo != s46_map_iid_(v4, ps, layout))
+            return false;
+    } else {
+        s46_u128 a = s46_ip6_u128(src);
+        if (s46_map_addr128_(a & s46_mask128(n + o), n + o, v4, ps, layout) != a)
+            return false;
+    }
+    *ipv4 = v4;
+    *ipv4_len = s->ipv4_len;
+    *psid = ps;
+    return true;
+}
 
 const char *s46_iid_layout_name(s46_iid_layout l);
 int s46_iid_layout_parse(const char *s, s46_iid_layout *out);

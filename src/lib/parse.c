@@ -1,9 +1,13 @@
 #include "lib/parse.h"
 #include "lib/csum.h"
 
-static void l4(const uint8_t *p, size_t avail, s46_l3 *o)
+static inline __attribute__((always_inline)) void l4(const uint8_t *p, size_t avail,
+                                                     s46_l3 *o)
 {
     o->has_ports = false;
+    /* defined, not stale, when there are none: 0 */
+    o->sport = o->dport = 0;
+    o->icmp_type = o->icmp_code = 0;
     if (!o->first_fragment)
         return;
     switch (o->proto) {
@@ -45,7 +49,8 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
         return S46_PERR_HDRLEN;
     if (len < tot || len < ihl)
         return S46_PERR_SHORT;
-    if (!s46_csum_ok(p, ihl))
+    /* most headers have no options: a fixed-length sum, unrolled */
+    if (ihl == 20 ? !s46_csum_ok20(p) : !s46_csum_ok(p, ihl))
         return S46_PERR_CSUM;
     uint16_t ff = s46_get16(p + 6);
     o->l3_len = (uint16_t)ihl;

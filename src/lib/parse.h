@@ -31,7 +31,8 @@ typedef struct s46_l3 {
     uint16_t frag_hdr;    /* IPv6: offset of the Fragment header, else 0 */
     int16_t encap_limit;  /* IPv6: Tunnel Encapsulation Limit option, -1 if absent */
     /* Transport, valid when has_ports (first fragment with enough bytes):
-     * TCP/UDP ports; ICMP/ICMPv6 echo: id in both sport and dport. */
+     * TCP/UDP ports; ICMP/ICMPv6 echo: id in both sport and dport. Without
+     * them, ports and ICMP type and code are 0. */
     bool has_ports;
     uint16_t sport, dport;
     uint8_t icmp_type, icmp_code, tcp_flags;

@@ -18,24 +18,30 @@ struct s46_ruleset {
     struct slot4 *t4;
     struct slot6 *t6;
     size_t mask;            /* table capacity - 1 (both tables) */
+    bool shared4;           /* some rules share an IPv4 prefix */
+    uint32_t min4, max4;    /* no rule's IPv4 prefix reaches outside these */
     uint8_t lens4[33], nlens4;  /* distinct lengths, longest first */
     uint8_t lens6[129], nlens6;
+    uint32_t masks4[33];        /* s46_mask4 of lens4[i] */
+    s46_u128 masks6[129];       /* s46_mask128 of lens6[i] */
 };
 
-
-static size_t hash4(uint32_t key, unsigned len)
+/* Hashes of the prefixes: the MurmurHash3-style finalizer, one for IPv4
+ * keys and one (over both halves, the low one premultiplied) for IPv6. */
+static size_t hash4(const s46_ruleset *rs, uint32_t key, unsigned len)
 {
-    return (size_t)s46_mix64((uint64_t)key << 8 | len);
+    return (size_t)s46_mix64((uint64_t)key << 8 | len) & rs->mask;
 }
 
-static size_t hash6(s46_u128 key, unsigned len)
+static size_t hash6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
-    return (size_t)s46_mix64((uint64_t)(key >> 64) ^ s46_mix64((uint64_t)key ^ len));
+    uint64_t hi = (uint64_t)(key >> 64), lo = (uint64_t)key;
+    return (size_t)s46_mix64(hi ^ (lo * 0x9e3779b97f4a7c15ull) ^ len) & rs->mask;
 }
 
 static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
 {
-    for (size_t i = hash4(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+    for (size_t i = hash4(rs, key, len);; i = (i + 1) & rs->mask) {
         const struct slot4 *s = &rs->t4[i];
         if (s->rule == NONE)
             return NONE;
@@ -46,7 +52,7 @@ static uint32_t find4(const s46_ruleset *rs, uint32_t key, unsigned len)
 
 static uint32_t find6(const s46_ruleset *rs, s46_u128 key, unsigned len)
 {
-    for (size_t i = hash6(key, len) & rs->mask;; i = (i + 1) & rs->mask) {
+    for (size_t i = hash6(rs, key, len);; i = (i + 1) & rs->mask) {
         const struct slot6 *s = &rs->t6[i];
         if (s->rule == NONE)
             return NONE;
@@ -112,7 +118,7 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
             s46_seterr(err, errlen, "rules %u and %u have the same IPv6 prefix", j, i);
             goto fail;
         }
-        size_t h = hash6(k6, r->ipv6.len) & rs->mask;
+        size_t h = hash6(rs, k6, r->ipv6.len);
         while (rs->t6[h].rule != NONE)
             h = (h + 1) & rs->mask;
         rs->t6[h] = (struct slot6){k6, r->ipv6.len, i};
@@ -120,7 +126,7 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
 
         j = find4(rs, r->ipv4.addr, r->ipv4.len);
         if (j == NONE) {
-            h = hash4(r->ipv4.addr, r->ipv4.len) & rs->mask;
+            h = hash4(rs, r->ipv4.addr, r->ipv4.len);
             while (rs->t4[h].rule != NONE)
                 h = (h + 1) & rs->mask;
             rs->t4[h] = (struct slot4){r->ipv4.addr, r->ipv4.len, i};
@@ -141,10 +147,25 @@ s46_ruleset *s46_ruleset_new(const s46_maprule *rules, size_t count, char *err,
             }
             if (rs->next4[x] == NONE) {
                 rs->next4[x] = i;
+                rs->shared4 = true;
                 break;
             }
         }
     }
+    for (unsigned i = 0; i < rs->nlens4; i++)
+        rs->masks4[i] = s46_mask4(rs->lens4[i]);
+    rs->min4 = UINT32_MAX;
+    rs->max4 = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t lo = rs->rules[i].ipv4.addr & s46_mask4(rs->rules[i].ipv4.len);
+        uint32_t hi = lo | ~s46_mask4(rs->rules[i].ipv4.len);
+        if (lo < rs->min4)
+            rs->min4 = lo;
+        if (hi > rs->max4)
+            rs->max4 = hi;
+    }
+    for (unsigned i = 0; i < rs->nlens6; i++)
+        rs->masks6[i] = s46_mask128(rs->lens6[i]);
     return rs;
 oom:
     s46_seterr(err, errlen, "out of memory for %zu rules", count);
@@ -189,7 +210,7 @@ const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
         unsigned len = rs->lens6[i];
         if (len > eu->len)
             continue;
-        uint32_t r = find6(rs, a & s46_mask128(len), len);
+        uint32_t r = find6(rs, a & rs->masks6[i], len);
         if (r != NONE)
             return &rs->rules[r];
     }
@@ -198,15 +219,34 @@ const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu)
 
 const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a)
 {
-    s46_pfx6 p = {*a, 128};
-    return s46_ruleset_bmr(rs, &p);
+    s46_u128 x = s46_ip6_u128(a);
+    for (unsigned i = 0; i < rs->nlens6; i++) {
+        uint32_t r = find6(rs, x & rs->masks6[i], rs->lens6[i]);
+        if (r != NONE)
+            return &rs->rules[r];
+    }
+    return NULL;
 }
+
+unsigned s46_ruleset_longest6(const s46_ruleset *rs)
+{
+    return rs->nlens6 ? rs->lens6[0] : 0;
+}
+
+unsigned s46_ruleset_longest4(const s46_ruleset *rs)
+{
+    return rs->nlens4 ? rs->lens4[0] : 0;
+}
+
+bool s46_ruleset_shared4(const s46_ruleset *rs) { return rs->shared4; }
 
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port)
 {
+    if (ipv4 < rs->min4 || ipv4 > rs->max4)
+        return NULL;
     for (unsigned i = 0; i < rs->nlens4; i++) {
         unsigned len = rs->lens4[i];
-        uint32_t r = find4(rs, ipv4 & s46_mask4(len), len);
+        uint32_t r = find4(rs, ipv4 & rs->masks4[i], len);
         if (r == NONE)
             continue;
         if (rs->next4[r] == NONE)
@@ -223,8 +263,11 @@ const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint
 
 bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4)
 {
+    /* most destinations outside the domain fall outside its address range */
+    if (ipv4 < rs->min4 || ipv4 > rs->max4)
+        return false;
     for (unsigned i = 0; i < rs->nlens4; i++)
-        if (find4(rs, ipv4 & s46_mask4(rs->lens4[i]), rs->lens4[i]) != NONE)
+        if (find4(rs, ipv4 & rs->masks4[i], rs->lens4[i]) != NONE)
             return true;
     return false;
 }

@@ -27,6 +27,15 @@ size_t s46_ruleset_index(const s46_ruleset *rs, const s46_maprule *r);
 const s46_maprule *s46_ruleset_bmr(const s46_ruleset *rs, const s46_pfx6 *eu);
 const s46_maprule *s46_ruleset_match6(const s46_ruleset *rs, const s46_ip6 *a);
 const s46_maprule *s46_ruleset_match4(const s46_ruleset *rs, uint32_t ipv4, uint16_t port);
+/* The longest Rule IPv6 prefix length (0 without rules): s46_ruleset_match6
+ * answers the same for addresses that agree on that many leading bits. */
+unsigned s46_ruleset_longest6(const s46_ruleset *rs);
+/* The longest Rule IPv4 prefix length (0 without rules), and whether some
+ * rules share an IPv4 prefix (then the port picks among them). Without
+ * shared prefixes s46_ruleset_match4 answers the same for addresses that
+ * agree on that many leading bits, whatever the port. */
+unsigned s46_ruleset_longest4(const s46_ruleset *rs);
+bool s46_ruleset_shared4(const s46_ruleset *rs);
 /* true when ipv4 lies inside some rule's IPv4 prefix, whatever the port. */
 bool s46_ruleset_covers4(const s46_ruleset *rs, uint32_t ipv4);
 #endif

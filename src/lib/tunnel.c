@@ -36,13 +36,3 @@ void s46_tunnel_decap(s46_pkt *p, const s46_l3 *l3)
     if (p->len > l3->l4_len)
         p->len = l3->l4_len;
 }
-
-uint8_t s46_ipv4_dec_ttl(uint8_t *ip)
-{
-    if (ip[8] <= 1)
-        return 0;
-    uint16_t old = s46_get16(ip + 8);
-    ip[8]--;
-    s46_csum_replace16(ip + 10, old, s46_get16(ip + 8));
-    return ip[8];
-}

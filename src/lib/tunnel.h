@@ -6,6 +6,7 @@
 #ifndef S46_TUNNEL_H
 #define S46_TUNNEL_H
 #include "lib/addr.h"
+#include "lib/csum.h"
 #include "lib/parse.h"
 #include "lib/pkt.h"
 
@@ -31,5 +32,13 @@ int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
 void s46_tunnel_decap(s46_pkt *p, const s46_l3 *l3);
 /* Decrements an IPv4 TTL with an incremental checksum update. Returns the
  * new TTL; 0 means the packet must not be forwarded (send Time Exceeded). */
-uint8_t s46_ipv4_dec_ttl(uint8_t *ip);
+static inline uint8_t s46_ipv4_dec_ttl(uint8_t *ip)
+{
+    if (ip[8] <= 1)
+        return 0;
+    uint16_t old = s46_get16(ip + 8);
+    ip[8]--;
+    s46_csum_replace16(ip + 10, old, s46_get16(ip + 8));
+    return ip[8];
+}
 #endif

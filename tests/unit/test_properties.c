@@ -176,6 +176,13 @@ TEST(prop_fast_paths_match_reference)
             bad.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
             CHECK(!s46_map_check_src(&r, &sh, &bad, l, &v4, &v4len, &psid));
         }
+        /* nor is one with a bit of the subnet ID (between n + o and 64) set */
+        if (eu.len < 64) {
+            bad = p.map_addr;
+            bit = eu.len + below(64 - eu.len);
+            bad.b[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+            CHECK(!s46_map_check_src(&r, &sh, &bad, l, &v4, &v4len, &psid));
+        }
         /* an excluded port has no CE */
         if (p.psid_len && p.psid_offset)
             CHECK(!s46_map_ce_addr(&r, &sh, host, (uint16_t)below(1u << (16 - p.psid_offset)), l, &fast));
@@ -223,16 +230,29 @@ TEST(prop_ruleset_lookups_match_brute_force)
                 best = (int)j;
         const s46_maprule *got = s46_ruleset_match6(rs, &a);
         CHECK(best < 0 ? got == NULL : got != NULL && s46_ruleset_index(rs, got) == (size_t)best);
+        /* the bits past the longest rule prefix do not change the answer */
+        s46_ip6 a2 = a;
+        for (unsigned b = s46_ruleset_longest6(rs); b < 128; b++)
+            s46_ip6_set_bits(&a2, b, 1, next() & 1);
+        CHECK(s46_ruleset_match6(rs, &a2) == got);
 
         uint32_t v4 = (src->ipv4.addr | ((uint32_t)next() & ~s46_mask4(src->ipv4.len)));
         if (it & 1)
             v4 = 0x0a000000 | ((uint32_t)next() & 0xffffff);
+        if (it % 4 == 3) /* anywhere, mostly outside every rule */
+            v4 = (uint32_t)next() ^ (uint32_t)next() << 16;
         best = -1;
         for (size_t j = 0; j < n; j++)
             if (s46_pfx4_contains(&rules[j].ipv4, v4) && (best < 0 || rules[j].ipv4.len > rules[best].ipv4.len))
                 best = (int)j;
         got = s46_ruleset_match4(rs, v4, (uint16_t)next());
         CHECK(best < 0 ? got == NULL : got != NULL && s46_ruleset_index(rs, got) == (size_t)best);
+        CHECK(s46_ruleset_covers4(rs, v4) == (best >= 0));
+        /* no shared IPv4 prefixes here: neither the port nor the bits past
+         * the longest rule prefix change the answer */
+        CHECK(!s46_ruleset_shared4(rs));
+        uint32_t v4b = v4 ^ ((uint32_t)next() & ~s46_mask4(s46_ruleset_longest4(rs)));
+        CHECK(s46_ruleset_match4(rs, v4b, (uint16_t)next()) == got);
     }
     s46_ruleset_free(rs);
 }
@@ -269,6 +289,7 @@ TEST(ruleset_rejects_ambiguous_rules)
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 4 * 1024 + 7) == s46_ruleset_get(rs, 0));
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 5 * 1024 + 7) == s46_ruleset_get(rs, 1));
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 6 * 1024) == NULL);
+    CHECK(s46_ruleset_shared4(rs));
     s46_ruleset_free(rs);
 }
 
