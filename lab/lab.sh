@@ -28,6 +28,7 @@ NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB
 NS_ISP=$LAB_PREFIX-isp NS_BR=$LAB_PREFIX-br NS_INET=$LAB_PREFIX-inet
 ALL_NS="$NS_LAN $NS_CE $NS_LAN2 $NS_CE2 $NS_ISP $NS_BR $NS_INET"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/pki_dns.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 BIN=${S46_BIN:-$ROOT/build/bin}
 RUN=${S46_LAB_RUN:-/run/s46-lab/$LAB_PREFIX}
@@ -157,35 +158,21 @@ J
 # The ISP's provisioning side: a lab CA and certificate for prov.isp.example,
 # the DNS records (unbound) and s46-provd over HTTPS.
 provisioning() {
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-        -subj /CN=s46-lab-ca -keyout "$RUN/ca.key" -out "$RUN/ca.pem" >/dev/null 2>&1 || return 1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=prov.isp.example \
-        -keyout "$RUN/prov.key" -out "$RUN/prov.csr" >/dev/null 2>&1 || return 1
-    printf 'subjectAltName=DNS:prov.isp.example\n' >"$RUN/prov.ext"
-    openssl x509 -req -in "$RUN/prov.csr" -CA "$RUN/ca.pem" -CAkey "$RUN/ca.key" -CAcreateserial \
-        -days 2 -extfile "$RUN/prov.ext" -out "$RUN/prov.pem" >/dev/null 2>&1 || return 1
+    s46_test_ca "$RUN" prov.isp.example || return 1
     local txt
     txt=$("$BIN/s46-provd" txt https://prov.isp.example/config --t b) || return 1
-    cat >"$RUN/unbound.conf" <<C
-server:
-  interface: 2001:db8:f0f0::53
-  port: 53
-  do-ip4: no
-  access-control: ::/0 allow
-  chroot: ""
-  username: ""
-  directory: "$RUN"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
+    {
+        s46_unbound_head "$RUN" 2001:db8:f0f0::53
+        cat <<C
   local-zone: "4over6.info." static
   local-data: '$txt'
   local-zone: "isp.example." static
   local-data: "prov.isp.example. 300 IN AAAA 2001:db8:f0f0::443"
 C
+    } >"$RUN/unbound.conf"
     start_bg dns "$NS_ISP" unbound -d -c "$RUN/unbound.conf"
-    start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/prov.pem" \
-        --tls-key "$RUN/prov.key" --profile 2001:db8:12::/48="$RUN/profile.json"
+    start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/srv.pem" \
+        --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json"
     wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 TXT 4over6.info || return 1
     wait_for "s46-provd" listening "$NS_ISP" 443
 }

@@ -51,29 +51,14 @@ nsi ip -6 route add 2001:db8:12::/48 via 2001:db8:f001::2
 nsi ip -6 route add 2001:db8:77::/48 via 2001:db8:f001::2
 
 # test CA; one server certificate for both server names
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj /CN=s46-test-ca -keyout "$TMP/ca.key" -out "$TMP/ca.pem" >/dev/null 2>&1
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=prov.s46.test \
-    -keyout "$TMP/srv.key" -out "$TMP/srv.csr" >/dev/null 2>&1
-printf 'subjectAltName=DNS:prov.s46.test,DNS:test.s46.test\n' >"$TMP/ext"
-openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAcreateserial \
-    -days 2 -extfile "$TMP/ext" -out "$TMP/srv.pem" >/dev/null 2>&1
+. "$ROOT/lab/pki_dns.sh"
+s46_test_ca "$TMP" prov.s46.test test.s46.test
 
 # DNS: the real discovery name plus one name per test case
 txt() { printf "  local-data: '%s. 300 IN TXT \"%s\"'\n" "$1" "$2"; }
 {
+    s46_unbound_head "$TMP" 2001:db8:f0f0::53
     cat <<C
-server:
-  interface: 2001:db8:f0f0::53
-  port: 53
-  do-ip4: no
-  access-control: ::/0 allow
-  chroot: ""
-  username: ""
-  directory: "$TMP"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
   local-zone: "4over6.info." static
   local-zone: "s46.test." static
   local-zone: "refused.s46.test." refuse

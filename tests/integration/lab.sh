@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
 out=$(build/bin/s46 lab run 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'lab check: 5 ok, 0 failed' <<<"$out"; then
+if [ $rc -eq 0 ] && grep -q 'lab check: 6 ok, 0 failed' <<<"$out"; then
     echo "PASS lab_run"
 else
     echo "FAIL lab_run: exit $rc"; tail -n 40 <<<"$out"
@@ -17,5 +17,9 @@ if ip netns list | grep -q "^$S46_LAB_PREFIX-"; then
 else
     echo "PASS lab_teardown"
 fi
+# the CEs started with nothing and provisioned themselves (HB46PP)
+grep -q 'discovered https://prov.isp.example/config (t=b) through the TXT record of 4over6.info' <<<"$out" &&
+    grep -q 'MAP-E running: IPv4 192.0.2.18/32 PSID 52/8' <<<"$out" && echo "PASS lab_ce_provisioned_itself" ||
+    echo "FAIL lab_ce_provisioned_itself: $(grep -A8 'provisioning:' <<<"$out" | head -10)"
 grep -q '^ 2  198.51.100.1 ' <<<"$out" && echo "PASS lab_traceroute_shows_br" || echo "FAIL lab_traceroute_shows_br: $(grep -A4 traceroute <<<"$out" | head -6)"
 rm -rf "$(dirname "$S46_LAB_RUN")"

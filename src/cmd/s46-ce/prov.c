@@ -116,13 +116,7 @@ void ce_prov_serve(struct ce_prov *p, struct ce_dp *dp)
         return;
     char e[256] = "";
     int rc = ce_dp_apply(dp, plan, e, sizeof e);
-    pthread_mutex_lock(&p->mu);
-    p->applied = true;
-    p->applied_rc = rc;
-    snprintf(p->applied_err, sizeof p->applied_err, "%s", e);
-    p->running = ce_mech_name(dp->mech);
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    /* log while the plan still exists: the thread frees it once woken */
     if (rc < 0) {
         fprintf(stderr, "s46-ce: %s could not start: %s\n", ce_mech_name(plan->mech), e);
     } else if (dp->mape) {
@@ -143,6 +137,13 @@ void ce_prov_serve(struct ce_prov *p, struct ce_dp *dp)
     } else {
         fprintf(stderr, "s46-ce: IPv4 over IPv6 disabled\n");
     }
+    pthread_mutex_lock(&p->mu);
+    p->applied = true;
+    p->applied_rc = rc;
+    snprintf(p->applied_err, sizeof p->applied_err, "%s", e);
+    p->running = ce_mech_name(dp->mech);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 /* The End-user prefix now (static, or from the interface). */
@@ -323,10 +324,10 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
     char txtbuf[2048], e[300];
     *ttl = -1;
     pthread_mutex_lock(&p->mu);
-    p->attempts++;
+    p->attempts++; /* with the state, so that no one sees a new count while "waiting" */
     p->last_attempt = time(NULL);
+    p->state = "discovering";
     pthread_mutex_unlock(&p->mu);
-    set_state(p, "discovering");
     size_t txtlen;
     s46_dns_status ds = s46_dns_txt(p->o->txt_name, p->o->resolver, p->o->timeout_s * 1000, txtbuf,
                                     sizeof txtbuf, &txtlen, e, sizeof e);
