@@ -86,24 +86,17 @@ nsp ip -6 route add blackhole 2001:db8:aa::/64
 nsp ip -6 route add blackhole 2001:db8:bb::/64
 
 # DNS
-cat >"$TMP/unbound.conf" <<C
-server:
-  interface: 2001:db8:f0f0::53
-  port: 53
-  do-ip4: no
-  access-control: ::/0 allow
-  chroot: ""
-  username: ""
-  directory: "$TMP"
-  pidfile: ""
-  use-syslog: no
-  logfile: ""
+. "$ROOT/lab/pki_dns.sh"
+{
+    s46_unbound_head "$TMP" 2001:db8:f0f0::53
+    cat <<C
   local-zone: "4over6.info." static
   local-zone: "s46.test." static
   local-data: "prov.s46.test. 300 IN AAAA 2001:db8:f0f0::80"
   local-data: "aftr.s46.test. 300 IN AAAA $AFTR1"
   local-data: '4over6.info. 300 IN TXT "v=v6mig-1 url=http://prov.s46.test/config t=a"'
 C
+} >"$TMP/unbound.conf"
 ip netns exec "$ISP" unbound -d -c "$TMP/unbound.conf" >/dev/null 2>"$TMP/unbound.log" &
 PIDS+=($!)
 
