@@ -28,7 +28,7 @@ NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB
 NS_ISP=$LAB_PREFIX-isp NS_BR=$LAB_PREFIX-br NS_INET=$LAB_PREFIX-inet
 ALL_NS="$NS_LAN $NS_CE $NS_LAN2 $NS_CE2 $NS_ISP $NS_BR $NS_INET"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/pki_dns.sh"
+. "$HERE/common.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 BIN=${S46_BIN:-$ROOT/build/bin}
 RUN=${S46_LAB_RUN:-/run/s46-lab/$LAB_PREFIX}

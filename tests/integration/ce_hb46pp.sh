@@ -51,7 +51,7 @@ nsi ip -6 route add 2001:db8:12::/48 via 2001:db8:f001::2
 nsi ip -6 route add 2001:db8:77::/48 via 2001:db8:f001::2
 
 # test CA; one server certificate for both server names
-. "$ROOT/lab/pki_dns.sh"
+. "$ROOT/lab/common.sh"
 s46_test_ca "$TMP" prov.s46.test test.s46.test
 
 # DNS: the real discovery name plus one name per test case
@@ -116,15 +116,7 @@ mkconf() {
              "min_ttl": ${MIN_TTL:-1}}${3:+, $3}}}
 J
 }
-show() { "$BIN/s46" show --json --ctl "$TMP/ce.sock" 2>/dev/null; }
-field() { # dotted path -> value (strings bare, null as "null")
-    show | $PY -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" 2>/dev/null
-}
+field() { s46_show_field "$BIN/s46" "$TMP/ce.sock" "$1"; } # dotted path -> value
 stop_ce() {
     [ -n "$CEPID" ] || return 0
     kill "$CEPID" 2>/dev/null
@@ -160,7 +152,15 @@ expect() {
 
 # --- happy paths -----------------------------------------------------------
 mkconf good 4over6.info
+# C2: SNI, seen on the access link by tshark
+nsi tshark -i toce -f 'tcp port 443' -w "$TMP/tls.pcap" >/dev/null 2>&1 &
+TSHARK=$!
+for _ in $(seq 50); do [ -s "$TMP/tls.pcap" ] && break; sleep 0.1; done
 if start_ce good; then
+    sleep 0.5; kill "$TSHARK" 2>/dev/null; wait "$TSHARK" 2>/dev/null
+    sni=$(tshark -r "$TMP/tls.pcap" -Y tls.handshake.type==1 -T fields -e tls.handshake.extensions_server_name 2>/dev/null | sort -u | tr '\n' ' ')
+    why="ClientHello server names: '$sni'"
+    check tls_client_hello_carries_sni [ "$sni" = "prov.s46.test " ]
     expect https_tb_provd_map_e_up ok map_e 600
     why="ipv4 $(field ipv4) psid $(field psid) ce_ipv6 $(field ce_ipv6)"
     check derived_from_fetched_rule [ "$(field ipv4)" = 192.0.2.18 -a "$(field psid)" = 52 \

@@ -86,7 +86,7 @@ nsp ip -6 route add blackhole 2001:db8:aa::/64
 nsp ip -6 route add blackhole 2001:db8:bb::/64
 
 # DNS
-. "$ROOT/lab/pki_dns.sh"
+. "$ROOT/lab/common.sh"
 {
     s46_unbound_head "$TMP" 2001:db8:f0f0::53
     cat <<C
@@ -148,14 +148,7 @@ cat >"$TMP/ce.json" <<J
  "provisioning": {"resolver": "[2001:db8:f0f0::53]:53", "timeout": 3, "waits": {"boot": [0, 0]}}}
 J
 show() { "$BIN/s46" show --json --ctl "$TMP/ce.sock" 2>/dev/null; }
-field() { # dotted path -> value (strings bare, null as "null")
-    show | $PY -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v.get(k) if isinstance(v, dict) else None
-print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$1" 2>/dev/null
-}
+field() { s46_show_field "$BIN/s46" "$TMP/ce.sock" "$1"; } # dotted path -> value
 # done_attempts: attempts the CE has finished (it logs each outcome)
 done_attempts() { grep -c '^s46-ce: provisioning [a-z_]*; next attempt in' "$TMP/ce.log"; }
 # wait_attempt N: until the CE's attempt N is over (logged, and waiting again)

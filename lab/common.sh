@@ -1,7 +1,7 @@
 # Shell functions shared by the lab and the tests that stand up an ISP's
-# provisioning side: a throw-away CA with one server certificate, and the
-# head of an unbound configuration that serves local data only.
-# Source it; nothing runs on its own.
+# provisioning side: a throw-away CA with one server certificate, the head
+# of an unbound configuration that serves local data only, and one value of
+# a daemon's `s46 show --json`. Source it; nothing runs on its own.
 
 # s46_test_ca DIR NAME...: DIR/ca.pem (+ ca.key) and DIR/srv.pem + DIR/srv.key
 # for the DNS names given (the first is the subject). 0 or 1.
@@ -35,4 +35,15 @@ server:
   use-syslog: no
   logfile: ""
 C
+}
+
+# s46_show_field S46 SOCK PATH: the value at the dotted PATH of `S46 show
+# --json --ctl SOCK` (strings bare, booleans true/false, missing as null).
+s46_show_field() {
+    "$1" show --json --ctl "$2" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    v = v.get(k) if isinstance(v, dict) else None
+print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$3" 2>/dev/null
 }
