@@ -1,0 +1,33 @@
+/* Tokens the server issued (HB46PP S9/C8): 256 random bits handed to the CE,
+ * kept only as BLAKE2b-256 hashes, each with the prefix of the profile it
+ * was issued for. An in-memory open-addressing table answers lookups; new
+ * tokens and "last seen" times (at most one update a minute per token) are
+ * queued and written to the database by provd_tokens_flush, which the main
+ * loop calls ten times a second inside one transaction. A token issued in
+ * the last 0.1 s before a crash may thus be lost: that CE is then known by
+ * its source address again and gets a new token. */
+#ifndef S46_PROVD_TOKENS_H
+#define S46_PROVD_TOKENS_H
+#include "lib/addr.h"
+#include "prov/store.h"
+
+#include <stdbool.h>
+
+#define PROVD_MAX_TOKENS (1u << 20)
+
+int provd_tokens_init(void);
+/* New token for the profile with prefix pfx: hex[65] is what the CE gets,
+ * hprefix[17] the first 16 hex digits of its hash (for logs). false when
+ * the table is full. */
+bool provd_token_issue(const s46_pfx6 *pfx, char hex[65], char hprefix[17]);
+/* The profile prefix of a known, unrevoked token text; hprefix as above is
+ * filled for any well-formed token. */
+bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char hprefix[17]);
+/* Loads one database row (at start; revoked rows again at each reload). */
+void provd_token_load(const s46_store_token *t);
+/* Writes what is queued (inside the caller's transaction); 0, or -1 with
+ * err: the caller rolls back and those records are lost (the memory table
+ * still has the tokens). */
+int provd_tokens_flush(s46_store *st, char *err, size_t errlen);
+size_t provd_tokens_count(void);
+#endif
