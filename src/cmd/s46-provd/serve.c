@@ -362,7 +362,8 @@ static void flush(s46_store *st)
 int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2;
-    const char *cert = NULL, *key = NULL, *db = NULL;
+    char *cert = NULL, *key = NULL;
+    const char *db = NULL;
     bool use_syslog = false;
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
@@ -481,5 +482,7 @@ int provd_serve(int argc, char **argv)
     }
     provd_cfg_install(NULL);
     free(files);
+    free(cert);
+    free(key);
     return 0;
 }
