@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
-# s46-provd benchmark (not a test), on loopback, with wrk, every part bounded
+# s46-provd benchmark (not a test), on loopback, with wrk and openssl s_time, every part bounded
 # in time:
 #  1. token-identified requests/s over keep-alive HTTP;
-#  4. fresh TLS handshakes per second: 4 parallel `openssl s_time -new`
-#     clients, each a new TCP connection, a full TLS handshake (ECDSA P-256
-#     certificate, no session resumption) and one GET; the clients share the
-#     cores with the server, so this is a lower bound (wrk cannot be used:
-#     its TLS handshakes with an IPv6-literal URL fail against GnuTLS here).
 #  2. a herd after a regional power cut: 100 000 simulated CEs, each one a
 #     distinct token (pre-provisioned in the database, as CEs that stored
 #     their token would send it), every request carrying the next token, for
@@ -14,7 +9,12 @@
 #     distinct CEs were answered (by token) in that time and p50/p99
 #     latency; all from ::1 (distinct source addresses are not simulated);
 #  3. first contact: CEs without a token, each answered with a new token
-#     that the server persists.
+#     that the server persists;
+#  4. fresh TLS handshakes per second: 4 parallel `openssl s_time -new`
+#     clients, each a new TCP connection, a full TLS handshake (ECDSA P-256
+#     certificate, no session resumption) and one GET; the clients share the
+#     cores with the server, so this is a lower bound (wrk cannot be used:
+#     its TLS handshakes with an IPv6-literal URL fail against GnuTLS here).
 # The server runs with --db (tokens and the provisioning log are written).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
