@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# s46-provd benchmark (not a test), on loopback, with wrk and openssl s_time, every part bounded
-# in time:
+# s46-provd benchmark (not a test), on loopback, with wrk and openssl
+# s_time, every part bounded in time:
 #  1. token-identified requests/s over keep-alive HTTP;
 #  2. a herd after a regional power cut: 100 000 simulated CEs, each one a
 #     distinct token (pre-provisioned in the database, as CEs that stored
