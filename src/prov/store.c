@@ -151,10 +151,16 @@ int s46_store_begin(s46_store *st, char *err, size_t errlen)
 int s46_store_commit(s46_store *st, char *err, size_t errlen)
 {
     if (exec(st, "COMMIT", err, errlen) < 0) {
-        exec(st, "ROLLBACK", NULL, 0);
+        s46_store_rollback(st);
         return -1;
     }
     return 0;
+}
+
+void s46_store_rollback(s46_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        exec(st, "ROLLBACK", NULL, 0);
 }
 
 int64_t s46_store_data_version(s46_store *st)

@@ -25,6 +25,8 @@ void s46_store_close(s46_store *st);
 /* Grouped writes (one fsync for all of them). */
 int s46_store_begin(s46_store *st, char *err, size_t errlen);
 int s46_store_commit(s46_store *st, char *err, size_t errlen);
+/* Abandons the open transaction (none open: no effect). */
+void s46_store_rollback(s46_store *st);
 /* Changes when another connection committed (PRAGMA data_version); -1 on error. */
 int64_t s46_store_data_version(s46_store *st);
 

@@ -83,6 +83,14 @@ TEST(token_add_revoke_by_id_and_prefix)
     CHECK_INT(s46_store_token_each(st, S46_STORE_LIVE, (s46_store_token_cb)count_cb, &n, err,
                                    sizeof err), 0);
     CHECK_INT(n, 0);
+    /* A rolled-back batch leaves nothing behind. */
+    CHECK_INT(s46_store_begin(st, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, "bb", "2001:db8::/32", 10, err, sizeof err), 0);
+    s46_store_rollback(st);
+    n = 0;
+    CHECK_INT(s46_store_token_each(st, S46_STORE_LIVE | S46_STORE_REVOKED,
+                                   (s46_store_token_cb)count_cb, &n, err, sizeof err), 0);
+    CHECK_INT(n, 2);
     s46_store_close(st);
 }
 

@@ -92,3 +92,11 @@ int provd_reqlog_flush(s46_store *st, size_t *dropped, char *err, size_t errlen)
     }
     return 0;
 }
+
+size_t provd_reqlog_queued(void)
+{
+    pthread_mutex_lock(&mu);
+    size_t n = nq + ndropped;
+    pthread_mutex_unlock(&mu);
+    return n;
+}

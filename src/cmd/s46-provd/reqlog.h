@@ -25,4 +25,6 @@ void provd_reqlog_write(const provd_reqlog *r);
  * err (those rows are then lost). *dropped gets the rows dropped since the
  * last call because the queue was full. */
 int provd_reqlog_flush(s46_store *st, size_t *dropped, char *err, size_t errlen);
+/* Rows waiting for provd_reqlog_flush (dropped ones included). */
+size_t provd_reqlog_queued(void);
 #endif

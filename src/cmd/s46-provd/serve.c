@@ -347,10 +347,12 @@ static void flush(s46_store *st)
 {
     char err[S46_ERRLEN];
     size_t dropped = 0;
+    if (!provd_tokens_queued() && !provd_reqlog_queued())
+        return; /* no write lock taken for nothing */
     if (s46_store_begin(st, err, sizeof err) < 0 || provd_tokens_flush(st, err, sizeof err) < 0 ||
         provd_reqlog_flush(st, &dropped, err, sizeof err) < 0 ||
         s46_store_commit(st, err, sizeof err) < 0) {
-        s46_store_commit(st, NULL, 0); /* ends (rolls back) an open transaction */
+        s46_store_rollback(st);
         fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
                 err);
     }
@@ -409,6 +411,12 @@ int provd_serve(int argc, char **argv)
         fprintf(stderr, "s46-provd: --threads 1..256\n");
         return 2;
     }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sig;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     if (provd_tokens_init() < 0) {
         fprintf(stderr, "s46-provd: out of memory for the token table\n");
         return 1;
@@ -451,12 +459,6 @@ int provd_serve(int argc, char **argv)
         fprintf(stderr, "s46-provd: cannot start the HTTP daemon on port %u\n", port);
         return 1;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_sig;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
     fprintf(stderr, "s46-provd: serving on port %u (%s)%s%s, %zu tokens\n", port,
             cert ? "https" : "http", db ? ", database " : "", db ? db : "", provd_tokens_count());
     for (unsigned tick = 1; !stop; tick++) {

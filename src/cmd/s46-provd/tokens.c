@@ -172,3 +172,11 @@ size_t provd_tokens_count(void)
     pthread_mutex_unlock(&mu);
     return n;
 }
+
+size_t provd_tokens_queued(void)
+{
+    pthread_mutex_lock(&mu);
+    size_t n = nq;
+    pthread_mutex_unlock(&mu);
+    return n;
+}

@@ -30,4 +30,6 @@ void provd_token_load(const s46_store_token *t);
  * still has the tokens). */
 int provd_tokens_flush(s46_store *st, char *err, size_t errlen);
 size_t provd_tokens_count(void);
+/* Records waiting for provd_tokens_flush. */
+size_t provd_tokens_queued(void);
 #endif
