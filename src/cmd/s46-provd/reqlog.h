@@ -14,7 +14,7 @@
 typedef struct provd_reqlog {
     char src[46], src_prefix[50], token[17], vendorid[32], product[33], version[33],
         capability[129], mechs[64], auth[4];
-    bool sent_token, sent_user, by_token;
+    bool sent_token, sent_user;
     int status;
     char what[96];       /* free text for stderr/syslog: why this status */
 } provd_reqlog;

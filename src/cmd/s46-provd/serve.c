@@ -288,7 +288,6 @@ static enum MHD_Result answer(struct MHD_Connection *c, provd_reqlog *lg, const 
     json_decref(out);
     if (!body)
         return done(c, lg, 500, "out of memory", "internal error\n", NULL);
-    lg->by_token = by_token;
     enum MHD_Result ret = done(c, lg, 200, by_token ? "by-token" : "by-source", body, NULL);
     sodium_memzero(body, strlen(body)); /* it may hold a new token */
     free(body);
