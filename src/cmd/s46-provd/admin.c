@@ -98,7 +98,8 @@ static int print_profile(void *ctx, const s46_store_profile *p)
     (void)ctx;
     char when[24], order[160] = "";
     fmt_time(p->updated, when);
-    json_t *t = json_loads(p->tmpl, 0, NULL), *s = p->server ? json_loads(p->server, 0, NULL) : NULL;
+    json_t *t = p->tmpl ? json_loads(p->tmpl, 0, NULL) : NULL;
+    json_t *s = p->server ? json_loads(p->server, 0, NULL) : NULL;
     json_t *redirect = json_object_get(s, "redirect");
     size_t i;
     json_t *v;
@@ -106,7 +107,8 @@ static int print_profile(void *ctx, const s46_store_profile *p)
         size_t n = strlen(order);
         snprintf(order + n, sizeof order - n, "%s%s", n ? "," : "", json_string_value(v));
     }
-    printf("%s\tname=%s\t%s%s\tupdated=%s\n", p->prefix, p->name ? p->name : "-",
+    printf("%s\tname=%s\t%s%s\tupdated=%s\n", p->prefix ? p->prefix : "-",
+           p->name ? p->name : "-",
            redirect ? "redirect=" : "order=",
            redirect ? json_string_value(redirect) : order[0] ? order : "-", when);
     json_decref(t);
@@ -119,7 +121,8 @@ static int print_user(void *ctx, const s46_store_user *u)
     (void)ctx;
     char when[24];
     fmt_time(u->created, when);
-    printf("%s\tprofile=%s\tcreated=%s\n", u->name, u->prefix ? u->prefix : "*", when);
+    printf("%s\tprofile=%s\tcreated=%s\n", u->name ? u->name : "-", u->prefix ? u->prefix : "*",
+           when);
     return 0;
 }
 

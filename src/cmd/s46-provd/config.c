@@ -60,6 +60,11 @@ static int db_profile(void *ctx, const s46_store_profile *sp)
 {
     build_ctx *b = ctx;
     char err[S46_ERRLEN];
+    if (!sp->prefix || !sp->tmpl) { /* only a hand-edited row can be so */
+        if (!b->c->skipped++ && b->warn)
+            s46_seterr(b->warn, b->warnlen, "a profile row without prefix or template");
+        return 0;
+    }
     json_t *t = json_loads(sp->tmpl, JSON_REJECT_DUPLICATES, NULL);
     json_t *s = sp->server ? json_loads(sp->server, JSON_REJECT_DUPLICATES, NULL) : NULL;
     s46_profile p;
@@ -86,6 +91,11 @@ static int db_user(void *ctx, const s46_store_user *su)
     build_ctx *b = ctx;
     provd_cfg *c = b->c;
     provd_user u = {0};
+    if (!su->name || !su->hash) {
+        if (!c->skipped++ && b->warn)
+            s46_seterr(b->warn, b->warnlen, "a subscriber row without name or hash");
+        return 0;
+    }
     if (su->prefix && s46_pfx6_parse(su->prefix, &u.pfx, NULL, 0) < 0) {
         if (!c->skipped++ && b->warn)
             s46_seterr(b->warn, b->warnlen, "user %s: bad profile prefix", su->name);
@@ -176,12 +186,12 @@ provd_cfg *provd_cfg_build(s46_store *st, char *const *files, int nfiles, char *
     }
     if (c->nusers)
         qsort(c->users, c->nusers, sizeof *c->users, user_cmp);
-    for (size_t i = 0; i < c->nprofiles; i++) {
-        const s46_profile *p = &c->profiles[i];
-        c->uses_auth[i] = p->auth_required || json_object_size(p->users) > 0;
-        for (size_t k = 0; k < c->nusers && !c->uses_auth[i]; k++)
-            c->uses_auth[i] = c->users[k].bound && c->users[k].pfx.len == p->pfx.len &&
-                              s46_ip6_eq(&c->users[k].pfx.addr, &p->pfx.addr);
+    for (size_t i = 0; i < c->nprofiles; i++)
+        c->uses_auth[i] = c->profiles[i].auth_required || json_object_size(c->profiles[i].users);
+    for (size_t k = 0; k < c->nusers; k++) {
+        int i = c->users[k].bound ? provd_cfg_find(c, &c->users[k].pfx) : -1;
+        if (i >= 0)
+            c->uses_auth[i] = true;
     }
     return c;
 }
