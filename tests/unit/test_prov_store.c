@@ -122,7 +122,8 @@ TEST(profile_validation)
 {
     char err[160];
     json_error_t je;
-    json_t *good = json_loads("{\"ttl\":60,\"order\":[\"dslite\"],\"dslite\":{\"aftr\":\"a.example\"},"
+    json_t *good = json_loads("{\"ttl\":60,\"order\":[\"dslite\"],"
+                              "\"dslite\":{\"aftr\":\"a.example\"},"
                               "\"s46_server\":{\"ttl_jitter\":5},\"token\":\"x\"}", 0, &je);
     json_t *t, *s;
     CHECK_INT(s46_profile_split(good, 0, &t, &s, err, sizeof err), -1);

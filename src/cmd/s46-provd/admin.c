@@ -301,8 +301,9 @@ int provd_admin(int argc, char **argv)
     else if (!strcmp(cmd, "profile list"))
         rc = st_rc(s46_store_profile_each(st, print_profile, NULL, err, sizeof err), err);
     else if (!strcmp(cmd, "profile remove"))
-        rc = canon_prefix(o.pos[0], pfx) ? st_rc(s46_store_profile_remove(st, pfx, err, sizeof err), err)
-                                          : 2;
+        rc = !canon_prefix(o.pos[0], pfx)
+                 ? 2
+                 : st_rc(s46_store_profile_remove(st, pfx, err, sizeof err), err);
     else if (!strcmp(cmd, "user add"))
         rc = user_add(st, &o);
     else if (!strcmp(cmd, "user list"))

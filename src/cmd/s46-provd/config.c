@@ -252,7 +252,8 @@ const char *provd_cfg_user_hash(const provd_cfg *c, int i, const char *name)
         return json_string_value(h);
     /* Subscribers: one name, so at most one entry. */
     provd_user key = {.name = (char *)name};
-    const provd_user *u = c->nusers ? bsearch(&key, c->users, c->nusers, sizeof *u, user_cmp) : NULL;
+    const provd_user *u =
+        c->nusers ? bsearch(&key, c->users, c->nusers, sizeof *u, user_cmp) : NULL;
     if (!u)
         return NULL;
     if (u->bound && !(u->pfx.len == p->pfx.len && s46_ip6_eq(&u->pfx.addr, &p->pfx.addr)))
