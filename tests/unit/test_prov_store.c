@@ -2,6 +2,7 @@
 #include "prov/profile.h"
 #include "prov/store.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 static char dbpath[64];
@@ -151,6 +152,62 @@ TEST(profile_validation)
     unlink(dbpath);
 }
 
-T_MAIN(T_CASE(open_needs_create_flag), T_CASE(profile_put_list_remove),
+/* A database made by the first schema version (profiles, subscribers). */
+static void make_v1(const char *path, int version)
+{
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE profiles (prefix TEXT PRIMARY KEY, name TEXT, template TEXT NOT NULL,"
+             " server TEXT, updated INTEGER NOT NULL);"
+             "CREATE TABLE subscribers (name TEXT PRIMARY KEY, hash TEXT NOT NULL, prefix TEXT,"
+             " created INTEGER NOT NULL);"
+             "INSERT INTO profiles VALUES ('2001:db8::/32', 'old', '{\"order\":[]}', NULL, 5);"
+             "PRAGMA user_version = %d;", version);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
+TEST(migrates_older_schema_keeping_rows)
+{
+    char err[160];
+    s46_store *st = fresh();
+    CHECK(st);
+    s46_store_close(st);
+    unlink(dbpath);
+    make_v1(dbpath, 1);
+    st = s46_store_open(dbpath, 0, err, sizeof err);
+    CHECK(st);
+    int n = 0;
+    CHECK_INT(s46_store_profile_each(st, (s46_store_profile_cb)count_cb, &n, err, sizeof err), 0);
+    CHECK_INT(n, 1);
+    const char *h = "cc00000000000000000000000000000000000000000000000000000000000000";
+    CHECK_INT(s46_store_token_add(st, h, "2001:db8::/32", 1, err, sizeof err), 0);
+    s46_store_close(st);
+    sqlite3 *db;
+    sqlite3_open(dbpath, &db);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+    CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), S46_STORE_SCHEMA);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
+TEST(newer_schema_refused)
+{
+    char err[160];
+    s46_store *st = fresh();
+    CHECK(st);
+    s46_store_close(st);
+    unlink(dbpath);
+    make_v1(dbpath, 99);
+    CHECK(!s46_store_open(dbpath, 0, err, sizeof err));
+    CHECK(strstr(err, "schema version 99"));
+}
+
+T_MAIN(T_CASE(migrates_older_schema_keeping_rows), T_CASE(newer_schema_refused),
+       T_CASE(open_needs_create_flag), T_CASE(profile_put_list_remove),
        T_CASE(token_add_revoke_by_id_and_prefix), T_CASE(log_filter_by_time_and_source),
        T_CASE(profile_validation))
