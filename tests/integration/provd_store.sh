@@ -208,8 +208,9 @@ get 2001:db8:1::10 "$Q&capability=dslite"; WHY="$BODY"
 ok reload_serves_last_import test "$(aftr)" = aftr-b.example.net
 "$P" import 2001:db8:1::/48 "$TMP/a.json" --db "$DB" >/dev/null; kill -HUP "$SPID"; sleep 0.3
 
-# Tokens: persisted (as hashes), known after a restart and after kill -9,
-# from another source prefix; a revoked token no longer identifies the CE.
+# Tokens: persisted (as hashes) before they are sent, known after a restart
+# and after kill -9, from another source prefix; a revoked token no longer
+# identifies the CE.
 sleep 0.3
 ok token_stored_as_hash_only bash -c "! grep -qa '$TOKEN' '$DB' '$DB-wal' 2>/dev/null && ! sqlite3 '$DB' .dump | grep -q '$TOKEN'"
 A token list; WHY="$OUT"
@@ -221,9 +222,12 @@ start
 get 2001:db8:2::10 "$Q&capability=map_e,dslite&token=$TOKEN"; WHY="$CODE $BODY"
 ok token_survives_restart_other_prefix test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['map_e', 'dslite']" \
     -a "$(jq_ 'd["token"]')" = "$TOKEN"
+# A new token is only sent once it is on disk: kill -9 right after the answer.
 get 2001:db8:1::10 "$Q&capability=dslite"; T2=$(jq_ 'd["token"]')
-sleep 0.5
 kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+H2=$(python3 -c 'import hashlib,sys; print(hashlib.blake2b(bytes.fromhex(sys.argv[1]), digest_size=32).hexdigest())' "$T2")
+WHY="token hash $H2 not in the database after kill -9"
+ok token_on_disk_when_answered test "$(sqlite3 "$DB" "select count(*) from tokens where hash = '$H2'")" = 1
 start
 get 2001:db8:2::10 "$Q&capability=dslite&token=$T2"; WHY="$CODE $BODY"
 ok token_survives_kill9 test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['dslite']"

@@ -5,10 +5,15 @@
  * configuration snapshot (config.h), build the answer from the profile's
  * template filtered by capability, check it with the CE's validator
  * (prov/hb46pp.h), answer, log (reqlog.h; never user, pass or token).
- * The main thread sleeps 0.1 s at a time; each time it writes the queued
- * tokens and log rows in one transaction, and it reloads the profiles and
- * users on SIGHUP or when another process changed the database (PRAGMA
- * data_version, checked every second). */
+ * With a database, an answer that carries a new token is held (its
+ * connection suspended) until the token is on disk, so a CE never holds a
+ * token the server could forget.
+ * The main thread wakes at least every 0.1 s, and at once when an answer
+ * is held; each time it writes the queued tokens and log rows in one
+ * transaction (one fsync for all of them) and releases the answers whose
+ * tokens that made durable. It reloads the profiles and users on SIGHUP or
+ * when another process changed the database (PRAGMA data_version, checked
+ * every second). */
 #include "provd.h"
 #include "config.h"
 #include "lib/addr.h"
@@ -32,6 +37,50 @@
 
 static const char *cfg_path = "/config";
 static unsigned unknown_status = MHD_HTTP_FORBIDDEN;
+static bool durable; /* tokens go to a database: hold answers until written */
+
+/* An answer carrying a new token, its connection suspended until the token
+ * is written (seq, see tokens.h). */
+typedef struct held {
+    struct MHD_Connection *c;
+    uint64_t seq;
+    char *body;
+    provd_reqlog lg;
+    struct held *next;
+} held;
+static held *held_list;
+static bool stopping, kicked;  /* under held_mu */
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kick = PTHREAD_COND_INITIALIZER;
+
+static void held_free(held *h)
+{
+    sodium_memzero(h->body, strlen(h->body));
+    free(h->body);
+    free(h);
+}
+
+/* Resumes the held answers with seq <= upto (all of them when all). */
+static void release_held(uint64_t upto, bool all)
+{
+    held *ready = NULL;
+    pthread_mutex_lock(&held_mu);
+    for (held **pp = &held_list; *pp;) {
+        held *h = *pp;
+        if (all || h->seq <= upto) {
+            *pp = h->next;
+            h->next = ready;
+            ready = h;
+        } else
+            pp = &h->next;
+    }
+    pthread_mutex_unlock(&held_mu);
+    while (ready) {
+        held *h = ready;
+        ready = h->next; /* h belongs to its connection once resumed */
+        MHD_resume_connection(h->c);
+    }
+}
 
 /* Failed-login limiter: token bucket per source /64 (burst 5, one token
  * back every 10 s), in a small hashed table; collisions share a bucket,
@@ -164,8 +213,10 @@ static const unsigned mech_bits[] = {S46_CAP_464XLAT, S46_CAP_DSLITE, S46_CAP_IP
                                      S46_CAP_LW4O6,   S46_CAP_MAPE,   S46_CAP_MAPT};
 
 /* The answer for profile p: its template, order filtered by capability,
- * ttl jittered, a new token when issue_token (its hash prefix into hpfx). */
-static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, char hpfx[17])
+ * ttl jittered, a new token when issue_token (its hash prefix into hpfx,
+ * its write-queue seq into *seq, else 0). */
+static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, char hpfx[17],
+                     uint64_t *seq)
 {
     json_t *out = json_deep_copy(prof->tmpl);
     if (!out)
@@ -197,7 +248,8 @@ static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, c
         json_object_set_new(out, "ttl", json_integer(t));
     }
     char hex[65];
-    if (issue_token && json_array_size(norder) && provd_token_issue(&prof->pfx, hex, hpfx)) {
+    *seq = 0;
+    if (issue_token && json_array_size(norder) && provd_token_issue(&prof->pfx, hex, hpfx, seq)) {
         json_object_set_new(out, "token", json_string(hex));
         sodium_memzero(hex, sizeof hex);
     }
@@ -210,7 +262,35 @@ static void copy_field(char *dst, size_t n, const char *v, bool ok)
         snprintf(dst, n, "%s", v);
 }
 
-static enum MHD_Result answer(struct MHD_Connection *c, provd_reqlog *lg, const provd_cfg *cfg)
+/* Holds an answer until its token is durable; false when it cannot be
+ * held (out of memory, shutting down): then it is sent at once. */
+static bool hold(struct MHD_Connection *c, void **con_cls, const provd_reqlog *lg, char *body,
+                 uint64_t seq)
+{
+    held *h = malloc(sizeof *h);
+    if (!h)
+        return false;
+    *h = (held){c, seq, body, *lg, NULL};
+    h->lg.status = 200;
+    snprintf(h->lg.what, sizeof h->lg.what, "by-source");
+    pthread_mutex_lock(&held_mu);
+    bool ok = !stopping;
+    if (ok) {
+        MHD_suspend_connection(c);
+        *con_cls = h;
+        h->next = held_list;
+        held_list = h;
+        kicked = true;
+        pthread_cond_signal(&kick);
+    }
+    pthread_mutex_unlock(&held_mu);
+    if (!ok)
+        free(h);
+    return ok;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_reqlog *lg,
+                              const provd_cfg *cfg)
 {
     req r = {0};
     const union MHD_ConnectionInfo *ci =
@@ -266,7 +346,9 @@ static enum MHD_Result answer(struct MHD_Connection *c, provd_reqlog *lg, const 
         return done(c, lg, 307, "redirect", "", prof->redirect);
     const char *auth = check_auth(cfg, p, r.user, r.pass, &a);
     bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && prof->auth_required));
-    json_t *out = deny ? json_pack("{s:[]}", "order") : build(prof, caps, !by_token, lg->token);
+    uint64_t seq = 0;
+    json_t *out =
+        deny ? json_pack("{s:[]}", "order") : build(prof, caps, !by_token, lg->token, &seq);
     if (by_token && out && !deny)
         json_object_set_new(out, "token", json_string(r.token));
     if (auth && out) {
@@ -288,6 +370,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, provd_reqlog *lg, const 
     json_decref(out);
     if (!body)
         return done(c, lg, 500, "out of memory", "internal error\n", NULL);
+    if (seq && durable && hold(c, con_cls, lg, body, seq))
+        return MHD_YES;
     enum MHD_Result ret = done(c, lg, 200, by_token ? "by-token" : "by-source", body, NULL);
     sodium_memzero(body, strlen(body)); /* it may hold a new token */
     free(body);
@@ -298,7 +382,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
+    (void)cls, (void)version, (void)upload_data, (void)upload_size;
+    if (*con_cls) { /* resumed: the token in this held answer is on disk */
+        held *h = *con_cls;
+        *con_cls = NULL;
+        provd_reqlog_write(&h->lg);
+        enum MHD_Result ret = reply(c, 200, h->body, NULL);
+        held_free(h);
+        return ret;
+    }
     provd_reqlog lg;
     memset(&lg, 0, sizeof lg);
     if (strcmp(method, "GET"))
@@ -306,9 +398,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (strcmp(url, cfg_path))
         return done(c, &lg, 404, "path", "not found\n", NULL);
     provd_cfg *cfg = provd_cfg_get();
-    enum MHD_Result ret = answer(c, &lg, cfg);
+    enum MHD_Result ret = answer(c, con_cls, &lg, cfg);
     provd_cfg_put(cfg);
     return ret;
+}
+
+/* A request ended while its answer was still held (only if the connection
+ * was dropped between its release and its answer). */
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    if (*con_cls)
+        held_free(*con_cls);
+    *con_cls = NULL;
 }
 
 static volatile sig_atomic_t stop, hup;
@@ -341,20 +444,26 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
     return 0;
 }
 
-/* Writes the queued tokens and log rows in one transaction. */
+/* Writes the queued tokens and log rows in one transaction, then releases
+ * the answers it made durable. When the database fails, every held answer
+ * is sent (its token still works until a restart). */
 static void flush(s46_store *st)
 {
     char err[S46_ERRLEN];
     size_t dropped = 0;
+    uint64_t upto = 0;
     if (!provd_tokens_queued() && !provd_reqlog_queued())
         return; /* no write lock taken for nothing */
-    if (s46_store_begin(st, err, sizeof err) < 0 || provd_tokens_flush(st, err, sizeof err) < 0 ||
+    if (s46_store_begin(st, err, sizeof err) < 0 ||
+        provd_tokens_flush(st, &upto, err, sizeof err) < 0 ||
         provd_reqlog_flush(st, &dropped, err, sizeof err) < 0 ||
         s46_store_commit(st, err, sizeof err) < 0) {
         s46_store_rollback(st);
         fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
                 err);
-    }
+        release_held(0, true);
+    } else
+        release_held(upto, false);
     if (dropped)
         fprintf(stderr, "s46-provd: provisioning log queue full: %zu rows not recorded\n",
                 dropped);
@@ -436,8 +545,9 @@ int provd_serve(int argc, char **argv)
     if (reload(st, files, nfiles, "start") < 0)
         return 1;
     provd_reqlog_init(use_syslog, st != NULL);
+    durable = st != NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_IPv6 |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (cert)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
@@ -452,6 +562,7 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_ARRAY, cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d) {
@@ -460,13 +571,25 @@ int provd_serve(int argc, char **argv)
     }
     fprintf(stderr, "s46-provd: serving on port %u (%s)%s%s, %zu tokens\n", port,
             cert ? "https" : "http", db ? ", database " : "", db ? db : "", provd_tokens_count());
-    for (unsigned tick = 1; !stop; tick++) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    time_t checked = time(NULL);
+    while (!stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&held_mu);
+        if (!kicked)
+            pthread_cond_timedwait(&kick, &held_mu, &ts);
+        kicked = false;
+        pthread_mutex_unlock(&held_mu);
         if (st)
             flush(st);
         bool changed = false;
-        if (st && tick % 10 == 0) {
+        if (st && time(NULL) != checked) {
+            checked = time(NULL);
             int64_t v = s46_store_data_version(st);
             changed = v != dv;
             dv = v;
@@ -476,7 +599,21 @@ int provd_serve(int argc, char **argv)
             reload(st, files, nfiles, changed ? "database changed" : "SIGHUP");
         }
     }
+    /* No new connections, no new held answers; release what is held (every
+     * held token was queued before it was listed, so one flush covers it)
+     * and give those answers a moment to go out before stopping. */
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    pthread_mutex_lock(&held_mu);
+    stopping = true;
+    pthread_mutex_unlock(&held_mu);
+    if (st)
+        flush(st);
+    release_held(0, true);
+    struct timespec linger = {0, 200 * 1000 * 1000};
+    nanosleep(&linger, NULL);
     MHD_stop_daemon(d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
     if (st) {
         flush(st);
         s46_store_close(st);

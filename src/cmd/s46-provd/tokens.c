@@ -27,6 +27,7 @@ static token_ent *tab;
 static size_t ntok;
 static pending *q;
 static size_t nq;
+static uint64_t seq_next = 1; /* seq of the next queued record */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 int provd_tokens_init(void)
@@ -52,15 +53,18 @@ static token_ent *find(const uint8_t h[32])
     return &tab[s];
 }
 
-static void enqueue(const uint8_t h[32], const s46_pfx6 *pfx, bool add, uint32_t t)
+/* Queues a record and returns its seq (0 when the queue is full: the
+ * database is far behind, the memory table still answers). */
+static uint64_t enqueue(const uint8_t h[32], const s46_pfx6 *pfx, bool add, uint32_t t)
 {
     if (nq == MAX_PENDING)
-        return; /* the database is far behind: the memory table still answers */
+        return 0;
     pending *p = &q[nq++];
     memcpy(p->hash, h, 32);
     p->pfx = *pfx;
     p->add = add;
     p->t = t;
+    return seq_next++;
 }
 
 static void hprefix_of(const uint8_t h[32], char out[17])
@@ -68,7 +72,7 @@ static void hprefix_of(const uint8_t h[32], char out[17])
     sodium_bin2hex(out, 17, h, 8);
 }
 
-bool provd_token_issue(const s46_pfx6 *pfx, char hex[65], char hprefix[17])
+bool provd_token_issue(const s46_pfx6 *pfx, char hex[65], char hprefix[17], uint64_t *seq)
 {
     uint8_t raw[32], h[32];
     randombytes_buf(raw, sizeof raw);
@@ -87,7 +91,7 @@ bool provd_token_issue(const s46_pfx6 *pfx, char hex[65], char hprefix[17])
             e->used = true;
             e->last_seen = now;
             ntok++;
-            enqueue(h, pfx, true, now);
+            *seq = enqueue(h, pfx, true, now);
             ok = true;
         }
     }
@@ -141,7 +145,7 @@ void provd_token_load(const s46_store_token *t)
     pthread_mutex_unlock(&mu);
 }
 
-int provd_tokens_flush(s46_store *st, char *err, size_t errlen)
+int provd_tokens_flush(s46_store *st, uint64_t *upto, char *err, size_t errlen)
 {
     static pending *batch;
     if (!batch && !(batch = calloc(MAX_PENDING, sizeof *batch))) {
@@ -152,6 +156,7 @@ int provd_tokens_flush(s46_store *st, char *err, size_t errlen)
     size_t n = nq;
     memcpy(batch, q, n * sizeof *q);
     nq = 0;
+    *upto = seq_next - 1;
     pthread_mutex_unlock(&mu);
     for (size_t i = 0; i < n; i++) {
         char hex[65], pfx[S46_PFX6_STRLEN];
