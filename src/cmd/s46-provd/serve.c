@@ -449,11 +449,16 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
  * is sent (its token still works until a restart). */
 static void flush(s46_store *st)
 {
+    /* Queued tokens up to this seq were written (or given up on): an answer
+     * held just after its batch was taken is released by the next call. */
+    static uint64_t settled;
     char err[S46_ERRLEN];
     size_t dropped = 0;
     uint64_t upto = 0;
-    if (!provd_tokens_queued() && !provd_reqlog_queued())
-        return; /* no write lock taken for nothing */
+    if (!provd_tokens_queued() && !provd_reqlog_queued()) {
+        release_held(settled, false); /* no write lock taken for nothing */
+        return;
+    }
     if (s46_store_begin(st, err, sizeof err) < 0 ||
         provd_tokens_flush(st, &upto, err, sizeof err) < 0 ||
         provd_reqlog_flush(st, &dropped, err, sizeof err) < 0 ||
@@ -461,9 +466,13 @@ static void flush(s46_store *st)
         s46_store_rollback(st);
         fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
                 err);
+        if (upto > settled)
+            settled = upto;
         release_held(0, true);
-    } else
-        release_held(upto, false);
+    } else {
+        settled = upto;
+        release_held(settled, false);
+    }
     if (dropped)
         fprintf(stderr, "s46-provd: provisioning log queue full: %zu rows not recorded\n",
                 dropped);
