@@ -40,12 +40,13 @@ static const char *d(const char *s)
 void provd_reqlog_write(const provd_reqlog *r)
 {
     char line[600];
+    /* The fields up to status keep the first version's order (scripts grep them). */
     snprintf(line, sizeof line,
-             "src=%s prefix=%s vendorid=%s product=%s version=%s capability=%s token=%s%s%s "
-             "user=%s status=%d order=%s auth=%s %s",
-             d(r->src), d(r->src_prefix), d(r->vendorid), d(r->product), d(r->version),
-             d(r->capability), r->sent_token ? "yes" : "no", r->token[0] ? " tokhash=" : "",
-             r->token, r->sent_user ? "yes" : "no", r->status, d(r->mechs), d(r->auth), r->what);
+             "src=%s vendorid=%s product=%s version=%s token=%s user=%s status=%d prefix=%s "
+             "capability=%s tokhash=%s order=%s auth=%s %s",
+             d(r->src), d(r->vendorid), d(r->product), d(r->version),
+             r->sent_token ? "yes" : "no", r->sent_user ? "yes" : "no", r->status,
+             d(r->src_prefix), d(r->capability), d(r->token), d(r->mechs), d(r->auth), r->what);
     fprintf(stderr, "provd %s\n", line);
     if (use_syslog)
         syslog(LOG_INFO, "%s", line);
