@@ -14,7 +14,8 @@
 #     clients, each a new TCP connection, a full TLS handshake (ECDSA P-256
 #     certificate, no session resumption) and one GET; the clients share the
 #     cores with the server, so this is a lower bound (wrk cannot be used:
-#     its TLS handshakes with an IPv6-literal URL fail against GnuTLS here).
+#     it sends the URL's IPv6 literal as SNI, which RFC 6066 forbids and
+#     GnuTLS answers by aborting the handshake).
 # The server runs with --db (tokens and the provisioning log are written).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
