@@ -604,8 +604,9 @@ int provd_serve(int argc, char **argv)
             dv = v;
         }
         if (hup || changed) {
+            const char *why = hup ? "SIGHUP" : "database changed";
             hup = 0;
-            reload(st, files, nfiles, changed ? "database changed" : "SIGHUP");
+            reload(st, files, nfiles, why);
         }
     }
     /* No new connections, no new held answers; release what is held (every
