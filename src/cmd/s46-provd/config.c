@@ -159,8 +159,8 @@ provd_cfg *provd_cfg_build(s46_store *st, char *const *files, int nfiles, char *
     build_ctx b = {c, 0, warn, warnlen, false};
     if (warn && warnlen)
         warn[0] = 0;
-    if (st && (s46_store_profile_each(st, db_profile, &b, err, errlen) < 0 ||
-               s46_store_user_each(st, db_user, &b, err, errlen) < 0)) {
+    if (st && (s46_store_profile_each(st, db_profile, &b, err, errlen) != 0 ||
+               s46_store_user_each(st, db_user, &b, err, errlen) != 0)) {
         if (b.oom)
             s46_seterr(err, errlen, "out of memory");
         cfg_free(c);
