@@ -1,13 +1,26 @@
-/* The HTTP(S) side of s46-provd: libmicrohttpd, internal epoll thread pool.
+/* The HTTP(S) side of s46-provd: libmicrohttpd, internal epoll thread pool,
+ * and the main loop that writes the database and reloads.
  * One request = parse and validate the query (prov/query.h), pick a profile
- * by token or by longest-prefix match on the IPv6 source, build the answer
- * from the profile's template filtered by capability, check it with the
- * CE's validator (prov/hb46pp.h), answer. One log line per request on
- * stderr, never containing user, pass or token. */
+ * by token or by longest-prefix match on the IPv6 source in the current
+ * configuration snapshot (config.h), build the answer from the profile's
+ * template filtered by capability, check it with the CE's validator
+ * (prov/hb46pp.h), answer, log (reqlog.h; never user, pass or token).
+ * With a database, an answer that carries a new token is held (its
+ * connection suspended) until the token is on disk, so a CE never holds a
+ * token the server could forget.
+ * The main thread wakes at least every 0.1 s, and at once when an answer
+ * is held; each time it writes the queued tokens and log rows in one
+ * transaction (one fsync for all of them) and releases the answers whose
+ * tokens that made durable. It reloads the profiles and users on SIGHUP or
+ * when another process changed the database (PRAGMA data_version, checked
+ * every second). */
 #include "provd.h"
+#include "config.h"
 #include "lib/addr.h"
 #include "prov/hb46pp.h"
 #include "prov/query.h"
+#include "reqlog.h"
+#include "tokens.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -22,93 +35,56 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PROFILES 1024
-#define MAX_TOKENS (1u << 20)
-
-typedef struct profile {
-    s46_pfx6 pfx;
-    json_t *tmpl;        /* HB46PP response template (validated) */
-    char *redirect;      /* 307 Location, or NULL */
-    long ttl_jitter;     /* seconds added at random, 0..ttl_jitter */
-    json_t *users;       /* {"name": "$argon2id$..."} or NULL */
-    bool auth_required;  /* without credentials: order [] and auth "req" */
-} profile;
-
-typedef struct token_ent {
-    uint8_t hash[32];    /* BLAKE2b-256 of the 32 raw token bytes */
-    int profile;         /* index in profiles */
-    bool used;
-} token_ent;
-
-static profile profiles[MAX_PROFILES];
-static int nprofiles;
 static const char *cfg_path = "/config";
 static unsigned unknown_status = MHD_HTTP_FORBIDDEN;
+static bool durable; /* tokens go to a database: hold answers until written */
 
-static token_ent *tokens;        /* open addressing, MAX_TOKENS slots */
-static size_t ntokens;
-static pthread_mutex_t tok_mu = PTHREAD_MUTEX_INITIALIZER;
+/* An answer carrying a new token, its connection suspended until the token
+ * is written (seq, see tokens.h). */
+typedef struct held {
+    struct MHD_Connection *c;
+    uint64_t seq;
+    char *body;
+    provd_reqlog lg;
+    struct held *next;
+} held;
+static held *held_list;
+static bool stopping, kicked;  /* under held_mu */
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t kick = PTHREAD_COND_INITIALIZER;
 
-static void token_hash(const uint8_t raw[32], uint8_t out[32])
+static void held_free(held *h)
 {
-    crypto_generichash(out, 32, raw, 32, NULL, 0);
+    sodium_memzero(h->body, strlen(h->body));
+    free(h->body);
+    free(h);
 }
 
-static size_t slot_of(const uint8_t h[32])
+/* Resumes the held answers with seq <= upto (all of them when all). */
+static void release_held(uint64_t upto, bool all)
 {
-    size_t s;
-    memcpy(&s, h, sizeof s);
-    return s & (MAX_TOKENS - 1);
-}
-
-/* Issues a token for profile p into hex[65]; false when the table is full. */
-static bool token_issue(int p, char hex[65])
-{
-    uint8_t raw[32], h[32];
-    randombytes_buf(raw, sizeof raw);
-    token_hash(raw, h);
-    sodium_bin2hex(hex, 65, raw, 32);
-    pthread_mutex_lock(&tok_mu);
-    bool ok = false;
-    if (ntokens < MAX_TOKENS / 2) {
-        for (size_t s = slot_of(h);; s = (s + 1) & (MAX_TOKENS - 1))
-            if (!tokens[s].used) {
-                memcpy(tokens[s].hash, h, 32);
-                tokens[s].profile = p;
-                tokens[s].used = true;
-                ntokens++;
-                ok = true;
-                break;
-            }
+    held *ready = NULL;
+    pthread_mutex_lock(&held_mu);
+    for (held **pp = &held_list; *pp;) {
+        held *h = *pp;
+        if (all || h->seq <= upto) {
+            *pp = h->next;
+            h->next = ready;
+            ready = h;
+        } else
+            pp = &h->next;
     }
-    pthread_mutex_unlock(&tok_mu);
-    sodium_memzero(raw, sizeof raw);
-    return ok;
-}
-
-/* Profile of a valid token text, or -1. */
-static int token_lookup(const char *hex)
-{
-    uint8_t raw[32], h[32];
-    size_t n;
-    if (sodium_hex2bin(raw, 32, hex, 64, NULL, &n, NULL) < 0 || n != 32)
-        return -1;
-    token_hash(raw, h);
-    int p = -1;
-    pthread_mutex_lock(&tok_mu);
-    for (size_t s = slot_of(h); tokens[s].used; s = (s + 1) & (MAX_TOKENS - 1))
-        if (sodium_memcmp(tokens[s].hash, h, 32) == 0) {
-            p = tokens[s].profile;
-            break;
-        }
-    pthread_mutex_unlock(&tok_mu);
-    return p;
+    pthread_mutex_unlock(&held_mu);
+    while (ready) {
+        held *h = ready;
+        ready = h->next; /* h belongs to its connection once resumed */
+        MHD_resume_connection(h->c);
+    }
 }
 
 /* Failed-login limiter: token bucket per source /64 (burst 5, one token
  * back every 10 s), in a small hashed table; collisions share a bucket,
  * which only makes the limit stricter. */
-typedef struct req_creds { const char *user, *pass; } req_creds;
 #define RL_SLOTS 4096
 static struct { uint64_t net; double tokens; time_t t; } rl[RL_SLOTS];
 static pthread_mutex_t rl_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -136,31 +112,6 @@ static bool rl_allowed(const s46_ip6 *a, bool consume)
     return ok;
 }
 
-/* "ok", "bad" or "req"/NULL (no credentials sent). */
-static const char *check_auth(int p, const req_creds *c, const s46_ip6 *src)
-{
-    if (!c->user)
-        return profiles[p].users ? "req" : NULL;
-    if (!rl_allowed(src, false))
-        return "bad"; /* over the limit: bad without hashing */
-    json_t *h = profiles[p].users ? json_object_get(profiles[p].users, c->user) : NULL;
-    if (json_is_string(h) &&
-        crypto_pwhash_str_verify(json_string_value(h), c->pass, strlen(c->pass)) == 0)
-        return "ok";
-    rl_allowed(src, true);
-    return "bad";
-}
-
-static int lpm(const s46_ip6 *a)
-{
-    int best = -1;
-    for (int i = 0; i < nprofiles; i++)
-        if (s46_pfx6_contains(&profiles[i].pfx, a) &&
-            (best < 0 || profiles[i].pfx.len > profiles[best].pfx.len))
-            best = i;
-    return best;
-}
-
 /* Query parameters of interest; first occurrence wins (duplicates tolerated). */
 typedef struct req {
     const char *vendorid, *product, *version, *capability, *token, *user, *pass;
@@ -186,32 +137,6 @@ static enum MHD_Result arg_it(void *cls, enum MHD_ValueKind kind, const char *ke
     return MHD_YES;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
-                             const char *location)
-{
-    struct MHD_Response *rs = MHD_create_response_from_buffer(
-        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!rs)
-        return MHD_NO;
-    if (status == 200)
-        MHD_add_response_header(rs, "Content-Type", "application/json");
-    if (location)
-        MHD_add_response_header(rs, "Location", location);
-    enum MHD_Result ret = MHD_queue_response(c, status, rs);
-    MHD_destroy_response(rs);
-    return ret;
-}
-
-static void log_line(const char *src, const req *r, unsigned status, const char *what)
-{
-    /* token/user/pass never logged: only whether they were present. */
-    fprintf(stderr, "provd src=%s vendorid=%s product=%s version=%s token=%s user=%s status=%u %s\n",
-            src, r->vendorid && s46_q_vendorid_ok(r->vendorid) ? r->vendorid : "-",
-            r->product && s46_q_product_ok(r->product) ? r->product : "-",
-            r->version && s46_q_version_ok(r->version) ? r->version : "-",
-            r->token ? "yes" : "no", r->user ? "yes" : "no", status, what);
-}
-
 /* MAP-E mesh vs hub-and-spoke gate: a CE that announced exactly one of
  * hubspoke/mesh only gets map_e in that mode. */
 static bool mape_fits(const json_t *mape, unsigned caps)
@@ -222,135 +147,6 @@ static bool mape_fits(const json_t *mape, unsigned caps)
     json_t *m = json_object_get(mape, "mesh");
     bool is_mesh = json_is_true(m) || (json_is_integer(m) && json_integer_value(m) == 1);
     return is_mesh ? mesh : hs;
-}
-
-static json_t *build(int p, unsigned caps, bool issue_token)
-{
-    json_t *out = json_deep_copy(profiles[p].tmpl);
-    if (!out)
-        return NULL;
-    json_t *order = json_object_get(out, "order");
-    json_t *norder = json_array();
-    size_t i;
-    json_t *v;
-    static const char *const mechs[] = {"464xlat", "dslite", "ipip", "lw4o6", "map_e", "map_t"};
-    static const unsigned bits[] = {S46_CAP_464XLAT, S46_CAP_DSLITE, S46_CAP_IPIP,
-                                    S46_CAP_LW4O6, S46_CAP_MAPE, S46_CAP_MAPT};
-    json_array_foreach(order, i, v) {
-        const char *m = json_string_value(v);
-        for (size_t k = 0; k < 6; k++)
-            if (!strcmp(m, mechs[k]) && (caps & bits[k]) &&
-                (k != 4 || mape_fits(json_object_get(out, "map_e"), caps)))
-                json_array_append(norder, v);
-    }
-    for (size_t k = 0; k < 6; k++) {
-        bool keep = false;
-        json_array_foreach(norder, i, v) if (!strcmp(json_string_value(v), mechs[k])) keep = true;
-        if (!keep)
-            json_object_del(out, mechs[k]);
-    }
-    json_object_set_new(out, "order", norder);
-    json_t *ttl = json_object_get(out, "ttl");
-    if (json_is_integer(ttl) && profiles[p].ttl_jitter > 0) {
-        long t = (long)json_integer_value(ttl) +
-                 (long)randombytes_uniform((uint32_t)profiles[p].ttl_jitter + 1);
-        if (t > S46_HB46PP_MAX_TTL)
-            t = S46_HB46PP_MAX_TTL;
-        json_object_set_new(out, "ttl", json_integer(t));
-    }
-    char hex[65];
-    if (issue_token && json_array_size(norder) && token_issue(p, hex))
-        json_object_set_new(out, "token", json_string(hex));
-    return out;
-}
-
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version,
-                               const char *upload_data, size_t *upload_size, void **con_cls)
-{
-    (void)cls, (void)version, (void)upload_data, (void)upload_size, (void)con_cls;
-    req r = {0};
-    char src[INET6_ADDRSTRLEN] = "?";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    s46_ip6 a;
-    bool v6 = false;
-    if (ci && ci->client_addr->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const void *)ci->client_addr;
-        memcpy(a.b, &s6->sin6_addr, 16);
-        inet_ntop(AF_INET6, &s6->sin6_addr, src, sizeof src);
-        v6 = !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
-    }
-    if (strcmp(method, "GET")) {
-        log_line(src, &r, 405, "method");
-        return reply(c, 405, "method not allowed\n", NULL);
-    }
-    if (strcmp(url, cfg_path)) {
-        log_line(src, &r, 404, "path");
-        return reply(c, 404, "not found\n", NULL);
-    }
-    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_it, &r);
-    if (r.nargs > 64) {
-        log_line(src, &r, 400, "too many parameters");
-        return reply(c, 400, "too many parameters\n", NULL);
-    }
-    const char *bad = NULL;
-    if (!r.vendorid || !s46_q_vendorid_ok(r.vendorid)) bad = "vendorid";
-    else if (!r.product || !s46_q_product_ok(r.product)) bad = "product";
-    else if (!r.version || !s46_q_version_ok(r.version)) bad = "version";
-    else if (!r.capability || s46_q_capability_parse(r.capability) < 0) bad = "capability";
-    else if (r.token && !s46_q_token_ok(r.token)) bad = "token";
-    else if (r.user && !s46_q_cred_ok(r.user)) bad = "user";
-    else if (r.pass && !s46_q_cred_ok(r.pass)) bad = "pass";
-    else if (!r.user != !r.pass) bad = "user/pass";
-    if (bad) {
-        char msg[64];
-        snprintf(msg, sizeof msg, "bad %s\n", bad);
-        log_line(src, &r, 400, bad);
-        return reply(c, 400, msg, NULL);
-    }
-    unsigned caps = (unsigned)s46_q_capability_parse(r.capability);
-    int p = r.token ? token_lookup(r.token) : -1;
-    bool by_token = p >= 0;
-    if (p < 0 && v6)
-        p = lpm(&a);
-    if (p < 0) {
-        if (r.token) { /* S5: out of range and token failed */
-            log_line(src, &r, 200, "out of scope");
-            return reply(c, 200, "{\"order\":[]}", NULL);
-        }
-        log_line(src, &r, unknown_status, "unknown source");
-        return reply(c, unknown_status, "unknown source\n", NULL);
-    }
-    if (profiles[p].redirect) {
-        log_line(src, &r, 307, "redirect");
-        return reply(c, 307, "", profiles[p].redirect);
-    }
-    req_creds rc = {r.user, r.pass};
-    const char *auth = check_auth(p, &rc, &a);
-    bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && profiles[p].auth_required));
-    json_t *out = deny ? json_pack("{s:[]}", "order") : build(p, caps, !by_token);
-    if (by_token && out && !deny)
-        json_object_set_new(out, "token", json_string(r.token));
-    if (auth && out)
-        json_object_set_new(out, "auth", json_string(auth));
-    char err[S46_ERRLEN];
-    if (!out || s46_hb46pp_validate(out, 0, NULL, err, sizeof err) < 0) {
-        log_line(src, &r, 500, out ? err : "oom");
-        json_decref(out);
-        return reply(c, 500, "internal error\n", NULL);
-    }
-    char *body = json_dumps(out, JSON_COMPACT);
-    char what[128];
-    snprintf(what, sizeof what, "profile=%d order=%zu%s", p,
-             json_array_size(json_object_get(out, "order")), by_token ? " by-token" : "");
-    json_decref(out);
-    if (!body)
-        return MHD_NO;
-    log_line(src, &r, 200, what);
-    enum MHD_Result ret = reply(c, 200, body, NULL);
-    free(body);
-    return ret;
 }
 
 static char *slurp(const char *path)
@@ -370,62 +166,334 @@ static char *slurp(const char *path)
     return buf;
 }
 
-/* "PREFIX=FILE": the file is an HB46PP response template plus an optional
- * "s46_server" object {redirect, ttl_jitter}. */
-static int load_profile(const char *arg)
+/* "ok", "bad" or "req"/NULL (no credentials sent). */
+static const char *check_auth(const provd_cfg *cfg, int p, const char *user, const char *pass,
+                              const s46_ip6 *src)
 {
-    char pfx[64], err[S46_ERRLEN];
-    const char *eq = strchr(arg, '=');
-    if (!eq || (size_t)(eq - arg) >= sizeof pfx || nprofiles >= MAX_PROFILES) {
-        fprintf(stderr, "s46-provd: --profile PREFIX=FILE\n");
-        return -1;
+    if (!user)
+        return cfg->uses_auth[p] ? "req" : NULL;
+    if (!rl_allowed(src, false))
+        return "bad"; /* over the limit: bad without hashing */
+    const char *h = provd_cfg_user_hash(cfg, p, user);
+    if (h && crypto_pwhash_str_verify(h, pass, strlen(pass)) == 0)
+        return "ok";
+    rl_allowed(src, true);
+    return "bad";
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+                             const char *location)
+{
+    struct MHD_Response *rs = MHD_create_response_from_buffer(
+        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!rs)
+        return MHD_NO;
+    if (status == 200)
+        MHD_add_response_header(rs, "Content-Type", "application/json");
+    if (location)
+        MHD_add_response_header(rs, "Location", location);
+    enum MHD_Result ret = MHD_queue_response(c, status, rs);
+    MHD_destroy_response(rs);
+    return ret;
+}
+
+/* Logs the request and answers it. */
+static enum MHD_Result done(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
+                            const char *what, const char *body, const char *location)
+{
+    lg->status = (int)status;
+    if (what)
+        snprintf(lg->what, sizeof lg->what, "%s", what);
+    provd_reqlog_write(lg);
+    return reply(c, status, body, location);
+}
+
+static const char *const mechs[] = {"464xlat", "dslite", "ipip", "lw4o6", "map_e", "map_t"};
+static const unsigned mech_bits[] = {S46_CAP_464XLAT, S46_CAP_DSLITE, S46_CAP_IPIP,
+                                     S46_CAP_LW4O6,   S46_CAP_MAPE,   S46_CAP_MAPT};
+
+/* The answer for profile p: its template, order filtered by capability,
+ * ttl jittered, a new token when issue_token (its hash prefix into hpfx,
+ * its write-queue seq into *seq, else 0). */
+static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, char hpfx[17],
+                     uint64_t *seq)
+{
+    json_t *out = json_deep_copy(prof->tmpl);
+    if (!out)
+        return NULL;
+    json_t *order = json_object_get(out, "order");
+    json_t *norder = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(order, i, v) {
+        const char *m = json_string_value(v);
+        for (size_t k = 0; k < 6; k++)
+            if (!strcmp(m, mechs[k]) && (caps & mech_bits[k]) &&
+                (k != 4 || mape_fits(json_object_get(out, "map_e"), caps)))
+                json_array_append(norder, v);
     }
-    memcpy(pfx, arg, eq - arg);
-    pfx[eq - arg] = 0;
-    profile *p = &profiles[nprofiles];
-    if (s46_pfx6_parse(pfx, &p->pfx, err, sizeof err) < 0) {
-        fprintf(stderr, "s46-provd: %s: %s\n", pfx, err);
-        return -1;
+    for (size_t k = 0; k < 6; k++) {
+        bool keep = false;
+        json_array_foreach(norder, i, v) if (!strcmp(json_string_value(v), mechs[k])) keep = true;
+        if (!keep)
+            json_object_del(out, mechs[k]);
     }
-    json_error_t je;
-    json_t *j = json_load_file(eq + 1, JSON_REJECT_DUPLICATES, &je);
-    if (!j) {
-        fprintf(stderr, "s46-provd: %s:%d: %s\n", eq + 1, je.line, je.text);
-        return -1;
+    json_object_set_new(out, "order", norder);
+    json_t *ttl = json_object_get(out, "ttl");
+    if (json_is_integer(ttl) && prof->ttl_jitter > 0) {
+        long t = (long)json_integer_value(ttl) +
+                 (long)randombytes_uniform((uint32_t)prof->ttl_jitter + 1);
+        if (t > S46_HB46PP_MAX_TTL)
+            t = S46_HB46PP_MAX_TTL;
+        json_object_set_new(out, "ttl", json_integer(t));
     }
-    json_t *srv = json_object_get(j, "s46_server");
-    if (srv) {
-        json_t *r = json_object_get(srv, "redirect");
-        if (json_is_string(r))
-            p->redirect = strdup(json_string_value(r));
-        json_t *jt = json_object_get(srv, "ttl_jitter");
-        if (json_is_integer(jt))
-            p->ttl_jitter = (long)json_integer_value(jt);
-        json_t *u = json_object_get(srv, "users");
-        if (json_is_object(u))
-            p->users = json_incref(u);
-        p->auth_required = json_is_true(json_object_get(srv, "auth_required"));
-        json_object_del(j, "s46_server");
+    char hex[65];
+    *seq = 0;
+    if (issue_token && json_array_size(norder) && provd_token_issue(&prof->pfx, hex, hpfx, seq)) {
+        json_object_set_new(out, "token", json_string(hex));
+        sodium_memzero(hex, sizeof hex);
     }
-    if (!p->redirect && s46_hb46pp_validate(j, 0, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "s46-provd: %s: %s\n", eq + 1, err);
-        json_decref(j);
-        return -1;
+    return out;
+}
+
+static void copy_field(char *dst, size_t n, const char *v, bool ok)
+{
+    if (v && ok)
+        snprintf(dst, n, "%s", v);
+}
+
+/* Holds an answer until its token is durable; false when it cannot be
+ * held (out of memory, shutting down): then it is sent at once. */
+static bool hold(struct MHD_Connection *c, void **con_cls, const provd_reqlog *lg, char *body,
+                 uint64_t seq)
+{
+    held *h = malloc(sizeof *h);
+    if (!h)
+        return false;
+    *h = (held){c, seq, body, *lg, NULL};
+    h->lg.status = 200;
+    snprintf(h->lg.what, sizeof h->lg.what, "by-source");
+    pthread_mutex_lock(&held_mu);
+    bool ok = !stopping;
+    if (ok) {
+        MHD_suspend_connection(c);
+        *con_cls = h;
+        h->next = held_list;
+        held_list = h;
+        kicked = true;
+        pthread_cond_signal(&kick);
     }
-    p->tmpl = j;
-    nprofiles++;
+    pthread_mutex_unlock(&held_mu);
+    if (!ok)
+        free(h);
+    return ok;
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_reqlog *lg,
+                              const provd_cfg *cfg)
+{
+    req r = {0};
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    s46_ip6 a = {{0}};
+    bool v6 = false;
+    if (ci && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)ci->client_addr;
+        memcpy(a.b, &s6->sin6_addr, 16);
+        inet_ntop(AF_INET6, &s6->sin6_addr, lg->src, sizeof lg->src);
+        v6 = !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+    }
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, arg_it, &r);
+    lg->sent_token = r.token != NULL;
+    lg->sent_user = r.user != NULL;
+    copy_field(lg->vendorid, sizeof lg->vendorid, r.vendorid, s46_q_vendorid_ok(r.vendorid));
+    copy_field(lg->product, sizeof lg->product, r.product, s46_q_product_ok(r.product));
+    copy_field(lg->version, sizeof lg->version, r.version, s46_q_version_ok(r.version));
+    copy_field(lg->capability, sizeof lg->capability, r.capability,
+               s46_q_capability_parse(r.capability) >= 0);
+    if (r.nargs > 64)
+        return done(c, lg, 400, "too many parameters", "too many parameters\n", NULL);
+    const char *bad = NULL;
+    if (!r.vendorid || !s46_q_vendorid_ok(r.vendorid)) bad = "vendorid";
+    else if (!r.product || !s46_q_product_ok(r.product)) bad = "product";
+    else if (!r.version || !s46_q_version_ok(r.version)) bad = "version";
+    else if (!r.capability || s46_q_capability_parse(r.capability) < 0) bad = "capability";
+    else if (r.token && !s46_q_token_ok(r.token)) bad = "token";
+    else if (r.user && !s46_q_cred_ok(r.user)) bad = "user";
+    else if (r.pass && !s46_q_cred_ok(r.pass)) bad = "pass";
+    else if (!r.user != !r.pass) bad = "user/pass";
+    if (bad) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "bad %s\n", bad);
+        return done(c, lg, 400, bad, msg, NULL);
+    }
+    unsigned caps = (unsigned)s46_q_capability_parse(r.capability);
+    int p = -1;
+    s46_pfx6 tpfx;
+    if (r.token && provd_token_lookup(r.token, &tpfx, lg->token))
+        p = provd_cfg_find(cfg, &tpfx);
+    bool by_token = p >= 0;
+    if (p < 0 && v6)
+        p = provd_cfg_lpm(cfg, &a);
+    if (p < 0) {
+        if (r.token) /* S5: out of range and token failed */
+            return done(c, lg, 200, "out of scope", "{\"order\":[]}", NULL);
+        return done(c, lg, unknown_status, "unknown source", "unknown source\n", NULL);
+    }
+    const s46_profile *prof = &cfg->profiles[p];
+    s46_pfx6_format(&prof->pfx, lg->src_prefix);
+    if (prof->redirect)
+        return done(c, lg, 307, "redirect", "", prof->redirect);
+    const char *auth = check_auth(cfg, p, r.user, r.pass, &a);
+    bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && prof->auth_required));
+    uint64_t seq = 0;
+    json_t *out =
+        deny ? json_pack("{s:[]}", "order") : build(prof, caps, !by_token, lg->token, &seq);
+    if (by_token && out && !deny)
+        json_object_set_new(out, "token", json_string(r.token));
+    if (auth && out) {
+        json_object_set_new(out, "auth", json_string(auth));
+        snprintf(lg->auth, sizeof lg->auth, "%s", auth);
+    }
+    char err[S46_ERRLEN];
+    if (!out || s46_hb46pp_validate(out, 0, NULL, err, sizeof err) < 0) {
+        json_decref(out);
+        return done(c, lg, 500, out ? err : "out of memory", "internal error\n", NULL);
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(out, "order"), i, v) {
+        size_t n = strlen(lg->mechs);
+        snprintf(lg->mechs + n, sizeof lg->mechs - n, "%s%s", n ? "," : "", json_string_value(v));
+    }
+    char *body = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    if (!body)
+        return done(c, lg, 500, "out of memory", "internal error\n", NULL);
+    if (seq && durable && hold(c, con_cls, lg, body, seq))
+        return MHD_YES;
+    enum MHD_Result ret = done(c, lg, 200, by_token ? "by-token" : "by-source", body, NULL);
+    sodium_memzero(body, strlen(body)); /* it may hold a new token */
+    free(body);
+    return ret;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version,
+                               const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)cls, (void)version, (void)upload_data, (void)upload_size;
+    if (*con_cls) { /* resumed: the token in this held answer is on disk */
+        held *h = *con_cls;
+        *con_cls = NULL;
+        provd_reqlog_write(&h->lg);
+        enum MHD_Result ret = reply(c, 200, h->body, NULL);
+        held_free(h);
+        return ret;
+    }
+    provd_reqlog lg;
+    memset(&lg, 0, sizeof lg);
+    if (strcmp(method, "GET"))
+        return done(c, &lg, 405, "method", "method not allowed\n", NULL);
+    if (strcmp(url, cfg_path))
+        return done(c, &lg, 404, "path", "not found\n", NULL);
+    provd_cfg *cfg = provd_cfg_get();
+    enum MHD_Result ret = answer(c, con_cls, &lg, cfg);
+    provd_cfg_put(cfg);
+    return ret;
+}
+
+/* A request ended while its answer was still held (only if the connection
+ * was dropped between its release and its answer). */
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)c, (void)toe;
+    if (*con_cls)
+        held_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static volatile sig_atomic_t stop, hup;
+static void on_sig(int s) { if (s == SIGHUP) hup = 1; else stop = 1; }
+
+static int load_token(void *ctx, const s46_store_token *t)
+{
+    (void)ctx;
+    provd_token_load(t);
     return 0;
 }
 
-static volatile sig_atomic_t stop;
-static void on_sig(int s) { (void)s; stop = 1; }
+/* Builds and installs a new snapshot; the old one stays on failure. */
+static int reload(s46_store *st, char **files, int nfiles, const char *why)
+{
+    char err[S46_ERRLEN], warn[S46_ERRLEN];
+    provd_cfg *c = provd_cfg_build(st, files, nfiles, err, sizeof err, warn, sizeof warn);
+    if (!c) {
+        fprintf(stderr, "s46-provd: %s: %s; keeping the previous profiles\n", why, err);
+        return -1;
+    }
+    if (c->skipped)
+        fprintf(stderr, "s46-provd: %s: skipped %zu database rows that do not validate, "
+                        "first: %s\n", why, c->skipped, warn);
+    size_t np = c->nprofiles, nu = c->nusers;
+    provd_cfg_install(c);
+    if (st && s46_store_token_each(st, S46_STORE_REVOKED, load_token, NULL, err, sizeof err) < 0)
+        fprintf(stderr, "s46-provd: %s: revoked tokens: %s\n", why, err);
+    fprintf(stderr, "s46-provd: %s: %zu profiles, %zu subscribers\n", why, np, nu);
+    return 0;
+}
+
+/* Writes the queued tokens and log rows in one transaction, then releases
+ * the answers it made durable. When the database fails, every held answer
+ * is sent (its token still works until a restart). */
+static void flush(s46_store *st)
+{
+    /* Queued tokens up to this seq were written (or given up on): an answer
+     * held just after its batch was taken is released by the next call. */
+    static uint64_t settled;
+    char err[S46_ERRLEN];
+    size_t dropped = 0;
+    uint64_t upto = 0;
+    if (!provd_tokens_queued() && !provd_reqlog_queued()) {
+        release_held(settled, false); /* no write lock taken for nothing */
+        return;
+    }
+    if (s46_store_begin(st, err, sizeof err) < 0 ||
+        provd_tokens_flush(st, &upto, err, sizeof err) < 0 ||
+        provd_reqlog_flush(st, &dropped, err, sizeof err) < 0 ||
+        s46_store_commit(st, err, sizeof err) < 0) {
+        s46_store_rollback(st);
+        fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
+                err);
+        if (upto > settled)
+            settled = upto;
+        release_held(0, true);
+    } else {
+        settled = upto;
+        release_held(settled, false);
+    }
+    if (dropped)
+        fprintf(stderr, "s46-provd: provisioning log queue full: %zu rows not recorded\n",
+                dropped);
+}
 
 int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2;
-    const char *cert = NULL, *key = NULL;
+    char *cert = NULL, *key = NULL;
+    const char *db = NULL;
+    bool use_syslog = false;
+    char **files = calloc((size_t)argc, sizeof *files);
+    int nfiles = 0;
+    if (!files)
+        return 1;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(o, "--syslog")) {
+            use_syslog = true;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "s46-provd: %s needs a value\n", o);
             return 2;
@@ -437,10 +505,9 @@ int provd_serve(int argc, char **argv)
         else if (!strcmp(o, "--tls-cert")) cert = slurp(v);
         else if (!strcmp(o, "--tls-key")) key = slurp(v);
         else if (!strcmp(o, "--unknown-status")) unknown_status = (unsigned)atoi(v);
-        else if (!strcmp(o, "--profile")) {
-            if (load_profile(v) < 0)
-                return 1;
-        } else {
+        else if (!strcmp(o, "--db")) db = v;
+        else if (!strcmp(o, "--profile")) files[nfiles++] = (char *)v;
+        else {
             fprintf(stderr, "s46-provd: unknown option %s\n", o);
             return 2;
         }
@@ -453,11 +520,43 @@ int provd_serve(int argc, char **argv)
         fprintf(stderr, "s46-provd: --tls-cert and --tls-key go together (and must be readable)\n");
         return 2;
     }
-    tokens = calloc(MAX_TOKENS, sizeof *tokens);
-    if (!tokens)
+    if (!db && !nfiles) {
+        fprintf(stderr, "s46-provd: serve needs --db FILE or --profile PREFIX=FILE\n");
+        return 2;
+    }
+    if (threads < 1 || threads > 256) {
+        fprintf(stderr, "s46-provd: --threads 1..256\n");
+        return 2;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_sig;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    if (provd_tokens_init() < 0) {
+        fprintf(stderr, "s46-provd: out of memory for the token table\n");
         return 1;
+    }
+    char err[S46_ERRLEN];
+    s46_store *st = NULL;
+    if (db) {
+        if (!(st = s46_store_open(db, S46_STORE_CREATE, err, sizeof err))) {
+            fprintf(stderr, "s46-provd: %s\n", err);
+            return 1;
+        }
+        if (s46_store_token_each(st, S46_STORE_LIVE, load_token, NULL, err, sizeof err) < 0) {
+            fprintf(stderr, "s46-provd: loading tokens: %s\n", err);
+            return 1;
+        }
+    }
+    int64_t dv = st ? s46_store_data_version(st) : 0;
+    if (reload(st, files, nfiles, "start") < 0)
+        return 1;
+    provd_reqlog_init(use_syslog, st != NULL);
+    durable = st != NULL;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_IPv6 |
-                     MHD_USE_ERROR_LOG;
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (cert)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem tls[] = {
@@ -472,18 +571,66 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_ARRAY, cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "s46-provd: cannot start the HTTP daemon on port %u\n", port);
         return 1;
     }
-    signal(SIGTERM, on_sig);
-    signal(SIGINT, on_sig);
-    fprintf(stderr, "s46-provd: serving %d profiles on port %u (%s)\n", nprofiles, port,
-            cert ? "https" : "http");
-    while (!stop)
-        pause();
+    fprintf(stderr, "s46-provd: serving on port %u (%s)%s%s, %zu tokens\n", port,
+            cert ? "https" : "http", db ? ", database " : "", db ? db : "", provd_tokens_count());
+    time_t checked = time(NULL);
+    while (!stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&held_mu);
+        if (!kicked)
+            pthread_cond_timedwait(&kick, &held_mu, &ts);
+        kicked = false;
+        pthread_mutex_unlock(&held_mu);
+        if (st)
+            flush(st);
+        bool changed = false;
+        if (st && time(NULL) != checked) {
+            checked = time(NULL);
+            int64_t v = s46_store_data_version(st);
+            changed = v != dv;
+            dv = v;
+        }
+        if (hup || changed) {
+            const char *why = hup ? "SIGHUP" : "database changed";
+            hup = 0;
+            reload(st, files, nfiles, why);
+        }
+    }
+    /* No new connections, no new held answers; release what is held (every
+     * held token was queued before it was listed, so one flush covers it)
+     * and give those answers a moment to go out before stopping. */
+    MHD_socket ls = MHD_quiesce_daemon(d);
+    pthread_mutex_lock(&held_mu);
+    stopping = true;
+    pthread_mutex_unlock(&held_mu);
+    if (st)
+        flush(st);
+    release_held(0, true);
+    struct timespec linger = {0, 200 * 1000 * 1000};
+    nanosleep(&linger, NULL);
     MHD_stop_daemon(d);
+    if (ls != MHD_INVALID_SOCKET)
+        close(ls);
+    if (st) {
+        flush(st);
+        s46_store_close(st);
+    }
+    provd_cfg_install(NULL);
+    free(files);
+    free(cert);
+    free(key);
     return 0;
 }

@@ -1,0 +1,91 @@
+/* The provisioning server's database: one SQLite file in WAL mode with
+ * synchronous=FULL, holding profiles, subscribers, tokens and the
+ * provisioning log. s46_store_open creates the schema or migrates it in
+ * order (PRAGMA user_version = S46_STORE_SCHEMA). A write outside
+ * s46_store_begin/commit is one transaction: when it returns 0 the change is
+ * on disk. Writers wait up to 5 s for one another (busy timeout).
+ * Results: 0 ok, 1 not found, 2 bad input (e.g. an ambiguous token prefix),
+ * -1 database error; err names the problem. Library code: never prints.
+ * One s46_store per thread. Tokens are kept only as BLAKE2b-256 hashes. */
+#ifndef S46_PROV_STORE_H
+#define S46_PROV_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+#define S46_STORE_SCHEMA 2
+#define S46_STORE_CREATE 1u   /* create the file when missing */
+
+typedef struct s46_store s46_store;
+
+s46_store *s46_store_open(const char *path, unsigned flags, char *err, size_t errlen);
+void s46_store_close(s46_store *st);
+/* Grouped writes (one fsync for all of them). */
+int s46_store_begin(s46_store *st, char *err, size_t errlen);
+int s46_store_commit(s46_store *st, char *err, size_t errlen);
+/* Abandons the open transaction (none open: no effect). */
+void s46_store_rollback(s46_store *st);
+/* Changes when another connection committed (PRAGMA data_version); -1 on error. */
+int64_t s46_store_data_version(s46_store *st);
+
+typedef struct s46_store_profile {
+    const char *prefix, *name, *tmpl, *server; /* name/server may be NULL; JSON texts */
+    int64_t updated;                           /* unix seconds */
+} s46_store_profile;
+/* Inserts, or replaces when replace is true (else 2 "exists"). prefix must
+ * be canonical (s46_pfx6_format). */
+int s46_store_profile_put(s46_store *st, const s46_store_profile *p, bool replace, char *err,
+                          size_t errlen);
+int s46_store_profile_remove(s46_store *st, const char *prefix, char *err, size_t errlen);
+
+typedef struct s46_store_user {
+    const char *name, *hash, *prefix; /* prefix: profile binding or NULL */
+    int64_t created;
+} s46_store_user;
+int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t errlen);
+int s46_store_user_remove(s46_store *st, const char *name, char *err, size_t errlen);
+
+typedef struct s46_store_token {
+    int64_t id;
+    const char *hash;    /* 64 lowercase hex of the BLAKE2b-256 hash */
+    const char *prefix;  /* the profile it was issued for */
+    int64_t created, last_seen;
+    bool revoked;
+} s46_store_token;
+/* Records an issued token (a known hash is left as it is). */
+int s46_store_token_add(s46_store *st, const char *hash, const char *prefix, int64_t t,
+                        char *err, size_t errlen);
+int s46_store_token_seen(s46_store *st, const char *hash, int64_t t, char *err, size_t errlen);
+/* key: a decimal id, or 4..64 hex digits that start exactly one hash. */
+int s46_store_token_revoke(s46_store *st, const char *key, int64_t *id, char *err,
+                           size_t errlen);
+
+typedef struct s46_store_logrec {
+    int64_t t_ms;
+    const char *src, *src_prefix, *token, *vendorid, *product, *version, *capability,
+        *mechs, *auth;   /* any may be NULL; token: a hash prefix, never the token */
+    int status;
+} s46_store_logrec;
+int s46_store_log_add(s46_store *st, const s46_store_logrec *r, char *err, size_t errlen);
+
+/* Iteration in a stable order; the callback's strings live until it returns;
+ * a non-zero callback result stops and is returned. */
+typedef int (*s46_store_profile_cb)(void *ctx, const s46_store_profile *p);
+typedef int (*s46_store_user_cb)(void *ctx, const s46_store_user *u);
+typedef int (*s46_store_token_cb)(void *ctx, const s46_store_token *t);
+typedef int (*s46_store_log_cb)(void *ctx, const s46_store_logrec *r);
+#define S46_STORE_LIVE 1u
+#define S46_STORE_REVOKED 2u
+int s46_store_profile_each(s46_store *st, s46_store_profile_cb cb, void *ctx, char *err,
+                           size_t errlen);
+int s46_store_user_each(s46_store *st, s46_store_user_cb cb, void *ctx, char *err,
+                        size_t errlen);
+int s46_store_token_each(s46_store *st, unsigned which, s46_store_token_cb cb, void *ctx,
+                         char *err, size_t errlen);
+/* Log records with t_ms >= since_ms and, when src is not NULL, a source
+ * address inside src; oldest first. */
+int s46_store_log_each(s46_store *st, int64_t since_ms, const s46_pfx6 *src,
+                       s46_store_log_cb cb, void *ctx, char *err, size_t errlen);
+#endif
