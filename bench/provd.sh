@@ -55,13 +55,21 @@ serve() { # extra args...
     echo "s46-provd did not start"; exit 1
 }
 stop() { kill $PID; wait $PID 2>/dev/null; PID=; }
+# CPU seconds the server has used so far (user + system)
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$PID/stat"; }
 Q='vendorid=acde48&product=P&version=1&capability=dslite'
 pct() { grep -E 'Requests/sec|^ +50%|^ +99%' | sed 's/^ */  /'; }
 
 SCHEME=http serve
 tok=$(head -1 "$TMP/tokens")
 echo "1. http keep-alive, one token-identified CE, ${DUR}s, 48 connections:"
-wrk -t2 -c48 -d"${DUR}s" --latency "http://[::1]:18480/config?$Q&token=$tok" | pct
+c0=$(cpu)
+wrk -t2 -c48 -d"${DUR}s" --latency "http://[::1]:18480/config?$Q&token=$tok" >"$TMP/wrk1"
+c1=$(cpu)
+pct <"$TMP/wrk1"
+awk -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" -v d="$DUR" '/^Requests\/sec/ { n = $2 * d;
+    if (cpu > 0) printf "  server CPU %.2f s: %.1f us per request, so %.0f req/s on 2 cores for the server alone\n",
+                        cpu, cpu * 1e6 / n, 2 * n / cpu }' "$TMP/wrk1"
 
 echo "2. herd: 100000 distinct CEs by token, keep-alive, ${HERD_DUR}s, 48 connections:"
 HERD_TOKENS=$TMP/tokens wrk -t2 -c48 -d"${HERD_DUR}s" -s "$ROOT/bench/provd_herd.lua" \
@@ -79,13 +87,19 @@ echo "  provisioning log rows: $(sqlite3 "$DB" 'select count(*) from provlog'),"
 SCHEME=https serve --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
 ST=()
 echo "4. https, a fresh TLS handshake per request (4 openssl s_time clients), ${DUR}s:"
+c0=$(cpu)
 for i in 1 2 3 4; do
     timeout $((DUR + 20)) openssl s_time -connect '[::1]:18480' -new -time "$DUR" \
         -www "/config?$Q&token=$tok" >"$TMP/st$i" 2>&1 &
     ST+=($!)
 done
 wait "${ST[@]}"
-awk '/connections in [0-9.]+ real seconds/ {n += $1; t = $4 > t ? $4 : t}
-     END { if (t > 0) printf "  %d handshakes+requests in %d s: %.0f per second\n", n, t, n / t;
+c1=$(cpu)
+awk -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" '/connections in [0-9.]+ real seconds/ {n += $1; t = $4 > t ? $4 : t}
+     END { if (t > 0) {
+               printf "  %d handshakes+requests in %d s: %.0f per second (clients on the same 2 cores)\n", n, t, n / t;
+               if (n > 0 && cpu > 0)
+                   printf "  server CPU %.2f s: %.3f ms per handshake, so %.0f per second on 2 cores for the server alone\n",
+                          cpu, cpu * 1000 / n, 2 * n / cpu }
            else print "  openssl s_time gave no result" }' "$TMP"/st?
 stop

@@ -178,6 +178,19 @@ gets 2001:db8:1::10 "$Q&capability=map_e,dslite"
 WHY="code $CODE body $BODY"
 ok https_sni_verified_200 test "$CODE" = 200 -a "$(jq_ 'd["order"]')" = "['map_e', 'dslite']"
 
+# HTTP/1.1 keep-alive: three requests (token, first contact, token) over one
+# connection, over HTTP and over HTTPS
+conns=$(nse curl -s -m 5 --interface 2001:db8:1::10 -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects} ' \
+        "http://[::1]:8080/config?$Q&capability=dslite&token=$TOKEN" "http://[::1]:8080/config?$Q&capability=dslite" \
+        "http://[::1]:8080/config?$Q&capability=dslite&token=$TOKEN")
+WHY="connections opened per request: $conns"
+ok http_keepalive_one_connection test "$conns" = "1 0 0 "
+conns=$(nse curl -s -m 5 --interface 2001:db8:1::10 --cacert "$TMP/ca.pem" --resolve "prov.example.net:8443:[::1]" \
+        -o /dev/null -o /dev/null -w '%{num_connects} ' \
+        "https://prov.example.net:8443/config?$Q&capability=dslite" "https://prov.example.net:8443/config?$Q&capability=dslite")
+WHY="connections opened per request: $conns"
+ok https_keepalive_one_connection test "$conns" = "1 0 "
+
 ok log_scrubs_token bash -c "! grep -q '$TOKEN' '$TMP/http.log' '$TMP/https.log'"
 ok log_one_line_per_request test "$(grep -c '^provd src=' "$TMP/http.log")" -ge 10
 

@@ -378,12 +378,27 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     return ret;
 }
 
+/* Marks a request whose headers were seen: libmicrohttpd keeps a connection
+ * alive only when the answer comes after the first call (once it knows
+ * the request has no body left to read). */
+static char headers_seen;
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version, (void)upload_data, (void)upload_size;
-    if (*con_cls) { /* resumed: the token in this held answer is on disk */
+    (void)cls, (void)version, (void)upload_data;
+    if (!*con_cls) {
+        *con_cls = &headers_seen;
+        return MHD_YES;
+    }
+    if (*con_cls == &headers_seen) {
+        if (*upload_size) { /* a body is not part of HB46PP: read and ignored */
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        *con_cls = NULL;
+    } else { /* resumed: the token in this held answer is on disk */
         held *h = *con_cls;
         *con_cls = NULL;
         provd_reqlog_write(&h->lg);
@@ -409,7 +424,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)c, (void)toe;
-    if (*con_cls)
+    if (*con_cls && *con_cls != &headers_seen)
         held_free(*con_cls);
     *con_cls = NULL;
 }
