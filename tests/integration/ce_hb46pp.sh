@@ -9,6 +9,9 @@
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
+# s46-ce itself runs built with AddressSanitizer and UBSan when that build exists
+CEBIN=${S46_ASAN_BIN:-$BIN}
+[ -x "$CEBIN/s46-ce" ] || CEBIN=$BIN
 PY=/usr/bin/python3
 P=s46t$$
 CE=$P-hce ISP=$P-hisp
@@ -130,7 +133,7 @@ stop_ce() {
 start_ce() {
     stop_ce
     rm -f "$TMP/ce.sock"
-    ip netns exec "$CE" "$BIN/s46-ce" --config "$TMP/$1.json" --tun hce0 --ctl "$TMP/ce.sock" 2>>"$TMP/$1.log" &
+    ip netns exec "$CE" "$CEBIN/s46-ce" --config "$TMP/$1.json" --tun hce0 --ctl "$TMP/ce.sock" 2>>"$TMP/$1.log" &
     CEPID=$!
     for _ in $(seq 150); do
         [ "$(field provisioning.attempts)" -ge "${2:-1}" ] 2>/dev/null && [ "$(field provisioning.state)" = waiting ] && return 0
@@ -301,7 +304,7 @@ stop_ce
 MIN_TTL=0 mkconf flip p-flip.s46.test
 bad=0
 for i in $(seq 15); do
-    ip netns exec "$CE" "$BIN/s46-ce" --config "$TMP/flip.json" --tun hce0 --ctl "$TMP/ce.sock" 2>>"$TMP/flip.log" &
+    ip netns exec "$CE" "$CEBIN/s46-ce" --config "$TMP/flip.json" --tun hce0 --ctl "$TMP/ce.sock" 2>>"$TMP/flip.log" &
     CEPID=$!
     sleep "0.$((RANDOM % 9 + 2))"
     kill -9 "$CEPID"; wait "$CEPID" 2>/dev/null; CEPID=
@@ -332,7 +335,7 @@ why="running $(field mechanism); log: $(grep -i stored "$TMP/fromstore.log" | ta
 check corrupt_store_ignored [ "$(field mechanism)" = none ] && grep -q 'corrupt' "$TMP/fromstore.log"
 stop_ce
 cp "$TMP/stored" "$TMP/fromstore.store"
-why=$(nsc "$BIN/s46-ce" --config "$TMP/fromstore.json" --erase 2>&1)
+why=$(nsc "$CEBIN/s46-ce" --config "$TMP/fromstore.json" --erase 2>&1)
 check erase_removes_store [ ! -e "$TMP/fromstore.store" ]
 start_ce fromstore
 why="running $(field mechanism)"
@@ -340,7 +343,10 @@ check erased_boots_unconfigured [ "$(field mechanism)" = none -a "$(field provis
 stop_ce
 # bad settings are refused with one clear line and exit 2
 echo '{"prefix_from": {"interface": "pd0", "length": 56}, "provisioning": {"resolverx": "::1"}}' >"$TMP/bad.json"
-out=$("$BIN/s46-ce" --config "$TMP/bad.json" 2>&1); rc=$?
+out=$("$CEBIN/s46-ce" --config "$TMP/bad.json" 2>&1); rc=$?
 why="rc $rc: $out"
 check bad_settings_exit_2 [ $rc -eq 2 ] && echo "$out" | grep -q 'provisioning.resolverx: unknown key'
+bad=$(grep -l -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' "$TMP"/*.log 2>/dev/null | head -3)
+why="sanitizer reports in: $bad"
+[ -z "$bad" ] && echo "PASS ce_no_sanitizer_reports" || echo "FAIL ce_no_sanitizer_reports: $why $(grep -h -A3 -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' $bad | head -8 | tr '\n' ' ')"
 exit 0

@@ -17,6 +17,9 @@
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
+# s46-ce itself runs built with AddressSanitizer and UBSan when that build exists
+CEBIN=${S46_ASAN_BIN:-$BIN}
+[ -x "$CEBIN/s46-ce" ] || CEBIN=$BIN
 PY=/usr/bin/python3
 P=s46t$$
 LAN=$P-tlan CE=$P-tce ISP=$P-tisp PEER=$P-tpeer
@@ -201,7 +204,7 @@ routes() { # the CE's routes into its TUN
 
 START=$SECONDS
 # ============================================================== DS-Lite
-ip netns exec "$CE" "$BIN/s46-ce" --config "$TMP/ce.json" --tun tce0 --ctl "$TMP/ce.sock" 2>>"$TMP/ce.log" &
+ip netns exec "$CE" "$CEBIN/s46-ce" --config "$TMP/ce.json" --tun tce0 --ctl "$TMP/ce.sock" 2>>"$TMP/ce.log" &
 CEPID=$!
 if ! wait_attempt 1; then
     fail dslite_first_attempt "no attempt over: $(tail -n 3 "$TMP/ce.log")"
@@ -405,4 +408,7 @@ check ce_log_names_running_tunnel [ -z "$badlog" ]
 kill -0 "$CEPID" 2>/dev/null && pass ce_survived_all_switches || fail ce_survived_all_switches "s46-ce exited: $(tail -n 3 "$TMP/ce.log")"
 grep -q 'ERROR: AddressSanitizer\|runtime error' "$TMP/ce.log" && fail ce_sanitizer "$(grep -m1 'ERROR\|runtime error' "$TMP/ce.log")"
 echo "# tunnel checks took $((SECONDS - START)) s"
+bad=$(grep -l -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' "$TMP"/*.log 2>/dev/null | head -3)
+why="sanitizer reports in: $bad"
+[ -z "$bad" ] && echo "PASS ce_no_sanitizer_reports" || echo "FAIL ce_no_sanitizer_reports: $why $(grep -h -A3 -E 'ERROR: AddressSanitizer|runtime error|LeakSanitizer' $bad | head -8 | tr '\n' ' ')"
 exit 0
