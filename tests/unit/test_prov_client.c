@@ -145,6 +145,16 @@ static void rm_dir(const char *dir)
     rmdir(dir);
 }
 
+/* Saves doc (and drops it) with s46_nvstore_save, then returns the file's
+ * bytes (caller frees), or NULL when either step failed. */
+static char *saved(const char *path, json_t *doc, size_t *len)
+{
+    char err[256] = "";
+    int rc = s46_nvstore_save(path, doc, err, sizeof err);
+    json_decref(doc);
+    return rc == 0 ? slurp(path, len) : NULL;
+}
+
 #define STORE_TEST(name) \
     static void name##_body(int *t_failed_, const char *dir, const char *path); \
     TEST(name) { \
@@ -694,13 +704,8 @@ STORE_TEST(nv_c16_round_trip)
 STORE_TEST(nv_file_format)
 {
     (void)dir;
-    json_t *a = doc_a();
-    char err[256] = "";
-    int rc = s46_nvstore_save(path, a, err, sizeof err);
-    json_decref(a);
-    CHECK_INT(rc, 0);
     size_t len = 0;
-    char *buf = slurp(path, &len);
+    char *buf = saved(path, doc_a(), &len);
     CHECK(buf != NULL);
     bool magic = len >= 14 && !memcmp(buf, "s46-nvstore 1 ", 14);
     unsigned long crc = 0;
@@ -772,13 +777,8 @@ STORE_TEST(nv_second_save_replaces)
 STORE_TEST(nv_corrupted_body_byte)
 {
     (void)dir;
-    json_t *a = doc_a();
-    char err[256] = "";
-    int rc = s46_nvstore_save(path, a, err, sizeof err);
-    json_decref(a);
-    CHECK_INT(rc, 0);
     size_t len = 0;
-    char *buf = slurp(path, &len);
+    char *buf = saved(path, doc_a(), &len);
     CHECK(buf != NULL);
     /* change one letter inside a string value: still valid JSON, so only the
      * checksum can catch it */
@@ -795,13 +795,8 @@ STORE_TEST(nv_corrupted_body_byte)
 STORE_TEST(nv_corrupted_bit_anywhere_in_body)
 {
     (void)dir;
-    json_t *b = doc_b();
-    char err[256] = "";
-    int rc = s46_nvstore_save(path, b, err, sizeof err);
-    json_decref(b);
-    CHECK_INT(rc, 0);
     size_t len = 0;
-    char *orig = slurp(path, &len);
+    char *orig = saved(path, doc_b(), &len);
     CHECK(orig != NULL);
     char *nl = memchr(orig, '\n', len);
     size_t off = nl ? (size_t)(nl - orig) + 1 : len;
@@ -811,6 +806,7 @@ STORE_TEST(nv_corrupted_bit_anywhere_in_body)
         int wr = spit(path, orig, len);
         orig[i] ^= 0x01;
         int m = 7;
+        char err[256] = "";
         json_t *g = wr == 0 ? s46_nvstore_load(path, &m, err, sizeof err) : NULL;
         bool bad = g != NULL || m != 0 || wr != 0;
         json_decref(g);
@@ -826,13 +822,8 @@ STORE_TEST(nv_corrupted_bit_anywhere_in_body)
 STORE_TEST(nv_truncated)
 {
     (void)dir;
-    json_t *a = doc_a();
-    char err[256] = "";
-    int rc = s46_nvstore_save(path, a, err, sizeof err);
-    json_decref(a);
-    CHECK_INT(rc, 0);
     size_t len = 0;
-    char *buf = slurp(path, &len);
+    char *buf = saved(path, doc_a(), &len);
     CHECK(buf != NULL);
     char *nl = memchr(buf, '\n', len);
     size_t hl = nl ? (size_t)(nl - buf) + 1 : 0;
@@ -845,7 +836,7 @@ STORE_TEST(nv_truncated)
             free(buf);
         CHECK_INT(w, 0);
         int m = 7;
-        err[0] = 0;
+        char err[256] = "";
         json_t *g = s46_nvstore_load(path, &m, err, sizeof err);
         bool ok = g == NULL && m == 0 && err[0] != 0;
         json_decref(g);
