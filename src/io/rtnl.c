@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -98,29 +97,74 @@ static bool usable(const s46_ip6 *a)
     return memcmp(a->b, zero, 15) != 0 || a->b[15] > 1;
 }
 
+struct pick {
+    unsigned ifindex;
+    bool found;
+    s46_ip6 best;
+};
+
+/* One address of the dump: global IPv6 on our interface, not temporary
+ * (privacy), deprecated, tentative or failed DAD; the lowest one wins. */
+static int on_addr(const struct nlmsghdr *nlh, void *arg)
+{
+    struct pick *pk = arg;
+    const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+    if (ifa->ifa_family != AF_INET6 || ifa->ifa_index != pk->ifindex ||
+        ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+        return MNL_CB_OK;
+    uint32_t flags = ifa->ifa_flags;
+    const void *addr = NULL;
+    const struct nlattr *at;
+    mnl_attr_for_each(at, nlh, sizeof *ifa) {
+        if (mnl_attr_get_type(at) == IFA_FLAGS && mnl_attr_get_payload_len(at) >= 4)
+            flags = mnl_attr_get_u32(at);
+        else if (mnl_attr_get_type(at) == IFA_ADDRESS && mnl_attr_get_payload_len(at) == 16)
+            addr = mnl_attr_get_payload(at);
+    }
+    if (!addr || (flags & (IFA_F_TEMPORARY | IFA_F_DEPRECATED | IFA_F_TENTATIVE | IFA_F_DADFAILED)))
+        return MNL_CB_OK;
+    s46_ip6 a;
+    memcpy(a.b, addr, 16);
+    if (usable(&a) && (!pk->found || memcmp(a.b, pk->best.b, 16) < 0)) {
+        pk->best = a;
+        pk->found = true;
+    }
+    return MNL_CB_OK;
+}
+
 int s46_rtnl_prefix_from(const char *ifname, unsigned plen, s46_pfx6 *out, s46_ip6 *addr)
 {
-    struct ifaddrs *ifa = NULL;
-    if (getifaddrs(&ifa) < 0)
+    struct pick pk = {.ifindex = if_nametoindex(ifname)};
+    if (!pk.ifindex)
         return -1;
-    bool found = false;
-    s46_ip6 best = {{0}};
-    for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || strcmp(i->ifa_name, ifname))
-            continue;
-        s46_ip6 a;
-        memcpy(a.b, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
-        if (!usable(&a))
-            continue;
-        if (!found || memcmp(a.b, best.b, 16) < 0)
-            best = a;
-        found = true;
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    nlh->nlmsg_type = RTM_GETADDR;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = (unsigned)time(NULL);
+    struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+    ifa->ifa_family = AF_INET6;
+    struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+    if (!nl)
+        return -1;
+    int rc = -1;
+    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0 &&
+        mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+        unsigned portid = mnl_socket_get_portid(nl), seq = nlh->nlmsg_seq;
+        ssize_t n;
+        while ((n = mnl_socket_recvfrom(nl, buf, sizeof buf)) > 0) {
+            int r = mnl_cb_run(buf, (size_t)n, seq, portid, on_addr, &pk);
+            if (r <= MNL_CB_STOP) {
+                rc = r == MNL_CB_STOP ? 0 : -1;
+                break;
+            }
+        }
     }
-    freeifaddrs(ifa);
-    if (!found)
+    mnl_socket_close(nl);
+    if (rc < 0 || !pk.found)
         return -1;
-    *addr = best;
-    out->addr = best;
+    *addr = pk.best;
+    out->addr = pk.best;
     out->len = (uint8_t)plen;
     s46_ip6_mask(&out->addr, plen);
     return 0;

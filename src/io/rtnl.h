@@ -24,8 +24,10 @@ int s46_rtnl_watch_drain(int fd);
 void s46_rtnl_watch_close(int fd);
 
 /* The End-user prefix of length plen taken from the numerically lowest
- * global unicast IPv6 address of interface ifname (link-local, loopback,
- * multicast and ULA addresses ignored); *addr gets the address itself.
- * 0, or -1 when the interface has none. */
+ * global unicast IPv6 address of interface ifname; link-local, loopback,
+ * multicast and ULA addresses are ignored, and so are temporary (privacy),
+ * deprecated, tentative and DAD-failed ones (the server keys on the
+ * stable address). *addr gets the address itself. 0, or -1 when the
+ * interface has none. */
 int s46_rtnl_prefix_from(const char *ifname, unsigned plen, s46_pfx6 *out, s46_ip6 *addr);
 #endif

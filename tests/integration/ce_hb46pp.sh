@@ -48,6 +48,8 @@ nsc ip link set wan0 up; nsc ip link set pd0 up; nsc ip link set pd1 up; nsi ip 
 nsc ip -6 addr add 2001:db8:f001::2/64 dev wan0 nodad
 nsc ip -6 route add default via 2001:db8:f001::1
 nsc ip -6 addr add 2001:db8:12:3400::1/64 dev pd0 nodad
+# a lower, deprecated address the CE must not take its prefix from
+nsc ip -6 addr add 2001:db8:12:1100::1/64 dev pd0 nodad preferred_lft 0
 nsi ip -6 addr add 2001:db8:f001::1/64 dev toce nodad
 for a in 53 443 80 8; do nsi ip -6 addr add 2001:db8:f0f0::$a/128 dev lo; done
 nsi ip -6 route add 2001:db8:12::/48 via 2001:db8:f001::2
@@ -165,6 +167,8 @@ if start_ce good; then
     why="ClientHello server names: '$sni'"
     check tls_client_hello_carries_sni [ "$sni" = "prov.s46.test " ]
     expect https_tb_provd_map_e_up ok map_e 600
+    why="prefix $(field provisioning.prefix)"
+    check prefix_skips_deprecated_address [ "$(field provisioning.prefix)" = 2001:db8:12:3400::/56 ]
     why="ipv4 $(field ipv4) psid $(field psid) ce_ipv6 $(field ce_ipv6)"
     check derived_from_fetched_rule [ "$(field ipv4)" = 192.0.2.18 -a "$(field psid)" = 52 \
         -a "$(field ce_ipv6)" = 2001:db8:12:3400:0:c000:212:34 ]
