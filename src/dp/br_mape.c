@@ -1,4 +1,5 @@
 #include "dp/br_mape.h"
+#include "dp/frag_glue.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
@@ -23,6 +24,7 @@ struct s46_br {
     s46_pktpool *pool;         /* outer fragments */
     s46_reasm *reasm4, *reasm6;
     uint32_t frag_id;
+    s46_frag_ctrs fc;          /* the counters of the shared fragmentation steps */
     s46_batch *cur;            /* the batch being processed */
     bool fast, fast_ok;        /* take the fast paths (off only in tests) */
     /* The outer header(s) of every packet toward a CE but for the payload
@@ -154,6 +156,9 @@ s46_br *s46_br_new(const s46_br_conf *c)
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    br->fc = (s46_frag_ctrs){br->cnt, S46_BR_fragments_held, S46_BR_reassembled,
+                             S46_BR_drop_reassembly_failed, S46_BR_v6_out, S46_BR_fragmented,
+                             S46_BR_drop_no_buffer};
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -396,29 +401,12 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 
 static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
 {
-    switch (s46_reasm_offer(r, p, l3, now)) {
-    case S46_REASM_DONE:
-        br->cnt[S46_BR_reassembled]++;
-        return true;
-    case S46_REASM_HELD:
-        br->cnt[S46_BR_fragments_held]++;
-        s46_pkt_drop(p, S46_BR_fragments_held);
-        return false;
-    default:
-        drop(br, p, S46_BR_drop_reassembly_failed);
-        return false;
-    }
+    return s46_dp_reassemble(&br->fc, r, p, l3, now);
 }
 
 static void fragment_out(s46_br *br, s46_pkt *p)
 {
-    int n = s46_frag6_into_batch(br->cur, p, br->c.ipv6_mtu, ++br->frag_id, br->pool);
-    if (n < 0) {
-        br->cnt[S46_BR_v6_out]--;
-        return drop(br, p, S46_BR_drop_no_buffer);
-    }
-    br->cnt[S46_BR_v6_out] += (uint64_t)n;
-    br->cnt[S46_BR_fragmented]++;
+    s46_dp_fragment_out(&br->fc, br->cur, p, br->c.ipv6_mtu, ++br->frag_id, br->pool);
 }
 
 /* The rule (longest match) of an IPv6 source, with its shape. */
