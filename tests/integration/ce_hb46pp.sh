@@ -244,7 +244,7 @@ order_empty_disables          p-empty.s46.test   empty     none   600
 auth_bad_disables             p-authbad.s46.test empty     none   600
 no_usable_rule_disables       p-norule.s46.test  empty     none   600
 redirect_chain_followed       p-r1.s46.test      ok        map_e  600
-malformed_token_dropped       p-badtoken.s46.test ok       map_e  600
+malformed_token_rejected      p-badtoken.s46.test bad_data map_e  4000
 T
 start_ce dnsdown_prep 2>/dev/null; stop_ce
 RESOLVER='"resolver": "[2001:db8:f0f0::99]:53",' mkconf dns_unreachable 4over6.info
