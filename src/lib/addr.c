@@ -94,6 +94,15 @@ int s46_pfx4_parse(const char *s, s46_pfx4 *out, char *err, size_t errlen)
     return 0;
 }
 
+int s46_pfx4_parse_or_host(const char *s, s46_pfx4 *out, char *err, size_t errlen)
+{
+    if (!strchr(s, '/') && s46_ip4_parse(s, &out->addr) == 0) {
+        out->len = 32;
+        return 0;
+    }
+    return s46_pfx4_parse(s, out, err, errlen);
+}
+
 int s46_pfx6_parse(const char *s, s46_pfx6 *out, char *err, size_t errlen)
 {
     char a[S46_IP6_STRLEN];

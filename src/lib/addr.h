@@ -23,6 +23,8 @@ int s46_ip4_parse(const char *s, uint32_t *out);
 int s46_ip6_parse(const char *s, s46_ip6 *out);
 /* "a.b.c.d/len"; the address must have no bits set past len. */
 int s46_pfx4_parse(const char *s, s46_pfx4 *out, char *err, size_t errlen);
+/* A prefix as s46_pfx4_parse, or a bare address meaning its /32. */
+int s46_pfx4_parse_or_host(const char *s, s46_pfx4 *out, char *err, size_t errlen);
 /* "x::y/len"; the address must have no bits set past len. */
 int s46_pfx6_parse(const char *s, s46_pfx6 *out, char *err, size_t errlen);
 

@@ -239,10 +239,7 @@ static int check_ipip(const json_t *a, char *err, size_t errlen)
         const char *s = str_member(e, "ipv4", where, true, err, errlen, &rc);
         if (rc < 0)
             return -1;
-        if (s46_pfx4_parse(s, &p4, pe, sizeof pe) < 0) {
-            uint32_t a4;
-            if (s46_ip4_parse(s, &a4) == 0)
-                continue; /* a bare address is a /32 */
+        if (s46_pfx4_parse_or_host(s, &p4, pe, sizeof pe) < 0) {
             s46_seterr(err, errlen, "%s.ipv4: %s", where, pe);
             return -1;
         }

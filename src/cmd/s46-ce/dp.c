@@ -80,14 +80,10 @@ static int plan_tunnel(const char *mech, const json_t *resp, const s46_pfx6 *pre
             s46_seterr(err, errlen, "ipip: no usable entry");
             return -1;
         }
-        /* "ipv4" is a prefix or, as the validator allows, a bare address (/32) */
-        if (strchr(v4, '/') ? s46_pfx4_parse(v4, &c->ipv4, e, sizeof e) < 0
-                            : s46_ip4_parse(v4, &c->ipv4.addr) < 0) {
-            s46_seterr(err, errlen, "ipip.ipv4 %s: %s", v4, strchr(v4, '/') ? e : "not an IPv4 address");
+        if (s46_pfx4_parse_or_host(v4, &c->ipv4, e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "ipip.ipv4: %s", e);
             return -1;
         }
-        if (!strchr(v4, '/'))
-            c->ipv4.len = 32;
         c->kind = S46_CET_IPIP;
         out->mech = MECH_IPIP;
     }
