@@ -68,6 +68,9 @@ struct ce_dp {
     uint64_t dropped_unconfigured;
 };
 int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t errlen);
+/* One line on stderr saying what ce_dp_apply(dp, p) did: its result rc and
+ * its message e (an error, or a warning when rc is 0). */
+void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const char *e);
 void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now);
 void ce_dp_tick(struct ce_dp *dp, uint64_t now);
 json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now);

@@ -218,6 +218,29 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     return 0;
 }
 
+void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const char *e)
+{
+    char a[S46_IP6_STRLEN], b[S46_IP6_STRLEN], v4[S46_IP4_STRLEN];
+    const char *sep = *e ? "; " : "";
+    if (rc < 0) {
+        fprintf(stderr, "s46-ce: %s could not start: %s\n", ce_mech_name(p->mech), e);
+    } else if (dp->mape) {
+        const s46_ce_params *cp = s46_ce_params_get(dp->mape);
+        fprintf(stderr, "s46-ce: MAP-E running: IPv4 %s/%u PSID %u/%u, MAP address %s%s%s\n",
+                s46_ip4_format(cp->ipv4, v4), cp->ipv4_len, cp->psid, cp->psid_len,
+                s46_ip6_format(&cp->map_addr, a), sep, e);
+    } else if (dp->mech == MECH_DSLITE) {
+        fprintf(stderr, "s46-ce: DS-Lite running: B4 %s, AFTR %s%s%s\n",
+                s46_ip6_format(&p->cet.local, a), s46_ip6_format(&p->cet.remote, b), sep, e);
+    } else if (dp->mech == MECH_IPIP) {
+        fprintf(stderr, "s46-ce: ipip running: %s/%u over %s -> %s%s%s\n",
+                s46_ip4_format(p->cet.ipv4.addr, v4), p->cet.ipv4.len,
+                s46_ip6_format(&p->cet.local, a), s46_ip6_format(&p->cet.remote, b), sep, e);
+    } else {
+        fprintf(stderr, "s46-ce: IPv4 over IPv6 disabled\n");
+    }
+}
+
 void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now)
 {
     s46_batch v4, v6;

@@ -52,13 +52,14 @@ static void process(s46_batch *b, uint64_t now, void *arg)
     ce_dp_process(&st->dp, b, now);
 }
 
-/* Fixed mode: the plan of the file's map_e. */
+/* Fixed mode: runs the plan of the file's map_e and logs the outcome. */
 static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, size_t errlen)
 {
     struct ce_plan plan;
     if (ce_plan_build("map_e", o->fixed, &o->prefix, o, &plan, err, errlen) < 0)
         return -1;
     int rc = ce_dp_apply(&st->dp, &plan, err, errlen);
+    ce_dp_log(&st->dp, &plan, rc, err);
     ce_plan_free(&plan);
     return rc;
 }
@@ -76,6 +77,7 @@ static void tick(uint64_t now, void *arg)
     }
     struct ce_opts *n = calloc(1, sizeof *n);
     char e[256] = "";
+    /* apply_fixed logs what it started (or why it could not) */
     if (!n || ce_opts_load(st->opts->path, st->opts->prefix_arg, n, e, sizeof e) < 0 ||
         (n->prov && snprintf(e, sizeof e, "the file now asks for HB46PP mode; restart to change mode")) ||
         apply_fixed(st, n, e, sizeof e) < 0) {
@@ -88,7 +90,7 @@ static void tick(uint64_t now, void *arg)
     ce_opts_free(st->opts);
     free(st->opts);
     st->opts = n;
-    fprintf(stderr, "s46-ce: configuration reloaded%s%s\n", *e ? ": " : "", e);
+    fprintf(stderr, "s46-ce: configuration reloaded\n");
 }
 
 static void wake(void *arg)
@@ -179,20 +181,18 @@ int main(int argc, char **argv)
     struct ce_state st = {0};
     s46_tun tun;
     s46_ctl ctl;
-    if (!o->prov) {
-        /* fixed mode: refuse a configuration that cannot run before opening anything */
-        struct ce_plan plan;
-        if (ce_plan_build("map_e", o->fixed, &o->prefix, o, &plan, e, sizeof e) < 0) {
-            fprintf(stderr, "s46-ce: %s: %s\n", config, e);
-            ce_opts_free(o);
-            free(o);
-            return 2;
-        }
-        ce_plan_free(&plan);
+    /* fixed mode: a configuration that cannot run is refused before anything opens */
+    struct ce_plan plan = {0};
+    if (!o->prov && ce_plan_build("map_e", o->fixed, &o->prefix, o, &plan, e, sizeof e) < 0) {
+        fprintf(stderr, "s46-ce: %s: %s\n", config, e);
+        ce_opts_free(o);
+        free(o);
+        return 2;
     }
     if (s46_tun_open(&tun, tunname, mtu, e, sizeof e) < 0 ||
         s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
         fprintf(stderr, "s46-ce: %s\n", e);
+        ce_plan_free(&plan);
         ce_opts_free(o);
         free(o);
         return 1;
@@ -221,18 +221,9 @@ int main(int argc, char **argv)
     } else {
         st.opts = o;
         e[0] = 0;
-        if (apply_fixed(&st, o, e, sizeof e) < 0) {
-            fprintf(stderr, "s46-ce: %s\n", e);
-            r = -1;
-        } else {
-            if (*e)
-                fprintf(stderr, "s46-ce: warning: %s\n", e);
-            const s46_ce_params *p = s46_ce_params_get(st.dp.mape);
-            char b4[S46_IP4_STRLEN], b6[S46_IP6_STRLEN];
-            fprintf(stderr, "s46-ce: MAP-E up on %s: IPv4 %s/%u PSID %u/%u, MAP address %s\n",
-                    tun.name, s46_ip4_format(p->ipv4, b4), p->ipv4_len, p->psid, p->psid_len,
-                    s46_ip6_format(&p->map_addr, b6));
-        }
+        r = ce_dp_apply(&st.dp, &plan, e, sizeof e);
+        ce_dp_log(&st.dp, &plan, r, e);
+        ce_plan_free(&plan);
     }
     if (r == 0)
         r = s46_tunloop_run(&loop);

@@ -117,26 +117,7 @@ void ce_prov_serve(struct ce_prov *p, struct ce_dp *dp)
     char e[256] = "";
     int rc = ce_dp_apply(dp, plan, e, sizeof e);
     /* log while the plan still exists: the thread frees it once woken */
-    if (rc < 0) {
-        fprintf(stderr, "s46-ce: %s could not start: %s\n", ce_mech_name(plan->mech), e);
-    } else if (dp->mape) {
-        const s46_ce_params *cp = s46_ce_params_get(dp->mape);
-        char b4[S46_IP4_STRLEN], b6[S46_IP6_STRLEN];
-        fprintf(stderr, "s46-ce: MAP-E running: IPv4 %s/%u PSID %u/%u, MAP address %s%s%s\n",
-                s46_ip4_format(cp->ipv4, b4), cp->ipv4_len, cp->psid, cp->psid_len,
-                s46_ip6_format(&cp->map_addr, b6), *e ? "; " : "", e);
-    } else if (dp->cet) {
-        char l6[S46_IP6_STRLEN], r6[S46_IP6_STRLEN], v4[S46_IP4_STRLEN];
-        if (dp->mech == MECH_DSLITE)
-            fprintf(stderr, "s46-ce: DS-Lite running: B4 %s, AFTR %s\n",
-                    s46_ip6_format(&plan->cet.local, l6), s46_ip6_format(&plan->cet.remote, r6));
-        else
-            fprintf(stderr, "s46-ce: ipip running: %s/%u over %s -> %s\n",
-                    s46_ip4_format(plan->cet.ipv4.addr, v4), plan->cet.ipv4.len,
-                    s46_ip6_format(&plan->cet.local, l6), s46_ip6_format(&plan->cet.remote, r6));
-    } else {
-        fprintf(stderr, "s46-ce: IPv4 over IPv6 disabled\n");
-    }
+    ce_dp_log(dp, plan, rc, e);
     pthread_mutex_lock(&p->mu);
     p->applied = true;
     p->applied_rc = rc;
