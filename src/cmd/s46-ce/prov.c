@@ -42,7 +42,7 @@ struct ce_prov {
     char url[1100], last_error[300], prefix[64], auth[8], enabler[256];
     const char *last_outcome, *running, *source;
     bool verify, have_token, creds_sent;
-    time_t last_answer, next_at, last_attempt;
+    time_t last_answer, next_at;
     int64_t ttl;
     unsigned attempts;
     /* thread only */
@@ -166,21 +166,21 @@ static void refresh_prefix(struct ce_prov *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-/* Runs the first mechanism of order that works here; MECH_NONE when none
- * does. 0 when something runs, 1 when nothing could, -1 stopping. */
-static int choose_and_apply(struct ce_prov *p, const json_t *resp, const char **why)
+/* Runs the first mechanism of order that works here. 0 when something
+ * runs, 1 when nothing could (why says why; the caller disables), -1
+ * stopping. */
+static int choose_and_apply(struct ce_prov *p, const json_t *resp, char *why, size_t whylen)
 {
-    static char whybuf[300];
     json_t *order = json_object_get(resp, "order");
     size_t i;
     json_t *m;
-    whybuf[0] = 0;
+    snprintf(why, whylen, "order is empty");
     json_array_foreach(order, i, m) {
         struct ce_plan plan;
         char e[256];
         if (ce_plan_build(json_string_value(m), resp, &p->cur_prefix, p->o, &plan, e, sizeof e) < 0) {
             logf_("order[%zu] %s cannot run here: %s", i, json_string_value(m), e);
-            snprintf(whybuf, sizeof whybuf, "%s", e);
+            snprintf(why, whylen, "%s", e);
             continue;
         }
         int rc = submit(p, &plan, e, sizeof e);
@@ -196,13 +196,8 @@ static int choose_and_apply(struct ce_prov *p, const json_t *resp, const char **
         if (stopping)
             return -1;
         logf_("order[%zu] %s failed to start: %s", i, json_string_value(m), e);
-        snprintf(whybuf, sizeof whybuf, "%s", e);
+        snprintf(why, whylen, "%s", e);
     }
-    struct ce_plan none = {.mech = MECH_NONE};
-    char e[64];
-    if (submit(p, &none, e, sizeof e) < 0)
-        return -1;
-    *why = json_array_size(order) ? whybuf : "order is empty";
     return 1;
 }
 
@@ -261,8 +256,8 @@ static void boot_from_store(struct ce_prov *p)
     } else if (!p->have_prefix || strcmp(pfx, cur) != 0) {
         logf_("stored configuration is for prefix %s, not %s: not used", pfx, cur);
     } else {
-        const char *why = "";
-        int rc = choose_and_apply(p, resp, &why);
+        char why[300];
+        int rc = choose_and_apply(p, resp, why, sizeof why);
         pthread_mutex_lock(&p->mu);
         p->source = "store";
         p->have_token = p->token[0] != 0;
@@ -306,7 +301,6 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
     *ttl = -1;
     pthread_mutex_lock(&p->mu);
     p->attempts++; /* with the state, so that no one sees a new count while "waiting" */
-    p->last_attempt = time(NULL);
     p->state = "discovering";
     pthread_mutex_unlock(&p->mu);
     size_t txtlen;
@@ -381,8 +375,8 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
              json_string_value(json_object_get(resp, "enabler_name")) ?: "");
     pthread_mutex_unlock(&p->mu);
     set_state(p, "configuring");
-    const char *why = "";
-    int rc = choose_and_apply(p, resp, &why);
+    char why[300];
+    int rc = choose_and_apply(p, resp, why, sizeof why);
     if (rc >= 0)
         save_store(p, resp, p->url);
     json_decref(resp);
@@ -470,8 +464,8 @@ static void *run(void *arg)
         }
         int64_t ttl;
         s46_acc_outcome o = attempt(p, &ttl);
-        if (o == S46_ACC_NOTFOUND)
-            disable(p); /* (EMPTY has already put MECH_NONE in place) */
+        if (s46_acc_disables(o))
+            disable(p);
         wait = s46_acc_wait(&p->o->waits, o, ttl, rnd64());
         logf_("provisioning %s; next attempt in %u s", s46_acc_outcome_name(o), wait);
         pthread_mutex_lock(&p->mu);
