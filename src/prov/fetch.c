@@ -165,20 +165,21 @@ s46_fetch_status s46_fetch(const s46_fetch_req *req, s46_fetch_res *res)
             fail(res, S46_FETCH_TRANSPORT, "bad URL %.200s", cur);
             return res->status;
         }
+        /* a refused target is the redirect's fault after a 307, else the URL's */
+        s46_fetch_status refused = res->hops ? S46_FETCH_REDIRECT : S46_FETCH_TRANSPORT;
         struct in_addr v4;
         if (inet_pton(AF_INET, host, &v4) == 1) {
-            fail(res, res->hops ? S46_FETCH_REDIRECT : S46_FETCH_TRANSPORT,
+            fail(res, refused,
                  "IPv4-literal host %.100s refused (HB46PP runs over IPv6)", host);
             return res->status;
         }
         bool https = !strcasecmp(scheme, "https");
         if (!https && strcasecmp(scheme, "http")) {
-            fail(res, res->hops ? S46_FETCH_REDIRECT : S46_FETCH_TRANSPORT, "scheme %s refused", scheme);
+            fail(res, refused, "scheme %s refused", scheme);
             return res->status;
         }
         if (!https && req->verify) {
-            fail(res, res->hops ? S46_FETCH_REDIRECT : S46_FETCH_TRANSPORT,
-                 "%.200s: plain http refused under t=b", cur);
+            fail(res, refused, "%.200s: plain http refused under t=b", cur);
             return res->status;
         }
         snprintf(seen[nseen++], sizeof seen[0], "%s", cur);
