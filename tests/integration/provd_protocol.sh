@@ -191,6 +191,43 @@ conns=$(nse curl -s -m 5 --interface 2001:db8:1::10 --cacert "$TMP/ca.pem" --res
 WHY="connections opened per request: $conns"
 ok https_keepalive_one_connection test "$conns" = "1 0 "
 
+# TLS parameters the server picks: AES-128-GCM and X25519 first (no
+# HelloRetryRequest for a client sending an X25519 key share), yet a client
+# that only offers AES-256-GCM or only P-256 is still served.
+tls() { echo | nse timeout 5 openssl s_client -connect "[::1]:${PORT:-8443}" -servername prov.example.net \
+            -CAfile "$TMP/ca.pem" -verify_return_error -brief "$@" 2>&1; }
+OUT=$(tls -groups X25519:P-256)
+WHY="$OUT"
+ok tls_default_aes128_x25519 bash -c 'grep -q "Ciphersuite: TLS_AES_128_GCM_SHA256" <<<"$1" && grep -q "Temp Key: X25519" <<<"$1"' _ "$OUT"
+OUT=$(tls -ciphersuites TLS_AES_256_GCM_SHA384 -groups P-256)
+WHY="$OUT"
+ok tls_aes256_p256_client_served bash -c 'grep -q "Ciphersuite: TLS_AES_256_GCM_SHA384" <<<"$1" && grep -q "prime256v1" <<<"$1"' _ "$OUT"
+OUT=$(tls -tls1_2)
+WHY="$OUT"
+ok tls12_client_served bash -c 'grep -q "Protocol version: TLSv1.2" <<<"$1" && grep -q "Ciphersuite: ECDHE-ECDSA-AES128-GCM-SHA256" <<<"$1"' _ "$OUT"
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8444 --tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" \
+    --tls-priority 'NORMAL:-VERS-ALL:+VERS-TLS1.2' "${PROFILES[@]}" >/dev/null 2>"$TMP/prio.log" &
+PIDS+=($!)
+for _ in $(seq 50); do nse curl -sk -o /dev/null "https://[::1]:8444/" && break; sleep 0.1; done
+OUT=$(PORT=8444 tls)
+WHY="$OUT"
+ok tls_priority_option_applied grep -q "Protocol version: TLSv1.2" <<<"$OUT"
+WHY=
+bad_cli() { # NAME ARGS...: exit status 2 and a message naming the problem, no server
+    local name=$1; shift
+    local out rc
+    out=$(timeout 5 "$BIN/s46-provd" serve "$@" --profile 2001:db8:1::/48="$TMP/a.json" 2>&1 >/dev/null); rc=$?
+    WHY="rc $rc: $out"
+    ok "$name" test "$rc" = 2 -a -n "$out"
+}
+bad_cli cli_port_zero --port 0
+bad_cli cli_port_not_number --port 80x
+bad_cli cli_port_too_large --port 65536
+bad_cli cli_threads_zero --threads 0
+bad_cli cli_unknown_status_405 --unknown-status 405
+bad_cli cli_tls_priority_bogus --port 8445 --tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" --tls-priority 'NORMAL:+NO-SUCH-THING'
+bad_cli cli_tls_priority_without_cert --port 8445 --tls-priority NORMAL
+
 ok log_scrubs_token bash -c "! grep -q '$TOKEN' '$TMP/http.log' '$TMP/https.log'"
 ok log_one_line_per_request test "$(grep -c '^provd src=' "$TMP/http.log")" -ge 10
 

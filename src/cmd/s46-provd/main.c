@@ -11,7 +11,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: s46-provd serve [--db FILE] [--profile PREFIX=FILE ...] [--port N]\n"
             "                       [--path /config] [--threads N] [--unknown-status 403|404]\n"
-            "                       [--tls-cert F --tls-key F] [--syslog]\n"
+            "                       [--tls-cert F --tls-key F [--tls-priority GNUTLS-PRIORITY]]\n"
+            "                       [--syslog]\n"
             "       s46-provd profile add PREFIX FILE [--name N] --db FILE\n"
             "       s46-provd profile list|remove PREFIX --db FILE\n"
             "       s46-provd import PREFIX FILE [--name N] --db FILE\n"

@@ -23,6 +23,8 @@
 #include "tokens.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -34,6 +36,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* TLS 1.3 and 1.2 as GnuTLS's NORMAL, but the server picks: AES-128-GCM
+ * first (SHA-256 key schedule, cheaper than AES-256-GCM's SHA-384 at equal
+ * strength for a configuration download) and X25519 first, the key share
+ * most clients send (so no HelloRetryRequest). --tls-priority replaces it. */
+#define TLS_PRIORITY                                                                   \
+    "NORMAL:%SERVER_PRECEDENCE:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:"           \
+    "+AES-256-GCM:+AES-128-CBC:+AES-256-CBC:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:" \
+    "+GROUP-SECP384R1:+GROUP-X448:+GROUP-SECP521R1"
 
 static const char *cfg_path = "/config";
 static unsigned unknown_status = MHD_HTTP_FORBIDDEN;
@@ -493,11 +504,25 @@ static void flush(s46_store *st)
                 dropped);
 }
 
+/* A whole decimal number in [lo, hi] (no sign, no trailing characters). */
+static bool number(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
 int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2;
     char *cert = NULL, *key = NULL;
-    const char *db = NULL;
+    const char *db = NULL, *prio = TLS_PRIORITY;
     bool use_syslog = false;
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
@@ -514,22 +539,24 @@ int provd_serve(int argc, char **argv)
             return 2;
         }
         i++;
-        if (!strcmp(o, "--port")) port = (unsigned)atoi(v);
-        else if (!strcmp(o, "--threads")) threads = (unsigned)atoi(v);
+        bool num_ok = true;
+        if (!strcmp(o, "--port")) num_ok = number(v, 1, 65535, &port);
+        else if (!strcmp(o, "--threads")) num_ok = number(v, 1, 256, &threads);
         else if (!strcmp(o, "--path")) cfg_path = v;
         else if (!strcmp(o, "--tls-cert")) cert = slurp(v);
         else if (!strcmp(o, "--tls-key")) key = slurp(v);
-        else if (!strcmp(o, "--unknown-status")) unknown_status = (unsigned)atoi(v);
+        else if (!strcmp(o, "--tls-priority")) prio = v;
+        else if (!strcmp(o, "--unknown-status")) num_ok = number(v, 403, 404, &unknown_status);
         else if (!strcmp(o, "--db")) db = v;
         else if (!strcmp(o, "--profile")) files[nfiles++] = (char *)v;
         else {
             fprintf(stderr, "s46-provd: unknown option %s\n", o);
             return 2;
         }
-    }
-    if (unknown_status != 403 && unknown_status != 404) {
-        fprintf(stderr, "s46-provd: --unknown-status must be 403 or 404\n");
-        return 2;
+        if (!num_ok) {
+            fprintf(stderr, "s46-provd: %s %s: not a number in range\n", o, v);
+            return 2;
+        }
     }
     if (!!cert != !!key) {
         fprintf(stderr, "s46-provd: --tls-cert and --tls-key go together (and must be readable)\n");
@@ -539,10 +566,19 @@ int provd_serve(int argc, char **argv)
         fprintf(stderr, "s46-provd: serve needs --db FILE or --profile PREFIX=FILE\n");
         return 2;
     }
-    if (threads < 1 || threads > 256) {
-        fprintf(stderr, "s46-provd: --threads 1..256\n");
+    if (!cert && prio != (const char *)TLS_PRIORITY) {
+        fprintf(stderr, "s46-provd: --tls-priority needs --tls-cert and --tls-key\n");
         return 2;
     }
+    gnutls_priority_t pc;
+    const char *bad = NULL;
+    if (cert && gnutls_priority_init(&pc, prio, &bad) < 0) {
+        fprintf(stderr, "s46-provd: --tls-priority: not a GnuTLS priority string (at \"%s\")\n",
+                bad ? bad : prio);
+        return 2;
+    }
+    if (cert)
+        gnutls_priority_deinit(pc);
     struct sigaction sa = {0};
     sa.sa_handler = on_sig;
     sigemptyset(&sa.sa_mask);
@@ -577,6 +613,7 @@ int provd_serve(int argc, char **argv)
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)prio},
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -587,7 +624,7 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_ARRAY, cert ? tls : tls + 2,
+        MHD_OPTION_ARRAY, cert ? tls : tls + 3,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "s46-provd: cannot start the HTTP daemon on port %u\n", port);
