@@ -606,10 +606,15 @@ int provd_serve(int argc, char **argv)
         return 1;
     provd_reqlog_init(use_syslog, st != NULL);
     durable = st != NULL;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_IPv6 |
-                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-    if (cert)
-        flags |= MHD_USE_TLS;
+    /* HTTP: epoll (cost independent of the number of idle connections).
+     * HTTPS: poll. libmicrohttpd 0.9.75's epoll loop keeps a connection
+     * "read-ready" while its TLS handshake waits for the client (GnuTLS's
+     * EAGAIN never reaches it), so it polls with a zero timeout: one core
+     * spins for as long as any client is mid-handshake (a slow or
+     * malicious client costs a whole core; tests/integration/provd_tls_idle.sh
+     * measures it). poll() waits for real input instead. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_IPv6 | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME | (cert ? MHD_USE_TLS | MHD_USE_POLL : MHD_USE_EPOLL);
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
