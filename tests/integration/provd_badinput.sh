@@ -48,4 +48,47 @@ start=$(date +%s%N)
 c=$(code "$Q"); ms=$(( ($(date +%s%N) - start) / 1000000 )); WHY="got $c in ${ms} ms"
 ok slow_clients_others_served test "$c" = 200 -a "$ms" -lt 2000
 ok server_still_alive kill -0 "${PIDS[0]}"
+
+# Open files: started with a soft limit of 256 (hard 20000), the server
+# raises it for its 4000 connections, so 300 idle connections (6 sources x
+# 50) do not lock out the next CE. With a hard limit of 200 it says how many
+# connections it will hold instead.
+for i in 1 2 3 4 5 6; do ip netns exec "$NS" ip -6 addr add 2001:db8:1::2$i/128 dev lo nodad; done
+ip netns exec "$NS" prlimit --nofile=256:20000 "$BIN/s46-provd" serve --port 8081 \
+    --profile 2001:db8:1::/48="$TMP/a.json" >/dev/null 2>"$TMP/log81" &
+FDP=$!
+PIDS+=($FDP)
+for _ in $(seq 50); do ip netns exec "$NS" curl -s -o /dev/null "http://[::1]:8081/" && break; sleep 0.1; done
+soft=$(awk '/^Max open files/ { print $4 }' "/proc/$FDP/limits")
+WHY="soft limit now $soft"
+ok open_file_limit_raised test "${soft:-0}" -ge 4064
+ip netns exec "$NS" python3 - 8081 20 >"$TMP/hold" 2>&1 <<'PY' &
+import socket, sys, time
+port, secs = int(sys.argv[1]), float(sys.argv[2])
+held = []
+for i in range(1, 7):
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind((f"2001:db8:1::2{i}", 0))
+        s.connect(("::1", port))
+        s.send(b"GET /config?")
+        held.append(s)
+print("holding", len(held), flush=True)
+time.sleep(secs)
+PY
+HOLD=$!
+PIDS+=($HOLD)
+for _ in $(seq 100); do grep -q holding "$TMP/hold" && break; sleep 0.05; done
+c=$(ip netns exec "$NS" curl -s -m 5 --interface 2001:db8:1::10 -o /dev/null -w '%{http_code}' "http://[::1]:8081/config?$Q")
+WHY="$(cat "$TMP/hold"); got $c"
+ok served_with_300_idle_connections test "$c" = 200
+kill $HOLD 2>/dev/null
+out=$(ip netns exec "$NS" prlimit --nofile=200:200 timeout 1 "$BIN/s46-provd" serve --port 8082 \
+      --profile 2001:db8:1::/48="$TMP/a.json" 2>&1 >/dev/null)
+WHY="$out"
+ok low_hard_limit_said grep -q "open-file limit 200: at most 136 connections" <<<"$out"
+out=$(ip netns exec "$NS" prlimit --nofile=50:50 timeout 1 "$BIN/s46-provd" serve --port 8082 \
+      --profile 2001:db8:1::/48="$TMP/a.json" 2>&1 >/dev/null); rc=$?
+WHY="rc $rc: $out"
+ok too_low_limit_refused test "$rc" = 1 -a -n "$out"
 exit 0

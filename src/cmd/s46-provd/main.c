@@ -10,7 +10,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: s46-provd serve [--db FILE] [--profile PREFIX=FILE ...] [--port N]\n"
-            "                       [--path /config] [--threads N] [--unknown-status 403|404]\n"
+            "                       [--path /config] [--threads N] [--max-connections N]\n"
+            "                       [--unknown-status 403|404]\n"
             "                       [--tls-cert F --tls-key F [--tls-priority GNUTLS-PRIORITY]]\n"
             "                       [--syslog]\n"
             "       s46-provd profile add PREFIX FILE [--name N] --db FILE\n"

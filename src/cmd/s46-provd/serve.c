@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -518,9 +519,42 @@ static bool number(const char *s, unsigned lo, unsigned hi, unsigned *out)
     return true;
 }
 
+/* File descriptors the server needs besides its connections: database,
+ * WAL and its index, listening socket, per-thread poll/epoll and wake-up
+ * descriptors, syslog, standard streams, with room to spare. */
+#define SPARE_FDS 64
+
+/* Make room for *max_conn connections in the open-file limit: raise the
+ * soft limit up to the hard one (Debian starts daemons at 1024), and if the
+ * hard limit is too low, serve fewer connections at once (said on stderr)
+ * rather than fail accept() with EMFILE while clients wait. */
+static int fit_open_files(unsigned *max_conn)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 0;
+    rlim_t need = (rlim_t)*max_conn + SPARE_FDS;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        if (rl.rlim_cur < 16 + SPARE_FDS) {
+            fprintf(stderr, "s46-provd: open-file limit %llu is too low (at least %d)\n",
+                    (unsigned long long)rl.rlim_cur, 16 + SPARE_FDS);
+            return -1;
+        }
+        *max_conn = (unsigned)(rl.rlim_cur - SPARE_FDS);
+        fprintf(stderr, "s46-provd: open-file limit %llu: at most %u connections at once\n",
+                (unsigned long long)rl.rlim_cur, *max_conn);
+    }
+    return 0;
+}
+
 int provd_serve(int argc, char **argv)
 {
-    unsigned port = 8080, threads = 2;
+    unsigned port = 8080, threads = 2, max_conn = 4000;
     char *cert = NULL, *key = NULL;
     const char *db = NULL, *prio = TLS_PRIORITY;
     bool use_syslog = false;
@@ -542,6 +576,7 @@ int provd_serve(int argc, char **argv)
         bool num_ok = true;
         if (!strcmp(o, "--port")) num_ok = number(v, 1, 65535, &port);
         else if (!strcmp(o, "--threads")) num_ok = number(v, 1, 256, &threads);
+        else if (!strcmp(o, "--max-connections")) num_ok = number(v, 16, 1000000, &max_conn);
         else if (!strcmp(o, "--path")) cfg_path = v;
         else if (!strcmp(o, "--tls-cert")) cert = slurp(v);
         else if (!strcmp(o, "--tls-key")) key = slurp(v);
@@ -602,6 +637,8 @@ int provd_serve(int argc, char **argv)
         }
     }
     int64_t dv = st ? s46_store_data_version(st) : 0;
+    if (fit_open_files(&max_conn) < 0)
+        return 1;
     if (reload(st, files, nfiles, "start") < 0)
         return 1;
     provd_reqlog_init(use_syslog, st != NULL);
@@ -625,7 +662,7 @@ int provd_serve(int argc, char **argv)
         flags, (uint16_t)port, NULL, NULL, handler, NULL,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4000,
+        MHD_OPTION_CONNECTION_LIMIT, max_conn,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
