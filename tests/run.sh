@@ -15,12 +15,35 @@ pass=0 fail=0 skip=0
 log=$(mktemp -d /tmp/s46-test.XXXXXX)
 only=${1:-}
 
+# Processes a test may start (ours, the peers it drives, anything with the
+# tree's or the tests' paths in its command line), one pid per line;
+# zombies are not counted (here nobody may reap them).
+ours() {
+    ps -eo pid=,comm=,stat=,args= | awk -v root="$S46_ROOT" -v me=$$ '
+        $1 != me && $2 != "ps" && $2 != "awk" && $3 !~ /^Z/ &&
+        (index($0, root) || index($0, "/tmp/s46") || index($0, "/run/s46") ||
+         $2 ~ /^(s46|s46-br|s46-ce|s46-provd|unbound|tshark|dumpcap|iperf3|wrk)$/) { print $1 }' | sort
+}
+
 run_one() { # label, command...
     local label=$1; shift
     local out="$log/$(echo "$label" | tr '/ ' '__').out"
     local start=$SECONDS
+    local before; before=$(ours)
     "$@" >"$out" 2>&1
     local rc=$?
+    # Nothing a test started may outlive it (a server left running keeps
+    # ports, spins or answers the next test): give stragglers 2 s, then fail.
+    local left=
+    for _ in $(seq 20); do
+        left=$(comm -13 <(echo "$before") <(ours))
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
+    if [ -n "$left" ]; then
+        echo "FAIL $label/no_process_left: still running: $(ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | cut -c1-100 | tr '\n' ';')" >>"$out"
+        kill -9 $left 2>/dev/null
+    fi
     local p f s
     p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

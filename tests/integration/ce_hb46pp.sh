@@ -21,7 +21,10 @@ CEPID=
 cleanup() {
     [ -n "$CEPID" ] && kill -9 "$CEPID" 2>/dev/null
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    ip netns del "$CE" 2>/dev/null; ip netns del "$ISP" 2>/dev/null
+    for ns in "$CE" "$ISP"; do  # servers started through nsi are not in PIDS (their shell is)
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
     rm -rf "/etc/netns/$CE"
     [ -n "${S46_KEEP_TMP:-}" ] || rm -rf "$TMP"
 }

@@ -13,7 +13,9 @@ else
 fi
 if ip netns list | grep -q "^$S46_LAB_PREFIX-"; then
     echo "FAIL lab_teardown: namespaces left: $(ip netns list | grep "^$S46_LAB_PREFIX-" | tr '\n' ' ')"
-    for ns in $(ip netns list | awk '{print $1}' | grep "^$S46_LAB_PREFIX-"); do ip netns del "$ns"; done
+    for ns in $(ip netns list | awk '{print $1}' | grep "^$S46_LAB_PREFIX-"); do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$ns"
+    done
 else
     echo "PASS lab_teardown"
 fi

@@ -7,7 +7,7 @@ BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-provdns
 TMP=$(mktemp -d /tmp/s46-provdns.XXXXXX)
 PID=
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }; rm -rf "$TMP"; }
 trap cleanup EXIT
 command -v unbound >/dev/null && command -v kdig >/dev/null || { echo "SKIP provd_dns: unbound/kdig missing"; exit 0; }
 ip netns add "$NS" 2>/dev/null || { echo "SKIP provd_dns: no netns"; exit 0; }

@@ -10,7 +10,7 @@ TMP=$(mktemp -d /tmp/s46-provd.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }
     rm -rf "$TMP"
 }
 trap cleanup EXIT

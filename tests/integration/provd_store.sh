@@ -19,7 +19,7 @@ PIDS=()
 SPID=
 cleanup() {
     for p in "${PIDS[@]}" $SPID; do kill "$p" 2>/dev/null; done
-    ip netns del "$NS" 2>/dev/null
+    { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }
     rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -8,7 +8,7 @@ BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-provsl
 TMP=$(mktemp -d /tmp/s46-provsl.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }; rm -rf "$TMP"; }
 trap cleanup EXIT
 ok() { local n=$1; shift; if "$@"; then echo "PASS $n"; else echo "FAIL $n: ${WHY:-check failed}"; fi; }
 ip netns add "$NS" 2>/dev/null || { echo "SKIP provd_syslog: no netns"; exit 0; }
