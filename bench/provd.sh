@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# s46-provd benchmark (not a test), on loopback, with wrk and openssl
-# s_time, every part bounded in time:
+# s46-provd benchmark (not a test), on loopback, with wrk and our own TLS
+# load generator bench/tlsload.c, every part bounded in time:
 #  1. token-identified requests/s over keep-alive HTTP;
 #  2. a herd after a regional power cut: 100 000 simulated CEs, each one a
 #     distinct token (pre-provisioned in the database, as CEs that stored
@@ -11,8 +11,8 @@
 #  3. first contact: CEs without a token, each answered with a new token
 #     once it is on disk (group commit: one fsync per batch);
 #  4. fresh TLS handshakes per second: every request a new TCP connection,
-#     a full TLS handshake (ECDSA P-256 certificate, X25519, no session
-#     resumption) and one GET of a token-identified CE, with "Connection:
+#     a full TLS handshake (ECDSA P-256 certificate, X25519; the server
+#     issues no session tickets, so nothing is resumed) and one GET of a token-identified CE, with "Connection:
 #     close". Two clients, each run on its own:
 #     a. bench/tlsload.c (GnuTLS, built here, not shipped): 2 processes x 16
 #        connections, the certificate verified for its name as a t=b CE does;
@@ -125,6 +125,10 @@ sed 's/^/  client: /' "$TMP"/tl?
 n=$(awk '/answers in/ { n += $1 } END { print n + 0 }' "$TMP"/tl?)
 hs_report "$n" "$DUR" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')"
 
+# CPU seconds of this shell's reaped children, from the builtin `times`
+# (run in this shell: a $(...) subshell would start from zero)
+kids_cpu() { times >"$TMP/times"; awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); t += a[1] * 60 + a[2] } print t }' "$TMP/times"; }
+kids_cpu >"$TMP/kids0"
 echo "4b. the same with wrk (-H 'Connection: close', 2 threads x 32 connections), ${DUR}s:"
 printf '::1 provd.bench\n127.0.0.1 localhost\n' >"$TMP/hosts"
 c0=$(cpu)
@@ -135,6 +139,9 @@ if unshare -m sh -c 'mount --bind "$1" /etc/hosts && shift && exec "$@"' _ "$TMP
     pct <"$TMP/wrk4"
     grep -E 'Non-2xx|Socket errors' "$TMP/wrk4" | sed 's/^/  /'
     n=$(awk '/requests in/ { print $1 }' "$TMP/wrk4")
+    kids_cpu >"$TMP/kids1" # wrk (and two tiny awk runs) since the last reading
+    awk -v a="$(cat "$TMP/kids0")" -v b="$(cat "$TMP/kids1")" -v n="${n:-0}" 'BEGIN { if (n > 0)
+        printf "  client: wrk CPU %.3f ms per answer\n", (b - a) * 1000 / n }'
     hs_report "${n:-0}" "$DUR" "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')"
 else
     echo "  wrk could not run here: $(tail -1 "$TMP/wrk4")"

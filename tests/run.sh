@@ -15,14 +15,26 @@ pass=0 fail=0 skip=0
 log=$(mktemp -d /tmp/s46-test.XXXXXX)
 only=${1:-}
 
-# Processes a test may start (ours, the peers it drives, anything with the
-# tree's or the tests' paths in its command line), one pid per line;
-# zombies are not counted (here nobody may reap them).
+# Every process the tests start carries S46_TEST_RUN in its environment;
+# ours lists the live ones (not zombies, not this shell or its subshell).
+export S46_TEST_RUN="$$.$RANDOM.$(date +%s%N)"
 ours() {
-    ps -eo pid=,comm=,stat=,args= | awk -v root="$S46_ROOT" -v me=$$ '
-        $1 != me && $2 != "ps" && $2 != "awk" && $3 !~ /^Z/ &&
-        (index($0, root) || index($0, "/tmp/s46") || index($0, "/run/s46") ||
-         $2 ~ /^(s46|s46-br|s46-ce|s46-provd|unbound|tshark|dumpcap|iperf3|wrk)$/) { print $1 }' | sort
+    env -u S46_TEST_RUN python3 - "$S46_TEST_RUN" $$ "$BASHPID" <<'PY'
+import os, sys
+tag = ("S46_TEST_RUN=" + sys.argv[1]).encode()
+for p in sorted(os.listdir("/proc")):
+    if not p.isdigit() or p in sys.argv[2:]:
+        continue
+    try:
+        with open(f"/proc/{p}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+        with open(f"/proc/{p}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        continue
+    if tag in env and state != "Z":
+        print(p)
+PY
 }
 
 run_one() { # label, command...
@@ -34,9 +46,10 @@ run_one() { # label, command...
     local rc=$?
     # Nothing a test started may outlive it (a server left running keeps
     # ports, spins or answers the next test): give stragglers 2 s, then fail.
-    local left=
+    local left= now
     for _ in $(seq 20); do
-        left=$(comm -13 <(echo "$before") <(ours))
+        now=$(ours)
+        left=$(comm -13 <(echo "$before") <(echo "$now"))
         [ -z "$left" ] && break
         sleep 0.1
     done
