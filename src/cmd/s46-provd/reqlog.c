@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <syslog.h>
+#include <time.h>
 
 #define MAX_QUEUED (1u << 14)
 
@@ -100,4 +101,52 @@ size_t provd_reqlog_queued(void)
     size_t n = nq + ndropped;
     pthread_mutex_unlock(&mu);
     return n;
+}
+
+static pthread_mutex_t hmu = PTHREAD_MUTEX_INITIALIZER;
+static time_t h_second;
+static unsigned h_in_second, h_suppressed;
+
+/* Under hmu: a new second says what the last one suppressed. */
+static void httpd_roll(time_t now)
+{
+    if (now == h_second)
+        return;
+    if (h_suppressed) {
+        fprintf(stderr, "s46-provd: http: %u more messages suppressed\n", h_suppressed);
+        if (use_syslog)
+            syslog(LOG_NOTICE, "http: %u more messages suppressed", h_suppressed);
+    }
+    h_second = now;
+    h_in_second = h_suppressed = 0;
+}
+
+void provd_reqlog_httpd(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = strlen(msg);
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '.'))
+        msg[--len] = 0;
+    pthread_mutex_lock(&hmu);
+    httpd_roll(time(NULL));
+    bool say = h_in_second < PROVD_HTTPD_MSGS_PER_S;
+    if (say)
+        h_in_second++;
+    else
+        h_suppressed++;
+    pthread_mutex_unlock(&hmu);
+    if (!say)
+        return;
+    fprintf(stderr, "s46-provd: http: %s\n", msg);
+    if (use_syslog)
+        syslog(LOG_NOTICE, "http: %s", msg);
+}
+
+void provd_reqlog_httpd_tick(void)
+{
+    pthread_mutex_lock(&hmu);
+    httpd_roll(time(NULL));
+    pthread_mutex_unlock(&hmu);
 }

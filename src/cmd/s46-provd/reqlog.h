@@ -8,6 +8,7 @@
 #define S46_PROVD_REQLOG_H
 #include "prov/store.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,4 +28,13 @@ void provd_reqlog_write(const provd_reqlog *r);
 int provd_reqlog_flush(s46_store *st, size_t *dropped, char *err, size_t errlen);
 /* Rows waiting for provd_reqlog_flush (dropped ones included). */
 size_t provd_reqlog_queued(void);
+/* libmicrohttpd's own messages (failed TLS handshakes, accept errors, ...)
+ * as "s46-provd: http: ..." lines on stderr (and syslog, daemon.notice),
+ * at most PROVD_HTTPD_MSGS_PER_S a second: the rest are counted and said
+ * in one line ("N more messages suppressed") once that second is over
+ * (the main loop calls provd_reqlog_httpd_tick), so hostile clients cannot
+ * flood the log. Thread-safe. */
+#define PROVD_HTTPD_MSGS_PER_S 10
+void provd_reqlog_httpd(void *cls, const char *fmt, va_list ap);
+void provd_reqlog_httpd_tick(void);
 #endif

@@ -666,6 +666,7 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, provd_reqlog_httpd, NULL,
         MHD_OPTION_ARRAY, cert ? tls : tls + 3,
         MHD_OPTION_END);
     if (!d) {
@@ -690,6 +691,7 @@ int provd_serve(int argc, char **argv)
         pthread_mutex_unlock(&held_mu);
         if (st)
             flush(st);
+        provd_reqlog_httpd_tick();
         bool changed = false;
         if (st && time(NULL) != checked) {
             checked = time(NULL);
