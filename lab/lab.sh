@@ -47,10 +47,12 @@ down() {
         [ -f "$pidf" ] || continue
         kill "$(cat "$pidf")" 2>/dev/null
     done
-    sleep 0.2
-    for pidf in "$RUN"/*.pid; do
+    for pidf in "$RUN"/*.pid; do  # up to 3 s to stop cleanly, then -9 (said)
         [ -f "$pidf" ] || continue
-        kill -9 "$(cat "$pidf")" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$(cat "$pidf")" 2>/dev/null || break; sleep 0.1; done
+        if kill -9 "$(cat "$pidf")" 2>/dev/null; then
+            echo "lab: $(basename "$pidf" .pid) did not stop on SIGTERM within 3 s: killed" >&2
+        fi
         rm -f "$pidf"
     done
     for ns in $ALL_NS; do
