@@ -40,6 +40,7 @@ struct s46_napt {
     uint32_t *by_ext[S46_NAPT_NPROTO]; /* port-set index -> map */
     uint32_t free_map, free_sess, nmaps, nsessions, sweep;
     uint32_t ports_used[S46_NAPT_NPROTO];
+    uint32_t low_used[S46_NAPT_NPROTO]; /* of those, ports 1-1023 (psid_len 0 only) */
     uint64_t rng;
     bool last_created;
 };
@@ -193,7 +194,7 @@ void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t
     memset(t->sess_idx, 0xff, ((size_t)t->sess_mask + 1) * sizeof *t->sess_idx);
     for (int p = 0; p < S46_NAPT_NPROTO; p++) {
         memset(t->by_ext[p], 0xff, 65536 * sizeof *t->by_ext[p]);
-        t->ports_used[p] = 0;
+        t->ports_used[p] = t->low_used[p] = 0;
     }
     t->free_map = 0;
     t->free_sess = 0;
@@ -251,6 +252,7 @@ static void free_map(s46_napt *t, uint32_t m)
     idx_remove(t->map_idx, t->map_mask, slot, t, map_hash_of);
     t->by_ext[proto][port_index(t, e->ext_port)] = NONE;
     t->ports_used[proto]--;
+    t->low_used[proto] -= e->ext_port < 1024;
     e->proto = FREE_PROTO;
     e->sess_head = t->free_map;
     t->free_map = m;
@@ -354,19 +356,29 @@ static void tcp_track(sess_ent *s, uint8_t flags, bool outbound)
 }
 
 /* Picks a free external port: random start over the whole set (so every
- * range gets used), same parity as the internal port where possible. */
+ * range gets used), same parity as the internal port where possible
+ * (RFC 4787 REQ-4). With the whole port space (psid_len 0: a full IPv4
+ * address) the port keeps its class, 1-1023 or 1024-65535 (RFC 4787
+ * REQ-3 a); a MAP port set with offset > 0 holds no system ports at all. */
 static uint32_t alloc_port(s46_napt *t, unsigned proto, uint16_t int_port)
 {
-    uint32_t n = t->nports;
+    uint32_t n = t->nports, base = 0;
     if (t->ports_used[proto] >= n)
         return NONE;
     unsigned a = t->cfg.psid_offset, k = t->cfg.psid_len;
+    if (k == 0) { /* index == port; a full class answers at once */
+        uint32_t low = t->low_used[proto];
+        if (int_port < 1024 ? low >= 1023 : t->ports_used[proto] - low >= 65536 - 1024)
+            return NONE;
+        base = int_port < 1024 ? 0 : 1024;
+        n = int_port < 1024 ? 1024 : 65536 - 1024;
+    }
     uint32_t start = rnd(t) % n;
     uint32_t probes = n < 128 ? n : 128;
     for (int pass = 0; pass < 2; pass++) {
         uint32_t limit = pass == 0 ? probes : n;
         for (uint32_t i = 0; i < limit; i++) {
-            uint32_t idx = (start + i) % n;
+            uint32_t idx = base + (start + i) % n;
             uint16_t port = s46_portset_nth(a, k, t->cfg.psid, idx);
             if (port == 0 || t->by_ext[proto][idx] != NONE)
                 continue;
@@ -397,6 +409,7 @@ static s46_napt_result new_map(s46_napt *t, s46_napt_flow *f, uint32_t slot, uin
     t->map_idx[slot] = m;
     t->by_ext[f->proto][idx] = m;
     t->ports_used[f->proto]++;
+    t->low_used[f->proto] += e->ext_port < 1024;
     t->nmaps++;
     *out = m;
     return S46_NAPT_OK;

@@ -4,8 +4,9 @@
  *
  * - Endpoint-independent mapping: one external port per (protocol, internal
  *   address, internal port), taken from EVERY range of the port set (random
- *   start, parity preserved where possible); ICMP query identifiers are
- *   ports.
+ *   start, parity preserved where possible); with the whole port space
+ *   (psid_len 0) a port keeps its class, 1-1023 or 1024-65535; ICMP query
+ *   identifiers are ports.
  * - Sessions per (protocol, external port, remote address, remote port)
  *   carry filtering (endpoint-independent or address-dependent) and the
  *   timers: UDP default 300 s (never below 120 s; a shorter one may be set

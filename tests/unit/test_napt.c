@@ -212,23 +212,34 @@ TEST(napt_reset_flushes_and_applies_new_set)
 
 TEST(napt_full_address_uses_whole_space_and_memory_bound)
 {
+    /* psid_len 0: every port but 0, each internal port kept in its class
+     * (1-1023 or 1024-65535, RFC 4787 REQ-3), until that class is full. */
     s46_napt_config c;
     s46_napt_config_default(&c);
     c.max_mappings = 65536;
     c.max_sessions = 65536;
     s46_napt *t = s46_napt_new(&c);
     CHECK(t);
-    int high = 0, low = 0;
-    for (uint32_t i = 0; i < 65535; i++) {
+    int high = 0, wrong_class = 0;
+    for (uint32_t i = 0; i < 65536 - 1024; i++) {
         s46_napt_flow f = flow(S46_NAPT_UDP, IP(10, 0, (i >> 8) & 0xff, i & 0xff),
-                               (uint16_t)(1 + (i % 60000)), IP(1, 1, 1, 1), 9);
+                               (uint16_t)(1024 + (i % 60000)), IP(1, 1, 1, 1), 9);
         CHECK_INT(s46_napt_outbound(t, &f, 0, 0), S46_NAPT_OK);
-        CHECK(f.ext_port != 0);
+        wrong_class += f.ext_port < 1024;
         high += f.ext_port >= 32768;
-        low += f.ext_port < 1024;
     }
-    CHECK(high > 30000 && low > 500);
-    s46_napt_flow f = flow(S46_NAPT_UDP, IP(10, 9, 9, 9), 7, IP(1, 1, 1, 1), 9);
+    CHECK_INT(wrong_class, 0);
+    CHECK(high > 30000);
+    s46_napt_flow f = flow(S46_NAPT_UDP, IP(10, 9, 9, 9), 50000, IP(1, 1, 1, 1), 9);
+    CHECK_INT(s46_napt_outbound(t, &f, 0, 1), S46_NAPT_NO_PORT);
+    for (uint32_t i = 0; i < 1023; i++) {
+        s46_napt_flow g = flow(S46_NAPT_UDP, IP(10, 1, (i >> 8) & 0xff, i & 0xff),
+                               (uint16_t)(1 + (i % 1023)), IP(1, 1, 1, 1), 9);
+        CHECK_INT(s46_napt_outbound(t, &g, 0, 0), S46_NAPT_OK);
+        wrong_class += g.ext_port == 0 || g.ext_port >= 1024;
+    }
+    CHECK_INT(wrong_class, 0);
+    f = flow(S46_NAPT_UDP, IP(10, 9, 9, 9), 7, IP(1, 1, 1, 1), 9);
     CHECK_INT(s46_napt_outbound(t, &f, 0, 1), S46_NAPT_NO_PORT);
     s46_napt_stats st;
     s46_napt_stats_get(t, &st);
