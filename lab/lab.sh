@@ -174,7 +174,7 @@ C
     } >"$RUN/unbound.conf"
     start_bg dns "$NS_ISP" unbound -d -c "$RUN/unbound.conf"
     start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/srv.pem" \
-        --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json"
+        --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json" --ctl "$RUN/provd.sock"
     wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 TXT 4over6.info || return 1
     wait_for "s46-provd" listening "$NS_ISP" 443
 }
@@ -254,8 +254,12 @@ check() {
         step "provisioning: what the CE did (its log, s46 show)"
         grep -E 'HB46PP|discovered|answer|running|provisioning|applied|prefix' "$RUN/ce1.log" | head -n 8
         "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^provisioning\.(state|server|t|last_outcome|ttl|config_source|running|enabler_name) '
-        "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -q '^provisioning.last_outcome *"ok"'
-        result $? "CE discovered s46-provd and fetched its MAP-E rule over HTTPS (t=b)"
+        echo "  s46-provd's side (s46 show --ctl $RUN/provd.sock):"
+        "$BIN/s46" show --ctl "$RUN/provd.sock" |
+            grep -E '^counters\.(requests|status_200|answered_by_source|tokens_issued) ' | sed 's/^/  /'
+        "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -q '^provisioning.last_outcome *"ok"' &&
+            "$BIN/s46" show --ctl "$RUN/provd.sock" | awk '$1 == "counters.status_200" { ok = $2 >= 2 } END { exit !ok }'
+        result $? "both CEs discovered s46-provd and fetched their MAP-E rule over HTTPS (t=b)"
     fi
     step "what the CE derived (s46 show)"
     "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^(mechanism|prefix|ipv4|psid|port_count|ce_ipv6|br|iid|ports) '

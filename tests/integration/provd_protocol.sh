@@ -61,7 +61,8 @@ openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAc
 PROFILES=(--profile 2001:db8:1::/48="$TMP/a.json" --profile 2001:db8:1:5::/64="$TMP/a5.json"
           --profile 2001:db8:3::/48="$TMP/r.json" --profile 2001:db8:4::/48="$TMP/u.json")
 # ip netns exec execs the server, so $! is the server's own pid.
-ip netns exec "$NS" "$BIN/s46-provd" serve --port 8080 "${PROFILES[@]}" >/dev/null 2>"$TMP/http.log" &
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8080 --ctl "$TMP/http.sock" "${PROFILES[@]}" \
+    >/dev/null 2>"$TMP/http.log" &
 PIDS+=($!)
 ip netns exec "$NS" "$BIN/s46-provd" serve --port 8443 --unknown-status 404 --tls-cert "$TMP/srv.pem" \
     --tls-key "$TMP/srv.key" "${PROFILES[@]}" >/dev/null 2>"$TMP/https.log" &
@@ -227,6 +228,29 @@ bad_cli cli_threads_zero --threads 0
 bad_cli cli_unknown_status_405 --unknown-status 405
 bad_cli cli_tls_priority_bogus --port 8445 --tls-cert "$TMP/srv.pem" --tls-key "$TMP/srv.key" --tls-priority 'NORMAL:+NO-SUCH-THING'
 bad_cli cli_tls_priority_without_cert --port 8445 --tls-priority NORMAL
+
+# Counters (s46 show over the control socket) agree with the request log,
+# line for line, for every status and outcome seen above.
+"$BIN/s46" show --ctl "$TMP/http.sock" --json >"$TMP/show.json" 2>&1
+cnt() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["counters"][sys.argv[2]])' "$TMP/show.json" "$1" 2>/dev/null; }
+logn() { grep '^provd src=' "$TMP/http.log" | grep -c -- "$1"; }
+WHY="$(head -c 300 "$TMP/show.json")"
+ok show_names_the_server python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["program"] != "s46-provd" or d["scheme"] != "http" or d["profiles"] != 4)' "$TMP/show.json"
+for pair in requests:. status_200:status=200 status_307:status=307 status_400:status=400 \
+            status_403:status=403 auth_bad:auth=bad auth_ok:auth=ok auth_req:auth=req \
+            answered_by_token:by-token; do
+    c=${pair%%:*} pat=${pair#*:}
+    WHY="counter $c = $(cnt "$c"), log lines with '$pat' = $(logn "$pat")"
+    ok "counter_${c}_matches_log" test "$(cnt "$c")" = "$(logn "$pat")" -a "$(logn "$pat")" -gt 0
+done
+WHY="logins_rate_limited = $(cnt logins_rate_limited)"
+ok counter_logins_rate_limited test "$(cnt logins_rate_limited)" -gt 0
+issued=$(grep '^provd src=' "$TMP/http.log" | grep 'status=200 ' | grep ' by-source' | grep -v 'tokhash=- ' | grep -vc 'order=- ')
+WHY="tokens_issued = $(cnt tokens_issued), answers by source with a token and an order = $issued"
+ok counter_tokens_issued_matches_log test "$(cnt tokens_issued)" = "$issued" -a "$issued" -gt 0
+OUT=$("$BIN/s46" show --ctl "$TMP/http.sock")
+WHY="$OUT"
+ok show_text_lists_counters grep -q '^counters.requests  *[1-9]' <<<"$OUT"
 
 ok log_scrubs_token bash -c "! grep -q '$TOKEN' '$TMP/http.log' '$TMP/https.log'"
 ok log_one_line_per_request test "$(grep -c '^provd src=' "$TMP/http.log")" -ge 10

@@ -136,7 +136,7 @@ done
 cp "$TMP/b.json" "$TMP/file.json"
 start() {
     ip netns exec "$NS" "$SRV" serve --db "$DB" --port 8080 --profile 2001:db8:9::/48="$TMP/file.json" \
-        >/dev/null 2>>"$TMP/srv.log" &
+        --ctl "$TMP/ctl.sock" >/dev/null 2>>"$TMP/srv.log" &
     SPID=$!
     for _ in $(seq 100); do nse curl -s -o /dev/null "http://[::1]:8080/" && return 0; sleep 0.1; done
     return 1
@@ -222,6 +222,16 @@ sleep 1   # log rows are written within 0.1 s
 ok token_stored_as_hash_only bash -c "! grep -qa '$TOKEN' '$DB' '$DB-wal' 2>/dev/null && ! sqlite3 '$DB' .dump | grep -q '$TOKEN'"
 A token list; WHY="$OUT"
 ok token_listed test "$(echo "$OUT" | grep -c 'profile=2001:db8:1::/48.*live')" -ge 1
+# The counters saw every reload this server did (start excluded) and no
+# database failure.
+"$BIN/s46" show --ctl "$TMP/ctl.sock" --json >"$TMP/show.json" 2>&1
+nrel=$(grep -cE ': (SIGHUP|database changed): [0-9]+ profiles' "$TMP/srv.log")
+WHY="reloads in the log: $nrel; show: $(tr -d ' \n' <"$TMP/show.json" | head -c 400)"
+ok counters_reloads_and_no_db_failure python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+sys.exit(not (c["reloads"] == int(sys.argv[2]) > 0 and c["reload_failures"] == 0
+              and c["db_write_failures"] == 0 and c["tokens_issued"] > 0))' "$TMP/show.json" "$nrel"
 kill "$SPID"; wait "$SPID"; SRC=$?; SPID=
 WHY="server exit status $SRC: $(grep -m3 -e ERROR -e SUMMARY "$TMP/srv.log")"
 ok server_clean_exit_after_reloads test "$SRC" = 0

@@ -30,7 +30,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
     -addext subjectAltName=DNS:prov.example.net -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1
 # ip netns exec execs the server: $! is the server's own pid
 ip netns exec "$NS" "$BIN/s46-provd" serve --port 8443 --threads 2 --profile 2001:db8:1::/48="$TMP/a.json" \
-    --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" >/dev/null 2>"$TMP/log" &
+    --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" --ctl "$TMP/ctl.sock" >/dev/null 2>"$TMP/log" &
 SRV=$!
 PIDS+=($SRV)
 for _ in $(seq 50); do nse curl -sk -o /dev/null "https://[::1]:8443/" && break; sleep 0.1; done
@@ -89,6 +89,14 @@ WHY="$said lines, $supp suppressed: $(grep '^s46-provd: http: ' "$TMP/log" | sor
 ok httpd_messages_rate_limited test "$supp" -gt 0 -a "$persec" -lt 300 -a $((persec + supp)) -ge 300
 c=$(code); WHY="got $c"
 ok served_after_garbage_clients test "$c" = 200
+"$BIN/s46" show --ctl "$TMP/ctl.sock" --json >"$TMP/show.json" 2>&1
+WHY="$(tr -d ' \n' <"$TMP/show.json" | head -c 600)"
+ok counters_count_every_httpd_message python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+said, supp = c["http_messages"], c["http_messages_suppressed"]
+sys.exit(not (said + supp >= 300 and supp == int(sys.argv[2]) and said == int(sys.argv[3])))' \
+    "$TMP/show.json" "$supp" "$persec"
 WHY="pid $SRV is $(cat /proc/$SRV/comm 2>/dev/null)"
 ok server_still_alive test "$(cat /proc/$SRV/comm 2>/dev/null)" = s46-provd
 exit 0

@@ -13,7 +13,7 @@ static void usage(void)
             "                       [--path /config] [--threads N] [--max-connections N]\n"
             "                       [--unknown-status 403|404]\n"
             "                       [--tls-cert F --tls-key F [--tls-priority GNUTLS-PRIORITY]]\n"
-            "                       [--syslog]\n"
+            "                       [--ctl SOCKET] [--syslog]\n"
             "       s46-provd profile add PREFIX FILE [--name N] --db FILE\n"
             "       s46-provd profile list|remove PREFIX --db FILE\n"
             "       s46-provd import PREFIX FILE [--name N] --db FILE\n"

@@ -1,4 +1,5 @@
 #include "reqlog.h"
+#include "stats.h"
 #include "lib/err.h"
 
 #include <pthread.h>
@@ -137,6 +138,7 @@ void provd_reqlog_httpd(void *cls, const char *fmt, va_list ap)
     else
         h_suppressed++;
     pthread_mutex_unlock(&hmu);
+    provd_stats_add(say ? PS_HTTP_MESSAGES : PS_HTTP_MESSAGES_SUPPRESSED, 1);
     if (!say)
         return;
     fprintf(stderr, "s46-provd: http: %s\n", msg);

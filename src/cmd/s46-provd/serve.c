@@ -19,7 +19,10 @@
 #include "lib/addr.h"
 #include "prov/hb46pp.h"
 #include "prov/query.h"
+#include "io/ctl.h"
+#include "lib/version.h"
 #include "reqlog.h"
+#include "stats.h"
 #include "tokens.h"
 
 #include <arpa/inet.h>
@@ -184,8 +187,10 @@ static const char *check_auth(const provd_cfg *cfg, int p, const char *user, con
 {
     if (!user)
         return cfg->uses_auth[p] ? "req" : NULL;
-    if (!rl_allowed(src, false))
+    if (!rl_allowed(src, false)) {
+        provd_stats_add(PS_LOGINS_RATE_LIMITED, 1);
         return "bad"; /* over the limit: bad without hashing */
+    }
     const char *h = provd_cfg_user_hash(cfg, p, user);
     if (h && crypto_pwhash_str_verify(h, pass, strlen(pass)) == 0)
         return "ok";
@@ -217,6 +222,7 @@ static enum MHD_Result done(struct MHD_Connection *c, provd_reqlog *lg, unsigned
     if (what)
         snprintf(lg->what, sizeof lg->what, "%s", what);
     provd_reqlog_write(lg);
+    provd_stats_answer(lg);
     return reply(c, status, body, location);
 }
 
@@ -414,6 +420,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         held *h = *con_cls;
         *con_cls = NULL;
         provd_reqlog_write(&h->lg);
+        provd_stats_answer(&h->lg);
         enum MHD_Result ret = reply(c, 200, h->body, NULL);
         held_free(h);
         return ret;
@@ -458,6 +465,7 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
     provd_cfg *c = provd_cfg_build(st, files, nfiles, err, sizeof err, warn, sizeof warn);
     if (!c) {
         fprintf(stderr, "s46-provd: %s: %s; keeping the previous profiles\n", why, err);
+        provd_stats_add(PS_RELOAD_FAILURES, 1);
         return -1;
     }
     if (c->skipped)
@@ -468,6 +476,8 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
     if (st && s46_store_token_each(st, S46_STORE_REVOKED, load_token, NULL, err, sizeof err) < 0)
         fprintf(stderr, "s46-provd: %s: revoked tokens: %s\n", why, err);
     fprintf(stderr, "s46-provd: %s: %zu profiles, %zu subscribers\n", why, np, nu);
+    if (strcmp(why, "start"))
+        provd_stats_add(PS_RELOADS, 1);
     return 0;
 }
 
@@ -493,6 +503,7 @@ static void flush(s46_store *st)
         s46_store_rollback(st);
         fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
                 err);
+        provd_stats_add(PS_DB_WRITE_FAILURES, 1);
         if (upto > settled)
             settled = upto;
         release_held(0, true);
@@ -500,9 +511,42 @@ static void flush(s46_store *st)
         settled = upto;
         release_held(settled, false);
     }
+    provd_stats_add(PS_LOG_ROWS_DROPPED, dropped);
     if (dropped)
         fprintf(stderr, "s46-provd: provisioning log queue full: %zu rows not recorded\n",
                 dropped);
+}
+
+/* What `s46 show --ctl PATH` prints. */
+struct show_ctx {
+    struct MHD_Daemon *d;
+    unsigned port;
+    bool tls;
+    const char *db;
+};
+
+static json_t *show(const char *cmd, void *arg)
+{
+    const struct show_ctx *sc = arg;
+    if (strcmp(cmd, "show"))
+        return NULL;
+    const union MHD_DaemonInfo *di =
+        MHD_get_daemon_info(sc->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    size_t nheld = 0;
+    pthread_mutex_lock(&held_mu);
+    for (const held *h = held_list; h; h = h->next)
+        nheld++;
+    pthread_mutex_unlock(&held_mu);
+    provd_cfg *cfg = provd_cfg_get();
+    json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s?,s:I,s:I,s:I,s:I,s:o}", "program", "s46-provd",
+                          "version", S46_VERSION, "scheme", sc->tls ? "https" : "http", "port",
+                          (int)sc->port, "database", sc->db, "connections",
+                          (json_int_t)(di ? di->num_connections : 0), "profiles",
+                          (json_int_t)(cfg ? cfg->nprofiles : 0), "tokens",
+                          (json_int_t)provd_tokens_count(), "answers_held", (json_int_t)nheld,
+                          "counters", provd_stats_json());
+    provd_cfg_put(cfg);
+    return j;
 }
 
 /* A whole decimal number in [lo, hi] (no sign, no trailing characters). */
@@ -556,7 +600,7 @@ int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2, max_conn = 4000;
     char *cert = NULL, *key = NULL;
-    const char *db = NULL, *prio = TLS_PRIORITY;
+    const char *db = NULL, *prio = TLS_PRIORITY, *ctlpath = NULL;
     bool use_syslog = false;
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
@@ -581,6 +625,7 @@ int provd_serve(int argc, char **argv)
         else if (!strcmp(o, "--tls-cert")) cert = slurp(v);
         else if (!strcmp(o, "--tls-key")) key = slurp(v);
         else if (!strcmp(o, "--tls-priority")) prio = v;
+        else if (!strcmp(o, "--ctl")) ctlpath = v;
         else if (!strcmp(o, "--unknown-status")) num_ok = number(v, 403, 404, &unknown_status);
         else if (!strcmp(o, "--db")) db = v;
         else if (!strcmp(o, "--profile")) files[nfiles++] = (char *)v;
@@ -660,17 +705,24 @@ int provd_serve(int argc, char **argv)
     };
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, handler, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, provd_reqlog_httpd, NULL, /* first, as the library asks */
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
         MHD_OPTION_CONNECTION_LIMIT, max_conn,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, provd_reqlog_httpd, NULL,
         MHD_OPTION_ARRAY, cert ? tls : tls + 3,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "s46-provd: cannot start the HTTP daemon on port %u\n", port);
+        return 1;
+    }
+    s46_ctl ctl = {.fd = -1};
+    struct show_ctx sctx = {d, port, cert != NULL, db};
+    if (ctlpath && s46_ctl_listen(&ctl, ctlpath, err, sizeof err) < 0) {
+        fprintf(stderr, "s46-provd: control socket: %s\n", err);
+        MHD_stop_daemon(d);
         return 1;
     }
     fprintf(stderr, "s46-provd: serving on port %u (%s)%s%s, %zu tokens\n", port,
@@ -692,6 +744,8 @@ int provd_serve(int argc, char **argv)
         if (st)
             flush(st);
         provd_reqlog_httpd_tick();
+        if (ctl.fd >= 0)
+            s46_ctl_serve(&ctl, show, &sctx);
         bool changed = false;
         if (st && time(NULL) != checked) {
             checked = time(NULL);
@@ -708,6 +762,7 @@ int provd_serve(int argc, char **argv)
     /* No new connections, no new held answers; release what is held (every
      * held token was queued before it was listed, so one flush covers it)
      * and give those answers a moment to go out before stopping. */
+    s46_ctl_close(&ctl);
     MHD_socket ls = MHD_quiesce_daemon(d);
     pthread_mutex_lock(&held_mu);
     stopping = true;

@@ -13,7 +13,7 @@ static const struct {
     {"calc", cmd_calc, "MAP rule calculator (forward and reverse)"},
     {"replay", cmd_replay, "run a data-plane pipeline over pcap files"},
     {"lab", cmd_lab, "the emulated access network: up | check | down | run"},
-    {"show", cmd_show, "state and counters of a running s46-br / s46-ce"},
+    {"show", cmd_show, "state and counters of a running s46-br / s46-ce / s46-provd"},
 };
 
 static void usage(FILE *f)

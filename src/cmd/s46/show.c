@@ -1,4 +1,4 @@
-/* s46 show: asks a running daemon (s46-br, s46-ce) for its state over its
+/* s46 show: asks a running daemon (s46-br, s46-ce, s46-provd) for its state over its
  * control socket and prints it: JSON with --json, else one line per value,
  * non-zero counters first. */
 #include <getopt.h>
