@@ -430,6 +430,22 @@ static int log_row(sqlite3_stmt *s, void *cb, void *ctx)
     return lc->cb(lc->ctx, &r);
 }
 
+int s46_store_log_prune(s46_store *st, int64_t before_ms, int64_t *n, char *err,
+                        size_t errlen)
+{
+    const void *a[] = {&before_ms};
+    *n = 0;
+    for (;;) {
+        int changes;
+        if (run(st, "DELETE FROM provlog WHERE id IN (SELECT id FROM provlog WHERE t_ms < ?1"
+                    " ORDER BY id LIMIT 10000)", "i", a, &changes, err, errlen) < 0)
+            return -1;
+        *n += changes;
+        if (changes == 0)
+            return 0;
+    }
+}
+
 int s46_store_log_each(s46_store *st, int64_t since_ms, const s46_pfx6 *src,
                        s46_store_log_cb cb, void *ctx, char *err, size_t errlen)
 {

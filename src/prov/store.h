@@ -84,6 +84,11 @@ int s46_store_user_each(s46_store *st, s46_store_user_cb cb, void *ctx, char *er
                         size_t errlen);
 int s46_store_token_each(s46_store *st, unsigned which, s46_store_token_cb cb, void *ctx,
                          char *err, size_t errlen);
+/* Deletes the log records with t_ms < before_ms, 10 000 rows per
+ * transaction (so a running server's writes get in between); *n gets how
+ * many were deleted (also when it fails half-way). */
+int s46_store_log_prune(s46_store *st, int64_t before_ms, int64_t *n, char *err,
+                        size_t errlen);
 /* Log records with t_ms >= since_ms and, when src is not NULL, a source
  * address inside src; oldest first. */
 int s46_store_log_each(s46_store *st, int64_t since_ms, const s46_pfx6 *src,

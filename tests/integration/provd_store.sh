@@ -277,6 +277,24 @@ ok log_records_auth_result test "$(sqlite3 "$DB" "select count(*) from provlog w
 A log --since $(( $(date +%s) + 3600 )); WHY="$OUT"
 ok log_since_filter test $RC = 0 -a -z "$OUT"
 ok log_has_no_secrets bash -c "! sqlite3 '$DB' .dump | grep -q -e '$TOKEN' -e bob-pw -e carol-pw && ! grep -q -e '$TOKEN' -e bob-pw -e carol-pw '$TMP/srv.log'"
+# Retention: log prune deletes exactly the rows older than --before, while
+# the server keeps logging.
+rows() { sqlite3 "$DB" "select count(*) from provlog${1:+ where $1}"; }
+total=$(rows)
+A log prune --before 2000-01-01; WHY="rc $RC $OUT $ERR"
+ok log_prune_old_date_keeps_all test $RC = 0 -a "$OUT" = "pruned 0 log rows older than 946684800" -a "$(rows)" = "$total"
+cut=$(( $(date +%s) + 1 )); sleep 1.2
+get 2001:db8:1::10 "$Q&capability=dslite"; sleep 0.5  # one row after the cut
+older=$(rows "t_ms < $cut * 1000")
+A log prune --before "$cut"; WHY="rc $RC $OUT $ERR (rows older: $older of $total)"
+ok log_prune_deletes_older_rows test $RC = 0 -a "$OUT" = "pruned $older log rows older than $cut" \
+    -a "$older" -ge "$total" -a "$(rows "t_ms < $cut * 1000")" = 0 -a "$(rows)" -ge 1
+A log prune --db "$DB"; WHY="rc $RC $ERR"
+ok log_prune_needs_before test $RC = 2 -a "$ERRN" = 1
+A log prune --before yesterday; WHY="rc $RC $ERR"
+ok log_prune_bad_time_refused test $RC = 2 -a "$ERRN" = 1
+A log prune --before 2000-01-01 --since 2000-01-01; WHY="rc $RC $ERR"
+ok log_prune_rejects_since test $RC = 2 -a "$ERRN" = 1
 kill "$SPID"; wait "$SPID"; SRC=$?; SPID=
 WHY="server exit status $SRC"
 ok server_clean_exit test "$SRC" = 0

@@ -119,6 +119,33 @@ TEST(log_filter_by_time_and_source)
     s46_store_close(st);
 }
 
+static int count_log(void *ctx, const s46_store_logrec *r) { (void)r; ++*(int *)ctx; return 0; }
+
+TEST(log_prune_in_batches_keeps_newer_rows)
+{
+    char err[160];
+    s46_store *st = fresh();
+    CHECK(st);
+    CHECK_INT(s46_store_begin(st, err, sizeof err), 0);
+    for (int i = 0; i < 25000; i++) { /* t_ms 0..24999: 21 234 rows before the cut */
+        s46_store_logrec r = {.t_ms = i, .src = "2001:db8:1::1", .status = 200};
+        CHECK_INT(s46_store_log_add(st, &r, err, sizeof err), 0);
+    }
+    CHECK_INT(s46_store_commit(st, err, sizeof err), 0);
+    int64_t n = -1;
+    CHECK_INT(s46_store_log_prune(st, 21234, &n, err, sizeof err), 0);
+    CHECK_INT(n, 21234);
+    int left = 0;
+    CHECK_INT(s46_store_log_each(st, 0, NULL, count_log, &left, err, sizeof err), 0);
+    CHECK_INT(left, 25000 - 21234);
+    left = 0;
+    CHECK_INT(s46_store_log_each(st, 21234, NULL, count_log, &left, err, sizeof err), 0);
+    CHECK_INT(left, 25000 - 21234); /* exactly the newer ones stayed */
+    CHECK_INT(s46_store_log_prune(st, 21234, &n, err, sizeof err), 0);
+    CHECK_INT(n, 0);
+    s46_store_close(st);
+}
+
 TEST(profile_validation)
 {
     char err[160];
@@ -210,4 +237,4 @@ TEST(newer_schema_refused)
 T_MAIN(T_CASE(migrates_older_schema_keeping_rows), T_CASE(newer_schema_refused),
        T_CASE(open_needs_create_flag), T_CASE(profile_put_list_remove),
        T_CASE(token_add_revoke_by_id_and_prefix), T_CASE(log_filter_by_time_and_source),
-       T_CASE(profile_validation))
+       T_CASE(log_prune_in_batches_keeps_newer_rows), T_CASE(profile_validation))

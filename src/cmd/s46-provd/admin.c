@@ -17,7 +17,7 @@
 #include <time.h>
 
 typedef struct opts {
-    const char *db, *name, *password, *hash, *prefix, *since, *source;
+    const char *db, *name, *password, *hash, *prefix, *since, *source, *before;
     const char *pos[4];
     int npos;
 } opts;
@@ -218,10 +218,12 @@ static bool allowed(const char *cmd, const opts *o)
     const char *a = !strcmp(cmd, "profile add") || !strcmp(cmd, "import") ? "n"
                     : !strcmp(cmd, "user add")                          ? "phx"
                     : !strcmp(cmd, "log")                               ? "sr"
+                    : !strcmp(cmd, "log prune")                         ? "b"
                                                                          : "";
     return (!o->name || strchr(a, 'n')) && (!o->password || strchr(a, 'p')) &&
            (!o->hash || strchr(a, 'h')) && (!o->prefix || strchr(a, 'x')) &&
-           (!o->since || strchr(a, 's')) && (!o->source || strchr(a, 'r'));
+           (!o->since || strchr(a, 's')) && (!o->source || strchr(a, 'r')) &&
+           (!o->before || strchr(a, 'b'));
 }
 
 int provd_admin(int argc, char **argv)
@@ -230,7 +232,10 @@ int provd_admin(int argc, char **argv)
     char cmd[32];
     int first = 1;
     /* argv[0] is the group ("profile", "user", "token", "import", "log"). */
-    if (!strcmp(argv[0], "import") || !strcmp(argv[0], "log"))
+    if (!strcmp(argv[0], "log") && argc >= 2 && !strcmp(argv[1], "prune")) {
+        snprintf(cmd, sizeof cmd, "log prune");
+        first = 2;
+    } else if (!strcmp(argv[0], "import") || !strcmp(argv[0], "log"))
         snprintf(cmd, sizeof cmd, "%s", argv[0]);
     else if (argc >= 2 && argv[1][0] != '-') {
         snprintf(cmd, sizeof cmd, "%s %.16s", argv[0], argv[1]);
@@ -246,6 +251,7 @@ int provd_admin(int argc, char **argv)
                             : !strcmp(a, "--prefix")   ? &o.prefix
                             : !strcmp(a, "--since")    ? &o.since
                             : !strcmp(a, "--source")   ? &o.source
+                            : !strcmp(a, "--before")   ? &o.before
                                                        : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -261,7 +267,7 @@ int provd_admin(int argc, char **argv)
     static const char *const known[] = {"profile add", "profile list", "profile remove",
                                         "import",      "user add",     "user list",
                                         "user remove", "token list",   "token revoke",
-                                        "log"};
+                                        "log",         "log prune"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok |= !strcmp(cmd, known[i]);
@@ -276,7 +282,7 @@ int provd_admin(int argc, char **argv)
 
     bool writes_new = !strcmp(cmd, "profile add") || !strcmp(cmd, "import") ||
                       !strcmp(cmd, "user add");
-    bool lists = strstr(cmd, "list") || !strcmp(cmd, "log");
+    bool lists = strstr(cmd, "list") || !strcmp(cmd, "log") || !strcmp(cmd, "log prune");
     if (lists && o.npos)
         return fail(2, "%s takes no arguments", cmd);
     if ((!strcmp(cmd, "profile remove") || !strcmp(cmd, "user remove") ||
@@ -288,6 +294,12 @@ int provd_admin(int argc, char **argv)
     if (o.since && (since = parse_since(o.since)) < 0)
         return fail(2, "log: --since wants unix seconds or YYYY-MM-DD[THH:MM[:SS]] (UTC): %s",
                     o.since);
+    int64_t before = 0;
+    if (!strcmp(cmd, "log prune") && !o.before)
+        return fail(2, "log prune: --before T is required");
+    if (o.before && (before = parse_since(o.before)) < 0)
+        return fail(2, "log prune: --before wants unix seconds or YYYY-MM-DD[THH:MM[:SS]] (UTC): %s",
+                    o.before);
     if (o.source && s46_pfx6_parse(o.source, &src, err, sizeof err) < 0)
         return fail(2, "log: --source: %s", err);
 
@@ -318,6 +330,10 @@ int provd_admin(int argc, char **argv)
         rc = st_rc(s46_store_token_revoke(st, o.pos[0], &id, err, sizeof err), err);
         if (rc == 0)
             printf("revoked token %lld\n", (long long)id);
+    } else if (!strcmp(cmd, "log prune")) {
+        int64_t n;
+        rc = st_rc(s46_store_log_prune(st, before * 1000, &n, err, sizeof err), err);
+        printf("pruned %lld log rows older than %lld\n", (long long)n, (long long)before);
     } else
         rc = st_rc(s46_store_log_each(st, since * 1000, o.source ? &src : NULL, print_log, NULL,
                                       err, sizeof err), err);

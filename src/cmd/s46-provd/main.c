@@ -21,6 +21,7 @@ static void usage(void)
             "       s46-provd user list|remove NAME --db FILE\n"
             "       s46-provd token list|revoke ID-OR-HASH-PREFIX --db FILE\n"
             "       s46-provd log [--since T] [--source PREFIX] --db FILE\n"
+            "       s46-provd log prune --before T --db FILE\n"
             "       s46-provd passwd PASSWORD          (prints an argon2id hash)\n"
             "       s46-provd txt [--url] URL --t a|b  (prints the 4over6.info TXT zone line)\n");
 }
