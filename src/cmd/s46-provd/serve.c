@@ -23,6 +23,7 @@
 #include "lib/version.h"
 #include "reqlog.h"
 #include "stats.h"
+#include "tlscert.h"
 #include "tokens.h"
 
 #include <arpa/inet.h>
@@ -162,23 +163,6 @@ static bool mape_fits(const json_t *mape, unsigned caps)
     json_t *m = json_object_get(mape, "mesh");
     bool is_mesh = json_is_true(m) || (json_is_integer(m) && json_integer_value(m) == 1);
     return is_mesh ? mesh : hs;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        fwrite(tmp, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
 }
 
 /* "ok", "bad" or "req"/NULL (no credentials sent). */
@@ -481,6 +465,22 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
     return 0;
 }
 
+/* SIGHUP: the certificate files again; a pair that does not work keeps the
+ * current one. */
+static void reload_cert(const char *cert, const char *key)
+{
+    char err[S46_ERRLEN];
+    int r = provd_cert_load(cert, key, err, sizeof err);
+    if (r < 0) {
+        fprintf(stderr, "s46-provd: SIGHUP: TLS: %s; keeping the current certificate\n", err);
+        provd_stats_add(PS_CERT_RELOAD_FAILURES, 1);
+    } else if (r > 0) {
+        fprintf(stderr, "s46-provd: SIGHUP: new TLS certificate %s, expires %lld\n",
+                provd_cert_subject(), (long long)provd_cert_expires());
+        provd_stats_add(PS_CERT_CHANGES, 1);
+    }
+}
+
 /* Writes the queued tokens and log rows in one transaction, then releases
  * the answers it made durable. When the database fails, every held answer
  * is sent (its token still works until a restart). */
@@ -546,6 +546,10 @@ static json_t *show(const char *cmd, void *arg)
                           (json_int_t)provd_tokens_count(), "answers_held", (json_int_t)nheld,
                           "counters", provd_stats_json());
     provd_cfg_put(cfg);
+    if (j && sc->tls)
+        json_object_set_new(j, "tls_certificate",
+                            json_pack("{s:s,s:I}", "subject", provd_cert_subject(), "expires",
+                                      (json_int_t)provd_cert_expires()));
     return j;
 }
 
@@ -599,7 +603,7 @@ static int fit_open_files(unsigned *max_conn)
 int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2, max_conn = 4000;
-    char *cert = NULL, *key = NULL;
+    const char *cert = NULL, *key = NULL; /* PEM files */
     const char *db = NULL, *prio = TLS_PRIORITY, *ctlpath = NULL;
     bool use_syslog = false;
     char **files = calloc((size_t)argc, sizeof *files);
@@ -622,8 +626,8 @@ int provd_serve(int argc, char **argv)
         else if (!strcmp(o, "--threads")) num_ok = number(v, 1, 256, &threads);
         else if (!strcmp(o, "--max-connections")) num_ok = number(v, 16, 1000000, &max_conn);
         else if (!strcmp(o, "--path")) cfg_path = v;
-        else if (!strcmp(o, "--tls-cert")) cert = slurp(v);
-        else if (!strcmp(o, "--tls-key")) key = slurp(v);
+        else if (!strcmp(o, "--tls-cert")) cert = v;
+        else if (!strcmp(o, "--tls-key")) key = v;
         else if (!strcmp(o, "--tls-priority")) prio = v;
         else if (!strcmp(o, "--ctl")) ctlpath = v;
         else if (!strcmp(o, "--unknown-status")) num_ok = number(v, 403, 404, &unknown_status);
@@ -639,7 +643,12 @@ int provd_serve(int argc, char **argv)
         }
     }
     if (!!cert != !!key) {
-        fprintf(stderr, "s46-provd: --tls-cert and --tls-key go together (and must be readable)\n");
+        fprintf(stderr, "s46-provd: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    char cerr[S46_ERRLEN];
+    if (cert && provd_cert_load(cert, key, cerr, sizeof cerr) < 0) {
+        fprintf(stderr, "s46-provd: TLS: %s\n", cerr);
         return 2;
     }
     if (!db && !nfiles) {
@@ -698,8 +707,7 @@ int provd_serve(int argc, char **argv)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_IPv6 | MHD_USE_ERROR_LOG |
                      MHD_ALLOW_SUSPEND_RESUME | (cert ? MHD_USE_TLS | MHD_USE_POLL : MHD_USE_EPOLL);
     struct MHD_OptionItem tls[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key},
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)provd_cert_retrieve},
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)prio},
         {MHD_OPTION_END, 0, NULL},
     };
@@ -712,7 +720,7 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        MHD_OPTION_ARRAY, cert ? tls : tls + 3,
+        MHD_OPTION_ARRAY, cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "s46-provd: cannot start the HTTP daemon on port %u\n", port);
@@ -757,6 +765,8 @@ int provd_serve(int argc, char **argv)
             const char *why = hup ? "SIGHUP" : "database changed";
             hup = 0;
             reload(st, files, nfiles, why);
+            if (cert && !strcmp(why, "SIGHUP"))
+                reload_cert(cert, key);
         }
     }
     /* No new connections, no new held answers; release what is held (every
@@ -781,7 +791,6 @@ int provd_serve(int argc, char **argv)
     }
     provd_cfg_install(NULL);
     free(files);
-    free(cert);
-    free(key);
+    provd_cert_free_all();
     return 0;
 }

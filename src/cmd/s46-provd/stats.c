@@ -28,6 +28,8 @@ static const char *const names[PROVD_NCOUNTERS] = {
     [PS_RELOAD_FAILURES] = "reload_failures",
     [PS_HTTP_MESSAGES] = "http_messages",
     [PS_HTTP_MESSAGES_SUPPRESSED] = "http_messages_suppressed",
+    [PS_CERT_CHANGES] = "tls_cert_changes",
+    [PS_CERT_RELOAD_FAILURES] = "tls_cert_reload_failures",
 };
 
 static uint64_t v[PROVD_NCOUNTERS];
