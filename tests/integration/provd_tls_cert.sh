@@ -57,6 +57,26 @@ echo garbage >"$TMP/garbage.pem"
 startfail start_garbage_cert_refused "$TMP/garbage.pem" "$TMP/A.key"
 startfail start_garbage_key_refused "$TMP/A.pem" "$TMP/garbage.pem"
 
+# Key types an operator may hold: RSA and Ed25519 next to ECDSA; each pair
+# passes the start check and completes a handshake with curl.
+for kt in rsa:2048 ed25519; do
+    t=${kt%%:*}
+    openssl req -x509 -newkey "$kt" -nodes -days 2 -subj /CN=prov.example.net \
+        -addext subjectAltName=DNS:prov.example.net -keyout "$TMP/$t.key" -out "$TMP/$t.pem" >/dev/null 2>&1
+    ip netns exec "$NS" "$BIN/s46-provd" serve --port 8445 --profile 2001:db8:1::/48="$TMP/a.json" \
+        --tls-cert "$TMP/$t.pem" --tls-key "$TMP/$t.key" >/dev/null 2>"$TMP/$t.log" &
+    KP=$!
+    c=000
+    for _ in $(seq 30); do
+        c=$(nse curl -s -m 5 --interface 2001:db8:1::10 --cacert "$TMP/$t.pem" \
+                --resolve prov.example.net:8445:[::1] -o /dev/null -w '%{http_code}' "https://prov.example.net:8445$P")
+        [ "$c" = 200 ] && break; sleep 0.1
+    done
+    kill $KP 2>/dev/null; wait $KP 2>/dev/null
+    WHY="got $c: $(head -3 "$TMP/$t.log")"
+    ok "key_type_${t}_served" test "$c" = 200
+done
+
 cp "$TMP/A.pem" "$TMP/cert.pem"; cp "$TMP/A.key" "$TMP/key.pem"
 # ip netns exec execs the server: $! is the server's own pid
 ip netns exec "$NS" "$BIN/s46-provd" serve --port 8443 --profile 2001:db8:1::/48="$TMP/a.json" \

@@ -44,13 +44,15 @@ static int key_matches(pair *p, char *err, size_t errlen)
 {
     static const unsigned char probe[] = "s46-provd key check";
     gnutls_datum_t data = {(unsigned char *)probe, sizeof probe}, sig = {NULL, 0};
-    gnutls_sign_algorithm_t algo;
+    gnutls_digest_algorithm_t dig = GNUTLS_DIG_SHA256; /* EdDSA keys want their own */
     int pk = gnutls_privkey_get_pk_algorithm(p->key, NULL);
-    int r = gnutls_privkey_sign_data(p->key, GNUTLS_DIG_SHA256, 0, &data, &sig);
-    if (r >= 0) {
-        algo = gnutls_pk_to_sign((gnutls_pk_algorithm_t)pk, GNUTLS_DIG_SHA256);
-        r = gnutls_pubkey_verify_data2(p->chain[0].pubkey, algo, 0, &data, &sig);
-    }
+    int r = gnutls_pubkey_get_preferred_hash_algorithm(p->chain[0].pubkey, &dig, NULL);
+    if (r >= 0)
+        r = gnutls_privkey_sign_data(p->key, dig, 0, &data, &sig);
+    if (r >= 0)
+        r = gnutls_pubkey_verify_data2(p->chain[0].pubkey,
+                                       gnutls_pk_to_sign((gnutls_pk_algorithm_t)pk, dig), 0,
+                                       &data, &sig);
     gnutls_free(sig.data);
     if (r < 0) {
         s46_seterr(err, errlen, "the key does not belong to the certificate (%s)",
