@@ -40,7 +40,7 @@ struct s46_napt {
     uint32_t *by_ext[S46_NAPT_NPROTO]; /* port-set index -> map */
     uint32_t free_map, free_sess, nmaps, nsessions, sweep;
     uint32_t ports_used[S46_NAPT_NPROTO];
-    uint32_t low_used[S46_NAPT_NPROTO]; /* of those, ports 1-1023 (psid_len 0 only) */
+    uint32_t low_used[S46_NAPT_NPROTO]; /* of those, ports 1-1023 (read with psid_len 0) */
     uint64_t rng;
     bool last_created;
 };

@@ -125,11 +125,6 @@ static void httpd_roll(time_t now)
 void provd_reqlog_httpd(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    char msg[300];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t len = strlen(msg);
-    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '.'))
-        msg[--len] = 0;
     pthread_mutex_lock(&hmu);
     httpd_roll(time(NULL));
     bool say = h_in_second < PROVD_HTTPD_MSGS_PER_S;
@@ -140,7 +135,12 @@ void provd_reqlog_httpd(void *cls, const char *fmt, va_list ap)
     pthread_mutex_unlock(&hmu);
     provd_stats_add(say ? PS_HTTP_MESSAGES : PS_HTTP_MESSAGES_SUPPRESSED, 1);
     if (!say)
-        return;
+        return; /* a flood costs a count, not a formatted line */
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = strlen(msg);
+    while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r' || msg[len - 1] == '.'))
+        msg[--len] = 0;
     fprintf(stderr, "s46-provd: http: %s\n", msg);
     if (use_syslog)
         syslog(LOG_NOTICE, "http: %s", msg);

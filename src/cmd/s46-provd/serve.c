@@ -20,6 +20,7 @@
 #include "prov/hb46pp.h"
 #include "prov/query.h"
 #include "io/ctl.h"
+#include "lib/num.h"
 #include "lib/version.h"
 #include "reqlog.h"
 #include "stats.h"
@@ -27,7 +28,6 @@
 #include "tokens.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -553,15 +553,11 @@ static json_t *show(const char *cmd, void *arg)
     return j;
 }
 
-/* A whole decimal number in [lo, hi] (no sign, no trailing characters). */
+/* s46_uint_parse into an unsigned (what libmicrohttpd's options take). */
 static bool number(const char *s, unsigned lo, unsigned hi, unsigned *out)
 {
-    char *end;
-    if (*s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
+    unsigned long v;
+    if (!s46_uint_parse(s, lo, hi, &v))
         return false;
     *out = (unsigned)v;
     return true;
@@ -604,7 +600,7 @@ int provd_serve(int argc, char **argv)
 {
     unsigned port = 8080, threads = 2, max_conn = 4000;
     const char *cert = NULL, *key = NULL; /* PEM files */
-    const char *db = NULL, *prio = TLS_PRIORITY, *ctlpath = NULL;
+    const char *db = NULL, *prio = NULL, *ctlpath = NULL;
     bool use_syslog = false;
     char **files = calloc((size_t)argc, sizeof *files);
     int nfiles = 0;
@@ -655,19 +651,22 @@ int provd_serve(int argc, char **argv)
         fprintf(stderr, "s46-provd: serve needs --db FILE or --profile PREFIX=FILE\n");
         return 2;
     }
-    if (!cert && prio != (const char *)TLS_PRIORITY) {
+    if (!cert && prio) {
         fprintf(stderr, "s46-provd: --tls-priority needs --tls-cert and --tls-key\n");
         return 2;
     }
+    if (!prio)
+        prio = TLS_PRIORITY;
     gnutls_priority_t pc;
     const char *bad = NULL;
-    if (cert && gnutls_priority_init(&pc, prio, &bad) < 0) {
-        fprintf(stderr, "s46-provd: --tls-priority: not a GnuTLS priority string (at \"%s\")\n",
-                bad ? bad : prio);
-        return 2;
-    }
-    if (cert)
+    if (cert) {
+        if (gnutls_priority_init(&pc, prio, &bad) < 0) {
+            fprintf(stderr, "s46-provd: --tls-priority: not a GnuTLS priority string (at \"%s\")\n",
+                    bad ? bad : prio);
+            return 2;
+        }
         gnutls_priority_deinit(pc);
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_sig;
     sigemptyset(&sa.sa_mask);
@@ -762,10 +761,10 @@ int provd_serve(int argc, char **argv)
             dv = v;
         }
         if (hup || changed) {
-            const char *why = hup ? "SIGHUP" : "database changed";
+            bool sig = hup;
             hup = 0;
-            reload(st, files, nfiles, why);
-            if (cert && !strcmp(why, "SIGHUP"))
+            reload(st, files, nfiles, sig ? "SIGHUP" : "database changed");
+            if (cert && sig) /* certificate files: on SIGHUP only */
                 reload_cert(cert, key);
         }
     }

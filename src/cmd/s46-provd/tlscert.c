@@ -107,7 +107,8 @@ int provd_cert_load(const char *certfile, const char *keyfile, char *err, size_t
     p->n = MAX_CHAIN;
     r = gnutls_pcert_list_import_x509_raw(p->chain, &p->n, &p->cert_pem, GNUTLS_X509_FMT_PEM, 0);
     if (r < 0 || p->n == 0) {
-        p->n = r < 0 ? 0 : p->n;
+        if (r < 0)
+            p->n = 0; /* nothing imported for pair_free to release */
         s46_seterr(err, errlen, "%s: no usable PEM certificate chain (%s)", certfile,
                    r < 0 ? gnutls_strerror(r) : "empty");
         goto fail;

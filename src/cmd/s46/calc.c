@@ -7,6 +7,7 @@
 
 #include "cmds.h"
 #include "lib/maprule.h"
+#include "lib/num.h"
 #include "lib/ruleset.h"
 #include "prov/mape.h"
 
@@ -39,19 +40,6 @@ static int fail(const char *fmt, const char *a, const char *b)
     return 2;
 }
 
-/* Parses a decimal number in [0, max]. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9' || strlen(s) > 10)
-        return -1;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*end || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_rule_spec(const char *spec, s46_maprule *r, char *err, size_t errlen)
 {
     char buf[256], *f[7];
@@ -80,18 +68,18 @@ static int parse_rule_spec(const char *spec, s46_maprule *r, char *err, size_t e
         snprintf(err, errlen, "--rule: rule IPv4 prefix: %s", e);
         return -1;
     }
-    if (parse_uint(f[2], 48, &v) < 0) {
+    if (!s46_uint_parse(f[2], 0, 48, &v)) {
         snprintf(err, errlen, "--rule: EA-bits length '%.20s' must be 0..48", f[2]);
         return -1;
     }
     r->ea_len = (uint8_t)v;
-    if (parse_uint(f[3], 15, &v) < 0) {
+    if (!s46_uint_parse(f[3], 0, 15, &v)) {
         snprintf(err, errlen, "--rule: PSID offset '%.20s' must be 0..15", f[3]);
         return -1;
     }
     r->psid_offset = (uint8_t)v;
     if (n == 6) {
-        if (parse_uint(f[4], 16, &v) < 0) {
+        if (!s46_uint_parse(f[4], 0, 16, &v)) {
             snprintf(err, errlen, "--rule: PSID length '%.20s' must be 0..16", f[4]);
             return -1;
         }
@@ -218,7 +206,7 @@ static int parse_v4_port(const char *s, uint32_t *a, uint16_t *port)
         return -1;
     memcpy(buf, s, (size_t)(colon - s));
     buf[colon - s] = '\0';
-    if (s46_ip4_parse(buf, a) < 0 || parse_uint(colon + 1, 65535, &v) < 0)
+    if (s46_ip4_parse(buf, a) < 0 || !s46_uint_parse(colon + 1, 0, 65535, &v))
         return -1;
     *port = (uint16_t)v;
     return 0;
