@@ -213,6 +213,16 @@ for _ in $(seq 50); do nse curl -sk -o /dev/null "https://[::1]:8444/" && break;
 OUT=$(PORT=8444 tls)
 WHY="$OUT"
 ok tls_priority_option_applied grep -q "Protocol version: TLSv1.2" <<<"$OUT"
+# Any path (HB46PP: the URL comes from the TXT record): --path serves there
+# and nowhere else.
+ip netns exec "$NS" "$BIN/s46-provd" serve --port 8446 --path /v6mig/prov/config "${PROFILES[@]}" \
+    >/dev/null 2>"$TMP/path.log" &
+PIDS+=($!)
+for _ in $(seq 50); do nse curl -s -o /dev/null "http://[::1]:8446/" && break; sleep 0.1; done
+pc() { nse curl -s -m 5 --interface 2001:db8:1::10 -o /dev/null -w '%{http_code}' "http://[::1]:8446$1?$Q&capability=dslite"; }
+c1=$(pc /v6mig/prov/config); c2=$(pc /config)
+WHY="configured path $c1, default path $c2"
+ok path_option_serves_only_there test "$c1" = 200 -a "$c2" = 404
 WHY=
 bad_cli() { # NAME ARGS...: exit status 2 and a message naming the problem, no server
     local name=$1; shift
