@@ -1,4 +1,5 @@
 #include "io/afpacket.h"
+#include "io/port.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/parse.h"
@@ -9,6 +10,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -183,4 +185,70 @@ int s46_afp_tx(s46_afp *a, s46_pkt *p)
         return -1;
     }
     return 0;
+}
+
+/* The port interface over the socket above (one socket, recvmsg/send per
+ * packet). */
+typedef struct afp_port {
+    s46_port port;
+    s46_afp a;
+} afp_port;
+
+static uint32_t afp_port_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
+{
+    afp_port *p = (afp_port *)pp;
+    uint32_t first = b->count, n = s46_afp_rx(&p->a, pool, b, max);
+    for (uint32_t i = first; i < b->count; i++) {
+        pp->st.rx_packets++;
+        pp->st.rx_bytes += b->pkts[i]->len;
+    }
+    pp->st.rx_ignored = p->a.rx_ignored;
+    pp->st.rx_csum_completed = p->a.rx_csum_completed;
+    return n;
+}
+
+static uint32_t afp_port_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
+{
+    afp_port *p = (afp_port *)pp;
+    uint32_t sent = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len = pkts[i]->len;
+        if (s46_afp_tx(&p->a, pkts[i]) == 0) {
+            sent++;
+            pp->st.tx_packets++;
+            pp->st.tx_bytes += len;
+        }
+    }
+    pp->st.tx_errors = p->a.tx_errors;
+    return sent;
+}
+
+static void afp_port_close(s46_port *pp)
+{
+    afp_port *p = (afp_port *)pp;
+    s46_afp_close(&p->a);
+    free(p);
+}
+
+static const s46_port_ops afp_ops = {
+    .kind = S46_PORT_AFPACKET, .rx = afp_port_rx, .tx = afp_port_tx, .close = afp_port_close};
+
+s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char *err,
+                                 size_t errlen)
+{
+    afp_port *p = calloc(1, sizeof *p);
+    if (!p) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (s46_afp_open(&p->a, spec->ifname, spec->peer_mac, err, errlen) < 0) {
+        free(p);
+        return NULL;
+    }
+    p->port.ops = &afp_ops;
+    p->port.fd = p->a.fd;
+    p->port.queue = queue;
+    p->port.ethernet = true;
+    snprintf(p->port.name, sizeof p->port.name, "%s", spec->ifname);
+    return &p->port;
 }

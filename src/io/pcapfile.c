@@ -1,7 +1,9 @@
 #include "io/pcapfile.h"
+#include "io/port.h"
 #include "lib/err.h"
 
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,4 +154,94 @@ int s46_pcap_out_close(s46_pcap_out *o)
     pcap_close(o->pc);
     free(o);
     return r;
+}
+
+/* The port interface: rx reads spec->ifname (NULL or "": no input), tx
+ * writes spec->out_path (NULL: discards). */
+typedef struct pcap_port {
+    s46_port port;
+    s46_pcap_in *in;
+    s46_pcap_out *out;
+} pcap_port;
+
+static uint32_t pcap_port_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
+{
+    pcap_port *p = (pcap_port *)pp;
+    uint32_t n = 0;
+    while (!pp->eof && n < max && b->count < S46_BATCH_MAX) {
+        s46_pkt *k = s46_pkt_alloc(pool);
+        if (!k)
+            break;
+        int r = p->in ? s46_pcap_in_next(p->in, k, pp->error, sizeof pp->error) : 0;
+        if (r != 1) {
+            s46_pkt_release(pool, k);
+            pp->eof = true;
+            break;
+        }
+        pp->st.rx_packets++;
+        pp->st.rx_bytes += k->len;
+        b->pkts[b->count++] = k;
+        n++;
+    }
+    if (p->in)
+        pp->st.rx_ignored = s46_pcap_in_skipped(p->in);
+    return n;
+}
+
+static uint32_t pcap_port_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
+{
+    pcap_port *p = (pcap_port *)pp;
+    uint32_t sent = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!p->out || s46_pcap_out_write(p->out, pkts[i]) == 0) {
+            sent++;
+            pp->st.tx_packets++;
+            pp->st.tx_bytes += pkts[i]->len;
+        } else {
+            pp->st.tx_errors++;
+        }
+    }
+    return sent;
+}
+
+static void pcap_port_close(s46_port *pp)
+{
+    pcap_port *p = (pcap_port *)pp;
+    s46_pcap_in_close(p->in);
+    if (p->out && s46_pcap_out_close(p->out) < 0)
+        pp->st.tx_errors++;
+    free(p);
+}
+
+static const s46_port_ops pcap_ops = {
+    .kind = S46_PORT_PCAP, .rx = pcap_port_rx, .tx = pcap_port_tx, .close = pcap_port_close};
+
+s46_port *s46_port_open_pcap(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen)
+{
+    if (spec->queues > 1) {
+        s46_seterr(err, errlen, "pcap: one queue only");
+        return NULL;
+    }
+    pcap_port *p = calloc(1, sizeof *p);
+    if (!p) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->port.ops = &pcap_ops;
+    p->port.fd = -1;
+    p->port.queue = queue;
+    snprintf(p->port.name, sizeof p->port.name, "%s",
+             spec->ifname && *spec->ifname ? spec->ifname : "-");
+    if (spec->ifname && *spec->ifname && !(p->in = s46_pcap_in_open(spec->ifname, err, errlen)))
+        goto fail;
+    if (!p->in)
+        p->port.eof = true;
+    if (spec->out_path &&
+        !(p->out = s46_pcap_out_open(spec->out_path, spec->pcap_ethernet, err, errlen)))
+        goto fail;
+    return &p->port;
+fail:
+    s46_pcap_in_close(p->in);
+    free(p);
+    return NULL;
 }

@@ -1,4 +1,5 @@
 #include "io/tun.h"
+#include "io/port.h"
 #include "lib/err.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <linux/if_tun.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -100,4 +102,69 @@ uint32_t s46_tun_rx(s46_tun *t, s46_pktpool *pool, s46_batch *b, uint32_t max)
 int s46_tun_tx(s46_tun *t, const s46_pkt *p)
 {
     return write(t->fd, p->data, p->len) == (ssize_t)p->len ? 0 : -1;
+}
+
+/* The port interface over the device above (one read/write per packet). */
+typedef struct tun_port {
+    s46_port port;
+    s46_tun t;
+} tun_port;
+
+static uint32_t tun_port_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
+{
+    tun_port *p = (tun_port *)pp;
+    uint32_t first = b->count, n = s46_tun_rx(&p->t, pool, b, max);
+    for (uint32_t i = first; i < b->count; i++) {
+        pp->st.rx_packets++;
+        pp->st.rx_bytes += b->pkts[i]->len;
+    }
+    return n;
+}
+
+static uint32_t tun_port_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
+{
+    tun_port *p = (tun_port *)pp;
+    uint32_t sent = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s46_tun_tx(&p->t, pkts[i]) == 0) {
+            sent++;
+            pp->st.tx_packets++;
+            pp->st.tx_bytes += pkts[i]->len;
+        } else {
+            pp->st.tx_errors++;
+        }
+    }
+    return sent;
+}
+
+static void tun_port_close(s46_port *pp)
+{
+    tun_port *p = (tun_port *)pp;
+    s46_tun_close(&p->t);
+    free(p);
+}
+
+static const s46_port_ops tun_ops = {
+    .kind = S46_PORT_TUN, .rx = tun_port_rx, .tx = tun_port_tx, .close = tun_port_close};
+
+s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen)
+{
+    if (spec->queues > 1) {
+        s46_seterr(err, errlen, "tun: one queue only");
+        return NULL;
+    }
+    tun_port *p = calloc(1, sizeof *p);
+    if (!p) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (s46_tun_open(&p->t, spec->ifname, spec->mtu ? spec->mtu : 1500, err, errlen) < 0) {
+        free(p);
+        return NULL;
+    }
+    p->port.ops = &tun_ops;
+    p->port.fd = p->t.fd;
+    p->port.queue = queue;
+    snprintf(p->port.name, sizeof p->port.name, "%s", p->t.name);
+    return &p->port;
 }

@@ -28,6 +28,9 @@ struct s46_pktpool;
 typedef enum s46_verdict {
     S46_V_FORWARD = 0, /* send out of out_port */
     S46_V_DROP,        /* drop; reason says why */
+    S46_V_REDIRECT,    /* another worker owns its state: the run loop hands
+                          it to worker out_port, whose pipeline processes it
+                          as if it had arrived there on in_port */
 } s46_verdict;
 
 typedef struct s46_pkt {

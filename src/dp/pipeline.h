@@ -1,0 +1,63 @@
+/* One interface every data plane implements, so the run loop, `s46
+ * replay`, the benchmarks and the fuzzers drive any mechanism the same way.
+ *
+ * A pipeline has two sides: side 0 is IPv4 (the BR's Internet side, the
+ * CE's LAN), side 1 is IPv6 (the access network). process() gives every
+ * packet of a batch a verdict (pkt.h): FORWARD out of side out_port, DROP
+ * with a counted reason, or REDIRECT to worker out_port when another
+ * worker owns the packet's state (the CE's NAPT share, a reassembly).
+ * One instance per worker, used by that worker's thread only; `conf` is
+ * the pipeline's own configuration structure (named with each pipeline),
+ * read during create/reconfigure and not kept. */
+#ifndef S46_DP_PIPELINE_H
+#define S46_DP_PIPELINE_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/counters.h"
+#include "lib/pkt.h"
+
+enum { S46_SIDE_V4 = 0, S46_SIDE_V6 = 1 };
+
+typedef struct s46_pipeline_env {
+    unsigned worker;   /* this instance's worker index */
+    unsigned workers;  /* how many workers run an instance */
+} s46_pipeline_env;
+
+typedef struct s46_pipeline_ops {
+    const char *name;
+    /* NULL with err when conf cannot run. */
+    void *(*create)(const void *conf, const s46_pipeline_env *env, char *err, size_t errlen);
+    /* Applies a new conf keeping counters (and state where it still holds);
+     * -1 with err keeps the running one. */
+    int (*reconfigure)(void *self, const void *conf, char *err, size_t errlen);
+    /* At most S46_BATCH_IN packets that arrived on `side`. */
+    void (*process)(void *self, s46_batch *b, uint16_t side, uint64_t now_ns);
+    /* About once a second: timers, expiry. May be NULL. */
+    void (*tick)(void *self, uint64_t now_ns);
+    /* The pipeline's state as JSON, its counters left out. */
+    json_t *(*show)(const void *self, uint64_t now_ns);
+    const s46_counters *(*counters)(const void *self);
+    void (*destroy)(void *self);
+} s46_pipeline_ops;
+
+/* The pipelines there are (each names its conf type). */
+extern const s46_pipeline_ops s46_pl_br_mape; /* conf: s46_br_conf (br_mape.h) */
+extern const s46_pipeline_ops s46_pl_ce;      /* conf: s46_cesw_conf (ce_switch.h) */
+
+/* By name ("br_mape", "ce"); NULL if unknown. */
+const s46_pipeline_ops *s46_pipeline_find(const char *name);
+
+/* Helpers for pipelines: sets p's verdict. */
+static inline void s46_pkt_forward(s46_pkt *p, uint16_t side)
+{
+    p->verdict = S46_V_FORWARD;
+    p->out_port = side;
+}
+static inline void s46_pkt_redirect(s46_pkt *p, unsigned worker)
+{
+    p->verdict = S46_V_REDIRECT;
+    p->out_port = (uint16_t)worker;
+}
+#endif
