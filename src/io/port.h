@@ -82,6 +82,11 @@ typedef struct s46_port_ops {
     uint32_t (*tx)(s46_port *p, s46_pkt *const *pkts, uint32_t n);
     /* Reads counters the kernel keeps (ring drops) into st. May be NULL. */
     void (*sync)(s46_port *p);
+    /* Ethernet: answer ARP (family AF_INET, 4 bytes) or Neighbor
+     * Solicitations (AF_INET6, 16 bytes) for addr, an address of the data
+     * plane (the CE's LAN address, its MAP/B4 address). NULL where the
+     * port has no link layer. 0, or -1 when the table is full. */
+    int (*own)(s46_port *p, int family, const void *addr);
     /* Closes and frees the port. */
     void (*close)(s46_port *p);
 } s46_port_ops;
@@ -120,6 +125,10 @@ static inline void s46_port_close(s46_port *p)
 {
     if (p)
         p->ops->close(p);
+}
+static inline int s46_port_own(s46_port *p, int family, const void *addr)
+{
+    return p->ops->own ? p->ops->own(p, family, addr) : 0;
 }
 /* Adds the kernel counters (sync first) to a sum; used by `show`. */
 void s46_port_stats_add(s46_port_stats *sum, const s46_port_stats *st);

@@ -25,6 +25,8 @@
 
 struct s46_pktpool;
 
+enum { S46_GSO_NONE = 0, S46_GSO_TCP4, S46_GSO_TCP6, S46_GSO_UDP_L4 };
+
 typedef enum s46_verdict {
     S46_V_FORWARD = 0, /* send out of out_port */
     S46_V_DROP,        /* drop; reason says why */
@@ -41,6 +43,14 @@ typedef struct s46_pkt {
     uint8_t verdict;    /* s46_verdict */
     uint16_t reason;    /* drop reason index, pipeline-defined */
     uint64_t ts_ns;     /* arrival time (CLOCK_MONOTONIC or pcap time) */
+    /* Offload metadata (TUN with IFF_VNET_HDR); all 0 for a plain packet.
+     * gso_size != 0: a TCP/UDP super-packet to be cut into segments of
+     * gso_size payload bytes (gso_type: S46_GSO_*). csum_partial: the L4
+     * checksum at csum_start + csum_off holds only the pseudo-header sum. */
+    uint16_t gso_size;
+    uint8_t gso_type;
+    bool csum_partial;
+    uint16_t csum_start, csum_off;
     struct s46_pktpool *owner; /* the pool it returns to */
     uint8_t *buf;       /* S46_PKT_BUFSIZE bytes; the metadata stays dense,
                            apart from the data */
@@ -67,6 +77,9 @@ static inline void s46_pkt_reset(s46_pkt *p)
     p->verdict = S46_V_FORWARD;
     p->reason = 0;
     p->out_port = 0;
+    p->gso_size = 0;
+    p->gso_type = 0;
+    p->csum_partial = false;
 }
 static inline size_t s46_pkt_headroom(const s46_pkt *p) { return (size_t)(p->data - p->buf); }
 static inline size_t s46_pkt_tailroom(const s46_pkt *p)
