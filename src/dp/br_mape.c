@@ -27,6 +27,7 @@ struct s46_br {
     s46_frag_ctrs fc;          /* the counters of the shared fragmentation steps */
     s46_batch *cur;            /* the batch being processed */
     bool fast, fast_ok;        /* take the fast paths (off only in tests) */
+    bool fast_wanted;
     /* The outer header(s) of every packet toward a CE but for the payload
      * length and the destination, as s46_tunnel_encap writes them. */
     uint8_t hdr6[48];
@@ -146,19 +147,14 @@ fail:
     return -1;
 }
 
-s46_br *s46_br_new(const s46_br_conf *c)
+/* Everything that follows from the configuration (rules, addresses,
+ * encapsulation, rate limit); counters, pools and reassembly stay. */
+static void apply_conf(s46_br *br, const s46_br_conf *c)
 {
-    s46_br *br = calloc(1, sizeof *br);
-    if (!br)
-        return NULL;
     br->c = *c;
     br->enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
                           .encap_limit = c->encap_limit};
     s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
-    br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
-    br->fc = (s46_frag_ctrs){br->cnt, S46_BR_fragments_held, S46_BR_reassembled,
-                             S46_BR_drop_reassembly_failed, S46_BR_v6_out, S46_BR_fragmented,
-                             S46_BR_drop_no_buffer};
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -185,7 +181,20 @@ s46_br *s46_br_new(const s46_br_conf *c)
     br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->scratch, &e) == 0;
     br->hdr6_len = s46_encap_overhead(&e);
     memcpy(br->hdr6, br->scratch.data, br->hdr6_len);
-    br->fast = br->fast_ok;
+    br->fast = br->fast_ok && br->fast_wanted;
+}
+
+s46_br *s46_br_new(const s46_br_conf *c)
+{
+    s46_br *br = calloc(1, sizeof *br);
+    if (!br)
+        return NULL;
+    br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
+    br->fc = (s46_frag_ctrs){br->cnt, S46_BR_fragments_held, S46_BR_reassembled,
+                             S46_BR_drop_reassembly_failed, S46_BR_v6_out, S46_BR_fragmented,
+                             S46_BR_drop_no_buffer};
+    br->fast_wanted = true;
+    apply_conf(br, c);
     br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     br->reasm4 = s46_reasm_new(64, 2000000000ull);
     br->reasm6 = s46_reasm_new(64, 2000000000ull);
@@ -640,4 +649,10 @@ void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
     }
 }
 
-void s46_br_set_fast_paths(s46_br *br, bool on) { br->fast = on && br->fast_ok; }
+void s46_br_set_fast_paths(s46_br *br, bool on)
+{
+    br->fast_wanted = on;
+    br->fast = on && br->fast_ok;
+}
+
+void s46_br_reconfigure(s46_br *br, const s46_br_conf *c) { apply_conf(br, c); }

@@ -66,6 +66,9 @@ int s46_br_conf_from_json(json_t *doc, s46_br_conf *c, char *err, size_t errlen)
 
 s46_br *s46_br_new(const s46_br_conf *c);
 void s46_br_free(s46_br *br);
+/* Takes a new configuration between two batches: counters, reassembly and
+ * pools stay. The rule set c->rules must live until the next change. */
+void s46_br_reconfigure(s46_br *br, const s46_br_conf *c);
 /* Runs the pipeline over a batch (at most S46_BATCH_IN packets) that arrived
  * on in_port. Outer IPv6 fragments are appended to the batch from the BR's
  * own pool (s46_pkt_release returns them there). Fragments are held for

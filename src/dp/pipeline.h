@@ -12,6 +12,7 @@
 #ifndef S46_DP_PIPELINE_H
 #define S46_DP_PIPELINE_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,11 @@ typedef struct s46_pipeline_ops {
     int (*reconfigure)(void *self, const void *conf, char *err, size_t errlen);
     /* At most S46_BATCH_IN packets that arrived on `side`. */
     void (*process)(void *self, s46_batch *b, uint16_t side, uint64_t now_ns);
+    /* With several workers: which worker owns packet p arriving on side
+     * (its state: a NAPT share, a reassembly). Called by the loop before
+     * process; p is redirected there unless it is env->worker. NULL: every
+     * worker can take every packet. */
+    unsigned (*steer)(const void *self, const s46_pkt *p, uint16_t side);
     /* About once a second: timers, expiry. May be NULL. */
     void (*tick)(void *self, uint64_t now_ns);
     /* The pipeline's state as JSON, its counters left out. */
@@ -48,6 +54,12 @@ extern const s46_pipeline_ops s46_pl_ce;      /* conf: s46_cesw_conf (ce_switch.
 
 /* By name ("br_mape", "ce"); NULL if unknown. */
 const s46_pipeline_ops *s46_pipeline_find(const char *name);
+
+/* Steering helpers: a hash of n bytes into 0..workers-1; and, for an IPv4
+ * fragment or an IPv6 packet whose first header is a Fragment header, the
+ * worker owning its reassembly (true) from addresses and identification. */
+unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers);
+bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner);
 
 /* Helpers for pipelines: sets p's verdict. */
 static inline void s46_pkt_forward(s46_pkt *p, uint16_t side)

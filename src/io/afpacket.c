@@ -245,6 +245,16 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
         free(p);
         return NULL;
     }
+    if (spec->queues > 1) { /* one group per interface: each frame to one queue */
+        int fan = (int)(((unsigned)p->a.ifindex ^ (unsigned)getpid()) & 0xffff) |
+                  (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+        if (setsockopt(p->a.fd, SOL_PACKET, PACKET_FANOUT, &fan, sizeof fan) < 0) {
+            s46_seterr(err, errlen, "%s: PACKET_FANOUT: %s", spec->ifname, strerror(errno));
+            s46_afp_close(&p->a);
+            free(p);
+            return NULL;
+        }
+    }
     p->port.ops = &afp_ops;
     p->port.fd = p->a.fd;
     p->port.queue = queue;

@@ -36,7 +36,8 @@ typedef struct s46_loop_conf {
     bool until_eof;                /* replay: read side 0's input to its end,
                                       then side 1's, then stop */
     s46_ctl *ctl;                  /* may be NULL */
-    /* Extra control commands (other than "show"); may be NULL. */
+    /* Control commands other than "show" (which the loop answers with
+     * s46_loop_show); may be NULL. Called on the calling thread. */
     json_t *(*command)(const char *cmd, void *arg);
     /* Members the daemon adds to `show`'s answer; may be NULL. */
     void (*show_extra)(json_t *answer, void *arg);

@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t errlen)
+static int tun_open(s46_tun *t, const char *name, unsigned mtu, bool multi, char *err,
+                    size_t errlen)
 {
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
@@ -28,7 +29,7 @@ int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t e
         s46_seterr(err, errlen, "/dev/net/tun: %s", strerror(errno));
         return -1;
     }
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
     strcpy(ifr.ifr_name, name);
     if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
         s46_seterr(err, errlen, "TUNSETIFF %s: %s", name, strerror(errno));
@@ -67,6 +68,11 @@ fail:
     close(t->fd);
     t->fd = -1;
     return -1;
+}
+
+int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t errlen)
+{
+    return tun_open(t, name, mtu, false, err, errlen);
 }
 
 void s46_tun_close(s46_tun *t)
@@ -149,16 +155,13 @@ static const s46_port_ops tun_ops = {
 
 s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen)
 {
-    if (spec->queues > 1) {
-        s46_seterr(err, errlen, "tun: one queue only");
-        return NULL;
-    }
     tun_port *p = calloc(1, sizeof *p);
     if (!p) {
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (s46_tun_open(&p->t, spec->ifname, spec->mtu ? spec->mtu : 1500, err, errlen) < 0) {
+    if (tun_open(&p->t, spec->ifname, spec->mtu ? spec->mtu : 1500, spec->queues > 1, err,
+                 errlen) < 0) {
         free(p);
         return NULL;
     }

@@ -27,7 +27,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 run_mode() { # tun | afpacket
 mode=$1 io=tun
-[ "$mode" = afpacket ] && io=af_packet
+[ "$mode" = afpacket ] && io=afpacket
 tmp=$(mktemp -d)
 for ns in $CE $BR $INET; do ip netns add "$ns"; nsx "$ns" ip link set lo up; done
 ip link add c0 netns "$CE" type veth peer name b6 netns "$BR"

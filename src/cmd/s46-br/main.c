@@ -1,111 +1,117 @@
-/* s46-br: the MAP-E Border Relay daemon on a TUN device. The operator (or
+/* s46-br: the MAP-E Border Relay daemon. On a TUN device the operator (or
  * `s46 lab`) routes the rules' IPv4 prefixes and the BR IPv6 address into
- * the device; s46-br writes what it forwards back into it. */
+ * the device and s46-br writes what it forwards back into it; on two
+ * Ethernet interfaces (AF_XDP or AF_PACKET) it takes their frames itself.
+ * Runs the one run loop (io/loop.h) with --workers threads. SIGHUP
+ * re-reads the configuration and hands it to every worker without losing
+ * a packet; a configuration that does not load keeps the running one. */
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dp/br_mape.h"
-#include "io/afpacket.h"
-#include "io/ctl.h"
-#include "io/tunloop.h"
+#include "io/loop.h"
+#include "lib/num.h"
 #include "lib/version.h"
 #include "prov/mape.h"
 
-static volatile sig_atomic_t stop;
-static void on_signal(int sig) { (void)sig; stop = 1; }
+static volatile sig_atomic_t stop, reload;
+static void on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        reload = 1;
+    else
+        stop = 1;
+}
 
 static const char usage[] =
-    "usage: s46-br --config br.json [--tun NAME] [--ctl PATH] [--mtu N]\n"
+    "usage: s46-br --config br.json [--tun NAME] [--mtu N] [common options]\n"
     "       s46-br --config br.json --v4-if IF --v6-if IF [--v4-peer-mac MAC]\n"
-    "              [--v6-peer-mac MAC] [--ctl PATH]\n"
+    "              [--v6-peer-mac MAC] [common options]\n"
+    "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  TUN mode (default): the kernel routes traffic into the device.\n"
-    "  AF_PACKET mode (--v4-if/--v6-if): s46-br takes the frames of two Ethernet\n"
-    "            interfaces; in its namespace turn forwarding off and add\n"
-    "            blackhole routes for the BR address and the rules' prefixes so\n"
-    "            the kernel neither forwards nor answers them; neighbours route\n"
-    "            those to the interfaces' addresses; packets leave to the given\n"
-    "            next-hop MAC (else the last sender's).\n"
+    "  Ethernet mode (--v4-if/--v6-if): s46-br takes the frames of two Ethernet\n"
+    "            interfaces (--io auto: AF_XDP, else AF_PACKET, said at start); in\n"
+    "            its namespace turn forwarding off and add blackhole routes for the\n"
+    "            BR address and the rules' prefixes so the kernel neither forwards\n"
+    "            nor answers them; neighbours route those to the interfaces'\n"
+    "            addresses; packets leave to the given next-hop MAC (else the\n"
+    "            last sender's).\n"
     "  --config  an HB46PP response or map_e object plus BR options\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
+    "  --workers worker threads, one queue of each interface each (default: one\n"
+    "            per CPU this process may use)\n"
+    "  --pin     pin worker i to the i-th of those CPUs\n"
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-br.sock)\n"
     "  --mtu     MTU of the TUN device (default 1500)\n";
 
-struct br_state {
-    s46_br *br;
-    const char *config;
-    s46_tunloop *loop;
-    s46_afp *afp; /* [2] in AF_PACKET mode */
+/* A configuration and the rule set it owns. */
+struct brconf {
+    s46_br_conf bc;
+    bool loaded;
 };
 
-static json_t *show(const char *cmd, void *arg)
+static int load(const char *path, bool ethernet, struct brconf *out)
 {
-    struct br_state *st = arg;
-    if (strcmp(cmd, "show") != 0)
-        return NULL;
-    json_int_t txe = st->loop ? (json_int_t)st->loop->tx_errors
-                              : (json_int_t)(st->afp[0].tx_errors + st->afp[1].tx_errors);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:o}", "program", "s46-br", "version",
-                          S46_VERSION, "config", st->config, "io",
-                          st->loop ? "tun" : "af_packet", "tx_errors", txe, "counters",
-                          s46_counters_json(s46_br_counters(st->br)));
-    if (j && !st->loop)
-        json_object_set_new(j, "rx_checksums_completed",
-                            json_integer((json_int_t)(st->afp[0].rx_csum_completed +
-                                                      st->afp[1].rx_csum_completed)));
-    return j;
-}
-
-/* AF_PACKET mode: two ports, port index = BR side. */
-static int run_afp(struct br_state *st, s46_ctl *ctl)
-{
-    s46_pktpool *pool = s46_pktpool_new(S46_BATCH_MAX);
-    if (!pool)
+    char e[256];
+    json_t *doc = s46_json_load_file(path, e, sizeof e);
+    if (!doc) {
+        fprintf(stderr, "s46-br: %s\n", e);
         return -1;
-    while (!stop) {
-        struct pollfd pf[3] = {{.fd = st->afp[0].fd, .events = POLLIN},
-                               {.fd = st->afp[1].fd, .events = POLLIN},
-                               {.fd = ctl->fd, .events = POLLIN}};
-        if (poll(pf, 3, 200) <= 0)
-            continue;
-        if (pf[2].revents & POLLIN)
-            s46_ctl_serve(ctl, show, st);
-        for (uint16_t side = 0; side < 2; side++) {
-            if (!(pf[side].revents & POLLIN))
-                continue;
-            for (int rounds = 0; rounds < 16; rounds++) {
-                s46_batch b = {0};
-                if (s46_afp_rx(&st->afp[side], pool, &b, S46_BATCH_IN) == 0)
-                    break;
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                s46_br_process(st->br, &b, side,
-                               (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
-                for (uint32_t i = 0; i < b.count; i++) {
-                    s46_pkt *p = b.pkts[i];
-                    if (p->verdict == S46_V_FORWARD)
-                        s46_afp_tx(&st->afp[p->out_port ? 1 : 0], p);
-                    s46_pkt_release(pool, p);
-                }
-            }
-        }
     }
-    s46_pktpool_free(pool);
+    int r = s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
+    json_decref(doc);
+    if (r < 0) {
+        fprintf(stderr, "s46-br: %s: %s\n", path, e);
+        return -1;
+    }
+    /* through a TUN the kernel forwards what goes in and out: it is the
+     * router hop that decrements the TTL, once */
+    out->bc.ttl_decrement = ethernet;
+    out->loaded = true;
     return 0;
 }
 
-static void process(s46_batch *b, uint64_t now, void *arg)
+struct br_state {
+    const char *config;
+    s46_loop *loop;
+    bool ethernet;
+    struct brconf cur;
+};
+
+static void show_extra(json_t *j, void *arg)
 {
     struct br_state *st = arg;
-    s46_batch v4, v6;
-    s46_batch_split(b, &v4, &v6);
-    for (uint32_t i = 0; i < b->count; i++) /* neither IPv4 nor IPv6 */
-        b->pkts[i]->verdict = S46_V_DROP;
-    s46_br_process(st->br, &v4, S46_BR_PORT_V4, now);
-    s46_br_process(st->br, &v6, S46_BR_PORT_V6, now);
+    json_object_set_new(j, "program", json_string("s46-br"));
+    json_object_set_new(j, "version", json_string(S46_VERSION));
+    json_object_set_new(j, "config", json_string(st->config));
+    json_object_set_new(j, "rules", json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
+}
+
+static void tick(uint64_t now, void *arg)
+{
+    struct br_state *st = arg;
+    (void)now;
+    if (!reload)
+        return;
+    reload = 0;
+    struct brconf n = {0};
+    char e[256];
+    if (load(st->config, st->ethernet, &n) < 0) {
+        fprintf(stderr, "s46-br: reload failed, keeping the running configuration\n");
+        return;
+    }
+    if (s46_loop_reconfigure(st->loop, &n.bc, e, sizeof e) < 0) {
+        fprintf(stderr, "s46-br: reload failed, keeping the running configuration: %s\n", e);
+        s46_ruleset_free(n.bc.rules);
+        return;
+    }
+    /* every worker now uses the new rules: the old ones can go */
+    s46_ruleset_free(st->cur.bc.rules);
+    st->cur = n;
+    fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n", s46_ruleset_count(n.bc.rules));
 }
 
 int main(int argc, char **argv)
@@ -117,12 +123,16 @@ int main(int argc, char **argv)
         {"v4-if", required_argument, NULL, '4'},  {"v6-if", required_argument, NULL, '6'},
         {"v4-peer-mac", required_argument, NULL, 'a'},
         {"v6-peer-mac", required_argument, NULL, 'b'},
+        {"io", required_argument, NULL, 'i'},     {"workers", required_argument, NULL, 'w'},
+        {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *tunname = "s46br0", *ctlpath = "/run/s46/s46-br.sock";
     const char *ifs[2] = {NULL, NULL}, *macs[2] = {NULL, NULL};
-    unsigned mtu = 1500;
-    char e[256];
+    unsigned long mtu = 1500, workers = 0;
+    int io = -1;
+    bool pin = false;
+    char e[512], note[512];
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -131,11 +141,25 @@ int main(int argc, char **argv)
         case 't': tunname = optarg; break;
         case 's': ctlpath = optarg; break;
         case 'm':
-            if (sscanf(optarg, "%u", &mtu) != 1 || mtu < 1280 || mtu > 9000) {
+            if (!s46_uint_parse(optarg, 1280, 9000, &mtu)) {
                 fprintf(stderr, "s46-br: --mtu must be 1280..9000\n");
                 return 2;
             }
             break;
+        case 'w':
+            if (!s46_uint_parse(optarg, 1, S46_WORKERS_MAX, &workers)) {
+                fprintf(stderr, "s46-br: --workers must be 1..%d\n", S46_WORKERS_MAX);
+                return 2;
+            }
+            break;
+        case 'i':
+            io = s46_port_kind_parse(optarg);
+            if (io < 0 || io == S46_PORT_PCAP || io == S46_PORT_MEM) {
+                fprintf(stderr, "s46-br: --io must be auto, xdp, afpacket or tun\n");
+                return 2;
+            }
+            break;
+        case 'P': pin = true; break;
         case '4': ifs[0] = optarg; break;
         case '6': ifs[1] = optarg; break;
         case 'a': macs[0] = optarg; break;
@@ -145,68 +169,56 @@ int main(int argc, char **argv)
         default: fprintf(stderr, "s46-br: bad option '%s'\n%s", argv[optind - 1], usage); return 2;
         }
     }
-    if (!config || optind < argc || (!ifs[0] != !ifs[1])) {
+    bool ethernet = ifs[0] != NULL;
+    if (!config || optind < argc || (!ifs[0] != !ifs[1]) ||
+        (ethernet && io == S46_PORT_TUN) || (!ethernet && io >= 0 && io != S46_PORT_TUN)) {
         fputs(usage, stderr);
         return 2;
     }
-    json_t *doc = s46_json_load_file(config, e, sizeof e);
-    if (!doc) {
-        fprintf(stderr, "s46-br: %s\n", e);
+    struct br_state st = {.config = config, .ethernet = ethernet};
+    if (load(config, ethernet, &st.cur) < 0)
         return 2;
-    }
-    s46_br_conf bc;
-    int r = s46_br_conf_from_json(doc, &bc, e, sizeof e);
-    json_decref(doc);
-    if (r < 0) {
-        fprintf(stderr, "s46-br: %s: %s\n", config, e);
-        return 2;
-    }
-    s46_tun tun = {.fd = -1};
-    s46_afp afp[2];
     s46_ctl ctl;
-    bool afmode = ifs[0] != NULL;
-    if (afmode) {
-        for (int i = 0; i < 2; i++)
-            if (s46_afp_open(&afp[i], ifs[i], macs[i], e, sizeof e) < 0) {
-                fprintf(stderr, "s46-br: %s\n", e);
-                return 1;
-            }
-    } else if (s46_tun_open(&tun, tunname, mtu, e, sizeof e) < 0) {
-        fprintf(stderr, "s46-br: %s\n", e);
-        return 1;
-    }
     if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
         fprintf(stderr, "s46-br: %s\n", e);
+        s46_ruleset_free(st.cur.bc.rules);
         return 1;
     }
-    /* through a TUN the kernel forwards what goes in and out: it is the
-     * router hop that decrements the TTL, once */
-    bc.ttl_decrement = afmode;
+    s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc,
+                        .workers = (unsigned)workers, .pin = pin, .ctl = &ctl,
+                        .show_extra = show_extra, .tick = tick, .wake_fd = -1, .arg = &st,
+                        .stop = &stop};
+    for (int s = 0; s < 2; s++) {
+        lc.side[s].kind = ethernet ? (io < 0 ? S46_PORT_AUTO : (s46_port_kind)io) : S46_PORT_TUN;
+        lc.side[s].ifname = ethernet ? ifs[s] : tunname;
+        lc.side[s].peer_mac = macs[s];
+        lc.side[s].mtu = (unsigned)mtu;
+        lc.side[s].offloads = true;
+    }
+    st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
+    if (!st.loop) {
+        fprintf(stderr, "s46-br: %s\n", e);
+        s46_ctl_close(&ctl);
+        s46_ruleset_free(st.cur.bc.rules);
+        return 1;
+    }
+    if (*note)
+        fprintf(stderr, "s46-br: %s\n", note);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    struct br_state st = {s46_br_new(&bc), config, NULL, afp};
-    s46_tunloop loop = {.tun = &tun, .ctl = &ctl, .process = process, .show = show,
-                        .arg = &st, .stop = &stop};
-    if (!afmode)
-        st.loop = &loop;
-    fprintf(stderr, "s46-br: running on %s%s%s with %zu rules, control socket %s\n",
-            afmode ? ifs[0] : tun.name, afmode ? " and " : "", afmode ? ifs[1] : "",
-            s46_ruleset_count(bc.rules), ctlpath);
-    if (!st.br)
-        r = -1;
-    else
-        r = afmode ? run_afp(&st, &ctl) : s46_tunloop_run(&loop);
+    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu rules, control socket %s\n",
+            ethernet ? ifs[0] : tunname, ethernet ? " and " : "", ethernet ? ifs[1] : "",
+            s46_loop_io(st.loop), s46_loop_workers(st.loop),
+            s46_loop_workers(st.loop) == 1 ? "" : "s", s46_ruleset_count(st.cur.bc.rules), ctlpath);
+    int r = s46_loop_run(st.loop, e, sizeof e);
+    if (r < 0)
+        fprintf(stderr, "s46-br: %s\n", e);
+    s46_loop_free(st.loop);
     s46_ctl_close(&ctl);
-    if (afmode) {
-        s46_afp_close(&afp[0]);
-        s46_afp_close(&afp[1]);
-    } else {
-        s46_tun_close(&tun);
-    }
-    s46_br_free(st.br);
-    s46_ruleset_free(bc.rules);
+    s46_ruleset_free(st.cur.bc.rules);
     fprintf(stderr, "s46-br: stopped\n");
     return r < 0 ? 1 : 0;
 }

@@ -1,1 +1,1 @@
-LDLIBS_s46-br := -ljansson
+LDLIBS_s46-br := -ljansson -lpcap -lpthread

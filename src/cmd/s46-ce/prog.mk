@@ -1,1 +1,1 @@
-LDLIBS_s46-ce := -ljansson -lcurl -lcares -lmnl -lz -lpthread
+LDLIBS_s46-ce := -ljansson -lcurl -lcares -lmnl -lz -lpcap -lpthread

@@ -1,1 +1,1 @@
-LDLIBS_s46 := -ljansson -lpcap
+LDLIBS_s46 := -ljansson -lpcap -lpthread

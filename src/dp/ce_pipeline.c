@@ -1,0 +1,142 @@
+#include "dp/ce_pipeline.h"
+
+#include <stdlib.h>
+
+#include "lib/err.h"
+
+typedef struct ce_pl {
+    s46_ce_mech mech;
+    s46_ce *mape;
+    s46_cet *cet;
+    s46_pipeline_env env;
+    uint64_t none_cnt[1];
+    s46_counters none;
+} ce_pl;
+
+static const char *const none_names[] = {"dropped_unconfigured"};
+
+const char *s46_ce_mech_name(s46_ce_mech m)
+{
+    switch (m) {
+    case S46_CE_MECH_MAPE: return "map_e";
+    case S46_CE_MECH_DSLITE: return "dslite";
+    case S46_CE_MECH_IPIP: return "ipip";
+    default: return "none";
+    }
+}
+
+static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen)
+{
+    ce_pl *p = self;
+    const s46_cepl_conf *c = conf;
+    switch (c->mech) {
+    case S46_CE_MECH_MAPE:
+        if (p->mape) {
+            if (s46_ce_reconfigure(p->mape, &c->mape, err, errlen) < 0)
+                return -1;
+        } else if (!(p->mape = s46_ce_new(&c->mape, err, errlen))) {
+            return -1;
+        }
+        s46_cet_free(p->cet);
+        p->cet = NULL;
+        break;
+    case S46_CE_MECH_DSLITE:
+    case S46_CE_MECH_IPIP: {
+        s46_cet_conf tc = c->tunnel;
+        tc.kind = c->mech == S46_CE_MECH_IPIP ? S46_CET_IPIP : S46_CET_DSLITE;
+        if (p->cet) {
+            if (s46_cet_reconfigure(p->cet, &tc, err, errlen) < 0)
+                return -1;
+        } else if (!(p->cet = s46_cet_new(&tc, err, errlen))) {
+            return -1;
+        }
+        s46_ce_free(p->mape);
+        p->mape = NULL;
+        break;
+    }
+    default:
+        s46_ce_free(p->mape);
+        p->mape = NULL;
+        s46_cet_free(p->cet);
+        p->cet = NULL;
+        break;
+    }
+    p->mech = c->mech;
+    return 0;
+}
+
+static void ce_destroy(void *self)
+{
+    ce_pl *p = self;
+    s46_ce_free(p->mape);
+    s46_cet_free(p->cet);
+    free(p);
+}
+
+static void *ce_create(const void *conf, const s46_pipeline_env *env, char *err, size_t errlen)
+{
+    ce_pl *p = calloc(1, sizeof *p);
+    if (!p) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->env = *env;
+    p->none = (s46_counters){none_names, 1, p->none_cnt};
+    if (ce_reconfigure(p, conf, err, errlen) < 0) {
+        ce_destroy(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void ce_process(void *self, s46_batch *b, uint16_t side, uint64_t now)
+{
+    ce_pl *p = self;
+    if (p->mape) {
+        s46_ce_process(p->mape, b, side == S46_SIDE_V4 ? S46_CE_PORT_LAN : S46_CE_PORT_WAN, now);
+    } else if (p->cet) {
+        s46_cet_process(p->cet, b, side == S46_SIDE_V4 ? S46_CET_PORT_LAN : S46_CET_PORT_WAN,
+                        now);
+    } else {
+        for (uint32_t i = 0; i < b->count; i++)
+            s46_pkt_drop(b->pkts[i], 0);
+        p->none_cnt[0] += b->count;
+    }
+}
+
+static void ce_tick(void *self, uint64_t now)
+{
+    ce_pl *p = self;
+    if (p->mape)
+        s46_ce_tick(p->mape, now);
+    if (p->cet)
+        s46_cet_tick(p->cet, now);
+}
+
+static json_t *ce_show(const void *self, uint64_t now)
+{
+    const ce_pl *p = self;
+    json_t *j = p->mape ? s46_ce_show(p->mape, now, 256)
+                : p->cet ? s46_cet_show(p->cet, now, 256)
+                         : json_object();
+    if (j)
+        json_object_set_new(j, "mechanism", json_string(s46_ce_mech_name(p->mech)));
+    return j;
+}
+
+static const s46_counters *ce_counters(const void *self)
+{
+    const ce_pl *p = self;
+    return p->mape ? s46_ce_counters(p->mape) : p->cet ? s46_cet_counters(p->cet) : &p->none;
+}
+
+const s46_pipeline_ops s46_pl_ce = {
+    .name = "ce",
+    .create = ce_create,
+    .reconfigure = ce_reconfigure,
+    .process = ce_process,
+    .tick = ce_tick,
+    .show = ce_show,
+    .counters = ce_counters,
+    .destroy = ce_destroy,
+};

@@ -1,0 +1,45 @@
+#include "dp/pipeline.h"
+
+#include <string.h>
+
+const s46_pipeline_ops *s46_pipeline_find(const char *name)
+{
+    static const s46_pipeline_ops *const all[] = {&s46_pl_br_mape, &s46_pl_ce};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (name && !strcmp(all[i]->name, name))
+            return all[i];
+    return NULL;
+}
+
+/* FNV-1a over a few header bytes: the same datagram always lands on the
+ * same worker. */
+unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ a[i]) * 16777619u;
+    return workers ? (h ^ h >> 16) % workers : 0;
+}
+
+bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
+{
+    const uint8_t *d = p->data;
+    if (p->len >= 20 && d[0] >> 4 == 4) {
+        if (!((d[6] << 8 | d[7]) & 0x3fff))
+            return false;
+        uint8_t key[11];
+        memcpy(key, d + 12, 8); /* addresses */
+        memcpy(key + 8, d + 4, 2); /* identification */
+        key[10] = d[9];
+        *owner = s46_steer_hash(key, sizeof key, workers);
+        return true;
+    }
+    if (p->len >= 48 && d[0] >> 4 == 6 && d[6] == 44) {
+        uint8_t key[36];
+        memcpy(key, d + 8, 32);
+        memcpy(key + 32, d + 44, 4); /* Fragment header's identification */
+        *owner = s46_steer_hash(key, sizeof key, workers);
+        return true;
+    }
+    return false;
+}
