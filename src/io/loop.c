@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -549,6 +550,33 @@ int s46_loop_reconfigure(s46_loop *l, const void *conf, char *err, size_t errlen
     return 0;
 }
 
+void s46_loop_set_wake(s46_loop *l, int fd, void (*wake)(void *arg))
+{
+    l->c.wake_fd = fd;
+    l->c.wake = wake;
+}
+
+/* ---- addresses the ports answer for ---- */
+
+typedef struct own_job {
+    unsigned side;
+    int family;
+    uint8_t addr[16];
+} own_job;
+
+static void own_one(worker *w, void *arg)
+{
+    own_job *j = arg;
+    s46_port_own(w->port[j->side], j->family, j->addr);
+}
+
+void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr)
+{
+    own_job j = {.side = side & 1, .family = family};
+    memcpy(j.addr, addr, family == AF_INET6 ? 16 : 4);
+    each_worker(l, own_one, &j);
+}
+
 /* ---- run ---- */
 
 static json_t *ctl_command(const char *cmd, void *arg)
@@ -707,7 +735,7 @@ json_t *s46_loop_show(s46_loop *l)
     }
     json_object_set_new(ans, "io", json_string(s46_loop_io(l)));
     json_object_set_new(ans, "workers", json_integer(l->n));
-    json_object_set_new(ans, "ports", ports);
+    json_object_set_new(ans, "interfaces", ports);
     json_object_update(ans, loopc);
     json_decref(loopc);
     /* the pipeline's state: worker 0's members, with the arrays (e.g. NAPT

@@ -60,7 +60,12 @@ int s46_loop_run(s46_loop *l, char *err, size_t errlen);
  * first worker's refusal): no worker changed. conf = NULL removes the
  * pipelines (every packet is then counted as dropped_unconfigured). */
 int s46_loop_reconfigure(s46_loop *l, const void *conf, char *err, size_t errlen);
-/* The "show" answer: {"io": kind, "workers": N, "ports": {side: counters},
+/* Before s46_loop_run: sets the wake-up fd and its callback. */
+void s46_loop_set_wake(s46_loop *l, int fd, void (*wake)(void *arg));
+/* Main thread: every worker's port of `side` answers ARP/NDP for addr
+ * (s46_port_own; nothing for ports without a link layer). */
+void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr);
+/* The "show" answer: {"io": kind, "workers": N, "interfaces": {side: counters},
  * "dropped_unconfigured", "redirected", "tx_errors", "pipeline": state of
  * worker 0, "counters": summed, "per_worker": [...]} (+ show_extra). */
 json_t *s46_loop_show(s46_loop *l);

@@ -11,7 +11,8 @@
 
 #include "dp/ce_mape.h"
 #include "dp/ce_tunnel.h"
-#include "io/tunloop.h"
+#include "dp/ce_pipeline.h"
+#include "io/loop.h"
 #include "prov/access.h"
 #include "prov/mape.h"
 
@@ -57,23 +58,24 @@ void ce_plan_free(struct ce_plan *p);
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen);
 
-/* The running data plane (main thread only). */
+/* The running data plane (main thread only): the run loop's workers run
+ * the CE pipeline (dp/ce_pipeline.h); this side hands them each new plan
+ * and keeps what a mechanism needs around them: the TUN's routes, or, on
+ * Ethernet, the addresses the ports answer ARP/NDP for. */
 struct ce_dp {
     int mech;
-    s46_ce *mape;
-    s46_cet *cet;              /* DS-Lite B4 or ipip */
+    s46_loop *loop;
+    bool ethernet;
     unsigned ifindex;          /* the TUN device, for routes */
     s46_ip6 routed6;           /* the IPv6 /128 routed into the TUN, if any */
     bool have_routed6, routed4;
-    uint64_t dropped_unconfigured;
+    s46_ce_params params;      /* MAP-E: what the running plan derived */
 };
 int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t errlen);
 /* One line on stderr saying what ce_dp_apply(dp, p) did: its result rc and
  * its message e (an error, or a warning when rc is 0). */
 void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const char *e);
-void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now);
-void ce_dp_tick(struct ce_dp *dp, uint64_t now);
-json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now);
+/* Removes the routes it added. */
 void ce_dp_free(struct ce_dp *dp);
 
 /* The HB46PP client thread. */

@@ -167,51 +167,58 @@ static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err
         s46_seterr(err, errlen, "%s", e);
 }
 
+/* Ethernet: the ports answer ARP for the LAN address and NDP for the
+ * tunnel address. */
+static void own_addresses(struct ce_dp *dp, const struct ce_plan *p, const s46_ip6 *a6)
+{
+    uint32_t lan = p->mech == MECH_MAPE ? p->conf.lan_ipv4 : p->cet.lan_ipv4;
+    if (lan) {
+        uint8_t b[4] = {lan >> 24, lan >> 16, lan >> 8, lan};
+        s46_loop_own(dp->loop, S46_SIDE_V4, AF_INET, b);
+    }
+    if (a6)
+        s46_loop_own(dp->loop, S46_SIDE_V6, AF_INET6, a6->b);
+}
+
 int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t errlen)
 {
-    if (p->mech == MECH_NONE) {
-        s46_ce_free(dp->mape);
-        dp->mape = NULL;
-        s46_cet_free(dp->cet);
-        dp->cet = NULL;
-        dp->mech = MECH_NONE;
+    s46_cepl_conf cc;
+    memset(&cc, 0, sizeof cc);
+    cc.mech = p->mech == MECH_MAPE     ? S46_CE_MECH_MAPE
+              : p->mech == MECH_DSLITE ? S46_CE_MECH_DSLITE
+              : p->mech == MECH_IPIP   ? S46_CE_MECH_IPIP
+                                       : S46_CE_MECH_NONE;
+    cc.mape = p->conf;
+    cc.tunnel = p->cet;
+    /* on Ethernet nobody else is the IPv4 router hop */
+    cc.tunnel.ttl_decrement = dp->ethernet;
+    const s46_ip6 *a6 = NULL;
+    if (cc.mech == S46_CE_MECH_MAPE) {
+        s46_ce *probe = s46_ce_new(&p->conf, err, errlen);
+        if (!probe)
+            return -1;
+        dp->params = *s46_ce_params_get(probe);
+        s46_ce_free(probe);
+        a6 = &dp->params.map_addr;
+    } else if (cc.mech != S46_CE_MECH_NONE) {
+        a6 = &p->cet.local;
+    }
+    if (s46_loop_reconfigure(dp->loop, &cc, err, errlen) < 0)
+        return -1;
+    dp->mech = p->mech;
+    if (dp->ethernet) {
+        own_addresses(dp, p, a6);
+        return 0;
+    }
+    if (!dp->ifindex)
+        return 0;
+    if (!a6) {
         set_routes(dp, false, NULL, NULL, 0);
         return 0;
     }
-    if (p->mech == MECH_DSLITE || p->mech == MECH_IPIP) {
-        if (dp->cet) {
-            if (s46_cet_reconfigure(dp->cet, &p->cet, err, errlen) < 0)
-                return -1;
-        } else {
-            dp->cet = s46_cet_new(&p->cet, err, errlen);
-            if (!dp->cet)
-                return -1;
-        }
-        s46_ce_free(dp->mape);
-        dp->mape = NULL;
-        dp->mech = p->mech;
-        if (p->routes && dp->ifindex) {
-            char e[S46_ERRLEN] = "";
-            set_routes(dp, true, &p->cet.local, e, sizeof e);
-            if (*e)
-                s46_seterr(err, errlen, "%s", e);
-        }
-        return 0;
-    }
-    if (dp->mape) {
-        if (s46_ce_reconfigure(dp->mape, &p->conf, err, errlen) < 0)
-            return -1;
-    } else {
-        dp->mape = s46_ce_new(&p->conf, err, errlen);
-        if (!dp->mape)
-            return -1;
-    }
-    s46_cet_free(dp->cet);
-    dp->cet = NULL;
-    dp->mech = MECH_MAPE;
-    if (p->routes && dp->ifindex) {
+    if (p->routes) {
         char e[S46_ERRLEN] = "";
-        set_routes(dp, true, &s46_ce_params_get(dp->mape)->map_addr, e, sizeof e);
+        set_routes(dp, true, a6, e, sizeof e);
         if (*e)
             s46_seterr(err, errlen, "%s", e); /* applied; only a route is missing */
     }
@@ -224,8 +231,8 @@ void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const ch
     const char *sep = *e ? "; " : "";
     if (rc < 0) {
         fprintf(stderr, "s46-ce: %s could not start: %s\n", ce_mech_name(p->mech), e);
-    } else if (dp->mape) {
-        const s46_ce_params *cp = s46_ce_params_get(dp->mape);
+    } else if (dp->mech == MECH_MAPE) {
+        const s46_ce_params *cp = &dp->params;
         fprintf(stderr, "s46-ce: MAP-E running: IPv4 %s/%u PSID %u/%u, MAP address %s%s%s\n",
                 s46_ip4_format(cp->ipv4, v4), cp->ipv4_len, cp->psid, cp->psid_len,
                 s46_ip6_format(&cp->map_addr, a), sep, e);
@@ -241,49 +248,8 @@ void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const ch
     }
 }
 
-void ce_dp_process(struct ce_dp *dp, s46_batch *b, uint64_t now)
-{
-    s46_batch v4, v6;
-    s46_batch_split(b, &v4, &v6);
-    for (uint32_t i = 0; i < b->count; i++)
-        b->pkts[i]->verdict = S46_V_DROP;
-    if (dp->cet) {
-        s46_cet_process(dp->cet, &v4, S46_CET_PORT_LAN, now);
-        s46_cet_process(dp->cet, &v6, S46_CET_PORT_WAN, now);
-        return;
-    }
-    if (!dp->mape) {
-        dp->dropped_unconfigured += b->count;
-        return;
-    }
-    s46_ce_process(dp->mape, &v4, S46_CE_PORT_LAN, now);
-    s46_ce_process(dp->mape, &v6, S46_CE_PORT_WAN, now);
-}
-
-void ce_dp_tick(struct ce_dp *dp, uint64_t now)
-{
-    if (dp->mape)
-        s46_ce_tick(dp->mape, now);
-    if (dp->cet)
-        s46_cet_tick(dp->cet, now);
-}
-
-json_t *ce_dp_show(const struct ce_dp *dp, uint64_t now)
-{
-    json_t *j = dp->mape  ? s46_ce_show(dp->mape, now, 256)
-                : dp->cet ? s46_cet_show(dp->cet, now, 256)
-                          : json_object();
-    if (!j)
-        return NULL;
-    json_object_set_new(j, "mechanism", json_string(ce_mech_name(dp->mech)));
-    json_object_set_new(j, "dropped_unconfigured", json_integer((json_int_t)dp->dropped_unconfigured));
-    return j;
-}
-
 void ce_dp_free(struct ce_dp *dp)
 {
-    s46_ce_free(dp->mape);
-    dp->mape = NULL;
-    s46_cet_free(dp->cet);
-    dp->cet = NULL;
+    if (dp->ifindex)
+        set_routes(dp, false, NULL, NULL, 0);
 }

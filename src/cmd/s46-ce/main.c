@@ -1,4 +1,6 @@
-/* s46-ce: the home router's CE daemon on a TUN device. In HB46PP mode (a
+/* s46-ce: the home router's CE daemon on a TUN device, or on two Ethernet
+ * interfaces (--lan-if/--wan-if: AF_XDP or AF_PACKET) where it answers ARP
+ * for its LAN address and NDP for its tunnel address itself. In HB46PP mode (a
  * "provisioning" object in its settings file) it discovers its
  * provisioning server, fetches and applies its parameters and keeps them
  * fresh (prov.c); in fixed mode it runs the map_e of the file. The kernel
@@ -13,7 +15,7 @@
 
 #include "ce.h"
 #include "io/ctl.h"
-#include "io/tunloop.h"
+#include "lib/num.h"
 #include "lib/err.h"
 #include "lib/version.h"
 #include "prov/nvstore.h"
@@ -28,8 +30,11 @@ static void on_signal(int sig)
 }
 
 static const char usage[] =
-    "usage: s46-ce --config ce.json [--prefix P] [--tun NAME] [--ctl PATH] [--mtu N]\n"
+    "usage: s46-ce --config ce.json [--prefix P] [--tun NAME] [--mtu N] [common options]\n"
+    "       s46-ce --config ce.json [--prefix P] --lan-if IF --wan-if IF\n"
+    "              [--lan-peer-mac MAC] [--wan-peer-mac MAC] [common options]\n"
     "       s46-ce --config ce.json --erase\n"
+    "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
     "            \"map_e\" (or whole HB46PP response); \"prefix\" or \"prefix_from\";\n"
     "            optional CE settings (README)\n"
@@ -37,20 +42,18 @@ static const char usage[] =
     "  --tun     TUN device (default s46ce0)\n"
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-ce.sock)\n"
     "  --mtu     MTU of the TUN device (default 1500)\n"
+    "  --lan-if, --wan-if  Ethernet mode: the LAN and WAN interfaces (the CE answers\n"
+    "            ARP for its lan_ipv4 and NDP for its MAP/B4 address; packets leave\n"
+    "            to the learnt neighbour, else the peer MAC, else the last sender)\n"
+    "  --workers worker threads (default 1; NAPT state is shared out by port)\n"
+    "  --pin     pin worker i to the i-th CPU this process may use\n"
     "  --erase   remove the stored HB46PP configuration and exit\n";
 
 struct ce_state {
     struct ce_dp dp;
     struct ce_opts *opts;      /* fixed mode */
     struct ce_prov *prov;      /* HB46PP mode */
-    s46_tunloop *loop;
 };
-
-static void process(s46_batch *b, uint64_t now, void *arg)
-{
-    struct ce_state *st = arg;
-    ce_dp_process(&st->dp, b, now);
-}
 
 /* Fixed mode: runs the plan of the file's map_e and logs the outcome. */
 static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, size_t errlen)
@@ -67,7 +70,7 @@ static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, 
 static void tick(uint64_t now, void *arg)
 {
     struct ce_state *st = arg;
-    ce_dp_tick(&st->dp, now);
+    (void)now;
     if (!reload)
         return;
     reload = 0;
@@ -99,24 +102,17 @@ static void wake(void *arg)
     ce_prov_serve(st->prov, &st->dp);
 }
 
-static json_t *show(const char *cmd, void *arg)
+static void show_extra(json_t *j, void *arg)
 {
     struct ce_state *st = arg;
-    if (strcmp(cmd, "show") != 0)
-        return NULL;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    json_t *j = ce_dp_show(&st->dp, (uint64_t)ts.tv_sec * 1000000000ull);
-    if (j) {
-        json_object_set_new(j, "program", json_string("s46-ce"));
-        json_object_set_new(j, "version", json_string(S46_VERSION));
-        json_object_set_new(j, "provisioning",
-                            st->prov ? ce_prov_show(st->prov)
-                                     : json_pack("{s:s,s:s}", "mode", "fixed", "config",
-                                                 st->opts->path));
-        json_object_set_new(j, "tun_tx_errors", json_integer((json_int_t)st->loop->tx_errors));
-    }
-    return j;
+    json_object_set_new(j, "program", json_string("s46-ce"));
+    json_object_set_new(j, "version", json_string(S46_VERSION));
+    if (!json_object_get(j, "mechanism"))
+        json_object_set_new(j, "mechanism", json_string("none"));
+    json_object_set_new(j, "provisioning",
+                        st->prov ? ce_prov_show(st->prov)
+                                 : json_pack("{s:s,s:s}", "mode", "fixed", "config",
+                                             st->opts->path));
 }
 
 int main(int argc, char **argv)
@@ -126,11 +122,20 @@ int main(int argc, char **argv)
         {"tun", required_argument, NULL, 't'},    {"ctl", required_argument, NULL, 's'},
         {"mtu", required_argument, NULL, 'm'},    {"erase", no_argument, NULL, 'E'},
         {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"lan-if", required_argument, NULL, '4'}, {"wan-if", required_argument, NULL, '6'},
+        {"lan-peer-mac", required_argument, NULL, 'a'},
+        {"wan-peer-mac", required_argument, NULL, 'b'},
+        {"io", required_argument, NULL, 'i'},     {"workers", required_argument, NULL, 'w'},
+        {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL, *prefix = NULL, *tunname = "s46ce0",
                *ctlpath = "/run/s46/s46-ce.sock";
-    unsigned mtu = 1500;
+    const char *ifs[2] = {NULL, NULL}, *macs[2] = {NULL, NULL};
+    unsigned long mtu = 1500, workers = 1;
+    int io = -1;
+    bool pin = false;
+    char note[512];
     bool erase = false;
     char e[300];
     int c;
@@ -143,17 +148,37 @@ int main(int argc, char **argv)
         case 's': ctlpath = optarg; break;
         case 'E': erase = true; break;
         case 'm':
-            if (sscanf(optarg, "%u", &mtu) != 1 || mtu < 1280 || mtu > 9000) {
+            if (!s46_uint_parse(optarg, 1280, 9000, &mtu)) {
                 fprintf(stderr, "s46-ce: --mtu must be 1280..9000\n");
                 return 2;
             }
             break;
+        case 'w':
+            if (!s46_uint_parse(optarg, 1, S46_WORKERS_MAX, &workers)) {
+                fprintf(stderr, "s46-ce: --workers must be 1..%d\n", S46_WORKERS_MAX);
+                return 2;
+            }
+            break;
+        case 'i':
+            io = s46_port_kind_parse(optarg);
+            if (io < 0 || io == S46_PORT_PCAP || io == S46_PORT_MEM) {
+                fprintf(stderr, "s46-ce: --io must be auto, xdp, afpacket or tun\n");
+                return 2;
+            }
+            break;
+        case 'P': pin = true; break;
+        case '4': ifs[0] = optarg; break;
+        case '6': ifs[1] = optarg; break;
+        case 'a': macs[0] = optarg; break;
+        case 'b': macs[1] = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': printf("s46-ce %s\n", S46_VERSION); return 0;
         default: fprintf(stderr, "s46-ce: bad option '%s'\n%s", argv[optind - 1], usage); return 2;
         }
     }
-    if (!config || optind < argc) {
+    bool ethernet = ifs[0] != NULL;
+    if (!config || optind < argc || (!ifs[0] != !ifs[1]) ||
+        (ethernet && io == S46_PORT_TUN) || (!ethernet && io >= 0 && io != S46_PORT_TUN)) {
         fputs(usage, stderr);
         return 2;
     }
@@ -179,7 +204,6 @@ int main(int argc, char **argv)
         return rc;
     }
     struct ce_state st = {0};
-    s46_tun tun;
     s46_ctl ctl;
     /* fixed mode: a configuration that cannot run is refused before anything opens */
     struct ce_plan plan = {0};
@@ -189,34 +213,53 @@ int main(int argc, char **argv)
         free(o);
         return 2;
     }
-    if (s46_tun_open(&tun, tunname, mtu, e, sizeof e) < 0 ||
-        s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
+    if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
         fprintf(stderr, "s46-ce: %s\n", e);
         ce_plan_free(&plan);
         ce_opts_free(o);
         free(o);
         return 1;
     }
-    st.dp.ifindex = if_nametoindex(tun.name);
+    s46_loop_conf lc = {.pipeline = &s46_pl_ce, .workers = (unsigned)workers, .pin = pin,
+                        .ctl = &ctl, .show_extra = show_extra, .tick = tick, .wake_fd = -1,
+                        .arg = &st, .stop = &stop};
+    for (int s = 0; s < 2; s++) {
+        lc.side[s].kind = ethernet ? (io < 0 ? S46_PORT_AUTO : (s46_port_kind)io) : S46_PORT_TUN;
+        lc.side[s].ifname = ethernet ? ifs[s] : tunname;
+        lc.side[s].peer_mac = macs[s];
+        lc.side[s].mtu = (unsigned)mtu;
+        lc.side[s].offloads = true;
+    }
+    st.dp.ethernet = ethernet;
+    st.dp.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
+    if (!st.dp.loop) {
+        fprintf(stderr, "s46-ce: %s\n", e);
+        s46_ctl_close(&ctl);
+        ce_plan_free(&plan);
+        ce_opts_free(o);
+        free(o);
+        return 1;
+    }
+    if (*note)
+        fprintf(stderr, "s46-ce: %s\n", note);
+    if (!ethernet)
+        st.dp.ifindex = if_nametoindex(tunname);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    s46_tunloop loop = {.tun = &tun, .ctl = &ctl, .process = process, .tick = tick,
-                        .show = show, .arg = &st, .stop = &stop};
-    st.loop = &loop;
     int r = 0;
+    const char *where = ethernet ? ifs[1] : tunname;
     if (o->prov) {
         st.prov = ce_prov_start(o, e, sizeof e);
         if (!st.prov) {
             fprintf(stderr, "s46-ce: %s\n", e);
             r = -1;
         } else {
-            loop.wake_fd = ce_prov_wake_fd(st.prov);
-            loop.wake = wake;
+            s46_loop_set_wake(st.dp.loop, ce_prov_wake_fd(st.prov), wake);
             fprintf(stderr, "s46-ce: HB46PP mode on %s: discovering the provisioning server\n",
-                    tun.name);
+                    where);
         }
     } else {
         st.opts = o;
@@ -225,17 +268,24 @@ int main(int argc, char **argv)
         ce_dp_log(&st.dp, &plan, r, e);
         ce_plan_free(&plan);
     }
-    if (r == 0)
-        r = s46_tunloop_run(&loop);
+    if (r == 0) {
+        fprintf(stderr, "s46-ce: running on %s%s%s (%s, %u worker%s), control socket %s\n",
+                ethernet ? ifs[0] : tunname, ethernet ? " and " : "", ethernet ? ifs[1] : "",
+                s46_loop_io(st.dp.loop), s46_loop_workers(st.dp.loop),
+                s46_loop_workers(st.dp.loop) == 1 ? "" : "s", ctlpath);
+        r = s46_loop_run(st.dp.loop, e, sizeof e);
+        if (r < 0)
+            fprintf(stderr, "s46-ce: %s\n", e);
+    }
     if (st.prov)
         ce_prov_stop(st.prov);  /* frees the settings it owns */
     else {
         ce_opts_free(st.opts ? st.opts : o);
         free(st.opts ? st.opts : o);
     }
-    s46_ctl_close(&ctl);
-    s46_tun_close(&tun);
     ce_dp_free(&st.dp);
+    s46_loop_free(st.dp.loop);
+    s46_ctl_close(&ctl);
     fprintf(stderr, "s46-ce: stopped\n");
     return r < 0 ? 1 : 0;
 }
