@@ -1,4 +1,5 @@
 #include "io/afpacket.h"
+#include "io/ether.h"
 #include "io/port.h"
 #include "lib/csum.h"
 #include "lib/err.h"
@@ -16,20 +17,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-int s46_mac_parse(const char *s, uint8_t mac[6])
-{
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-        return -1;
-    for (int i = 0; i < 6; i++) {
-        if (v[i] > 255)
-            return -1;
-        mac[i] = (uint8_t)v[i];
-    }
-    return 0;
-}
 
 int s46_afp_open(s46_afp *a, const char *ifname, const char *peer_mac, char *err, size_t errlen)
 {
