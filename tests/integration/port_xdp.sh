@@ -4,7 +4,8 @@
 # arrive through rx with exactly their IP bytes, spread over two queues; the
 # reflect loop sends them back (addresses swapped) and the far side sees them
 # with the port's MAC; ARP and Neighbor Solicitations for the interface's
-# own addresses are still answered by the kernel while the port is open;
+# own addresses are still answered by the kernel while the port is open,
+# those of the data plane (`own`) by the port;
 # frames for another MAC are ignored and counted; counters match what was
 # sent; the XDP program is detached on close. Generic (SKB) mode on a macvlan
 # (no native XDP) is said in the note and receives. Kind auto on an interface
@@ -63,7 +64,7 @@ counter() { # file, name: the counter from the tool's final JSON line
 # The far side sends from addresses nobody has (.50), so the reflected
 # packets die quietly in its kernel (forwarding off) instead of drawing
 # ICMP errors that would come back as more traffic.
-start_tool "$tmp/r.out" xdp xa reflect --queues 2 --dump "$tmp/dump"
+start_tool "$tmp/r.out" xdp xa reflect --queues 2 --dump "$tmp/dump" --own 10.9.0.77 --own 2001:db8:9::77
 if grep -q '^open kind=xdp queues=2 note=$' "$tmp/r.out"; then
     pass xdp_open_native
 else
@@ -126,6 +127,16 @@ ns = (Ether(dst="33:33:ff:00:00:01") / IPv6(src="2001:db8:9::2", dst="ff02::1:ff
 r = srp1(ns, iface="xb", timeout=2, filter="icmp6")
 print("nd", "ok" if r is not None and ICMPv6ND_NA in r and r[ICMPv6ND_NA].tgt == "2001:db8:9::1"
       and r.src == amac else "none")
+# an address the data plane owns (not the kernel's): the port answers
+r = srp1(Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, pdst="10.9.0.77", psrc="10.9.0.2", hwsrc=me),
+         iface="xb", timeout=2)
+print("own-arp", "ok" if r is not None and ARP in r and r[ARP].op == 2 and r[ARP].hwsrc == amac
+      and r[ARP].psrc == "10.9.0.77" and r[ARP].pdst == "10.9.0.2" and r.dst == me else "none")
+ns = (Ether(dst="33:33:ff:00:00:77") / IPv6(src="2001:db8:9::2", dst="ff02::1:ff00:77") /
+      ICMPv6ND_NS(tgt="2001:db8:9::77") / ICMPv6NDOptSrcLLAddr(lladdr=me))
+r = srp1(ns, iface="xb", timeout=2, filter="icmp6")
+print("own-nd", "ok" if r is not None and ICMPv6ND_NA in r and r[ICMPv6ND_NA].tgt == "2001:db8:9::77"
+      and r.src == amac and r[IPv6].dst == "2001:db8:9::2" else "none")
 EOF
 stop_tool
 
@@ -148,11 +159,13 @@ else
 fi
 grep -q '^arp ok$' "$tmp/far.log" && pass xdp_kernel_answers_arp || fail xdp_kernel_answers_arp "no ARP reply from $AMAC"
 grep -q '^nd ok$' "$tmp/far.log" && pass xdp_kernel_answers_ns || fail xdp_kernel_answers_ns "no Neighbor Advertisement from $AMAC"
+grep -q '^own-arp ok$' "$tmp/far.log" && pass xdp_port_answers_arp_for_owned || fail xdp_port_answers_arp_for_owned "no ARP reply for 10.9.0.77"
+grep -q '^own-nd ok$' "$tmp/far.log" && pass xdp_port_answers_ns_for_owned || fail xdp_port_answers_ns_for_owned "no Neighbor Advertisement for 2001:db8:9::77"
 
 bytes=$(awk '/^bytes/ {print $2}' "$tmp/far.log")
-want="rx_packets=30 rx_bytes=$bytes tx_packets=30 tx_bytes=$bytes rx_ignored=5 rx_dropped=0 tx_errors=0"
+want="rx_packets=30 rx_bytes=$bytes tx_packets=30 tx_bytes=$bytes rx_ignored=5 rx_dropped=0 tx_errors=0 arp_replies=1 nd_adverts=1"
 have=""
-for c in rx_packets rx_bytes tx_packets tx_bytes rx_ignored rx_dropped tx_errors; do
+for c in rx_packets rx_bytes tx_packets tx_bytes rx_ignored rx_dropped tx_errors arp_replies nd_adverts; do
     have="$have $c=$(counter "$tmp/r.out" $c)"
 done
 if [ "${have# }" = "$want" ]; then
