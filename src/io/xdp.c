@@ -390,7 +390,10 @@ static void xdp_sync(s46_port *pp)
     socklen_t len = sizeof s;
     if (getsockopt(pp->fd, SOL_XDP, XDP_STATISTICS, &s, &len) < 0)
         return;
-    pp->st.rx_dropped = s.rx_dropped + s.rx_ring_full + s.rx_fill_ring_empty_descs;
+    /* Not rx_fill_ring_empty_descs: a copy-mode socket whose fill ring is
+     * empty counts the lost frame in rx_dropped as well (and a zero-copy
+     * driver counts attempts to post buffers, not frames). */
+    pp->st.rx_dropped = s.rx_dropped + s.rx_ring_full;
     pp->st.tx_errors = p->tx_errors + s.tx_invalid_descs;
 }
 

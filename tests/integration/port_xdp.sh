@@ -7,7 +7,8 @@
 # own addresses are still answered by the kernel while the port is open,
 # those of the data plane (`own`) by the port;
 # frames for another MAC are ignored and counted; counters match what was
-# sent; the XDP program is detached on close. Generic (SKB) mode on a macvlan
+# sent; frames lost to a full ring are counted once each in rx_dropped; the
+# XDP program is detached on close. Generic (SKB) mode on a macvlan
 # (no native XDP) is said in the note and receives. Kind auto on an interface
 # where XDP cannot attach (an XDP program already there) falls back to
 # afpacket with the reason in the note; kind xdp fails there with it.
@@ -177,6 +178,23 @@ if ! nsx "$A" ip link show xa | grep -q 'prog/xdp'; then
     pass xdp_detached_on_close
 else
     fail xdp_detached_on_close "$(nsx "$A" ip link show xa | grep prog)"
+fi
+
+# --- rx_dropped: 100 frames at a port with 32 rx frames that is not reading ---
+start_tool "$tmp/d.out" xdp xa rx --frames 64 --pause 1.5
+nsx "$B" env MAC="$AMAC" $PY -c '
+import os
+from scapy.all import IP, UDP, Ether, conf, sendp
+conf.verb = 0
+sendp([Ether(dst=os.environ["MAC"]) / IP(src="10.9.0.50", dst="10.9.0.1") / UDP(dport=9) / b"d" for _ in range(100)], iface="xb")
+'
+sleep 1.5
+stop_tool
+rx=$(counter "$tmp/d.out" rx_packets) dropped=$(counter "$tmp/d.out" rx_dropped)
+if [ "$rx" = 32 ] && [ "$dropped" = 68 ]; then
+    pass xdp_rx_dropped_counted
+else
+    fail xdp_rx_dropped_counted "rx_packets $rx, rx_dropped $dropped; want 32 and 68"
 fi
 
 # --- generic mode: macvlan has no native XDP ---

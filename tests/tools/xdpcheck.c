@@ -13,6 +13,8 @@
  *   --dump FILE   writes every received packet as one hex line
  *   --seconds S   stops after S seconds (default: at SIGTERM/SIGINT)
  *   --count N     rx/reflect: stops after N packets received
+ *   --frames N    ring size in frames (spec.ring_frames)
+ *   --pause S     rx/reflect: reads nothing for the first S seconds
  * Prints "open kind=K queues=N note=..." once the ports are open (or "error:
  * ..." and exits 1), then at the end one JSON object with the counters summed
  * over the queues plus "seconds". */
@@ -76,7 +78,7 @@ int main(int argc, char **argv)
     const char *mode = argv[3], *dump = NULL, *src = "198.18.0.1", *dst = "198.18.0.2";
     const char *own[8];
     unsigned nown = 0;
-    double seconds = 0;
+    double seconds = 0, pause = 0;
     unsigned long count = 0;
     for (int i = 4; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--queues"))
@@ -91,6 +93,10 @@ int main(int argc, char **argv)
             seconds = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--count"))
             count = strtoul(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--frames"))
+            spec.ring_frames = (unsigned)atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--pause"))
+            pause = atof(argv[i + 1]);
         else if (!strcmp(argv[i], "--src"))
             src = argv[i + 1];
         else if (!strcmp(argv[i], "--dst"))
@@ -167,6 +173,8 @@ int main(int argc, char **argv)
         for (unsigned q = 0; q < spec.queues; q++)
             pf[q] = (struct pollfd){.fd = ports[q]->fd, .events = POLLIN};
         bool reflect = !strcmp(mode, "reflect");
+        while (!stop && now_s() - t0 < pause)
+            poll(NULL, 0, 10);
         while (!stop && (!count || received < count) && (!seconds || now_s() - t0 < seconds)) {
             bool any = false;
             for (unsigned q = 0; q < spec.queues; q++) {
