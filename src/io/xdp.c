@@ -162,8 +162,7 @@ static int iface_attach(xdp_iface *f, char *note, size_t notelen, char *err, siz
         s46_seterr(note, notelen, "xdp on %s: generic (SKB) mode: %s", f->name, native_why);
         return 0;
     }
-    s46_seterr(err, errlen, "%s%s%s", native_why, bpffs_why[0] ? "; " : "", bpffs_why);
-    (void)skb_why;
+    s46_seterr(err, errlen, "%s; %s%s%s", native_why, skb_why, bpffs_why[0] ? "; " : "", bpffs_why);
     return -1;
 }
 
