@@ -35,8 +35,12 @@ ASAN_BINS := $(PROGS:%=$(BUILD)/asan/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+# Every tests/tools/*.c is one helper program the integration tests run,
+# built like the unit tests.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 
-.PHONY: all test unit bench fuzz clean
+.PHONY: all test unit tools bench fuzz clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -70,10 +74,15 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
 
+$(BUILD)/asan/tools/%: tests/tools/%.c $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
+
 unit: $(UNIT_BINS)
+tools: $(TOOL_BINS)
 
 # Every test: unit tests (sanitized) then integration tests; one summary line.
-test: $(BINS) $(ASAN_BINS) $(UNIT_BINS)
+test: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
 	@bash tests/run.sh
 
 bench: $(BINS)
@@ -85,4 +94,4 @@ fuzz: $(BINS)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d $(BUILD)/asan/tools/*.d)
