@@ -1,7 +1,8 @@
 /* An Ethernet interface as a packet port through AF_PACKET sockets
  * (s46_port_open_afpacket in io/port.h): per queue one socket with a
- * TPACKET_V3 rx block ring and a tx ring, both mmap'ed, so neither
- * direction costs a system call per packet; several queues of one
+ * TPACKET_V3 rx block ring (mmap'ed: no system call per received packet)
+ * and sendmmsg() of each tx batch (one system call per batch; measured
+ * faster than a tx ring on veth, see afpacket.c); several queues of one
  * interface share one PACKET_FANOUT group (flow hash, IPv4 fragments
  * reassembled first so one datagram reaches one queue). Received frames
  * are copied into pool packets at S46_PKT_HEADROOM with the link header
