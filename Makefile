@@ -37,8 +37,12 @@ ASAN_BINS := $(PROGS:%=$(BUILD)/asan/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+# Every tests/tools/*.c is one helper program the integration tests run,
+# built like the unit tests.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 
-.PHONY: all test unit bench fuzz clean
+.PHONY: all test unit tools bench fuzz clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -72,9 +76,6 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
 
-# Test tools: every tests/tools/*.c is one sanitized program build/asan/tools/<name>.
-TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
-TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 $(BUILD)/asan/tools/%: tests/tools/%.c $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
@@ -91,7 +92,8 @@ $(BUILD)/gen/xdp_redirect.bpf.h: $(BUILD)/gen/xdp_redirect.bpf.o
 $(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: $(BUILD)/gen/xdp_redirect.bpf.h
 $(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: CPPFLAGS += -I$(BUILD)/gen
 
-unit: $(UNIT_BINS) $(TOOL_BINS)
+unit: $(UNIT_BINS)
+tools: $(TOOL_BINS)
 
 # Every test: unit tests (sanitized) then integration tests; one summary line.
 test: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)

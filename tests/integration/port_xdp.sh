@@ -32,7 +32,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 PY=/usr/bin/python3
 
 if [ ! -x "$TOOL" ]; then
-    fail port_xdp "no $TOOL (make unit)"
+    fail port_xdp "no $TOOL (make tools)"
     exit 1
 fi
 for ns in $A $B; do ip netns add "$ns"; nsx "$ns" ip link set lo up; done
