@@ -19,7 +19,7 @@ CFLAGS  += $(STD) $(OPT) $(WARN) -fno-strict-aliasing
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BUILD   := build
-LIB_SRC := $(sort $(wildcard src/lib/*.c src/dp/*.c src/io/*.c src/prov/*.c))
+LIB_SRC := $(filter-out %.bpf.c,$(sort $(wildcard src/lib/*.c src/dp/*.c src/io/*.c src/prov/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 LIB     := $(BUILD)/libs46.a
@@ -28,6 +28,8 @@ ASAN_LIB := $(BUILD)/asan/libs46.a
 PROGS   := $(notdir $(patsubst %/,%,$(sort $(dir $(wildcard src/cmd/*/*.c)))))
 # Libraries every program may need; per-program lists come from prog.mk.
 ALL_LDLIBS := -ljansson
+# The AF_XDP port (src/io/xdp.c): linked only into programs that use it.
+PORT_LDLIBS := -Wl,--as-needed -lxdp -lbpf -Wl,--no-as-needed
 -include $(wildcard src/cmd/*/prog.mk)
 
 BINS      := $(PROGS:%=$(BUILD)/bin/%)
@@ -35,8 +37,12 @@ ASAN_BINS := $(PROGS:%=$(BUILD)/asan/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+# Every tests/tools/*.c is one helper program the integration tests run,
+# built like the unit tests.
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 
-.PHONY: all test unit bench fuzz clean
+.PHONY: all test unit tools bench fuzz clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -58,22 +64,39 @@ $(ASAN_LIB): $(ASAN_OBJ)
 define prog_rules
 $(BUILD)/bin/$(1): $$(patsubst %.c,$(BUILD)/obj/%.o,$$(wildcard src/cmd/$(1)/*.c)) $(LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS))
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS)) $(PORT_LDLIBS)
 $(BUILD)/asan/bin/$(1): $$(patsubst %.c,$(BUILD)/asan/%.o,$$(wildcard src/cmd/$(1)/*.c)) $(ASAN_LIB)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) $(SANFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS))
+	$$(CC) $$(CFLAGS) $(SANFLAGS) -o $$@ $$^ $$(LDFLAGS) $$(or $$(LDLIBS_$(1)),$(ALL_LDLIBS)) $(PORT_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
-TEST_LDLIBS := $(sort $(ALL_LDLIBS) $(foreach p,$(PROGS),$(LDLIBS_$(p)))) -lm
+TEST_LDLIBS := $(sort $(ALL_LDLIBS) $(foreach p,$(PROGS),$(LDLIBS_$(p)))) -lm $(PORT_LDLIBS)
 $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
 
+$(BUILD)/asan/tools/%: tests/tools/%.c $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
+
+# The AF_XDP port's XDP program, compiled for BPF and embedded into the
+# library as a byte array (nothing to find at run time).
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
+$(BUILD)/gen/xdp_redirect.bpf.o: src/io/xdp_redirect.bpf.c
+	@mkdir -p $(dir $@)
+	clang $(BPF_CFLAGS) -c $< -o $@
+$(BUILD)/gen/xdp_redirect.bpf.h: $(BUILD)/gen/xdp_redirect.bpf.o
+	{ echo 'static const unsigned char s46_xdp_redirect_obj[] = {'; \
+	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } >$@.tmp && mv $@.tmp $@
+$(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: $(BUILD)/gen/xdp_redirect.bpf.h
+$(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: CPPFLAGS += -I$(BUILD)/gen
+
 unit: $(UNIT_BINS)
+tools: $(TOOL_BINS)
 
 # Every test: unit tests (sanitized) then integration tests; one summary line.
-test: $(BINS) $(ASAN_BINS) $(UNIT_BINS)
+test: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
 	@bash tests/run.sh
 
 bench: $(BINS)
@@ -85,4 +108,4 @@ fuzz: $(BINS)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d $(BUILD)/asan/tools/*.d)

@@ -1,264 +1,378 @@
 #include "io/afpacket.h"
-#include "io/port.h"
-#include "lib/csum.h"
-#include "lib/err.h"
-#include "lib/parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <net/ethernet.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-int s46_mac_parse(const char *s, uint8_t mac[6])
+#include "io/ether.h"
+#include "lib/csum.h"
+#include "lib/err.h"
+#include "lib/parse.h"
+
+/* rx: a TPACKET_V3 ring of blocks of RX_BLOCK bytes, ring_frames x 2 KiB
+ * in all (default 4096 frames: 8 MiB); a block that is not full is handed
+ * over after RX_TIMEOUT_MS, which bounds the latency at low rates.
+ * tx: sendmmsg() of the whole batch, the Ethernet header written in each
+ * packet's headroom. Measured against a TPACKET_V3 tx ring with one send()
+ * per batch on veth (kernel 6.18, one sender pinned to a core, the machine
+ * shared with other jobs): 64-byte packets 0.48-0.67 Mpps with sendmmsg,
+ * 0.14-0.18 Mpps with the tx ring; 1500 bytes 0.37-0.40 against 0.11-0.13
+ * (the ring's skbs point into the ring's pages, and every frame is handed
+ * back through a destructor: dearer on veth than copying). */
+#define RX_BLOCK (256u * 1024)
+#define RX_FRAME 2048u
+#define RX_TIMEOUT_MS 1
+#define DEFAULT_FRAMES 4096u
+#define SCRATCH 256 /* ARP / NS frames not for the data plane are read here */
+
+typedef struct afp_port {
+    s46_port port;
+    s46_ether *eth;
+    uint8_t *rx;
+    size_t rx_len;
+    uint32_t rx_blocks, rx_block; /* count, the one read now */
+    uint32_t rx_left;             /* frames left in rx_block; 0: not opened */
+    uint8_t *rx_frame;            /* the next frame of rx_block */
+    uint32_t tx_max;              /* largest frame (MTU + Ethernet header) */
+    uint8_t scratch[SCRATCH];
+} afp_port;
+
+static uint64_t now_ns(void)
 {
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
-        return -1;
-    for (int i = 0; i < 6; i++) {
-        if (v[i] > 255)
-            return -1;
-        mac[i] = (uint8_t)v[i];
-    }
-    return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-int s46_afp_open(s46_afp *a, const char *ifname, const char *peer_mac, char *err, size_t errlen)
+/* ---- tx ---- */
+
+/* A reply frame (ARP, NA) built by io/ether. */
+static bool tx_frame(afp_port *a, const uint8_t *frame, uint32_t len)
 {
-    memset(a, 0, sizeof *a);
-    a->fd = -1;
-    if (strlen(ifname) >= sizeof a->name) {
-        s46_seterr(err, errlen, "interface name '%s' too long", ifname);
-        return -1;
-    }
-    strcpy(a->name, ifname);
-    if (peer_mac) {
-        if (s46_mac_parse(peer_mac, a->peer) < 0) {
-            s46_seterr(err, errlen, "'%s' is not a MAC address", peer_mac);
-            return -1;
+    return len <= a->tx_max && send(a->port.fd, frame, len, MSG_DONTWAIT) == (ssize_t)len;
+}
+
+static uint32_t afp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
+{
+    afp_port *a = (afp_port *)pp;
+    struct mmsghdr mm[S46_BATCH_MAX];
+    struct iovec iov[S46_BATCH_MAX][2];
+    uint8_t hdr[S46_BATCH_MAX][S46_ETHER_HLEN];
+    uint32_t sent = 0;
+    while (n) {
+        uint32_t k = 0, take = n < S46_BATCH_MAX ? n : S46_BATCH_MAX;
+        for (uint32_t i = 0; i < take; i++) {
+            s46_pkt *p = pkts[i];
+            /* the header goes in the headroom (p->data stays where it is);
+             * a packet without headroom gets a second iovec */
+            bool room = s46_pkt_headroom(p) >= S46_ETHER_HLEN;
+            uint8_t *h = room ? p->data - S46_ETHER_HLEN : hdr[k];
+            if (p->len + S46_ETHER_HLEN > a->tx_max ||
+                s46_ether_header(a->eth, h, p->data, p->len) < 0) {
+                pp->st.tx_errors++; /* too large for the link, or no next hop */
+                continue;
+            }
+            iov[k][0].iov_base = h;
+            iov[k][0].iov_len = room ? p->len + S46_ETHER_HLEN : S46_ETHER_HLEN;
+            iov[k][1].iov_base = p->data;
+            iov[k][1].iov_len = p->len;
+            mm[k].msg_hdr = (struct msghdr){.msg_iov = iov[k], .msg_iovlen = room ? 1 : 2};
+            mm[k].msg_len = 0;
+            k++;
         }
-        a->peer_known = a->peer_fixed = true;
+        for (uint32_t done = 0; done < k;) {
+            int r = sendmmsg(pp->fd, mm + done, k - done, MSG_DONTWAIT);
+            if (r > 0) {
+                for (uint32_t i = done; i < done + (uint32_t)r; i++) {
+                    pp->st.tx_packets++;
+                    pp->st.tx_bytes += mm[i].msg_len - S46_ETHER_HLEN;
+                }
+                sent += (uint32_t)r;
+                done += (uint32_t)r;
+            } else if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
+                pp->st.tx_errors += k - done; /* socket buffer full */
+                break;
+            } else {
+                pp->st.tx_errors++; /* this one refused (device down, ...) */
+                done++;
+            }
+        }
+        pkts += take;
+        n -= take;
     }
-    a->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    if (a->fd < 0) {
-        s46_seterr(err, errlen, "AF_PACKET socket: %s", strerror(errno));
-        return -1;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, ifname);
-    if (ioctl(a->fd, SIOCGIFINDEX, &ifr) < 0) {
-        s46_seterr(err, errlen, "%s: %s", ifname, strerror(errno));
-        goto fail;
-    }
-    a->ifindex = ifr.ifr_ifindex;
-    if (ioctl(a->fd, SIOCGIFHWADDR, &ifr) < 0) {
-        s46_seterr(err, errlen, "%s: no hardware address: %s", ifname, strerror(errno));
-        goto fail;
-    }
-    memcpy(a->mac, ifr.ifr_hwaddr.sa_data, 6);
-    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-                              .sll_ifindex = a->ifindex};
-    if (bind(a->fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
-        s46_seterr(err, errlen, "bind %s: %s", ifname, strerror(errno));
-        goto fail;
-    }
-    int one = 1;
-    setsockopt(a->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-    setsockopt(a->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
-    return 0;
-fail:
-    close(a->fd);
-    a->fd = -1;
-    return -1;
+    return sent;
 }
 
-void s46_afp_close(s46_afp *a)
+/* ---- rx ring ---- */
+
+static struct tpacket_block_desc *rx_block_at(afp_port *a, uint32_t i)
 {
-    if (a->fd >= 0)
-        close(a->fd);
-    a->fd = -1;
+    return (struct tpacket_block_desc *)(a->rx + (size_t)i * RX_BLOCK);
 }
 
 /* A frame the local stack sent with checksum offload (veth, TP_STATUS_
  * CSUMNOTREADY) carries only the pseudo-header sum: complete it. */
-static void complete_csum(s46_pkt *p)
+static bool complete_csum(s46_pkt *p)
 {
     s46_l3 l3;
     uint8_t *d = p->data;
     bool v4 = (d[0] >> 4) == 4;
     if ((v4 ? s46_parse_ipv4(d, p->len, &l3) : s46_parse_ipv6(d, p->len, &l3)) < 0 ||
         l3.is_fragment)
-        return;
+        return false;
     unsigned at = l3.proto == S46_PROTO_TCP ? 16 : l3.proto == S46_PROTO_UDP ? 6 : 0;
     if (!at || l3.l4_len < at + 2)
-        return;
+        return false;
     uint8_t *l4 = d + l3.l3_len;
     s46_put16(l4 + at, 0);
     uint32_t sum = v4 ? s46_csum_pseudo4(d + 12, d + 16, l3.proto, l3.l4_len)
                       : s46_csum_pseudo6(d + 8, d + 24, l3.proto, l3.l4_len);
     uint16_t c = s46_csum_fold(s46_csum_add(sum, l4, l3.l4_len));
     s46_put16(l4 + at, l3.proto == S46_PROTO_UDP && c == 0 ? 0xffff : c);
+    return true;
 }
 
-uint32_t s46_afp_rx(s46_afp *a, s46_pktpool *pool, s46_batch *b, uint32_t max)
+/* One frame of the ring; true when it became a packet in b (then *spare
+ * was used). */
+static bool rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s46_batch *b,
+                   uint64_t ts)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    uint32_t n = 0;
-    while (n < max && b->count < S46_BATCH_MAX) {
-        s46_pkt *p = s46_pkt_alloc(pool);
-        if (!p)
-            break;
-        struct sockaddr_ll from;
-        uint8_t *frame = p->data - 14;
-        union {
-            struct cmsghdr c;
-            char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
-        } ctrl;
-        struct iovec iov = {frame, S46_PKT_MAXDATA + 14};
-        struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
-                            .msg_iovlen = 1, .msg_control = &ctrl, .msg_controllen = sizeof ctrl};
-        ssize_t r = recvmsg(a->fd, &mh, 0);
-        bool partial = false;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); r > 0 && c; c = CMSG_NXTHDR(&mh, c)) {
-            if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
-                struct tpacket_auxdata aux;
-                memcpy(&aux, CMSG_DATA(c), sizeof aux);
-                partial = aux.tp_status & TP_STATUS_CSUMNOTREADY;
-            }
-        }
-        if (r <= 0) {
-            s46_pkt_release(pool, p);
-            break;
-        }
-        unsigned et = r >= 14 ? (unsigned)(frame[12] << 8 | frame[13]) : 0;
-        if (from.sll_pkttype != PACKET_HOST || (et != 0x0800 && et != 0x86dd) || r <= 14) {
-            a->rx_ignored++;
-            s46_pkt_release(pool, p);
-            continue;
-        }
-        if (!a->peer_fixed) {
-            memcpy(a->peer, frame + 6, 6);
-            a->peer_known = true;
-        }
-        p->len = (uint32_t)(r - 14);
-        p->ts_ns = now;
-        if (partial) {
-            complete_csum(p);
-            a->rx_csum_completed++;
-        }
-        b->pkts[b->count++] = p;
-        n++;
+    const struct sockaddr_ll *sll =
+        (const struct sockaddr_ll *)((const uint8_t *)h +
+                                     TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+    const uint8_t *frame = (const uint8_t *)h + h->tp_mac;
+    uint32_t len = h->tp_snaplen, off, n;
+    uint8_t pt = sll->sll_pkttype;
+    s46_port_stats *st = &a->port.st;
+    if (len < h->tp_len || len < S46_ETHER_HLEN ||
+        (pt != PACKET_HOST && pt != PACKET_BROADCAST && pt != PACKET_MULTICAST)) {
+        st->rx_ignored++; /* other hosts', or truncated (larger than the ring's blocks) */
+        return false;
     }
-    return n;
+    uint16_t et = s46_get16(frame + 12);
+    uint32_t l2 = et == ETH_P_8021Q ? 18 : 14;
+    if (len >= l2 && l2 == 18)
+        et = s46_get16(frame + 16);
+    s46_ether_class c;
+    uint8_t *out;
+    if (pt == PACKET_HOST && (et == ETH_P_IP || et == ETH_P_IPV6)) {
+        if (len - l2 > S46_PKT_MAXDATA) {
+            st->rx_ignored++; /* does not fit a packet buffer */
+            return false;
+        }
+        s46_pkt *p = *spare;
+        s46_pkt_reset(p);
+        out = p->buf + S46_PKT_HEADROOM - l2;
+        memcpy(out, frame, len);
+        c = s46_ether_rx(a->eth, out, len, S46_PKT_BUFSIZE - (S46_PKT_HEADROOM - l2), &off, &n);
+        if (c == S46_ETHER_IP) {
+            p->data = out + off;
+            p->len = n;
+            p->ts_ns = ts;
+            if ((h->tp_status & TP_STATUS_CSUMNOTREADY) && complete_csum(p))
+                st->rx_csum_completed++;
+            st->rx_packets++;
+            st->rx_bytes += n;
+            b->pkts[b->count++] = p;
+            *spare = NULL;
+            return true;
+        }
+    } else if (et == ETH_P_ARP || et == ETH_P_IPV6) {
+        if (len > SCRATCH) {
+            st->rx_ignored++;
+            return false;
+        }
+        out = a->scratch;
+        memcpy(out, frame, len);
+        c = s46_ether_rx(a->eth, out, len, SCRATCH, &off, &n);
+    } else {
+        st->rx_ignored++;
+        return false;
+    }
+    if (c == S46_ETHER_ARP_REPLY || c == S46_ETHER_NA) {
+        if (tx_frame(a, out + off, n)) {
+            if (c == S46_ETHER_ARP_REPLY)
+                st->arp_replies++;
+            else
+                st->nd_adverts++;
+        } else {
+            st->tx_errors++;
+        }
+    } else {
+        st->rx_ignored++;
+    }
+    return false;
 }
 
-int s46_afp_tx(s46_afp *a, s46_pkt *p)
+static uint32_t afp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
 {
-    if (!a->peer_known || p->len == 0) {
-        a->tx_errors++;
-        return -1;
-    }
-    uint8_t *h = s46_pkt_push(p, 14);
-    if (!h) {
-        a->tx_errors++;
-        return -1;
-    }
-    memcpy(h, a->peer, 6);
-    memcpy(h + 6, a->mac, 6);
-    h[12] = (h[14] >> 4) == 6 ? 0x86 : 0x08;
-    h[13] = (h[14] >> 4) == 6 ? 0xdd : 0x00;
-    ssize_t w = send(a->fd, h, p->len, 0);
-    s46_pkt_pull(p, 14);
-    if (w != (ssize_t)p->len + 14) {
-        a->tx_errors++;
-        return -1;
-    }
-    return 0;
-}
-
-/* The port interface over the socket above (one socket, recvmsg/send per
- * packet). */
-typedef struct afp_port {
-    s46_port port;
-    s46_afp a;
-} afp_port;
-
-static uint32_t afp_port_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
-{
-    afp_port *p = (afp_port *)pp;
-    uint32_t first = b->count, n = s46_afp_rx(&p->a, pool, b, max);
-    for (uint32_t i = first; i < b->count; i++) {
-        pp->st.rx_packets++;
-        pp->st.rx_bytes += b->pkts[i]->len;
-    }
-    pp->st.rx_ignored = p->a.rx_ignored;
-    pp->st.rx_csum_completed = p->a.rx_csum_completed;
-    return n;
-}
-
-static uint32_t afp_port_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
-{
-    afp_port *p = (afp_port *)pp;
-    uint32_t sent = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t len = pkts[i]->len;
-        if (s46_afp_tx(&p->a, pkts[i]) == 0) {
-            sent++;
-            pp->st.tx_packets++;
-            pp->st.tx_bytes += len;
+    afp_port *a = (afp_port *)pp;
+    uint32_t got = 0;
+    uint64_t ts = 0;
+    s46_pkt *spare = NULL;
+    while (got < max && b->count < S46_BATCH_MAX) {
+        struct tpacket_block_desc *bd = rx_block_at(a, a->rx_block);
+        if (!a->rx_left) {
+            if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
+                  TP_STATUS_USER))
+                break;
+            a->rx_left = bd->hdr.bh1.num_pkts;
+            a->rx_frame = (uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt;
+        }
+        if (a->rx_left) {
+            if (!spare && !(spare = s46_pkt_alloc(pool)))
+                break;
+            if (!ts)
+                ts = now_ns();
+            const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)a->rx_frame;
+            if (rx_one(a, h, &spare, b, ts))
+                got++;
+            a->rx_frame += h->tp_next_offset;
+            a->rx_left--;
+        }
+        if (!a->rx_left) { /* block done: back to the kernel */
+            __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+            a->rx_block = a->rx_block + 1 == a->rx_blocks ? 0 : a->rx_block + 1;
         }
     }
-    pp->st.tx_errors = p->a.tx_errors;
-    return sent;
+    if (spare)
+        s46_pkt_release(pool, spare);
+    return got;
 }
 
-static void afp_port_close(s46_port *pp)
+static void afp_sync(s46_port *pp)
 {
-    afp_port *p = (afp_port *)pp;
-    s46_afp_close(&p->a);
-    free(p);
+    struct tpacket_stats_v3 s;
+    socklen_t l = sizeof s;
+    if (getsockopt(pp->fd, SOL_PACKET, PACKET_STATISTICS, &s, &l) == 0)
+        pp->st.rx_dropped += s.tp_drops; /* the kernel resets them on read */
 }
 
-static const s46_port_ops afp_ops = {
-    .kind = S46_PORT_AFPACKET, .rx = afp_port_rx, .tx = afp_port_tx, .close = afp_port_close};
+static int afp_own(s46_port *pp, int family, const void *addr)
+{
+    return s46_ether_own(((afp_port *)pp)->eth, family, addr);
+}
+
+static void afp_close(s46_port *pp)
+{
+    afp_port *a = (afp_port *)pp;
+    if (a->rx)
+        munmap(a->rx, a->rx_len);
+    if (pp->fd >= 0)
+        close(pp->fd);
+    s46_ether_put(a->eth);
+    free(a);
+}
+
+static const s46_port_ops afp_ops = {.kind = S46_PORT_AFPACKET,
+                                     .rx = afp_rx,
+                                     .tx = afp_tx,
+                                     .sync = afp_sync,
+                                     .own = afp_own,
+                                     .close = afp_close};
+
+static int sopt(int fd, int name, int v)
+{
+    return setsockopt(fd, SOL_PACKET, name, &v, sizeof v);
+}
 
 s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char *err,
                                  size_t errlen)
 {
-    afp_port *p = calloc(1, sizeof *p);
-    if (!p) {
+    unsigned queues = spec->queues ? spec->queues : 1;
+    if (queue >= queues) {
+        s46_seterr(err, errlen, "afpacket: queue %u of %u", queue, queues);
+        return NULL;
+    }
+    afp_port *a = calloc(1, sizeof *a);
+    if (!a) {
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (s46_afp_open(&p->a, spec->ifname, spec->peer_mac, err, errlen) < 0) {
-        free(p);
-        return NULL;
+    a->port.ops = &afp_ops;
+    a->port.queue = queue;
+    a->port.ethernet = true;
+    snprintf(a->port.name, sizeof a->port.name, "%s", spec->ifname);
+    a->port.fd = -1;
+    a->eth = s46_ether_get(spec->ifname, spec->peer_mac, err, errlen);
+    if (!a->eth)
+        goto fail_quiet;
+    const char *what = "socket";
+    /* protocol 0: nothing is received until bind() names the interface */
+    a->port.fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (a->port.fd < 0)
+        goto fail;
+    int fd = a->port.fd;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", spec->ifname);
+    what = "SIOCGIFMTU";
+    if (ioctl(fd, SIOCGIFMTU, &ifr) < 0)
+        goto fail;
+    unsigned mtu = (unsigned)ifr.ifr_mtu;
+    if (mtu > S46_PKT_MAXDATA)
+        mtu = S46_PKT_MAXDATA;
+    what = "TPACKET_V3";
+    if (sopt(fd, PACKET_VERSION, TPACKET_V3) < 0)
+        goto fail;
+    /* best effort: straight to the driver, and room for a few batches
+     * in flight */
+    sopt(fd, PACKET_QDISC_BYPASS, 1);
+    int sndbuf = 4 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+
+    unsigned frames = spec->ring_frames ? spec->ring_frames : DEFAULT_FRAMES;
+    a->rx_blocks = (frames * RX_FRAME + RX_BLOCK - 1) / RX_BLOCK;
+    if (a->rx_blocks < 2)
+        a->rx_blocks = 2;
+    struct tpacket_req3 rq = {.tp_block_size = RX_BLOCK,
+                              .tp_block_nr = a->rx_blocks,
+                              .tp_frame_size = RX_FRAME,
+                              .tp_frame_nr = a->rx_blocks * (RX_BLOCK / RX_FRAME),
+                              .tp_retire_blk_tov = RX_TIMEOUT_MS};
+    what = "PACKET_RX_RING";
+    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rq, sizeof rq) < 0)
+        goto fail;
+    a->tx_max = mtu + S46_ETHER_HLEN;
+    a->rx_len = (size_t)a->rx_blocks * RX_BLOCK;
+    what = "mmap";
+    void *m = mmap(NULL, a->rx_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (m == MAP_FAILED)
+        goto fail;
+    a->rx = m;
+
+    what = "PACKET_IGNORE_OUTGOING";
+    if (sopt(fd, PACKET_IGNORE_OUTGOING, 1) < 0)
+        goto fail;
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+                              .sll_protocol = htons(ETH_P_ALL),
+                              .sll_ifindex = s46_ether_ifindex(a->eth)};
+    what = "bind";
+    if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0)
+        goto fail;
+    if (queues > 1) {
+        /* one group per interface and process */
+        unsigned id = ((unsigned)getpid() * 2654435761u + (unsigned)sll.sll_ifindex) & 0xffff;
+        what = "PACKET_FANOUT";
+        if (sopt(fd, PACKET_FANOUT,
+                 (int)(id | (unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16)) < 0)
+            goto fail;
     }
-    if (spec->queues > 1) { /* one group per interface: each frame to one queue */
-        int fan = (int)(((unsigned)p->a.ifindex ^ (unsigned)getpid()) & 0xffff) |
-                  (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
-        if (setsockopt(p->a.fd, SOL_PACKET, PACKET_FANOUT, &fan, sizeof fan) < 0) {
-            s46_seterr(err, errlen, "%s: PACKET_FANOUT: %s", spec->ifname, strerror(errno));
-            s46_afp_close(&p->a);
-            free(p);
-            return NULL;
-        }
-    }
-    p->port.ops = &afp_ops;
-    p->port.fd = p->a.fd;
-    p->port.queue = queue;
-    p->port.ethernet = true;
-    snprintf(p->port.name, sizeof p->port.name, "%s", spec->ifname);
-    return &p->port;
+    return &a->port;
+fail:
+    s46_seterr(err, errlen, "afpacket %s: %s: %s", spec->ifname, what, strerror(errno));
+fail_quiet:
+    afp_close(&a->port);
+    return NULL;
 }

@@ -1,6 +1,7 @@
 #include "io/port.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lib/err.h"
@@ -25,8 +26,26 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
 {
     if (note && notelen)
         *note = 0;
+    char why[400] = "";
+    s46_port *p;
     switch (spec->kind) {
+    case S46_PORT_XDP:
+        p = s46_port_open_xdp(spec, queue, why, sizeof why);
+        if (p)
+            s46_seterr(note, notelen, "%s", why);
+        else
+            s46_seterr(err, errlen, "%s", why);
+        return p;
     case S46_PORT_AUTO:
+        p = s46_port_open_xdp(spec, queue, why, sizeof why);
+        if (p) {
+            s46_seterr(note, notelen, "%s", why);
+            return p;
+        }
+        p = s46_port_open_afpacket(spec, queue, err, errlen);
+        if (p)
+            s46_seterr(note, notelen, "%s: using afpacket", why);
+        return p;
     case S46_PORT_AFPACKET: return s46_port_open_afpacket(spec, queue, err, errlen);
     case S46_PORT_TUN: return s46_port_open_tun(spec, queue, err, errlen);
     case S46_PORT_PCAP: return s46_port_open_pcap(spec, queue, err, errlen);

@@ -138,6 +138,8 @@ json_t *s46_port_stats_json(const s46_port_stats *st);
 /* The kinds' constructors (the factory above picks one). */
 s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char *err,
                                  size_t errlen);
+/* On success err holds a note ("" or why generic XDP mode is used). */
+s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_pcap(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 #endif
