@@ -181,7 +181,7 @@ def v4_encap_limit_option_sent():
                  dec(ip))
     eq(d, [want])
     if want[40:48] != bytes.fromhex("0400040104010100"):
-        raise AssertionError("V10 option bytes: %s" % want[40:48].hex())
+        raise AssertionError("docs/vectors.md V10 option bytes: %s" % want[40:48].hex())
 
 def v4_ethernet_input():
     ip = IP(src=NET, dst="192.0.2.18") / UDP(sport=7777, dport=1232)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S46_BR_NAME(n) #n,
+#define S46_BR_NAME(n, d) #n,
 static const char *const counter_names[] = {S46_BR_COUNTERS(S46_BR_NAME)};
 #undef S46_BR_NAME
 

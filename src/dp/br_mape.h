@@ -21,19 +21,42 @@
 enum { S46_BR_PORT_V4 = 0, S46_BR_PORT_V6 = 1 };
 
 #define S46_BR_COUNTERS(X) \
-    X(v4_in) X(v6_in) X(v4_out) X(v6_out) \
-    X(v4_encapsulated) X(v6_decapsulated) X(hairpinned) \
-    X(echo_replies) X(icmp_errors_sent) X(icmp_relayed) \
-    X(fragments_held) X(reassembled) X(fragmented) X(drop_reassembly_failed) X(drop_no_buffer) \
-    X(drop_v4_malformed) X(drop_v4_no_rule) X(drop_v4_port_excluded) X(drop_v4_to_br) \
-    X(drop_v4_ttl_expired) X(drop_v4_too_big) X(drop_v4_icmp_unmappable) \
-    X(drop_v6_malformed) X(drop_v6_not_br_address) X(drop_v6_not_ipip) \
-    X(drop_v6_src_no_rule) X(drop_v6_src_not_map_address) \
-    X(drop_inner_malformed) X(drop_inner_spoofed_address) X(drop_inner_spoofed_port) \
-    X(drop_inner_dst_in_domain) X(drop_inner_ttl_expired) X(drop_icmp_ratelimited) \
-    X(drop_icmpv6_other)
+    X(v4_in, "packets received on the IPv4 side") \
+    X(v6_in, "packets received on the IPv6 side") \
+    X(v4_out, "packets sent on the IPv4 side: decapsulated, echo replies, ICMPv4 errors") \
+    X(v6_out, "packets sent on the IPv6 side, each outer fragment counted") \
+    X(v4_encapsulated, "IPv4 packets encapsulated toward the MAP address of their CE") \
+    X(v6_decapsulated, "packets from CEs decapsulated and sent on to IPv4") \
+    X(hairpinned, "CE-to-CE packets decapsulated and encapsulated again toward the destination CE") \
+    X(echo_replies, "echo requests to br_ipv4 or to the BR IPv6 address answered") \
+    X(icmp_errors_sent, "ICMPv4 errors built by the BR: unreachable, time exceeded, fragmentation needed") \
+    X(icmp_relayed, "ICMPv6 errors about BR tunnel packets relayed to the IPv4 source as ICMPv4") \
+    X(fragments_held, "fragments stored for reassembly (each leaves the batch with this reason)") \
+    X(reassembled, "datagrams completed from stored fragments, then processed whole") \
+    X(fragmented, "packets too big for the IPv6 MTU without DF, sent as outer IPv6 fragments") \
+    X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
+    X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
+    X(drop_v4_malformed, "IPv4 packets that fail parsing (version, lengths, header checksum)") \
+    X(drop_v4_no_rule, "IPv4 destination in no rule, and no ICMPv4 unreachable sent") \
+    X(drop_v4_port_excluded, "destination port in no CE's port set (excluded range, other explicit PSID)") \
+    X(drop_v4_to_br, "packets to br_ipv4 that are not echo requests") \
+    X(drop_v4_ttl_expired, "TTL expiring at the BR, and no ICMPv4 time exceeded sent") \
+    X(drop_v4_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
+    X(drop_v4_icmp_unmappable, "no port to choose the CE by: missing ports, unusable quote in an ICMP error") \
+    X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
+    X(drop_v6_not_br_address, "IPv6 destination other than the BR address") \
+    X(drop_v6_not_ipip, "to the BR address but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_v6_src_no_rule, "IPv6 source inside no rule's IPv6 prefix") \
+    X(drop_v6_src_not_map_address, "IPv6 source not the MAP address its rule derives (interface identifier)") \
+    X(drop_inner_malformed, "inner IPv4 packet that fails parsing or lacks its ports") \
+    X(drop_inner_spoofed_address, "inner IPv4 source not the address of the CE's MAP address") \
+    X(drop_inner_spoofed_port, "inner source port (ICMP: identifier or quoted port) outside the CE's port set") \
+    X(drop_inner_dst_in_domain, "inner destination inside the domain, not hairpinned (hairpin off, fragment, no CE)") \
+    X(drop_inner_ttl_expired, "inner TTL expiring at the BR, and no ICMPv4 time exceeded sent back") \
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for icmp_rate (the packet is counted under its own reason)") \
+    X(drop_icmpv6_other, "other ICMPv6 to the BR address (not echo, not a relayable error about our packets)")
 
-#define S46_BR_ENUM(n) S46_BR_##n,
+#define S46_BR_ENUM(n, d) S46_BR_##n,
 enum s46_br_counter { S46_BR_COUNTERS(S46_BR_ENUM) S46_BR_NCOUNTERS };
 #undef S46_BR_ENUM
 

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S46_CE_NAME(n) #n,
+#define S46_CE_NAME(n, d) #n,
 static const char *const counter_names[] = {S46_CE_COUNTERS(S46_CE_NAME)};
 #undef S46_CE_NAME
 

@@ -23,20 +23,47 @@
 enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
 
 #define S46_CE_COUNTERS(X) \
-    X(lan_in) X(wan_in) X(lan_out) X(wan_out) X(encapsulated) X(decapsulated) \
-    X(to_br) X(to_fmr) X(hairpinned) X(mss_clamped) X(echo_replies) X(icmp_errors_sent) \
-    X(napt_mappings_created) X(fragments_held) X(reassembled) X(fragmented) \
-    X(drop_reassembly_failed) X(drop_no_buffer) \
-    X(drop_lan_malformed) X(drop_lan_unsupported_proto) \
-    X(drop_lan_too_big) X(drop_napt_no_port) X(drop_napt_table_full) \
-    X(drop_lan_icmp_no_mapping) X(drop_hairpin_no_mapping) \
-    X(drop_wan_malformed) X(drop_wan_not_map_address) \
-    X(drop_wan_not_ipip) X(drop_wan_icmpv6) X(drop_wan_src_unknown) \
-    X(drop_wan_spoofed_address) X(drop_wan_spoofed_port) X(drop_inner_malformed) \
-    X(drop_inner_not_my_ipv4) X(drop_inner_port_not_mine) X(drop_napt_no_mapping) \
-    X(drop_napt_filtered) X(drop_icmp_ratelimited) X(drop_not_configured)
+    X(lan_in, "packets received from the LAN (IPv4)") \
+    X(wan_in, "packets received from the WAN (IPv6)") \
+    X(lan_out, "packets sent to the LAN: decapsulated, hairpinned, ICMPv4 errors") \
+    X(wan_out, "packets sent to the WAN, each outer fragment counted: encapsulated, echo replies") \
+    X(encapsulated, "LAN packets translated by the NAPT and encapsulated from the MAP address") \
+    X(decapsulated, "WAN packets decapsulated, translated back by the NAPT and sent to the LAN") \
+    X(to_br, "encapsulated packets sent to the BR (no FMR match, or hub and spoke)") \
+    X(to_fmr, "encapsulated packets sent straight to another CE through an FMR (mesh)") \
+    X(hairpinned, "LAN packets to the CE's own address and ports, sent back to the LAN host mapped there") \
+    X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel (both ways)") \
+    X(echo_replies, "ICMPv6 echo requests to the MAP address answered") \
+    X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts (fragmentation needed)") \
+    X(napt_mappings_created, "NAPT mappings created (internal address and port onto a port of the set)") \
+    X(fragments_held, "fragments stored for reassembly (each leaves the batch with this reason)") \
+    X(reassembled, "datagrams completed from stored fragments, then processed whole") \
+    X(fragmented, "packets too big for the IPv6 MTU without DF, sent as outer IPv6 fragments") \
+    X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
+    X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
+    X(drop_lan_malformed, "LAN packets that fail IPv4 parsing (version, lengths, header checksum)") \
+    X(drop_lan_unsupported_proto, "LAN packets the NAPT does not translate: not TCP, UDP, ICMP echo or error") \
+    X(drop_lan_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
+    X(drop_napt_no_port, "new flows for which every port of the set is in use") \
+    X(drop_napt_table_full, "new flows refused because the mapping or session table is full") \
+    X(drop_lan_icmp_no_mapping, "ICMP errors from the LAN about no flow the NAPT knows") \
+    X(drop_hairpin_no_mapping, "hairpinned packets to a port with no mapping, or refused by the filtering") \
+    X(drop_wan_malformed, "WAN packets that fail IPv6 parsing (lengths, extension headers)") \
+    X(drop_wan_not_map_address, "IPv6 destination other than the CE's MAP address") \
+    X(drop_wan_not_ipip, "to the MAP address but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_wan_icmpv6, "ICMPv6 to the MAP address other than echo requests (errors included)") \
+    X(drop_wan_src_unknown, "IPv6 source neither the BR nor (mesh) the MAP address of a CE of a rule") \
+    X(drop_wan_spoofed_address, "from a peer CE: inner IPv4 source not that CE's address") \
+    X(drop_wan_spoofed_port, "from a peer CE: inner source port outside that CE's port set") \
+    X(drop_inner_malformed, "inner IPv4 that fails parsing, a fragment, no ports, ICMP not echo reply or error") \
+    X(drop_inner_not_my_ipv4, "inner IPv4 destination not the CE's address (or prefix)") \
+    X(drop_inner_port_not_mine, "inner destination port (ICMP error: the quoted source) not in the CE's set") \
+    X(drop_napt_no_mapping, "inbound packets with no NAPT mapping, or no room for their session") \
+    X(drop_napt_filtered, "inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)") \
+    X(drop_not_configured, "never counted here: s46-ce counts packets with no mechanism as dropped_unconfigured")
 
-#define S46_CE_ENUM(n) S46_CE_##n,
+#define S46_CE_ENUM(n, d) S46_CE_##n,
 enum s46_ce_counter { S46_CE_COUNTERS(S46_CE_ENUM) S46_CE_NCOUNTERS };
 #undef S46_CE_ENUM
 

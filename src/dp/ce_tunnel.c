@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S46_CET_NAME(n) #n,
+#define S46_CET_NAME(n, d) #n,
 static const char *const cet_counter_names[] = {S46_CET_COUNTERS(S46_CET_NAME)};
 #undef S46_CET_NAME
 

@@ -36,21 +36,49 @@ enum { S46_CET_PORT_LAN = 0, S46_CET_PORT_WAN = 1 };
 typedef enum { S46_CET_DSLITE, S46_CET_IPIP } s46_cet_kind;
 
 #define S46_CET_COUNTERS(X) \
-    X(lan_in) X(wan_in) X(lan_out) X(wan_out) X(encapsulated) X(decapsulated) \
-    X(lan_fixed_source) X(lan_napt) X(wan_fixed_destination) X(wan_napt) \
-    X(hairpinned) X(mss_clamped) X(echo_replies) X(icmp_errors_sent) \
-    X(icmp6_relayed) X(path_mtu_lowered) \
-    X(napt_mappings_created) X(fragments_held) X(reassembled) X(fragmented) \
-    X(drop_reassembly_failed) X(drop_no_buffer) \
-    X(drop_lan_malformed) X(drop_lan_ttl_expired) X(drop_lan_too_big) \
-    X(drop_lan_unsupported_proto) X(drop_napt_no_port) X(drop_napt_table_full) \
-    X(drop_lan_icmp_no_mapping) X(drop_hairpin_no_mapping) \
-    X(drop_wan_malformed) X(drop_wan_not_local) X(drop_wan_src_not_remote) \
-    X(drop_wan_not_ipip) X(drop_wan_icmpv6) X(drop_inner_malformed) \
-    X(drop_inner_not_my_ipv4) X(drop_inner_port_not_mine) X(drop_napt_no_mapping) \
-    X(drop_napt_filtered) X(drop_icmp_ratelimited)
+    X(lan_in, "packets received from the LAN (IPv4)") \
+    X(wan_in, "packets received from the WAN (IPv6)") \
+    X(lan_out, "packets sent to the LAN: decapsulated, hairpinned, ICMPv4 errors and relayed errors") \
+    X(wan_out, "packets sent to the WAN, each outer fragment counted: encapsulated, echo replies") \
+    X(encapsulated, "LAN packets encapsulated toward the remote endpoint (AFTR or ipv6_remote)") \
+    X(decapsulated, "packets from the remote endpoint decapsulated and sent to the LAN") \
+    X(lan_fixed_source, "ipip: LAN packets from an address of the fixed prefix, sent unchanged") \
+    X(lan_napt, "ipip: LAN packets translated onto the NAT address") \
+    X(wan_fixed_destination, "ipip: decapsulated packets to the fixed prefix (not the NAT address), unchanged") \
+    X(wan_napt, "ipip: decapsulated packets to the NAT address, translated back") \
+    X(hairpinned, "ipip: LAN packets to the NAT address, sent back to the LAN host mapped there") \
+    X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel (both ways)") \
+    X(echo_replies, "ICMPv6 echo requests to the local endpoint answered") \
+    X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts: time exceeded, fragmentation needed") \
+    X(icmp6_relayed, "ICMPv6 errors about our tunnel packets relayed to the inner source as ICMPv4") \
+    X(path_mtu_lowered, "Packet Too Big messages that lowered the tunnel MTU (for 10 minutes)") \
+    X(napt_mappings_created, "ipip: NAPT mappings created onto the NAT address") \
+    X(fragments_held, "fragments stored for reassembly (each leaves the batch with this reason)") \
+    X(reassembled, "datagrams completed from stored fragments, then processed whole") \
+    X(fragmented, "packets too big for the IPv6 MTU without DF, sent as outer IPv6 fragments") \
+    X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
+    X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
+    X(drop_lan_malformed, "LAN packets that fail IPv4 parsing (version, lengths, header checksum)") \
+    X(drop_lan_ttl_expired, "TTL expiring at the CE, and no ICMPv4 time exceeded sent") \
+    X(drop_lan_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
+    X(drop_lan_unsupported_proto, "ipip, to the NAPT: not TCP, UDP, ICMP echo or error, or no ports") \
+    X(drop_napt_no_port, "ipip: new flows for which every port is in use") \
+    X(drop_napt_table_full, "ipip: new flows refused because the mapping or session table is full") \
+    X(drop_lan_icmp_no_mapping, "ipip: ICMP errors from the LAN about no flow the NAPT knows") \
+    X(drop_hairpin_no_mapping, "ipip: hairpinned packets to a port with no mapping, or refused by the filtering") \
+    X(drop_wan_malformed, "WAN packets that fail IPv6 parsing (lengths, extension headers)") \
+    X(drop_wan_not_local, "IPv6 destination other than the local endpoint") \
+    X(drop_wan_src_not_remote, "IPv6 source other than the remote endpoint (ICMPv6 excepted)") \
+    X(drop_wan_not_ipip, "from the remote endpoint but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_wan_icmpv6, "ICMPv6 other than echo requests and relayable errors about our tunnel packets") \
+    X(drop_inner_malformed, "inner IPv4 that fails parsing; ipip NAT address: no ports, ICMP not echo reply or error") \
+    X(drop_inner_not_my_ipv4, "ipip: inner destination outside the fixed prefix") \
+    X(drop_inner_port_not_mine, "ipip: inbound ICMP error quoting no packet from the NAT address") \
+    X(drop_napt_no_mapping, "ipip: inbound packets with no NAPT mapping, or no room for their session") \
+    X(drop_napt_filtered, "ipip: inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)")
 
-#define S46_CET_ENUM(n) S46_CET_##n,
+#define S46_CET_ENUM(n, d) S46_CET_##n,
 enum s46_cet_counter { S46_CET_COUNTERS(S46_CET_ENUM) S46_CET_NCOUNTERS };
 #undef S46_CET_ENUM
 

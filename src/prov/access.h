@@ -1,5 +1,5 @@
-/* The HB46PP access sequence's decisions (HB46PP §3.6, digest a-k and
- * "a failing server never tears down a working mechanism"): for each
+/* The HB46PP access sequence's decisions (docs/hb46pp.md, steps a-k and
+ * N1: a failing server never stops a working mechanism): for each
  * outcome of one attempt, whether the running mechanism is disabled and how
  * long to wait before the next attempt (uniformly random in a range).
  *   notfound  TXT NXDOMAIN/NODATA, several or a malformed record: disable,

@@ -1,5 +1,5 @@
 /* DNS look-ups of the HB46PP client through c-ares: the TXT record of
- * `4over6.info` (HB46PP §3.1) and AAAA records for server and AFTR names.
+ * `4over6.info` (docs/hb46pp.md, D1) and AAAA records for server and AFTR names.
  * Blocking (the caller runs them off the packet path), bounded by a
  * timeout. `servers` is NULL for the system resolver (/etc/resolv.conf, read
  * anew on every call) or a c-ares server list such as
@@ -14,7 +14,7 @@ typedef enum s46_dns_status {
     S46_DNS_OK = 0,
     S46_DNS_NXDOMAIN,  /* the name does not exist */
     S46_DNS_NODATA,    /* the name exists without records of the type */
-    S46_DNS_MULTIPLE,  /* TXT: more than one record (HB46PP D1: exactly one) */
+    S46_DNS_MULTIPLE,  /* TXT: more than one record (D1: exactly one) */
     S46_DNS_FAIL,      /* SERVFAIL, REFUSED, timeout, unreachable, bad reply */
 } s46_dns_status;
 

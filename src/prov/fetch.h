@@ -1,4 +1,4 @@
-/* The HB46PP request (HB46PP §3.2-§3.3, digest C1-C11 and the 307 rules):
+/* The HB46PP request (docs/hb46pp.md, C1-C11, and N4 for the 307 rules):
  * one GET over IPv6 only, through libcurl, with SNI; t=a (verify = false)
  * means no certificate check, t=b full verification against the system CA
  * store or ca_file. 307 answers are followed by hand, at most max_redirects

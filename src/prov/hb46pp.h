@@ -1,4 +1,4 @@
-/* The whole HB46PP response (HB46PP v1.1 §3.4, digest S8–S11, C12–C15):
+/* The whole HB46PP response (docs/hb46pp.md, S8-S11, C12-C15, N2):
  * the validator shared by the provisioning server (it checks everything it
  * serves) and the CE client (it checks everything it applies).
  *
@@ -8,8 +8,8 @@
  *    (256 including the quotes);
  *  - ttl: integer 0..604800 (S8), optional;
  *  - token: 64 lowercase hex (S9); with S46_HB46PP_LENIENT_TOKEN a bad token
- *    is reported through *token_dropped instead of failing (digest: "a
- *    malformed token is dropped and logged, the data kept");
+ *    is reported through *token_dropped instead of failing (the data
+ *    kept; s46-ce does not use it: docs/hb46pp.md, S9);
  *  - auth: absent, "req", "bad" or "ok" (S10);
  *  - order: required array of distinct known mechanism names (S11), and each
  *    named mechanism has its object;

@@ -1,4 +1,4 @@
-/* The HB46PP `map_e` object (HB46PP v1.1 §3.4), the one description of a
+/* The HB46PP `map_e` object (docs/hb46pp.md, "The JSON answer"), the one description of a
  * MAP-E domain that the provisioning server serves, the CE applies, the BR
  * loads and `s46 calc` reads:
  *   { "version": 0|1, "mesh": bool|0|1, "br": "<IPv6>",

@@ -1,5 +1,5 @@
 /* The CE's non-volatile store of its last valid HB46PP configuration
- * (HB46PP §3.5, digest C16-C17): one JSON document in one file.
+ * (docs/hb46pp.md, C16-C17): one JSON document in one file.
  * Written atomically (temporary file in the same directory, fsync, rename,
  * fsync of the directory), so after a power loss the file holds the old or
  * the new document, never a mix. The file starts with a header line

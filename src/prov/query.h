@@ -1,4 +1,4 @@
-/* HB46PP request query parameters (HB46PP v1.1 §3.3, digest C4–C9):
+/* HB46PP request query parameters (docs/hb46pp.md, C4-C9; N6):
  * format validators and a tolerant query-string parser for the server.
  * Pure functions: no I/O, no allocation except where stated. */
 #ifndef S46_PROV_QUERY_H

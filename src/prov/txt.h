@@ -1,4 +1,4 @@
-/* The HB46PP discovery record (HB46PP v1.1 §3.1, digest D1-D2): the text of
+/* The HB46PP discovery record (docs/hb46pp.md, D1-D2): the text of
  * the single TXT record of `4over6.info`, "v=v6mig-1 url=URL t=a|b".
  * Parsed strictly: exactly the keys v, url and t, each once, separated by
  * spaces; v is "v6mig-1"; url is an absolute http:// or https:// URL with a

@@ -30,7 +30,7 @@ jcheck() {
     fi
 }
 
-A1=2001:db8::/40,192.0.2.0/24,16,6
+A1=2001:db8::/40,192.0.2.0/24,16,6 # the rule of docs/vectors.md A1
 if run calc_human 0 calc --rule $A1 --prefix 2001:db8:12:3400::/56; then
     if grep -q '^ipv4 *192.0.2.18 ' "$tmp/out" && grep -q '^psid *52 (0x34), length 8, offset 6' "$tmp/out" &&
        grep -q '^ports *252 in 63 ranges of 4, every 1024: 1232-1235 2256-2259 3280-3283 ... 63696-63699 64720-64723$' "$tmp/out" &&

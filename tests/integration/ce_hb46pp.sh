@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The HB46PP client of s46-ce (HB46PP v1.1 §3.1-§3.6, digest in
-# shared/docs/hb46pp.md) against a real DNS server (unbound), a real
+# The HB46PP client of s46-ce (requirement ids: docs/hb46pp.md) against a real DNS server (unbound), a real
 # s46-provd (HTTP and HTTPS with a test CA) and a scripted server for the
 # answers s46-provd never gives (tests/hb46pp_testserver.py). Every outcome
 # of the access sequence is checked through `s46 show`: the state, which
@@ -220,7 +219,7 @@ cp "$TMP/good.store" "$TMP/stored" 2>/dev/null
 mkconf http http.s46.test
 start_ce http && expect http_ta_provd_map_e_up ok map_e 600 || fail http_ta_provd_map_e_up "$(tail -n 3 "$TMP/http.log")"
 
-# --- each outcome of the access sequence (§3.6) ------------------------------
+# --- each outcome of the access sequence (a-k) ------------------------------
 # name txt-name outcome running-after wait; every CE boots from a good store
 # (MAP-E running) so that "keep running" and "disable" can be told apart
 while read -r name tname outcome running wait; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# D1/D2: the TXT line printed by `s46-provd txt` loads into a real DNS server
+# docs/hb46pp.md, D1/D2: the TXT line printed by `s46-provd txt` loads into a real DNS server
 # (unbound, as local-data in a namespace) and kdig sees exactly that record.
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}

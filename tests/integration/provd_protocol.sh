@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# s46-provd protocol tests (HB46PP digest S1–S11, C4–C9) over HTTP and HTTPS.
+# s46-provd protocol tests (docs/hb46pp.md, S1-S11, C4-C9) over HTTP and HTTPS.
 # Runs the server inside a private network namespace; the CE sources are
 # documentation addresses (2001:db8::/32) on that namespace's loopback.
 set -u

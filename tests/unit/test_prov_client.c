@@ -1,7 +1,7 @@
 /* Unit tests of the HB46PP client's pure library pieces: the discovery
- * record parser (digest D1-D2), the access-sequence decisions (spec §3.6),
+ * record parser (D1-D2), the access-sequence decisions (a-k),
  * the non-volatile store (C16-C17) and the user/pass host rule (C10, strict
- * reading). Item ids refer to /work/shared/docs/hb46pp.md. */
+ * reading). Item ids refer to docs/hb46pp.md. */
 #include "t.h"
 
 #include <dirent.h>
@@ -429,7 +429,7 @@ TEST(txt_err_may_be_null)
 }
 
 /* ------------------------------------------------------------------------ */
-/* 2. s46_acc_* (spec §3.6)                                                   */
+/* 2. s46_acc_* (a-k)                                                         */
 
 TEST(acc_36_default_waits)
 {

@@ -1,4 +1,4 @@
-/* Every worked vector of shared/docs/vectors.md (RFC 7597 Appendix A and B,
+/* Every worked vector of docs/vectors.md (RFC 7597 Appendix A and B,
  * own vectors V1-V8), in both interface-identifier layouts, plus the defects
  * other calculators have, turned into checks that we get right. */
 #include "lib/maprule.h"
@@ -78,7 +78,7 @@ static int check_row(const struct row *w, char *why, size_t n)
     return 0;
 }
 
-/* vectors.md §5 summary table, row by row. */
+/* docs/vectors.md, summary table, row by row. */
 TEST(vectors_summary_table)
 {
     static const struct row rows[] = {

@@ -122,7 +122,7 @@ static int load_prov(json_t *p, struct ce_opts *o, char *err, size_t errlen)
         get_str(p, "txt_name", &o->txt_name, err, errlen) < 0)
         return -1;
     if (!s46_q_vendorid_ok(o->vendorid) || !s46_q_product_ok(o->product)) {
-        s46_seterr(err, errlen, "provisioning.%s: not in the HB46PP format (C4/C5)",
+        s46_seterr(err, errlen, "provisioning.%s: not in the HB46PP format (docs/hb46pp.md, C4/C5)",
                    s46_q_vendorid_ok(o->vendorid) ? "product" : "vendorid");
         return -1;
     }
@@ -131,7 +131,7 @@ static int load_prov(json_t *p, struct ce_opts *o, char *err, size_t errlen)
         return -1;
     }
     if (!o->user != !o->pass) {
-        s46_seterr(err, errlen, "provisioning: user and pass go together (C9)");
+        s46_seterr(err, errlen, "provisioning: user and pass go together (docs/hb46pp.md, C9)");
         return -1;
     }
     uint32_t t = 10, r = 5;

@@ -37,7 +37,7 @@ static const char usage[] =
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
     "            \"map_e\" (or whole HB46PP response); \"prefix\" or \"prefix_from\";\n"
-    "            optional CE settings (README)\n"
+    "            optional CE settings (docs/daemons.md)\n"
     "  --prefix  the delegated End-user prefix (overrides the file)\n"
     "  --tun     TUN device (default s46ce0)\n"
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-ce.sock)\n"

@@ -1,4 +1,4 @@
-/* s46-ce's HB46PP client thread: the access sequence of HB46PP §3.6 with
+/* s46-ce's HB46PP client thread: the access sequence (docs/hb46pp.md, a-k) with
  * discovery (DNS TXT), the request, validation, mechanism choice, the
  * non-volatile store and the waits; plans go to the main thread, which
  * applies them between packet batches. Never logs token, user or pass. */
@@ -347,7 +347,7 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
         s46_fetch_res_free(&res);
         return S46_ACC_NO_ANSWER;
     }
-    /* strict (the issue's reading of S9): a malformed token makes the whole
+    /* strict (docs/hb46pp.md, S9): a malformed token makes the whole
      * answer invalid, like a ttl above 604800 or an impossible rule */
     json_t *resp = s46_hb46pp_parse(res.body, res.len, 0, e, sizeof e);
     s46_fetch_res_free(&res);

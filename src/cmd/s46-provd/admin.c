@@ -187,7 +187,7 @@ static int user_add(s46_store *st, const opts *o)
     if (o->npos != 1)
         return fail(2, "user add: need NAME");
     if (!s46_q_cred_ok(o->pos[0]))
-        return fail(2, "user add: a name is 1..32 of [A-Za-z0-9_-] (HB46PP C9): %s", o->pos[0]);
+        return fail(2, "user add: a name is 1..32 of [A-Za-z0-9_-] (docs/hb46pp.md, C9): %s", o->pos[0]);
     if (o->prefix && !canon_prefix(o->prefix, pfx))
         return 2;
     if (o->hash) {
@@ -198,7 +198,7 @@ static int user_add(s46_store *st, const opts *o)
         if (read_password(o, pw, sizeof pw) < 0)
             return fail(2, "user add: no password (--password, --hash or a line on stdin)");
         if (!s46_q_cred_ok(pw))
-            return fail(2, "user add: a password is 1..32 of [A-Za-z0-9_-] (HB46PP C9)");
+            return fail(2, "user add: a password is 1..32 of [A-Za-z0-9_-] (docs/hb46pp.md, C9)");
         int r = crypto_pwhash_str(h, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                   crypto_pwhash_MEMLIMIT_INTERACTIVE);
         sodium_memzero(pw, sizeof pw);

@@ -1,4 +1,4 @@
-/* s46-provd: HB46PP provisioning server (issue 5): the server, its admin
+/* s46-provd: HB46PP provisioning server: the server, its admin
  * commands on the database, and two helpers (passwd, txt). */
 #include "provd.h"
 
@@ -41,7 +41,7 @@ static int txt(int argc, char **argv)
             return 2;
         }
     }
-    /* D1/D2: an http URL only with t=a; nothing that breaks the TXT string. */
+    /* docs/hb46pp.md, D1/D2: an http URL only with t=a; nothing that breaks the TXT string. */
     if (!url || !t || (strcmp(t, "a") && strcmp(t, "b")) ||
         (!strncmp(url, "http:", 5) && strcmp(t, "a")) ||
         (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) ||

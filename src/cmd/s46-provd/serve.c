@@ -338,7 +338,7 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     if (p < 0 && v6)
         p = provd_cfg_lpm(cfg, &a);
     if (p < 0) {
-        if (r.token) /* S5: out of range and token failed */
+        if (r.token) /* docs/hb46pp.md, S5: out of range, token failed */
             return done(c, lg, 200, "out of scope", "{\"order\":[]}", NULL);
         return done(c, lg, unknown_status, "unknown source", "unknown source\n", NULL);
     }

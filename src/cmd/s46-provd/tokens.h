@@ -1,4 +1,4 @@
-/* Tokens the server issued (HB46PP S9/C8): 256 random bits handed to the CE,
+/* Tokens the server issued (docs/hb46pp.md, S9/C8): 256 random bits handed to the CE,
  * kept only as BLAKE2b-256 hashes, each with the prefix of the profile it
  * was issued for. An in-memory open-addressing table answers lookups; new
  * tokens and "last seen" times (at most one update a minute per token) are
