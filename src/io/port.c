@@ -2,7 +2,13 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lib/err.h"
 
@@ -21,6 +27,24 @@ const char *s46_port_kind_name(s46_port_kind k)
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
+/* The interface's driver is veth (ETHTOOL_GDRVINFO). */
+static bool is_veth(const char *ifname)
+{
+    struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (!ifname || strlen(ifname) >= sizeof ifr.ifr_name)
+        return false;
+    strcpy(ifr.ifr_name, ifname);
+    ifr.ifr_data = (void *)&di;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    bool veth = ioctl(fd, SIOCETHTOOL, &ifr) == 0 && !strcmp(di.driver, "veth");
+    close(fd);
+    return veth;
+}
+
 s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, size_t notelen,
                         char *err, size_t errlen)
 {
@@ -37,6 +61,18 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
             s46_seterr(err, errlen, "%s", why);
         return p;
     case S46_PORT_AUTO:
+        if (is_veth(spec->ifname)) {
+            /* the local senders of a veth pair leave TCP/UDP checksums
+             * partial and AF_XDP cannot tell (AF_PACKET can: it completes
+             * them) */
+            p = s46_port_open_afpacket(spec, queue, err, errlen);
+            if (p)
+                s46_seterr(note, notelen,
+                           "%s is a veth: AF_XDP cannot see partial checksums there: using "
+                           "afpacket",
+                           spec->ifname);
+            return p;
+        }
         p = s46_port_open_xdp(spec, queue, why, sizeof why);
         if (p) {
             s46_seterr(note, notelen, "%s", why);

@@ -25,7 +25,8 @@
 #include "lib/pkt.h"
 
 typedef enum s46_port_kind {
-    S46_PORT_AUTO = 0, /* Ethernet: xdp, else afpacket (the reason said) */
+    S46_PORT_AUTO = 0, /* Ethernet: xdp, else afpacket (the reason said); afpacket
+                          on veth, whose local senders leave checksums partial */
     S46_PORT_XDP,
     S46_PORT_AFPACKET,
     S46_PORT_TUN,
