@@ -61,9 +61,9 @@ typedef struct s46_napt_config {
  * parameters and spreads every port set evenly: for every PSID offset,
  * length and value, and in each class of the whole port space (1-1023,
  * 1024-65535), the shares' port counts differ by at most 2 with 2, 3, 4,
- * 6 or 8 shares (at most 4 up to 12 shares). A port and its neighbour of
- * the other parity (2n, 2n+1) have the same owner, so each share can keep
- * parity. ICMP query identifiers are external ports of the same set: an
+ * 6, 7, 8 or 16 shares, at most 4 up to 12 shares, at most 18 up to 40.
+ * A port and its neighbour of the other parity (2n, 2n+1) have the same
+ * owner, so each share can keep parity. ICMP query identifiers are external ports of the same set: an
  * echo reply goes to s46_napt_port_owner(identifier, shares), an ICMP
  * error to the owner of the quoted packet's source port or identifier. */
 static inline unsigned s46_napt_port_owner(uint16_t ext_port, unsigned shares)
