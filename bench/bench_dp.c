@@ -400,7 +400,7 @@ static void bench_napt(double secs)
     printf("%-34s %10s %10s %8s %7s\n", "operation", "M/s", "ref M/s", "ratio", "target");
     double r, ref;
     bn_pair(bn_new, bn_ref_new, secs * 2, &r, &ref);
-    printf("%-34s %10.2f %10.2f %8.2f %7s\n", "new mapping (fill 60000, flush)", r / 1e6,
+    printf("%-34s %10.2f %10.2f %8.3f %7s\n", "new mapping (fill 60000, flush)", r / 1e6,
            ref / 1e6, r / ref, met(r >= 1e6));
     for (uint32_t i = 0; i < NAPT_FILL; i++) { /* established flows for the lookups */
         s46_napt_flow f = bn_flow(i);
@@ -412,15 +412,15 @@ static void bench_napt(double secs)
         bn_ref[h] = k;
     }
     bn_pair(bn_out, bn_ref_find, secs, &r, &ref);
-    printf("%-34s %10.2f %10.2f %8.2f\n", "outbound, established flow", r / 1e6, ref / 1e6,
+    printf("%-34s %10.2f %10.2f %8.3f\n", "outbound, established flow", r / 1e6, ref / 1e6,
            r / ref);
     bn_pair(bn_in, bn_ref_find, secs, &r, &ref);
-    printf("%-34s %10.2f %10.2f %8.2f\n", "inbound reply, established flow", r / 1e6,
+    printf("%-34s %10.2f %10.2f %8.3f\n", "inbound reply, established flow", r / 1e6,
            ref / 1e6, r / ref);
     s46_napt_reset(bn_t, 0, 0, 0, 0);
     memset(bn_ref, 0, (bn_mask + 1) * sizeof *bn_ref);
     bn_pair(bn_churn, bn_ref_new, secs * 2, &r, &ref);
-    printf("%-34s %10.2f %10.2f %8.2f\n", "churn: new + expiry (tick/32 pkts)", r / 1e6,
+    printf("%-34s %10.2f %10.2f %8.3f\n", "churn: new + expiry (tick/32 pkts)", r / 1e6,
            ref / 1e6, r / ref);
     s46_napt_stats st;
     s46_napt_stats_get(bn_t, &st);
