@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+#define NIL24 0xffffffu /* NONE in a 24-bit session link */
 
 enum tcp_state { T_NONE = 0, T_SYN_OUT, T_SYN_IN, T_EST, T_FIN_OUT, T_FIN_IN, T_CLOSING };
 
@@ -20,14 +21,48 @@ typedef struct map_ent {   /* 16 bytes */
     uint8_t pad;
 } map_ent;
 
-typedef struct sess_ent {  /* 20 bytes; protocol and external port are the mapping's */
+/* 16 bytes. The owning mapping is the one holding (proto, ext_port):
+ * by_ext[proto][port index]. */
+typedef struct sess_ent {
     uint32_t rem_addr;
-    uint32_t map;          /* owning mapping; NONE when free */
-    uint32_t next;         /* next session of the mapping, or next free */
     uint32_t expires;
-    uint16_t rem_port;
-    uint8_t tcp, pad;
+    uint32_t next : 24;    /* next session of the mapping, or next free; NIL24 ends */
+    uint32_t tcp : 3;      /* enum tcp_state */
+    uint32_t proto : 2;    /* S46_NAPT_TCP/UDP/ICMP, or S_FREE */
+    uint32_t pad : 3;
+    uint16_t rem_port, ext_port;
 } sess_ent;
+#define S_FREE 3
+_Static_assert(sizeof(sess_ent) == 16, "a session is 16 bytes");
+
+/* by_ext[proto][port index] holds a mapping index (< 2^24) for a port in
+ * use; for a free port of this table, PFREE | the next free port of its
+ * queue (PEND ends the queue); NOT_OURS for port 0 and the ports of other
+ * shares. */
+#define PFREE 0x80000000u
+#define PEND 0x1ffffu
+#define NOT_OURS UINT32_MAX
+static inline bool is_map(uint32_t v) { return v < PFREE; }
+
+/* Free ports of one protocol, class and parity: a queue threaded through
+ * by_ext, taken at the head, given back at the tail. */
+typedef struct portq {
+    uint32_t head, tail, count;
+} portq;
+
+/* Expiry: sessions are looked at in blocks of BLK; each block keeps a lower
+ * bound of its sessions' expiry times, so the sweep skips blocks where
+ * nothing can be due, and a table-wide lower bound answers "nothing due". */
+#define BLK_SHIFT 6
+#define BLK (1u << BLK_SHIFT)
+typedef struct bound {
+    uint32_t t;
+    bool set; /* false: no session below it */
+} bound;
+
+/* Looked-at sessions (and skipped blocks) of the sweep an outbound packet
+ * runs before it is refused for want of a port or a mapping. */
+#define RECLAIM_BUDGET 8192
 
 struct s46_napt {
     s46_napt_config cfg;
@@ -37,10 +72,18 @@ struct s46_napt {
     uint32_t *map_idx;        /* hash (proto, int addr, int port) -> map */
     uint32_t *sess_idx;       /* hash (proto, ext port, rem addr, rem port) -> sess */
     uint32_t map_mask, sess_mask;
-    uint32_t *by_ext[S46_NAPT_NPROTO]; /* port-set index -> map */
-    uint32_t free_map, free_sess, nmaps, nsessions, sweep;
+    uint32_t *by_ext[S46_NAPT_NPROTO]; /* port-set index -> map, or free-port link */
+    portq q[S46_NAPT_NPROTO][2][2];    /* [proto][class: 0 = 1-1023 with psid_len 0][parity] */
+    uint32_t owned;                    /* ports of the set this table hands out */
+    uint32_t free_map, free_sess, nmaps, nsessions;
     uint32_t ports_used[S46_NAPT_NPROTO];
-    uint32_t low_used[S46_NAPT_NPROTO]; /* of those, ports 1-1023 (read with psid_len 0) */
+    uint32_t *blk_min;                 /* [nblk] lower bound of a block's expiry times */
+    uint8_t *blk_set;                  /* [nblk] 0: the block has no live session */
+    uint32_t nblk;
+    bound min_exp;                     /* lower bound over every live session */
+    uint32_t cursor;                   /* the sweep's next session */
+    bound cur_min;                     /* live sessions of the cursor's block seen so far */
+    bound pass_min;                    /* everything the sweep's current pass has seen */
     uint64_t rng;
     bool last_created;
 };
@@ -71,6 +114,34 @@ static uint32_t rnd(s46_napt *t)
     return (uint32_t)(t->rng >> 16);
 }
 
+static inline uint32_t s_next(const sess_ent *e) { return e->next == NIL24 ? NONE : e->next; }
+static inline void s_set_next(sess_ent *e, uint32_t n) { e->next = n & NIL24; }
+
+static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool due(uint32_t expires, uint32_t now) { return (int32_t)(now - expires) >= 0; }
+static inline void lower(bound *b, uint32_t v)
+{
+    if (!b->set || before(v, b->t)) {
+        b->t = v;
+        b->set = true;
+    }
+}
+
+/* Every write of a session's expiry time goes through here. */
+static inline void set_expiry(s46_napt *t, uint32_t s, uint32_t v)
+{
+    uint32_t b = s >> BLK_SHIFT;
+    t->sess[s].expires = v;
+    if (!t->blk_set[b] || before(v, t->blk_min[b])) {
+        t->blk_min[b] = v;
+        t->blk_set[b] = 1;
+    }
+    lower(&t->min_exp, v);
+    lower(&t->pass_min, v);
+    if (b == t->cursor >> BLK_SHIFT)
+        lower(&t->cur_min, v);
+}
+
 static uint32_t map_hash(unsigned proto, uint32_t addr, uint16_t port)
 {
     return (uint32_t)s46_mix64((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
@@ -89,8 +160,7 @@ static uint32_t map_hash_of(const s46_napt *t, uint32_t i)
 static uint32_t sess_hash_of(const s46_napt *t, uint32_t i)
 {
     const sess_ent *s = &t->sess[i];
-    const map_ent *m = &t->maps[s->map];
-    return sess_hash(m->proto, m->ext_port, s->rem_addr, s->rem_port);
+    return sess_hash(s->proto, s->ext_port, s->rem_addr, s->rem_port);
 }
 
 /* Linear-probing removal with backward shift (no tombstones). */
@@ -131,6 +201,76 @@ static uint32_t port_index(const s46_napt *t, uint16_t port)
     return (A - 1) << m | j;
 }
 
+static uint16_t port_at(const s46_napt *t, uint32_t idx)
+{
+    return s46_portset_nth(t->cfg.psid_offset, t->cfg.psid_len, t->cfg.psid, idx);
+}
+
+/* The free-port queue a port belongs to. With the whole port space
+ * (psid_len 0: a full IPv4 address) ports 1-1023 are a class of their own
+ * (RFC 4787 REQ-3 a); a MAP port set with offset > 0 holds no system ports. */
+static portq *queue_of(s46_napt *t, unsigned proto, uint16_t port)
+{
+    unsigned cls = t->cfg.psid_len == 0 && port < 1024 ? 0 : 1;
+    return &t->q[proto][cls][port & 1];
+}
+
+static void port_put(s46_napt *t, unsigned proto, uint32_t idx)
+{
+    portq *q = queue_of(t, proto, port_at(t, idx));
+    t->by_ext[proto][idx] = PFREE | PEND;
+    if (q->tail != PEND)
+        t->by_ext[proto][q->tail] = PFREE | idx;
+    else
+        q->head = idx;
+    q->tail = idx;
+    q->count++;
+}
+
+static uint32_t port_take(s46_napt *t, unsigned proto, portq *q)
+{
+    uint32_t idx = q->head, next = t->by_ext[proto][idx] & ~PFREE;
+    q->head = next;
+    if (next == PEND)
+        q->tail = PEND;
+    q->count--;
+    return idx;
+}
+
+/* Fills the free-port queues with the ports of this table's share, each
+ * protocol in its own random order: the port-set indices 0..2^b-1 through
+ * a keyed bijection (odd multiplier, xorshift), those outside the set
+ * skipped. */
+static void fill_queues(s46_napt *t)
+{
+    unsigned shares = t->cfg.shares, share = t->cfg.share;
+    uint32_t n = t->nports, b = 0;
+    while ((1u << b) < n)
+        b++;
+    uint32_t mask = (1u << b) - 1, h = b / 2 + 1;
+    t->owned = 0;
+    for (unsigned p = 0; p < S46_NAPT_NPROTO; p++) {
+        memset(t->by_ext[p], 0xff, 65536 * sizeof *t->by_ext[p]);
+        for (unsigned c = 0; c < 2; c++)
+            for (unsigned par = 0; par < 2; par++)
+                t->q[p][c][par] = (portq){PEND, PEND, 0};
+        uint32_t k1 = rnd(t) | 1, k2 = rnd(t), k3 = rnd(t) | 1;
+        for (uint32_t r = 0; r <= mask; r++) {
+            uint32_t x = (r * k1 + k2) & mask;
+            x ^= x >> h;
+            x = (x * k3) & mask;
+            x ^= x >> h;
+            if (x >= n)
+                continue;
+            uint16_t port = port_at(t, x);
+            if (port == 0 || s46_napt_port_owner(port, shares) != share)
+                continue;
+            port_put(t, p, x);
+            t->owned += p == 0;
+        }
+    }
+}
+
 s46_napt *s46_napt_new(const s46_napt_config *c)
 {
     s46_napt *t = calloc(1, sizeof *t);
@@ -139,19 +279,25 @@ s46_napt *s46_napt_new(const s46_napt_config *c)
     t->cfg = *c;
     if (t->cfg.udp_timeout < 120)
         t->cfg.udp_timeout = 120;
+    if (t->cfg.shares == 0)
+        t->cfg.shares = 1;
     if (t->cfg.max_mappings == 0 || t->cfg.max_mappings > (1u << 24) ||
-        t->cfg.max_sessions == 0 || t->cfg.max_sessions > (1u << 24))
+        t->cfg.max_sessions == 0 || t->cfg.max_sessions >= (1u << 24) ||
+        t->cfg.shares > S46_NAPT_MAX_SHARES || t->cfg.share >= t->cfg.shares)
         goto fail;
     t->map_mask = pow2_at_least(2ull * c->max_mappings) - 1;
     t->sess_mask = pow2_at_least(2ull * c->max_sessions) - 1;
+    t->nblk = (c->max_sessions + BLK - 1) >> BLK_SHIFT;
     t->maps = malloc(c->max_mappings * sizeof *t->maps);
     t->sess = malloc(c->max_sessions * sizeof *t->sess);
     t->map_idx = malloc(((size_t)t->map_mask + 1) * sizeof *t->map_idx);
     t->sess_idx = malloc(((size_t)t->sess_mask + 1) * sizeof *t->sess_idx);
+    t->blk_min = malloc(t->nblk * sizeof *t->blk_min);
+    t->blk_set = malloc(t->nblk * sizeof *t->blk_set);
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         t->by_ext[p] = malloc(65536 * sizeof *t->by_ext[p]);
-    if (!t->maps || !t->sess || !t->map_idx || !t->sess_idx || !t->by_ext[0] ||
-        !t->by_ext[1] || !t->by_ext[2])
+    if (!t->maps || !t->sess || !t->map_idx || !t->sess_idx || !t->blk_min || !t->blk_set ||
+        !t->by_ext[0] || !t->by_ext[1] || !t->by_ext[2])
         goto fail;
     t->rng = c->seed ? c->seed : 1;
     s46_napt_reset(t, c->ext_addr, c->psid_offset, c->psid_len, c->psid);
@@ -169,6 +315,8 @@ void s46_napt_free(s46_napt *t)
     free(t->sess);
     free(t->map_idx);
     free(t->sess_idx);
+    free(t->blk_min);
+    free(t->blk_set);
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         free(t->by_ext[p]);
     free(t);
@@ -187,18 +335,19 @@ void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t
         t->maps[i].sess_head = i + 1 < t->cfg.max_mappings ? i + 1 : NONE;
     }
     for (uint32_t i = 0; i < t->cfg.max_sessions; i++) {
-        t->sess[i].map = NONE;
-        t->sess[i].next = i + 1 < t->cfg.max_sessions ? i + 1 : NONE;
+        t->sess[i].proto = S_FREE;
+        s_set_next(&t->sess[i], i + 1 < t->cfg.max_sessions ? i + 1 : NONE);
     }
     memset(t->map_idx, 0xff, ((size_t)t->map_mask + 1) * sizeof *t->map_idx);
     memset(t->sess_idx, 0xff, ((size_t)t->sess_mask + 1) * sizeof *t->sess_idx);
-    for (int p = 0; p < S46_NAPT_NPROTO; p++) {
-        memset(t->by_ext[p], 0xff, 65536 * sizeof *t->by_ext[p]);
-        t->ports_used[p] = t->low_used[p] = 0;
-    }
+    memset(t->blk_set, 0, t->nblk);
+    for (int p = 0; p < S46_NAPT_NPROTO; p++)
+        t->ports_used[p] = 0;
+    fill_queues(t);
     t->free_map = 0;
     t->free_sess = 0;
-    t->nmaps = t->nsessions = t->sweep = 0;
+    t->nmaps = t->nsessions = t->cursor = 0;
+    t->min_exp.set = t->cur_min.set = t->pass_min.set = false;
 }
 
 void s46_napt_set_policy(s46_napt *t, const s46_napt_config *c)
@@ -234,8 +383,7 @@ static uint32_t find_sess(const s46_napt *t, unsigned proto, uint16_t ext, uint3
     for (;; i = (i + 1) & t->sess_mask) {
         uint32_t s = t->sess_idx[i];
         if (s == NONE || (t->sess[s].rem_addr == rem && t->sess[s].rem_port == rport &&
-                          t->maps[t->sess[s].map].proto == proto &&
-                          t->maps[t->sess[s].map].ext_port == ext)) {
+                          t->sess[s].ext_port == ext && t->sess[s].proto == proto)) {
             if (slot)
                 *slot = i;
             return s;
@@ -250,9 +398,8 @@ static void free_map(s46_napt *t, uint32_t m)
     unsigned proto = e->proto;
     find_map(t, proto, e->int_addr, e->int_port, &slot);
     idx_remove(t->map_idx, t->map_mask, slot, t, map_hash_of);
-    t->by_ext[proto][port_index(t, e->ext_port)] = NONE;
+    port_put(t, proto, port_index(t, e->ext_port));
     t->ports_used[proto]--;
-    t->low_used[proto] -= e->ext_port < 1024;
     e->proto = FREE_PROTO;
     e->sess_head = t->free_map;
     t->free_map = m;
@@ -262,15 +409,20 @@ static void free_map(s46_napt *t, uint32_t m)
 static void free_sess(s46_napt *t, uint32_t s)
 {
     sess_ent *e = &t->sess[s];
-    uint32_t slot, m = e->map;
-    find_sess(t, t->maps[m].proto, t->maps[m].ext_port, e->rem_addr, e->rem_port, &slot);
+    uint32_t slot, m = t->by_ext[e->proto][port_index(t, e->ext_port)];
+    find_sess(t, e->proto, e->ext_port, e->rem_addr, e->rem_port, &slot);
     idx_remove(t->sess_idx, t->sess_mask, slot, t, sess_hash_of);
-    uint32_t *pp = &t->maps[m].sess_head;
-    while (*pp != s)
-        pp = &t->sess[*pp].next;
-    *pp = e->next;
-    e->map = NONE;
-    e->next = t->free_sess;
+    uint32_t prev = NONE, x = t->maps[m].sess_head;
+    while (x != s) {
+        prev = x;
+        x = s_next(&t->sess[x]);
+    }
+    if (prev == NONE)
+        t->maps[m].sess_head = s_next(e);
+    else
+        s_set_next(&t->sess[prev], s_next(e));
+    e->proto = S_FREE;
+    s_set_next(e, t->free_sess);
     t->free_sess = s;
     t->nsessions--;
     if (--t->maps[m].nsess == 0)
@@ -280,29 +432,60 @@ static void free_sess(s46_napt *t, uint32_t s)
 /* A session that has expired is freed on sight. Returns true if it was. */
 static bool reap(s46_napt *t, uint32_t s, uint32_t now)
 {
-    if ((int32_t)(now - t->sess[s].expires) < 0)
+    if (!due(t->sess[s].expires, now))
         return false;
     free_sess(t, s);
     return true;
 }
 
+/* The sweep: a cursor over the session array, one block at a time. A block
+ * whose bound is not due is skipped whole; a block looked at to its end
+ * gets the exact bound of its live sessions; a pass over the whole array
+ * gives the table-wide bound, which makes a call with nothing due O(1). */
 uint32_t s46_napt_expire(s46_napt *t, uint32_t now, uint32_t budget)
 {
-    uint32_t freed = 0, n = t->cfg.max_sessions;
-    if (budget > n)
-        budget = n;
-    for (uint32_t i = 0; i < budget; i++) {
-        uint32_t s = t->sweep;
-        t->sweep = (t->sweep + 1) % n;
-        if (t->sess[s].map != NONE && reap(t, s, now))
-            freed++;
+    uint32_t freed = 0, looked = 0, skipped = 0, n = t->cfg.max_sessions;
+    while (looked < budget && skipped < budget) {
+        if (!t->min_exp.set || !due(t->min_exp.t, now))
+            break;
+        uint32_t s = t->cursor, b = s >> BLK_SHIFT;
+        uint32_t end = (b + 1) << BLK_SHIFT < n ? (b + 1) << BLK_SHIFT : n;
+        if ((s & (BLK - 1)) == 0 && (!t->blk_set[b] || !due(t->blk_min[b], now))) {
+            if (t->blk_set[b])
+                lower(&t->pass_min, t->blk_min[b]);
+            skipped++;
+            t->cursor = end;
+        } else {
+            looked++;
+            t->cursor = s + 1;
+            sess_ent *e = &t->sess[s];
+            if (e->proto != S_FREE) {
+                if (due(e->expires, now)) {
+                    free_sess(t, s);
+                    freed++;
+                } else {
+                    lower(&t->cur_min, e->expires);
+                    lower(&t->pass_min, e->expires);
+                }
+            }
+            if (t->cursor == end) { /* the block is done: its exact bound */
+                t->blk_set[b] = t->cur_min.set;
+                t->blk_min[b] = t->cur_min.t;
+                t->cur_min.set = false;
+            }
+        }
+        if (t->cursor == n) { /* a whole pass: the table-wide bound */
+            t->cursor = 0;
+            t->min_exp = t->pass_min;
+            t->pass_min.set = false;
+        }
     }
     return freed;
 }
 
 static uint32_t timeout_of(const s46_napt *t, const sess_ent *s)
 {
-    switch (t->maps[s->map].proto) {
+    switch (s->proto) {
     case S46_NAPT_TCP:
         return s->tcp == T_EST || s->tcp == T_FIN_OUT || s->tcp == T_FIN_IN
                    ? t->cfg.tcp_est_timeout
@@ -355,78 +538,57 @@ static void tcp_track(sess_ent *s, uint8_t flags, bool outbound)
     }
 }
 
-/* Picks a free external port: random start over the whole set (so every
- * range gets used), same parity as the internal port where possible
- * (RFC 4787 REQ-4). With the whole port space (psid_len 0: a full IPv4
- * address) the port keeps its class, 1-1023 or 1024-65535 (RFC 4787
- * REQ-3 a); a MAP port set with offset > 0 holds no system ports at all. */
-static uint32_t alloc_port(s46_napt *t, unsigned proto, uint16_t int_port)
+/* The queue to take a port from: the internal port's class (psid_len 0)
+ * and, where one is left, its parity (RFC 4787 REQ-4); NULL when the class
+ * has no free port in this table's share. */
+static portq *free_queue(s46_napt *t, unsigned proto, uint16_t int_port)
 {
-    uint32_t n = t->nports, base = 0;
-    if (t->ports_used[proto] >= n)
-        return NONE;
-    unsigned a = t->cfg.psid_offset, k = t->cfg.psid_len;
-    if (k == 0) { /* index == port; a full class answers at once */
-        uint32_t low = t->low_used[proto];
-        if (int_port < 1024 ? low >= 1023 : t->ports_used[proto] - low >= 65536 - 1024)
-            return NONE;
-        base = int_port < 1024 ? 0 : 1024;
-        n = int_port < 1024 ? 1024 : 65536 - 1024;
-    }
-    uint32_t start = rnd(t) % n;
-    uint32_t probes = n < 128 ? n : 128;
-    for (int pass = 0; pass < 2; pass++) {
-        uint32_t limit = pass == 0 ? probes : n;
-        for (uint32_t i = 0; i < limit; i++) {
-            uint32_t idx = base + (start + i) % n;
-            uint16_t port = s46_portset_nth(a, k, t->cfg.psid, idx);
-            if (port == 0 || t->by_ext[proto][idx] != NONE)
-                continue;
-            if (pass == 0 && ((port ^ int_port) & 1))
-                continue;
-            return idx;
-        }
-    }
-    return NONE;
+    unsigned cls = t->cfg.psid_len == 0 && int_port < 1024 ? 0 : 1;
+    portq *q = &t->q[proto][cls][int_port & 1];
+    if (q->count == 0)
+        q = &t->q[proto][cls][~int_port & 1];
+    return q->count ? q : NULL;
 }
 
 static s46_napt_result new_map(s46_napt *t, s46_napt_flow *f, uint32_t slot, uint32_t *out)
 {
-    uint32_t idx = alloc_port(t, f->proto, f->int_port);
-    if (idx == NONE)
+    portq *q = free_queue(t, f->proto, f->int_port);
+    if (!q)
         return S46_NAPT_NO_PORT;
     if (t->free_map == NONE)
         return S46_NAPT_NO_MAPPING;
+    uint32_t idx = port_take(t, f->proto, q);
     uint32_t m = t->free_map;
     map_ent *e = &t->maps[m];
     t->free_map = e->sess_head;
     e->int_addr = f->int_addr;
     e->int_port = f->int_port;
-    e->ext_port = s46_portset_nth(t->cfg.psid_offset, t->cfg.psid_len, t->cfg.psid, idx);
+    e->ext_port = port_at(t, idx);
     e->sess_head = NONE;
     e->nsess = 0;
     e->proto = f->proto;
     t->map_idx[slot] = m;
     t->by_ext[f->proto][idx] = m;
     t->ports_used[f->proto]++;
-    t->low_used[f->proto] += e->ext_port < 1024;
     t->nmaps++;
     *out = m;
     return S46_NAPT_OK;
 }
 
+/* A new session of mapping m; the caller sets its expiry time. */
 static uint32_t new_sess(s46_napt *t, uint32_t m, const s46_napt_flow *f, uint32_t slot)
 {
     if (t->free_sess == NONE || t->maps[m].nsess == UINT16_MAX)
         return NONE;
     uint32_t s = t->free_sess;
     sess_ent *e = &t->sess[s];
-    t->free_sess = e->next;
+    t->free_sess = s_next(e);
     e->rem_addr = f->rem_addr;
     e->rem_port = f->rem_port;
+    e->ext_port = t->maps[m].ext_port;
+    e->proto = t->maps[m].proto;
     e->tcp = T_NONE;
-    e->map = m;
-    e->next = t->maps[m].sess_head;
+    s_set_next(e, t->maps[m].sess_head);
     t->maps[m].sess_head = s;
     t->maps[m].nsess++;
     t->sess_idx[slot] = s;
@@ -443,8 +605,9 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
     if (m == NONE) {
         s46_napt_result r = new_map(t, f, slot, &m);
         if (r == S46_NAPT_NO_PORT || r == S46_NAPT_NO_MAPPING) {
-            /* Reclaim what has expired, then try once more. */
-            if (s46_napt_expire(t, now, t->cfg.max_sessions) == 0)
+            /* Reclaim what has expired (nothing to do when nothing can be
+             * due yet), then try once more. */
+            if (s46_napt_expire(t, now, RECLAIM_BUDGET) == 0)
                 return r;
             m = find_map(t, f->proto, f->int_addr, f->int_port, &slot);
             if (m == NONE && (r = new_map(t, f, slot, &m)) != S46_NAPT_OK)
@@ -460,6 +623,7 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
         /* The expired session may have taken its mapping with it. */
         return s46_napt_outbound(t, f, tcp_flags, now);
     }
+    bool created = false;
     if (s == NONE) {
         s = new_sess(t, m, f, sslot);
         if (s == NONE) {
@@ -467,70 +631,83 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
                 free_map(t, m);
             return S46_NAPT_NO_SESSION;
         }
+        created = true;
     }
     sess_ent *e = &t->sess[s];
     if (f->proto == S46_NAPT_TCP)
         tcp_track(e, tcp_flags, true);
-    e->expires = now + timeout_of(t, e);
+    uint32_t exp = now + timeout_of(t, e);
+    if (created || exp != e->expires) /* an unchanged time is already in the bounds */
+        set_expiry(t, s, exp);
     return S46_NAPT_OK;
 }
 
 s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flags,
                                  uint32_t now)
 {
+    if (f->proto >= S46_NAPT_NPROTO)
+        return S46_NAPT_NOT_FOUND;
     uint32_t idx = port_index(t, f->ext_port), sslot;
     if (idx == NONE)
         return S46_NAPT_NOT_FOUND;
     uint32_t m = t->by_ext[f->proto][idx];
-    if (m == NONE)
+    if (!is_map(m))
         return S46_NAPT_NOT_FOUND;
     uint32_t s = find_sess(t, f->proto, f->ext_port, f->rem_addr, f->rem_port, &sslot);
     if (s != NONE && reap(t, s, now)) {
-        if (t->by_ext[f->proto][idx] == NONE)
+        if (!is_map(t->by_ext[f->proto][idx]))
             return S46_NAPT_NOT_FOUND;
         s = find_sess(t, f->proto, f->ext_port, f->rem_addr, f->rem_port, &sslot);
     }
+    bool created = false;
     if (s == NONE) {
         /* A new remote: EIF admits anyone; ADF one we have sent to. */
         bool ok = t->cfg.filter == S46_NAPT_FILTER_EIF;
-        for (uint32_t x = t->maps[m].sess_head; !ok && x != NONE; x = t->sess[x].next)
-            ok = t->sess[x].rem_addr == f->rem_addr &&
-                 (int32_t)(now - t->sess[x].expires) < 0;
+        for (uint32_t x = t->maps[m].sess_head; !ok && x != NONE; x = s_next(&t->sess[x]))
+            ok = t->sess[x].rem_addr == f->rem_addr && !due(t->sess[x].expires, now);
         if (!ok)
             return S46_NAPT_FILTERED;
         s = new_sess(t, m, f, sslot);
         if (s == NONE)
             return S46_NAPT_NO_SESSION;
-        t->sess[s].expires = now; /* refreshed below for TCP and ICMP */
+        created = true;
     }
     sess_ent *e = &t->sess[s];
     f->int_addr = t->maps[m].int_addr;
     f->int_port = t->maps[m].int_port;
-    if (f->proto == S46_NAPT_TCP) {
+    /* TCP follows its state machine; a UDP/ICMP session created by this
+     * packet gets a lifetime, but inbound UDP/ICMP does not otherwise
+     * refresh (RFC 4787 REQ-6, RFC 7857 §7). */
+    if (f->proto == S46_NAPT_TCP)
         tcp_track(e, tcp_flags, false);
-        e->expires = now + timeout_of(t, e);
-    } else if ((int32_t)(now - e->expires) >= 0) {
-        /* A session created by this packet: give it a lifetime; inbound
-         * UDP/ICMP does not otherwise refresh (RFC 4787 REQ-6, 7857 §7). */
-        e->expires = now + timeout_of(t, e);
+    if (f->proto == S46_NAPT_TCP || created) {
+        uint32_t exp = now + timeout_of(t, e);
+        if (created || exp != e->expires)
+            set_expiry(t, s, exp);
     }
     return S46_NAPT_OK;
+}
+
+/* Whether mapping m has a session that has not expired. */
+static bool map_live(const s46_napt *t, uint32_t m, uint32_t now)
+{
+    for (uint32_t x = t->maps[m].sess_head; x != NONE; x = s_next(&t->sess[x]))
+        if (!due(t->sess[x].expires, now))
+            return true;
+    return false;
 }
 
 bool s46_napt_lookup_ext(const s46_napt *t, uint8_t proto, uint16_t ext_port,
                          uint32_t *int_addr, uint16_t *int_port, uint32_t now)
 {
     uint32_t idx = port_index(t, ext_port);
-    if (proto >= S46_NAPT_NPROTO || idx == NONE || t->by_ext[proto][idx] == NONE)
+    if (proto >= S46_NAPT_NPROTO || idx == NONE || !is_map(t->by_ext[proto][idx]))
         return false;
-    const map_ent *e = &t->maps[t->by_ext[proto][idx]];
-    bool live = false;
-    for (uint32_t x = e->sess_head; !live && x != NONE; x = t->sess[x].next)
-        live = (int32_t)(now - t->sess[x].expires) < 0;
-    if (!live)
+    uint32_t m = t->by_ext[proto][idx];
+    if (!map_live(t, m, now))
         return false;
-    *int_addr = e->int_addr;
-    *int_port = e->int_port;
+    *int_addr = t->maps[m].int_addr;
+    *int_port = t->maps[m].int_port;
     return true;
 }
 
@@ -540,14 +717,10 @@ bool s46_napt_lookup_int(const s46_napt *t, uint8_t proto, uint32_t int_addr,
     if (proto >= S46_NAPT_NPROTO)
         return false;
     uint32_t m = find_map(t, proto, int_addr, int_port, NULL);
-    if (m == NONE)
+    if (m == NONE || !map_live(t, m, now))
         return false;
-    bool live = false;
-    for (uint32_t x = t->maps[m].sess_head; !live && x != NONE; x = t->sess[x].next)
-        live = (int32_t)(now - t->sess[x].expires) < 0;
-    if (live)
-        *ext_port = t->maps[m].ext_port;
-    return live;
+    *ext_port = t->maps[m].ext_port;
+    return true;
 }
 
 void s46_napt_stats_get(const s46_napt *t, s46_napt_stats *s)
@@ -556,15 +729,18 @@ void s46_napt_stats_get(const s46_napt *t, s46_napt_stats *s)
     s->mappings = t->nmaps;
     s->sessions = t->nsessions;
     s->ports_total = t->nports;
+    s->ports_owned = t->owned;
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         s->ports_used[p] = t->ports_used[p];
     /* Everything allocated, shared out over the capacity: the entry, its
-     * index slots and (for mappings) the per-port reverse tables. */
+     * index slots, (for mappings) the per-port reverse tables and (for
+     * sessions) the expiry bounds of their blocks. */
     uint64_t mb = (uint64_t)t->cfg.max_mappings * sizeof(map_ent) +
                   (uint64_t)(t->map_mask + 1) * sizeof(uint32_t) +
                   (uint64_t)S46_NAPT_NPROTO * 65536 * sizeof(uint32_t);
     uint64_t sb = (uint64_t)t->cfg.max_sessions * sizeof(sess_ent) +
-                  (uint64_t)(t->sess_mask + 1) * sizeof(uint32_t);
+                  (uint64_t)(t->sess_mask + 1) * sizeof(uint32_t) +
+                  (uint64_t)t->nblk * (sizeof *t->blk_min + sizeof *t->blk_set);
     s->bytes_per_mapping = (uint32_t)((mb + t->cfg.max_mappings - 1) / t->cfg.max_mappings);
     s->bytes_per_session = (uint32_t)((sb + t->cfg.max_sessions - 1) / t->cfg.max_sessions);
 }
@@ -578,7 +754,7 @@ void s46_napt_walk(const s46_napt *t, bool (*fn)(const s46_napt_mapping_info *, 
             continue;
         s46_napt_mapping_info mi = {e->proto, e->int_addr, e->int_port, e->ext_port,
                                     e->nsess, 0};
-        for (uint32_t x = e->sess_head; x != NONE; x = t->sess[x].next)
+        for (uint32_t x = e->sess_head; x != NONE; x = s_next(&t->sess[x]))
             if ((int32_t)(t->sess[x].expires - mi.expires) > 0)
                 mi.expires = t->sess[x].expires;
         if (!fn(&mi, arg))

@@ -4,9 +4,14 @@
  *
  * - Endpoint-independent mapping: one external port per (protocol, internal
  *   address, internal port), taken from EVERY range of the port set (random
- *   start, parity preserved where possible); with the whole port space
- *   (psid_len 0) a port keeps its class, 1-1023 or 1024-65535; ICMP query
- *   identifiers are ports.
+ *   order, parity preserved where possible; a freed port goes behind every
+ *   other free port); with the whole port space (psid_len 0) a port keeps
+ *   its class, 1-1023 or 1024-65535; ICMP query identifiers are ports.
+ *   Finding a free port takes constant time.
+ * - Shares: a table may own only a share of the port set (config share and
+ *   shares; s46_napt_port_owner says which share owns a port), so that each
+ *   worker thread keeps its own table and steers inbound packets to the
+ *   owner without a lock. Default: one share, the whole set.
  * - Sessions per (protocol, external port, remote address, remote port)
  *   carry filtering (endpoint-independent or address-dependent) and the
  *   timers: UDP default 300 s (never below 120 s; a shorter one may be set
@@ -15,7 +20,8 @@
  *   sessions does.
  * - Bounded memory: capacities fixed at creation; no allocation afterwards.
  *   When ports or entries run out the new flow is refused (counted by the
- *   caller), existing ones are never evicted.
+ *   caller), existing ones are never evicted; before refusing, expired
+ *   entries are reclaimed (a bounded sweep, nothing when none can be due).
  * Not thread-safe: one table per worker. Times are caller-supplied seconds. */
 #ifndef S46_NAPT_H
 #define S46_NAPT_H
@@ -43,7 +49,35 @@ typedef struct s46_napt_config {
     uint32_t icmp_timeout;       /* >= 60 */
     uint16_t short_ports[4];     /* remote ports with udp_short_timeout; 0 = unused */
     uint64_t seed;               /* port randomisation */
+    uint16_t share, shares;      /* this table's share of the port set; shares 0
+                                    or 1: the whole set (at most S46_NAPT_MAX_SHARES) */
 } s46_napt_config;
+
+#define S46_NAPT_MAX_SHARES 256
+
+/* Which of `shares` shares owns external port ext_port (0 when shares is 0,
+ * 1 or above S46_NAPT_MAX_SHARES). Pure and cheap: for steering each inbound
+ * packet to the worker whose table holds its mapping. It needs no port-set
+ * parameters and spreads every port set evenly: for every PSID offset,
+ * length and value, and in each class of the whole port space (1-1023,
+ * 1024-65535), the shares' port counts differ by at most 2 with 2, 3, 4,
+ * 6, 7, 8 or 16 shares, at most 4 up to 12 shares, at most 18 up to 40.
+ * A port and its neighbour of the other parity (2n, 2n+1) have the same
+ * owner, so each share can keep parity. ICMP query identifiers are external ports of the same set: an
+ * echo reply goes to s46_napt_port_owner(identifier, shares), an ICMP
+ * error to the owner of the quoted packet's source port or identifier. */
+static inline unsigned s46_napt_port_owner(uint16_t ext_port, unsigned shares)
+{
+    if (shares <= 1 || shares > S46_NAPT_MAX_SHARES)
+        return 0;
+    /* shares = 2^e * o, o odd: the low e bits of the owner fold the pair
+     * number's low bits with its top bits (one of them varies in every port
+     * set); the rest is the pair number modulo o. */
+    unsigned e = (unsigned)__builtin_ctz(shares), o = shares >> e;
+    unsigned y = (unsigned)ext_port >> 1;
+    unsigned r = (y ^ (y >> (15 - e))) & ((1u << e) - 1);
+    return o == 1 ? r : r | ((y >> e) % o) << e;
+}
 
 /* Fills in the RFC-compliant defaults (ports and addresses left zero). */
 void s46_napt_config_default(s46_napt_config *c);
@@ -102,7 +136,10 @@ bool s46_napt_lookup_ext(const s46_napt *t, uint8_t proto, uint16_t ext_port,
 bool s46_napt_lookup_int(const s46_napt *t, uint8_t proto, uint32_t int_addr,
                          uint16_t int_port, uint16_t *ext_port, uint32_t now);
 /* Frees expired entries, looking at most at `budget` sessions; returns how
- * many were freed. Call regularly (e.g. once per batch). */
+ * many were freed. Call regularly (e.g. once per batch). Cheap when little
+ * is due: a call returns at once when no session can have expired, and
+ * skips blocks of sessions none of which can have expired (at most `budget`
+ * such blocks per call). */
 uint32_t s46_napt_expire(s46_napt *t, uint32_t now, uint32_t budget);
 
 typedef struct s46_napt_stats {
@@ -111,6 +148,8 @@ typedef struct s46_napt_stats {
     uint32_t ports_used[S46_NAPT_NPROTO];
     uint32_t bytes_per_mapping;       /* memory of one mapping incl. indexes */
     uint32_t bytes_per_session;
+    uint32_t ports_owned;             /* of the set, those this table can hand
+                                         out (its share; port 0 never) */
 } s46_napt_stats;
 void s46_napt_stats_get(const s46_napt *t, s46_napt_stats *s);
 
