@@ -1,4 +1,5 @@
 #include "dp/ce_mape.h"
+#include "dp/pipeline.h"
 #include "dp/frag_glue.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
@@ -321,8 +322,17 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, ce->me.map_addr.b, 16) != 0)
         return drop(ce, p, S46_CE_drop_wan_not_map_address);
+    bool was_fragment = l3.is_fragment;
     if (l3.is_fragment && !reassemble(ce, ce->reasm6, p, &l3, now))
         return;
+    /* several workers: the reassembled datagram may belong to another's
+     * NAPT share */
+    if (was_fragment && ce->c.napt.shares > 1 && l3.proto == S46_PROTO_IPIP) {
+        unsigned o = s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, ce->c.napt.shares,
+                                       ce->c.napt.share);
+        if (o != ce->c.napt.share)
+            return s46_pkt_redirect(p, o);
+    }
     if (l3.proto == S46_PROTO_ICMPV6) {
         if (l3.has_ports && l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);

@@ -28,7 +28,11 @@ const char *s46_ce_mech_name(s46_ce_mech m)
 static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen)
 {
     ce_pl *p = self;
-    const s46_cepl_conf *c = conf;
+    /* each worker's NAPT owns its share of the port set */
+    s46_cepl_conf cc = *(const s46_cepl_conf *)conf;
+    cc.mape.napt.share = cc.tunnel.napt.share = (uint16_t)p->env.worker;
+    cc.mape.napt.shares = cc.tunnel.napt.shares = (uint16_t)p->env.workers;
+    const s46_cepl_conf *c = &cc;
     switch (c->mech) {
     case S46_CE_MECH_MAPE:
         if (p->mape) {
@@ -63,6 +67,15 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
     }
     p->mech = c->mech;
     return 0;
+}
+
+static unsigned ce_steer(const void *self, const s46_pkt *p, uint16_t side)
+{
+    const ce_pl *c = self;
+    unsigned owner;
+    if (c->mech != S46_CE_MECH_MAPE && c->mech != S46_CE_MECH_IPIP) /* no NAPT */
+        return s46_steer_fragment(p, c->env.workers, &owner) ? owner : c->env.worker;
+    return s46_steer_ce(p, side, c->env.workers, c->env.worker);
 }
 
 static void ce_destroy(void *self)
@@ -134,6 +147,7 @@ const s46_pipeline_ops s46_pl_ce = {
     .name = "ce",
     .create = ce_create,
     .reconfigure = ce_reconfigure,
+    .steer = ce_steer,
     .process = ce_process,
     .tick = ce_tick,
     .show = ce_show,

@@ -1,4 +1,5 @@
 #include "dp/ce_tunnel.h"
+#include "dp/pipeline.h"
 #include "dp/frag_glue.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
@@ -449,8 +450,17 @@ static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
     /* only the tunnel's own fragments take up reassembly room */
     if (l3.is_fragment && !tunnel)
         return drop(t, p, S46_CET_drop_wan_src_not_remote);
+    bool was_fragment = l3.is_fragment;
     if (l3.is_fragment && !s46_dp_reassemble(&t->fc, t->reasm6, p, &l3, now))
         return;
+    /* several workers: the reassembled datagram may belong to another's
+     * NAPT share */
+    if (was_fragment && t->c.napt.shares > 1 && l3.proto == S46_PROTO_IPIP) {
+        unsigned o = s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, t->c.napt.shares,
+                                       t->c.napt.share);
+        if (o != t->c.napt.share)
+            return s46_pkt_redirect(p, o);
+    }
     if (l3.proto == S46_PROTO_ICMPV6) { /* answer pings to the local address */
         bool ping = l3.has_ports && l3.icmp_type == 128;
         if (!ping && relay_icmp6(t, p, &l3, now))

@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include "lib/napt.h"
+#include "lib/parse.h"
+
 const s46_pipeline_ops *s46_pipeline_find(const char *name)
 {
     static const s46_pipeline_ops *const all[] = {&s46_pl_br_mape, &s46_pl_ce};
@@ -42,4 +45,41 @@ bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
         return true;
     }
     return false;
+}
+
+unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsigned self)
+{
+    s46_l3 l3;
+    if (workers < 2 || s46_parse_ipv4(ip, len, &l3) < 0 || !l3.has_ports)
+        return self;
+    if (l3.proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3.icmp_type)) {
+        /* the quoted packet is one of ours: its source port is the key */
+        s46_l3 q;
+        const uint8_t *qp = ip + l3.l3_len + 8;
+        if (l3.l4_len < 8 + 20 || s46_parse_ipv4(qp, l3.l4_len - 8, &q) == S46_PERR_VERSION)
+            return self;
+        unsigned ihl = (qp[0] & 15u) * 4;
+        if (ihl < 20 || l3.l4_len < 8 + ihl + 4)
+            return self;
+        const uint8_t *ql4 = qp + ihl;
+        uint16_t key = qp[9] == S46_PROTO_ICMP ? (uint16_t)(ql4[4] << 8 | ql4[5])
+                                               : (uint16_t)(ql4[0] << 8 | ql4[1]);
+        return s46_napt_port_owner(key, workers);
+    }
+    return s46_napt_port_owner(l3.dport, workers);
+}
+
+unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigned self)
+{
+    if (workers < 2 || p->len < 20)
+        return self;
+    if (side == 0) /* a LAN host's every packet, fragments too, to one worker */
+        return s46_steer_hash(p->data + 12, 4, workers);
+    unsigned owner;
+    if (s46_steer_fragment(p, workers, &owner))
+        return owner; /* reassembled there, then handed on */
+    s46_l3 l3;
+    if (s46_parse_ipv6(p->data, p->len, &l3) < 0 || l3.proto != S46_PROTO_IPIP)
+        return self;
+    return s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, workers, self);
 }

@@ -60,6 +60,16 @@ const s46_pipeline_ops *s46_pipeline_find(const char *name);
  * worker owning its reassembly (true) from addresses and identification. */
 unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers);
 bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner);
+/* The worker owning an inbound IPv4 packet to a NAPT whose tables are
+ * shared out by external port (lib/napt.h s46_napt_port_owner): by the
+ * destination port, echo identifier, or an ICMP error's quoted source
+ * port; self when it has none. */
+unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsigned self);
+/* A CE's steering: LAN packets by source address (one host's flows and
+ * fragments on one worker, which allocates their ports from its share);
+ * WAN packets by the inner packet's port (s46_steer_napt_in), outer
+ * fragments by datagram (handed on after reassembly). */
+unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigned self);
 
 /* Helpers for pipelines: sets p's verdict. */
 static inline void s46_pkt_forward(s46_pkt *p, uint16_t side)

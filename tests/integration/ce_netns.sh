@@ -77,19 +77,21 @@ nsx "$INET" $PY - "$p" >"$RUN/icmp.out" 2>&1 <<'PY' &
 import sys
 from scapy.all import sniff, ICMP, IPerror, UDPerror, conf
 conf.verb = 0
-pk = sniff(iface="eth0", timeout=4, count=1, lfilter=lambda x: x.haslayer(ICMP) and x[ICMP].type == 3 and x.haslayer(UDPerror))
+pk = sniff(iface="eth0", timeout=4, count=1, lfilter=lambda x: x.haslayer(ICMP) and x[ICMP].type == 3 and x.haslayer(UDPerror),
+           started_callback=lambda: print("sniffing", file=sys.stderr, flush=True))
 if pk:
     q = pk[0]
     print(q[ICMP].code, q[IPerror].src, q[UDPerror].sport, q[UDPerror].dport)
 PY
 sniffer=$!
-sleep 1
+# send only once the sniffer listens (importing scapy is slow on a busy machine)
+for _ in $(seq 100); do grep -q sniffing "$RUN/icmp.out" 2>/dev/null && break; sleep 0.1; done
 nsx "$INET" $PY -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.80", 7001))
 s.sendto(b"late", ("192.0.2.18", int(sys.argv[1])))' "$p"
 wait "$sniffer"
-got=$(cat "$RUN/icmp.out")
+got=$(grep -v sniffing "$RUN/icmp.out")
 if [ "$got" = "3 198.51.100.80 7001 $p" ] && [ "$(counter ce1 drop_lan_icmp_no_mapping)" = "$d0" ]; then
     pass ce_lan_icmp_error_translated_out
 else
