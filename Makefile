@@ -35,9 +35,11 @@ ASAN_BINS := $(PROGS:%=$(BUILD)/asan/bin/%)
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all test unit bench fuzz clean
-all: $(BINS)
+.PHONY: all test unit tools bench fuzz clean
+all: $(BINS) $(TOOL_BINS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,8 +74,16 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN_LIB)
 
 unit: $(UNIT_BINS)
 
+# Test tools: every tests/tools/*.c is one program build/tools/<name>
+# (unsanitized: some measure speed), linked with the library.
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDFLAGS) $(TEST_LDLIBS)
+
+tools: $(TOOL_BINS)
+
 # Every test: unit tests (sanitized) then integration tests; one summary line.
-test: $(BINS) $(ASAN_BINS) $(UNIT_BINS)
+test: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
 	@bash tests/run.sh
 
 bench: $(BINS)
@@ -85,4 +95,4 @@ fuzz: $(BINS)
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d)
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(wildcard $(BUILD)/obj/src/cmd/*/*.d $(BUILD)/asan/src/cmd/*/*.d $(BUILD)/asan/tests/*.d $(BUILD)/tools/*.d)
