@@ -9,9 +9,9 @@
  *
  *   tuncheck --dev NAME [--queues N] [--offloads] [--mtu M] [--verify]
  *
- * Prints "ready" once every queue is open; on SIGTERM or SIGINT it stops
- * and prints one JSON object: per queue, the port counters and the
- * verification counts, and their sums. */
+ * Prints "ready" once every queue is open; on SIGUSR1 one line with a JSON
+ * object: per queue, the port counters and the verification counts, and
+ * their sums; on SIGTERM or SIGINT the same once more, then it stops. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "io/port.h"
 #include "lib/csum.h"
@@ -35,8 +36,9 @@ typedef struct worker {
     uint64_t checked, bad_csum, bad_shape;
 } worker;
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, dump;
 static void on_signal(int s) { (void)s, stop = 1; }
+static void on_usr1(int s) { (void)s, dump = 1; }
 
 /* 0 when the packet is one a data plane can take as it is. */
 static int check(const s46_pkt *p, uint64_t *bad_shape)
@@ -112,6 +114,36 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* One line of JSON: counters per queue and summed. The workers write them
+ * as they go; plain 64-bit loads here (io/port.h). */
+static void report(worker *w, unsigned nq)
+{
+    json_t *out = json_object(), *qs = json_array();
+    s46_port_stats sum;
+    memset(&sum, 0, sizeof sum);
+    uint64_t checked = 0, bad_csum = 0, bad_shape = 0;
+    for (unsigned q = 0; q < nq; q++) {
+        json_t *o = s46_port_stats_json(&w[q].port->st);
+        json_object_set_new(o, "checked", json_integer((json_int_t)w[q].checked));
+        json_object_set_new(o, "bad_csum", json_integer((json_int_t)w[q].bad_csum));
+        json_object_set_new(o, "bad_shape", json_integer((json_int_t)w[q].bad_shape));
+        json_array_append_new(qs, o);
+        s46_port_stats_add(&sum, &w[q].port->st);
+        checked += w[q].checked, bad_csum += w[q].bad_csum, bad_shape += w[q].bad_shape;
+    }
+    json_t *t = s46_port_stats_json(&sum);
+    json_object_set_new(t, "checked", json_integer((json_int_t)checked));
+    json_object_set_new(t, "bad_csum", json_integer((json_int_t)bad_csum));
+    json_object_set_new(t, "bad_shape", json_integer((json_int_t)bad_shape));
+    json_object_set_new(out, "queues", qs);
+    json_object_set_new(out, "total", t);
+    char *s = json_dumps(out, JSON_COMPACT);
+    printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+    json_decref(out);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: tuncheck --dev NAME [--queues N] [--offloads] [--mtu M] [--verify]\n");
@@ -141,6 +173,8 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    struct sigaction su = {.sa_handler = on_usr1};
+    sigaction(SIGUSR1, &su, NULL);
     worker w[MAXQ];
     memset(w, 0, sizeof w);
     char err[256];
@@ -157,33 +191,21 @@ int main(int argc, char **argv)
     fflush(stdout);
     for (unsigned q = 0; q < spec.queues; q++)
         pthread_create(&w[q].th, NULL, run, &w[q]);
+    while (!stop) {
+        usleep(20000);
+        if (dump) {
+            dump = 0;
+            report(w, spec.queues);
+        }
+    }
     for (unsigned q = 0; q < spec.queues; q++)
         pthread_join(w[q].th, NULL);
-    json_t *out = json_object(), *qs = json_array();
-    s46_port_stats sum;
-    memset(&sum, 0, sizeof sum);
-    uint64_t checked = 0, bad_csum = 0, bad_shape = 0;
-    for (unsigned q = 0; q < spec.queues; q++) {
+    for (unsigned q = 0; q < spec.queues; q++)
         s46_port_sync(w[q].port);
-        json_t *o = s46_port_stats_json(&w[q].port->st);
-        json_object_set_new(o, "checked", json_integer((json_int_t)w[q].checked));
-        json_object_set_new(o, "bad_csum", json_integer((json_int_t)w[q].bad_csum));
-        json_object_set_new(o, "bad_shape", json_integer((json_int_t)w[q].bad_shape));
-        json_array_append_new(qs, o);
-        s46_port_stats_add(&sum, &w[q].port->st);
-        checked += w[q].checked, bad_csum += w[q].bad_csum, bad_shape += w[q].bad_shape;
+    report(w, spec.queues);
+    for (unsigned q = 0; q < spec.queues; q++) {
         s46_port_close(w[q].port);
         s46_pktpool_free(w[q].pool);
     }
-    json_t *t = s46_port_stats_json(&sum);
-    json_object_set_new(t, "checked", json_integer((json_int_t)checked));
-    json_object_set_new(t, "bad_csum", json_integer((json_int_t)bad_csum));
-    json_object_set_new(t, "bad_shape", json_integer((json_int_t)bad_shape));
-    json_object_set_new(out, "queues", qs);
-    json_object_set_new(out, "total", t);
-    char *s = json_dumps(out, JSON_COMPACT);
-    printf("%s\n", s);
-    free(s);
-    json_decref(out);
     return 0;
 }
