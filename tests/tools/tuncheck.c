@@ -8,11 +8,26 @@
  * (recomputed over the whole packet) are correct.
  *
  *   tuncheck --dev NAME [--queues N] [--offloads] [--mtu M] [--verify]
+ *            [--super SRC4,DST4,PORT] [--raw]
+ *
+ * --super: on SIGUSR2, queue 0 sends two UDP super-packets from SRC4 to
+ * DST4:PORT, each of 8 datagrams of 1000 bytes (a pool buffer holds 10 KB) (byte k of datagram i is
+ * (7i + k) mod 251): the first with a partial checksum (for the kernel to
+ * segment, tx_gso), the second without (cut by the port itself).
+ * --raw: no port: reads and writes the device with IFF_VNET_HDR and
+ * offloads itself, passing super-packets back whole (a ceiling for the
+ * measurement of what the vnet header can buy; one queue, no checks).
  *
  * Prints "ready" once every queue is open; on SIGUSR1 one line with a JSON
  * object: per queue, the port counters and the verification counts, and
  * their sums; on SIGTERM or SIGINT the same once more, then it stops. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <poll.h>
@@ -36,9 +51,56 @@ typedef struct worker {
     uint64_t checked, bad_csum, bad_shape;
 } worker;
 
-static volatile sig_atomic_t stop, dump;
+static volatile sig_atomic_t stop, dump, send_super;
 static void on_signal(int s) { (void)s, stop = 1; }
 static void on_usr1(int s) { (void)s, dump = 1; }
+static void on_usr2(int s) { (void)s, send_super = 1; }
+
+static uint8_t super_src[4], super_dst[4];
+static uint16_t super_port;
+
+/* A UDP super-packet of 8 x 1000 bytes into p; partial: the checksum
+ * field holds the pseudo-header sum (else 0, to be computed). */
+static void make_super(s46_pkt *p, bool partial)
+{
+    uint8_t *d = p->data;
+    uint32_t l4len = 8 + 8000, n = 20 + l4len;
+    memset(d, 0, 28);
+    d[0] = 0x45;
+    s46_put16(d + 2, (uint16_t)n);
+    d[8] = 64;
+    d[9] = 17;
+    memcpy(d + 12, super_src, 4);
+    memcpy(d + 16, super_dst, 4);
+    s46_put16(d + 10, s46_csum_fold(s46_csum_add(0, d, 20)));
+    s46_put16(d + 20, 40000);
+    s46_put16(d + 22, super_port);
+    s46_put16(d + 24, (uint16_t)l4len);
+    for (int i = 0; i < 8; i++)
+        for (int k = 0; k < 1000; k++)
+            d[28 + i * 1000 + k] = (uint8_t)((i * 7 + k) % 251);
+    p->len = n;
+    p->gso_size = 1000;
+    p->gso_type = S46_GSO_UDP_L4;
+    if (partial) {
+        p->csum_partial = true;
+        p->csum_start = 20;
+        p->csum_off = 6;
+        s46_put16(d + 26, (uint16_t)~s46_csum_fold(s46_csum_pseudo4(d + 12, d + 16, 17, l4len)));
+    }
+}
+
+static void send_supers(worker *w)
+{
+    s46_pkt *p[2] = {s46_pkt_alloc(w->pool), s46_pkt_alloc(w->pool)};
+    if (p[0] && p[1]) {
+        make_super(p[0], true);
+        make_super(p[1], false);
+        s46_port_tx(w->port, p, 2);
+    }
+    s46_pkt_release(w->pool, p[0]);
+    s46_pkt_release(w->pool, p[1]);
+}
 
 /* 0 when the packet is one a data plane can take as it is. */
 static int check(const s46_pkt *p, uint64_t *bad_shape)
@@ -92,6 +154,10 @@ static void *run(void *arg)
 {
     worker *w = arg;
     while (!stop) {
+        if (send_super && w->port->queue == 0 && super_port) {
+            send_super = 0;
+            send_supers(w);
+        }
         struct pollfd pf = {.fd = w->port->fd, .events = POLLIN};
         int r = poll(&pf, 1, 100);
         if (r <= 0)
@@ -144,9 +210,50 @@ static void report(worker *w, unsigned nq)
     json_decref(out);
 }
 
+/* --raw: the device read and written as it is, super-packets and all. */
+static int raw_loop(const char *name)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || s < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 ||
+        ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0 ||
+        ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+        perror("tuncheck --raw");
+        return 1;
+    }
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+        perror("tuncheck --raw: up");
+        return 1;
+    }
+    close(s);
+    printf("ready\n");
+    fflush(stdout);
+    static uint8_t buf[70000];
+    uint64_t n = 0, bytes = 0, supers = 0;
+    while (!stop) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r <= 10)
+            continue;
+        n++;
+        bytes += (uint64_t)r - 10;
+        supers += buf[1] != 0; /* gso_type */
+        if (write(fd, buf, (size_t)r) != r)
+            fprintf(stderr, "tuncheck --raw: write: %s\n", strerror(errno));
+    }
+    printf("{\"total\":{\"rx_packets\":%llu,\"rx_bytes\":%llu,\"rx_gso_split\":%llu}}\n",
+           (unsigned long long)n, (unsigned long long)bytes, (unsigned long long)supers);
+    return 0;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: tuncheck --dev NAME [--queues N] [--offloads] [--mtu M] [--verify]\n");
+    fprintf(stderr, "usage: tuncheck --dev NAME [--queues N] [--offloads] [--mtu M] [--verify]\n"
+                    "                [--super SRC4,DST4,PORT] [--raw]\n");
     exit(2);
 }
 
@@ -156,7 +263,9 @@ int main(int argc, char **argv)
     int verify = 0;
     static const struct option opts[] = {{"dev", 1, 0, 'd'},      {"queues", 1, 0, 'q'},
                                          {"offloads", 0, 0, 'o'}, {"mtu", 1, 0, 'm'},
-                                         {"verify", 0, 0, 'v'},   {0, 0, 0, 0}};
+                                         {"verify", 0, 0, 'v'},   {"super", 1, 0, 's'},
+                                         {"raw", 0, 0, 'r'},      {0, 0, 0, 0}};
+    int raw = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -165,6 +274,17 @@ int main(int argc, char **argv)
         case 'o': spec.offloads = true; break;
         case 'm': spec.mtu = (unsigned)atoi(optarg); break;
         case 'v': verify = 1; break;
+        case 'r': raw = 1; break;
+        case 's': {
+            char a[32], b[32];
+            unsigned port;
+            if (sscanf(optarg, "%31[^,],%31[^,],%u", a, b, &port) != 3 ||
+                inet_pton(AF_INET, a, super_src) != 1 || inet_pton(AF_INET, b, super_dst) != 1 ||
+                port == 0 || port > 65535)
+                usage();
+            super_port = (uint16_t)port;
+            break;
+        }
         default: usage();
         }
     }
@@ -175,6 +295,10 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     struct sigaction su = {.sa_handler = on_usr1};
     sigaction(SIGUSR1, &su, NULL);
+    struct sigaction s2 = {.sa_handler = on_usr2};
+    sigaction(SIGUSR2, &s2, NULL);
+    if (raw) /* no SA_RESTART: a signal ends the blocking read */
+        return raw_loop(spec.ifname);
     worker w[MAXQ];
     memset(w, 0, sizeof w);
     char err[256];
