@@ -165,8 +165,7 @@ typedef struct tun_port {
     unsigned offl;       /* TUN_F_* the kernel took */
     uint8_t *big;        /* BIG_SIZE */
     s46_pkt bigpkt;      /* the super-packet in big */
-    s46_pkt *src;        /* or the pool packet holding it */
-    s46_gso gso;         /* its segmentation under way */
+    s46_gso gso;         /* its segmentation under way (data in big) */
     bool pending, signalled;
     s46_pktpool *txpool;
     uint64_t drop_base;  /* queue 0: the device's drop count at open */
@@ -231,12 +230,8 @@ static uint32_t emit(tun_port *p, s46_pktpool *pool, s46_batch *b, uint32_t max)
     uint32_t n = s46_gso_next(&p->gso, pool, b->pkts + b->count, room);
     b->count += n;
     account_rx(p, b, first);
-    if (s46_gso_left(&p->gso) == 0) {
+    if (s46_gso_left(&p->gso) == 0)
         p->pending = false;
-        if (p->src)
-            s46_pkt_release(pool, p->src);
-        p->src = NULL;
-    }
     return n;
 }
 
@@ -304,13 +299,12 @@ static uint32_t tun_rx_vnet(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint3
             }
             pp->st.rx_gso_split++;
             p->pending = true;
-            if (s == k) {
-                p->src = k;
-            } else {
-                p->src = NULL;
-                s46_pkt_release(pool, k);
-            }
             n += emit(p, pool, b, max - n);
+            if (p->pending && s == k) { /* the rest on a later call: keep no pool buffer */
+                memcpy(p->big, k->data, len);
+                p->gso.data = p->big;
+            }
+            s46_pkt_release(pool, k);
             continue;
         }
         if (s != k) { /* larger than a buffer and no super-packet */

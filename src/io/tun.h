@@ -14,7 +14,11 @@
  * ever sees plain packets that fit a buffer. tx writes a virtio_net_hdr:
  * none for a plain packet, a GSO one for a super-packet the pipeline left
  * whole (gso_size set; tx_gso), which the kernel segments; a super-packet
- * the kernel cannot take is cut in software. rx_dropped is the device's own
+ * the kernel cannot take is cut in software. The header goes into the
+ * packet's headroom (scratch space) when it has 10 bytes of it. A
+ * super-packet whose segments do not all fit the caller's batch waits in
+ * the port (never in a pool buffer), and port.fd (then an epoll set of the
+ * device and an eventfd) stays readable until they are out. rx_dropped is the device's own
  * drop count (packets routed into a full queue), which the kernel keeps for
  * the whole device, not per queue: queue 0 reports it.
  *
