@@ -1,5 +1,6 @@
 #include "dp/br_mape.h"
 #include "dp/frag_glue.h"
+#include "dp/icmp_quote.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
@@ -281,28 +282,22 @@ static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned
 /* The port that selects the CE for an IPv4 packet toward the domain: the
  * destination port, an ICMP query's identifier, or for an ICMP error the
  * source port of the quoted packet (which the CE sent). */
-static bool v4_dst_port(const uint8_t *ip, const s46_l3 *l3, uint16_t *port)
+static bool v4_dst_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
 {
+    bool ported = l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
+                  l3->proto == S46_PROTO_ICMP;
     if (l3->proto != S46_PROTO_ICMP || !l3->has_ports || !s46_icmp4_is_error(l3->icmp_type)) {
         *port = l3->dport;
-        return l3->has_ports || (l3->proto != S46_PROTO_TCP && l3->proto != S46_PROTO_UDP &&
-                                 l3->proto != S46_PROTO_ICMP);
+        return l3->has_ports || !ported;
     }
-    const uint8_t *q = ip + l3->l3_len + 8;
-    size_t avail = l3->l4_len >= 8 ? l3->l4_len - 8u : 0;
-    if (avail < 20 || q[0] >> 4 != 4)
+    s46_quote q;
+    if (!s46_icmp_quote(ip, l3, &q) || memcmp(q.ip + 12, ip + 16, 4) != 0)
         return false;
-    size_t ihl = (q[0] & 15u) * 4;
-    if (ihl < 20 || avail < ihl + 4 || memcmp(q + 12, ip + 16, 4) != 0)
-        return false;
-    if (q[9] == S46_PROTO_ICMP) {
-        if (avail < ihl + 8)
-            return false;
-        *port = s46_get16(q + ihl + 4);
-    } else {
-        *port = s46_get16(q + ihl);
-    }
-    return true;
+    /* the quoted packet's ports as for the packet itself: none for other
+     * protocols, none readable in a non-first fragment */
+    *port = q.l3.sport;
+    return q.l3.has_ports || (q.l3.first_fragment && q.l3.proto != S46_PROTO_TCP &&
+                              q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
 }
 
 /* The commonest IPv4 -> IPv6 packet without the general parse: an
@@ -427,34 +422,24 @@ static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_s
  * (RFC 2473 §8.3). */
 static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    const uint8_t *q = p->data + l3->l3_len + 8;
-    size_t avail = l3->l4_len >= 8 ? l3->l4_len - 8u : 0;
-    s46_l3 in;
-    if (avail < 40 + 20 || q[6] != S46_PROTO_IPIP || memcmp(q + 8, br->c.br6.b, 16) != 0)
+    s46_quote q6, v4;
+    if (!s46_icmp_quote(p->data, l3, &q6) || !s46_quote_inner4(&q6, &v4) ||
+        memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
         return drop(br, p, S46_BR_drop_icmpv6_other);
-    const uint8_t *v4 = q + 40;
-    size_t v4len = avail - 40;
-    size_t tot = s46_get16(v4 + 2);
     /* the quote may be truncated: parse what we have as far as it goes */
     uint8_t type = 3, code = 1;
     uint32_t extra = 0;
     if (l3->icmp_type == 2) {
         uint32_t mtu = s46_get32(p->data + l3->l3_len + 4);
-        if (!(v4[6] & 0x40))
+        size_t over = (size_t)(v4.ip - q6.ip); /* the tunnel header(s) */
+        if (!v4.l3.df)
             return drop(br, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
         code = 4;
-        extra = mtu > 40 ? (mtu - 40) & 0xffff : 0;
+        extra = mtu > over ? (mtu - over) & 0xffff : 0;
     }
-    memset(&in, 0, sizeof in);
-    in.first_fragment = (s46_get16(v4 + 6) & 0x1fff) == 0;
-    in.proto = v4[9];
-    in.has_ports = true;
-    size_t ihl = (v4[0] & 15u) * 4;
-    in.icmp_type = v4[9] == S46_PROTO_ICMP && v4len > ihl ? v4[ihl] : 0;
-    if (!br->c.br4 || !s46_icmp4_may_error(v4, &in) || !s46_ratelimit_take(&br->icmp_rl, now))
+    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&br->icmp_rl, now))
         return drop(br, p, S46_BR_drop_icmpv6_other);
-    size_t qlen = v4len < tot ? v4len : tot;
-    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, v4, qlen) < 0)
+    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
         return drop(br, p, S46_BR_drop_icmpv6_other);
     s46_pkt_reset(p);
     memcpy(p->data, br->scratch.data, br->scratch.len);
@@ -554,14 +539,11 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
         bool have = in.has_ports;
         sport = in.sport;
         if (in.proto == S46_PROTO_ICMP && in.has_ports && s46_icmp4_is_error(in.icmp_type)) {
-            /* a CE's ICMP error: the quoted packet was sent to the CE's port */
-            const uint8_t *q = v4 + in.l3_len + 8;
-            size_t avail = in.l4_len >= 8 ? in.l4_len - 8u : 0;
-            size_t ihl = avail >= 20 ? (q[0] & 15u) * 4 : 0;
-            have = ihl >= 20 && avail >= ihl + 4;
-            if (have)
-                sport = q[9] == S46_PROTO_ICMP ? (avail >= ihl + 8 ? s46_get16(q + ihl + 4) : 0)
-                                               : s46_get16(q + ihl + 2);
+            /* a CE's ICMP error: the quoted packet was sent to the CE's port
+             * (a quote too short to show one is not checked) */
+            s46_quote q;
+            have = s46_icmp_quote(v4, &in, &q) && q.l3.l4_len >= 4;
+            sport = q.l3.has_ports ? q.l3.dport : 0;
         } else if (!have && (in.proto == S46_PROTO_TCP || in.proto == S46_PROTO_UDP ||
                              in.proto == S46_PROTO_ICMP)) {
             return drop(br, p, S46_BR_drop_inner_malformed);

@@ -1,5 +1,6 @@
 #include "dp/ce_tunnel.h"
 #include "dp/frag_glue.h"
+#include "dp/icmp_quote.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
 #include "lib/csum.h"
@@ -350,31 +351,6 @@ static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
     return true;
 }
 
-/* The IPv4 packet inside a quoted tunnel packet (RFC 2473 §8): *in and
- * *inlen when q (qlen bytes) is an IPv6 packet from local to remote carrying
- * IPv4, possibly behind the encapsulation limit option. */
-static bool quoted_inner(const s46_cet *t, const uint8_t *q, size_t qlen, const uint8_t **in,
-                         size_t *inlen)
-{
-    if (qlen < 40 || q[0] >> 4 != 6 || memcmp(q + 8, t->c.local.b, 16) != 0 ||
-        memcmp(q + 24, t->c.remote.b, 16) != 0)
-        return false;
-    size_t off = 40;
-    uint8_t nh = q[6];
-    if (nh == S46_PROTO_DSTOPT) {
-        if (qlen < 48)
-            return false;
-        nh = q[40];
-        off += (q[41] + 1u) * 8;
-    }
-    if (nh != S46_PROTO_IPIP || qlen < off + 20 || q[off] >> 4 != 4 ||
-        (q[off] & 15u) * 4 < 20 || (q[off] & 15u) * 4 > qlen - off)
-        return false;
-    *in = q + off;
-    *inlen = qlen - off;
-    return true;
-}
-
 /* RFC 2473 §7.1, §8: an ICMPv6 error about one of our tunnel packets. Packet
  * Too Big lowers the tunnel MTU (never below 1280, for PMTU_AGE_NS) and, for
  * a DF packet, becomes ICMPv4 3/4 with the room left for IPv4; the other
@@ -383,10 +359,11 @@ static bool quoted_inner(const s46_cet *t, const uint8_t *q, size_t qlen, const 
  * is no such error or none may be sent (the caller drops it). */
 static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    const uint8_t *ic = p->data + l3->l3_len, *in;
-    size_t inlen;
-    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 ||
-        !quoted_inner(t, ic + 8, l3->l4_len - 8u, &in, &inlen))
+    const uint8_t *ic = p->data + l3->l3_len;
+    s46_quote q6, q4;
+    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 || !s46_icmp_quote(p->data, l3, &q6) ||
+        memcmp(q6.ip + 8, t->c.local.b, 16) != 0 || memcmp(q6.ip + 24, t->c.remote.b, 16) != 0 ||
+        !s46_quote_inner4(&q6, &q4))
         return false;
     uint8_t type = ic[0], code = 1;
     uint32_t extra = 0;
@@ -399,28 +376,18 @@ static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
             t->mtu_until = now + PMTU_AGE_NS;
             t->cnt[S46_CET_path_mtu_lowered]++;
         }
-        if (!(in[6] & 0x40))
+        if (!q4.l3.df)
             return false; /* no DF: we fragment from now on, nobody to tell */
         code = 4;
         extra = t->room;
     }
-    /* may an error be sent about the inner packet? */
-    s46_l3 il;
-    memset(&il, 0, sizeof il);
-    size_t ihl = (in[0] & 15u) * 4;
-    il.first_fragment = (s46_get16(in + 6) & 0x1fff) == 0;
-    il.proto = in[9];
-    if (il.proto == S46_PROTO_ICMP && inlen > ihl) {
-        il.icmp_type = in[ihl];
-        il.has_ports = true;
-    }
-    if (!s46_icmp4_may_error(in, &il))
+    if (!s46_quote_may_error4(&q4))
         return false;
     if (!s46_ratelimit_take(&t->icmp_rl, now)) {
         t->cnt[S46_CET_drop_icmp_ratelimited]++;
         return false;
     }
-    if (s46_icmp4_error(&t->scratch, t->icmp_src, 3, code, extra, in, inlen) < 0)
+    if (s46_icmp4_error(&t->scratch, t->icmp_src, 3, code, extra, q4.ip, q4.len) < 0)
         return false;
     s46_pkt_reset(p);
     memcpy(p->data, t->scratch.data, t->scratch.len);

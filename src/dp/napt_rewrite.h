@@ -25,11 +25,6 @@ int s46_napt_proto_of(uint8_t ip_proto);
 void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
                       uint16_t port);
 
-/* The IPv4 packet quoted by the ICMP error at ip: *q points at it, ql holds
- * its header fields and whatever ports the quote has. false when there is
- * no usable quote (too short, not IPv4, a non-first fragment, no ports). */
-bool s46_napt_quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql);
-
 typedef enum s46_nx_result {
     S46_NX_OK = 0,
     S46_NX_UNSUPPORTED,     /* out: neither TCP, UDP, ICMP echo request nor error */
