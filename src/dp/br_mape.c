@@ -1,5 +1,5 @@
 #include "dp/br_mape.h"
-#include "dp/frag_glue.h"
+#include "dp/dp_common.h"
 #include "dp/icmp_quote.h"
 #include "lib/csum.h"
 #include "lib/err.h"
@@ -16,17 +16,16 @@
 static const char *const counter_names[] = {S46_BR_COUNTERS(S46_BR_NAME)};
 #undef S46_BR_NAME
 
+static const s46_dp_desc br_desc = {
+    counter_names, S46_BR_NCOUNTERS, {S46_BR_v4_out, S46_BR_v6_out}, S46_BR_icmp_errors_sent,
+    S46_BR_drop_icmp_ratelimited, S46_BR_fragments_held, S46_BR_reassembled,
+    S46_BR_drop_reassembly_failed, S46_BR_fragmented, S46_BR_drop_no_buffer, 64,
+};
+
 struct s46_br {
+    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
     s46_br_conf c;
-    s46_encap enc;
-    s46_ratelimit icmp_rl;
     uint64_t cnt[S46_BR_NCOUNTERS];
-    s46_counters counters;
-    s46_pktpool *pool;         /* outer fragments */
-    s46_reasm *reasm4, *reasm6;
-    uint32_t frag_id;
-    s46_frag_ctrs fc;          /* the counters of the shared fragmentation steps */
-    s46_batch *cur;            /* the batch being processed */
     bool fast, fast_ok;        /* take the fast paths (off only in tests) */
     /* The outer header(s) of every packet toward a CE but for the payload
      * length and the destination, as s46_tunnel_encap writes them. */
@@ -44,8 +43,6 @@ struct s46_br {
     uint32_t mask4, last4_key;
     const s46_maprule *last4_rule;
     const s46_rule_shape *last4_shape;
-    s46_pkt scratch;           /* where ICMP errors are built */
-    uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
 
 void s46_br_conf_default(s46_br_conf *c)
@@ -153,13 +150,13 @@ s46_br *s46_br_new(const s46_br_conf *c)
     if (!br)
         return NULL;
     br->c = *c;
-    br->enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
-                          .encap_limit = c->encap_limit};
-    s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
-    br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
-    br->fc = (s46_frag_ctrs){br->cnt, S46_BR_fragments_held, S46_BR_reassembled,
-                             S46_BR_drop_reassembly_failed, S46_BR_v6_out, S46_BR_fragmented,
-                             S46_BR_drop_no_buffer};
+    if (s46_dp_init(&br->dp, &br_desc, br->cnt, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1) <
+        0) {
+        free(br);
+        return NULL;
+    }
+    br->dp.enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit};
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -174,26 +171,18 @@ s46_br *s46_br_new(const s46_br_conf *c)
         br->last4_shape =
             br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
     }
-    s46_pkt_init(&br->scratch, br->scratch_buf);
     /* the header template, by s46_tunnel_encap itself (the TOS is not
      * copied into it: no fast path when the encapsulation copies it) */
-    s46_pkt_reset(&br->scratch);
-    memset(br->scratch.data, 0, 20);
-    br->scratch.data[0] = 0x45;
-    br->scratch.len = 20;
-    s46_encap e = br->enc;
+    s46_pkt_reset(&br->dp.scratch);
+    memset(br->dp.scratch.data, 0, 20);
+    br->dp.scratch.data[0] = 0x45;
+    br->dp.scratch.len = 20;
+    s46_encap e = br->dp.enc;
     memset(e.dst.b, 0, 16);
-    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->scratch, &e) == 0;
+    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->dp.scratch, &e) == 0;
     br->hdr6_len = s46_encap_overhead(&e);
-    memcpy(br->hdr6, br->scratch.data, br->hdr6_len);
+    memcpy(br->hdr6, br->dp.scratch.data, br->hdr6_len);
     br->fast = br->fast_ok;
-    br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
-    br->reasm4 = s46_reasm_new(64, 2000000000ull);
-    br->reasm6 = s46_reasm_new(64, 2000000000ull);
-    if (!br->pool || !br->reasm4 || !br->reasm6) {
-        s46_br_free(br);
-        return NULL;
-    }
     return br;
 }
 
@@ -201,51 +190,17 @@ void s46_br_free(s46_br *br)
 {
     if (!br)
         return;
-    s46_pktpool_free(br->pool);
-    s46_reasm_free(br->reasm4);
-    s46_reasm_free(br->reasm6);
+    s46_dp_fini(&br->dp);
     free(br);
 }
 
-/* Reassembly of a fragment in p: true when p now holds the whole datagram
- * (re-parsed into l3); false when p was held or dropped. */
-static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now);
-
-/* Sends p out as outer IPv6 fragments when it exceeds the IPv6 MTU. */
-static void fragment_out(s46_br *br, s46_pkt *p);
-
-const s46_counters *s46_br_counters(const s46_br *br) { return &br->counters; }
-
-static void drop(s46_br *br, s46_pkt *p, unsigned reason)
-{
-    br->cnt[reason]++;
-    s46_pkt_drop(p, (uint16_t)reason);
-}
-
-static void out(s46_br *br, s46_pkt *p, uint16_t port)
-{
-    p->verdict = S46_V_FORWARD;
-    p->out_port = port;
-    br->cnt[port == S46_BR_PORT_V4 ? S46_BR_v4_out : S46_BR_v6_out]++;
-}
+const s46_counters *s46_br_counters(const s46_br *br) { return &br->dp.counters; }
 
 /* Replaces p by an ICMPv4 error about it (rate-limited); else drops p. */
 static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
                         uint32_t extra, uint64_t now)
 {
-    if (!br->c.br4 || !s46_icmp4_may_error(p->data, l3))
-        return false;
-    if (!s46_ratelimit_take(&br->icmp_rl, now)) {
-        br->cnt[S46_BR_drop_icmp_ratelimited]++;
-        return false;
-    }
-    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, p->data, p->len) < 0)
-        return false;
-    s46_pkt_reset(p);
-    memcpy(p->data, br->scratch.data, br->scratch.len);
-    p->len = br->scratch.len;
-    br->cnt[S46_BR_icmp_errors_sent]++;
-    return true;
+    return br->c.br4 && s46_dp_icmp4_error(&br->dp, p, l3, br->c.br4, type, code, extra, now);
 }
 
 /* The CE's MAP address for an IPv4 destination and port; false with the
@@ -319,7 +274,7 @@ static bool v4_fast(s46_br *br, s46_pkt *p)
         !s46_csum_ok20(d))
         return false;
     uint32_t dst = s46_get32(d + 16);
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
     if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
         return false;
     s46_ip6 ce;
@@ -346,62 +301,52 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return drop(br, p, S46_BR_drop_v4_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
     p->len = l3.l3_len + l3.l4_len;
     uint32_t dst = s46_get32(p->data + 16);
     if (br->c.br4 && dst == br->c.br4) {
         if (l3.proto == S46_PROTO_ICMP && l3.has_ports && l3.icmp_type == 8 && !l3.is_fragment) {
             s46_icmp4_echo_reply(p, &l3);
             br->cnt[S46_BR_echo_replies]++;
-            return out(br, p, S46_BR_PORT_V4);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
         }
-        return drop(br, p, S46_BR_drop_v4_to_br);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_to_br);
     }
-    if (l3.is_fragment && !reassemble(br, br->reasm4, p, &l3, now))
+    if (l3.is_fragment && !s46_dp_reasm(&br->dp, false, p, &l3, now))
         return;
     uint16_t port;
     if (!v4_dst_port(p->data, &l3, &port))
-        return drop(br, p, S46_BR_drop_v4_icmp_unmappable);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_icmp_unmappable);
     s46_ip6 ce;
     unsigned why;
     if (!ce_of(br, dst, port, &ce, &why)) {
         if (why == S46_BR_drop_v4_no_rule && br->c.icmp_unreachable &&
             icmp4_error(br, p, &l3, 3, 1, 0, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, why);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, why);
     }
     if (br->c.ttl_decrement && l3.ttl <= 1) {
         if (icmp4_error(br, p, &l3, 11, 0, 0, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, S46_BR_drop_v4_ttl_expired);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_ttl_expired);
     }
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
     if (p->len > room && l3.df) {
         /* errors quote the packet as it arrived */
         if (icmp4_error(br, p, &l3, 3, 4, room, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, S46_BR_drop_v4_too_big);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_too_big);
     }
     if (br->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
-    s46_encap e = br->enc;
+    s46_encap e = br->dp.enc;
     e.dst = ce;
     if (s46_tunnel_encap(p, &e) < 0)
-        return drop(br, p, S46_BR_drop_v4_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
     br->cnt[S46_BR_v4_encapsulated]++;
-    out(br, p, S46_BR_PORT_V6);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
     if (p->len > br->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        fragment_out(br, p);
-}
-
-static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
-{
-    return s46_dp_reassemble(&br->fc, r, p, l3, now);
-}
-
-static void fragment_out(s46_br *br, s46_pkt *p)
-{
-    s46_dp_fragment_out(&br->fc, br->cur, p, br->c.ipv6_mtu, ++br->frag_id, br->pool);
+        s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
 }
 
 /* The rule (longest match) of an IPv6 source, with its shape. */
@@ -425,7 +370,7 @@ static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
     s46_quote q6, v4;
     if (!s46_icmp_quote(p->data, l3, &q6) || !s46_quote_inner4(&q6, &v4) ||
         memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
-        return drop(br, p, S46_BR_drop_icmpv6_other);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
     /* the quote may be truncated: parse what we have as far as it goes */
     uint8_t type = 3, code = 1;
     uint32_t extra = 0;
@@ -433,19 +378,17 @@ static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
         uint32_t mtu = s46_get32(p->data + l3->l3_len + 4);
         size_t over = (size_t)(v4.ip - q6.ip); /* the tunnel header(s) */
         if (!v4.l3.df)
-            return drop(br, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
         code = 4;
         extra = mtu > over ? (mtu - over) & 0xffff : 0;
     }
-    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&br->icmp_rl, now))
-        return drop(br, p, S46_BR_drop_icmpv6_other);
-    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
-        return drop(br, p, S46_BR_drop_icmpv6_other);
-    s46_pkt_reset(p);
-    memcpy(p->data, br->scratch.data, br->scratch.len);
-    p->len = br->scratch.len;
+    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&br->dp.icmp_rl, now))
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
+    if (s46_icmp4_error(&br->dp.scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
+    s46_dp_take_scratch(&br->dp, p);
     br->cnt[S46_BR_icmp_relayed]++;
-    out(br, p, S46_BR_PORT_V4);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
 }
 
 /* The commonest IPv6 -> IPv4 packet without the general parse: IPv4 in
@@ -497,43 +440,43 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return drop(br, p, S46_BR_drop_v6_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_malformed);
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, br->c.br6.b, 16) != 0)
-        return drop(br, p, S46_BR_drop_v6_not_br_address);
-    if (l3.is_fragment && !reassemble(br, br->reasm6, p, &l3, now))
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_br_address);
+    if (l3.is_fragment && !s46_dp_reasm(&br->dp, true, p, &l3, now))
         return;
     if (l3.proto == S46_PROTO_ICMPV6 && l3.has_ports) {
         if (l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);
             br->cnt[S46_BR_echo_replies]++;
-            return out(br, p, S46_BR_PORT_V6);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
         }
         if (l3.icmp_type <= 4)
             return relay_icmp6(br, p, &l3, now);
-        return drop(br, p, S46_BR_drop_icmpv6_other);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
     }
     if (l3.proto != S46_PROTO_IPIP)
-        return drop(br, p, S46_BR_drop_v6_not_ipip);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_ipip);
     s46_ip6 src;
     memcpy(src.b, p->data + 8, 16);
     const s46_rule_shape *sh;
     const s46_maprule *r = rule6(br, &src, &sh);
     if (!r)
-        return drop(br, p, S46_BR_drop_v6_src_no_rule);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_no_rule);
     s46_ce_params cp;
     if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
-        return drop(br, p, S46_BR_drop_v6_src_not_map_address);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_not_map_address);
     cp.psid_len = sh->psid_len;
     cp.psid_offset = sh->psid_offset;
 
     uint8_t *v4 = p->data + l3.l3_len;
     s46_l3 in;
     if (s46_parse_ipv4(v4, l3.l4_len, &in) < 0)
-        return drop(br, p, S46_BR_drop_inner_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
     uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
     if ((isrc & s46_mask4(cp.ipv4_len)) != cp.ipv4)
-        return drop(br, p, S46_BR_drop_inner_spoofed_address);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_address);
     if (cp.psid_len && in.first_fragment) {
         uint16_t sport;
         bool have = in.has_ports;
@@ -546,10 +489,10 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
             sport = q.l3.has_ports ? q.l3.dport : 0;
         } else if (!have && (in.proto == S46_PROTO_TCP || in.proto == S46_PROTO_UDP ||
                              in.proto == S46_PROTO_ICMP)) {
-            return drop(br, p, S46_BR_drop_inner_malformed);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
         }
         if (have && !s46_port_in_set(cp.psid_offset, cp.psid_len, cp.psid, sport))
-            return drop(br, p, S46_BR_drop_inner_spoofed_port);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_port);
     }
     /* Destination inside the MAP domain: hairpin (hub and spoke) or drop. */
     s46_ip6 ce;
@@ -560,36 +503,36 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
     if (in_domain) {
         if (!br->c.hairpin || in.is_fragment || !v4_dst_port(p->data, &in, &dport) ||
             !ce_of(br, idst, dport, &ce, &why))
-            return drop(br, p, S46_BR_drop_inner_dst_in_domain);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_dst_in_domain);
         if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0)
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->enc;
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        s46_encap e = br->dp.enc;
         e.dst = ce;
         if (s46_tunnel_encap(p, &e) < 0)
-            return drop(br, p, S46_BR_drop_inner_malformed);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
         br->cnt[S46_BR_hairpinned]++;
-        out(br, p, S46_BR_PORT_V6);
+        s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
         if (p->len > br->c.ipv6_mtu)
-            fragment_out(br, p);
+            s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
         return;
     }
     if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0) {
         /* Time Exceeded from the BR, back through the tunnel to the CE */
         if (!icmp4_error(br, p, &in, 11, 0, 0, now))
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->enc;
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        s46_encap e = br->dp.enc;
         e.dst = src;
         if (s46_tunnel_encap(p, &e) < 0)
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        return out(br, p, S46_BR_PORT_V6);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
     }
     br->cnt[S46_BR_v6_decapsulated]++;
-    out(br, p, S46_BR_PORT_V4);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
 }
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    br->cur = b;
+    br->dp.cur = b;
     uint32_t n = b->count; /* fragments appended below are already done */
     uint64_t nfast = 0;    /* packets the fast paths forwarded */
     bool fast = br->fast;

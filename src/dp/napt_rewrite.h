@@ -39,6 +39,20 @@ typedef enum s46_nx_result {
     S46_NX_FILTERED,        /* in: refused by the filtering behaviour */
 } s46_nx_result;
 
+/* The drop reason of each outcome but S46_NX_OK, as an array initializer,
+ * for a pipeline whose counters (enum prefix P) name them as the CEs do. */
+#define S46_NX_DROP_REASONS(P)                                        \
+    {                                                                 \
+        [S46_NX_UNSUPPORTED] = P##drop_lan_unsupported_proto,         \
+        [S46_NX_ICMP_NO_MAPPING] = P##drop_lan_icmp_no_mapping,       \
+        [S46_NX_NO_PORT] = P##drop_napt_no_port,                      \
+        [S46_NX_TABLE_FULL] = P##drop_napt_table_full,                \
+        [S46_NX_MALFORMED] = P##drop_inner_malformed,                 \
+        [S46_NX_PORT_NOT_MINE] = P##drop_inner_port_not_mine,         \
+        [S46_NX_NO_MAPPING] = P##drop_napt_no_mapping,                \
+        [S46_NX_FILTERED] = P##drop_napt_filtered,                    \
+    }
+
 /* What an outbound translation found out. */
 typedef struct s46_nx_out {
     uint32_t dst;       /* where the packet goes (an error: the quoted source) */
