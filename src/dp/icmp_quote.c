@@ -4,37 +4,6 @@
 
 #include <string.h>
 
-/* The transport fields of a first fragment, as far as n bytes at l4 go. */
-static void ports(const uint8_t *l4, size_t n, s46_l3 *o)
-{
-    switch (o->proto) {
-    case S46_PROTO_TCP:
-        if (n >= 14)
-            o->tcp_flags = l4[13];
-        /* fall through */
-    case S46_PROTO_UDP:
-        if (n >= 4) {
-            o->sport = s46_get16(l4);
-            o->dport = s46_get16(l4 + 2);
-            o->has_ports = true;
-        }
-        return;
-    case S46_PROTO_ICMP:
-    case S46_PROTO_ICMPV6:
-        if (n >= 1)
-            o->icmp_type = l4[0];
-        if (n >= 2)
-            o->icmp_code = l4[1];
-        if (n >= 8) {
-            o->sport = o->dport = s46_get16(l4 + 4);
-            o->has_ports = true;
-        }
-        return;
-    default:
-        return;
-    }
-}
-
 static bool parse4(uint8_t *p, size_t avail, s46_l3 *o, size_t *len)
 {
     size_t ihl = (p[0] & 15u) * 4, tot = s46_get16(p + 2);
@@ -97,8 +66,7 @@ bool s46_quote_parse(uint8_t *p, size_t avail, s46_quote *q)
         return false;
     q->ip = p;
     q->l3.l4_len = (uint16_t)(q->len - q->l3.l3_len);
-    if (q->l3.first_fragment)
-        ports(p + q->l3.l3_len, q->l3.l4_len, &q->l3);
+    s46_parse_l4(p + q->l3.l3_len, q->l3.l4_len, true, &q->l3);
     return true;
 }
 
