@@ -1,7 +1,9 @@
 #include "dp/ce_mape.h"
 #include "dp/dp_common.h"
+#include "dp/icmp_quote.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
+#include "dp/tunnel_icmp.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
@@ -32,7 +34,8 @@ struct s46_ce {
     s46_ce_params me;
     uint32_t ext;              /* the address the NAPT maps onto */
     s46_napt *napt;
-    uint16_t mss_max;
+    s46_pmtu pmtu;             /* the tunnel MTU toward each BR or CE */
+    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     uint64_t cnt[S46_CE_NCOUNTERS];
 };
 
@@ -83,17 +86,20 @@ fail:
     return -1;
 }
 
+static bool peer_ok(const void *arg, const s46_ip6 *peer);
+
 static void apply(s46_ce *ce, const s46_ce_conf *c)
 {
     ce->c = *c;
     ce->c.rules = ce->rules;
     ce->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
-                          .encap_limit = c->encap_limit};
+                             .encap_limit = c->encap_limit};
     /* an IPv4 prefix: NAPT onto its first host address */
     ce->ext = ce->me.ipv4_len == 32 ? ce->me.ipv4
                                     : ce->me.ipv4 + (ce->me.ipv4_len <= 30 ? 1u : 0u);
-    unsigned room = c->ipv6_mtu - s46_encap_overhead(&ce->dp.enc);
-    ce->mss_max = (uint16_t)(room - 40);
+    s46_pmtu_init(&ce->pmtu, c->ipv6_mtu);
+    ce->ti = (s46_tunnel_icmp){&ce->me.map_addr, peer_ok, ce,
+                               c->lan_ipv4 ? c->lan_ipv4 : ce->ext, S46_CE_path_mtu_lowered};
 }
 
 s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
@@ -166,6 +172,7 @@ const s46_counters *s46_ce_counters(const s46_ce *ce) { return &ce->dp.counters;
 void s46_ce_tick(s46_ce *ce, uint64_t now_ns)
 {
     s46_napt_expire(ce->napt, now_s(now_ns), 4096);
+    s46_pmtu_expire(&ce->pmtu, now_ns);
 }
 
 /* Replaces p by an ICMPv4 error to a LAN host about it. */
@@ -176,28 +183,70 @@ static bool icmp_to_lan(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint8_t type, 
     return s46_dp_icmp4_error(&ce->dp, p, l3, src, type, code, extra, now);
 }
 
-static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3)
+/* The tunnel MTU toward peer, and the IPv4 room it leaves. */
+static unsigned tun_mtu(const s46_ce *ce, const s46_ip6 *peer)
 {
-    if (s46_tcp_clamp_mss(ip, l3, ce->mss_max))
+    return s46_pmtu_get(&ce->pmtu, peer);
+}
+static unsigned room(const s46_ce *ce, const s46_ip6 *peer)
+{
+    return tun_mtu(ce, peer) - s46_encap_overhead(&ce->dp.enc);
+}
+
+static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3, const s46_ip6 *peer)
+{
+    if (s46_tcp_clamp_mss(ip, l3, (uint16_t)(room(ce, peer) - 40)))
         ce->cnt[S46_CE_mss_clamped]++;
 }
 
-/* Where an IPv4 destination goes: an FMR's CE (mesh) or the BR. */
-static void pick_tunnel_dst(s46_ce *ce, uint32_t dst, uint16_t dport, bool has_port,
-                            s46_ip6 *to)
+/* Where an IPv4 destination goes: an FMR's CE (mesh, true) or the BR. */
+static bool tunnel_dst(const s46_ce *ce, uint32_t dst, uint16_t dport, s46_ip6 *to)
 {
     if (ce->c.mesh) {
         const s46_maprule *r = s46_ruleset_match4(ce->rs, dst, dport);
         s46_ce_params peer;
-        if (r && (has_port || r->ea_len + r->ipv4.len <= 32) &&
-            s46_maprule_reverse(r, dst, dport, ce->c.layout, &peer, NULL, 0) == 0) {
+        if (r && s46_maprule_reverse(r, dst, dport, ce->c.layout, &peer, NULL, 0) == 0) {
             *to = peer.map_addr;
-            ce->cnt[S46_CE_to_fmr]++;
-            return;
+            return true;
         }
     }
     *to = ce->c.br;
-    ce->cnt[S46_CE_to_br]++;
+    return false;
+}
+
+/* The tunnel peer of a LAN packet, before its translation: where it goes
+ * (an ICMP error: where the packet it quotes came from). */
+static bool lan_peer(const s46_ce *ce, uint8_t *ip, const s46_l3 *l3, s46_ip6 *to)
+{
+    s46_quote q;
+    if (l3->proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
+        if (!s46_icmp_quote(ip, l3, &q)) { /* the NAPT refuses it */
+            *to = ce->c.br;
+            return false;
+        }
+        return tunnel_dst(ce, s46_get32(q.ip + 12), q.l3.sport, to);
+    }
+    return tunnel_dst(ce, s46_get32(ip + 16), l3->dport, to);
+}
+
+/* Is a an FMR CE's MAP address (mesh)? Its parameters in *peer. */
+static bool fmr_peer(const s46_ce *ce, const s46_ip6 *a, s46_ce_params *peer)
+{
+    const s46_maprule *r = ce->c.mesh ? s46_ruleset_match6(ce->rs, a) : NULL;
+    if (!r)
+        return false;
+    s46_pfx6 eu = {*a, (uint8_t)(r->ipv6.len + r->ea_len)};
+    s46_ip6_mask(&eu.addr, eu.len);
+    return s46_maprule_derive(r, &eu, ce->c.layout, peer, NULL, 0) == 0 &&
+           s46_ip6_eq(&peer->map_addr, a);
+}
+
+/* The peers our tunnel packets go to: the BR, and FMR CEs in mesh mode. */
+static bool peer_ok(const void *arg, const s46_ip6 *peer)
+{
+    const s46_ce *ce = arg;
+    s46_ce_params p;
+    return s46_ip6_eq(peer, &ce->c.br) || fmr_peer(ce, peer, &p);
 }
 
 static bool mine(const s46_ce *ce, uint32_t a)
@@ -221,9 +270,11 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
     if (proto < 0 || !l3.has_ports)
         return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_unsupported_proto);
     uint8_t *ip = p->data;
-    unsigned room = ce->c.ipv6_mtu - s46_encap_overhead(&ce->dp.enc);
-    if (p->len > room && l3.df) {
-        if (icmp_to_lan(ce, p, &l3, 3, 4, room, now))
+    s46_encap e = ce->dp.enc;
+    bool fmr = lan_peer(ce, ip, &l3, &e.dst);
+    unsigned fit = room(ce, &e.dst);
+    if (p->len > fit && l3.df) {
+        if (icmp_to_lan(ce, p, &l3, 3, 4, fit, now))
             return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
         return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_too_big);
     }
@@ -236,7 +287,7 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
         ce->cnt[S46_CE_napt_mappings_created]++;
     if (!o.error) {
         if (proto == S46_NAPT_TCP)
-            clamp_mss(ce, ip, &l3);
+            clamp_mss(ce, ip, &l3, &e.dst);
         /* hairpinning (RFC 4787 REQ-9): to our own address and ports */
         if (mine(ce, o.dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len,
                                                ce->me.psid, l3.dport)) {
@@ -246,14 +297,30 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
             return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
         }
     }
-    s46_encap e = ce->dp.enc;
-    pick_tunnel_dst(ce, o.dst, o.dport, true, &e.dst);
+    ce->cnt[fmr ? S46_CE_to_fmr : S46_CE_to_br]++;
     if (s46_tunnel_encap(p, &e) < 0)
         return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_malformed);
     ce->cnt[S46_CE_encapsulated]++;
     s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
-    if (p->len > ce->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_frag_out(&ce->dp, p, ce->c.ipv6_mtu);
+    if (p->len > tun_mtu(ce, &e.dst)) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_frag_out(&ce->dp, p, tun_mtu(ce, &e.dst));
+}
+
+/* An ICMPv6 error about one of our tunnel packets (tunnel_icmp.h): on to
+ * the LAN host through the reverse NAPT; false when p is no such error or
+ * none may be sent (the caller drops it). */
+static bool relay_icmp6(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+{
+    if (s46_tunnel_icmp6(&ce->ti, &ce->dp, &ce->pmtu, p, l3, now) != S46_TI_RELAYED)
+        return false;
+    s46_l3 el;
+    if (s46_parse_ipv4(p->data, p->len, &el) < 0 ||
+        s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len, ce->me.psid, p->data,
+                          &el, now_s(now)) != S46_NX_OK)
+        return false;
+    ce->cnt[S46_CE_icmp6_relayed]++;
+    s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
+    return true;
 }
 
 static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
@@ -273,6 +340,8 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
             ce->cnt[S46_CE_echo_replies]++;
             return s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
         }
+        if (relay_icmp6(ce, p, &l3, now))
+            return;
         return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_icmpv6);
     }
     if (l3.proto != S46_PROTO_IPIP)
@@ -286,15 +355,8 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
     uint32_t isrc = s46_get32(ip + 12), idst = s46_get32(ip + 16);
     /* Source validation (RFC 7597 §8.1): the BR first, then an FMR's CE. */
     if (!s46_ip6_eq(&src6, &ce->c.br)) {
-        const s46_maprule *r = ce->c.mesh ? s46_ruleset_match6(ce->rs, &src6) : NULL;
         s46_ce_params peer;
-        s46_pfx6 eu = {src6, 0};
-        if (r) {
-            eu.len = (uint8_t)(r->ipv6.len + r->ea_len);
-            s46_ip6_mask(&eu.addr, eu.len);
-        }
-        if (!r || s46_maprule_derive(r, &eu, ce->c.layout, &peer, NULL, 0) < 0 ||
-            !s46_ip6_eq(&peer.map_addr, &src6))
+        if (!fmr_peer(ce, &src6, &peer))
             return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_src_unknown);
         if ((isrc & s46_mask4(peer.ipv4_len)) != peer.ipv4)
             return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_spoofed_address);
@@ -311,7 +373,7 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
     if (r != S46_NX_OK)
         return s46_dp_drop(&ce->dp, p, nx_reason[r]);
     if (in.proto == S46_PROTO_TCP)
-        clamp_mss(ce, ip, &in);
+        clamp_mss(ce, ip, &in, &src6);
     ce->cnt[S46_CE_decapsulated]++;
     s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
 }

@@ -8,6 +8,10 @@
  *   from the MAP address of a CE whose inner source address and port are
  *   consistent with it; inner destination ours and inside our port set;
  *   reverse NAPT. ICMP errors have their quoted packet translated too.
+ *  ICMPv6 errors about our tunnel packets (RFC 7597 §8.3.1 -> RFC 2473 §7,
+ *   §8; tunnel_icmp.h): Packet Too Big lowers the tunnel MTU toward that BR
+ *   or CE for 10 minutes (never below 1280) and, for a DF packet, becomes
+ *   ICMPv4 3/4 to the LAN host; the other errors become ICMPv4 3/1 to it.
  * Port 0 is the LAN (IPv4) side, port 1 the WAN (IPv6) side. Every drop is
  * counted by name. */
 #ifndef S46_DP_CE_MAPE_H
@@ -25,6 +29,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
 #define S46_CE_COUNTERS(X) \
     X(lan_in) X(wan_in) X(lan_out) X(wan_out) X(encapsulated) X(decapsulated) \
     X(to_br) X(to_fmr) X(hairpinned) X(mss_clamped) X(echo_replies) X(icmp_errors_sent) \
+    X(icmp6_relayed) X(path_mtu_lowered) \
     X(napt_mappings_created) X(fragments_held) X(reassembled) X(fragmented) \
     X(drop_reassembly_failed) X(drop_no_buffer) \
     X(drop_lan_malformed) X(drop_lan_unsupported_proto) \

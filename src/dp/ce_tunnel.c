@@ -1,6 +1,6 @@
 #include "dp/ce_tunnel.h"
 #include "dp/dp_common.h"
-#include "dp/icmp_quote.h"
+#include "dp/tunnel_icmp.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
 #include "lib/csum.h"
@@ -30,10 +30,8 @@ struct s46_cet {
     s46_cet_conf c;
     uint32_t nat;              /* ipip: the address the NAPT maps onto */
     uint32_t icmp_src;         /* source of our ICMPv4 errors */
-    uint16_t mtu;              /* the tunnel's: configured, or lower as learned */
-    uint64_t mtu_until;        /* when a learned path MTU expires (0: none) */
-    unsigned room;             /* largest IPv4 packet the tunnel carries whole */
-    uint16_t mss_max;
+    s46_pmtu pmtu;             /* the tunnel's MTU: configured, or lower as learned */
+    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     s46_napt *napt;            /* ipip only */
     uint64_t cnt[S46_CET_NCOUNTERS];
 };
@@ -95,13 +93,15 @@ static int check(const s46_cet_conf *c, uint32_t *nat, char *err, size_t errlen)
     return 0;
 }
 
-#define PMTU_AGE_NS (600 * 1000000000ull) /* RFC 8201 §4: try again after 10 min */
+/* The tunnel's MTU now, the largest IPv4 packet it carries whole, the
+ * largest TCP MSS that fits. */
+static unsigned tun_mtu(const s46_cet *t) { return s46_pmtu_get(&t->pmtu, &t->c.remote); }
+static unsigned room(const s46_cet *t) { return tun_mtu(t) - s46_encap_overhead(&t->dp.enc); }
+static uint16_t mss_max(const s46_cet *t) { return (uint16_t)(room(t) - 40); }
 
-static void set_mtu(s46_cet *t, uint16_t mtu)
+static bool is_remote(const void *arg, const s46_ip6 *peer)
 {
-    t->mtu = mtu;
-    t->room = mtu - s46_encap_overhead(&t->dp.enc);
-    t->mss_max = (uint16_t)(t->room - 40);
+    return s46_ip6_eq(&((const s46_cet *)arg)->c.remote, peer);
 }
 
 static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
@@ -111,9 +111,9 @@ static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
     /* RFC 6333 §5.2/§7.1: the traffic class follows the IPv4 TOS */
     t->dp.enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
                          .encap_limit = c->encap_limit, .copy_tos = true};
-    set_mtu(t, c->ipv6_mtu);
-    t->mtu_until = 0;
+    s46_pmtu_init(&t->pmtu, c->ipv6_mtu);
     t->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->kind == S46_CET_IPIP ? nat : B4_WELL_KNOWN;
+    t->ti = (s46_tunnel_icmp){&t->c.local, is_remote, t, t->icmp_src, S46_CET_path_mtu_lowered};
 }
 
 /* The NAPT of an ipip CE: the NAT address with the whole port space. */
@@ -188,10 +188,7 @@ void s46_cet_tick(s46_cet *t, uint64_t now_ns)
 {
     if (t->napt)
         s46_napt_expire(t->napt, secs(now_ns), 4096);
-    if (t->mtu_until && now_ns >= t->mtu_until) {
-        set_mtu(t, t->c.ipv6_mtu);
-        t->mtu_until = 0;
-    }
+    s46_pmtu_expire(&t->pmtu, now_ns);
 }
 
 /* Drop reasons of the NAPT translation outcomes. */
@@ -218,8 +215,8 @@ static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
             s46_dp_drop(&t->dp, p, S46_CET_drop_lan_ttl_expired);
         return false;
     }
-    if (l3->df && p->len > t->room) {
-        if (!error_to_lan(t, p, l3, 3, 4, t->room, now))
+    if (l3->df && p->len > room(t)) {
+        if (!error_to_lan(t, p, l3, 3, 4, room(t), now))
             s46_dp_drop(&t->dp, p, S46_CET_drop_lan_too_big);
         return false;
     }
@@ -229,7 +226,7 @@ static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 static void clamp(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
 {
     if (l3->proto == S46_PROTO_TCP && l3->first_fragment &&
-        s46_tcp_clamp_mss(p->data, l3, t->mss_max))
+        s46_tcp_clamp_mss(p->data, l3, mss_max(t)))
         t->cnt[S46_CET_mss_clamped]++;
 }
 
@@ -243,8 +240,8 @@ static void encap_out(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
         return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_malformed);
     t->cnt[S46_CET_encapsulated]++;
     s46_dp_out(&t->dp, p, S46_CET_PORT_WAN);
-    if (p->len > t->mtu) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_frag_out(&t->dp, p, t->mtu);
+    if (p->len > tun_mtu(t)) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_frag_out(&t->dp, p, tun_mtu(t));
 }
 
 /* ipip, a LAN source outside the fixed addresses: NAPT onto the NAT address. */
@@ -313,45 +310,14 @@ static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
     return true;
 }
 
-/* RFC 2473 §7.1, §8: an ICMPv6 error about one of our tunnel packets. Packet
- * Too Big lowers the tunnel MTU (never below 1280, for PMTU_AGE_NS) and, for
- * a DF packet, becomes ICMPv4 3/4 with the room left for IPv4; the other
- * errors become ICMPv4 3/1 (host unreachable). The ICMPv4 error goes to the
- * inner source (through the reverse NAPT for the NAT address). false when p
- * is no such error or none may be sent (the caller drops it). */
+/* RFC 2473 §8 (tunnel_icmp.h): an ICMPv6 error about one of our tunnel
+ * packets goes on to the inner source as ICMPv4 (through the reverse NAPT
+ * for the NAT address). false when p is no such error or none may be sent
+ * (the caller drops it). */
 static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    const uint8_t *ic = p->data + l3->l3_len;
-    s46_quote q6, q4;
-    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 || !s46_icmp_quote(p->data, l3, &q6) ||
-        memcmp(q6.ip + 8, t->c.local.b, 16) != 0 || memcmp(q6.ip + 24, t->c.remote.b, 16) != 0 ||
-        !s46_quote_inner4(&q6, &q4))
+    if (s46_tunnel_icmp6(&t->ti, &t->dp, &t->pmtu, p, l3, now) != S46_TI_RELAYED)
         return false;
-    uint8_t type = ic[0], code = 1;
-    uint32_t extra = 0;
-    if (type == 2) {
-        uint32_t mtu = s46_get32(ic + 4);
-        if (mtu < 1280)
-            return false; /* RFC 8201 §4 */
-        if (mtu < t->mtu) {
-            set_mtu(t, (uint16_t)mtu);
-            t->mtu_until = now + PMTU_AGE_NS;
-            t->cnt[S46_CET_path_mtu_lowered]++;
-        }
-        if (!q4.l3.df)
-            return false; /* no DF: we fragment from now on, nobody to tell */
-        code = 4;
-        extra = t->room;
-    }
-    if (!s46_quote_may_error4(&q4))
-        return false;
-    if (!s46_ratelimit_take(&t->dp.icmp_rl, now)) {
-        t->cnt[S46_CET_drop_icmp_ratelimited]++;
-        return false;
-    }
-    if (s46_icmp4_error(&t->dp.scratch, t->icmp_src, 3, code, extra, q4.ip, q4.len) < 0)
-        return false;
-    s46_dp_take_scratch(&t->dp, p);
     s46_l3 el;
     if (s46_parse_ipv4(p->data, p->len, &el) < 0)
         return false;
@@ -435,8 +401,8 @@ json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "nat_address",
                         ipip ? json_string(s46_ip4_format(t->nat, b4)) : json_null());
     json_object_set_new(o, "ipv6_mtu", json_integer(t->c.ipv6_mtu));
-    json_object_set_new(o, "path_mtu", json_integer(t->mtu));
-    json_object_set_new(o, "mss", json_integer(t->mss_max));
+    json_object_set_new(o, "path_mtu", json_integer(tun_mtu(t)));
+    json_object_set_new(o, "mss", json_integer(mss_max(t)));
     json_object_set_new(o, "now", json_integer(secs(now_ns)));
     json_object_set_new(o, "napt",
                         ipip ? s46_napt_state_json(t->napt, t->c.napt.filter) : json_null());
