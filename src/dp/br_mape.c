@@ -2,12 +2,10 @@
 #include "dp/dp_common.h"
 #include "dp/icmp_quote.h"
 #include "lib/csum.h"
-#include "lib/err.h"
 #include "lib/frag.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
-#include "prov/mape.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,93 +53,6 @@ void s46_br_conf_default(s46_br_conf *c)
     c->ttl_decrement = true;
     c->icmp_unreachable = true;
     c->icmp_rate = 1000;
-}
-
-/* An optional member of the document or of its map_e object. */
-static json_t *opt(json_t *doc, json_t *m, const char *key)
-{
-    json_t *v = json_object_get(m, key);
-    return v ? v : json_object_get(doc, key);
-}
-
-static int opt_int(json_t *doc, json_t *m, const char *key, long lo, long hi, long *out,
-                   char *err, size_t errlen)
-{
-    json_t *v = opt(doc, m, key);
-    if (!v)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        s46_seterr(err, errlen, "%s: must be an integer %ld..%ld", key, lo, hi);
-        return -1;
-    }
-    *out = (long)json_integer_value(v);
-    return 0;
-}
-
-static int opt_bool(json_t *doc, json_t *m, const char *key, bool *out, char *err,
-                    size_t errlen)
-{
-    json_t *v = opt(doc, m, key);
-    if (!v)
-        return 0;
-    if (!json_is_boolean(v)) {
-        s46_seterr(err, errlen, "%s: must be true or false", key);
-        return -1;
-    }
-    *out = json_is_true(v);
-    return 0;
-}
-
-int s46_br_conf_from_json(json_t *doc, s46_br_conf *c, char *err, size_t errlen)
-{
-    char e[S46_ERRLEN];
-    s46_br_conf_default(c);
-    json_t *m = s46_mape_find(doc);
-    if (!m) {
-        s46_seterr(err, errlen, "no map_e object (an HB46PP response or a map_e object)");
-        return -1;
-    }
-    s46_mape_cfg cfg;
-    if (s46_mape_from_json(m, 1u << 20, &cfg, err, errlen) < 0)
-        return -1;
-    c->br6 = cfg.br;
-    c->layout = s46_mape_layout(&cfg);
-    long v;
-    json_t *b4 = opt(doc, m, "br_ipv4");
-    if (b4 && (!json_is_string(b4) || s46_ip4_parse(json_string_value(b4), &c->br4) < 0)) {
-        s46_seterr(err, errlen, "br_ipv4: must be an IPv4 address string");
-        goto fail;
-    }
-    v = c->ipv6_mtu;
-    if (opt_int(doc, m, "ipv6_mtu", 1280, 9000, &v, err, errlen) < 0)
-        goto fail;
-    c->ipv6_mtu = (uint16_t)v;
-    v = c->hop_limit;
-    if (opt_int(doc, m, "hop_limit", 1, 255, &v, err, errlen) < 0)
-        goto fail;
-    c->hop_limit = (uint8_t)v;
-    if (opt(doc, m, "encap_limit") && !json_is_null(opt(doc, m, "encap_limit"))) {
-        if (opt_int(doc, m, "encap_limit", 0, 255, &v, err, errlen) < 0)
-            goto fail;
-        c->encap_limit = (int16_t)v;
-    }
-    v = c->icmp_rate;
-    if (opt_int(doc, m, "icmp_rate", 0, 100000, &v, err, errlen) < 0)
-        goto fail;
-    c->icmp_rate = (uint32_t)v;
-    if (opt_bool(doc, m, "hairpin", &c->hairpin, err, errlen) < 0 ||
-        opt_bool(doc, m, "icmp_unreachable", &c->icmp_unreachable, err, errlen) < 0)
-        goto fail;
-    c->rules = s46_ruleset_new(cfg.rules, cfg.nrules, e, sizeof e);
-    if (!c->rules) {
-        s46_seterr(err, errlen, "map_e.rules: %s", e);
-        goto fail;
-    }
-    s46_mape_free(&cfg);
-    return 0;
-fail:
-    s46_mape_free(&cfg);
-    return -1;
 }
 
 s46_br *s46_br_new(const s46_br_conf *c)

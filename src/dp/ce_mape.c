@@ -4,6 +4,7 @@
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
 #include "dp/tunnel_icmp.h"
+#include "lib/ce_params_json.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
@@ -11,7 +12,6 @@
 #include "lib/mss.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
-#include "prov/mape.h"
 
 #include <stdlib.h>
 #include <string.h>

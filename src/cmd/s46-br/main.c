@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf/br_conf.h"
 #include "dp/br_mape.h"
 #include "io/afpacket.h"
 #include "io/ctl.h"
