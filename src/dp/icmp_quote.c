@@ -9,15 +9,9 @@ static bool parse4(uint8_t *p, size_t avail, s46_l3 *o, size_t *len)
     size_t ihl = (p[0] & 15u) * 4, tot = s46_get16(p + 2);
     if (avail < 20 || ihl < 20 || ihl > avail)
         return false;
-    uint16_t ff = s46_get16(p + 6);
     *len = tot > ihl && tot < avail ? tot : avail;
     o->l3_len = (uint16_t)ihl;
-    o->proto = p[9];
-    o->ttl = p[8];
-    o->df = ff & 0x4000;
-    o->frag_off = (uint16_t)((ff & 0x1fff) * 8);
-    o->is_fragment = (ff & 0x2000) || o->frag_off;
-    o->first_fragment = o->frag_off == 0;
+    s46_parse_ipv4_fields(p, o);
     return true;
 }
 

@@ -16,15 +16,9 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
     /* most headers have no options: a fixed-length sum, unrolled */
     if (ihl == 20 ? !s46_csum_ok20(p) : !s46_csum_ok(p, ihl))
         return S46_PERR_CSUM;
-    uint16_t ff = s46_get16(p + 6);
     o->l3_len = (uint16_t)ihl;
     o->l4_len = (uint16_t)(tot - ihl);
-    o->proto = p[9];
-    o->ttl = p[8];
-    o->df = ff & 0x4000;
-    o->frag_off = (uint16_t)((ff & 0x1fff) * 8);
-    o->is_fragment = (ff & 0x2000) || o->frag_off;
-    o->first_fragment = o->frag_off == 0;
+    s46_parse_ipv4_fields(p, o);
     o->frag_hdr = 0;
     o->encap_limit = -1;
     o->tcp_flags = 0;

@@ -44,6 +44,19 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *out);
 /* IPv6: walks Hop-by-Hop, Routing, Fragment and Destination Options headers
  * (at most 8, each inside the packet). */
 int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *out);
+/* The IPv4 header fields of o at p: protocol, TTL, DF, fragment fields. */
+static inline __attribute__((always_inline)) void s46_parse_ipv4_fields(const uint8_t *p,
+                                                                        s46_l3 *o)
+{
+    uint16_t ff = (uint16_t)(p[6] << 8 | p[7]);
+    o->proto = p[9];
+    o->ttl = p[8];
+    o->df = ff & 0x4000;
+    o->frag_off = (uint16_t)((ff & 0x1fff) * 8);
+    o->is_fragment = (ff & 0x2000) || o->frag_off;
+    o->first_fragment = o->frag_off == 0;
+}
+
 /* The transport fields of o (proto and first_fragment set) from the avail
  * bytes at p. A whole packet: TCP needs its 20-byte header, UDP its 8, ICMP
  * its 8. A quote in an ICMP error (quote true) is usually cut short: TCP

@@ -3,9 +3,12 @@
  * quoting a non-first fragment no longer picks a CE by payload bytes, and
  * an ICMPv6 error quoting a tunnel packet with the encapsulation limit
  * option is relayed like one without. */
+#include "conf/br_conf.h"
 #include "dp/br_mape.h"
 #include "dp/icmp_quote.h"
 #include "lib/csum.h"
+#include "lib/icmp.h"
+#include "lib/tunnel.h"
 #include "t.h"
 
 static void csum4(uint8_t *ip)
@@ -93,78 +96,87 @@ TEST(ipv4_quote_truncation)
     CHECK(!s46_icmp_quote(b, &l3, &qt));
 }
 
-/* An IPv6 header at h (payload plen, next header nh) from src to dst. */
-static void hdr6(uint8_t *h, uint16_t plen, uint8_t nh, const char *src, const char *dst)
+/* An IPv4 UDP packet in p: 2001:db8:ffff::1 -> the CE's MAP address,
+ * with the encapsulation limit option; 48 + len bytes. */
+static void tunnel_pkt(s46_pkt *p, unsigned len)
 {
-    s46_ip6 a;
-    memset(h, 0, 40);
-    h[0] = 0x60;
-    s46_put16(h + 4, plen);
-    h[6] = nh;
-    h[7] = 64;
-    s46_ip6_parse(src, &a);
-    memcpy(h + 8, a.b, 16);
-    s46_ip6_parse(dst, &a);
-    memcpy(h + 24, a.b, 16);
+    hdr4(p->data, (uint16_t)len, 0x4000, 17, 0xc6336450, 0xc0000212);
+    memset(p->data + 20, 0, len - 20);
+    s46_put16(p->data + 20, 53);
+    s46_put16(p->data + 22, 0x04d0);
+    p->len = len;
+    s46_encap e = {.hop_limit = 64, .encap_limit = 4};
+    s46_ip6_parse("2001:db8:ffff::1", &e.src);
+    s46_ip6_parse("2001:db8:12:3400:0:c000:212:34", &e.dst);
+    s46_tunnel_encap(p, &e);
+}
+
+/* A router's ICMPv6 error about qlen bytes of the packet in p, into out. */
+static void icmp6_err(s46_pkt *out, uint8_t type, uint32_t extra, const s46_pkt *p, size_t qlen)
+{
+    s46_ip6 router;
+    s46_ip6_parse("2001:db8:77::1", &router);
+    s46_icmp6_error(out, &router, type, 0, extra, p->data, qlen);
 }
 
 TEST(ipv6_quote_with_extension_headers)
 {
-    uint8_t b[200], *q = b + 48;
-    static const uint8_t dstopt[8] = {4, 0, 4, 1, 4, 1, 1, 0};
+    s46_pktpool *pool = s46_pktpool_new(2);
+    s46_pkt *p = s46_pkt_alloc(pool), *err = s46_pkt_alloc(pool);
     s46_l3 l3;
     s46_quote q6, q4;
-    hdr6(q, 1400, 60, "2001:db8:ffff::1", "2001:db8:12:3400:0:c000:212:34");
-    memcpy(q + 40, dstopt, 8);
-    hdr4(q + 48, 1352, 0x4000, 17, 0xc6336450, 0xc0000212);
-    s46_put16(q + 68, 53);
-    s46_put16(q + 70, 5000);
-    hdr6(b, 8 + 76, 58, "2001:db8:77::1", "2001:db8:ffff::1");
-    b[40] = 2;
-    s46_put32(b + 44, 1400);
-    CHECK_INT(s46_parse_ipv6(b, 40 + 8 + 76, &l3), 0);
-    CHECK(s46_icmp_quote(b, &l3, &q6));
+    tunnel_pkt(p, 1000);
+    icmp6_err(err, 2, 1400, p, 76);
+    CHECK_INT(s46_parse_ipv6(err->data, err->len, &l3), 0);
+    CHECK(s46_icmp_quote(err->data, &l3, &q6));
     CHECK_INT(q6.l3.l3_len, 48);
     CHECK_INT(q6.l3.proto, 4);
     CHECK(s46_quote_inner4(&q6, &q4));
-    CHECK(q4.ip == q + 48 && q4.len == 28 && q4.l3.df && q4.l3.has_ports);
-    CHECK(q4.l3.sport == 53 && q4.l3.dport == 5000);
+    CHECK(q4.ip == err->data + 48 + 48 && q4.len == 28 && q4.l3.df && q4.l3.has_ports);
+    CHECK(q4.l3.sport == 53 && q4.l3.dport == 0x04d0);
     /* the option header cut short: no upper layer to find */
-    s46_put16(b + 4, 8 + 44);
-    CHECK_INT(s46_parse_ipv6(b, 40 + 8 + 44, &l3), 0);
-    CHECK(!s46_icmp_quote(b, &l3, &q6));
+    icmp6_err(err, 2, 1400, p, 44);
+    CHECK_INT(s46_parse_ipv6(err->data, err->len, &l3), 0);
+    CHECK(!s46_icmp_quote(err->data, &l3, &q6));
+    s46_pkt_release(pool, p);
+    s46_pkt_release(pool, err);
+    s46_pktpool_free(pool);
 }
 
-/* A BR for 192.0.2.0/24 <-> 2001:db8::/40 (EA 16, PSID offset 6). */
-static s46_maprule rule;
+/* A BR for the rule 2001:db8::/40 <-> 192.0.2.0/24 (EA 16, PSID offset 6),
+ * as its settings file would say. */
 static s46_ruleset *rules;
-static s46_br *new_br(int16_t encap_limit)
+static s46_pktpool *pool;
+static s46_br *new_br(const char *encap_limit)
 {
-    memset(&rule, 0, sizeof rule);
-    s46_pfx6_parse("2001:db8::/40", &rule.ipv6, NULL, 0);
-    s46_pfx4_parse("192.0.2.0/24", &rule.ipv4, NULL, 0);
-    rule.ea_len = 16;
-    rule.psid_offset = 6;
+    char doc[400];
+    snprintf(doc, sizeof doc,
+             "{\"br\": \"2001:db8:ffff::1\", \"version\": 1, \"br_ipv4\": \"192.0.0.1\","
+             " \"encap_limit\": %s, \"rules\": [{\"ipv6\": \"2001:db8::/40\","
+             " \"ipv4\": \"192.0.2.0/24\", \"ea_length\": 16, \"psid_offset\": 6}]}",
+             encap_limit);
+    json_t *j = json_loads(doc, 0, NULL);
     s46_br_conf c;
-    s46_br_conf_default(&c);
-    c.rules = rules = s46_ruleset_new(&rule, 1, NULL, 0);
-    s46_ip6_parse("2001:db8:ffff::1", &c.br6);
-    c.br4 = 0xc0000001;
-    c.layout = S46_IID_RFC7597;
-    c.encap_limit = encap_limit;
-    return s46_br_new(&c);
+    s46_br *br = s46_br_conf_from_json(j, &c, NULL, 0) == 0 ? s46_br_new(&c) : NULL;
+    rules = c.rules;
+    json_decref(j);
+    if (!pool)
+        pool = s46_pktpool_new(4);
+    return br;
 }
 
 static void free_br(s46_br *br)
 {
     s46_br_free(br);
     s46_ruleset_free(rules);
+    s46_pktpool_free(pool);
+    pool = NULL;
 }
 
 TEST(br_error_quoting_a_later_fragment_is_unmappable)
 {
-    s46_br *br = new_br(-1);
-    s46_pktpool *pool = s46_pktpool_new(4);
+    s46_br *br = new_br("null");
+    CHECK(br);
     uint8_t q[28];
     /* 192.0.2.18 port 0x04d0 (PSID 0x34 of the CE 2001:db8:12:3400::/56) */
     for (int later = 0; later < 2; later++) {
@@ -186,34 +198,26 @@ TEST(br_error_quoting_a_later_fragment_is_unmappable)
     }
     CHECK_INT(s46_br_counters(br)->v[S46_BR_drop_v4_icmp_unmappable], 1);
     free_br(br);
-    s46_pktpool_free(pool);
 }
 
 TEST(br_relays_errors_about_packets_with_the_limit_option)
 {
-    s46_br *br = new_br(4);
-    s46_pktpool *pool = s46_pktpool_new(4);
-    s46_pkt *p = s46_pkt_alloc(pool);
+    s46_br *br = new_br("4");
+    CHECK(br);
+    s46_pkt *p = s46_pkt_alloc(pool), *t = s46_pkt_alloc(pool);
     /* to the CE above, DF, 1000 bytes: encapsulated with the option */
-    hdr4(p->data, 1000, 0x4000, 17, 0xc6336450, 0xc0000212);
-    memset(p->data + 20, 0, 980);
-    s46_put16(p->data + 20, 53);
-    s46_put16(p->data + 22, 0x04d0);
-    s46_put16(p->data + 24, 980);
-    p->len = 1000;
+    tunnel_pkt(t, 1000);
+    s46_pkt_pull(t, 48);
+    memcpy(p->data, t->data, t->len);
+    p->len = t->len;
     s46_batch b = {1, {p}};
     s46_br_process(br, &b, S46_BR_PORT_V4, 1000000000ull);
     CHECK(p->verdict == S46_V_FORWARD && p->len == 1048 && p->data[6] == 60);
     /* a router toward the CE: Packet Too Big, MTU 1280, quoting it whole */
-    uint32_t q = p->len;
-    uint8_t *h = s46_pkt_push(p, 48);
-    hdr6(h, (uint16_t)(8 + q), 58, "2001:db8:77::1", "2001:db8:ffff::1");
-    h[40] = 2;
-    s46_put32(h + 44, 1280);
-    p->len = 48 + q;
-    s46_put16(h + 42, s46_csum_fold(s46_csum_add(s46_csum_pseudo6(h + 8, h + 24, 58, 8 + q),
-                                                 h + 40, 8 + q)));
-    b = (s46_batch){1, {p}};
+    icmp6_err(t, 2, 1280, p, p->len);
+    b = (s46_batch){1, {t}};
+    s46_pkt_release(pool, p);
+    p = t;
     s46_br_process(br, &b, S46_BR_PORT_V6, 1000000000ull);
     CHECK_INT(p->verdict, S46_V_FORWARD);
     CHECK_INT(p->out_port, S46_BR_PORT_V4);
@@ -224,7 +228,6 @@ TEST(br_relays_errors_about_packets_with_the_limit_option)
     CHECK_INT(s46_br_counters(br)->v[S46_BR_icmp_relayed], 1);
     s46_pkt_release(pool, p);
     free_br(br);
-    s46_pktpool_free(pool);
 }
 
 T_MAIN(T_CASE(ipv4_quote_truncation), T_CASE(ipv6_quote_with_extension_headers),
