@@ -19,7 +19,7 @@ CFLAGS  += $(STD) $(OPT) $(WARN) -fno-strict-aliasing
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BUILD   := build
-LIB_SRC := $(filter-out %.bpf.c,$(sort $(wildcard src/lib/*.c src/dp/*.c src/io/*.c src/prov/*.c)))
+LIB_SRC := $(filter-out %.bpf.c,$(sort $(wildcard src/lib/*.c src/dp/*.c src/io/*.c src/prov/*.c src/conf/*.c)))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 LIB     := $(BUILD)/libs46.a

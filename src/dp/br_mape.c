@@ -1,12 +1,11 @@
 #include "dp/br_mape.h"
-#include "dp/frag_glue.h"
+#include "dp/dp_common.h"
+#include "dp/icmp_quote.h"
 #include "lib/csum.h"
-#include "lib/err.h"
 #include "lib/frag.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
-#include "prov/mape.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +14,16 @@
 static const char *const counter_names[] = {S46_BR_COUNTERS(S46_BR_NAME)};
 #undef S46_BR_NAME
 
+static const s46_dp_desc br_desc = {
+    counter_names, S46_BR_NCOUNTERS, {S46_BR_v4_out, S46_BR_v6_out}, S46_BR_icmp_errors_sent,
+    S46_BR_drop_icmp_ratelimited, S46_BR_fragments_held, S46_BR_reassembled,
+    S46_BR_drop_reassembly_failed, S46_BR_fragmented, S46_BR_drop_no_buffer, 64,
+};
+
 struct s46_br {
+    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
     s46_br_conf c;
-    s46_encap enc;
-    s46_ratelimit icmp_rl;
     uint64_t cnt[S46_BR_NCOUNTERS];
-    s46_counters counters;
-    s46_pktpool *pool;         /* outer fragments */
-    s46_reasm *reasm4, *reasm6;
-    uint32_t frag_id;
-    s46_frag_ctrs fc;          /* the counters of the shared fragmentation steps */
-    s46_batch *cur;            /* the batch being processed */
     bool fast, fast_ok;        /* take the fast paths (off only in tests) */
     bool fast_wanted;
     /* The outer header(s) of every packet toward a CE but for the payload
@@ -44,8 +42,6 @@ struct s46_br {
     uint32_t mask4, last4_key;
     const s46_maprule *last4_rule;
     const s46_rule_shape *last4_shape;
-    s46_pkt scratch;           /* where ICMP errors are built */
-    uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
 
 void s46_br_conf_default(s46_br_conf *c)
@@ -60,101 +56,14 @@ void s46_br_conf_default(s46_br_conf *c)
     c->icmp_rate = 1000;
 }
 
-/* An optional member of the document or of its map_e object. */
-static json_t *opt(json_t *doc, json_t *m, const char *key)
-{
-    json_t *v = json_object_get(m, key);
-    return v ? v : json_object_get(doc, key);
-}
-
-static int opt_int(json_t *doc, json_t *m, const char *key, long lo, long hi, long *out,
-                   char *err, size_t errlen)
-{
-    json_t *v = opt(doc, m, key);
-    if (!v)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        s46_seterr(err, errlen, "%s: must be an integer %ld..%ld", key, lo, hi);
-        return -1;
-    }
-    *out = (long)json_integer_value(v);
-    return 0;
-}
-
-static int opt_bool(json_t *doc, json_t *m, const char *key, bool *out, char *err,
-                    size_t errlen)
-{
-    json_t *v = opt(doc, m, key);
-    if (!v)
-        return 0;
-    if (!json_is_boolean(v)) {
-        s46_seterr(err, errlen, "%s: must be true or false", key);
-        return -1;
-    }
-    *out = json_is_true(v);
-    return 0;
-}
-
-int s46_br_conf_from_json(json_t *doc, s46_br_conf *c, char *err, size_t errlen)
-{
-    char e[S46_ERRLEN];
-    s46_br_conf_default(c);
-    json_t *m = s46_mape_find(doc);
-    if (!m) {
-        s46_seterr(err, errlen, "no map_e object (an HB46PP response or a map_e object)");
-        return -1;
-    }
-    s46_mape_cfg cfg;
-    if (s46_mape_from_json(m, 1u << 20, &cfg, err, errlen) < 0)
-        return -1;
-    c->br6 = cfg.br;
-    c->layout = s46_mape_layout(&cfg);
-    long v;
-    json_t *b4 = opt(doc, m, "br_ipv4");
-    if (b4 && (!json_is_string(b4) || s46_ip4_parse(json_string_value(b4), &c->br4) < 0)) {
-        s46_seterr(err, errlen, "br_ipv4: must be an IPv4 address string");
-        goto fail;
-    }
-    v = c->ipv6_mtu;
-    if (opt_int(doc, m, "ipv6_mtu", 1280, 9000, &v, err, errlen) < 0)
-        goto fail;
-    c->ipv6_mtu = (uint16_t)v;
-    v = c->hop_limit;
-    if (opt_int(doc, m, "hop_limit", 1, 255, &v, err, errlen) < 0)
-        goto fail;
-    c->hop_limit = (uint8_t)v;
-    if (opt(doc, m, "encap_limit") && !json_is_null(opt(doc, m, "encap_limit"))) {
-        if (opt_int(doc, m, "encap_limit", 0, 255, &v, err, errlen) < 0)
-            goto fail;
-        c->encap_limit = (int16_t)v;
-    }
-    v = c->icmp_rate;
-    if (opt_int(doc, m, "icmp_rate", 0, 100000, &v, err, errlen) < 0)
-        goto fail;
-    c->icmp_rate = (uint32_t)v;
-    if (opt_bool(doc, m, "hairpin", &c->hairpin, err, errlen) < 0 ||
-        opt_bool(doc, m, "icmp_unreachable", &c->icmp_unreachable, err, errlen) < 0)
-        goto fail;
-    c->rules = s46_ruleset_new(cfg.rules, cfg.nrules, e, sizeof e);
-    if (!c->rules) {
-        s46_seterr(err, errlen, "map_e.rules: %s", e);
-        goto fail;
-    }
-    s46_mape_free(&cfg);
-    return 0;
-fail:
-    s46_mape_free(&cfg);
-    return -1;
-}
-
 /* Everything that follows from the configuration (rules, addresses,
  * encapsulation, rate limit); counters, pools and reassembly stay. */
 static void apply_conf(s46_br *br, const s46_br_conf *c)
 {
     br->c = *c;
-    br->enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
-                          .encap_limit = c->encap_limit};
-    s46_ratelimit_init(&br->icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    s46_ratelimit_init(&br->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    br->dp.enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit};
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -169,18 +78,17 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
         br->last4_shape =
             br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
     }
-    s46_pkt_init(&br->scratch, br->scratch_buf);
     /* the header template, by s46_tunnel_encap itself (the TOS is not
      * copied into it: no fast path when the encapsulation copies it) */
-    s46_pkt_reset(&br->scratch);
-    memset(br->scratch.data, 0, 20);
-    br->scratch.data[0] = 0x45;
-    br->scratch.len = 20;
-    s46_encap e = br->enc;
+    s46_pkt_reset(&br->dp.scratch);
+    memset(br->dp.scratch.data, 0, 20);
+    br->dp.scratch.data[0] = 0x45;
+    br->dp.scratch.len = 20;
+    s46_encap e = br->dp.enc;
     memset(e.dst.b, 0, 16);
-    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->scratch, &e) == 0;
+    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->dp.scratch, &e) == 0;
     br->hdr6_len = s46_encap_overhead(&e);
-    memcpy(br->hdr6, br->scratch.data, br->hdr6_len);
+    memcpy(br->hdr6, br->dp.scratch.data, br->hdr6_len);
     br->fast = br->fast_ok && br->fast_wanted;
 }
 
@@ -189,19 +97,13 @@ s46_br *s46_br_new(const s46_br_conf *c)
     s46_br *br = calloc(1, sizeof *br);
     if (!br)
         return NULL;
-    br->counters = (s46_counters){counter_names, S46_BR_NCOUNTERS, br->cnt};
-    br->fc = (s46_frag_ctrs){br->cnt, S46_BR_fragments_held, S46_BR_reassembled,
-                             S46_BR_drop_reassembly_failed, S46_BR_v6_out, S46_BR_fragmented,
-                             S46_BR_drop_no_buffer};
-    br->fast_wanted = true;
-    apply_conf(br, c);
-    br->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
-    br->reasm4 = s46_reasm_new(64, 2000000000ull);
-    br->reasm6 = s46_reasm_new(64, 2000000000ull);
-    if (!br->pool || !br->reasm4 || !br->reasm6) {
-        s46_br_free(br);
+    if (s46_dp_init(&br->dp, &br_desc, br->cnt, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1) <
+        0) {
+        free(br);
         return NULL;
     }
+    br->fast_wanted = true;
+    apply_conf(br, c);
     return br;
 }
 
@@ -209,51 +111,17 @@ void s46_br_free(s46_br *br)
 {
     if (!br)
         return;
-    s46_pktpool_free(br->pool);
-    s46_reasm_free(br->reasm4);
-    s46_reasm_free(br->reasm6);
+    s46_dp_fini(&br->dp);
     free(br);
 }
 
-/* Reassembly of a fragment in p: true when p now holds the whole datagram
- * (re-parsed into l3); false when p was held or dropped. */
-static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now);
-
-/* Sends p out as outer IPv6 fragments when it exceeds the IPv6 MTU. */
-static void fragment_out(s46_br *br, s46_pkt *p);
-
-const s46_counters *s46_br_counters(const s46_br *br) { return &br->counters; }
-
-static void drop(s46_br *br, s46_pkt *p, unsigned reason)
-{
-    br->cnt[reason]++;
-    s46_pkt_drop(p, (uint16_t)reason);
-}
-
-static void out(s46_br *br, s46_pkt *p, uint16_t port)
-{
-    p->verdict = S46_V_FORWARD;
-    p->out_port = port;
-    br->cnt[port == S46_BR_PORT_V4 ? S46_BR_v4_out : S46_BR_v6_out]++;
-}
+const s46_counters *s46_br_counters(const s46_br *br) { return &br->dp.counters; }
 
 /* Replaces p by an ICMPv4 error about it (rate-limited); else drops p. */
 static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
                         uint32_t extra, uint64_t now)
 {
-    if (!br->c.br4 || !s46_icmp4_may_error(p->data, l3))
-        return false;
-    if (!s46_ratelimit_take(&br->icmp_rl, now)) {
-        br->cnt[S46_BR_drop_icmp_ratelimited]++;
-        return false;
-    }
-    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, p->data, p->len) < 0)
-        return false;
-    s46_pkt_reset(p);
-    memcpy(p->data, br->scratch.data, br->scratch.len);
-    p->len = br->scratch.len;
-    br->cnt[S46_BR_icmp_errors_sent]++;
-    return true;
+    return br->c.br4 && s46_dp_icmp4_error(&br->dp, p, l3, br->c.br4, type, code, extra, now);
 }
 
 /* The CE's MAP address for an IPv4 destination and port; false with the
@@ -290,28 +158,22 @@ static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned
 /* The port that selects the CE for an IPv4 packet toward the domain: the
  * destination port, an ICMP query's identifier, or for an ICMP error the
  * source port of the quoted packet (which the CE sent). */
-static bool v4_dst_port(const uint8_t *ip, const s46_l3 *l3, uint16_t *port)
+static bool v4_dst_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
 {
+    bool ported = l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
+                  l3->proto == S46_PROTO_ICMP;
     if (l3->proto != S46_PROTO_ICMP || !l3->has_ports || !s46_icmp4_is_error(l3->icmp_type)) {
         *port = l3->dport;
-        return l3->has_ports || (l3->proto != S46_PROTO_TCP && l3->proto != S46_PROTO_UDP &&
-                                 l3->proto != S46_PROTO_ICMP);
+        return l3->has_ports || !ported;
     }
-    const uint8_t *q = ip + l3->l3_len + 8;
-    size_t avail = l3->l4_len >= 8 ? l3->l4_len - 8u : 0;
-    if (avail < 20 || q[0] >> 4 != 4)
+    s46_quote q;
+    if (!s46_icmp_quote(ip, l3, &q) || memcmp(q.ip + 12, ip + 16, 4) != 0)
         return false;
-    size_t ihl = (q[0] & 15u) * 4;
-    if (ihl < 20 || avail < ihl + 4 || memcmp(q + 12, ip + 16, 4) != 0)
-        return false;
-    if (q[9] == S46_PROTO_ICMP) {
-        if (avail < ihl + 8)
-            return false;
-        *port = s46_get16(q + ihl + 4);
-    } else {
-        *port = s46_get16(q + ihl);
-    }
-    return true;
+    /* the quoted packet's ports as for the packet itself: none for other
+     * protocols, none readable in a non-first fragment */
+    *port = q.l3.sport;
+    return q.l3.has_ports || (q.l3.first_fragment && q.l3.proto != S46_PROTO_TCP &&
+                              q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
 }
 
 /* The commonest IPv4 -> IPv6 packet without the general parse: an
@@ -333,7 +195,7 @@ static bool v4_fast(s46_br *br, s46_pkt *p)
         !s46_csum_ok20(d))
         return false;
     uint32_t dst = s46_get32(d + 16);
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
     if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
         return false;
     s46_ip6 ce;
@@ -360,62 +222,52 @@ static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return drop(br, p, S46_BR_drop_v4_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
     p->len = l3.l3_len + l3.l4_len;
     uint32_t dst = s46_get32(p->data + 16);
     if (br->c.br4 && dst == br->c.br4) {
         if (l3.proto == S46_PROTO_ICMP && l3.has_ports && l3.icmp_type == 8 && !l3.is_fragment) {
             s46_icmp4_echo_reply(p, &l3);
             br->cnt[S46_BR_echo_replies]++;
-            return out(br, p, S46_BR_PORT_V4);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
         }
-        return drop(br, p, S46_BR_drop_v4_to_br);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_to_br);
     }
-    if (l3.is_fragment && !reassemble(br, br->reasm4, p, &l3, now))
+    if (l3.is_fragment && !s46_dp_reasm(&br->dp, false, p, &l3, now))
         return;
     uint16_t port;
     if (!v4_dst_port(p->data, &l3, &port))
-        return drop(br, p, S46_BR_drop_v4_icmp_unmappable);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_icmp_unmappable);
     s46_ip6 ce;
     unsigned why;
     if (!ce_of(br, dst, port, &ce, &why)) {
         if (why == S46_BR_drop_v4_no_rule && br->c.icmp_unreachable &&
             icmp4_error(br, p, &l3, 3, 1, 0, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, why);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, why);
     }
     if (br->c.ttl_decrement && l3.ttl <= 1) {
         if (icmp4_error(br, p, &l3, 11, 0, 0, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, S46_BR_drop_v4_ttl_expired);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_ttl_expired);
     }
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->enc);
+    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
     if (p->len > room && l3.df) {
         /* errors quote the packet as it arrived */
         if (icmp4_error(br, p, &l3, 3, 4, room, now))
-            return out(br, p, S46_BR_PORT_V4);
-        return drop(br, p, S46_BR_drop_v4_too_big);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_too_big);
     }
     if (br->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
-    s46_encap e = br->enc;
+    s46_encap e = br->dp.enc;
     e.dst = ce;
     if (s46_tunnel_encap(p, &e) < 0)
-        return drop(br, p, S46_BR_drop_v4_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
     br->cnt[S46_BR_v4_encapsulated]++;
-    out(br, p, S46_BR_PORT_V6);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
     if (p->len > br->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        fragment_out(br, p);
-}
-
-static bool reassemble(s46_br *br, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
-{
-    return s46_dp_reassemble(&br->fc, r, p, l3, now);
-}
-
-static void fragment_out(s46_br *br, s46_pkt *p)
-{
-    s46_dp_fragment_out(&br->fc, br->cur, p, br->c.ipv6_mtu, ++br->frag_id, br->pool);
+        s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
 }
 
 /* The rule (longest match) of an IPv6 source, with its shape. */
@@ -436,40 +288,28 @@ static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_s
  * (RFC 2473 §8.3). */
 static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    const uint8_t *q = p->data + l3->l3_len + 8;
-    size_t avail = l3->l4_len >= 8 ? l3->l4_len - 8u : 0;
-    s46_l3 in;
-    if (avail < 40 + 20 || q[6] != S46_PROTO_IPIP || memcmp(q + 8, br->c.br6.b, 16) != 0)
-        return drop(br, p, S46_BR_drop_icmpv6_other);
-    const uint8_t *v4 = q + 40;
-    size_t v4len = avail - 40;
-    size_t tot = s46_get16(v4 + 2);
+    s46_quote q6, v4;
+    if (!s46_icmp_quote(p->data, l3, &q6) || !s46_quote_inner4(&q6, &v4) ||
+        memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
     /* the quote may be truncated: parse what we have as far as it goes */
     uint8_t type = 3, code = 1;
     uint32_t extra = 0;
     if (l3->icmp_type == 2) {
         uint32_t mtu = s46_get32(p->data + l3->l3_len + 4);
-        if (!(v4[6] & 0x40))
-            return drop(br, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
+        size_t over = (size_t)(v4.ip - q6.ip); /* the tunnel header(s) */
+        if (!v4.l3.df)
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
         code = 4;
-        extra = mtu > 40 ? (mtu - 40) & 0xffff : 0;
+        extra = mtu > over ? (mtu - over) & 0xffff : 0;
     }
-    memset(&in, 0, sizeof in);
-    in.first_fragment = (s46_get16(v4 + 6) & 0x1fff) == 0;
-    in.proto = v4[9];
-    in.has_ports = true;
-    size_t ihl = (v4[0] & 15u) * 4;
-    in.icmp_type = v4[9] == S46_PROTO_ICMP && v4len > ihl ? v4[ihl] : 0;
-    if (!br->c.br4 || !s46_icmp4_may_error(v4, &in) || !s46_ratelimit_take(&br->icmp_rl, now))
-        return drop(br, p, S46_BR_drop_icmpv6_other);
-    size_t qlen = v4len < tot ? v4len : tot;
-    if (s46_icmp4_error(&br->scratch, br->c.br4, type, code, extra, v4, qlen) < 0)
-        return drop(br, p, S46_BR_drop_icmpv6_other);
-    s46_pkt_reset(p);
-    memcpy(p->data, br->scratch.data, br->scratch.len);
-    p->len = br->scratch.len;
+    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&br->dp.icmp_rl, now))
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
+    if (s46_icmp4_error(&br->dp.scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
+    s46_dp_take_scratch(&br->dp, p);
     br->cnt[S46_BR_icmp_relayed]++;
-    out(br, p, S46_BR_PORT_V4);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
 }
 
 /* The commonest IPv6 -> IPv4 packet without the general parse: IPv4 in
@@ -521,62 +361,59 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return drop(br, p, S46_BR_drop_v6_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_malformed);
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, br->c.br6.b, 16) != 0)
-        return drop(br, p, S46_BR_drop_v6_not_br_address);
-    if (l3.is_fragment && !reassemble(br, br->reasm6, p, &l3, now))
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_br_address);
+    if (l3.is_fragment && !s46_dp_reasm(&br->dp, true, p, &l3, now))
         return;
     if (l3.proto == S46_PROTO_ICMPV6 && l3.has_ports) {
         if (l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);
             br->cnt[S46_BR_echo_replies]++;
-            return out(br, p, S46_BR_PORT_V6);
+            return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
         }
         if (l3.icmp_type <= 4)
             return relay_icmp6(br, p, &l3, now);
-        return drop(br, p, S46_BR_drop_icmpv6_other);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
     }
     if (l3.proto != S46_PROTO_IPIP)
-        return drop(br, p, S46_BR_drop_v6_not_ipip);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_ipip);
     s46_ip6 src;
     memcpy(src.b, p->data + 8, 16);
     const s46_rule_shape *sh;
     const s46_maprule *r = rule6(br, &src, &sh);
     if (!r)
-        return drop(br, p, S46_BR_drop_v6_src_no_rule);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_no_rule);
     s46_ce_params cp;
     if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
-        return drop(br, p, S46_BR_drop_v6_src_not_map_address);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_not_map_address);
     cp.psid_len = sh->psid_len;
     cp.psid_offset = sh->psid_offset;
 
     uint8_t *v4 = p->data + l3.l3_len;
     s46_l3 in;
     if (s46_parse_ipv4(v4, l3.l4_len, &in) < 0)
-        return drop(br, p, S46_BR_drop_inner_malformed);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
     uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
     if ((isrc & s46_mask4(cp.ipv4_len)) != cp.ipv4)
-        return drop(br, p, S46_BR_drop_inner_spoofed_address);
+        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_address);
     if (cp.psid_len && in.first_fragment) {
         uint16_t sport;
         bool have = in.has_ports;
         sport = in.sport;
         if (in.proto == S46_PROTO_ICMP && in.has_ports && s46_icmp4_is_error(in.icmp_type)) {
-            /* a CE's ICMP error: the quoted packet was sent to the CE's port */
-            const uint8_t *q = v4 + in.l3_len + 8;
-            size_t avail = in.l4_len >= 8 ? in.l4_len - 8u : 0;
-            size_t ihl = avail >= 20 ? (q[0] & 15u) * 4 : 0;
-            have = ihl >= 20 && avail >= ihl + 4;
-            if (have)
-                sport = q[9] == S46_PROTO_ICMP ? (avail >= ihl + 8 ? s46_get16(q + ihl + 4) : 0)
-                                               : s46_get16(q + ihl + 2);
+            /* a CE's ICMP error: the quoted packet was sent to the CE's port
+             * (a quote too short to show one is not checked) */
+            s46_quote q;
+            have = s46_icmp_quote(v4, &in, &q) && q.l3.l4_len >= 4;
+            sport = q.l3.has_ports ? q.l3.dport : 0;
         } else if (!have && (in.proto == S46_PROTO_TCP || in.proto == S46_PROTO_UDP ||
                              in.proto == S46_PROTO_ICMP)) {
-            return drop(br, p, S46_BR_drop_inner_malformed);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
         }
         if (have && !s46_port_in_set(cp.psid_offset, cp.psid_len, cp.psid, sport))
-            return drop(br, p, S46_BR_drop_inner_spoofed_port);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_port);
     }
     /* Destination inside the MAP domain: hairpin (hub and spoke) or drop. */
     s46_ip6 ce;
@@ -587,36 +424,36 @@ static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
     if (in_domain) {
         if (!br->c.hairpin || in.is_fragment || !v4_dst_port(p->data, &in, &dport) ||
             !ce_of(br, idst, dport, &ce, &why))
-            return drop(br, p, S46_BR_drop_inner_dst_in_domain);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_dst_in_domain);
         if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0)
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->enc;
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        s46_encap e = br->dp.enc;
         e.dst = ce;
         if (s46_tunnel_encap(p, &e) < 0)
-            return drop(br, p, S46_BR_drop_inner_malformed);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
         br->cnt[S46_BR_hairpinned]++;
-        out(br, p, S46_BR_PORT_V6);
+        s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
         if (p->len > br->c.ipv6_mtu)
-            fragment_out(br, p);
+            s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
         return;
     }
     if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0) {
         /* Time Exceeded from the BR, back through the tunnel to the CE */
         if (!icmp4_error(br, p, &in, 11, 0, 0, now))
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->enc;
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        s46_encap e = br->dp.enc;
         e.dst = src;
         if (s46_tunnel_encap(p, &e) < 0)
-            return drop(br, p, S46_BR_drop_inner_ttl_expired);
-        return out(br, p, S46_BR_PORT_V6);
+            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
+        return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
     }
     br->cnt[S46_BR_v6_decapsulated]++;
-    out(br, p, S46_BR_PORT_V4);
+    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
 }
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    br->cur = b;
+    br->dp.cur = b;
     uint32_t n = b->count; /* fragments appended below are already done */
     uint64_t nfast = 0;    /* packets the fast paths forwarded */
     bool fast = br->fast;

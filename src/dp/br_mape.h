@@ -79,13 +79,7 @@ typedef struct s46_br s46_br;
 
 /* Defaults for the optional members (rules/addresses left unset). */
 void s46_br_conf_default(s46_br_conf *c);
-/* Reads a BR config document: an HB46PP response with map_e, or a bare map_e
- * object, plus optional members (in the document or its map_e object):
- * "br_ipv4", "ipv6_mtu" (1280..9000), "hop_limit" (1..255), "encap_limit"
- * (null or 0..255), "hairpin" (bool), "icmp_unreachable" (bool),
- * "icmp_rate" (0..100000). The rule set is built into c->rules (free it
- * with s46_ruleset_free). 0, or -1 with err naming the field. */
-int s46_br_conf_from_json(json_t *doc, s46_br_conf *c, char *err, size_t errlen);
+/* The settings file: conf/br_conf.h. */
 
 s46_br *s46_br_new(const s46_br_conf *c);
 void s46_br_free(s46_br *br);

@@ -1,8 +1,11 @@
 #include "dp/ce_mape.h"
+#include "dp/dp_common.h"
+#include "dp/icmp_quote.h"
 #include "dp/pipeline.h"
-#include "dp/frag_glue.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
+#include "dp/tunnel_icmp.h"
+#include "lib/ce_params_json.h"
 #include "lib/csum.h"
 #include "lib/err.h"
 #include "lib/frag.h"
@@ -10,7 +13,6 @@
 #include "lib/mss.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
-#include "prov/mape.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,25 +21,23 @@
 static const char *const counter_names[] = {S46_CE_COUNTERS(S46_CE_NAME)};
 #undef S46_CE_NAME
 
+static const s46_dp_desc ce_desc = {
+    counter_names, S46_CE_NCOUNTERS, {S46_CE_lan_out, S46_CE_wan_out}, S46_CE_icmp_errors_sent,
+    S46_CE_drop_icmp_ratelimited, S46_CE_fragments_held, S46_CE_reassembled,
+    S46_CE_drop_reassembly_failed, S46_CE_fragmented, S46_CE_drop_no_buffer, 32,
+};
+
 struct s46_ce {
+    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
     s46_ce_conf c;
     s46_maprule *rules;
     s46_ruleset *rs;
     s46_ce_params me;
     uint32_t ext;              /* the address the NAPT maps onto */
     s46_napt *napt;
-    s46_encap enc;
-    uint16_t mss_max;
-    s46_ratelimit icmp_rl;
+    s46_pmtu pmtu;             /* the tunnel MTU toward each BR or CE */
+    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     uint64_t cnt[S46_CE_NCOUNTERS];
-    s46_counters counters;
-    s46_pktpool *pool;
-    s46_reasm *reasm4, *reasm6;
-    uint32_t frag_id;
-    s46_batch *cur;
-    s46_pkt scratch;
-    uint8_t scratch_buf[S46_PKT_BUFSIZE];
-    s46_frag_ctrs fc;
 };
 
 void s46_ce_conf_default(s46_ce_conf *c)
@@ -87,17 +87,20 @@ fail:
     return -1;
 }
 
+static bool peer_ok(const void *arg, const s46_ip6 *peer);
+
 static void apply(s46_ce *ce, const s46_ce_conf *c)
 {
     ce->c = *c;
     ce->c.rules = ce->rules;
-    ce->enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
-                          .encap_limit = c->encap_limit};
+    ce->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit};
     /* an IPv4 prefix: NAPT onto its first host address */
     ce->ext = ce->me.ipv4_len == 32 ? ce->me.ipv4
                                     : ce->me.ipv4 + (ce->me.ipv4_len <= 30 ? 1u : 0u);
-    unsigned room = c->ipv6_mtu - s46_encap_overhead(&ce->enc);
-    ce->mss_max = (uint16_t)(room - 40);
+    s46_pmtu_init(&ce->pmtu, c->ipv6_mtu);
+    ce->ti = (s46_tunnel_icmp){&ce->me.map_addr, peer_ok, ce,
+                               c->lan_ipv4 ? c->lan_ipv4 : ce->ext, S46_CE_path_mtu_lowered};
 }
 
 s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
@@ -107,8 +110,13 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (setup(ce, c, &ce->rs, &ce->rules, &ce->me, err, errlen) < 0) {
+    if (s46_dp_init(&ce->dp, &ce_desc, ce->cnt, 100, 100) < 0) {
+        s46_seterr(err, errlen, "out of memory");
         free(ce);
+        return NULL;
+    }
+    if (setup(ce, c, &ce->rs, &ce->rules, &ce->me, err, errlen) < 0) {
+        s46_ce_free(ce);
         return NULL;
     }
     apply(ce, c);
@@ -123,20 +131,6 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_ce_free(ce);
         return NULL;
     }
-    ce->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
-    ce->reasm4 = s46_reasm_new(32, 2000000000ull);
-    ce->reasm6 = s46_reasm_new(32, 2000000000ull);
-    if (!ce->pool || !ce->reasm4 || !ce->reasm6) {
-        s46_seterr(err, errlen, "out of memory");
-        s46_ce_free(ce);
-        return NULL;
-    }
-    s46_ratelimit_init(&ce->icmp_rl, 100, 100);
-    ce->counters = (s46_counters){counter_names, S46_CE_NCOUNTERS, ce->cnt};
-    ce->fc = (s46_frag_ctrs){ce->cnt, S46_CE_fragments_held, S46_CE_reassembled,
-                             S46_CE_drop_reassembly_failed, S46_CE_wan_out, S46_CE_fragmented,
-                             S46_CE_drop_no_buffer};
-    s46_pkt_init(&ce->scratch, ce->scratch_buf);
     return ce;
 }
 
@@ -167,43 +161,19 @@ void s46_ce_free(s46_ce *ce)
     if (!ce)
         return;
     s46_napt_free(ce->napt);
-    s46_pktpool_free(ce->pool);
-    s46_reasm_free(ce->reasm4);
-    s46_reasm_free(ce->reasm6);
+    s46_dp_fini(&ce->dp);
     s46_ruleset_free(ce->rs);
     free(ce->rules);
     free(ce);
 }
 
 const s46_ce_params *s46_ce_params_get(const s46_ce *ce) { return &ce->me; }
-const s46_counters *s46_ce_counters(const s46_ce *ce) { return &ce->counters; }
+const s46_counters *s46_ce_counters(const s46_ce *ce) { return &ce->dp.counters; }
 
 void s46_ce_tick(s46_ce *ce, uint64_t now_ns)
 {
     s46_napt_expire(ce->napt, now_s(now_ns), 4096);
-}
-
-static void drop(s46_ce *ce, s46_pkt *p, unsigned reason)
-{
-    ce->cnt[reason]++;
-    s46_pkt_drop(p, (uint16_t)reason);
-}
-
-static void out(s46_ce *ce, s46_pkt *p, uint16_t port)
-{
-    p->verdict = S46_V_FORWARD;
-    p->out_port = port;
-    ce->cnt[port == S46_CE_PORT_LAN ? S46_CE_lan_out : S46_CE_wan_out]++;
-}
-
-static bool reassemble(s46_ce *ce, s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now)
-{
-    return s46_dp_reassemble(&ce->fc, r, p, l3, now);
-}
-
-static void fragment_out(s46_ce *ce, s46_pkt *p)
-{
-    s46_dp_fragment_out(&ce->fc, ce->cur, p, ce->c.ipv6_mtu, ++ce->frag_id, ce->pool);
+    s46_pmtu_expire(&ce->pmtu, now_ns);
 }
 
 /* Replaces p by an ICMPv4 error to a LAN host about it. */
@@ -211,41 +181,73 @@ static bool icmp_to_lan(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint8_t type, 
                         uint32_t extra, uint64_t now)
 {
     uint32_t src = ce->c.lan_ipv4 ? ce->c.lan_ipv4 : ce->ext;
-    switch (s46_icmp4_error_replace(p, l3, &ce->scratch, &ce->icmp_rl, src, type, code, extra,
-                                    now)) {
-    case S46_ICMP_SENT:
-        ce->cnt[S46_CE_icmp_errors_sent]++;
-        return true;
-    case S46_ICMP_RATELIMITED:
-        ce->cnt[S46_CE_drop_icmp_ratelimited]++;
-        return false;
-    default:
-        return false;
-    }
+    return s46_dp_icmp4_error(&ce->dp, p, l3, src, type, code, extra, now);
 }
 
-static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3)
+/* The tunnel MTU toward peer, and the IPv4 room it leaves. */
+static unsigned tun_mtu(const s46_ce *ce, const s46_ip6 *peer)
 {
-    if (s46_tcp_clamp_mss(ip, l3, ce->mss_max))
+    return s46_pmtu_get(&ce->pmtu, peer);
+}
+static unsigned room(const s46_ce *ce, const s46_ip6 *peer)
+{
+    return tun_mtu(ce, peer) - s46_encap_overhead(&ce->dp.enc);
+}
+
+static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3, const s46_ip6 *peer)
+{
+    if (s46_tcp_clamp_mss(ip, l3, (uint16_t)(room(ce, peer) - 40)))
         ce->cnt[S46_CE_mss_clamped]++;
 }
 
-/* Where an IPv4 destination goes: an FMR's CE (mesh) or the BR. */
-static void pick_tunnel_dst(s46_ce *ce, uint32_t dst, uint16_t dport, bool has_port,
-                            s46_ip6 *to)
+/* Where an IPv4 destination goes: an FMR's CE (mesh, true) or the BR. */
+static bool tunnel_dst(const s46_ce *ce, uint32_t dst, uint16_t dport, s46_ip6 *to)
 {
     if (ce->c.mesh) {
         const s46_maprule *r = s46_ruleset_match4(ce->rs, dst, dport);
         s46_ce_params peer;
-        if (r && (has_port || r->ea_len + r->ipv4.len <= 32) &&
-            s46_maprule_reverse(r, dst, dport, ce->c.layout, &peer, NULL, 0) == 0) {
+        if (r && s46_maprule_reverse(r, dst, dport, ce->c.layout, &peer, NULL, 0) == 0) {
             *to = peer.map_addr;
-            ce->cnt[S46_CE_to_fmr]++;
-            return;
+            return true;
         }
     }
     *to = ce->c.br;
-    ce->cnt[S46_CE_to_br]++;
+    return false;
+}
+
+/* The tunnel peer of a LAN packet, before its translation: where it goes
+ * (an ICMP error: where the packet it quotes came from). */
+static bool lan_peer(const s46_ce *ce, uint8_t *ip, const s46_l3 *l3, s46_ip6 *to)
+{
+    s46_quote q;
+    if (l3->proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
+        if (!s46_icmp_quote(ip, l3, &q)) { /* the NAPT refuses it */
+            *to = ce->c.br;
+            return false;
+        }
+        return tunnel_dst(ce, s46_get32(q.ip + 12), q.l3.sport, to);
+    }
+    return tunnel_dst(ce, s46_get32(ip + 16), l3->dport, to);
+}
+
+/* Is a an FMR CE's MAP address (mesh)? Its parameters in *peer. */
+static bool fmr_peer(const s46_ce *ce, const s46_ip6 *a, s46_ce_params *peer)
+{
+    const s46_maprule *r = ce->c.mesh ? s46_ruleset_match6(ce->rs, a) : NULL;
+    if (!r)
+        return false;
+    s46_pfx6 eu = {*a, (uint8_t)(r->ipv6.len + r->ea_len)};
+    s46_ip6_mask(&eu.addr, eu.len);
+    return s46_maprule_derive(r, &eu, ce->c.layout, peer, NULL, 0) == 0 &&
+           s46_ip6_eq(&peer->map_addr, a);
+}
+
+/* The peers our tunnel packets go to: the BR, and FMR CEs in mesh mode. */
+static bool peer_ok(const void *arg, const s46_ip6 *peer)
+{
+    const s46_ce *ce = arg;
+    s46_ce_params p;
+    return s46_ip6_eq(peer, &ce->c.br) || fmr_peer(ce, peer, &p);
 }
 
 static bool mine(const s46_ce *ce, uint32_t a)
@@ -254,63 +256,72 @@ static bool mine(const s46_ce *ce, uint32_t a)
 }
 
 /* Drop reasons of the NAPT translation outcomes. */
-static const uint16_t nx_reason[] = {
-    [S46_NX_UNSUPPORTED] = S46_CE_drop_lan_unsupported_proto,
-    [S46_NX_ICMP_NO_MAPPING] = S46_CE_drop_lan_icmp_no_mapping,
-    [S46_NX_NO_PORT] = S46_CE_drop_napt_no_port,
-    [S46_NX_TABLE_FULL] = S46_CE_drop_napt_table_full,
-    [S46_NX_MALFORMED] = S46_CE_drop_inner_malformed,
-    [S46_NX_PORT_NOT_MINE] = S46_CE_drop_inner_port_not_mine,
-    [S46_NX_NO_MAPPING] = S46_CE_drop_napt_no_mapping,
-    [S46_NX_FILTERED] = S46_CE_drop_napt_filtered,
-};
+static const uint16_t nx_reason[] = S46_NX_DROP_REASONS(S46_CE_);
 
 static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
 {
     s46_l3 l3;
     ce->cnt[S46_CE_lan_in]++;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return drop(ce, p, S46_CE_drop_lan_malformed);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_malformed);
     p->len = l3.l3_len + l3.l4_len;
-    if (l3.is_fragment && !reassemble(ce, ce->reasm4, p, &l3, now))
+    if (l3.is_fragment && !s46_dp_reasm(&ce->dp, false, p, &l3, now))
         return;
     int proto = s46_napt_proto_of(l3.proto);
     if (proto < 0 || !l3.has_ports)
-        return drop(ce, p, S46_CE_drop_lan_unsupported_proto);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_unsupported_proto);
     uint8_t *ip = p->data;
-    unsigned room = ce->c.ipv6_mtu - s46_encap_overhead(&ce->enc);
-    if (p->len > room && l3.df) {
-        if (icmp_to_lan(ce, p, &l3, 3, 4, room, now))
-            return out(ce, p, S46_CE_PORT_LAN);
-        return drop(ce, p, S46_CE_drop_lan_too_big);
+    s46_encap e = ce->dp.enc;
+    bool fmr = lan_peer(ce, ip, &l3, &e.dst);
+    unsigned fit = room(ce, &e.dst);
+    if (p->len > fit && l3.df) {
+        if (icmp_to_lan(ce, p, &l3, 3, 4, fit, now))
+            return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_too_big);
     }
     uint32_t t = now_s(now);
     s46_nx_out o;
     s46_nx_result r = s46_napt_xlate_out(ce->napt, ce->ext, ip, &l3, t, &o);
     if (r != S46_NX_OK)
-        return drop(ce, p, nx_reason[r]);
+        return s46_dp_drop(&ce->dp, p, nx_reason[r]);
     if (o.created)
         ce->cnt[S46_CE_napt_mappings_created]++;
     if (!o.error) {
         if (proto == S46_NAPT_TCP)
-            clamp_mss(ce, ip, &l3);
+            clamp_mss(ce, ip, &l3, &e.dst);
         /* hairpinning (RFC 4787 REQ-9): to our own address and ports */
         if (mine(ce, o.dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len,
                                                ce->me.psid, l3.dport)) {
             if (s46_napt_xlate_hairpin(ce->napt, ce->ext, ip, &l3, &o, t) != S46_NX_OK)
-                return drop(ce, p, S46_CE_drop_hairpin_no_mapping);
+                return s46_dp_drop(&ce->dp, p, S46_CE_drop_hairpin_no_mapping);
             ce->cnt[S46_CE_hairpinned]++;
-            return out(ce, p, S46_CE_PORT_LAN);
+            return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
         }
     }
-    s46_encap e = ce->enc;
-    pick_tunnel_dst(ce, o.dst, o.dport, true, &e.dst);
+    ce->cnt[fmr ? S46_CE_to_fmr : S46_CE_to_br]++;
     if (s46_tunnel_encap(p, &e) < 0)
-        return drop(ce, p, S46_CE_drop_lan_malformed);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_malformed);
     ce->cnt[S46_CE_encapsulated]++;
-    out(ce, p, S46_CE_PORT_WAN);
-    if (p->len > ce->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        fragment_out(ce, p);
+    s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
+    if (p->len > tun_mtu(ce, &e.dst)) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_frag_out(&ce->dp, p, tun_mtu(ce, &e.dst));
+}
+
+/* An ICMPv6 error about one of our tunnel packets (tunnel_icmp.h): on to
+ * the LAN host through the reverse NAPT; false when p is no such error or
+ * none may be sent (the caller drops it). */
+static bool relay_icmp6(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+{
+    if (s46_tunnel_icmp6(&ce->ti, &ce->dp, &ce->pmtu, p, l3, now) != S46_TI_RELAYED)
+        return false;
+    s46_l3 el;
+    if (s46_parse_ipv4(p->data, p->len, &el) < 0 ||
+        s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len, ce->me.psid, p->data,
+                          &el, now_s(now)) != S46_NX_OK)
+        return false;
+    ce->cnt[S46_CE_icmp6_relayed]++;
+    s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
+    return true;
 }
 
 static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
@@ -318,12 +329,12 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
     s46_l3 l3;
     ce->cnt[S46_CE_wan_in]++;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return drop(ce, p, S46_CE_drop_wan_malformed);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_malformed);
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, ce->me.map_addr.b, 16) != 0)
-        return drop(ce, p, S46_CE_drop_wan_not_map_address);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_not_map_address);
     bool was_fragment = l3.is_fragment;
-    if (l3.is_fragment && !reassemble(ce, ce->reasm6, p, &l3, now))
+    if (l3.is_fragment && !s46_dp_reasm(&ce->dp, true, p, &l3, now))
         return;
     /* several workers: the reassembled datagram may belong to another's
      * NAPT share */
@@ -337,54 +348,49 @@ static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
         if (l3.has_ports && l3.icmp_type == 128) {
             s46_icmp6_echo_reply(p, &l3);
             ce->cnt[S46_CE_echo_replies]++;
-            return out(ce, p, S46_CE_PORT_WAN);
+            return s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
         }
-        return drop(ce, p, S46_CE_drop_wan_icmpv6);
+        if (relay_icmp6(ce, p, &l3, now))
+            return;
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_icmpv6);
     }
     if (l3.proto != S46_PROTO_IPIP)
-        return drop(ce, p, S46_CE_drop_wan_not_ipip);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_not_ipip);
     s46_ip6 src6;
     memcpy(src6.b, p->data + 8, 16);
     uint8_t *ip = p->data + l3.l3_len;
     s46_l3 in;
     if (s46_parse_ipv4(ip, l3.l4_len, &in) < 0)
-        return drop(ce, p, S46_CE_drop_inner_malformed);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_inner_malformed);
     uint32_t isrc = s46_get32(ip + 12), idst = s46_get32(ip + 16);
     /* Source validation (RFC 7597 §8.1): the BR first, then an FMR's CE. */
     if (!s46_ip6_eq(&src6, &ce->c.br)) {
-        const s46_maprule *r = ce->c.mesh ? s46_ruleset_match6(ce->rs, &src6) : NULL;
         s46_ce_params peer;
-        s46_pfx6 eu = {src6, 0};
-        if (r) {
-            eu.len = (uint8_t)(r->ipv6.len + r->ea_len);
-            s46_ip6_mask(&eu.addr, eu.len);
-        }
-        if (!r || s46_maprule_derive(r, &eu, ce->c.layout, &peer, NULL, 0) < 0 ||
-            !s46_ip6_eq(&peer.map_addr, &src6))
-            return drop(ce, p, S46_CE_drop_wan_src_unknown);
+        if (!fmr_peer(ce, &src6, &peer))
+            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_src_unknown);
         if ((isrc & s46_mask4(peer.ipv4_len)) != peer.ipv4)
-            return drop(ce, p, S46_CE_drop_wan_spoofed_address);
+            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_spoofed_address);
         if (peer.psid_len && in.has_ports && !s46_icmp4_is_error(in.icmp_type) &&
             !s46_port_in_set(peer.psid_offset, peer.psid_len, peer.psid, in.sport))
-            return drop(ce, p, S46_CE_drop_wan_spoofed_port);
+            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_spoofed_port);
     }
     if (!mine(ce, idst))
-        return drop(ce, p, S46_CE_drop_inner_not_my_ipv4);
+        return s46_dp_drop(&ce->dp, p, S46_CE_drop_inner_not_my_ipv4);
     s46_tunnel_decap(p, &l3);
     ip = p->data;
     s46_nx_result r = s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len,
                                         ce->me.psid, ip, &in, now_s(now));
     if (r != S46_NX_OK)
-        return drop(ce, p, nx_reason[r]);
+        return s46_dp_drop(&ce->dp, p, nx_reason[r]);
     if (in.proto == S46_PROTO_TCP)
-        clamp_mss(ce, ip, &in);
+        clamp_mss(ce, ip, &in, &src6);
     ce->cnt[S46_CE_decapsulated]++;
-    out(ce, p, S46_CE_PORT_LAN);
+    s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
 }
 
 void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    ce->cur = b;
+    ce->dp.cur = b;
     uint32_t n = b->count; /* fragments appended below are already done */
     for (uint32_t i = 0; i < n; i++) {
         s46_pkt *p = b->pkts[i];
@@ -413,6 +419,6 @@ json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "now", json_integer(now_s(now_ns)));
     json_object_set_new(o, "napt", s46_napt_state_json(ce->napt, ce->c.napt.filter));
     json_object_set_new(o, "mappings", maps);
-    json_object_set_new(o, "counters", s46_counters_json(&ce->counters));
+    json_object_set_new(o, "counters", s46_counters_json(&ce->dp.counters));
     return o;
 }

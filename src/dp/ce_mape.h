@@ -8,6 +8,10 @@
  *   from the MAP address of a CE whose inner source address and port are
  *   consistent with it; inner destination ours and inside our port set;
  *   reverse NAPT. ICMP errors have their quoted packet translated too.
+ *  ICMPv6 errors about our tunnel packets (RFC 7597 §8.3.1 -> RFC 2473 §7,
+ *   §8; tunnel_icmp.h): Packet Too Big lowers the tunnel MTU toward that BR
+ *   or CE for 10 minutes (never below 1280) and, for a DF packet, becomes
+ *   ICMPv4 3/4 to the LAN host; the other errors become ICMPv4 3/1 to it.
  * Port 0 is the LAN (IPv4) side, port 1 the WAN (IPv6) side. Every drop is
  * counted by name. */
 #ifndef S46_DP_CE_MAPE_H
@@ -34,7 +38,9 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(hairpinned, "LAN packets to the CE's own address and ports, sent back to the LAN host mapped there") \
     X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel (both ways)") \
     X(echo_replies, "ICMPv6 echo requests to the MAP address answered") \
-    X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts (fragmentation needed)") \
+    X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts (fragmentation needed, relayed ICMPv6 errors)") \
+    X(icmp6_relayed, "ICMPv6 errors about our tunnel packets relayed to the LAN host as ICMPv4 (RFC 2473 section 8)") \
+    X(path_mtu_lowered, "Packet Too Big messages that lowered the tunnel MTU toward the BR or a peer CE") \
     X(napt_mappings_created, "NAPT mappings created (internal address and port onto a port of the set)") \
     X(fragments_held, "fragments stored for reassembly (each leaves the batch with this reason)") \
     X(reassembled, "datagrams completed from stored fragments, then processed whole") \
@@ -51,7 +57,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(drop_wan_malformed, "WAN packets that fail IPv6 parsing (lengths, extension headers)") \
     X(drop_wan_not_map_address, "IPv6 destination other than the CE's MAP address") \
     X(drop_wan_not_ipip, "to the MAP address but neither IPv4-in-IPv6 nor ICMPv6") \
-    X(drop_wan_icmpv6, "ICMPv6 to the MAP address other than echo requests (errors included)") \
+    X(drop_wan_icmpv6, "ICMPv6 to the MAP address neither an echo request nor a usable error about our packets (bad quote, MTU below 1280)") \
     X(drop_wan_src_unknown, "IPv6 source neither the BR nor (mesh) the MAP address of a CE of a rule") \
     X(drop_wan_spoofed_address, "from a peer CE: inner IPv4 source not that CE's address") \
     X(drop_wan_spoofed_port, "from a peer CE: inner source port outside that CE's port set") \

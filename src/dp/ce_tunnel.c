@@ -1,6 +1,7 @@
 #include "dp/ce_tunnel.h"
+#include "dp/dp_common.h"
 #include "dp/pipeline.h"
-#include "dp/frag_glue.h"
+#include "dp/tunnel_icmp.h"
 #include "dp/napt_json.h"
 #include "dp/napt_rewrite.h"
 #include "lib/csum.h"
@@ -18,26 +19,22 @@ static const char *const cet_counter_names[] = {S46_CET_COUNTERS(S46_CET_NAME)};
 
 #define B4_WELL_KNOWN 0xc0000002u /* 192.0.0.2 (RFC 6333 §5.7) */
 
+static const s46_dp_desc cet_desc = {
+    cet_counter_names, S46_CET_NCOUNTERS, {S46_CET_lan_out, S46_CET_wan_out},
+    S46_CET_icmp_errors_sent, S46_CET_drop_icmp_ratelimited, S46_CET_fragments_held,
+    S46_CET_reassembled, S46_CET_drop_reassembly_failed, S46_CET_fragmented,
+    S46_CET_drop_no_buffer, 32,
+};
+
 struct s46_cet {
+    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
     s46_cet_conf c;
     uint32_t nat;              /* ipip: the address the NAPT maps onto */
     uint32_t icmp_src;         /* source of our ICMPv4 errors */
-    s46_encap enc;
-    uint16_t mtu;              /* the tunnel's: configured, or lower as learned */
-    uint64_t mtu_until;        /* when a learned path MTU expires (0: none) */
-    unsigned room;             /* largest IPv4 packet the tunnel carries whole */
-    uint16_t mss_max;
+    s46_pmtu pmtu;             /* the tunnel's MTU: configured, or lower as learned */
+    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     s46_napt *napt;            /* ipip only */
-    s46_ratelimit icmp_rl;
     uint64_t cnt[S46_CET_NCOUNTERS];
-    s46_counters counters;
-    s46_frag_ctrs fc;
-    s46_pktpool *pool;         /* outer fragments */
-    s46_reasm *reasm4, *reasm6;
-    uint32_t frag_id;
-    s46_batch *cur;
-    s46_pkt scratch;
-    uint8_t scratch_buf[S46_PKT_BUFSIZE];
 };
 
 void s46_cet_conf_default(s46_cet_conf *c)
@@ -97,13 +94,15 @@ static int check(const s46_cet_conf *c, uint32_t *nat, char *err, size_t errlen)
     return 0;
 }
 
-#define PMTU_AGE_NS (600 * 1000000000ull) /* RFC 8201 §4: try again after 10 min */
+/* The tunnel's MTU now, the largest IPv4 packet it carries whole, the
+ * largest TCP MSS that fits. */
+static unsigned tun_mtu(const s46_cet *t) { return s46_pmtu_get(&t->pmtu, &t->c.remote); }
+static unsigned room(const s46_cet *t) { return tun_mtu(t) - s46_encap_overhead(&t->dp.enc); }
+static uint16_t mss_max(const s46_cet *t) { return (uint16_t)(room(t) - 40); }
 
-static void set_mtu(s46_cet *t, uint16_t mtu)
+static bool is_remote(const void *arg, const s46_ip6 *peer)
 {
-    t->mtu = mtu;
-    t->room = mtu - s46_encap_overhead(&t->enc);
-    t->mss_max = (uint16_t)(t->room - 40);
+    return s46_ip6_eq(&((const s46_cet *)arg)->c.remote, peer);
 }
 
 static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
@@ -111,11 +110,11 @@ static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
     t->c = *c;
     t->nat = nat;
     /* RFC 6333 §5.2/§7.1: the traffic class follows the IPv4 TOS */
-    t->enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
+    t->dp.enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
                          .encap_limit = c->encap_limit, .copy_tos = true};
-    set_mtu(t, c->ipv6_mtu);
-    t->mtu_until = 0;
+    s46_pmtu_init(&t->pmtu, c->ipv6_mtu);
     t->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->kind == S46_CET_IPIP ? nat : B4_WELL_KNOWN;
+    t->ti = (s46_tunnel_icmp){&t->c.local, is_remote, t, t->icmp_src, S46_CET_path_mtu_lowered};
 }
 
 /* The NAPT of an ipip CE: the NAT address with the whole port space. */
@@ -139,24 +138,17 @@ s46_cet *s46_cet_new(const s46_cet_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
+    if (s46_dp_init(&t->dp, &cet_desc, t->cnt, 100, 100) < 0) {
+        s46_seterr(err, errlen, "out of memory");
+        free(t);
+        return NULL;
+    }
     apply(t, c, nat);
-    t->pool = s46_pktpool_new(4 * S46_BATCH_MAX);
-    t->reasm4 = s46_reasm_new(32, 2000000000ull);
-    t->reasm6 = s46_reasm_new(32, 2000000000ull);
-    if (c->kind == S46_CET_IPIP)
-        t->napt = new_napt(c, nat);
-    if (!t->pool || !t->reasm4 || !t->reasm6 || (c->kind == S46_CET_IPIP && !t->napt)) {
-        s46_seterr(err, errlen, "cannot allocate the buffers or the NAPT table (capacities?)");
+    if (c->kind == S46_CET_IPIP && !(t->napt = new_napt(c, nat))) {
+        s46_seterr(err, errlen, "cannot allocate the NAPT table (capacities?)");
         s46_cet_free(t);
         return NULL;
     }
-    s46_ratelimit_init(&t->icmp_rl, 100, 100);
-    t->counters = (s46_counters){cet_counter_names, S46_CET_NCOUNTERS, t->cnt};
-    t->fc = (s46_frag_ctrs){.cnt = t->cnt, .held = S46_CET_fragments_held,
-                            .reassembled = S46_CET_reassembled,
-                            .failed = S46_CET_drop_reassembly_failed, .out = S46_CET_wan_out,
-                            .fragmented = S46_CET_fragmented, .no_buffer = S46_CET_drop_no_buffer};
-    s46_pkt_init(&t->scratch, t->scratch_buf);
     return t;
 }
 
@@ -165,9 +157,7 @@ void s46_cet_free(s46_cet *t)
     if (!t)
         return;
     s46_napt_free(t->napt);
-    s46_pktpool_free(t->pool);
-    s46_reasm_free(t->reasm4);
-    s46_reasm_free(t->reasm6);
+    s46_dp_fini(&t->dp);
     free(t);
 }
 
@@ -193,56 +183,26 @@ int s46_cet_reconfigure(s46_cet *t, const s46_cet_conf *c, char *err, size_t err
     return 0;
 }
 
-const s46_counters *s46_cet_counters(const s46_cet *t) { return &t->counters; }
+const s46_counters *s46_cet_counters(const s46_cet *t) { return &t->dp.counters; }
 
 void s46_cet_tick(s46_cet *t, uint64_t now_ns)
 {
     if (t->napt)
         s46_napt_expire(t->napt, secs(now_ns), 4096);
-    if (t->mtu_until && now_ns >= t->mtu_until) {
-        set_mtu(t, t->c.ipv6_mtu);
-        t->mtu_until = 0;
-    }
-}
-
-static void drop(s46_cet *t, s46_pkt *p, unsigned why)
-{
-    t->cnt[why]++;
-    s46_pkt_drop(p, (uint16_t)why);
-}
-
-static void emit(s46_cet *t, s46_pkt *p, uint16_t port)
-{
-    p->verdict = S46_V_FORWARD;
-    p->out_port = port;
-    t->cnt[port == S46_CET_PORT_WAN ? S46_CET_wan_out : S46_CET_lan_out]++;
+    s46_pmtu_expire(&t->pmtu, now_ns);
 }
 
 /* Drop reasons of the NAPT translation outcomes. */
-static const uint16_t nx_why[] = {
-    [S46_NX_UNSUPPORTED] = S46_CET_drop_lan_unsupported_proto,
-    [S46_NX_ICMP_NO_MAPPING] = S46_CET_drop_lan_icmp_no_mapping,
-    [S46_NX_NO_PORT] = S46_CET_drop_napt_no_port,
-    [S46_NX_TABLE_FULL] = S46_CET_drop_napt_table_full,
-    [S46_NX_MALFORMED] = S46_CET_drop_inner_malformed,
-    [S46_NX_PORT_NOT_MINE] = S46_CET_drop_inner_port_not_mine,
-    [S46_NX_NO_MAPPING] = S46_CET_drop_napt_no_mapping,
-    [S46_NX_FILTERED] = S46_CET_drop_napt_filtered,
-};
+static const uint16_t nx_why[] = S46_NX_DROP_REASONS(S46_CET_);
 
 /* Turns p into an ICMPv4 error back to its LAN source; false when none may
  * or can be sent (p untouched). */
 static bool error_to_lan(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
                          uint32_t extra, uint64_t now)
 {
-    s46_icmp_outcome r = s46_icmp4_error_replace(p, l3, &t->scratch, &t->icmp_rl, t->icmp_src,
-                                                 type, code, extra, now);
-    if (r == S46_ICMP_RATELIMITED)
-        t->cnt[S46_CET_drop_icmp_ratelimited]++;
-    if (r != S46_ICMP_SENT)
+    if (!s46_dp_icmp4_error(&t->dp, p, l3, t->icmp_src, type, code, extra, now))
         return false;
-    t->cnt[S46_CET_icmp_errors_sent]++;
-    emit(t, p, S46_CET_PORT_LAN);
+    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
     return true;
 }
 
@@ -253,12 +213,12 @@ static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
     if (t->c.ttl_decrement && l3->ttl <= 1) {
         if (!error_to_lan(t, p, l3, 11, 0, 0, now))
-            drop(t, p, S46_CET_drop_lan_ttl_expired);
+            s46_dp_drop(&t->dp, p, S46_CET_drop_lan_ttl_expired);
         return false;
     }
-    if (l3->df && p->len > t->room) {
-        if (!error_to_lan(t, p, l3, 3, 4, t->room, now))
-            drop(t, p, S46_CET_drop_lan_too_big);
+    if (l3->df && p->len > room(t)) {
+        if (!error_to_lan(t, p, l3, 3, 4, room(t), now))
+            s46_dp_drop(&t->dp, p, S46_CET_drop_lan_too_big);
         return false;
     }
     return true;
@@ -267,7 +227,7 @@ static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 static void clamp(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
 {
     if (l3->proto == S46_PROTO_TCP && l3->first_fragment &&
-        s46_tcp_clamp_mss(p->data, l3, t->mss_max))
+        s46_tcp_clamp_mss(p->data, l3, mss_max(t)))
         t->cnt[S46_CET_mss_clamped]++;
 }
 
@@ -277,35 +237,35 @@ static void encap_out(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
     clamp(t, p, l3);
     if (t->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
-    if (s46_tunnel_encap(p, &t->enc) < 0)
-        return drop(t, p, S46_CET_drop_lan_malformed);
+    if (s46_tunnel_encap(p, &t->dp.enc) < 0)
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_malformed);
     t->cnt[S46_CET_encapsulated]++;
-    emit(t, p, S46_CET_PORT_WAN);
-    if (p->len > t->mtu) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_fragment_out(&t->fc, t->cur, p, t->mtu, ++t->frag_id, t->pool);
+    s46_dp_out(&t->dp, p, S46_CET_PORT_WAN);
+    if (p->len > tun_mtu(t)) /* DF = 0: fragment the outer IPv6 packet */
+        s46_dp_frag_out(&t->dp, p, tun_mtu(t));
 }
 
 /* ipip, a LAN source outside the fixed addresses: NAPT onto the NAT address. */
 static void lan_napt(s46_cet *t, s46_pkt *p, s46_l3 *l3, uint64_t now)
 {
-    if (l3->is_fragment && !s46_dp_reassemble(&t->fc, t->reasm4, p, l3, now))
+    if (l3->is_fragment && !s46_dp_reasm(&t->dp, false, p, l3, now))
         return;
     if (s46_napt_proto_of(l3->proto) < 0 || !l3->has_ports)
-        return drop(t, p, S46_CET_drop_lan_unsupported_proto);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_unsupported_proto);
     if (!may_enter(t, p, l3, now))
         return;
     s46_nx_out o;
     s46_nx_result r = s46_napt_xlate_out(t->napt, t->nat, p->data, l3, secs(now), &o);
     if (r != S46_NX_OK)
-        return drop(t, p, nx_why[r]);
+        return s46_dp_drop(&t->dp, p, nx_why[r]);
     t->cnt[S46_CET_lan_napt]++;
     if (o.created)
         t->cnt[S46_CET_napt_mappings_created]++;
     if (!o.error && o.dst == t->nat) { /* every port is ours: hairpin */
         if (s46_napt_xlate_hairpin(t->napt, t->nat, p->data, l3, &o, secs(now)) != S46_NX_OK)
-            return drop(t, p, S46_CET_drop_hairpin_no_mapping);
+            return s46_dp_drop(&t->dp, p, S46_CET_drop_hairpin_no_mapping);
         t->cnt[S46_CET_hairpinned]++;
-        return emit(t, p, S46_CET_PORT_LAN);
+        return s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
     }
     encap_out(t, p, l3);
 }
@@ -315,7 +275,7 @@ static void from_lan(s46_cet *t, s46_pkt *p, uint64_t now)
     s46_l3 l3;
     t->cnt[S46_CET_lan_in]++;
     if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return drop(t, p, S46_CET_drop_lan_malformed);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_malformed);
     p->len = l3.l3_len + l3.l4_len;
     if (t->c.kind == S46_CET_IPIP) {
         uint32_t src = s46_get32(p->data + 12);
@@ -334,98 +294,31 @@ static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
     uint32_t dst = s46_get32(p->data + 16);
     if (dst != t->nat) {
         if (!s46_pfx4_contains(&t->c.ipv4, dst)) {
-            drop(t, p, S46_CET_drop_inner_not_my_ipv4);
+            s46_dp_drop(&t->dp, p, S46_CET_drop_inner_not_my_ipv4);
             return false;
         }
         t->cnt[S46_CET_wan_fixed_destination]++;
         return true;
     }
-    if (in->is_fragment && !s46_dp_reassemble(&t->fc, t->reasm4, p, in, now))
+    if (in->is_fragment && !s46_dp_reasm(&t->dp, false, p, in, now))
         return false;
     s46_nx_result r = s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, in, secs(now));
     if (r != S46_NX_OK) {
-        drop(t, p, nx_why[r]);
+        s46_dp_drop(&t->dp, p, nx_why[r]);
         return false;
     }
     t->cnt[S46_CET_wan_napt]++;
     return true;
 }
 
-/* The IPv4 packet inside a quoted tunnel packet (RFC 2473 §8): *in and
- * *inlen when q (qlen bytes) is an IPv6 packet from local to remote carrying
- * IPv4, possibly behind the encapsulation limit option. */
-static bool quoted_inner(const s46_cet *t, const uint8_t *q, size_t qlen, const uint8_t **in,
-                         size_t *inlen)
-{
-    if (qlen < 40 || q[0] >> 4 != 6 || memcmp(q + 8, t->c.local.b, 16) != 0 ||
-        memcmp(q + 24, t->c.remote.b, 16) != 0)
-        return false;
-    size_t off = 40;
-    uint8_t nh = q[6];
-    if (nh == S46_PROTO_DSTOPT) {
-        if (qlen < 48)
-            return false;
-        nh = q[40];
-        off += (q[41] + 1u) * 8;
-    }
-    if (nh != S46_PROTO_IPIP || qlen < off + 20 || q[off] >> 4 != 4 ||
-        (q[off] & 15u) * 4 < 20 || (q[off] & 15u) * 4 > qlen - off)
-        return false;
-    *in = q + off;
-    *inlen = qlen - off;
-    return true;
-}
-
-/* RFC 2473 §7.1, §8: an ICMPv6 error about one of our tunnel packets. Packet
- * Too Big lowers the tunnel MTU (never below 1280, for PMTU_AGE_NS) and, for
- * a DF packet, becomes ICMPv4 3/4 with the room left for IPv4; the other
- * errors become ICMPv4 3/1 (host unreachable). The ICMPv4 error goes to the
- * inner source (through the reverse NAPT for the NAT address). false when p
- * is no such error or none may be sent (the caller drops it). */
+/* RFC 2473 §8 (tunnel_icmp.h): an ICMPv6 error about one of our tunnel
+ * packets goes on to the inner source as ICMPv4 (through the reverse NAPT
+ * for the NAT address). false when p is no such error or none may be sent
+ * (the caller drops it). */
 static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    const uint8_t *ic = p->data + l3->l3_len, *in;
-    size_t inlen;
-    if (l3->l4_len < 8 || ic[0] < 1 || ic[0] > 4 ||
-        !quoted_inner(t, ic + 8, l3->l4_len - 8u, &in, &inlen))
+    if (s46_tunnel_icmp6(&t->ti, &t->dp, &t->pmtu, p, l3, now) != S46_TI_RELAYED)
         return false;
-    uint8_t type = ic[0], code = 1;
-    uint32_t extra = 0;
-    if (type == 2) {
-        uint32_t mtu = s46_get32(ic + 4);
-        if (mtu < 1280)
-            return false; /* RFC 8201 §4 */
-        if (mtu < t->mtu) {
-            set_mtu(t, (uint16_t)mtu);
-            t->mtu_until = now + PMTU_AGE_NS;
-            t->cnt[S46_CET_path_mtu_lowered]++;
-        }
-        if (!(in[6] & 0x40))
-            return false; /* no DF: we fragment from now on, nobody to tell */
-        code = 4;
-        extra = t->room;
-    }
-    /* may an error be sent about the inner packet? */
-    s46_l3 il;
-    memset(&il, 0, sizeof il);
-    size_t ihl = (in[0] & 15u) * 4;
-    il.first_fragment = (s46_get16(in + 6) & 0x1fff) == 0;
-    il.proto = in[9];
-    if (il.proto == S46_PROTO_ICMP && inlen > ihl) {
-        il.icmp_type = in[ihl];
-        il.has_ports = true;
-    }
-    if (!s46_icmp4_may_error(in, &il))
-        return false;
-    if (!s46_ratelimit_take(&t->icmp_rl, now)) {
-        t->cnt[S46_CET_drop_icmp_ratelimited]++;
-        return false;
-    }
-    if (s46_icmp4_error(&t->scratch, t->icmp_src, 3, code, extra, in, inlen) < 0)
-        return false;
-    s46_pkt_reset(p);
-    memcpy(p->data, t->scratch.data, t->scratch.len);
-    p->len = t->scratch.len;
     s46_l3 el;
     if (s46_parse_ipv4(p->data, p->len, &el) < 0)
         return false;
@@ -433,7 +326,7 @@ static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
         s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, &el, secs(now)) != S46_NX_OK)
         return false;
     t->cnt[S46_CET_icmp6_relayed]++;
-    emit(t, p, S46_CET_PORT_LAN);
+    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
     return true;
 }
 
@@ -442,16 +335,16 @@ static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
     s46_l3 l3, in;
     t->cnt[S46_CET_wan_in]++;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return drop(t, p, S46_CET_drop_wan_malformed);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_malformed);
     p->len = l3.l3_len + l3.l4_len;
     if (memcmp(p->data + 24, t->c.local.b, 16) != 0)
-        return drop(t, p, S46_CET_drop_wan_not_local);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_not_local);
     bool tunnel = memcmp(p->data + 8, t->c.remote.b, 16) == 0;
     /* only the tunnel's own fragments take up reassembly room */
     if (l3.is_fragment && !tunnel)
-        return drop(t, p, S46_CET_drop_wan_src_not_remote);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_src_not_remote);
     bool was_fragment = l3.is_fragment;
-    if (l3.is_fragment && !s46_dp_reassemble(&t->fc, t->reasm6, p, &l3, now))
+    if (l3.is_fragment && !s46_dp_reasm(&t->dp, true, p, &l3, now))
         return;
     /* several workers: the reassembled datagram may belong to another's
      * NAPT share */
@@ -466,24 +359,24 @@ static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
         if (!ping && relay_icmp6(t, p, &l3, now))
             return;
         if (!ping)
-            return drop(t, p, S46_CET_drop_wan_icmpv6);
+            return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_icmpv6);
         s46_icmp6_echo_reply(p, &l3);
         t->cnt[S46_CET_echo_replies]++;
-        return emit(t, p, S46_CET_PORT_WAN);
+        return s46_dp_out(&t->dp, p, S46_CET_PORT_WAN);
     }
     if (!tunnel)
-        return drop(t, p, S46_CET_drop_wan_src_not_remote);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_src_not_remote);
     if (l3.proto != S46_PROTO_IPIP)
-        return drop(t, p, S46_CET_drop_wan_not_ipip);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_not_ipip);
     if (s46_parse_ipv4(p->data + l3.l3_len, l3.l4_len, &in) < 0)
-        return drop(t, p, S46_CET_drop_inner_malformed);
+        return s46_dp_drop(&t->dp, p, S46_CET_drop_inner_malformed);
     s46_tunnel_decap(p, &l3);
     p->len = in.l3_len + in.l4_len;
     if (t->c.kind == S46_CET_IPIP && !wan_ipip(t, p, &in, now))
         return;
     clamp(t, p, &in);
     t->cnt[S46_CET_decapsulated]++;
-    emit(t, p, S46_CET_PORT_LAN);
+    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
 }
 
 void s46_cet_process(s46_cet *t, s46_batch *b, uint16_t in_port, uint64_t now_ns)
@@ -491,7 +384,7 @@ void s46_cet_process(s46_cet *t, s46_batch *b, uint16_t in_port, uint64_t now_ns
     void (*step)(s46_cet *, s46_pkt *, uint64_t) =
         in_port == S46_CET_PORT_LAN ? from_lan : from_wan;
     uint32_t n = b->count; /* outer fragments appended on the way are done */
-    t->cur = b;
+    t->dp.cur = b;
     for (uint32_t i = 0; i < n; i++) {
         b->pkts[i]->in_port = in_port;
         b->pkts[i]->verdict = S46_V_FORWARD;
@@ -518,12 +411,12 @@ json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "nat_address",
                         ipip ? json_string(s46_ip4_format(t->nat, b4)) : json_null());
     json_object_set_new(o, "ipv6_mtu", json_integer(t->c.ipv6_mtu));
-    json_object_set_new(o, "path_mtu", json_integer(t->mtu));
-    json_object_set_new(o, "mss", json_integer(t->mss_max));
+    json_object_set_new(o, "path_mtu", json_integer(tun_mtu(t)));
+    json_object_set_new(o, "mss", json_integer(mss_max(t)));
     json_object_set_new(o, "now", json_integer(secs(now_ns)));
     json_object_set_new(o, "napt",
                         ipip ? s46_napt_state_json(t->napt, t->c.napt.filter) : json_null());
     json_object_set_new(o, "mappings", maps);
-    json_object_set_new(o, "counters", s46_counters_json(&t->counters));
+    json_object_set_new(o, "counters", s46_counters_json(&t->dp.counters));
     return o;
 }

@@ -1,4 +1,5 @@
 #include "dp/napt_rewrite.h"
+#include "dp/icmp_quote.h"
 #include "lib/csum.h"
 #include "lib/maprule.h"
 
@@ -47,33 +48,12 @@ void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bo
     memcpy(a, na, 4);
 }
 
-bool s46_napt_quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql)
+/* The IPv4 packet an ICMP error quotes, usable for translation: a first
+ * fragment with its ports (TCP, UDP, an ICMP query). */
+static bool quoted(uint8_t *ip, const s46_l3 *l3, s46_quote *q)
 {
-    if (l3->l4_len < 8 + 20)
-        return false;
-    *q = ip + l3->l3_len + 8;
-    size_t avail = l3->l4_len - 8u, ihl = ((*q)[0] & 15u) * 4;
-    if ((*q)[0] >> 4 != 4 || ihl < 20 || avail < ihl)
-        return false;
-    memset(ql, 0, sizeof *ql);
-    ql->l3_len = (uint16_t)ihl;
-    size_t tot = s46_get16(*q + 2);
-    ql->l4_len = (uint16_t)((tot > ihl && tot - ihl < avail - ihl ? tot : avail) - ihl);
-    ql->proto = (*q)[9];
-    ql->first_fragment = (s46_get16(*q + 6) & 0x1fff) == 0;
-    const uint8_t *l4 = *q + ihl;
-    if (!ql->first_fragment)
-        return false;
-    if ((ql->proto == S46_PROTO_TCP || ql->proto == S46_PROTO_UDP) && ql->l4_len >= 4) {
-        ql->sport = s46_get16(l4);
-        ql->dport = s46_get16(l4 + 2);
-        ql->has_ports = true;
-    } else if (ql->proto == S46_PROTO_ICMP && ql->l4_len >= 8) {
-        ql->icmp_type = l4[0];
-        ql->sport = ql->dport = s46_get16(l4 + 4);
-        ql->has_ports = !s46_icmp4_is_error(l4[0]);
-    }
-    return ql->has_ports;
+    return s46_icmp_quote(ip, l3, q) && q->l3.first_fragment && q->l3.has_ports &&
+           !(q->l3.proto == S46_PROTO_ICMP && s46_icmp4_is_error(q->l3.icmp_type));
 }
 
 /* A translated ICMP error: its checksum covers the quote, recompute it. */
@@ -95,19 +75,18 @@ s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s
     if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
         /* a LAN host's error about an inbound packet: the quote goes back
          * to what the remote side sent, i.e. our address and port */
-        uint8_t *q;
-        s46_l3 ql;
+        s46_quote q;
         uint16_t ext_port;
         int qp;
-        if (!s46_napt_quoted(ip, l3, &q, &ql) || (qp = s46_napt_proto_of(ql.proto)) < 0 ||
-            s46_get32(q + 16) != src ||
-            !s46_napt_lookup_int(n, (uint8_t)qp, src, ql.dport, &ext_port, now))
+        if (!quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
+            s46_get32(q.ip + 16) != src ||
+            !s46_napt_lookup_int(n, (uint8_t)qp, src, q.l3.dport, &ext_port, now))
             return S46_NX_ICMP_NO_MAPPING;
-        s46_napt_rewrite(q, &ql, false, ext, true, ext_port);
+        s46_napt_rewrite(q.ip, &q.l3, false, ext, true, ext_port);
         s46_napt_rewrite(ip, l3, true, ext, false, 0);
         icmp_recompute(ip, l3);
-        o->dst = s46_get32(q + 12);
-        o->dport = ql.sport;
+        o->dst = s46_get32(q.ip + 12);
+        o->dport = q.l3.sport;
         o->error = true;
         return S46_NX_OK;
     }
@@ -149,17 +128,17 @@ s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_l
     if (proto == S46_NAPT_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
         /* an error about one of our outbound flows: the quote holds our
          * address and port as source */
-        uint8_t *q;
-        s46_l3 ql;
+        s46_quote q;
         uint32_t ia;
         uint16_t iport;
         int qp;
-        if (!s46_napt_quoted(ip, l3, &q, &ql) || (qp = s46_napt_proto_of(ql.proto)) < 0 ||
-            s46_get32(q + 12) != idst || !s46_port_in_set(psid_offset, psid_len, psid, ql.sport))
+        if (!quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
+            s46_get32(q.ip + 12) != idst ||
+            !s46_port_in_set(psid_offset, psid_len, psid, q.l3.sport))
             return S46_NX_PORT_NOT_MINE;
-        if (!s46_napt_lookup_ext(n, (uint8_t)qp, ql.sport, &ia, &iport, now))
+        if (!s46_napt_lookup_ext(n, (uint8_t)qp, q.l3.sport, &ia, &iport, now))
             return S46_NX_NO_MAPPING;
-        s46_napt_rewrite(q, &ql, true, ia, true, iport);
+        s46_napt_rewrite(q.ip, &q.l3, true, ia, true, iport);
         s46_napt_rewrite(ip, l3, false, ia, false, 0);
         icmp_recompute(ip, l3);
         return S46_NX_OK;

@@ -25,11 +25,6 @@ int s46_napt_proto_of(uint8_t ip_proto);
 void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
                       uint16_t port);
 
-/* The IPv4 packet quoted by the ICMP error at ip: *q points at it, ql holds
- * its header fields and whatever ports the quote has. false when there is
- * no usable quote (too short, not IPv4, a non-first fragment, no ports). */
-bool s46_napt_quoted(uint8_t *ip, const s46_l3 *l3, uint8_t **q, s46_l3 *ql);
-
 typedef enum s46_nx_result {
     S46_NX_OK = 0,
     S46_NX_UNSUPPORTED,     /* out: neither TCP, UDP, ICMP echo request nor error */
@@ -43,6 +38,20 @@ typedef enum s46_nx_result {
     S46_NX_NO_MAPPING,      /* in: no mapping, or no room for a session */
     S46_NX_FILTERED,        /* in: refused by the filtering behaviour */
 } s46_nx_result;
+
+/* The drop reason of each outcome but S46_NX_OK, as an array initializer,
+ * for a pipeline whose counters (enum prefix P) name them as the CEs do. */
+#define S46_NX_DROP_REASONS(P)                                        \
+    {                                                                 \
+        [S46_NX_UNSUPPORTED] = P##drop_lan_unsupported_proto,         \
+        [S46_NX_ICMP_NO_MAPPING] = P##drop_lan_icmp_no_mapping,       \
+        [S46_NX_NO_PORT] = P##drop_napt_no_port,                      \
+        [S46_NX_TABLE_FULL] = P##drop_napt_table_full,                \
+        [S46_NX_MALFORMED] = P##drop_inner_malformed,                 \
+        [S46_NX_PORT_NOT_MINE] = P##drop_inner_port_not_mine,         \
+        [S46_NX_NO_MAPPING] = P##drop_napt_no_mapping,                \
+        [S46_NX_FILTERED] = P##drop_napt_filtered,                    \
+    }
 
 /* What an outbound translation found out. */
 typedef struct s46_nx_out {

@@ -1,42 +1,6 @@
 #include "lib/parse.h"
 #include "lib/csum.h"
 
-static inline __attribute__((always_inline)) void l4(const uint8_t *p, size_t avail,
-                                                     s46_l3 *o)
-{
-    o->has_ports = false;
-    /* defined, not stale, when there are none: 0 */
-    o->sport = o->dport = 0;
-    o->icmp_type = o->icmp_code = 0;
-    if (!o->first_fragment)
-        return;
-    switch (o->proto) {
-    case S46_PROTO_TCP:
-        if (avail < 20)
-            return;
-        o->tcp_flags = p[13];
-        /* fall through */
-    case S46_PROTO_UDP:
-        if (avail < 8)
-            return;
-        o->sport = s46_get16(p);
-        o->dport = s46_get16(p + 2);
-        o->has_ports = true;
-        return;
-    case S46_PROTO_ICMP:
-    case S46_PROTO_ICMPV6:
-        if (avail < 8)
-            return;
-        o->icmp_type = p[0];
-        o->icmp_code = p[1];
-        o->sport = o->dport = s46_get16(p + 4); /* identifier for queries */
-        o->has_ports = true;
-        return;
-    default:
-        return;
-    }
-}
-
 int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
 {
     if (len < 20)
@@ -52,19 +16,13 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
     /* most headers have no options: a fixed-length sum, unrolled */
     if (ihl == 20 ? !s46_csum_ok20(p) : !s46_csum_ok(p, ihl))
         return S46_PERR_CSUM;
-    uint16_t ff = s46_get16(p + 6);
     o->l3_len = (uint16_t)ihl;
     o->l4_len = (uint16_t)(tot - ihl);
-    o->proto = p[9];
-    o->ttl = p[8];
-    o->df = ff & 0x4000;
-    o->frag_off = (uint16_t)((ff & 0x1fff) * 8);
-    o->is_fragment = (ff & 0x2000) || o->frag_off;
-    o->first_fragment = o->frag_off == 0;
+    s46_parse_ipv4_fields(p, o);
     o->frag_hdr = 0;
     o->encap_limit = -1;
     o->tcp_flags = 0;
-    l4(p + ihl, tot - ihl, o);
+    s46_parse_l4(p + ihl, tot - ihl, false, o);
     return 0;
 }
 
@@ -138,7 +96,7 @@ int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *o)
     o->l3_len = (uint16_t)off;
     o->l4_len = (uint16_t)(tot - off);
     o->proto = nh;
-    l4(p + off, tot - off, o);
+    s46_parse_l4(p + off, tot - off, false, o);
     return 0;
 }
 

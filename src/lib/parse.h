@@ -44,6 +44,65 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *out);
 /* IPv6: walks Hop-by-Hop, Routing, Fragment and Destination Options headers
  * (at most 8, each inside the packet). */
 int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *out);
+/* The IPv4 header fields of o at p: protocol, TTL, DF, fragment fields. */
+static inline __attribute__((always_inline)) void s46_parse_ipv4_fields(const uint8_t *p,
+                                                                        s46_l3 *o)
+{
+    uint16_t ff = (uint16_t)(p[6] << 8 | p[7]);
+    o->proto = p[9];
+    o->ttl = p[8];
+    o->df = ff & 0x4000;
+    o->frag_off = (uint16_t)((ff & 0x1fff) * 8);
+    o->is_fragment = (ff & 0x2000) || o->frag_off;
+    o->first_fragment = o->frag_off == 0;
+}
+
+/* The transport fields of o (proto and first_fragment set) from the avail
+ * bytes at p. A whole packet: TCP needs its 20-byte header, UDP its 8, ICMP
+ * its 8. A quote in an ICMP error (quote true) is usually cut short: TCP
+ * and UDP ports from 4 bytes, TCP flags from 14; the ICMP type from 1 byte,
+ * the code from 2, the identifier from 8 (has_ports only then). */
+static inline __attribute__((always_inline)) void s46_parse_l4(const uint8_t *p, size_t avail,
+                                                               bool quote, s46_l3 *o)
+{
+    o->has_ports = false;
+    /* defined, not stale, when there are none: 0 */
+    o->sport = o->dport = 0;
+    o->icmp_type = o->icmp_code = 0;
+    if (!o->first_fragment)
+        return;
+    switch (o->proto) {
+    case S46_PROTO_TCP:
+        if (avail >= (quote ? 14u : 20u))
+            o->tcp_flags = p[13];
+        else if (!quote)
+            return;
+        /* fall through */
+    case S46_PROTO_UDP:
+        if (avail < (quote ? 4u : 8u))
+            return;
+        o->sport = (uint16_t)(p[0] << 8 | p[1]);
+        o->dport = (uint16_t)(p[2] << 8 | p[3]);
+        o->has_ports = true;
+        return;
+    case S46_PROTO_ICMP:
+    case S46_PROTO_ICMPV6:
+        if (quote && avail >= 1)
+            o->icmp_type = p[0];
+        if (quote && avail >= 2)
+            o->icmp_code = p[1];
+        if (avail < 8)
+            return;
+        o->icmp_type = p[0];
+        o->icmp_code = p[1];
+        o->sport = o->dport = (uint16_t)(p[4] << 8 | p[5]); /* identifier for queries */
+        o->has_ports = true;
+        return;
+    default:
+        return;
+    }
+}
+
 /* ICMP error types that quote the offending packet. */
 bool s46_icmp4_is_error(uint8_t type);
 bool s46_icmp6_is_error(uint8_t type);

@@ -11,6 +11,7 @@
 #define S46_PROV_MAPE_H
 #include <jansson.h>
 
+#include "lib/ce_params_json.h" /* what a CE derived, as JSON */
 #include "lib/maprule.h"
 
 #define S46_HB46PP_MAX_MAPE_RULES 256
@@ -34,12 +35,6 @@ static inline s46_iid_layout s46_mape_layout(const s46_mape_cfg *c)
 {
     return c->version == 1 ? S46_IID_RFC7597 : S46_IID_DRAFT03;
 }
-
-/* What a CE derived, as JSON: {"prefix", "ipv4", "ipv4_prefix_len", "psid",
- * "psid_len", "psid_offset", "ports": [[first, last], ...], "port_count",
- * "ce_ipv6", "iid"}; the shape `s46 calc --json` and `s46 show` share. NULL
- * when out of memory. */
-json_t *s46_ce_params_json(const s46_ce_params *p, s46_iid_layout layout);
 
 /* Loads a JSON file (duplicate keys rejected). NULL with err on failure. */
 json_t *s46_json_load_file(const char *path, char *err, size_t errlen);

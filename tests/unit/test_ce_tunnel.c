@@ -1,7 +1,10 @@
 /* The tunnel CE (DS-Lite B4 and HB46PP ipip) as a library: outer header
  * bytes, decapsulation, endpoint checks, the fixed prefix and the NAPT,
  * MTU handling (ICMPv4 3/4, outer fragments, reassembly), TTL, MSS,
- * reconfiguration, malformed input. Packets are built here byte by byte. */
+ * reconfiguration, malformed input; and the ICMPv6 errors about the tunnel
+ * (Packet Too Big, the others) the MAP-E CE handles as the tunnel CE does.
+ * Packets are built here byte by byte. */
+#include "dp/ce_mape.h"
 #include "dp/ce_tunnel.h"
 #include "lib/csum.h"
 #include "t.h"
@@ -776,9 +779,9 @@ TEST(encap_limit_option)
     s46_cet_free(t);
 }
 
-/* An ICMPv6 error from a router to the B4 quoting (the start of) the
- * tunnel packet out; consumes out. */
-static s46_pkt *icmp6_about(s46_pkt *out, uint8_t type, uint32_t extra)
+/* An ICMPv6 error from a router to `to` quoting (the start of) the tunnel
+ * packet out; consumes out. */
+static s46_pkt *icmp6_to(s46_pkt *out, uint8_t type, uint32_t extra, const char *to)
 {
     unsigned q = out->len > 1232 ? 1232 : out->len;
     uint8_t *h = s46_pkt_push(out, 8);
@@ -787,11 +790,52 @@ static s46_pkt *icmp6_about(s46_pkt *out, uint8_t type, uint32_t extra)
     s46_put16(h + 2, 0);
     s46_put32(h + 4, extra);
     out->len = 8 + q;
-    wrap(out, "2001:db8:77::1", B4, 58);
+    wrap(out, "2001:db8:77::1", to, 58);
     s46_put16(out->data + 42, s46_csum_fold(s46_csum_add(
                                   s46_csum_pseudo6(out->data + 8, out->data + 24, 58, 8 + q),
                                   out->data + 40, 8 + q)));
     return out;
+}
+
+/* The same to the B4. */
+static s46_pkt *icmp6_about(s46_pkt *out, uint8_t type, uint32_t extra)
+{
+    return icmp6_to(out, type, extra, B4);
+}
+
+/* h is ICMPv4 3/4 from src to the LAN host with that MTU, quoting its
+ * packet from sport, checksums right. */
+static bool is_frag_needed(const uint8_t *h, uint32_t src, uint16_t mtu, uint16_t sport)
+{
+    return h[9] == 1 && s46_get32(h + 12) == src && s46_get32(h + 16) == LANHOST &&
+           h[20] == 3 && h[21] == 4 && s46_get16(h + 26) == mtu &&
+           s46_get32(h + 28 + 12) == LANHOST && s46_get16(h + 28 + 20) == sport &&
+           s46_csum_ok(h, 20) && l4_ok(h);
+}
+
+/* Once the tunnel MTU toward the remote side is 1400, a DF packet of 1361
+ * bytes from the LAN comes back as ICMPv4 3/4 with 1360, one of 1380
+ * without DF leaves as two outer fragments that fit (through the tunnel
+ * CE t or the MAP-E CE ce). */
+static bool mtu_1400_applies(s46_cet *t, struct s46_ce *ce, uint64_t now)
+{
+    bool ok = true;
+    for (int df = 1; df >= 0; df--) {
+        s46_batch b = {1, {ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, df, df ? 1361 : 1380)}};
+        if (t)
+            s46_cet_process(t, &b, S46_CET_PORT_LAN, now);
+        else
+            s46_ce_process(ce, &b, S46_CE_PORT_LAN, now);
+        const s46_pkt *p = b.pkts[0];
+        if (df)
+            ok = ok && b.count == 1 && p->verdict == S46_V_FORWARD && p->out_port == 0 &&
+                 p->data[20] == 3 && p->data[21] == 4 && s46_get16(p->data + 26) == 1360;
+        else
+            ok = ok && b.count == 2 && b.pkts[0]->len <= 1400 && b.pkts[1]->len <= 1400;
+        for (uint32_t i = 0; i < b.count; i++)
+            s46_pkt_release(pool, b.pkts[i]);
+    }
+    return ok;
 }
 
 static long show_int(s46_cet *t, const char *key, uint64_t now)
@@ -811,36 +855,15 @@ TEST(packet_too_big_relayed_and_learned)
     CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_WAN && p->len == 1440);
     /* a router on the way has an MTU of 1400 */
     run1(t, icmp6_about(p, 2, 1400), S46_CET_PORT_WAN, 2 * SEC);
-    CHECK_INT(p->verdict, S46_V_FORWARD);
-    CHECK_INT(p->out_port, S46_CET_PORT_LAN);
-    const uint8_t *h = p->data;
-    CHECK_INT(h[9], 1);
-    CHECK_INT(s46_get32(h + 12), 0xc0000002u);
-    CHECK_INT(s46_get32(h + 16), LANHOST);
-    CHECK_INT(h[20], 3);
-    CHECK_INT(h[21], 4);
-    CHECK_INT(s46_get16(h + 26), 1360);
-    CHECK_INT(s46_get32(h + 28 + 12), LANHOST);
-    CHECK_INT(s46_get16(h + 28 + 20), 5000);
-    CHECK(s46_csum_ok(h, 20) && l4_ok(h));
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_LAN);
+    CHECK(is_frag_needed(p->data, 0xc0000002u, 1360, 5000));
     CHECK_INT(cnt(t, S46_CET_icmp6_relayed), 1);
     CHECK_INT(cnt(t, S46_CET_path_mtu_lowered), 1);
     s46_pkt_release(pool, p);
     CHECK_INT(show_int(t, "path_mtu", 2 * SEC), 1400);
     CHECK_INT(show_int(t, "mss", 2 * SEC), 1320);
     /* from now on: 3/4 right away, outer fragments that fit */
-    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1361);
-    run1(t, p, S46_CET_PORT_LAN, 3 * SEC);
-    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CET_PORT_LAN);
-    CHECK_INT(s46_get16(p->data + 26), 1360);
-    s46_pkt_release(pool, p);
-    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, false, 1380);
-    s46_batch b = {1, {p}};
-    s46_cet_process(t, &b, S46_CET_PORT_LAN, 3 * SEC);
-    CHECK_INT(b.count, 2);
-    CHECK(b.pkts[0]->len <= 1400 && b.pkts[1]->len <= 1400);
-    s46_pkt_release(pool, b.pkts[0]);
-    s46_pkt_release(pool, b.pkts[1]);
+    CHECK(mtu_1400_applies(t, NULL, 3 * SEC));
     /* below 1280: ignored; a larger MTU does not raise it */
     p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1300);
     run1(t, p, S46_CET_PORT_LAN, 3 * SEC);
@@ -889,6 +912,134 @@ TEST(icmp6_errors_about_the_tunnel)
     wrap(p, "2001:db8:f001::3", AFTR, 4);
     CHECK(wan_dropped(t, icmp6_about(p, 1, 0), S46_CET_drop_wan_icmpv6));
     s46_cet_free(t);
+}
+
+/* The MAP-E CE 2001:db8:12:3400::/56 of the rule 2001:db8::/40 <->
+ * 192.0.2.0/24 (EA 16, PSID offset 6): 192.0.2.18, PSID 0x34. */
+#define MAPE_CE "2001:db8:12:3400:0:c000:212:34"
+static s46_maprule mape_rule;
+static s46_ce *mape_new(bool mesh)
+{
+    s46_ce_conf c;
+    s46_ce_conf_default(&c);
+    memset(&mape_rule, 0, sizeof mape_rule);
+    s46_pfx6_parse("2001:db8::/40", &mape_rule.ipv6, NULL, 0);
+    s46_pfx4_parse("192.0.2.0/24", &mape_rule.ipv4, NULL, 0);
+    mape_rule.ea_len = 16;
+    mape_rule.psid_offset = 6;
+    c.rules = &mape_rule;
+    c.nrules = 1;
+    c.layout = S46_IID_RFC7597;
+    c.mesh = mesh;
+    s46_pfx6_parse("2001:db8:12:3400::/56", &c.eu_prefix, NULL, 0);
+    s46_ip6_parse(AFTR, &c.br);
+    return s46_ce_new(&c, NULL, 0);
+}
+
+static uint64_t mcnt(const s46_ce *ce, unsigned i) { return s46_ce_counters(ce)->v[i]; }
+
+static void mrun(s46_ce *ce, s46_pkt *p, uint16_t port, uint64_t now)
+{
+    s46_batch b = {1, {p}};
+    s46_ce_process(ce, &b, port, now);
+}
+
+TEST(mape_packet_too_big_lowers_the_mtu_toward_the_br)
+{
+    s46_ce *ce = mape_new(false);
+    CHECK(ce);
+    s46_pkt *p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1400);
+    mrun(ce, p, S46_CE_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_WAN && p->len == 1440);
+    uint16_t ext_port = s46_get16(p->data + 40 + 20);
+    /* a router toward the BR has an MTU of 1400 */
+    mrun(ce, icmp6_to(p, 2, 1400, MAPE_CE), S46_CE_PORT_WAN, 2 * SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_LAN);
+    /* the quote is back to what the LAN host sent */
+    CHECK(ext_port != 5000 && is_frag_needed(p->data, 0xc0000212u, 1360, 5000));
+    CHECK_INT(mcnt(ce, S46_CE_icmp6_relayed), 1);
+    CHECK_INT(mcnt(ce, S46_CE_path_mtu_lowered), 1);
+    s46_pkt_release(pool, p);
+    /* from now on: 3/4 right away for DF, outer fragments that fit without */
+    CHECK(mtu_1400_applies(NULL, ce, 3 * SEC));
+    /* forgotten after 10 minutes */
+    s46_ce_tick(ce, 603 * SEC);
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1400);
+    mrun(ce, p, S46_CE_PORT_LAN, 603 * SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_WAN && p->len == 1440);
+    s46_pkt_release(pool, p);
+    s46_ce_free(ce);
+}
+
+TEST(mape_other_icmp6_errors_relayed_bogus_ones_dropped)
+{
+    s46_ce *ce = mape_new(false);
+    /* unreachable: ICMPv4 3/1 to the LAN host, quote translated back */
+    s46_pkt *p = ip4(LANHOST, REMOTE4, 6, 40000, 443, 64, false, 44);
+    mrun(ce, p, S46_CE_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_WAN);
+    s46_pkt *keep = alloc();
+    memcpy(keep->data, p->data, p->len);
+    keep->len = p->len;
+    mrun(ce, icmp6_to(p, 1, 0, MAPE_CE), S46_CE_PORT_WAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_LAN);
+    CHECK_INT(p->data[20], 3);
+    CHECK_INT(p->data[21], 1);
+    CHECK_INT(s46_get32(p->data + 16), LANHOST);
+    CHECK_INT(s46_get16(p->data + 28 + 20), 40000);
+    CHECK(l4_ok(p->data));
+    s46_pkt_release(pool, p);
+    CHECK_INT(mcnt(ce, S46_CE_icmp6_relayed), 1);
+    /* a Packet Too Big below 1280: dropped, counted, nothing learned */
+    p = alloc();
+    memcpy(p->data, keep->data, keep->len);
+    p->len = keep->len;
+    mrun(ce, icmp6_to(p, 2, 1000, MAPE_CE), S46_CE_PORT_WAN, SEC);
+    CHECK(p->verdict == S46_V_DROP && p->reason == S46_CE_drop_wan_icmpv6);
+    s46_pkt_release(pool, p);
+    CHECK_INT(mcnt(ce, S46_CE_path_mtu_lowered), 0);
+    /* quoting a packet we did not send (another source, another peer) */
+    for (int k = 0; k < 2; k++) {
+        p = alloc();
+        memcpy(p->data, keep->data, keep->len);
+        p->len = keep->len;
+        s46_ip6 a;
+        s46_ip6_parse(k ? "2001:db8:ffff::9" : "2001:db8:12:3400:0:c000:212:35", &a);
+        memcpy(p->data + (k ? 24 : 8), a.b, 16);
+        mrun(ce, icmp6_to(p, 2, 1300, MAPE_CE), S46_CE_PORT_WAN, SEC);
+        CHECK(p->verdict == S46_V_DROP && p->reason == S46_CE_drop_wan_icmpv6);
+        s46_pkt_release(pool, p);
+    }
+    CHECK_INT(mcnt(ce, S46_CE_drop_wan_icmpv6), 3);
+    CHECK_INT(mcnt(ce, S46_CE_path_mtu_lowered), 0);
+    s46_pkt_release(pool, keep);
+    s46_ce_free(ce);
+}
+
+TEST(mape_mesh_mtu_is_per_peer)
+{
+    s46_ce *ce = mape_new(true);
+    /* to 192.0.2.99 port 0x0404 (PSID 1): the CE of that rule, directly */
+    s46_pkt *p = ip4(LANHOST, 0xc0000263u, 17, 5000, 0x0404, 64, true, 1400);
+    mrun(ce, p, S46_CE_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_WAN && p->len == 1440);
+    CHECK_INT(mcnt(ce, S46_CE_to_fmr), 1);
+    CHECK(!ip6_is(p->data + 24, AFTR));
+    mrun(ce, icmp6_to(p, 2, 1300, MAPE_CE), S46_CE_PORT_WAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_LAN);
+    CHECK_INT(s46_get16(p->data + 26), 1260);
+    s46_pkt_release(pool, p);
+    /* that peer: 3/4; the BR: unchanged */
+    p = ip4(LANHOST, 0xc0000263u, 17, 5000, 0x0404, 64, true, 1400);
+    mrun(ce, p, S46_CE_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_LAN);
+    s46_pkt_release(pool, p);
+    p = ip4(LANHOST, REMOTE4, 17, 5000, 53, 64, true, 1400);
+    mrun(ce, p, S46_CE_PORT_LAN, SEC);
+    CHECK(p->verdict == S46_V_FORWARD && p->out_port == S46_CE_PORT_WAN && p->len == 1440);
+    CHECK(ip6_is(p->data + 24, AFTR));
+    s46_pkt_release(pool, p);
+    s46_ce_free(ce);
 }
 
 /* Random and mutated packets both ways through both kinds: every packet
@@ -975,4 +1126,7 @@ T_MAIN(T_CASE(dslite_encapsulation_bytes), T_CASE(dslite_decapsulation),
        T_CASE(ipip_icmp_errors_translated_both_ways),
        T_CASE(ipip_inner_fragments_to_nat_address_reassembled), T_CASE(encap_limit_option),
        T_CASE(packet_too_big_relayed_and_learned), T_CASE(icmp6_errors_about_the_tunnel),
+       T_CASE(mape_packet_too_big_lowers_the_mtu_toward_the_br),
+       T_CASE(mape_other_icmp6_errors_relayed_bogus_ones_dropped),
+       T_CASE(mape_mesh_mtu_is_per_peer),
        T_CASE(random_packets_keep_invariants), T_CASE(pool_intact))

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/br_conf.h"
 #include "dp/br_mape.h"
 #include "io/loop.h"
 #include "lib/num.h"

@@ -7,83 +7,10 @@
 #include <time.h>
 
 #include "ce.h"
+#include "conf/ce_conf.h"
+#include "conf/json_get.h"
 #include "lib/err.h"
 #include "prov/query.h"
-
-static int get_u32(json_t *doc, const char *key, uint32_t lo, uint32_t hi, uint32_t *out,
-                   char *err, size_t errlen)
-{
-    json_t *v = json_object_get(doc, key);
-    if (!v)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        s46_seterr(err, errlen, "%s: must be an integer %u..%u", key, lo, hi);
-        return -1;
-    }
-    *out = (uint32_t)json_integer_value(v);
-    return 0;
-}
-
-static int get_str(json_t *obj, const char *key, char **out, char *err, size_t errlen)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return 0;
-    if (!json_is_string(v) || !*json_string_value(v)) {
-        s46_seterr(err, errlen, "provisioning.%s: must be a non-empty string", key);
-        return -1;
-    }
-    free(*out);
-    *out = strdup(json_string_value(v));
-    return 0;
-}
-
-static int load_options(json_t *doc, s46_ce_conf *c, char *err, size_t errlen)
-{
-    uint32_t v;
-    json_t *f = json_object_get(doc, "filter");
-    if (f) {
-        const char *fs = json_is_string(f) ? json_string_value(f) : "";
-        if (!strcmp(fs, "adf") || !strcmp(fs, "address-dependent"))
-            c->napt.filter = S46_NAPT_FILTER_ADF;
-        else if (!strcmp(fs, "eif") || !strcmp(fs, "endpoint-independent"))
-            c->napt.filter = S46_NAPT_FILTER_EIF;
-        else {
-            s46_seterr(err, errlen, "filter: must be \"adf\" or \"eif\"");
-            return -1;
-        }
-    }
-    json_t *lan = json_object_get(doc, "lan_ipv4");
-    if (lan && (!json_is_string(lan) || s46_ip4_parse(json_string_value(lan), &c->lan_ipv4) < 0)) {
-        s46_seterr(err, errlen, "lan_ipv4: must be an IPv4 address");
-        return -1;
-    }
-    v = c->ipv6_mtu;
-    if (get_u32(doc, "ipv6_mtu", 1280, 9000, &v, err, errlen) < 0)
-        return -1;
-    c->ipv6_mtu = (uint16_t)v;
-    v = c->hop_limit;
-    if (get_u32(doc, "hop_limit", 1, 255, &v, err, errlen) < 0)
-        return -1;
-    c->hop_limit = (uint8_t)v;
-    json_t *el = json_object_get(doc, "encap_limit");
-    if (el && !json_is_null(el)) {
-        v = 0;
-        if (get_u32(doc, "encap_limit", 0, 255, &v, err, errlen) < 0)
-            return -1;
-        c->encap_limit = (int16_t)v;
-    }
-    if (get_u32(doc, "udp_timeout", 120, 86400, &c->napt.udp_timeout, err, errlen) < 0 ||
-        get_u32(doc, "dns_timeout", 10, 86400, &c->napt.udp_short_timeout, err, errlen) < 0 ||
-        get_u32(doc, "tcp_established_timeout", 7440, 864000, &c->napt.tcp_est_timeout, err, errlen) < 0 ||
-        get_u32(doc, "tcp_transitory_timeout", 240, 86400, &c->napt.tcp_trans_timeout, err, errlen) < 0 ||
-        get_u32(doc, "icmp_timeout", 60, 86400, &c->napt.icmp_timeout, err, errlen) < 0 ||
-        get_u32(doc, "max_mappings", 16, 1u << 22, &c->napt.max_mappings, err, errlen) < 0 ||
-        get_u32(doc, "max_sessions", 16, 1u << 22, &c->napt.max_sessions, err, errlen) < 0)
-        return -1;
-    c->napt.seed = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 16);
-    return 0;
-}
 
 static const char *const prov_keys[] = {
     "resolver", "ca_file", "vendorid", "product", "user", "pass", "server_name", "store",
@@ -111,16 +38,18 @@ static int load_prov(json_t *p, struct ce_opts *o, char *err, size_t errlen)
     o->vendorid = strdup("000000-s46");
     o->product = strdup("s46-ce");
     o->txt_name = strdup("4over6.info");
-    if (get_str(p, "resolver", &o->resolver, err, errlen) < 0 ||
-        get_str(p, "ca_file", &o->ca_file, err, errlen) < 0 ||
-        get_str(p, "vendorid", &o->vendorid, err, errlen) < 0 ||
-        get_str(p, "product", &o->product, err, errlen) < 0 ||
-        get_str(p, "user", &o->user, err, errlen) < 0 ||
-        get_str(p, "pass", &o->pass, err, errlen) < 0 ||
-        get_str(p, "server_name", &o->server_name, err, errlen) < 0 ||
-        get_str(p, "store", &o->store, err, errlen) < 0 ||
-        get_str(p, "txt_name", &o->txt_name, err, errlen) < 0)
+    if (s46_json_str(p, "resolver", &o->resolver, e, sizeof e) < 0 ||
+        s46_json_str(p, "ca_file", &o->ca_file, e, sizeof e) < 0 ||
+        s46_json_str(p, "vendorid", &o->vendorid, e, sizeof e) < 0 ||
+        s46_json_str(p, "product", &o->product, e, sizeof e) < 0 ||
+        s46_json_str(p, "user", &o->user, e, sizeof e) < 0 ||
+        s46_json_str(p, "pass", &o->pass, e, sizeof e) < 0 ||
+        s46_json_str(p, "server_name", &o->server_name, e, sizeof e) < 0 ||
+        s46_json_str(p, "store", &o->store, e, sizeof e) < 0 ||
+        s46_json_str(p, "txt_name", &o->txt_name, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "provisioning.%s", e);
         return -1;
+    }
     if (!s46_q_vendorid_ok(o->vendorid) || !s46_q_product_ok(o->product)) {
         s46_seterr(err, errlen, "provisioning.%s: not in the HB46PP format (docs/hb46pp.md, C4/C5)",
                    s46_q_vendorid_ok(o->vendorid) ? "product" : "vendorid");
@@ -135,8 +64,8 @@ static int load_prov(json_t *p, struct ce_opts *o, char *err, size_t errlen)
         return -1;
     }
     uint32_t t = 10, r = 5;
-    if (get_u32(p, "timeout", 1, 300, &t, e, sizeof e) < 0 ||
-        get_u32(p, "max_redirects", 0, 10, &r, e, sizeof e) < 0) {
+    if (s46_json_u32(p, "timeout", 1, 300, &t, e, sizeof e) < 0 ||
+        s46_json_u32(p, "max_redirects", 0, 10, &r, e, sizeof e) < 0) {
         s46_seterr(err, errlen, "provisioning.%s", e);
         return -1;
     }
@@ -163,23 +92,12 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     json_t *doc = s46_json_load_file(path, err, errlen);
     if (!doc)
         goto fail;
-    if (load_options(doc, &o->base, e, sizeof e) < 0)
+    if (s46_ce_options_from_json(doc, &o->base, e, sizeof e) < 0)
         goto bad;
-    json_t *rt = json_object_get(doc, "routes");
-    if (rt && !json_is_boolean(rt)) {
-        s46_seterr(e, sizeof e, "routes: must be true or false");
+    if (s46_json_bool(doc, "routes", &o->routes, e, sizeof e) < 0 ||
+        s46_json_ip6(doc, "b4_ipv6", &o->b4, e, sizeof e) < 0)
         goto bad;
-    }
-    if (rt)
-        o->routes = json_is_true(rt);
-    json_t *b4 = json_object_get(doc, "b4_ipv6");
-    if (b4) {
-        if (!json_is_string(b4) || s46_ip6_parse(json_string_value(b4), &o->b4) < 0) {
-            s46_seterr(e, sizeof e, "b4_ipv6: must be an IPv6 address");
-            goto bad;
-        }
-        o->have_b4 = true;
-    }
+    o->have_b4 = json_object_get(doc, "b4_ipv6") != NULL;
     json_t *pj = json_object_get(doc, "prefix"), *pf = json_object_get(doc, "prefix_from");
     const char *ps = prefix_override;
     if (!ps && pj) {

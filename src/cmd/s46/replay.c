@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "conf/br_conf.h"
 #include "dp/br_mape.h"
 #include "io/pcapfile.h"
 #include "prov/mape.h"

@@ -1,0 +1,48 @@
+/* The packet an ICMP error quotes, parsed as far as the quote goes: the one
+ * parser every data plane uses (the BR mapping an error to its CE and
+ * checking a CE's errors, the NAPT translating a quote, the tunnel relay).
+ * A quote is usually cut short (RFC 792: the header and 8 bytes; RFC 1812
+ * §4.3.2.3: up to 576 bytes in all; RFC 4443 §2.4: up to 1280), so nothing
+ * here needs the whole packet; nothing reads past the error's own bytes.
+ * What a quote must hold beyond its IP header is the caller's rule: l3.l4_len
+ * says how many bytes follow the header, has_ports whether the ports are
+ * there. */
+#ifndef S46_DP_ICMP_QUOTE_H
+#define S46_DP_ICMP_QUOTE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/parse.h"
+
+typedef struct s46_quote {
+    uint8_t *ip;  /* the quoted IP header, inside the error */
+    size_t len;   /* its bytes present: the quote, at most its total length */
+    /* As s46_parse_*: l3_len the IP header (IPv6: with its extension
+     * headers), l4_len the bytes after it within len, proto, ttl, df,
+     * is_fragment, first_fragment, frag_off, frag_hdr. In a first fragment:
+     * TCP/UDP ports (has_ports) from 4 bytes on, tcp_flags from 14; ICMP and
+     * ICMPv6 icmp_type from 1 byte, icmp_code from 2, the identifier in
+     * sport and dport (has_ports, whatever the type) from 8. No checksum is
+     * checked (a quote's may be of a packet rewritten on its way). */
+    s46_l3 l3;
+} s46_quote;
+
+/* Parses the IP packet at p of which avail bytes are present. false when it
+ * is neither IPv4 nor IPv6 or its header is cut short (IPv4: IHL below 20
+ * or beyond avail; IPv6: 40 bytes, and every extension header in front of
+ * the upper layer of a first fragment). */
+bool s46_quote_parse(uint8_t *p, size_t avail, s46_quote *q);
+/* The packet quoted by the ICMPv4 or ICMPv6 message at ip (parsed into l3):
+ * false when l3 is not ICMP of ip's version with its 8-byte header, or the
+ * quote is not a packet of that same version (s46_quote_parse). The type of
+ * the message is not looked at. */
+bool s46_icmp_quote(uint8_t *ip, const s46_l3 *l3, s46_quote *q);
+/* The IPv4 packet inside the quoted IPv4-in-IPv6 packet outer (protocol 4,
+ * a first fragment, after any extension headers). */
+bool s46_quote_inner4(const s46_quote *outer, s46_quote *in);
+/* May an ICMPv4 error be sent about the quoted IPv4 packet q (the rules of
+ * s46_icmp4_may_error)? An ICMP quote must show its type and not be an
+ * error. */
+bool s46_quote_may_error4(const s46_quote *q);
+#endif
