@@ -66,8 +66,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(drop_inner_port_not_mine, "inner destination port (ICMP error: the quoted source) not in the CE's set") \
     X(drop_napt_no_mapping, "inbound packets with no NAPT mapping, or no room for their session") \
     X(drop_napt_filtered, "inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
-    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)") \
-    X(drop_not_configured, "never counted here: s46-ce counts packets with no mechanism as dropped_unconfigured")
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)")
 
 #define S46_CE_ENUM(n, d) S46_CE_##n,
 enum s46_ce_counter { S46_CE_COUNTERS(S46_CE_ENUM) S46_CE_NCOUNTERS };
