@@ -71,8 +71,9 @@ struct worker {
     ring **in;                  /* in[j]: packets worker j hands to us */
     ring **back;                /* back[j]: our buffers worker j is done with */
     uint64_t next_tick;
-    /* counters of the loop itself */
-    uint64_t dropped_unconfigured, dropped_not_ip, redirected, redirect_dropped;
+#define S46_LOOP_FIELD(n, d) uint64_t n;
+    S46_LOOP_COUNTERS(S46_LOOP_FIELD)
+#undef S46_LOOP_FIELD
 };
 
 struct s46_loop {
@@ -671,10 +672,9 @@ static void show_one(worker *w, void *arg)
     s46_loop *l = w->l;
     json_t *o = json_object();
     json_object_set_new(o, "worker", json_integer(w->idx));
-    json_object_set_new(o, "dropped_unconfigured", json_integer((json_int_t)w->dropped_unconfigured));
-    json_object_set_new(o, "dropped_not_ip", json_integer((json_int_t)w->dropped_not_ip));
-    json_object_set_new(o, "redirected", json_integer((json_int_t)w->redirected));
-    json_object_set_new(o, "redirect_dropped", json_integer((json_int_t)w->redirect_dropped));
+#define S46_LOOP_PUT(n, d) json_object_set_new(o, #n, json_integer((json_int_t)w->n));
+    S46_LOOP_COUNTERS(S46_LOOP_PUT)
+#undef S46_LOOP_PUT
     if (w->pl) {
         json_object_set_new(o, "counters", s46_counters_json(l->c.pipeline->counters(w->pl)));
         if (l->c.pipeline->show)

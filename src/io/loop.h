@@ -24,6 +24,13 @@
 
 #define S46_WORKERS_MAX 64
 
+/* The loop's own counters, per worker, summed in `show`. */
+#define S46_LOOP_COUNTERS(X) \
+    X(dropped_unconfigured, "packets received while no pipeline ran (a CE with no mechanism yet)") \
+    X(dropped_not_ip, "packets read from a TUN device that were neither IPv4 nor IPv6") \
+    X(redirected, "packets handed to the worker that owns their state (NAPT share, reassembly)") \
+    X(redirect_dropped, "packets that could not be handed over: the owner's ring full, no buffer")
+
 typedef struct s46_loop s46_loop;
 
 typedef struct s46_loop_conf {

@@ -1,7 +1,10 @@
 /* The XDP program of the AF_XDP port (built with clang -target bpf and
- * embedded into the library; see io/xdp.h). It hands IPv4 and IPv6 frames to
- * the AF_XDP socket of the queue they arrived on (s46_xsks[rx queue]; no
- * socket there: the kernel gets them) and leaves to the kernel what keeps
+ * embedded into the library; see io/xdp.h). It hands to the AF_XDP socket
+ * of the queue they arrived on (s46_xsks[rx queue]; no socket there: the
+ * kernel gets them) every IPv4 frame (the IPv4 side carries transit
+ * traffic) and the IPv6 frames to an address the data plane owns (the BR
+ * address, a CE's MAP or B4 address); the kernel keeps the rest of IPv6 (a
+ * CE's own provisioning traffic, native IPv6 it routes) and what keeps
  * the interface's own addresses working: ARP, IPv6 Neighbor Discovery
  * (ICMPv6 133-137) and Multicast Listener Discovery (130-132, 143, which
  * keeps switches delivering solicited-node multicast), and every other
@@ -48,6 +51,14 @@ static __always_inline int to_socket(struct xdp_md *ctx)
     return bpf_redirect_map(&s46_xsks, ctx->rx_queue_index, XDP_PASS);
 }
 
+/* An IPv6 packet: to the socket when its destination is owned. */
+static __always_inline int to_owner6(struct xdp_md *ctx, __u8 *l3)
+{
+    struct s46_in6 dst;
+    __builtin_memcpy(&dst, l3 + 24, 16);
+    return bpf_map_lookup_elem(&s46_own6, &dst) ? to_socket(ctx) : XDP_PASS;
+}
+
 SEC("xdp")
 int s46_xdp_redirect(struct xdp_md *ctx)
 {
@@ -71,7 +82,7 @@ int s46_xdp_redirect(struct xdp_md *ctx)
     if (type != ETH_P_IPV6)
         return XDP_PASS;
     if (l3 + 40 > end)
-        return to_socket(ctx);
+        return XDP_PASS;
     __u8 next = l3[6];
     __u8 *l4 = l3 + 40;
     if (next == 0) { /* one hop-by-hop header (MLD carries Router Alert) */
@@ -81,7 +92,7 @@ int s46_xdp_redirect(struct xdp_md *ctx)
         l4 += ((__u32)l4[1] + 1) * 8;
     }
     if (next != 58 /* ICMPv6 */ || l4 + 1 > end)
-        return to_socket(ctx);
+        return to_owner6(ctx, l3);
     __u8 icmp = l4[0];
     if (icmp == 135 && l4 + 24 <= end) { /* Neighbor Solicitation: target at 8 */
         struct s46_in6 target;
@@ -91,7 +102,7 @@ int s46_xdp_redirect(struct xdp_md *ctx)
     }
     if ((icmp >= 130 && icmp <= 137) || icmp == 143)
         return XDP_PASS;
-    return to_socket(ctx);
+    return to_owner6(ctx, l3);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -90,7 +90,7 @@ for i in range(20):
     frames.append(Ether(src=me, dst=amac) / ip)
     sent.append(raw(ip))
 for i in range(10):
-    ip = IPv6(src="2001:db8:9::50", dst="2001:db8:9::1") / UDP(sport=30000 + i, dport=7) / (b"v6-%02d" % i * (i + 3))
+    ip = IPv6(src="2001:db8:9::50", dst="2001:db8:9::77") / UDP(sport=30000 + i, dport=7) / (b"v6-%02d" % i * (i + 3))
     frames.append(Ether(src=me, dst=amac) / ip)
     sent.append(raw(ip))
 other = [Ether(src=me, dst="02:00:00:00:00:99") / IP(src="10.9.0.2", dst="10.9.0.1") / UDP(sport=1, dport=7) / b"x"
@@ -114,9 +114,9 @@ for p in got:
         q = p[IP].copy()
         q.src, q.dst = "10.9.0.50", "10.9.0.1"
         ok += raw(q) in sent
-    elif IPv6 in p and p[IPv6].src == "2001:db8:9::1" and p[IPv6].dst == "2001:db8:9::50":
+    elif IPv6 in p and p[IPv6].src == "2001:db8:9::77" and p[IPv6].dst == "2001:db8:9::50":
         q = p[IPv6].copy()
-        q.src, q.dst = "2001:db8:9::50", "2001:db8:9::1"
+        q.src, q.dst = "2001:db8:9::50", "2001:db8:9::77"
         ok += raw(q) in sent
 print("reflected", ok, "of", len(got))
 
@@ -214,21 +214,32 @@ else
     fail xdp_generic_mode_noted "$(head -c 300 "$tmp/g.out")"
 fi
 
-# --- fallback: an XDP program already on xa (generic) ---
+# --- auto on a veth: afpacket, said why (AF_XDP cannot see partial checksums) ---
+start_tool "$tmp/v.out" auto xa rx
+stop_tool
+if grep -q '^open kind=afpacket queues=1 note=xa is a veth: .*: using afpacket$' "$tmp/v.out"; then
+    pass xdp_auto_on_veth_uses_afpacket
+else
+    fail xdp_auto_on_veth_uses_afpacket "$(head -c 300 "$tmp/v.out")"
+fi
+
+# --- fallback: an XDP program already on mv0 and xa (generic) ---
 BPF_OBJ=build/gen/xdp_redirect.bpf.o
 nsx "$A" ip link set dev xa xdpgeneric obj "$BPF_OBJ" sec xdp
-start_tool "$tmp/f.out" auto xa rx --dump "$tmp/fdump"
-fhex=$(nsx "$B" env MAC="$AMAC" $PY -c '
+nsx "$A" ip link set dev mv0 xdpgeneric obj "$BPF_OBJ" sec xdp
+start_tool "$tmp/f.out" auto mv0 rx --dump "$tmp/fdump"
+fhex=$(nsx "$B" env MAC="$MVMAC" $PY -c '
 import os
 from scapy.all import IP, UDP, Ether, conf, raw, sendp
 conf.verb = 0
-ip = IP(src="10.9.0.50", dst="10.9.0.1") / UDP(dport=9) / b"fallback"
+ip = IP(src="10.9.0.50", dst="10.9.0.3") / UDP(dport=9) / b"fallback"
 sendp([Ether(dst=os.environ["MAC"]) / ip for _ in range(5)], iface="xb")
 print(raw(ip).hex())
 ')
 sleep 0.3
 stop_tool
-if grep -q '^open kind=afpacket queues=1 note=xdp on xa: .*: using afpacket$' "$tmp/f.out" &&
+nsx "$A" ip link set dev mv0 xdpgeneric off
+if grep -q '^open kind=afpacket queues=1 note=xdp on mv0: .*: using afpacket$' "$tmp/f.out" &&
     [ "$(grep -c "^0 $fhex\$" "$tmp/fdump")" = 5 ]; then
     pass xdp_auto_falls_back_to_afpacket
 else

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "conf/br_conf.h"
 #include "dp/br_mape.h"
@@ -109,6 +110,8 @@ static void tick(uint64_t now, void *arg)
         s46_ruleset_free(n.bc.rules);
         return;
     }
+    if (st->ethernet)
+        s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, n.bc.br6.b);
     /* every worker now uses the new rules: the old ones can go */
     s46_ruleset_free(st->cur.bc.rules);
     st->cur = n;
@@ -205,6 +208,10 @@ int main(int argc, char **argv)
     }
     if (*note)
         fprintf(stderr, "s46-br: %s\n", note);
+    /* the BR address is the data plane's (AF_XDP hands only owned IPv6
+     * destinations to it; the ports answer Neighbor Solicitations for it) */
+    if (ethernet)
+        s46_loop_own(st.loop, S46_SIDE_V6, AF_INET6, st.cur.bc.br6.b);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

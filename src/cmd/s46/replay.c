@@ -1,30 +1,89 @@
-/* s46 replay: runs a data-plane pipeline over pcap files, exactly as the
- * daemon runs it over its interfaces. The golden-test harness and the
- * benchmark driver. Today's pipeline: the MAP-E BR ("mode": "br", the
- * default); the config file says which. */
+/* s46 replay: runs a data-plane pipeline over pcap files through the one
+ * run loop (io/loop.h) with pcap ports, exactly as a daemon runs it over
+ * its interfaces. The golden-test harness and the benchmark driver. The
+ * config's "mode" picks the pipeline: "br" (MAP-E BR, the default; the
+ * s46-br config) or "ce" (the CE: an s46-ce settings document with a fixed
+ * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
+ * IPv6 address plus "b4_ipv6"). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmds.h"
 #include "conf/br_conf.h"
-#include "dp/br_mape.h"
-#include "io/pcapfile.h"
+#include "conf/ce_conf.h"
+#include "dp/ce_pipeline.h"
+#include "io/loop.h"
+#include "lib/err.h"
 #include "prov/mape.h"
 
 static const char replay_usage[] =
-    "usage: s46 replay --config br.json --v4-in A.pcap --v6-in B.pcap\n"
+    "usage: s46 replay --config conf.json --v4-in A.pcap --v6-in B.pcap\n"
     "                  --v4-out C.pcap --v6-out D.pcap [--counters E.json] [--ethernet]\n"
     "\n"
-    "Runs the BR pipeline over the packets of A (arriving on the IPv4 side), then\n"
-    "over those of B (arriving on the IPv6 side), and writes what leaves on each\n"
-    "side to C and D (raw IP, or Ethernet with --ethernet), plus the counters as\n"
-    "JSON. Inputs may be Ethernet or raw-IP pcaps, and may be empty.\n";
+    "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\")\n"
+    "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
+    "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
+    "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
+    "counters as JSON. Inputs may be Ethernet or raw-IP pcaps, and may be empty.\n"
+    "The packets' timestamps are the pipeline's clock. A CE's NAPT takes its\n"
+    "ports in a fixed order (\"napt_seed\", default 1), so runs repeat exactly.\n";
 
 static int err2(const char *what, const char *e)
 {
     fprintf(stderr, "s46 replay: %s%s%s\n", what, e ? ": " : "", e ? e : "");
     return 2;
+}
+
+/* The CE of a replay config: MAP-E from "map_e" and "prefix", or DS-Lite
+ * from "dslite" {"aftr": IPv6 address} and "b4_ipv6". */
+static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN];
+    memset(cc, 0, sizeof *cc);
+    s46_ce_conf_default(&cc->mape);
+    if (s46_ce_options_from_json(doc, &cc->mape, err, errlen) < 0)
+        return -1;
+    json_t *seed = json_object_get(doc, "napt_seed");
+    cc->mape.napt.seed = json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 1;
+    json_t *ds = json_object_get(doc, "dslite");
+    if (ds) {
+        s46_cet_conf_default(&cc->tunnel);
+        const char *aftr = json_string_value(json_object_get(ds, "aftr")),
+                   *b4 = json_string_value(json_object_get(doc, "b4_ipv6"));
+        if (!aftr || s46_ip6_parse(aftr, &cc->tunnel.remote) < 0 || !b4 ||
+            s46_ip6_parse(b4, &cc->tunnel.local) < 0) {
+            s46_seterr(err, errlen, "dslite: \"aftr\" and \"b4_ipv6\" must be IPv6 addresses");
+            return -1;
+        }
+        cc->tunnel.ipv6_mtu = cc->mape.ipv6_mtu;
+        cc->tunnel.hop_limit = cc->mape.hop_limit;
+        cc->tunnel.encap_limit = cc->mape.encap_limit;
+        cc->tunnel.ttl_decrement = true;
+        cc->mech = S46_CE_MECH_DSLITE;
+        return 0;
+    }
+    json_t *mo = s46_mape_find(doc);
+    const char *pfx = json_string_value(json_object_get(doc, "prefix"));
+    if (!mo || !pfx) {
+        s46_seterr(err, errlen, "mode ce: \"prefix\" and \"map_e\" (or \"dslite\") are required");
+        return -1;
+    }
+    if (s46_pfx6_parse(pfx, &cc->mape.eu_prefix, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "prefix: %s", e);
+        return -1;
+    }
+    if (s46_mape_from_json(mo, S46_HB46PP_MAX_MAPE_RULES, m, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "map_e: %s", e);
+        return -1;
+    }
+    cc->mape.rules = m->rules;
+    cc->mape.nrules = m->nrules;
+    cc->mape.br = m->br;
+    cc->mape.mesh = m->mesh;
+    cc->mape.layout = s46_mape_layout(m);
+    cc->mech = S46_CE_MECH_MAPE;
+    return 0;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -38,7 +97,7 @@ int cmd_replay(int argc, char **argv)
     };
     const char *conf = NULL, *in[2] = {NULL, NULL}, *outp[2] = {NULL, NULL}, *counters = NULL;
     bool eth = false;
-    char e[256];
+    char e[512];
     int c;
     optind = 1;
     opterr = 0;
@@ -66,89 +125,66 @@ int cmd_replay(int argc, char **argv)
     if (!doc)
         return err2(e, NULL);
     json_t *mode = json_object_get(doc, "mode");
-    if (mode && (!json_is_string(mode) || strcmp(json_string_value(mode), "br") != 0)) {
+    const char *ms = mode ? json_string_value(mode) : "br";
+    if (!ms || (strcmp(ms, "br") != 0 && strcmp(ms, "ce") != 0)) {
         json_decref(doc);
-        return err2(conf, "mode: only \"br\" (MAP-E BR) is implemented");
+        return err2(conf, "mode: \"br\" (MAP-E BR) or \"ce\" (the CE)");
     }
+    bool ce = !strcmp(ms, "ce");
     s46_br_conf bc;
-    if (s46_br_conf_from_json(doc, &bc, e, sizeof e) < 0) {
-        json_decref(doc);
+    s46_cepl_conf cc;
+    s46_mape_cfg mc;
+    memset(&bc, 0, sizeof bc);
+    memset(&mc, 0, sizeof mc);
+    int r = ce ? ce_conf(doc, &cc, &mc, e, sizeof e) : s46_br_conf_from_json(doc, &bc, e, sizeof e);
+    json_decref(doc);
+    if (r < 0) {
         fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+        s46_mape_free(&mc);
         return 2;
     }
-    json_decref(doc);
-    s46_br *br = s46_br_new(&bc);
-    s46_pktpool *pool = s46_pktpool_new(S46_BATCH_MAX);
-    s46_pcap_out *o[2] = {NULL, NULL};
-    s46_pcap_in *pi = NULL;
+    volatile sig_atomic_t never = 0;
+    s46_loop_conf lc = {.pipeline = ce ? &s46_pl_ce : &s46_pl_br_mape,
+                        .pipeline_conf = ce ? (const void *)&cc : (const void *)&bc,
+                        .workers = 1, .until_eof = true, .wake_fd = -1, .stop = &never};
+    for (int s = 0; s < 2; s++)
+        lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
+                                     .pcap_ethernet = eth};
     int rc = 2;
-    if (!br || !pool) {
-        err2("out of memory", NULL);
+    s46_loop *l = s46_loop_new(&lc, NULL, 0, e, sizeof e);
+    if (!l) {
+        err2(e, NULL);
         goto out;
     }
-    for (int i = 0; i < 2; i++)
-        if (!(o[i] = s46_pcap_out_open(outp[i], eth, e, sizeof e))) {
-            err2(e, NULL);
-            goto out;
-        }
-    for (uint16_t side = 0; side < 2; side++) {
-        if (!(pi = s46_pcap_in_open(in[side], e, sizeof e))) {
-            err2(e, NULL);
-            goto out;
-        }
-        for (;;) {
-            s46_batch b = {0};
-            int r = 1;
-            while (b.count < S46_BATCH_IN) {
-                s46_pkt *p = s46_pkt_alloc(pool);
-                r = s46_pcap_in_next(pi, p, e, sizeof e);
-                if (r != 1) {
-                    s46_pkt_release(pool, p);
-                    break;
-                }
-                b.pkts[b.count++] = p;
-            }
-            if (r < 0) {
-                err2(in[side], e);
-                goto out;
-            }
-            if (b.count)
-                s46_br_process(br, &b, side, b.pkts[0]->ts_ns);
-            for (uint32_t i = 0; i < b.count; i++) {
-                s46_pkt *p = b.pkts[i];
-                if (p->verdict == S46_V_FORWARD)
-                    s46_pcap_out_write(o[p->out_port ? 1 : 0], p);
-                s46_pkt_release(pool, p);
-            }
-            if (r == 0)
-                break;
-        }
-        s46_pcap_in_close(pi);
-        pi = NULL;
+    if (s46_loop_run(l, e, sizeof e) < 0) {
+        err2(e, NULL);
+        goto out;
     }
     rc = 0;
-    for (int i = 0; i < 2; i++) {
-        if (s46_pcap_out_close(o[i]) < 0) {
-            err2(outp[i], "write failed");
-            rc = 2;
-        }
-        o[i] = NULL;
+    json_t *shown = s46_loop_show(l);
+    json_t *cnt = json_object_get(shown, "counters");
+    json_t *pr = json_object_get(shown, "interfaces");
+    json_int_t txe = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(pr, k, v) txe += json_integer_value(json_object_get(v, "tx_errors"));
+    if (txe) {
+        err2("writing the output failed", NULL);
+        rc = 2;
     }
     if (counters && rc == 0) {
-        json_t *j = json_pack("{s:s,s:s,s:o}", "program", "s46 replay", "pipeline", "br_mape",
-                              "counters", s46_counters_json(s46_br_counters(br)));
+        json_t *j = json_pack("{s:s,s:s,s:O}", "program", "s46 replay", "pipeline",
+                              ce ? "ce" : "br_mape", "counters", cnt);
         if (!j || json_dump_file(j, counters, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
             err2(counters, "cannot write counters");
             rc = 2;
         }
         json_decref(j);
     }
+    json_decref(shown);
 out:
-    s46_pcap_in_close(pi);
-    for (int i = 0; i < 2; i++)
-        s46_pcap_out_close(o[i]);
-    s46_br_free(br);
-    s46_pktpool_free(pool);
+    s46_loop_free(l);
     s46_ruleset_free(bc.rules);
+    s46_mape_free(&mc);
     return rc;
 }
