@@ -53,15 +53,17 @@ cat >"$tmp/br.json" <<'J'
  "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24", "ea_length": 8, "psid_offset": 6}]}
 J
 if [ "$mode" = tun ]; then
-    nsx "$BR" "$BIN/s46-br" --config "$tmp/br.json" --tun s46br0 --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
+    ip netns exec "$BR" "$BIN/s46-br" --config "$tmp/br.json" --tun s46br0 --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
+    brpid=$!
     for _ in $(seq 50); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
     nsx "$BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
     nsx "$BR" ip route add 192.0.2.0/24 dev s46br0
 else
     # AF_XDP cannot see the partial checksums of a veth's local senders
     [ "$mode" = xdp ] && nsx "$INET" ethtool -K i0 tx off >/dev/null
-    nsx "$BR" "$BIN/s46-br" --config "$tmp/br.json" --v4-if b4 --v6-if b6 --v4-peer-mac "$(mac "$INET" i0)" \
+    ip netns exec "$BR" "$BIN/s46-br" --config "$tmp/br.json" --v4-if b4 --v6-if b6 --v4-peer-mac "$(mac "$INET" i0)" \
         --v6-peer-mac "$(mac "$CE" c0)" --io "$mode" --workers "$([ "$mode" = xdp ] && echo 1 || echo 2)" --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
+    brpid=$!
     for _ in $(seq 50); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
 fi
 
@@ -100,7 +102,7 @@ else
 fi
 "$BIN/s46" show --ctl "$tmp/br.sock" | grep -q '^counters.v6_decapsulated' && pass br_${mode}_show_human || fail br_${mode}_show_human "no counters line"
 # clean stop on SIGTERM
-pid=$(nsx "$BR" pgrep -f "s46-br --config" | head -1)
+pid=$brpid
 kill -TERM "$pid" 2>/dev/null
 for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if ! kill -0 "$pid" 2>/dev/null && grep -q stopped "$tmp/br.log" && [ ! -S "$tmp/br.sock" ]; then
