@@ -36,8 +36,8 @@ RUN=${S46_LAB_RUN:-/run/s46-lab/$LAB_PREFIX}
 say() { printf '%s\n' "lab: $*"; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-link() { # ns1 if1 ns2 if2
-    ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+link() { # ns1 if1 ns2 if2 (two queues each way, one per worker)
+    ip link add "$2" netns "$1" numtxqueues 2 numrxqueues 2 type veth peer name "$4" netns "$3" numtxqueues 2 numrxqueues 2
     nsx "$1" ip link set dev "$2" up
     nsx "$3" ip link set dev "$4" up
 }
@@ -198,13 +198,39 @@ wait_for() { # what, command...
     return 1
 }
 
+mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
+
+# S46_LAB_IO picks how the daemons move packets: tun (default: the kernel
+# routes into TUN devices), afpacket or xdp (the daemons take the frames of
+# their veth interfaces: the kernel of the BR's and the CEs' namespaces
+# forwards no IPv4, blackhole routes keep it from answering for the BR's
+# addresses; AF_XDP also needs full checksums from the veths' local senders)
 daemons() {
-    start_bg br "$NS_BR" "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock"
-    wait_for "s46-br" test -S "$RUN/br.sock" || return 1
-    nsx "$NS_BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
-    local r4
+    local io=${S46_LAB_IO:-tun} r4
     IFS=, read -r _ r4 _ _ <<<"${S46_LAB_RULE:-2001:db8::/40,192.0.2.0/24,16,6}"
-    nsx "$NS_BR" ip route add "$r4" dev s46br0
+    if [ "$io" = tun ]; then
+        start_bg br "$NS_BR" "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock"
+        wait_for "s46-br" test -S "$RUN/br.sock" || return 1
+        nsx "$NS_BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
+        nsx "$NS_BR" ip route add "$r4" dev s46br0
+    else
+        nsx "$NS_BR" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+        nsx "$NS_BR" ip -6 route add blackhole 2001:db8:ffff::1/128
+        nsx "$NS_BR" ip route add blackhole "$r4"
+        # a veth hands over its sender's TCP super-packets (TSO/GSO) whole:
+        # frames larger than the MTU, which no real link carries and an
+        # Ethernet port of s46 cannot forward; the senders cut them instead
+        for x in "$NS_LAN:eth0" "$NS_LAN2:eth0" "$NS_INET:eth0" "$NS_ISP:toce1" "$NS_ISP:toce2" \
+                 "$NS_ISP:tobr"; do
+            nsx "${x%%:*}" ethtool -K "${x##*:}" tso off gso off >/dev/null
+            if [ "$io" = xdp ]; then
+                nsx "${x%%:*}" ethtool -K "${x##*:}" tx off >/dev/null
+            fi
+        done
+        start_bg br "$NS_BR" "$BIN/s46-br" --config "$RUN/br.json" --v4-if v4 --v6-if v6 --io "$io" \
+            --v4-peer-mac "$(mac "$NS_INET" eth0)" --v6-peer-mac "$(mac "$NS_ISP" tobr)" --ctl "$RUN/br.sock"
+        wait_for "s46-br" test -S "$RUN/br.sock" || return 1
+    fi
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         provisioning || return 1
     fi
@@ -213,8 +239,14 @@ daemons() {
         ns=$NS_CE
         [ $n = 2 ] && ns=$NS_CE2
         nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-        # s46-ce routes the LAN's IPv4 and its MAP address into its TUN itself
-        start_bg ce$n "$ns" "$BIN/s46-ce" --config "$RUN/ce$n.json" --tun s46ce0 --ctl "$RUN/ce$n.sock"
+        if [ "$io" = tun ]; then
+            # s46-ce routes the LAN's IPv4 and its MAP address into its TUN itself
+            start_bg ce$n "$ns" "$BIN/s46-ce" --config "$RUN/ce$n.json" --tun s46ce0 --ctl "$RUN/ce$n.sock"
+        else
+            nsx "$ns" sysctl -qw net.ipv4.ip_forward=0
+            start_bg ce$n "$ns" "$BIN/s46-ce" --config "$RUN/ce$n.json" --lan-if lan0 --wan-if wan0 \
+                --io "$io" --wan-peer-mac "$(mac "$NS_ISP" toce$n)" --ctl "$RUN/ce$n.sock"
+        fi
         wait_for "s46-ce $n" test -S "$RUN/ce$n.sock" || return 1
     done
     for n in 1 2; do
@@ -235,7 +267,7 @@ up() {
     topology || { down; return 1; }
     write_configs
     rm -f "$RUN"/ce*.store  # the CEs start with nothing stored
-    say "starting s46-br, DNS, s46-provd and two s46-ce"
+    say "starting s46-br, DNS, s46-provd and two s46-ce (I/O: ${S46_LAB_IO:-tun})"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
     fi

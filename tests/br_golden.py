@@ -8,6 +8,7 @@ counters. Every output file is then dissected by tshark, which must report no
 malformed packet. Prints one PASS/FAIL line per case.
 """
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -345,15 +346,18 @@ def hostile_bytes_never_crash():
         b = bytearray(base4); b[rnd.randrange(len(b))] = rnd.randrange(256); v4.append(Raw(bytes(b)))
     replay("hostile", config(), v4_in=v4, v6_in=v6, dissect=False)
 
-for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
-          v4_icmp_echo_reply_by_identifier, v4_icmp_error_by_quoted_source_port,
-          v4_no_rule_gets_unreachable, v4_excluded_port_dropped, v4_ttl_expired,
-          v4_df_too_big_gets_frag_needed, v4_echo_to_br, v4_encap_limit_option_sent,
-          v4_ethernet_input, empty_inputs, v6_valid_decapsulated, v6_security_checks,
-          v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
-          v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
-          v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
-          overlapping_fragments_dropped, sixty_five_thousand_fmrs,
-          hostile_bytes_never_crash):
-    case(f)
+try:
+    for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
+              v4_icmp_echo_reply_by_identifier, v4_icmp_error_by_quoted_source_port,
+              v4_no_rule_gets_unreachable, v4_excluded_port_dropped, v4_ttl_expired,
+              v4_df_too_big_gets_frag_needed, v4_echo_to_br, v4_encap_limit_option_sent,
+              v4_ethernet_input, empty_inputs, v6_valid_decapsulated, v6_security_checks,
+              v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
+              v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
+              v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
+              overlapping_fragments_dropped, sixty_five_thousand_fmrs,
+              hostile_bytes_never_crash):
+        case(f)
+finally:
+    shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failures else 0)

@@ -270,6 +270,15 @@ static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
     int proto = s46_napt_proto_of(l3.proto);
     if (proto < 0 || !l3.has_ports)
         return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_unsupported_proto);
+    if (ce->c.ttl_decrement) { /* the router hop */
+        if (l3.ttl <= 1) {
+            if (icmp_to_lan(ce, p, &l3, 11, 0, 0, now))
+                return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
+            return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_ttl_expired);
+        }
+        s46_ipv4_dec_ttl(p->data);
+        l3.ttl--;
+    }
     uint8_t *ip = p->data;
     s46_encap e = ce->dp.enc;
     bool fmr = lan_peer(ce, ip, &l3, &e.dst);

@@ -47,6 +47,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(fragmented, "packets too big for the IPv6 MTU without DF, sent as outer IPv6 fragments") \
     X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
     X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
+    X(drop_lan_ttl_expired, "LAN packets whose TTL would expire here (ICMPv4 time exceeded sent when allowed)") \
     X(drop_lan_malformed, "LAN packets that fail IPv4 parsing (version, lengths, header checksum)") \
     X(drop_lan_unsupported_proto, "LAN packets the NAPT does not translate: not TCP, UDP, ICMP echo or error") \
     X(drop_lan_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
@@ -80,6 +81,9 @@ typedef struct s46_ce_conf {
     s46_iid_layout layout;
     bool mesh;                 /* false: hub and spoke, everything via the BR */
     uint16_t ipv6_mtu;         /* largest IPv6 packet on the WAN (default 1500) */
+    bool ttl_decrement;        /* be the IPv4 router hop (on Ethernet ports);
+                                  off (the default) on a TUN, where the kernel
+                                  forwards the packets and decrements */
     uint8_t hop_limit;         /* outer hop limit (default 64) */
     int16_t encap_limit;       /* -1: no Tunnel Encapsulation Limit option */
     uint32_t lan_ipv4;         /* source of ICMP errors to LAN hosts (0: the CE's

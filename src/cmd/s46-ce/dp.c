@@ -191,7 +191,7 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     cc.mape = p->conf;
     cc.tunnel = p->cet;
     /* on Ethernet nobody else is the IPv4 router hop */
-    cc.tunnel.ttl_decrement = dp->ethernet;
+    cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = dp->ethernet;
     const s46_ip6 *a6 = NULL;
     if (cc.mech == S46_CE_MECH_MAPE) {
         s46_ce *probe = s46_ce_new(&p->conf, err, errlen);

@@ -44,6 +44,7 @@ static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, s
     s46_ce_conf_default(&cc->mape);
     if (s46_ce_options_from_json(doc, &cc->mape, err, errlen) < 0)
         return -1;
+    cc->mape.ttl_decrement = true; /* no kernel around: the CE is the router hop */
     json_t *seed = json_object_get(doc, "napt_seed");
     cc->mape.napt.seed = json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 1;
     json_t *ds = json_object_get(doc, "dslite");
