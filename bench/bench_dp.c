@@ -1,6 +1,7 @@
 /* Throughput of the data planes, measured in one run next to a baseline
  * loop that only copies the same packets (the ceiling on this machine).
  * Not a test: prints figures and ratios. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "dp/br_mape.h"
 #include "dp/ce_mape.h"
 #include "dp/ce_tunnel.h"
+#include "dp/ce_pipeline.h"
+#include "io/loop.h"
 #include "lib/csum.h"
 #include "lib/hash.h"
 #include "lib/napt.h"
@@ -430,10 +433,99 @@ static void bench_napt(double secs)
     free(bn_ref);
 }
 
+
+/* ---- through the run loop (mem ports), 1 and 2 workers ---- */
+
+static volatile sig_atomic_t loop_stop;
+
+static void *stopper(void *arg)
+{
+    struct timespec ts = {0, 0};
+    double secs = *(double *)arg;
+    ts.tv_sec = (time_t)secs;
+    ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+    loop_stop = 1;
+    return NULL;
+}
+
+/* Packets per second the loop with `workers` workers takes in on side 0
+ * from mem ports that hand out pkts (n of them), over secs. */
+static double loop_rate(const s46_pipeline_ops *ops, const void *conf, unsigned workers,
+                        const uint8_t *const *pkts, const uint32_t *lens, unsigned n, double secs,
+                        uint64_t *redirected)
+{
+    s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = conf, .workers = workers, .pin = true,
+                        .wake_fd = -1, .stop = &loop_stop};
+    lc.side[0] = (s46_port_spec){.kind = S46_PORT_MEM, .mem_pkts = pkts, .mem_lens = lens,
+                                 .mem_count = n};
+    lc.side[1] = (s46_port_spec){.kind = S46_PORT_MEM};
+    char e[256];
+    s46_loop *l = s46_loop_new(&lc, NULL, 0, e, sizeof e);
+    if (!l) {
+        fprintf(stderr, "bench: %s\n", e);
+        return 0;
+    }
+    loop_stop = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, stopper, &secs);
+    double t0 = now_s();
+    s46_loop_run(l, e, sizeof e);
+    double t = now_s() - t0;
+    pthread_join(th, NULL);
+    s46_port_stats st;
+    s46_loop_port_stats(l, 0, &st);
+    json_t *j = s46_loop_show(l);
+    *redirected = (uint64_t)json_integer_value(json_object_get(j, "redirected"));
+    json_decref(j);
+    s46_loop_free(l);
+    return (double)st.rx_packets / t;
+}
+
+static void bench_loop(double secs, const s46_br_conf *bc, const s46_ce_conf *cc)
+{
+    enum { N = 4096 };
+    static uint8_t buf[N][600];
+    static const uint8_t *pk[N];
+    static uint32_t len[N];
+    printf("\nThrough the run loop (mem ports: a copy in, counted out), 550 bytes, workers\n"
+           "pinned one per CPU; target: 2 workers >= 1.8x one where 2 CPUs are free\n");
+    printf("%-22s %8s %12s %12s %8s %12s\n", "pipeline", "flows", "1 worker", "2 workers",
+           "ratio", "redirected");
+    make_ces(10000);
+    for (unsigned i = 0; i < N; i++) {
+        s46_pkt p;
+        uint8_t b[S46_PKT_BUFSIZE];
+        s46_pkt_init(&p, b);
+        fill_br4(&p, i, 550);
+        memcpy(buf[i], p.data, p.len);
+        pk[i] = buf[i];
+        len[i] = p.len;
+    }
+    uint64_t red1, red2;
+    double r1 = loop_rate(&s46_pl_br_mape, bc, 1, pk, len, N, secs, &red1);
+    double r2 = loop_rate(&s46_pl_br_mape, bc, 2, pk, len, N, secs, &red2);
+    printf("%-22s %8u %10.2f M %10.2f M %7.2fx %12llu\n", "BR IPv4->IPv6", 10000, r1 / 1e6,
+           r2 / 1e6, r2 / r1, (unsigned long long)red2);
+    /* the CE: LAN hosts 10.0.x.y, one flow each; steering by source address */
+    s46_cepl_conf pc;
+    memset(&pc, 0, sizeof pc);
+    pc.mech = S46_CE_MECH_MAPE;
+    pc.mape = *cc;
+    for (unsigned i = 0; i < N; i++) {
+        build_v4(buf[i], 550, 0x0a000000u | (i + 1), 0xc6336450u, (uint16_t)(10000 + i), 80);
+        len[i] = 550;
+    }
+    r1 = loop_rate(&s46_pl_ce, &pc, 1, pk, len, N, secs, &red1);
+    r2 = loop_rate(&s46_pl_ce, &pc, 2, pk, len, N, secs, &red2);
+    printf("%-22s %8u %10.2f M %10.2f M %7.2fx %12llu\n", "CE LAN->WAN (MAP-E)", N, r1 / 1e6,
+           r2 / 1e6, r2 / r1, (unsigned long long)red2);
+}
+
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
-    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet" or "napt": one part */
+    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "loop" */
     memset(&rule, 0, sizeof rule);
     s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
     s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
@@ -478,7 +570,7 @@ int main(int argc, char **argv)
         bench_napt(secs);
     if (strcmp(only, "cet") == 0)
         bench_cet(secs);
-    if (*only && strcmp(only, "ce") != 0)
+    if (*only && strcmp(only, "ce") != 0 && strcmp(only, "loop") != 0)
         return 0;
     /* CE: a full IPv4 address (EA 8: k = 0) so 10k flows fit */
     s46_maprule cr;
@@ -497,6 +589,10 @@ int main(int argc, char **argv)
     cc.napt.max_mappings = 65536;
     cc.napt.max_sessions = 65536;
     the_ce = s46_ce_new(&cc, NULL, 0);
+    if (!strcmp(only, "loop")) {
+        bench_loop(secs < 1 ? 1 : secs, &bc, &cc);
+        return 0;
+    }
     printf("\nMAP-E CE pipeline (LAN -> WAN, established flows), one core\n");
     printf("%-10s %6s %10s %12s %12s %8s\n", "direction", "bytes", "flows", "copy Mpps",
            "CE Mpps", "CE/copy");

@@ -6,8 +6,10 @@ set -u
 cd "$(dirname "$0")/.."
 mkdir -p build/bench
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc -D_GNU_SOURCE -o build/bench/bench_dp \
-    bench/bench_dp.c build/libs46.a -ljansson || exit 1
+    bench/bench_dp.c build/libs46.a -ljansson -lpcap -lxdp -lbpf -lpthread || exit 1
 taskset -c 0 build/bench/bench_dp "${1:-0.3}" 2>/dev/null || build/bench/bench_dp "${1:-0.3}"
+# through the run loop with 1 and 2 workers: both CPUs
+build/bench/bench_dp "${1:-0.3}" loop
 for b in bench/*.sh; do
     [ "$b" = bench/run.sh ] && continue
     echo

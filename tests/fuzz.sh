@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-short}
 out=build/fuzz
 mkdir -p "$out/corpus" "$out/seeds" "$out/hb46pp_corpus" "$out/crashes"
-srcs=$(ls src/lib/*.c src/dp/*.c src/prov/*.c)
-libs="-ljansson -lcurl -lcares -lz $(ls src/prov/*.c | xargs grep -l '<sqlite3.h>' >/dev/null 2>&1 && echo -lsqlite3)"
+srcs=$(ls src/lib/*.c src/dp/*.c src/prov/*.c src/conf/*.c src/io/*.c | grep -v '\.bpf\.c$')
+# src/io's AF_XDP port embeds the XDP program make builds into build/gen
+libs="-Ibuild/gen -ljansson -lcurl -lcares -lz -lmnl -lpcap -lxdp -lbpf -lpthread $(ls src/prov/*.c | xargs grep -l '<sqlite3.h>' >/dev/null 2>&1 && echo -lsqlite3)"
 
 # fuzz NAME SECONDS MAXLEN CORPUS... : builds tests/fuzz/NAME.c and runs it
 fuzz() {

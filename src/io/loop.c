@@ -18,18 +18,26 @@
 #define RING_SLOTS 1024u /* power of two */
 #define POOL_PKTS (4 * S46_BATCH_MAX)
 
-/* A single-producer single-consumer ring of packet pointers. */
+/* A single-producer single-consumer ring of packet pointers. Each side
+ * keeps its own copy of the other's index and reads the shared one only
+ * when that copy says the ring is full (producer) or empty (consumer), so
+ * the cache lines move between cores once per batch, not per packet. */
 typedef struct ring {
     _Alignas(64) _Atomic uint32_t head; /* written by the producer */
+    uint32_t tail_seen;                 /* the producer's copy of tail */
     _Alignas(64) _Atomic uint32_t tail; /* written by the consumer */
+    uint32_t head_seen;                 /* the consumer's copy of head */
     _Alignas(64) s46_pkt *slot[RING_SLOTS];
 } ring;
 
 static bool ring_push(ring *r, s46_pkt *p)
 {
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
-    if (h - atomic_load_explicit(&r->tail, memory_order_acquire) >= RING_SLOTS)
-        return false;
+    if (h - r->tail_seen >= RING_SLOTS) {
+        r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (h - r->tail_seen >= RING_SLOTS)
+            return false;
+    }
     r->slot[h & (RING_SLOTS - 1)] = p;
     atomic_store_explicit(&r->head, h + 1, memory_order_release);
     return true;
@@ -44,8 +52,11 @@ static bool ring_empty(ring *r)
 static s46_pkt *ring_pop(ring *r)
 {
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    if (t == atomic_load_explicit(&r->head, memory_order_acquire))
-        return NULL;
+    if (t == r->head_seen) {
+        r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (t == r->head_seen)
+            return NULL;
+    }
     s46_pkt *p = r->slot[t & (RING_SLOTS - 1)];
     atomic_store_explicit(&r->tail, t + 1, memory_order_release);
     return p;
@@ -464,6 +475,8 @@ s46_loop *s46_loop_new(const s46_loop_conf *c, char *note, size_t notelen, char 
             atomic_init(&w->in[j]->tail, 0);
             atomic_init(&w->back[j]->head, 0);
             atomic_init(&w->back[j]->tail, 0);
+            w->in[j]->tail_seen = w->in[j]->head_seen = 0;
+            w->back[j]->tail_seen = w->back[j]->head_seen = 0;
         }
         for (unsigned s = 0; s < 2; s++) {
             if (s == 1 && l->shared) {
@@ -760,6 +773,24 @@ json_t *s46_loop_show(s46_loop *l)
     if (l->c.show_extra)
         l->c.show_extra(ans, l->c.arg);
     return ans;
+}
+
+void s46_loop_feed(s46_loop *l, s46_batch *b, uint16_t side, uint64_t now_ns, bool tick)
+{
+    worker *w = &l->w[0];
+    for (uint32_t i = 0; i < b->count; i++)
+        b->pkts[i]->in_port = side;
+    process(w, b, side, now_ns, false);
+    for (unsigned i = 0; tick && i < l->n; i++)
+        if (l->w[i].pl && l->c.pipeline->tick)
+            l->c.pipeline->tick(l->w[i].pl, now_ns);
+}
+
+void s46_loop_port_stats(s46_loop *l, unsigned side, s46_port_stats *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (unsigned i = 0; i < l->n; i++)
+        s46_port_stats_add(sum, &l->w[i].port[side & 1]->st);
 }
 
 unsigned s46_loop_workers(const s46_loop *l) { return l->n; }

@@ -76,6 +76,12 @@ void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr);
  * "dropped_unconfigured", "redirected", "tx_errors", "pipeline": state of
  * worker 0, "counters": summed, "per_worker": [...]} (+ show_extra). */
 json_t *s46_loop_show(s46_loop *l);
+/* Not running: worker 0 takes batch b as if its port on `side` had read it
+ * (pipeline, then tx and release), and ticks every pipeline when tick is
+ * set. For fuzzers and tests that feed packets one batch at a time. */
+void s46_loop_feed(s46_loop *l, s46_batch *b, uint16_t side, uint64_t now_ns, bool tick);
+/* Not running: the port counters of `side` summed over the workers. */
+void s46_loop_port_stats(s46_loop *l, unsigned side, s46_port_stats *sum);
 unsigned s46_loop_workers(const s46_loop *l);
 const char *s46_loop_io(const s46_loop *l);
 /* Stops the threads (if running), closes the ports, frees. */

@@ -85,6 +85,7 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
     case S46_PORT_AFPACKET: return s46_port_open_afpacket(spec, queue, err, errlen);
     case S46_PORT_TUN: return s46_port_open_tun(spec, queue, err, errlen);
     case S46_PORT_PCAP: return s46_port_open_pcap(spec, queue, err, errlen);
+    case S46_PORT_MEM: return s46_port_open_mem(spec, queue, err, errlen);
     default: break;
     }
     s46_seterr(err, errlen, "port kind %s cannot be opened here", s46_port_kind_name(spec->kind));

@@ -68,6 +68,12 @@ typedef struct s46_port_spec {
     unsigned ring_frames;    /* ring size in frames (0: the kind's default) */
     bool offloads;           /* TUN: IFF_VNET_HDR with TSO/USO/checksum offload */
     bool pcap_ethernet;      /* pcap: write Ethernet frames (else raw IP) */
+    /* mem: rx hands out copies of these IP packets in turn, mem_rounds
+     * times over (0: for ever; then eof); tx counts and discards. */
+    const uint8_t *const *mem_pkts;
+    const uint32_t *mem_lens;
+    unsigned mem_count;
+    uint64_t mem_rounds;
 } s46_port_spec;
 
 typedef struct s46_port s46_port;
@@ -143,4 +149,5 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
 s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_pcap(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
+s46_port *s46_port_open_mem(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 #endif

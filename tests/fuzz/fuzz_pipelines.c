@@ -1,22 +1,31 @@
-/* libFuzzer target for the data planes: the first byte picks the pipeline
- * and side (0 BR IPv4, 1 BR IPv6, 2 CE LAN, 3 CE WAN, 4/5 DS-Lite B4 LAN/WAN,
- * 6/7 ipip CE LAN/WAN); the rest is split on the
+/* libFuzzer target for the data planes, driven through the one run loop
+ * (io/loop.h) with mem ports, as the daemons drive them: the first byte
+ * picks the pipeline and side (0 BR IPv4, 1 BR IPv6, 2 CE LAN, 3 CE WAN,
+ * 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN); the rest is split on the
  * 4-byte marker "S46|" into packets fed as one batch, with a clock that
- * advances so NAPT and reassembly state age. Any crash, sanitizer report or
- * leak is a finding. */
+ * advances so NAPT and reassembly state age. Any crash, sanitizer report,
+ * leak, or forwarded packet outside its buffer (the mem port's tx_errors)
+ * is a finding. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dp/br_mape.h"
-#include "dp/ce_mape.h"
-#include "dp/ce_tunnel.h"
+#include "dp/ce_pipeline.h"
+#include "io/loop.h"
 
-static s46_br *br;
-static s46_ce *ce;
-static s46_cet *cet[2]; /* DS-Lite, ipip */
+static s46_loop *loops[4]; /* BR, MAP-E CE, DS-Lite, ipip */
 static s46_pktpool *pool;
 static uint64_t now = 1000000000ull;
+static volatile sig_atomic_t never;
+
+static s46_loop *make_loop(const s46_pipeline_ops *ops, const void *conf)
+{
+    s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = conf, .workers = 1, .until_eof = true,
+                        .wake_fd = -1, .stop = &never};
+    lc.side[0].kind = lc.side[1].kind = S46_PORT_MEM;
+    return s46_loop_new(&lc, NULL, 0, NULL, 0);
+}
 
 static void setup(void)
 {
@@ -32,38 +41,42 @@ static void setup(void)
     s46_ip6_parse("2001:db8:ffff::1", &bc.br6);
     s46_ip4_parse("198.51.100.1", &bc.br4);
     bc.icmp_rate = 0;
-    br = s46_br_new(&bc);
-    s46_ce_conf cc;
-    s46_ce_conf_default(&cc);
-    cc.rules = &r;
-    cc.nrules = 1;
-    cc.mesh = true;
-    cc.layout = S46_IID_RFC7597;
-    s46_pfx6_parse("2001:db8:12:3400::/56", &cc.eu_prefix, NULL, 0);
-    s46_ip6_parse("2001:db8:ffff::1", &cc.br);
-    cc.napt.max_mappings = 64;
-    cc.napt.max_sessions = 128;
-    ce = s46_ce_new(&cc, NULL, 0);
+    loops[0] = make_loop(&s46_pl_br_mape, &bc); /* the rule set stays for the run */
+    s46_cepl_conf cc;
+    memset(&cc, 0, sizeof cc);
+    cc.mech = S46_CE_MECH_MAPE;
+    s46_ce_conf_default(&cc.mape);
+    cc.mape.rules = &r;
+    cc.mape.nrules = 1;
+    cc.mape.mesh = true;
+    cc.mape.layout = S46_IID_RFC7597;
+    cc.mape.ttl_decrement = true;
+    s46_pfx6_parse("2001:db8:12:3400::/56", &cc.mape.eu_prefix, NULL, 0);
+    s46_ip6_parse("2001:db8:ffff::1", &cc.mape.br);
+    cc.mape.napt.max_mappings = 64;
+    cc.mape.napt.max_sessions = 128;
+    loops[1] = make_loop(&s46_pl_ce, &cc);
     for (int k = 0; k < 2; k++) {
-        s46_cet_conf tc;
-        s46_cet_conf_default(&tc);
-        tc.kind = k ? S46_CET_IPIP : S46_CET_DSLITE;
-        s46_ip6_parse("2001:db8:f001::2", &tc.local);
-        s46_ip6_parse("2001:db8:ffff::1", &tc.remote);
-        s46_pfx4_parse("203.0.113.0/29", &tc.ipv4, NULL, 0);
-        tc.ipv6_mtu = 1280;
-        tc.napt.max_mappings = 64;
-        tc.napt.max_sessions = 128;
-        cet[k] = s46_cet_new(&tc, NULL, 0);
+        s46_cepl_conf tc;
+        memset(&tc, 0, sizeof tc);
+        tc.mech = k ? S46_CE_MECH_IPIP : S46_CE_MECH_DSLITE;
+        s46_cet_conf_default(&tc.tunnel);
+        s46_ip6_parse("2001:db8:f001::2", &tc.tunnel.local);
+        s46_ip6_parse("2001:db8:ffff::1", &tc.tunnel.remote);
+        s46_pfx4_parse("203.0.113.0/29", &tc.tunnel.ipv4, NULL, 0);
+        tc.tunnel.ipv6_mtu = 1280;
+        tc.tunnel.napt.max_mappings = 64;
+        tc.tunnel.napt.max_sessions = 128;
+        loops[2 + k] = make_loop(&s46_pl_ce, &tc);
     }
     pool = s46_pktpool_new(S46_BATCH_MAX);
-    if (!br || !ce || !cet[0] || !cet[1] || !pool)
+    if (!loops[0] || !loops[1] || !loops[2] || !loops[3] || !pool)
         abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!br)
+    if (!pool)
         setup();
     if (size < 1)
         return 0;
@@ -85,21 +98,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= len + 4;
     }
     now += 700000000ull; /* 0.7 s per input */
-    if (which < 2)
-        s46_br_process(br, &b, (uint16_t)which, now);
-    else if (which < 4)
-        s46_ce_process(ce, &b, (uint16_t)(which - 2), now);
-    else
-        s46_cet_process(cet[(which - 4) / 2], &b, (uint16_t)(which & 1), now);
-    s46_ce_tick(ce, now);
-    s46_cet_tick(cet[which >= 6], now);
-    for (uint32_t i = 0; i < b.count; i++) {
-        s46_pkt *p = b.pkts[i];
-        if (p->verdict == S46_V_FORWARD && (p->len < 20 || p->len > S46_PKT_MAXDATA ||
-                                            p->data < p->buf ||
-                                            p->data + p->len > p->buf + S46_PKT_BUFSIZE))
+    s46_loop *l = loops[which < 2 ? 0 : which < 4 ? 1 : which < 6 ? 2 : 3];
+    s46_loop_feed(l, &b, (uint16_t)(which & 1), now, true);
+    for (unsigned side = 0; side < 2; side++) {
+        s46_port_stats st;
+        s46_loop_port_stats(l, side, &st);
+        if (st.tx_errors)
             abort(); /* a forwarded packet must lie inside its buffer */
-        s46_pkt_release(pool, p);
     }
+    if (s46_pktpool_available(pool) != S46_BATCH_MAX)
+        abort(); /* every packet went back to its pool */
     return 0;
 }
