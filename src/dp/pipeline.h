@@ -50,7 +50,7 @@ typedef struct s46_pipeline_ops {
 
 /* The pipelines there are (each names its conf type). */
 extern const s46_pipeline_ops s46_pl_br_mape; /* conf: s46_br_conf (br_mape.h) */
-extern const s46_pipeline_ops s46_pl_ce;      /* conf: s46_cesw_conf (ce_switch.h) */
+extern const s46_pipeline_ops s46_pl_ce;      /* conf: s46_cepl_conf (ce_pipeline.h) */
 
 /* By name ("br_mape", "ce"); NULL if unknown. */
 const s46_pipeline_ops *s46_pipeline_find(const char *name);

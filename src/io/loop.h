@@ -72,9 +72,11 @@ void s46_loop_set_wake(s46_loop *l, int fd, void (*wake)(void *arg));
 /* Main thread: every worker's port of `side` answers ARP/NDP for addr
  * (s46_port_own; nothing for ports without a link layer). */
 void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr);
-/* The "show" answer: {"io": kind, "workers": N, "interfaces": {side: counters},
- * "dropped_unconfigured", "redirected", "tx_errors", "pipeline": state of
- * worker 0, "counters": summed, "per_worker": [...]} (+ show_extra). */
+/* The "show" answer: {"io": kind, "workers": N, "interfaces": {"v4", "v6"}
+ * or {"tun"}: port counters summed over the workers, the loop counters
+ * (S46_LOOP_COUNTERS), the pipeline's state (worker 0's, with the NAPT
+ * mappings of every worker), "counters": summed, "per_worker": [...]},
+ * plus what show_extra adds. */
 json_t *s46_loop_show(s46_loop *l);
 /* Not running: worker 0 takes batch b as if its port on `side` had read it
  * (pipeline, then tx and release), and ticks every pipeline when tick is

@@ -24,11 +24,12 @@ int s46_rtnl_route(bool add, int family, const void *dst, unsigned plen, unsigne
     rtm->rtm_dst_len = (unsigned char)plen;
     rtm->rtm_table = RT_TABLE_MAIN;
     rtm->rtm_protocol = RTPROT_STATIC;
-    rtm->rtm_scope = RT_SCOPE_LINK;
-    rtm->rtm_type = RTN_UNICAST;
+    rtm->rtm_scope = ifindex ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = ifindex ? RTN_UNICAST : RTN_BLACKHOLE;
     if (plen)
         mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
-    mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+    if (ifindex)
+        mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
     struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
     if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
         s46_seterr(err, errlen, "netlink: %s", strerror(errno));

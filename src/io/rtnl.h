@@ -11,7 +11,8 @@
 
 #include "lib/addr.h"
 
-/* Adds (replacing) or deletes a route dst/plen via device ifindex. family is
+/* Adds (replacing) or deletes a route dst/plen via device ifindex (0: a
+ * blackhole route, where the kernel drops what it would forward). family is
  * AF_INET (dst a 4-byte network-order address) or AF_INET6 (16 bytes).
  * Deleting a route that is not there succeeds. 0 or -1 with err. */
 int s46_rtnl_route(bool add, int family, const void *dst, unsigned plen, unsigned ifindex,

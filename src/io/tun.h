@@ -23,7 +23,7 @@
  * the whole device, not per queue: queue 0 reports it.
  *
  * The s46_tun_* functions are the older single-queue interface, without
- * offloads, used by the daemons' own loop. */
+ * offloads (the port is built on them). */
 #ifndef S46_IO_TUN_H
 #define S46_IO_TUN_H
 #include "lib/pkt.h"

@@ -38,6 +38,7 @@ static int plan_tunnel(const char *mech, const json_t *resp, const s46_pfx6 *pre
     c->hop_limit = o->base.hop_limit;
     c->encap_limit = o->base.encap_limit;
     c->napt = o->base.napt;
+    c->lan_ipv4 = o->base.lan_ipv4;
     c->ttl_decrement = false; /* the kernel routes into the TUN and decrements */
     if (!strcmp(mech, "dslite")) {
         const char *aftr = json_string_value(json_object_get(json_object_get(resp, "dslite"), "aftr"));
@@ -167,6 +168,20 @@ static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err
         s46_seterr(err, errlen, "%s", e);
 }
 
+/* Ethernet: a blackhole route for the tunnel address a6 (NULL: none). */
+static void blackhole6(struct ce_dp *dp, const s46_ip6 *a6)
+{
+    char e[S46_ERRLEN];
+    if (dp->have_routed6 && (!a6 || !s46_ip6_eq(&dp->routed6, a6))) {
+        s46_rtnl_route(false, AF_INET6, dp->routed6.b, 128, 0, e, sizeof e);
+        dp->have_routed6 = false;
+    }
+    if (a6 && !dp->have_routed6 && s46_rtnl_route(true, AF_INET6, a6->b, 128, 0, e, sizeof e) == 0) {
+        dp->routed6 = *a6;
+        dp->have_routed6 = true;
+    }
+}
+
 /* Ethernet: the ports answer ARP for the LAN address and NDP for the
  * tunnel address. */
 static void own_addresses(struct ce_dp *dp, const struct ce_plan *p, const s46_ip6 *a6)
@@ -208,6 +223,11 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     dp->mech = p->mech;
     if (dp->ethernet) {
         own_addresses(dp, p, a6);
+        /* AF_PACKET leaves the kernel a copy of every tunnel packet: a
+         * blackhole route keeps it from forwarding them (the tunnel address
+         * often lies in a LAN prefix) */
+        if (p->routes)
+            blackhole6(dp, a6);
         return 0;
     }
     if (!dp->ifindex)
@@ -252,4 +272,6 @@ void ce_dp_free(struct ce_dp *dp)
 {
     if (dp->ifindex)
         set_routes(dp, false, NULL, NULL, 0);
+    else if (dp->ethernet)
+        blackhole6(dp, NULL);
 }
