@@ -78,6 +78,14 @@ static unsigned ce_steer(const void *self, const s46_pkt *p, uint16_t side)
     return s46_steer_ce(p, side, c->env.workers, c->env.worker);
 }
 
+static s46_spread ce_spread(const void *self, uint16_t side)
+{
+    const ce_pl *c = self;
+    if (c->mech != S46_CE_MECH_MAPE && c->mech != S46_CE_MECH_IPIP)
+        return S46_SPREAD_FLOW;
+    return side == S46_SIDE_V4 ? S46_SPREAD_V4_SRC : S46_SPREAD_NAPT_IN;
+}
+
 static void ce_destroy(void *self)
 {
     ce_pl *p = self;
@@ -148,6 +156,7 @@ const s46_pipeline_ops s46_pl_ce = {
     .create = ce_create,
     .reconfigure = ce_reconfigure,
     .steer = ce_steer,
+    .spread = ce_spread,
     .process = ce_process,
     .tick = ce_tick,
     .show = ce_show,

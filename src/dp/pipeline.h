@@ -40,6 +40,9 @@ typedef struct s46_pipeline_ops {
      * process; p is redirected there unless it is env->worker. NULL: every
      * worker can take every packet. */
     unsigned (*steer)(const void *self, const s46_pkt *p, uint16_t side);
+    /* How ports that choose the queue should spread side's packets over
+     * the workers so that steer() rarely redirects. NULL: by flow. */
+    s46_spread (*spread)(const void *self, uint16_t side);
     /* About once a second: timers, expiry. May be NULL. */
     void (*tick)(void *self, uint64_t now_ns);
     /* The pipeline's state as JSON, its counters left out. */

@@ -1,4 +1,5 @@
 #include "io/afpacket.h"
+#include "io/fanout.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -278,11 +279,19 @@ static void afp_close(s46_port *pp)
     free(a);
 }
 
+static int afp_spread(s46_port *pp, s46_spread how, unsigned queues)
+{
+    struct sock_filter f[S46_FANOUT_MAX_INSNS];
+    struct sock_fprog prog = {.len = (unsigned short)s46_fanout_prog(how, queues, f), .filter = f};
+    return setsockopt(pp->fd, SOL_PACKET, PACKET_FANOUT_DATA, &prog, sizeof prog);
+}
+
 static const s46_port_ops afp_ops = {.kind = S46_PORT_AFPACKET,
                                      .rx = afp_rx,
                                      .tx = afp_tx,
                                      .sync = afp_sync,
                                      .own = afp_own,
+                                     .spread = afp_spread,
                                      .close = afp_close};
 
 static int sopt(int fd, int name, int v)
@@ -368,9 +377,14 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
     if (queues > 1) {
         /* one group per interface and process */
         unsigned id = ((unsigned)getpid() * 2654435761u + (unsigned)sll.sll_ifindex) & 0xffff;
+        /* a classic BPF program picks the socket: by flow until a pipeline
+         * asks for its own spread (io/fanout.h) */
         what = "PACKET_FANOUT";
         if (sopt(fd, PACKET_FANOUT,
-                 (int)(id | (unsigned)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16)) < 0)
+                 (int)(id | (unsigned)(PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_DEFRAG) << 16)) < 0)
+            goto fail;
+        what = "PACKET_FANOUT_DATA";
+        if (afp_spread(&a->port, S46_SPREAD_FLOW, queues) < 0)
             goto fail;
     }
     return &a->port;

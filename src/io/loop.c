@@ -537,6 +537,24 @@ static void create_job(worker *w, void *arg)
     }
 }
 
+/* Ports that choose the queue spread packets as the pipeline steers them
+ * (one call per interface: the fanout group is shared). Worker 0's
+ * pipeline is read from this thread: it is not running, or this follows a
+ * job that every worker finished. */
+static void spread(s46_loop *l)
+{
+    if (l->n < 2 || !l->c.pipeline->spread)
+        return;
+    worker *w = &l->w[0];
+    for (unsigned s = 0; s < 2 && w->pl; s++) {
+        if (s == 1 && l->shared)
+            break;
+        s46_spread how = l->c.pipeline->spread(w->pl, (uint16_t)s);
+        if (w->port[s]->ops->spread)
+            w->port[s]->ops->spread(w->port[s], how, l->n);
+    }
+}
+
 /* A configuration is tried on a scratch instance first, so that either
  * every worker takes it or none does. */
 int s46_loop_reconfigure(s46_loop *l, const void *conf, char *err, size_t errlen)
@@ -561,6 +579,7 @@ int s46_loop_reconfigure(s46_loop *l, const void *conf, char *err, size_t errlen
         s46_seterr(err, errlen, "%s", l->job_err);
         return -1;
     }
+    spread(l);
     return 0;
 }
 

@@ -94,6 +94,10 @@ typedef struct s46_port_ops {
      * plane (the CE's LAN address, its MAP/B4 address). NULL where the
      * port has no link layer. 0, or -1 when the table is full. */
     int (*own)(s46_port *p, int family, const void *addr);
+    /* Several queues: spread the interface's packets over them as `how`
+     * says (io/fanout.h). NULL where the kernel's choice cannot be
+     * changed (TUN, AF_XDP: the NIC's). 0, or -1. */
+    int (*spread)(s46_port *p, s46_spread how, unsigned queues);
     /* Closes and frees the port. */
     void (*close)(s46_port *p);
 } s46_port_ops;
