@@ -1,6 +1,7 @@
 #include "io/fanout.h"
 
 #include <linux/if_ether.h>
+#include <stdbool.h>
 
 #define NET(k) ((unsigned)(SKF_NET_OFF + (k)))
 
@@ -8,12 +9,82 @@
 #define I(code, k) (f[n++] = (struct sock_filter)BPF_STMT((code), (unsigned)(k)))
 #define J(code, k, jt, jf) (f[n++] = (struct sock_filter)BPF_JUMP((code), (unsigned)(k), (jt), (jf)))
 
-/* The kernel's flow hash modulo q, at index `at` of f; returns the length. */
+/* By flow, appended at index n of f; returns the new length. The kernel's
+ * own hash (SKF_AD_RXHASH) is 0 where nothing computed it yet (veth), so
+ * the program hashes the flow itself: the addresses (IPv4 source ^
+ * destination, IPv6 the eight words of both) ^ the TCP/UDP port pair
+ * (none for a fragment or an IPv6 extension header: the fragments of a
+ * datagram go one way), times 0x9e3779b1, folded, modulo q. Neither IPv4
+ * nor IPv6: queue 0. s46_fanout_flow computes the same in C. */
 static unsigned by_flow(struct sock_filter *f, unsigned n, unsigned q)
 {
-    I(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RXHASH);
+    I(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+    unsigned j_ip = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 0);
+    I(BPF_LD | BPF_IMM, 0);
+    I(BPF_ST, 1);
+    I(BPF_LD | BPF_H | BPF_ABS, NET(6));
+    unsigned j_frag = n;
+    J(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 0, 0);
+    I(BPF_LD | BPF_B | BPF_ABS, NET(9));
+    unsigned j_tcp = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 0);
+    unsigned j_udp = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 0);
+    unsigned ports4 = n;
+    I(BPF_LD | BPF_B | BPF_ABS, NET(0));
+    I(BPF_ALU | BPF_AND | BPF_K, 0xf);
+    I(BPF_ALU | BPF_LSH | BPF_K, 2);
+    I(BPF_MISC | BPF_TAX, 0);
+    I(BPF_LD | BPF_W | BPF_IND, NET(0));
+    I(BPF_ST, 1);
+    unsigned addr4 = n;
+    I(BPF_LD | BPF_W | BPF_ABS, NET(12));
+    I(BPF_MISC | BPF_TAX, 0);
+    I(BPF_LD | BPF_W | BPF_ABS, NET(16));
+    I(BPF_ALU | BPF_XOR | BPF_X, 0);
+    unsigned j_mix = n;
+    J(BPF_JMP | BPF_JA, 0, 0, 0);
+    unsigned v6 = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 1, 0);
+    I(BPF_RET | BPF_K, 0);
+    I(BPF_LD | BPF_IMM, 0);
+    I(BPF_ST, 1);
+    I(BPF_LD | BPF_B | BPF_ABS, NET(6));
+    unsigned j6_tcp = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 0);
+    unsigned j6_udp = n;
+    J(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 0);
+    unsigned ports6 = n;
+    I(BPF_LD | BPF_W | BPF_ABS, NET(40));
+    I(BPF_ST, 1);
+    unsigned addr6 = n;
+    I(BPF_LD | BPF_W | BPF_ABS, NET(8));
+    for (unsigned w = 1; w < 8; w++) {
+        I(BPF_MISC | BPF_TAX, 0);
+        I(BPF_LD | BPF_W | BPF_ABS, NET(8 + 4 * w));
+        I(BPF_ALU | BPF_XOR | BPF_X, 0);
+    }
+    unsigned mix = n;
+    I(BPF_MISC | BPF_TAX, 0);
+    I(BPF_LD | BPF_MEM, 1);
+    I(BPF_ALU | BPF_XOR | BPF_X, 0);
+    I(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u);
+    I(BPF_MISC | BPF_TAX, 0);
+    I(BPF_ALU | BPF_RSH | BPF_K, 16);
+    I(BPF_ALU | BPF_XOR | BPF_X, 0);
     I(BPF_ALU | BPF_MOD | BPF_K, q);
     I(BPF_RET | BPF_A, 0);
+    /* relative jumps: to target t from instruction i is t - (i + 1) */
+    f[j_ip].jf = (unsigned char)(v6 - (j_ip + 1));
+    f[j_frag].jt = (unsigned char)(addr4 - (j_frag + 1));
+    f[j_tcp].jt = (unsigned char)(ports4 - (j_tcp + 1));
+    f[j_udp].jt = (unsigned char)(ports4 - (j_udp + 1));
+    f[j_udp].jf = (unsigned char)(addr4 - (j_udp + 1));
+    f[j_mix].k = mix - (j_mix + 1);
+    f[j6_tcp].jt = (unsigned char)(ports6 - (j6_tcp + 1));
+    f[j6_udp].jt = (unsigned char)(ports6 - (j6_udp + 1));
+    f[j6_udp].jf = (unsigned char)(addr6 - (j6_udp + 1));
     return n;
 }
 
@@ -107,4 +178,29 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
         return n;
     }
     return by_flow(f, n, q);
+}
+
+static uint32_t w32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned q)
+{
+    uint32_t a = 0, ports = 0;
+    if (len >= 20 && ip[0] >> 4 == 4) {
+        unsigned ihl = (ip[0] & 15u) * 4;
+        bool frag = ((ip[6] << 8 | ip[7]) & 0x3fff) != 0;
+        if (!frag && (ip[9] == 6 || ip[9] == 17) && len >= ihl + 4)
+            ports = w32(ip + ihl);
+        a = w32(ip + 12) ^ w32(ip + 16);
+    } else if (len >= 40 && ip[0] >> 4 == 6) {
+        if ((ip[6] == 6 || ip[6] == 17) && len >= 44)
+            ports = w32(ip + 40);
+        for (unsigned i = 8; i < 40; i += 4)
+            a ^= w32(ip + i);
+    } else {
+        return 0;
+    }
+    a ^= ports;
+    a *= 0x9e3779b1u;
+    a ^= a >> 16;
+    return q ? a % q : 0;
 }

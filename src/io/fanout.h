@@ -4,17 +4,23 @@
  * and is not handed over: by IPv4 source address (the same FNV-1a hash as
  * s46_steer_hash), or by the inner IPv4 packet's NAPT port of IPv4-in-IPv6
  * (s46_napt_port_owner of the TCP/UDP destination port or the ICMP echo
- * identifier). Anything else, and S46_SPREAD_FLOW, by the kernel's flow
- * hash. Loads are relative to the network header (SKF_NET_OFF). */
+ * identifier). Anything else, and S46_SPREAD_FLOW, by a hash of the IP
+ * addresses (s46_fanout_flow). Loads are relative to the network header
+ * (SKF_NET_OFF). */
 #ifndef S46_IO_FANOUT_H
 #define S46_IO_FANOUT_H
 #include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "lib/pkt.h"
 
-#define S46_FANOUT_MAX_INSNS 64
+#define S46_FANOUT_MAX_INSNS 128
 
 /* Writes the program into f (S46_FANOUT_MAX_INSNS room); returns its
  * length. n: the number of sockets (1..256). */
 unsigned s46_fanout_prog(s46_spread how, unsigned n, struct sock_filter *f);
+/* The queue the programs' flow spread picks for the IP packet at ip (for
+ * tests; the program uses the skb's protocol where this reads the version). */
+unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned n);
 #endif

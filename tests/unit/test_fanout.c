@@ -133,9 +133,12 @@ TEST(lan_spread_matches_source_steering)
             uint32_t got = run(f, n, &s);
             CHECK_INT(got, s46_steer_ce(&p, 0, q, 99));
         }
-        /* not IPv4: the flow hash */
-        skb s6 = {(const uint8_t *)"", 0, ETH_P_IPV6, 12345};
-        CHECK_INT(run(f, n, &s6), 12345 % q);
+        /* not IPv4: by flow (the addresses) */
+        uint8_t b6[40] = {0x60};
+        for (int i = 8; i < 40; i++)
+            b6[i] = (uint8_t)rnd();
+        skb s6 = {b6, 40, ETH_P_IPV6, 12345};
+        CHECK_INT(run(f, n, &s6), s46_fanout_flow(b6, 40, q));
     }
 }
 
@@ -172,26 +175,45 @@ TEST(wan_spread_matches_napt_steering)
             skb s = {b, 40 + l4, ETH_P_IPV6, rx};
             s46_pkt p = {.data = b, .len = 40 + l4};
             uint32_t got = run(f, n, &s);
-            if (kind == 3) /* echo request: the program leaves it to the flow hash */
-                CHECK_INT(got, rx % q);
+            if (kind == 3) /* echo request: the program spreads it by flow */
+                CHECK_INT(got, s46_fanout_flow(b, 40 + l4, q));
             else
                 CHECK_INT(got, s46_steer_ce(&p, 1, q, 99));
         }
         /* an outer fragment and a plain IPv6 packet: by flow */
         uint8_t b[48] = {0x60};
         b[6] = 44;
+        for (int i = 8; i < 40; i++)
+            b[i] = (uint8_t)rnd();
         skb s = {b, 48, ETH_P_IPV6, 777};
-        CHECK_INT(run(f, n, &s), 777 % q);
+        CHECK_INT(run(f, n, &s), s46_fanout_flow(b, 48, q));
     }
 }
 
-TEST(flow_spread_is_the_kernel_hash)
+TEST(flow_spread_hashes_addresses_and_ports)
 {
     struct sock_filter f[S46_FANOUT_MAX_INSNS];
-    unsigned n = s46_fanout_prog(S46_SPREAD_FLOW, 5, f);
-    skb s = {(const uint8_t *)"", 0, ETH_P_IP, 1003};
-    CHECK_INT(run(f, n, &s), 1003 % 5);
+    unsigned hits[5] = {0};
+    for (unsigned q = 1; q <= 5; q++) {
+        unsigned n = s46_fanout_prog(S46_SPREAD_FLOW, q, f);
+        for (int k = 0; k < 1000; k++) {
+            uint8_t b[80];
+            unsigned len = ipv4(b, rnd(), rnd(), k % 3 ? 17 : 6, 5 + (k & 1) * 3);
+            s46_put32(b + (b[0] & 15) * 4, rnd()); /* ports */
+            if (k % 7 == 0)
+                s46_put16(b + 6, 0x2000); /* a first fragment: no ports */
+            skb s = {b, len, ETH_P_IP, 0};
+            uint32_t got = run(f, n, &s);
+            CHECK_INT(got, s46_fanout_flow(b, len, q));
+            if (q == 5)
+                hits[got % 5]++;
+        }
+        skb arp = {(const uint8_t *)"", 0, ETH_P_ARP, 0};
+        CHECK_INT(run(f, n, &arp), 0);
+    }
+    for (int i = 0; i < 5; i++) /* spread over every queue */
+        CHECK(hits[i] > 120);
 }
 
 T_MAIN(T_CASE(lan_spread_matches_source_steering), T_CASE(wan_spread_matches_napt_steering),
-       T_CASE(flow_spread_is_the_kernel_hash))
+       T_CASE(flow_spread_hashes_addresses_and_ports))
