@@ -1,5 +1,7 @@
 #include "io/fanout.h"
 
+#include "lib/napt.h"
+
 #include <linux/if_ether.h>
 #include <stdbool.h>
 
@@ -203,4 +205,27 @@ unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned q)
     a *= 0x9e3779b1u;
     a ^= a >> 16;
     return q ? a % q : 0;
+}
+
+unsigned s46_fanout_pick(s46_spread how, const uint8_t *ip, size_t len, unsigned q)
+{
+    if (how == S46_SPREAD_V4_SRC && len >= 20 && ip[0] >> 4 == 4) {
+        uint32_t h = 2166136261u;
+        for (unsigned i = 12; i < 16; i++)
+            h = (h ^ ip[i]) * 16777619u;
+        return q ? (h ^ h >> 16) % q : 0;
+    }
+    if (how == S46_SPREAD_NAPT_IN && len >= 60 && ip[0] >> 4 == 6 && ip[6] == 4 &&
+        !((ip[46] << 8 | ip[47]) & 0x3fff)) {
+        const uint8_t *in = ip + 40;
+        unsigned ihl = (in[0] & 15u) * 4;
+        if (len >= 40 + ihl + 6) {
+            const uint8_t *l4 = in + ihl;
+            if (in[9] == 6 || in[9] == 17)
+                return s46_napt_port_owner((uint16_t)(l4[2] << 8 | l4[3]), q);
+            if (in[9] == 1 && l4[0] == 0)
+                return s46_napt_port_owner((uint16_t)(l4[4] << 8 | l4[5]), q);
+        }
+    }
+    return s46_fanout_flow(ip, len, q);
 }

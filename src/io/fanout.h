@@ -23,4 +23,7 @@ unsigned s46_fanout_prog(s46_spread how, unsigned n, struct sock_filter *f);
 /* The queue the programs' flow spread picks for the IP packet at ip (for
  * tests; the program uses the skb's protocol where this reads the version). */
 unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned n);
+/* The queue the program for `how` picks for the IP packet at ip (the mem
+ * port spreads its packets with it; tests compare it with the programs). */
+unsigned s46_fanout_pick(s46_spread how, const uint8_t *ip, size_t len, unsigned n);
 #endif

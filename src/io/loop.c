@@ -538,20 +538,26 @@ static void create_job(worker *w, void *arg)
 }
 
 /* Ports that choose the queue spread packets as the pipeline steers them
- * (one call per interface: the fanout group is shared). Worker 0's
+ * (one call per interface for a shared fanout group). Worker 0's
  * pipeline is read from this thread: it is not running, or this follows a
  * job that every worker finished. */
 static void spread(s46_loop *l)
 {
     if (l->n < 2 || !l->c.pipeline->spread)
         return;
-    worker *w = &l->w[0];
-    for (unsigned s = 0; s < 2 && w->pl; s++) {
+    worker *w0 = &l->w[0];
+    for (unsigned s = 0; s < 2 && w0->pl; s++) {
         if (s == 1 && l->shared)
             break;
-        s46_spread how = l->c.pipeline->spread(w->pl, (uint16_t)s);
-        if (w->port[s]->ops->spread)
-            w->port[s]->ops->spread(w->port[s], how, l->n);
+        s46_spread how = l->c.pipeline->spread(w0->pl, (uint16_t)s);
+        /* an AF_PACKET fanout group takes it once; memory ports each */
+        for (unsigned i = 0; i < l->n; i++) {
+            s46_port *p = l->w[i].port[s];
+            if (p->ops->spread)
+                p->ops->spread(p, how, l->n);
+            if (p->ops->kind != S46_PORT_MEM)
+                break;
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/fanout.h"
 #include "io/port.h"
 #include "lib/err.h"
 
@@ -13,6 +14,7 @@ typedef struct mem_port {
     const uint32_t *lens;
     unsigned count, next;
     uint64_t rounds, round;
+    unsigned *pick, npick;      /* after spread: the packets of this queue */
 } mem_port;
 
 static uint32_t mem_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t max)
@@ -23,17 +25,18 @@ static uint32_t mem_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
         s46_pkt *p = s46_pkt_alloc(pool);
         if (!p)
             break;
-        uint32_t len = m->lens[m->next];
+        unsigned k = m->pick ? m->pick[m->next] : m->next;
+        uint32_t len = m->lens[k];
         if (len > S46_PKT_MAXDATA)
             len = S46_PKT_MAXDATA;
-        memcpy(p->data, m->pkts[m->next], len);
+        memcpy(p->data, m->pkts[k], len);
         p->len = len;
         p->ts_ns = 0;
         b->pkts[b->count++] = p;
         n++;
         pp->st.rx_packets++;
         pp->st.rx_bytes += len;
-        if (++m->next == m->count) {
+        if (++m->next == (m->pick ? m->npick : m->count)) {
             m->next = 0;
             if (m->rounds && ++m->round == m->rounds)
                 pp->eof = true;
@@ -61,10 +64,37 @@ static uint32_t mem_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
     return sent;
 }
 
-static void mem_close(s46_port *pp) { free(pp); }
+/* Like a NIC that steers: this queue hands out only the packets the
+ * spread gives it. */
+static int mem_spread(s46_port *pp, s46_spread how, unsigned queues)
+{
+    mem_port *m = (mem_port *)pp;
+    unsigned *pick = calloc(m->count ? m->count : 1, sizeof *pick), n = 0;
+    if (!pick)
+        return -1;
+    for (unsigned i = 0; i < m->count; i++)
+        if (s46_fanout_pick(how, m->pkts[i], m->lens[i], queues) == pp->queue)
+            pick[n++] = i;
+    free(m->pick);
+    m->pick = pick;
+    m->npick = n;
+    m->next = 0;
+    if (!n)
+        pp->eof = true; /* nothing for this queue */
+    return 0;
+}
 
-static const s46_port_ops mem_ops = {
-    .kind = S46_PORT_MEM, .rx = mem_rx, .tx = mem_tx, .close = mem_close};
+static void mem_close(s46_port *pp)
+{
+    free(((mem_port *)pp)->pick);
+    free(pp);
+}
+
+static const s46_port_ops mem_ops = {.kind = S46_PORT_MEM,
+                                     .rx = mem_rx,
+                                     .tx = mem_tx,
+                                     .spread = mem_spread,
+                                     .close = mem_close};
 
 s46_port *s46_port_open_mem(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen)
 {

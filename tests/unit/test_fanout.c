@@ -132,6 +132,7 @@ TEST(lan_spread_matches_source_steering)
             s46_pkt p = {.data = b, .len = len};
             uint32_t got = run(f, n, &s);
             CHECK_INT(got, s46_steer_ce(&p, 0, q, 99));
+            CHECK_INT(got, s46_fanout_pick(S46_SPREAD_V4_SRC, b, len, q));
         }
         /* not IPv4: by flow (the addresses) */
         uint8_t b6[40] = {0x60};
@@ -175,6 +176,7 @@ TEST(wan_spread_matches_napt_steering)
             skb s = {b, 40 + l4, ETH_P_IPV6, rx};
             s46_pkt p = {.data = b, .len = 40 + l4};
             uint32_t got = run(f, n, &s);
+            CHECK_INT(got, s46_fanout_pick(S46_SPREAD_NAPT_IN, b, 40 + l4, q));
             if (kind == 3) /* echo request: the program spreads it by flow */
                 CHECK_INT(got, s46_fanout_flow(b, 40 + l4, q));
             else
