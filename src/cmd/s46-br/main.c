@@ -14,6 +14,7 @@
 
 #include "conf/br_conf.h"
 #include "dp/br_mape.h"
+#include "io/ioopts.h"
 #include "io/loop.h"
 #include "lib/num.h"
 #include "lib/version.h"
@@ -131,54 +132,38 @@ int main(int argc, char **argv)
         {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *tunname = "s46br0", *ctlpath = "/run/s46/s46-br.sock";
-    const char *ifs[2] = {NULL, NULL}, *macs[2] = {NULL, NULL};
-    unsigned long mtu = 1500, workers = 0;
-    int io = -1;
-    bool pin = false;
+    const char *config = NULL, *ctlpath = "/run/s46/s46-br.sock";
+    s46_io_opts io;
+    s46_io_opts_init(&io, "s46br0", 0);
     char e[512], note[512];
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
-        case 't': tunname = optarg; break;
         case 's': ctlpath = optarg; break;
-        case 'm':
-            if (!s46_uint_parse(optarg, 1280, 9000, &mtu)) {
-                fprintf(stderr, "s46-br: --mtu must be 1280..9000\n");
-                return 2;
-            }
-            break;
-        case 'w':
-            if (!s46_uint_parse(optarg, 1, S46_WORKERS_MAX, &workers)) {
-                fprintf(stderr, "s46-br: --workers must be 1..%d\n", S46_WORKERS_MAX);
-                return 2;
-            }
-            break;
-        case 'i':
-            io = s46_port_kind_parse(optarg);
-            if (io < 0 || io == S46_PORT_PCAP || io == S46_PORT_MEM) {
-                fprintf(stderr, "s46-br: --io must be auto, xdp, afpacket or tun\n");
-                return 2;
-            }
-            break;
-        case 'P': pin = true; break;
-        case '4': ifs[0] = optarg; break;
-        case '6': ifs[1] = optarg; break;
-        case 'a': macs[0] = optarg; break;
-        case 'b': macs[1] = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': printf("s46-br %s\n", S46_VERSION); return 0;
-        default: fprintf(stderr, "s46-br: bad option '%s'\n%s", argv[optind - 1], usage); return 2;
+        default: {
+            int t = s46_io_opts_take(&io, c, optarg, e, sizeof e);
+            if (t < 0) {
+                fprintf(stderr, "s46-br: %s\n", e);
+                return 2;
+            }
+            if (t == 0) {
+                fprintf(stderr, "s46-br: bad option '%s'\n%s", argv[optind - 1], usage);
+                return 2;
+            }
+        }
         }
     }
-    bool ethernet = ifs[0] != NULL;
-    if (!config || optind < argc || (!ifs[0] != !ifs[1]) ||
-        (ethernet && io == S46_PORT_TUN) || (!ethernet && io >= 0 && io != S46_PORT_TUN)) {
+    if (!config || optind < argc || s46_io_opts_check(&io, e, sizeof e) < 0) {
+        if (config && optind >= argc)
+            fprintf(stderr, "s46-br: %s\n", e);
         fputs(usage, stderr);
         return 2;
     }
+    bool ethernet = s46_io_opts_ethernet(&io);
     struct br_state st = {.config = config, .ethernet = ethernet};
     if (load(config, ethernet, &st.cur) < 0)
         return 2;
@@ -188,17 +173,10 @@ int main(int argc, char **argv)
         s46_ruleset_free(st.cur.bc.rules);
         return 1;
     }
-    s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc,
-                        .workers = (unsigned)workers, .pin = pin, .ctl = &ctl,
+    s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc, .ctl = &ctl,
                         .show_extra = show_extra, .tick = tick, .wake_fd = -1, .arg = &st,
                         .stop = &stop};
-    for (int s = 0; s < 2; s++) {
-        lc.side[s].kind = ethernet ? (io < 0 ? S46_PORT_AUTO : (s46_port_kind)io) : S46_PORT_TUN;
-        lc.side[s].ifname = ethernet ? ifs[s] : tunname;
-        lc.side[s].peer_mac = macs[s];
-        lc.side[s].mtu = (unsigned)mtu;
-        lc.side[s].offloads = true;
-    }
+    s46_io_opts_apply(&io, &lc);
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {
         fprintf(stderr, "s46-br: %s\n", e);
@@ -218,7 +196,7 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu rules, control socket %s\n",
-            ethernet ? ifs[0] : tunname, ethernet ? " and " : "", ethernet ? ifs[1] : "",
+            ethernet ? io.ifs[0] : io.tun, ethernet ? " and " : "", ethernet ? io.ifs[1] : "",
             s46_loop_io(st.loop), s46_loop_workers(st.loop),
             s46_loop_workers(st.loop) == 1 ? "" : "s", s46_ruleset_count(st.cur.bc.rules), ctlpath);
     int r = s46_loop_run(st.loop, e, sizeof e);

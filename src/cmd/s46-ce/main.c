@@ -15,6 +15,7 @@
 
 #include "ce.h"
 #include "io/ctl.h"
+#include "io/ioopts.h"
 #include "lib/num.h"
 #include "lib/err.h"
 #include "lib/version.h"
@@ -129,12 +130,9 @@ int main(int argc, char **argv)
         {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
-    const char *config = NULL, *prefix = NULL, *tunname = "s46ce0",
-               *ctlpath = "/run/s46/s46-ce.sock";
-    const char *ifs[2] = {NULL, NULL}, *macs[2] = {NULL, NULL};
-    unsigned long mtu = 1500, workers = 1;
-    int io = -1;
-    bool pin = false;
+    const char *config = NULL, *prefix = NULL, *ctlpath = "/run/s46/s46-ce.sock";
+    s46_io_opts io;
+    s46_io_opts_init(&io, "s46ce0", 1);
     char note[512];
     bool erase = false;
     char e[300];
@@ -144,44 +142,30 @@ int main(int argc, char **argv)
         switch (c) {
         case 'c': config = optarg; break;
         case 'p': prefix = optarg; break;
-        case 't': tunname = optarg; break;
         case 's': ctlpath = optarg; break;
         case 'E': erase = true; break;
-        case 'm':
-            if (!s46_uint_parse(optarg, 1280, 9000, &mtu)) {
-                fprintf(stderr, "s46-ce: --mtu must be 1280..9000\n");
-                return 2;
-            }
-            break;
-        case 'w':
-            if (!s46_uint_parse(optarg, 1, S46_WORKERS_MAX, &workers)) {
-                fprintf(stderr, "s46-ce: --workers must be 1..%d\n", S46_WORKERS_MAX);
-                return 2;
-            }
-            break;
-        case 'i':
-            io = s46_port_kind_parse(optarg);
-            if (io < 0 || io == S46_PORT_PCAP || io == S46_PORT_MEM) {
-                fprintf(stderr, "s46-ce: --io must be auto, xdp, afpacket or tun\n");
-                return 2;
-            }
-            break;
-        case 'P': pin = true; break;
-        case '4': ifs[0] = optarg; break;
-        case '6': ifs[1] = optarg; break;
-        case 'a': macs[0] = optarg; break;
-        case 'b': macs[1] = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': printf("s46-ce %s\n", S46_VERSION); return 0;
-        default: fprintf(stderr, "s46-ce: bad option '%s'\n%s", argv[optind - 1], usage); return 2;
+        default: {
+            int t = s46_io_opts_take(&io, c, optarg, e, sizeof e);
+            if (t < 0) {
+                fprintf(stderr, "s46-ce: %s\n", e);
+                return 2;
+            }
+            if (t == 0) {
+                fprintf(stderr, "s46-ce: bad option '%s'\n%s", argv[optind - 1], usage);
+                return 2;
+            }
+        }
         }
     }
-    bool ethernet = ifs[0] != NULL;
-    if (!config || optind < argc || (!ifs[0] != !ifs[1]) ||
-        (ethernet && io == S46_PORT_TUN) || (!ethernet && io >= 0 && io != S46_PORT_TUN)) {
+    if (!config || optind < argc || s46_io_opts_check(&io, e, sizeof e) < 0) {
+        if (config && optind >= argc)
+            fprintf(stderr, "s46-ce: %s\n", e);
         fputs(usage, stderr);
         return 2;
     }
+    bool ethernet = s46_io_opts_ethernet(&io);
     struct ce_opts *o = calloc(1, sizeof *o);
     if (!o || ce_opts_load(config, prefix, o, e, sizeof e) < 0) {
         fprintf(stderr, "s46-ce: %s\n", o ? e : "out of memory");
@@ -220,16 +204,9 @@ int main(int argc, char **argv)
         free(o);
         return 1;
     }
-    s46_loop_conf lc = {.pipeline = &s46_pl_ce, .workers = (unsigned)workers, .pin = pin,
-                        .ctl = &ctl, .show_extra = show_extra, .tick = tick, .wake_fd = -1,
-                        .arg = &st, .stop = &stop};
-    for (int s = 0; s < 2; s++) {
-        lc.side[s].kind = ethernet ? (io < 0 ? S46_PORT_AUTO : (s46_port_kind)io) : S46_PORT_TUN;
-        lc.side[s].ifname = ethernet ? ifs[s] : tunname;
-        lc.side[s].peer_mac = macs[s];
-        lc.side[s].mtu = (unsigned)mtu;
-        lc.side[s].offloads = true;
-    }
+    s46_loop_conf lc = {.pipeline = &s46_pl_ce, .ctl = &ctl, .show_extra = show_extra,
+                        .tick = tick, .wake_fd = -1, .arg = &st, .stop = &stop};
+    s46_io_opts_apply(&io, &lc);
     st.dp.ethernet = ethernet;
     st.dp.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.dp.loop) {
@@ -243,14 +220,14 @@ int main(int argc, char **argv)
     if (*note)
         fprintf(stderr, "s46-ce: %s\n", note);
     if (!ethernet)
-        st.dp.ifindex = if_nametoindex(tunname);
+        st.dp.ifindex = if_nametoindex(io.tun);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     int r = 0;
-    const char *where = ethernet ? ifs[1] : tunname;
+    const char *where = ethernet ? io.ifs[1] : io.tun;
     if (o->prov) {
         st.prov = ce_prov_start(o, e, sizeof e);
         if (!st.prov) {
@@ -270,7 +247,7 @@ int main(int argc, char **argv)
     }
     if (r == 0) {
         fprintf(stderr, "s46-ce: running on %s%s%s (%s, %u worker%s), control socket %s\n",
-                ethernet ? ifs[0] : tunname, ethernet ? " and " : "", ethernet ? ifs[1] : "",
+                ethernet ? io.ifs[0] : io.tun, ethernet ? " and " : "", ethernet ? io.ifs[1] : "",
                 s46_loop_io(st.dp.loop), s46_loop_workers(st.dp.loop),
                 s46_loop_workers(st.dp.loop) == 1 ? "" : "s", ctlpath);
         r = s46_loop_run(st.dp.loop, e, sizeof e);
