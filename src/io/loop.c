@@ -638,6 +638,11 @@ int s46_loop_run(s46_loop *l, char *err, size_t errlen)
     pthread_mutex_lock(&l->mu);
     l->running = true;
     pthread_mutex_unlock(&l->mu);
+    /* the workers inherit a mask that blocks every signal: signals reach
+     * the calling thread and wake its poll at once */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
     for (unsigned i = 0; i < l->n; i++) {
         worker *w = &l->w[i];
         w->done_seq = atomic_load(&w->job_seq);
@@ -661,6 +666,7 @@ int s46_loop_run(s46_loop *l, char *err, size_t errlen)
         }
         w->started = true;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     uint64_t next_tick = now_ns();
     while (!atomic_load(&l->quit) && !*l->c.stop) {
         struct pollfd pf[2] = {{.fd = l->c.ctl ? l->c.ctl->fd : -1, .events = POLLIN},
