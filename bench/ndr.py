@@ -23,7 +23,8 @@ Environment: IO_TRIAL_S (10), IO_QUICK=1 (2 s trials, 550 B, 1 flow),
 IO_CASES (comma list of br4,br6,ce4,ce6; default all), IO_BUDGET_S (5400:
 remaining measurements are skipped once spent), IO_STEPS (7 trials per
 search at most), IO_IO (--io value for the daemons when they support it),
-S46_BIN (build/bin).
+S46_BIN (build/bin), IO_KERNEL_ONLY=1 (the kernel's side alone: checks the
+generator, the packets and the topology).
 Exit status: 0, or 1 when the namespaces or the generator cannot be set up.
 """
 import json
@@ -46,6 +47,7 @@ GEN_CPU, DUT_CPU = 0, 1
 HZ = os.sysconf("SC_CLK_TCK")
 SIZES = [550] if QUICK else [64, 550, 1500]
 FLOWS = [1] if QUICK else [1, 10000, 1000000]
+KERNEL_ONLY = os.environ.get("IO_KERNEL_ONLY", "") == "1"  # checks the generator and paths
 CASES = os.environ.get("IO_CASES", "br4,br6,ce4,ce6").split(",")
 CE_MAX_FLOWS = 251 * 256  # source ports 1024..65279: the CE's port set has 64 512
 START = time.monotonic()
@@ -262,10 +264,12 @@ class Topo:
                 nsx(ns, "ip", "link", "set", i, "up")
             # the DUT's ingress on its CPU (else the generator's CPU does it)
             nsx(self.d, "sh", "-c", "echo %x > /sys/class/net/din/queues/rx-0/rps_cpus" % (1 << DUT_CPU))
-            # the sink drops in tc ingress after counting (cBPF: return TC_ACT_SHOT)
+            # the sink drops in tc ingress after counting, all but ARP and
+            # ICMPv6 (so it answers neighbour discovery): classic BPF,
+            # direct action, 0 = TC_ACT_OK, 2 = TC_ACT_SHOT
             nsx(self.s, "tc", "qdisc", "add", "dev", "s0", "clsact", check=False)
             nsx(self.s, "tc", "filter", "add", "dev", "s0", "ingress", "bpf", "da", "bytecode",
-                "1,6 0 0 2", check=False)
+                "7,40 0 0 12,21 3 0 2054,21 0 3 34525,48 0 0 20,21 0 1 58,6 0 0 0,6 0 0 2", check=False)
             nsx(self.s, "ip", "addr", "add", "203.0.113.2/24", "dev", "s0")
             nsx(self.s, "ip", "-6", "addr", "add", "2001:db8:f1ff::2/64", "dev", "s0", "nodad")
             nsx(self.g, "ip", "addr", "add", "192.0.2.2/24", "dev", "g0")
@@ -397,10 +401,10 @@ class Gen:
         rx0 = t.dev(sink_ns, sink_if)[0]
         p = self.start()
         # the measurement window starts once packets flow (trafgen compiles first)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 110
         while self.tx() == tx0:
             if p.poll() is not None or time.monotonic() > deadline:
-                err = p.stderr.read() if p.poll() is not None else "no packet within 60 s"
+                err = p.stderr.read() if p.poll() is not None else "no packet within 110 s"
                 stop(p, signal.SIGKILL)
                 raise SetupError("trafgen: " + err.strip()[-300:])
             time.sleep(0.01)
@@ -585,7 +589,7 @@ def prime_ce(topo, flows, tmp):
     (the generator namespace) with dumpcap. Returns the ports."""
     pcap = os.path.join(tmp, "prime.pcap")
     n = flows
-    cap = subprocess.Popen(["ip", "netns", "exec", topo.g, "dumpcap", "-q", "-P", "-i", "g0", "-f",
+    cap = subprocess.Popen(["ip", "netns", "exec", topo.g, "dumpcap", "-q", "-P", "-B", "32", "-i", "g0", "-f",
                             "ip6 and ip6[6] == 4", "-w", pcap], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     time.sleep(1.0)
@@ -643,7 +647,7 @@ def measure(case, size, flows, kind, workers=1):
         ports = None
         if kind == "kernel":
             topo.kernel_forwarding()
-            pid = None
+            pid = p = None
         else:
             start = start_br if case.startswith("br") else start_ce
             p = start(topo, case, workers, tmp)
@@ -673,6 +677,10 @@ def measure(case, size, flows, kind, workers=1):
             return res
         cpus = (DUT_CPU,) if workers == 1 else tuple(range(workers))
         best, limited, trials = ndr(gen, top, TRIAL, dut_pid=pid, dut_cpus=cpus)
+        if kind == "s46" and p.poll() is not None:
+            res["error"] = "the DUT exited during the search: %s" % tail(
+                os.path.join(tmp, "br.log" if case.startswith("br") else "ce.log"))
+            return res
         res.update({"best": best, "gen_limited": limited, "top": top, "trials": len(trials),
                     "lossy_all": best is None, "lowest": getattr(gen, "lowest", top),
                     "worst_loss": max(x["loss"] for x in trials)})
@@ -755,7 +763,7 @@ def main():
         for case in CASES:
             if case not in NAMES:
                 continue
-            if case.startswith("ce") and not ce_ok:
+            if case.startswith("ce") and not ce_ok and not KERNEL_ONLY:
                 rows.append((case, None, None, "CE on Ethernet: not supported by this build"))
                 continue
             for size in SIZES:
@@ -767,9 +775,9 @@ def main():
                     log("io bench: %s %d B %d flows ..." % (case, size, f))
                     measure_top(case, size, f)
                     k = measure(case, size, f, "kernel")
-                    s = measure(case, size, f, "s46")
+                    s = measure(case, size, f, "s46") if not KERNEL_ONLY else {"error": "IO_KERNEL_ONLY"}
                     w = None
-                    if workers_ok[case[:2]] and time_left() > 0:
+                    if workers_ok[case[:2]] and time_left() > 0 and not KERNEL_ONLY:
                         w = measure(case, size, f, "s46", workers=2)
                     rows.append((case, size, f, (k, s, w)))
                     print_row(rows[-1], flush=True)
@@ -794,7 +802,10 @@ def row_text(row):
     k, s, w = data
     for r, who in ((k, "kernel"), (s, "s46"), (w, "s46 2w")):
         if r and "error" in r:
-            return "%-14s %5d %7d | %s error: %s" % (NAMES[case], size, flows, who, r["error"][:200])
+            pre = "%-14s %5d %7d | " % (NAMES[case], size, flows)
+            if who != "kernel" and "error" not in k:
+                pre += "%-15s %5s %5s | " % (fmt_ndr(k), fmt_cpu(k, "cpu_all"), fmt_cpu(k, "cpu_soft"))
+            return pre + "%s error: %s" % (who, r["error"][:200])
     kp, sp = pps(k), pps(s)
     ratio = "%.2f" % (sp / kp) if kp > 0 else "-"
     if k.get("gen_limited") and s.get("gen_limited"):
@@ -811,8 +822,9 @@ def row_text(row):
         elif sp > 0:
             x = pps(w) / sp
             wr = "%.2fx %s" % (x, "met" if x >= 1.8 else "NOT met")
-    txt = "%-14s %5d %7d | %-15s %5s %5s | %-15s %5s %5s %-9s | %5s %-8s %-8s | %-15s %s" % (
-        NAMES[case], size, flows, fmt_ndr(k), kc, fmt_cpu(k, "cpu_soft"), fmt_ndr(s), sc,
+    made = s.get("flows_made")
+    txt = "%-14s %5d %7s | %-15s %5s %5s | %-15s %5s %5s %-9s | %5s %-8s %-8s | %-15s %s" % (
+        NAMES[case], size, flows if made is None or made >= flows else "%d/%d" % (made, flows), fmt_ndr(k), kc, fmt_cpu(k, "cpu_soft"), fmt_ndr(s), sc,
         fmt_cpu(s, "cpu_proc"), s.get("io", "?"), ratio, ndr_t, cpu_t, wtxt, wr)
     return txt
 
