@@ -33,7 +33,7 @@ gbps() { python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"
 echo "lab TCP: iperf3 -P 4, ${DUR} s, LAN host -> CE -> ISP -> BR -> Internet host"
 bash lab/lab.sh up >"$TMP/up.log" 2>&1 || { echo "lab TCP: lab up failed: $(tail -3 "$TMP/up.log")"; exit 1; }
 mode() { "$BIN/s46" show --json --ctl "$S46_LAB_RUN/$1.sock" 2>/dev/null |
-         python3 -c 'import json,sys; print(json.load(sys.stdin).get("io", "tun"))' 2>/dev/null || echo "?"; }
+         python3 -c 'import json,sys; print(json.load(sys.stdin).get("io", "tun (no io in show)"))' 2>/dev/null || echo "?"; }
 io="CE $(mode ce1), BR $(mode br) (S46_LAB_IO=${S46_LAB_IO:-unset})"
 s46=$(nsx "$S46_LAB_PREFIX-lan" timeout $((DUR + 30)) iperf3 -c 198.51.100.80 -P 4 -t "$DUR" -J 2>/dev/null | gbps)
 bash lab/lab.sh down >/dev/null 2>&1
