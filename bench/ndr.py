@@ -25,7 +25,12 @@ remaining measurements are skipped once spent), IO_STEPS (7 trials per
 search at most), IO_IO (--io value for the daemons when they support it),
 S46_BIN (build/bin), IO_KERNEL_ONLY=1 (the kernel's side alone: checks the
 generator, the packets and the topology).
-Exit status: 0, or 1 when the namespaces or the generator cannot be set up.
+CPU per packet: non-idle time of the DUT's CPU(s) from /proc/stat over the
+trial at the NDR, per forwarded packet (with 2 workers the DUT shares the
+generator's CPU, so that figure is not printed), and the DUT process's own
+utime+stime (s46) or the CPU's softirq time (kernel).
+Exit status: 0, or 1 when a tool is missing or the namespaces cannot be
+made; a failure inside one measurement is printed in its row.
 """
 import json
 import os
