@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# TCP through the lab (not a test): iperf3, 4 streams, LAB_TCP_S seconds
+# (default 10), LAN host -> s46-ce -> ISP router -> s46-br -> Internet host,
+# next to the kernel forwarding plain IPv4 across the same namespaces and
+# hops (lan -- ce -- isp -- br -- inet, veth, no s46). Prints Gbit/s of each
+# and the ratio (target >= 0.5). S46_LAB_IO (tun|afpacket|xdp) is passed to
+# the lab as is; the I/O mode the daemons report is printed.
+# Exit status: 0, or 1 when a setup fails.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=${S46_BIN:-$ROOT/build/bin}
+DUR=${LAB_TCP_S:-10}
+export S46_LAB_PREFIX=s46lt$$ S46_LAB_CE_MODE=fixed
+TMP=$(mktemp -d /tmp/s46-labtcp.XXXXXX)
+export S46_LAB_RUN=$TMP/run
+K=s46kt$$
+T0=$(date +%s)
+cleanup() {
+    bash lab/lab.sh down >/dev/null 2>&1
+    for ns in $K-lan $K-ce $K-isp $K-br $K-inet; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+        ip netns del "$ns" 2>/dev/null
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# Gbit/s received, from iperf3 -J on stdin
+gbps() { python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))' 2>/dev/null; }
+
+echo "lab TCP: iperf3 -P 4, ${DUR} s, LAN host -> CE -> ISP -> BR -> Internet host"
+bash lab/lab.sh up >"$TMP/up.log" 2>&1 || { echo "lab TCP: lab up failed: $(tail -3 "$TMP/up.log")"; exit 1; }
+mode() { "$BIN/s46" show --json --ctl "$S46_LAB_RUN/$1.sock" 2>/dev/null |
+         python3 -c 'import json,sys; print(json.load(sys.stdin).get("io", "tun (no io in show)"))' 2>/dev/null || echo "?"; }
+io="CE $(mode ce1), BR $(mode br) (S46_LAB_IO=${S46_LAB_IO:-unset})"
+s46=$(nsx "$S46_LAB_PREFIX-lan" timeout $((DUR + 30)) iperf3 -c 198.51.100.80 -P 4 -t "$DUR" -J 2>/dev/null | gbps)
+bash lab/lab.sh down >/dev/null 2>&1
+
+# the same hops, the kernel forwarding IPv4
+for ns in lan ce isp br inet; do ip netns add "$K-$ns" || { echo "lab TCP: netns failed"; exit 1; }; nsx "$K-$ns" ip link set lo up; done
+n=0
+for pair in lan:ce ce:isp isp:br br:inet; do
+    a=${pair%%:*} b=${pair##*:}; n=$((n + 1))
+    ip link add e$n netns "$K-$a" type veth peer name w$n netns "$K-$b" || { echo "lab TCP: veth failed"; exit 1; }
+    nsx "$K-$a" ip link set e$n up; nsx "$K-$b" ip link set w$n up
+    nsx "$K-$a" ip addr add 10.99.$n.1/24 dev e$n; nsx "$K-$b" ip addr add 10.99.$n.2/24 dev w$n
+done
+for ns in ce isp br; do nsx "$K-$ns" sysctl -qw net.ipv4.ip_forward=1; done
+nsx "$K-lan" ip route add default via 10.99.1.2
+nsx "$K-ce" ip route add default via 10.99.2.2
+nsx "$K-isp" ip route add default via 10.99.3.2; nsx "$K-isp" ip route add 10.99.1.0/24 via 10.99.2.1
+nsx "$K-br" ip route add 10.99.1.0/24 via 10.99.3.1; nsx "$K-br" ip route add 10.99.2.0/24 via 10.99.3.1
+nsx "$K-inet" ip route add default via 10.99.4.1
+nsx "$K-inet" iperf3 -s -B 10.99.4.2 >/dev/null 2>&1 &
+for _ in $(seq 50); do nsx "$K-inet" ss -Hltn 'sport = :5201' | grep -q LISTEN && break; sleep 0.1; done
+kern=$(nsx "$K-lan" timeout $((DUR + 30)) iperf3 -c 10.99.4.2 -P 4 -t "$DUR" -J 2>/dev/null | gbps)
+
+printf '  %-34s %8s Gbit/s   (%s)\n' "s46 (CE + BR, MAP-E)" "${s46:-failed}" "$io"
+printf '  %-34s %8s Gbit/s\n' "kernel IPv4 forwarding, same hops" "${kern:-failed}"
+if [ -n "$s46" ] && [ -n "$kern" ]; then
+    python3 -c "import sys; r = $s46 / $kern if $kern > 0 else 0; print('  ratio s46/kernel %.3f: target >= 0.5 %s' % (r, 'met' if r >= 0.5 else 'NOT met'))"
+fi
+echo "lab TCP: total $(( $(date +%s) - T0 )) s"
