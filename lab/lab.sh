@@ -245,7 +245,7 @@ daemons() {
         else
             nsx "$ns" sysctl -qw net.ipv4.ip_forward=0
             start_bg ce$n "$ns" "$BIN/s46-ce" --config "$RUN/ce$n.json" --lan-if lan0 --wan-if wan0 \
-                --io "$io" --wan-peer-mac "$(mac "$NS_ISP" toce$n)" --ctl "$RUN/ce$n.sock"
+                --io "$io" --workers 2 --wan-peer-mac "$(mac "$NS_ISP" toce$n)" --ctl "$RUN/ce$n.sock"
         fi
         wait_for "s46-ce $n" test -S "$RUN/ce$n.sock" || return 1
     done
@@ -304,7 +304,7 @@ check() {
     nsx "$NS_LAN" ping -c 3 -i 0.2 -W 2 198.51.100.80; result $? "ping through the tunnel"
     step "traceroute"
     nsx "$NS_LAN" traceroute -n -w 2 -q 1 -m 6 198.51.100.80 | tee "$RUN/traceroute.txt"
-    grep -q ' 198.51.100.80 ' "$RUN/traceroute.txt"; result $? "traceroute reaches the server"
+    grep -Eq '^ *[0-9]+ +198\.51\.100\.80 ' "$RUN/traceroute.txt"; result $? "traceroute reaches the server"
     step "iperf3 (3 s, TCP, LAN -> Internet)"
     nsx "$NS_LAN" iperf3 -c 198.51.100.80 -t 3 -f m >"$RUN/iperf.txt" 2>&1
     local rc=$?

@@ -250,6 +250,7 @@ static void process_mixed(worker *w, s46_batch *b, uint64_t now)
         s46_pkt *p = b->pkts[i];
         unsigned ver = p->len ? p->data[0] >> 4 : 0;
         if (ver == 4 || ver == 6) {
+            p->in_port = ver == 6; /* the side: a hand-over keeps it */
             v[ver == 6].pkts[v[ver == 6].count++] = p;
         } else {
             w->dropped_not_ip++;

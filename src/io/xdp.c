@@ -1,5 +1,6 @@
 #include "io/xdp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
@@ -462,6 +463,21 @@ static int make_socket(xdp_port *p, const char *ifname, unsigned queue, uint16_t
     return 0;
 }
 
+/* How many receive queues the interface has (/sys/class/net/IF/queues). */
+static unsigned rx_queues(const char *ifname)
+{
+    char path[96];
+    unsigned n = 0;
+    snprintf(path, sizeof path, "/sys/class/net/%s/queues", ifname);
+    DIR *d = opendir(path);
+    if (!d)
+        return 1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += !strncmp(e->d_name, "rx-", 3);
+    closedir(d);
+    return n ? n : 1;
+}
+
 s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen)
 {
     char note[400] = "";
@@ -481,6 +497,16 @@ s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err
     }
     if (queue >= 64) {
         s46_seterr(err, errlen, "xdp on %s: queue %u: at most 64 queues", spec->ifname, queue);
+        goto fail;
+    }
+    /* a queue without a socket hands its packets to the kernel: every
+     * receive queue must have a worker */
+    unsigned rxq = rx_queues(spec->ifname), want = spec->queues ? spec->queues : 1;
+    if (rxq > want) {
+        s46_seterr(err, errlen,
+                   "xdp on %s: %u receive queues but %u worker%s: packets on the others would "
+                   "miss the data plane (use --workers %u, or fewer queues: ethtool -L)",
+                   spec->ifname, rxq, want, want == 1 ? "" : "s", rxq);
         goto fail;
     }
     char why[300];

@@ -181,7 +181,7 @@ else
 fi
 
 # --- rx_dropped: 100 frames at a port with 32 rx frames that is not reading ---
-start_tool "$tmp/d.out" xdp xa rx --frames 64 --pause 1.5
+start_tool "$tmp/d.out" xdp xa rx --queues 2 --frames 64 --pause 1.5
 nsx "$B" env MAC="$AMAC" $PY -c '
 import os
 from scapy.all import IP, UDP, Ether, conf, sendp
