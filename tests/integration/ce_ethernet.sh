@@ -32,6 +32,16 @@ mac() { nsx "$1" cat "/sys/class/net/$2/address"; }
 MAPADDR=2001:db8:12:3400:0:c000:212:34
 PY=/usr/bin/python3
 
+diag() { # the CE's and the BR's counters that moved, for a failure message
+    for d in ce br; do
+        "$BIN/s46" show --ctl "$tmp/$d.sock" --json 2>/dev/null | $PY -c "
+import json,sys
+j = json.load(sys.stdin)
+c = {k: v for k, v in j.get('counters', {}).items() if v}
+i = {s: {k: v for k, v in p.items() if v and k not in ('interface', 'kind')} for s, p in j.get('interfaces', {}).items()}
+print('$d', 'counters', c, 'interfaces', i, 'redirected', j.get('redirected'))"
+    done | tr '\n' ' ' | head -c 1500
+}
 show_field() { # json path expression on `s46 show --json` of the CE
     "$BIN/s46" show --ctl "$tmp/ce.sock" --json | $PY -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
@@ -96,7 +106,7 @@ fi
 if nsx "$LAN" ping -c 2 -W 2 -I 192.168.1.2 198.51.100.80 >/dev/null 2>&1; then
     pass ce_eth_${kind}_ping_through
 else
-    fail ce_eth_${kind}_ping_through "no reply; ce: $(tail -2 "$tmp/ce.log")"
+    fail ce_eth_${kind}_ping_through "no reply; ce: $(tail -2 "$tmp/ce.log"); $(diag)"
 fi
 lanmac=$(nsx "$LAN" ip neigh show 192.168.1.1 | awk '{print $5}')
 [ "$lanmac" = "$(mac "$CE" lan0)" ] && pass ce_eth_${kind}_arp_answered ||
@@ -138,7 +148,7 @@ if [ "$got" = 96 ] && [ "${m0:-0}" -gt 0 ] && [ "${m1:-0}" -gt 0 ] && [ -n "$red
    [ "$sum" = $((m0 + m1)) ]; then
     pass ce_eth_${kind}_two_workers_napt
 else
-    fail ce_eth_${kind}_two_workers_napt "replies $got/96, mappings per worker '$per' (sum $sum), redirected $red"
+    fail ce_eth_${kind}_two_workers_napt "replies $got/96, mappings per worker '$per' (sum $sum), redirected $red; $(diag)"
 fi
 # zero loss under capacity: 3 s of UDP at 20 Mbit/s (about 5000 packets/s)
 before=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')

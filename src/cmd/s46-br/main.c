@@ -167,12 +167,7 @@ int main(int argc, char **argv)
     struct br_state st = {.config = config, .ethernet = ethernet};
     if (load(config, ethernet, &st.cur) < 0)
         return 2;
-    s46_ctl ctl;
-    if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
-        fprintf(stderr, "s46-br: %s\n", e);
-        s46_ruleset_free(st.cur.bc.rules);
-        return 1;
-    }
+    s46_ctl ctl = {.fd = -1};
     s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc, .ctl = &ctl,
                         .show_extra = show_extra, .tick = tick, .wake_fd = -1, .arg = &st,
                         .stop = &stop};
@@ -180,7 +175,6 @@ int main(int argc, char **argv)
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {
         fprintf(stderr, "s46-br: %s\n", e);
-        s46_ctl_close(&ctl);
         s46_ruleset_free(st.cur.bc.rules);
         return 1;
     }
@@ -190,6 +184,14 @@ int main(int argc, char **argv)
      * destinations to it; the ports answer Neighbor Solicitations for it) */
     if (ethernet)
         s46_loop_own(st.loop, S46_SIDE_V6, AF_INET6, st.cur.bc.br6.b);
+    /* the control socket comes last: once it answers, the devices exist
+     * (an operator or a script may route into the TUN right away) */
+    if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
+        fprintf(stderr, "s46-br: %s\n", e);
+        s46_loop_free(st.loop);
+        s46_ruleset_free(st.cur.bc.rules);
+        return 1;
+    }
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -197,13 +197,7 @@ int main(int argc, char **argv)
         free(o);
         return 2;
     }
-    if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
-        fprintf(stderr, "s46-ce: %s\n", e);
-        ce_plan_free(&plan);
-        ce_opts_free(o);
-        free(o);
-        return 1;
-    }
+    ctl.fd = -1;
     s46_loop_conf lc = {.pipeline = &s46_pl_ce, .ctl = &ctl, .show_extra = show_extra,
                         .tick = tick, .wake_fd = -1, .arg = &st, .stop = &stop};
     s46_io_opts_apply(&io, &lc);
@@ -211,7 +205,6 @@ int main(int argc, char **argv)
     st.dp.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.dp.loop) {
         fprintf(stderr, "s46-ce: %s\n", e);
-        s46_ctl_close(&ctl);
         ce_plan_free(&plan);
         ce_opts_free(o);
         free(o);
@@ -244,6 +237,12 @@ int main(int argc, char **argv)
         r = ce_dp_apply(&st.dp, &plan, e, sizeof e);
         ce_dp_log(&st.dp, &plan, r, e);
         ce_plan_free(&plan);
+    }
+    /* the control socket comes last: once it answers, the devices and
+     * the fixed plan's routes exist */
+    if (r == 0 && s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
+        fprintf(stderr, "s46-ce: %s\n", e);
+        r = -1;
     }
     if (r == 0) {
         fprintf(stderr, "s46-ce: running on %s%s%s (%s, %u worker%s), control socket %s\n",
