@@ -48,6 +48,7 @@ show_field() { # json path expression on `s46 show --json` of the CE
 
 run_kind() { # afpacket | xdp
 kind=$1
+rm -f "$tmp"/*.sock  # a daemon killed by the last cleanup left its socket: waiting on it would not wait
 for ns in $LAN $CE $BR $INET; do ip netns add "$ns"; nsx "$ns" ip link set lo up; done
 # two queues on the CE's veths so that both workers have one
 ip link add eth0 netns "$LAN" numtxqueues 2 numrxqueues 2 type veth peer name lan0 netns "$CE" numtxqueues 2 numrxqueues 2
