@@ -1,4 +1,5 @@
 #include "io/afpacket.h"
+#include "lib/clock.h"
 #include "io/fanout.h"
 
 #include <arpa/inet.h>
@@ -51,13 +52,6 @@ typedef struct afp_port {
     uint32_t tx_max;              /* largest frame (MTU + Ethernet header) */
     uint8_t scratch[SCRATCH];
 } afp_port;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- tx ---- */
 
@@ -238,7 +232,7 @@ static uint32_t afp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
             if (!spare && !(spare = s46_pkt_alloc(pool)))
                 break;
             if (!ts)
-                ts = now_ns();
+                ts = s46_now_ns();
             const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)a->rx_frame;
             if (rx_one(a, h, &spare, b, ts))
                 got++;

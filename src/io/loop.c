@@ -1,4 +1,5 @@
 #include "io/loop.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -101,13 +102,6 @@ struct s46_loop {
     char job_err[256];
     const void *job_conf;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 unsigned s46_cpus_allowed(void)
 {
@@ -340,7 +334,7 @@ static void *worker_main(void *arg)
     int idle = 0;
     while (!atomic_load_explicit(&l->quit, memory_order_acquire)) {
         run_jobs_here(w);
-        uint64_t now = now_ns();
+        uint64_t now = s46_now_ns();
         uint32_t got = 0;
         for (int round = 0; round < 8; round++) {
             uint32_t r = 0;
@@ -668,7 +662,7 @@ int s46_loop_run(s46_loop *l, char *err, size_t errlen)
         w->started = true;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    uint64_t next_tick = now_ns();
+    uint64_t next_tick = s46_now_ns();
     while (!atomic_load(&l->quit) && !*l->c.stop) {
         struct pollfd pf[2] = {{.fd = l->c.ctl ? l->c.ctl->fd : -1, .events = POLLIN},
                                {.fd = l->c.wake && l->c.wake_fd >= 0 ? l->c.wake_fd : -1,
@@ -676,7 +670,7 @@ int s46_loop_run(s46_loop *l, char *err, size_t errlen)
         int r = poll(pf, 2, 200);
         if (r < 0 && errno != EINTR)
             break;
-        uint64_t now = now_ns();
+        uint64_t now = s46_now_ns();
         if (l->c.tick && now >= next_tick) {
             l->c.tick(now, l->c.arg);
             next_tick = now + 1000000000ull;
@@ -751,7 +745,7 @@ json_t *s46_loop_show(s46_loop *l)
     show_job *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
-    j->now = now_ns();
+    j->now = s46_now_ns();
     json_t *ans = json_object();
     if (each_worker(l, show_one, j) < 0)
         json_object_set_new(ans, "error", json_string("a worker did not answer"));

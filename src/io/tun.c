@@ -1,4 +1,5 @@
 #include "io/tun.h"
+#include "lib/clock.h"
 #include "io/port.h"
 #include "lib/csum.h"
 #include "lib/err.h"
@@ -95,13 +96,6 @@ static int tun_configure(const char *ifname, unsigned mtu, char *err, size_t err
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int s46_tun_open(s46_tun *t, const char *name, unsigned mtu, char *err, size_t errlen)
 {
     char ifname[IFNAMSIZ];
@@ -125,7 +119,7 @@ void s46_tun_close(s46_tun *t)
 
 uint32_t s46_tun_rx(s46_tun *t, s46_pktpool *pool, s46_batch *b, uint32_t max)
 {
-    uint64_t now = now_ns();
+    uint64_t now = s46_now_ns();
     uint32_t n = 0;
     while (n < max && b->count < S46_BATCH_MAX) {
         s46_pkt *p = s46_pkt_alloc(pool);
@@ -250,7 +244,7 @@ static uint32_t tun_rx_vnet(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint3
     uint32_t n = 0;
     if (p->pending)
         n += emit(p, pool, b, max);
-    uint64_t now = now_ns();
+    uint64_t now = s46_now_ns();
     while (!p->pending && n < max && b->count < S46_BATCH_MAX) {
         s46_pkt *k = s46_pkt_alloc(pool);
         if (!k)

@@ -1,4 +1,5 @@
 #include "io/xdp.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -230,13 +231,6 @@ typedef struct xdp_port {
     s46_ether *eth; /* the interface's link layer, shared with its other queues */
 } xdp_port;
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void refill(xdp_port *p, const uint64_t *addrs, uint32_t n)
 {
     uint32_t idx;
@@ -302,7 +296,7 @@ static uint32_t xdp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
             recvfrom(pp->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
         return 0;
     }
-    uint64_t addrs[S46_BATCH_MAX], now = now_ns();
+    uint64_t addrs[S46_BATCH_MAX], now = s46_now_ns();
     uint32_t got = 0;
     bool replied = false;
     for (uint32_t i = 0; i < n; i++) {
