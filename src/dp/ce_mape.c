@@ -87,6 +87,17 @@ fail:
     return -1;
 }
 
+int s46_ce_params_of(const s46_ce_conf *c, s46_ce_params *out, char *err, size_t errlen)
+{
+    s46_ruleset *rs;
+    s46_maprule *rules;
+    if (setup(NULL, c, &rs, &rules, out, err, errlen) < 0)
+        return -1;
+    s46_ruleset_free(rs);
+    free(rules);
+    return 0;
+}
+
 static bool peer_ok(const void *arg, const s46_ip6 *peer);
 
 static void apply(s46_ce *ce, const s46_ce_conf *c)

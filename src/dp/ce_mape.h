@@ -100,6 +100,9 @@ void s46_ce_conf_default(s46_ce_conf *c);
  * address, PSID and MAP address. NULL with err when that is impossible. */
 s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen);
 void s46_ce_free(s46_ce *ce);
+/* What s46_ce_new would derive from c (BMR, IPv4 address, PSID, MAP
+ * address), without building a CE. 0, or -1 with err. */
+int s46_ce_params_of(const s46_ce_conf *c, s46_ce_params *out, char *err, size_t errlen);
 /* Applies a new configuration without losing counters; the NAPT table is
  * flushed only when the IPv4 address or the port set changed. */
 int s46_ce_reconfigure(s46_ce *ce, const s46_ce_conf *c, char *err, size_t errlen);

@@ -67,7 +67,8 @@ struct ce_dp {
     s46_loop *loop;
     bool ethernet;
     unsigned ifindex;          /* the TUN device, for routes */
-    s46_ip6 routed6;           /* the IPv6 /128 routed into the TUN, if any */
+    s46_ip6 routed6;           /* the IPv6 /128 routed into the TUN (on Ethernet:
+                                  a blackhole route), if any */
     bool have_routed6, routed4;
     s46_ce_params params;      /* MAP-E: what the running plan derived */
 };

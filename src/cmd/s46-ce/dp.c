@@ -144,19 +144,28 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
     return 0;
 }
 
+/* The /128 route of the tunnel address a6 (NULL: none) through the TUN,
+ * or, on Ethernet (no ifindex), a blackhole route: AF_PACKET leaves the
+ * kernel a copy of every tunnel packet, and the route keeps it from
+ * forwarding them (the tunnel address often lies in a LAN prefix). */
+static void route6(struct ce_dp *dp, const s46_ip6 *a6, char *e, size_t elen)
+{
+    if (dp->have_routed6 && (!a6 || !s46_ip6_eq(&dp->routed6, a6))) {
+        s46_rtnl_route(false, AF_INET6, dp->routed6.b, 128, dp->ifindex, e, elen);
+        dp->have_routed6 = false;
+    }
+    if (a6 && !dp->have_routed6 &&
+        s46_rtnl_route(true, AF_INET6, a6->b, 128, dp->ifindex, e, elen) == 0) {
+        dp->routed6 = *a6;
+        dp->have_routed6 = true;
+    }
+}
+
+/* TUN: the tunnel address and the IPv4 default route into the device. */
 static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err, size_t errlen)
 {
     char e[S46_ERRLEN] = "";
-    if (dp->have_routed6 && (!want || !s46_ip6_eq(&dp->routed6, a6))) {
-        s46_rtnl_route(false, AF_INET6, dp->routed6.b, 128, dp->ifindex, e, sizeof e);
-        dp->have_routed6 = false;
-    }
-    if (want && !dp->have_routed6) {
-        if (s46_rtnl_route(true, AF_INET6, a6->b, 128, dp->ifindex, e, sizeof e) == 0) {
-            dp->routed6 = *a6;
-            dp->have_routed6 = true;
-        }
-    }
+    route6(dp, want ? a6 : NULL, e, sizeof e);
     uint32_t any = 0;
     if (want && !dp->routed4)
         dp->routed4 = s46_rtnl_route(true, AF_INET, &any, 0, dp->ifindex, e, sizeof e) == 0;
@@ -166,20 +175,6 @@ static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err
     }
     if (*e)
         s46_seterr(err, errlen, "%s", e);
-}
-
-/* Ethernet: a blackhole route for the tunnel address a6 (NULL: none). */
-static void blackhole6(struct ce_dp *dp, const s46_ip6 *a6)
-{
-    char e[S46_ERRLEN];
-    if (dp->have_routed6 && (!a6 || !s46_ip6_eq(&dp->routed6, a6))) {
-        s46_rtnl_route(false, AF_INET6, dp->routed6.b, 128, 0, e, sizeof e);
-        dp->have_routed6 = false;
-    }
-    if (a6 && !dp->have_routed6 && s46_rtnl_route(true, AF_INET6, a6->b, 128, 0, e, sizeof e) == 0) {
-        dp->routed6 = *a6;
-        dp->have_routed6 = true;
-    }
 }
 
 /* Ethernet: the ports answer ARP for the LAN address and NDP for the
@@ -209,11 +204,8 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = dp->ethernet;
     const s46_ip6 *a6 = NULL;
     if (cc.mech == S46_CE_MECH_MAPE) {
-        s46_ce *probe = s46_ce_new(&p->conf, err, errlen);
-        if (!probe)
+        if (s46_ce_params_of(&p->conf, &dp->params, err, errlen) < 0)
             return -1;
-        dp->params = *s46_ce_params_get(probe);
-        s46_ce_free(probe);
         a6 = &dp->params.map_addr;
     } else if (cc.mech != S46_CE_MECH_NONE) {
         a6 = &p->cet.local;
@@ -223,11 +215,10 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     dp->mech = p->mech;
     if (dp->ethernet) {
         own_addresses(dp, p, a6);
-        /* AF_PACKET leaves the kernel a copy of every tunnel packet: a
-         * blackhole route keeps it from forwarding them (the tunnel address
-         * often lies in a LAN prefix) */
-        if (p->routes)
-            blackhole6(dp, a6);
+        if (p->routes) {
+            char e[S46_ERRLEN];
+            route6(dp, a6, e, sizeof e);
+        }
         return 0;
     }
     if (!dp->ifindex)
@@ -272,6 +263,8 @@ void ce_dp_free(struct ce_dp *dp)
 {
     if (dp->ifindex)
         set_routes(dp, false, NULL, NULL, 0);
-    else if (dp->ethernet)
-        blackhole6(dp, NULL);
+    else if (dp->ethernet) {
+        char e[S46_ERRLEN];
+        route6(dp, NULL, e, sizeof e);
+    }
 }
