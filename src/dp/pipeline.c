@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "dp/icmp_quote.h"
 #include "lib/napt.h"
 #include "lib/parse.h"
 
@@ -53,18 +54,12 @@ unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsi
     if (workers < 2 || s46_parse_ipv4(ip, len, &l3) < 0 || !l3.has_ports)
         return self;
     if (l3.proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3.icmp_type)) {
-        /* the quoted packet is one of ours: its source port is the key */
-        s46_l3 q;
-        const uint8_t *qp = ip + l3.l3_len + 8;
-        if (l3.l4_len < 8 + 20 || s46_parse_ipv4(qp, l3.l4_len - 8, &q) == S46_PERR_VERSION)
+        /* the quoted packet is one of ours: its source port (or echo
+         * identifier) is the key */
+        s46_quote q;
+        if (!s46_icmp_quote((uint8_t *)ip, &l3, &q) || !q.l3.has_ports)
             return self;
-        unsigned ihl = (qp[0] & 15u) * 4;
-        if (ihl < 20 || l3.l4_len < 8 + ihl + 4)
-            return self;
-        const uint8_t *ql4 = qp + ihl;
-        uint16_t key = qp[9] == S46_PROTO_ICMP ? (uint16_t)(ql4[4] << 8 | ql4[5])
-                                               : (uint16_t)(ql4[0] << 8 | ql4[1]);
-        return s46_napt_port_owner(key, workers);
+        return s46_napt_port_owner(q.l3.sport, workers);
     }
     return s46_napt_port_owner(l3.dport, workers);
 }
