@@ -1,5 +1,6 @@
 #include "dp/br_mape.h"
-#include "dp/dp_common.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
 #include "dp/icmp_quote.h"
 #include "lib/csum.h"
 #include "lib/frag.h"
@@ -20,12 +21,34 @@ static const s46_dp_desc br_desc = {
     S46_BR_drop_reassembly_failed, S46_BR_fragmented, S46_BR_drop_no_buffer, 64,
 };
 
+/* The shared stages' events as the BR counts them. */
+static const uint16_t br_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_BR_v4_in),
+    [S46_EV_IN6] = S46_EVC(S46_BR_v6_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_BR_drop_v4_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_BR_drop_v6_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_BR_drop_v4_to_br),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_BR_drop_v6_not_br_address),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_BR_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_BR_drop_v4_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_BR_drop_v4_too_big),
+    [S46_EV_ENCAPSULATED] = S46_EVC(S46_BR_v4_encapsulated),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_BR_v6_decapsulated),
+    [S46_EV_NOT_IPIP] = S46_EVC(S46_BR_drop_v6_not_ipip),
+    [S46_EV_ICMPV6_OTHER] = S46_EVC(S46_BR_drop_icmpv6_other),
+    [S46_EV_ICMP6_RELAYED] = S46_EVC(S46_BR_icmp_relayed),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_BR_drop_inner_malformed),
+    [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_BR_drop_inner_ttl_expired),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_BR_hairpinned),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_BR_drop_unfinished),
+};
+
 struct s46_br {
-    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
+    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
     s46_br_conf c;
     uint64_t cnt[S46_BR_NCOUNTERS];
-    bool fast, fast_ok;        /* take the fast paths (off only in tests) */
-    bool fast_wanted;
+    bool fast_ok;              /* the fast paths can be taken with this conf */
+    bool fast_wanted;          /* off only in tests */
     /* The outer header(s) of every packet toward a CE but for the payload
      * length and the destination, as s46_tunnel_encap writes them. */
     uint8_t hdr6[48];
@@ -56,14 +79,24 @@ void s46_br_conf_default(s46_br_conf *c)
     c->icmp_rate = 1000;
 }
 
+static bool v4_fast(s46_sw *sw, s46_pkt *p);
+static bool v6_fast(s46_sw *sw, s46_pkt *p);
+static const s46_stage *const br_stages4[], *const br_stages6[];
+
 /* Everything that follows from the configuration (rules, addresses,
  * encapsulation, rate limit); counters, pools and reassembly stay. */
 static void apply_conf(s46_br *br, const s46_br_conf *c)
 {
+    s46_sw *sw = &br->sw;
     br->c = *c;
-    s46_ratelimit_init(&br->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
-    br->dp.enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
+    s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    sw->dp.enc = (s46_encap){.src = c->br6, .hop_limit = c->hop_limit,
                              .encap_limit = c->encap_limit};
+    sw->local = c->br6;
+    sw->self4 = c->br4;
+    sw->icmp_src = c->br4;
+    sw->ttl_decrement = c->ttl_decrement;
+    s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -80,16 +113,18 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
     }
     /* the header template, by s46_tunnel_encap itself (the TOS is not
      * copied into it: no fast path when the encapsulation copies it) */
-    s46_pkt_reset(&br->dp.scratch);
-    memset(br->dp.scratch.data, 0, 20);
-    br->dp.scratch.data[0] = 0x45;
-    br->dp.scratch.len = 20;
-    s46_encap e = br->dp.enc;
+    s46_pkt_reset(&sw->dp.scratch);
+    memset(sw->dp.scratch.data, 0, 20);
+    sw->dp.scratch.data[0] = 0x45;
+    sw->dp.scratch.len = 20;
+    s46_encap e = sw->dp.enc;
     memset(e.dst.b, 0, 16);
-    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&br->dp.scratch, &e) == 0;
+    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&sw->dp.scratch, &e) == 0;
     br->hdr6_len = s46_encap_overhead(&e);
-    memcpy(br->hdr6, br->dp.scratch.data, br->hdr6_len);
-    br->fast = br->fast_ok && br->fast_wanted;
+    memcpy(br->hdr6, sw->dp.scratch.data, br->hdr6_len);
+    bool fast = br->fast_ok && br->fast_wanted;
+    sw->fast[0] = fast ? v4_fast : NULL;
+    sw->fast[1] = fast ? v6_fast : NULL;
 }
 
 s46_br *s46_br_new(const s46_br_conf *c)
@@ -97,11 +132,14 @@ s46_br *s46_br_new(const s46_br_conf *c)
     s46_br *br = calloc(1, sizeof *br);
     if (!br)
         return NULL;
-    if (s46_dp_init(&br->dp, &br_desc, br->cnt, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1) <
-        0) {
+    if (s46_sw_init(&br->sw, &br_desc, br->cnt, br_ev, c->icmp_rate,
+                    c->icmp_rate ? c->icmp_rate : 1) < 0) {
         free(br);
         return NULL;
     }
+    br->sw.mech = br;
+    br->sw.stages[0] = br_stages4;
+    br->sw.stages[1] = br_stages6;
     br->fast_wanted = true;
     apply_conf(br, c);
     return br;
@@ -111,18 +149,13 @@ void s46_br_free(s46_br *br)
 {
     if (!br)
         return;
-    s46_dp_fini(&br->dp);
+    s46_sw_fini(&br->sw);
     free(br);
 }
 
-const s46_counters *s46_br_counters(const s46_br *br) { return &br->dp.counters; }
+const s46_counters *s46_br_counters(const s46_br *br) { return &br->sw.dp.counters; }
 
-/* Replaces p by an ICMPv4 error about it (rate-limited); else drops p. */
-static bool icmp4_error(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
-                        uint32_t extra, uint64_t now)
-{
-    return br->c.br4 && s46_dp_icmp4_error(&br->dp, p, l3, br->c.br4, type, code, extra, now);
-}
+json_t *s46_br_stages_json(const s46_br *br) { return s46_sw_stages_json(&br->sw); }
 
 /* The CE's MAP address for an IPv4 destination and port; false with the
  * counter to use when there is none. */
@@ -176,15 +209,35 @@ static bool v4_dst_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
                               q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
 }
 
-/* The commonest IPv4 -> IPv6 packet without the general parse: an
- * option-less, unfragmented TCP or UDP packet with its ports, to a CE of a
- * rule, with TTL to spare, that fits the IPv6 MTU once encapsulated. Any
- * other packet, and any packet the general path would drop or answer, makes
- * it return false having changed nothing (the rule memo aside): the general
- * path then handles it. When it returns true the packet and the counters
- * are exactly as the general path leaves them. */
-static bool v4_fast(s46_br *br, s46_pkt *p)
+/* Domain lookup toward the CEs: the MAP address of the CE that owns the
+ * destination address and port becomes the tunnel peer; no rule: ICMPv4
+ * host unreachable when configured. */
+static inline void map_dst4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
+    s46_br *br = sw->mech;
+    uint16_t port;
+    if (!v4_dst_port(c->p->data, &c->l3, &port))
+        return s46_sw_drop(sw, c, S46_BR_drop_v4_icmp_unmappable);
+    unsigned why;
+    if (ce_of(br, s46_get32(c->p->data + 16), port, &c->peer, &why))
+        return;
+    if (why == S46_BR_drop_v4_no_rule && br->c.icmp_unreachable &&
+        s46_sw_error4(sw, c, &c->l3, 3, 1, 0, now))
+        return;
+    s46_sw_drop(sw, c, why);
+}
+S46_STAGE_LOCAL(st_map_dst4, "map_dst4", map_dst4);
+
+/* The commonest IPv4 -> IPv6 packet without the stages: an option-less,
+ * unfragmented TCP or UDP packet with its ports, to a CE of a rule, with
+ * TTL to spare, that fits the IPv6 MTU once encapsulated. Any other packet,
+ * and any packet the stages would drop or answer, makes it return false
+ * having changed nothing (the rule memo aside): the stages then handle it.
+ * When it returns true the packet and the counters are exactly as the
+ * stages leave them. */
+static bool v4_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_br *br = sw->mech;
     const uint8_t *d = p->data;
     if (p->len < 28 || d[0] != 0x45)
         return false;
@@ -195,7 +248,7 @@ static bool v4_fast(s46_br *br, s46_pkt *p)
         !s46_csum_ok20(d))
         return false;
     uint32_t dst = s46_get32(d + 16);
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
+    unsigned room = br->c.ipv6_mtu - br->hdr6_len;
     if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
         return false;
     s46_ip6 ce;
@@ -215,59 +268,9 @@ static bool v4_fast(s46_br *br, s46_pkt *p)
         s46_ipv4_dec_ttl(h + over);
     p->verdict = S46_V_FORWARD;
     p->out_port = S46_BR_PORT_V6;
-    return true; /* counted by the caller: v4_in, v4_encapsulated, v6_out */
-}
-
-static void from_v4(s46_br *br, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3;
-    if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    uint32_t dst = s46_get32(p->data + 16);
-    if (br->c.br4 && dst == br->c.br4) {
-        if (l3.proto == S46_PROTO_ICMP && l3.has_ports && l3.icmp_type == 8 && !l3.is_fragment) {
-            s46_icmp4_echo_reply(p, &l3);
-            br->cnt[S46_BR_echo_replies]++;
-            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
-        }
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_to_br);
-    }
-    if (l3.is_fragment && !s46_dp_reasm(&br->dp, false, p, &l3, now))
-        return;
-    uint16_t port;
-    if (!v4_dst_port(p->data, &l3, &port))
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_icmp_unmappable);
-    s46_ip6 ce;
-    unsigned why;
-    if (!ce_of(br, dst, port, &ce, &why)) {
-        if (why == S46_BR_drop_v4_no_rule && br->c.icmp_unreachable &&
-            icmp4_error(br, p, &l3, 3, 1, 0, now))
-            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
-        return s46_dp_drop(&br->dp, p, why);
-    }
-    if (br->c.ttl_decrement && l3.ttl <= 1) {
-        if (icmp4_error(br, p, &l3, 11, 0, 0, now))
-            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_ttl_expired);
-    }
-    unsigned room = br->c.ipv6_mtu - s46_encap_overhead(&br->dp.enc);
-    if (p->len > room && l3.df) {
-        /* errors quote the packet as it arrived */
-        if (icmp4_error(br, p, &l3, 3, 4, room, now))
-            return s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_too_big);
-    }
-    if (br->c.ttl_decrement)
-        s46_ipv4_dec_ttl(p->data);
-    s46_encap e = br->dp.enc;
-    e.dst = ce;
-    if (s46_tunnel_encap(p, &e) < 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v4_malformed);
     br->cnt[S46_BR_v4_encapsulated]++;
-    s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
-    if (p->len > br->c.ipv6_mtu) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
+    br->cnt[S46_BR_v6_out]++;
+    return true;
 }
 
 /* The rule (longest match) of an IPv6 source, with its shape. */
@@ -284,41 +287,127 @@ static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_s
     return br->last6_rule;
 }
 
-/* ICMPv6 error about a tunnel packet we sent: relay to the IPv4 source
- * (RFC 2473 §8.3). */
-static void relay_icmp6(s46_br *br, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+/* ICMPv6 errors about a tunnel packet we sent: relayed to the IPv4 source
+ * (RFC 2473 §8.3); other ICMPv6 (but echo, answered before) dropped. */
+static inline void relay6_br(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
+    s46_br *br = sw->mech;
+    const s46_l3 *l3 = &c->l3;
+    if (l3->proto != S46_PROTO_ICMPV6 || !l3->has_ports)
+        return;
     s46_quote q6, v4;
-    if (!s46_icmp_quote(p->data, l3, &q6) || !s46_quote_inner4(&q6, &v4) ||
-        memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
+    if (l3->icmp_type > 4 || !s46_icmp_quote(c->p->data, l3, &q6) ||
+        !s46_quote_inner4(&q6, &v4) || memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
+        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
     /* the quote may be truncated: parse what we have as far as it goes */
     uint8_t type = 3, code = 1;
     uint32_t extra = 0;
     if (l3->icmp_type == 2) {
-        uint32_t mtu = s46_get32(p->data + l3->l3_len + 4);
+        uint32_t mtu = s46_get32(c->p->data + l3->l3_len + 4);
         size_t over = (size_t)(v4.ip - q6.ip); /* the tunnel header(s) */
         if (!v4.l3.df)
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
+            return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
         code = 4;
         extra = mtu > over ? (mtu - over) & 0xffff : 0;
     }
-    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&br->dp.icmp_rl, now))
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
-    if (s46_icmp4_error(&br->dp.scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
-    s46_dp_take_scratch(&br->dp, p);
+    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&sw->dp.icmp_rl, now))
+        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
+    if (s46_icmp4_error(&sw->dp.scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
+        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
+    s46_dp_take_scratch(&sw->dp, c->p);
     br->cnt[S46_BR_icmp_relayed]++;
-    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+    s46_sw_out(sw, c, S46_BR_PORT_V4);
 }
+S46_STAGE_LOCAL(st_relay6_br, "relay6_to_ipv4", relay6_br);
 
-/* The commonest IPv6 -> IPv4 packet without the general parse: IPv4 in
- * IPv6 without extension headers, to the BR address from a MAP address,
+/* Domain check of the sender: the outer source must be exactly the MAP
+ * address of a CE of a rule; c->dom gets that CE's address and port set. */
+static inline void map_src6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_br *br = sw->mech;
+    const s46_rule_shape *sh;
+    const s46_maprule *r = rule6(br, &c->peer, &sh);
+    if (!r)
+        return s46_sw_drop(sw, c, S46_BR_drop_v6_src_no_rule);
+    if (!s46_map_check_src(r, sh, &c->peer, br->c.layout, &c->dom.ipv4, &c->dom.ipv4_len,
+                           &c->dom.psid))
+        return s46_sw_drop(sw, c, S46_BR_drop_v6_src_not_map_address);
+    c->dom.psid_len = sh->psid_len;
+    c->dom.psid_offset = sh->psid_offset;
+}
+S46_STAGE_LOCAL(st_map_src6, "map_src6", map_src6);
+
+/* The inner packet must come from that CE's address and ports. */
+static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    const s46_ce_params *cp = &c->dom;
+    const s46_l3 *in = &c->in;
+    uint8_t *v4 = c->p->data + c->l3.l3_len;
+    if ((s46_get32(v4 + 12) & s46_mask4(cp->ipv4_len)) != cp->ipv4)
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_address);
+    if (!cp->psid_len || !in->first_fragment)
+        return;
+    bool have = in->has_ports;
+    uint16_t sport = in->sport;
+    if (in->proto == S46_PROTO_ICMP && in->has_ports && s46_icmp4_is_error(in->icmp_type)) {
+        /* a CE's ICMP error: the quoted packet was sent to the CE's port
+         * (a quote too short to show one is not checked) */
+        s46_quote q;
+        have = s46_icmp_quote(v4, in, &q) && q.l3.l4_len >= 4;
+        sport = q.l3.has_ports ? q.l3.dport : 0;
+    } else if (!have && (in->proto == S46_PROTO_TCP || in->proto == S46_PROTO_UDP ||
+                         in->proto == S46_PROTO_ICMP)) {
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
+    }
+    if (have && !s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
+}
+S46_STAGE_LOCAL(st_map_inner_src, "map_inner_src", map_inner_src);
+
+/* A destination inside the MAP domain: hairpinned to its CE (hub and
+ * spoke) or dropped. */
+static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_br *br = sw->mech;
+    uint32_t idst = s46_get32(c->p->data + 16);
+    if (!s46_ruleset_covers4(br->c.rules, idst))
+        return;
+    s46_ip6 ce;
+    unsigned why;
+    uint16_t dport;
+    if (!br->c.hairpin || c->in.is_fragment || !v4_dst_port(c->p->data, &c->in, &dport) ||
+        !ce_of(br, idst, dport, &ce, &why))
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_dst_in_domain);
+    if (br->c.ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_ttl_expired);
+    s46_sw_encap_out(sw, c, &ce, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
+}
+S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
+
+/* The IPv4 router hop on the way out of the tunnel: a TTL that expires gets
+ * Time Exceeded back through the tunnel to the CE. */
+static inline void hop_back(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    if (!sw->ttl_decrement || s46_ipv4_dec_ttl(c->p->data) != 0)
+        return;
+    if (!sw->icmp_src ||
+        !s46_dp_icmp4_error(&sw->dp, c->p, &c->in, sw->icmp_src, 11, 0, 0, now))
+        return s46_sw_drop_ev(sw, c, S46_EV_INNER_TTL_EXPIRED);
+    s46_sw_encap_out(sw, c, &c->peer, S46_EV_NONE, S46_EV_INNER_TTL_EXPIRED);
+}
+S46_STAGE_LOCAL(st_hop_back, "ttl4_back", hop_back);
+
+/* The commonest IPv6 -> IPv4 packet without the stages: IPv4 in IPv6
+ * without extension headers, to the BR address from a MAP address,
  * holding an option-less, unfragmented TCP or UDP packet from that CE's
  * address and ports with TTL to spare, to a destination outside the
  * domain. The same contract as v4_fast. */
-static bool v6_fast(s46_br *br, s46_pkt *p)
+static bool v6_fast(s46_sw *sw, s46_pkt *p)
 {
+    s46_br *br = sw->mech;
     const uint8_t *d = p->data;
     if (p->len < 60 || d[0] >> 4 != 6 || d[6] != S46_PROTO_IPIP)
         return false;
@@ -349,147 +438,42 @@ static bool v6_fast(s46_br *br, s46_pkt *p)
         (br->c.ttl_decrement && v4[8] <= 1) || s46_ruleset_covers4(br->c.rules, idst))
         return false;
     p->data += 40;
-    p->len = plen;
+    p->len = tot;
     if (br->c.ttl_decrement)
         s46_ipv4_dec_ttl(p->data);
     p->verdict = S46_V_FORWARD;
     p->out_port = S46_BR_PORT_V4;
-    return true; /* counted by the caller: v6_in, v6_decapsulated, v4_out */
-}
-
-static void from_v6(s46_br *br, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3;
-    if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    if (memcmp(p->data + 24, br->c.br6.b, 16) != 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_br_address);
-    if (l3.is_fragment && !s46_dp_reasm(&br->dp, true, p, &l3, now))
-        return;
-    if (l3.proto == S46_PROTO_ICMPV6 && l3.has_ports) {
-        if (l3.icmp_type == 128) {
-            s46_icmp6_echo_reply(p, &l3);
-            br->cnt[S46_BR_echo_replies]++;
-            return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
-        }
-        if (l3.icmp_type <= 4)
-            return relay_icmp6(br, p, &l3, now);
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_icmpv6_other);
-    }
-    if (l3.proto != S46_PROTO_IPIP)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_not_ipip);
-    s46_ip6 src;
-    memcpy(src.b, p->data + 8, 16);
-    const s46_rule_shape *sh;
-    const s46_maprule *r = rule6(br, &src, &sh);
-    if (!r)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_no_rule);
-    s46_ce_params cp;
-    if (!s46_map_check_src(r, sh, &src, br->c.layout, &cp.ipv4, &cp.ipv4_len, &cp.psid))
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_v6_src_not_map_address);
-    cp.psid_len = sh->psid_len;
-    cp.psid_offset = sh->psid_offset;
-
-    uint8_t *v4 = p->data + l3.l3_len;
-    s46_l3 in;
-    if (s46_parse_ipv4(v4, l3.l4_len, &in) < 0)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
-    uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
-    if ((isrc & s46_mask4(cp.ipv4_len)) != cp.ipv4)
-        return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_address);
-    if (cp.psid_len && in.first_fragment) {
-        uint16_t sport;
-        bool have = in.has_ports;
-        sport = in.sport;
-        if (in.proto == S46_PROTO_ICMP && in.has_ports && s46_icmp4_is_error(in.icmp_type)) {
-            /* a CE's ICMP error: the quoted packet was sent to the CE's port
-             * (a quote too short to show one is not checked) */
-            s46_quote q;
-            have = s46_icmp_quote(v4, &in, &q) && q.l3.l4_len >= 4;
-            sport = q.l3.has_ports ? q.l3.dport : 0;
-        } else if (!have && (in.proto == S46_PROTO_TCP || in.proto == S46_PROTO_UDP ||
-                             in.proto == S46_PROTO_ICMP)) {
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
-        }
-        if (have && !s46_port_in_set(cp.psid_offset, cp.psid_len, cp.psid, sport))
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_spoofed_port);
-    }
-    /* Destination inside the MAP domain: hairpin (hub and spoke) or drop. */
-    s46_ip6 ce;
-    unsigned why;
-    uint16_t dport;
-    bool in_domain = s46_ruleset_covers4(br->c.rules, idst);
-    s46_tunnel_decap(p, &l3);
-    if (in_domain) {
-        if (!br->c.hairpin || in.is_fragment || !v4_dst_port(p->data, &in, &dport) ||
-            !ce_of(br, idst, dport, &ce, &why))
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_dst_in_domain);
-        if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0)
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->dp.enc;
-        e.dst = ce;
-        if (s46_tunnel_encap(p, &e) < 0)
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_malformed);
-        br->cnt[S46_BR_hairpinned]++;
-        s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
-        if (p->len > br->c.ipv6_mtu)
-            s46_dp_frag_out(&br->dp, p, br->c.ipv6_mtu);
-        return;
-    }
-    if (br->c.ttl_decrement && s46_ipv4_dec_ttl(p->data) == 0) {
-        /* Time Exceeded from the BR, back through the tunnel to the CE */
-        if (!icmp4_error(br, p, &in, 11, 0, 0, now))
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
-        s46_encap e = br->dp.enc;
-        e.dst = src;
-        if (s46_tunnel_encap(p, &e) < 0)
-            return s46_dp_drop(&br->dp, p, S46_BR_drop_inner_ttl_expired);
-        return s46_dp_out(&br->dp, p, S46_BR_PORT_V6);
-    }
     br->cnt[S46_BR_v6_decapsulated]++;
-    s46_dp_out(&br->dp, p, S46_BR_PORT_V4);
+    br->cnt[S46_BR_v4_out]++;
+    return true;
 }
+
+/* The BR's composition. IPv4 in: to the BR itself, reassembly, the CE by
+ * the rules, the router hop, the tunnel MTU, RFC 2473 toward the CE.
+ * IPv6 in: to the BR address, reassembly, ICMPv6, only IPv4-in-IPv6 from
+ * a MAP address with the CE's own inner address and ports, out of the
+ * tunnel, CE-to-CE hairpinned, the router hop, out to IPv4. */
+static const s46_stage *const br_stages4[] = {
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_map_dst4,
+    &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
+};
+static const s46_stage *const br_stages6[] = {
+    &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6,  &s46_st_echo6,
+    &st_relay6_br,  &s46_st_ipip6,     &st_map_src6,    &s46_st_inner4,
+    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &st_hop_back,
+    &s46_st_out4,   NULL,
+};
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    br->dp.cur = b;
-    uint32_t n = b->count; /* fragments appended below are already done */
-    uint64_t nfast = 0;    /* packets the fast paths forwarded */
-    bool fast = br->fast;
-    if (in_port == S46_BR_PORT_V4) {
-        br->cnt[S46_BR_v4_in] += n;
-        for (uint32_t i = 0; i < n; i++) {
-            s46_pkt *p = b->pkts[i];
-            p->in_port = in_port;
-            p->verdict = S46_V_FORWARD;
-            if (fast && v4_fast(br, p))
-                nfast++;
-            else
-                from_v4(br, p, now_ns);
-        }
-        br->cnt[S46_BR_v4_encapsulated] += nfast;
-        br->cnt[S46_BR_v6_out] += nfast;
-    } else {
-        br->cnt[S46_BR_v6_in] += n;
-        for (uint32_t i = 0; i < n; i++) {
-            s46_pkt *p = b->pkts[i];
-            p->in_port = in_port;
-            p->verdict = S46_V_FORWARD;
-            if (fast && v6_fast(br, p))
-                nfast++;
-            else
-                from_v6(br, p, now_ns);
-        }
-        br->cnt[S46_BR_v6_decapsulated] += nfast;
-        br->cnt[S46_BR_v4_out] += nfast;
-    }
+    s46_sw_process(&br->sw, b, in_port, now_ns);
 }
 
 void s46_br_set_fast_paths(s46_br *br, bool on)
 {
     br->fast_wanted = on;
-    br->fast = on && br->fast_ok;
+    br->sw.fast[0] = on && br->fast_ok ? v4_fast : NULL;
+    br->sw.fast[1] = on && br->fast_ok ? v6_fast : NULL;
 }
 
 void s46_br_reconfigure(s46_br *br, const s46_br_conf *c) { apply_conf(br, c); }

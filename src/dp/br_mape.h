@@ -54,7 +54,8 @@ enum { S46_BR_PORT_V4 = 0, S46_BR_PORT_V6 = 1 };
     X(drop_inner_dst_in_domain, "inner destination inside the domain, not hairpinned (hairpin off, fragment, no CE)") \
     X(drop_inner_ttl_expired, "inner TTL expiring at the BR, and no ICMPv4 time exceeded sent back") \
     X(drop_icmp_ratelimited, "ICMPv4 errors not sent for icmp_rate (the packet is counted under its own reason)") \
-    X(drop_icmpv6_other, "other ICMPv6 to the BR address (not echo, not a relayable error about our packets)")
+    X(drop_icmpv6_other, "other ICMPv6 to the BR address (not echo, not a relayable error about our packets)") \
+    X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_BR_ENUM(n, d) S46_BR_##n,
 enum s46_br_counter { S46_BR_COUNTERS(S46_BR_ENUM) S46_BR_NCOUNTERS };
@@ -92,6 +93,8 @@ void s46_br_reconfigure(s46_br *br, const s46_br_conf *c);
  * reassembly (verdict DROP, counted as fragments_held) until complete. */
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns);
 const s46_counters *s46_br_counters(const s46_br *br);
+/* The stages each side's packets go through (dp/softwire.h), for show. */
+json_t *s46_br_stages_json(const s46_br *br);
 /* The fast paths for the commonest packets are on by default; tests turn
  * them off to check that both ways give the same bytes and counters. */
 void s46_br_set_fast_paths(s46_br *br, bool on);

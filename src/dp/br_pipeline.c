@@ -46,9 +46,11 @@ static void br_process(void *self, s46_batch *b, uint16_t side, uint64_t now)
 
 static json_t *br_show(const void *self, uint64_t now)
 {
-    (void)self;
     (void)now;
-    return json_object();
+    json_t *o = json_object();
+    if (o)
+        json_object_set_new(o, "stages", s46_br_stages_json(((const br_pl *)self)->br));
+    return o;
 }
 
 static const s46_counters *br_counters(const void *self)

@@ -1,5 +1,6 @@
 #include "dp/ce_mape.h"
-#include "dp/dp_common.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
 #include "dp/icmp_quote.h"
 #include "dp/pipeline.h"
 #include "dp/napt_json.h"
@@ -27,16 +28,41 @@ static const s46_dp_desc ce_desc = {
     S46_CE_drop_reassembly_failed, S46_CE_fragmented, S46_CE_drop_no_buffer, 32,
 };
 
+/* The shared stages' events as the MAP-E CE counts them. */
+static const uint16_t ce_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_CE_lan_in),
+    [S46_EV_IN6] = S46_EVC(S46_CE_wan_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_CE_drop_lan_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_CE_drop_wan_malformed),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_CE_drop_wan_not_map_address),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_CE_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_CE_drop_lan_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_CE_drop_lan_too_big),
+    [S46_EV_ENCAPSULATED] = S46_EVC(S46_CE_encapsulated),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_CE_decapsulated),
+    [S46_EV_NOT_IPIP] = S46_EVC(S46_CE_drop_wan_not_ipip),
+    [S46_EV_ICMPV6_OTHER] = S46_EVC(S46_CE_drop_wan_icmpv6),
+    [S46_EV_ICMP6_RELAYED] = S46_EVC(S46_CE_icmp6_relayed),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_CE_drop_inner_malformed),
+    [S46_EV_MSS_CLAMPED] = S46_EVC(S46_CE_mss_clamped),
+    [S46_EV_UNSUPPORTED] = S46_EVC(S46_CE_drop_lan_unsupported_proto),
+    [S46_EV_NAT_CREATED] = S46_EVC(S46_CE_napt_mappings_created),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_CE_hairpinned),
+    [S46_EV_HAIRPIN_NO_MAPPING] = S46_EVC(S46_CE_drop_hairpin_no_mapping),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_CE_drop_unfinished),
+};
+
+/* Drop reasons of the NAPT translation outcomes. */
+static const uint16_t nx_reason[] = S46_NX_DROP_REASONS(S46_CE_);
+
 struct s46_ce {
-    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
+    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
     s46_ce_conf c;
     s46_maprule *rules;
     s46_ruleset *rs;
     s46_ce_params me;
     uint32_t ext;              /* the address the NAPT maps onto */
     s46_napt *napt;
-    s46_pmtu pmtu;             /* the tunnel MTU toward each BR or CE */
-    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     uint64_t cnt[S46_CE_NCOUNTERS];
 };
 
@@ -99,19 +125,28 @@ int s46_ce_params_of(const s46_ce_conf *c, s46_ce_params *out, char *err, size_t
 }
 
 static bool peer_ok(const void *arg, const s46_ip6 *peer);
+static const s46_stage *const ce_stages4[], *const ce_stages6[];
 
 static void apply(s46_ce *ce, const s46_ce_conf *c)
 {
+    s46_sw *sw = &ce->sw;
     ce->c = *c;
     ce->c.rules = ce->rules;
-    ce->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
+    sw->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
                              .encap_limit = c->encap_limit};
     /* an IPv4 prefix: NAPT onto its first host address */
     ce->ext = ce->me.ipv4_len == 32 ? ce->me.ipv4
                                     : ce->me.ipv4 + (ce->me.ipv4_len <= 30 ? 1u : 0u);
-    s46_pmtu_init(&ce->pmtu, c->ipv6_mtu);
-    ce->ti = (s46_tunnel_icmp){&ce->me.map_addr, peer_ok, ce,
-                               c->lan_ipv4 ? c->lan_ipv4 : ce->ext, S46_CE_path_mtu_lowered};
+    sw->local = ce->me.map_addr;
+    sw->self4 = 0;
+    sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ce->ext;
+    sw->ttl_decrement = c->ttl_decrement;
+    s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    sw->ti = (s46_tunnel_icmp){&sw->local, peer_ok, ce, sw->icmp_src, S46_CE_path_mtu_lowered};
+    sw->nat = (s46_sw_nat){ce->napt,          ce->ext,          ce->me.ipv4,
+                           ce->me.ipv4_len,   ce->me.psid_offset, ce->me.psid_len,
+                           ce->me.psid,       c->napt.share,    c->napt.shares,
+                           nx_reason};
 }
 
 s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
@@ -121,11 +156,14 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (s46_dp_init(&ce->dp, &ce_desc, ce->cnt, 100, 100) < 0) {
+    if (s46_sw_init(&ce->sw, &ce_desc, ce->cnt, ce_ev, 100, 100) < 0) {
         s46_seterr(err, errlen, "out of memory");
         free(ce);
         return NULL;
     }
+    ce->sw.mech = ce;
+    ce->sw.stages[0] = ce_stages4;
+    ce->sw.stages[1] = ce_stages6;
     if (setup(ce, c, &ce->rs, &ce->rules, &ce->me, err, errlen) < 0) {
         s46_ce_free(ce);
         return NULL;
@@ -142,6 +180,7 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_ce_free(ce);
         return NULL;
     }
+    ce->sw.nat.t = ce->napt;
     return ce;
 }
 
@@ -172,43 +211,20 @@ void s46_ce_free(s46_ce *ce)
     if (!ce)
         return;
     s46_napt_free(ce->napt);
-    s46_dp_fini(&ce->dp);
+    s46_sw_fini(&ce->sw);
     s46_ruleset_free(ce->rs);
     free(ce->rules);
     free(ce);
 }
 
 const s46_ce_params *s46_ce_params_get(const s46_ce *ce) { return &ce->me; }
-const s46_counters *s46_ce_counters(const s46_ce *ce) { return &ce->dp.counters; }
+const s46_counters *s46_ce_counters(const s46_ce *ce) { return &ce->sw.dp.counters; }
+json_t *s46_ce_stages_json(const s46_ce *ce) { return s46_sw_stages_json(&ce->sw); }
 
 void s46_ce_tick(s46_ce *ce, uint64_t now_ns)
 {
     s46_napt_expire(ce->napt, now_s(now_ns), 4096);
-    s46_pmtu_expire(&ce->pmtu, now_ns);
-}
-
-/* Replaces p by an ICMPv4 error to a LAN host about it. */
-static bool icmp_to_lan(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
-                        uint32_t extra, uint64_t now)
-{
-    uint32_t src = ce->c.lan_ipv4 ? ce->c.lan_ipv4 : ce->ext;
-    return s46_dp_icmp4_error(&ce->dp, p, l3, src, type, code, extra, now);
-}
-
-/* The tunnel MTU toward peer, and the IPv4 room it leaves. */
-static unsigned tun_mtu(const s46_ce *ce, const s46_ip6 *peer)
-{
-    return s46_pmtu_get(&ce->pmtu, peer);
-}
-static unsigned room(const s46_ce *ce, const s46_ip6 *peer)
-{
-    return tun_mtu(ce, peer) - s46_encap_overhead(&ce->dp.enc);
-}
-
-static void clamp_mss(s46_ce *ce, uint8_t *ip, const s46_l3 *l3, const s46_ip6 *peer)
-{
-    if (s46_tcp_clamp_mss(ip, l3, (uint16_t)(room(ce, peer) - 40)))
-        ce->cnt[S46_CE_mss_clamped]++;
+    s46_pmtu_expire(&ce->sw.pmtu, now_ns);
 }
 
 /* Where an IPv4 destination goes: an FMR's CE (mesh, true) or the BR. */
@@ -226,20 +242,30 @@ static bool tunnel_dst(const s46_ce *ce, uint32_t dst, uint16_t dport, s46_ip6 *
     return false;
 }
 
-/* The tunnel peer of a LAN packet, before its translation: where it goes
- * (an ICMP error: where the packet it quotes came from). */
-static bool lan_peer(const s46_ce *ce, uint8_t *ip, const s46_l3 *l3, s46_ip6 *to)
+/* Domain lookup of a LAN packet, before its translation: the tunnel peer
+ * where it goes (an ICMP error: where the packet it quotes came from), an
+ * FMR's CE in mesh mode or the BR. */
+static inline void peer4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
+    (void)now;
+    const s46_ce *ce = sw->mech;
+    const s46_l3 *l3 = &c->l3;
+    uint8_t *ip = c->p->data;
     s46_quote q;
+    bool fmr;
     if (l3->proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
         if (!s46_icmp_quote(ip, l3, &q)) { /* the NAPT refuses it */
-            *to = ce->c.br;
-            return false;
+            c->peer = ce->c.br;
+            fmr = false;
+        } else {
+            fmr = tunnel_dst(ce, s46_get32(q.ip + 12), q.l3.sport, &c->peer);
         }
-        return tunnel_dst(ce, s46_get32(q.ip + 12), q.l3.sport, to);
+    } else {
+        fmr = tunnel_dst(ce, s46_get32(ip + 16), l3->dport, &c->peer);
     }
-    return tunnel_dst(ce, s46_get32(ip + 16), l3->dport, to);
+    c->peer_ctr = S46_EVC(fmr ? S46_CE_to_fmr : S46_CE_to_br);
 }
+S46_STAGE_LOCAL(st_peer4, "map_peer4", peer4);
 
 /* Is a an FMR CE's MAP address (mesh)? Its parameters in *peer. */
 static bool fmr_peer(const s46_ce *ce, const s46_ip6 *a, s46_ce_params *peer)
@@ -261,166 +287,57 @@ static bool peer_ok(const void *arg, const s46_ip6 *peer)
     return s46_ip6_eq(peer, &ce->c.br) || fmr_peer(ce, peer, &p);
 }
 
-static bool mine(const s46_ce *ce, uint32_t a)
+/* Source validation (RFC 7597 §8.1): the BR, or an FMR's CE whose inner
+ * source address and port are its own. */
+static inline void src6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    return (a & s46_mask4(ce->me.ipv4_len)) == ce->me.ipv4;
-}
-
-/* Drop reasons of the NAPT translation outcomes. */
-static const uint16_t nx_reason[] = S46_NX_DROP_REASONS(S46_CE_);
-
-static void from_lan(s46_ce *ce, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3;
-    ce->cnt[S46_CE_lan_in]++;
-    if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    if (l3.is_fragment && !s46_dp_reasm(&ce->dp, false, p, &l3, now))
+    (void)now;
+    const s46_ce *ce = sw->mech;
+    if (s46_ip6_eq(&c->peer, &ce->c.br))
         return;
-    int proto = s46_napt_proto_of(l3.proto);
-    if (proto < 0 || !l3.has_ports)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_unsupported_proto);
-    if (ce->c.ttl_decrement) { /* the router hop */
-        if (l3.ttl <= 1) {
-            if (icmp_to_lan(ce, p, &l3, 11, 0, 0, now))
-                return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
-            return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_ttl_expired);
-        }
-        s46_ipv4_dec_ttl(p->data);
-        l3.ttl--;
-    }
-    uint8_t *ip = p->data;
-    s46_encap e = ce->dp.enc;
-    bool fmr = lan_peer(ce, ip, &l3, &e.dst);
-    unsigned fit = room(ce, &e.dst);
-    if (p->len > fit && l3.df) {
-        if (icmp_to_lan(ce, p, &l3, 3, 4, fit, now))
-            return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_too_big);
-    }
-    uint32_t t = now_s(now);
-    s46_nx_out o;
-    s46_nx_result r = s46_napt_xlate_out(ce->napt, ce->ext, ip, &l3, t, &o);
-    if (r != S46_NX_OK)
-        return s46_dp_drop(&ce->dp, p, nx_reason[r]);
-    if (o.created)
-        ce->cnt[S46_CE_napt_mappings_created]++;
-    if (!o.error) {
-        if (proto == S46_NAPT_TCP)
-            clamp_mss(ce, ip, &l3, &e.dst);
-        /* hairpinning (RFC 4787 REQ-9): to our own address and ports */
-        if (mine(ce, o.dst) && s46_port_in_set(ce->me.psid_offset, ce->me.psid_len,
-                                               ce->me.psid, l3.dport)) {
-            if (s46_napt_xlate_hairpin(ce->napt, ce->ext, ip, &l3, &o, t) != S46_NX_OK)
-                return s46_dp_drop(&ce->dp, p, S46_CE_drop_hairpin_no_mapping);
-            ce->cnt[S46_CE_hairpinned]++;
-            return s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
-        }
-    }
-    ce->cnt[fmr ? S46_CE_to_fmr : S46_CE_to_br]++;
-    if (s46_tunnel_encap(p, &e) < 0)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_lan_malformed);
-    ce->cnt[S46_CE_encapsulated]++;
-    s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
-    if (p->len > tun_mtu(ce, &e.dst)) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_frag_out(&ce->dp, p, tun_mtu(ce, &e.dst));
+    s46_ce_params peer;
+    const s46_l3 *in = &c->in;
+    const uint8_t *ip = c->p->data + c->l3.l3_len;
+    if (!fmr_peer(ce, &c->peer, &peer))
+        return s46_sw_drop(sw, c, S46_CE_drop_wan_src_unknown);
+    if ((s46_get32(ip + 12) & s46_mask4(peer.ipv4_len)) != peer.ipv4)
+        return s46_sw_drop(sw, c, S46_CE_drop_wan_spoofed_address);
+    if (peer.psid_len && in->has_ports && !s46_icmp4_is_error(in->icmp_type) &&
+        !s46_port_in_set(peer.psid_offset, peer.psid_len, peer.psid, in->sport))
+        return s46_sw_drop(sw, c, S46_CE_drop_wan_spoofed_port);
 }
+S46_STAGE_LOCAL(st_src6, "map_src6", src6);
 
-/* An ICMPv6 error about one of our tunnel packets (tunnel_icmp.h): on to
- * the LAN host through the reverse NAPT; false when p is no such error or
- * none may be sent (the caller drops it). */
-static bool relay_icmp6(s46_ce *ce, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+/* The inner destination must be our address (or prefix). */
+static inline void mine4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    if (s46_tunnel_icmp6(&ce->ti, &ce->dp, &ce->pmtu, p, l3, now) != S46_TI_RELAYED)
-        return false;
-    s46_l3 el;
-    if (s46_parse_ipv4(p->data, p->len, &el) < 0 ||
-        s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len, ce->me.psid, p->data,
-                          &el, now_s(now)) != S46_NX_OK)
-        return false;
-    ce->cnt[S46_CE_icmp6_relayed]++;
-    s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
-    return true;
+    (void)now;
+    const s46_ce *ce = sw->mech;
+    uint32_t dst = s46_get32(c->p->data + c->l3.l3_len + 16);
+    if ((dst & s46_mask4(ce->me.ipv4_len)) != ce->me.ipv4)
+        s46_sw_drop(sw, c, S46_CE_drop_inner_not_my_ipv4);
 }
+S46_STAGE_LOCAL(st_mine4, "mine4", mine4);
 
-static void from_wan(s46_ce *ce, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3;
-    ce->cnt[S46_CE_wan_in]++;
-    if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    if (memcmp(p->data + 24, ce->me.map_addr.b, 16) != 0)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_not_map_address);
-    bool was_fragment = l3.is_fragment;
-    if (l3.is_fragment && !s46_dp_reasm(&ce->dp, true, p, &l3, now))
-        return;
-    /* several workers: the reassembled datagram may belong to another's
-     * NAPT share */
-    if (was_fragment && ce->c.napt.shares > 1 && l3.proto == S46_PROTO_IPIP) {
-        unsigned o = s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, ce->c.napt.shares,
-                                       ce->c.napt.share);
-        if (o != ce->c.napt.share)
-            return s46_pkt_redirect(p, o);
-    }
-    if (l3.proto == S46_PROTO_ICMPV6) {
-        if (l3.has_ports && l3.icmp_type == 128) {
-            s46_icmp6_echo_reply(p, &l3);
-            ce->cnt[S46_CE_echo_replies]++;
-            return s46_dp_out(&ce->dp, p, S46_CE_PORT_WAN);
-        }
-        if (relay_icmp6(ce, p, &l3, now))
-            return;
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_icmpv6);
-    }
-    if (l3.proto != S46_PROTO_IPIP)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_not_ipip);
-    s46_ip6 src6;
-    memcpy(src6.b, p->data + 8, 16);
-    uint8_t *ip = p->data + l3.l3_len;
-    s46_l3 in;
-    if (s46_parse_ipv4(ip, l3.l4_len, &in) < 0)
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_inner_malformed);
-    uint32_t isrc = s46_get32(ip + 12), idst = s46_get32(ip + 16);
-    /* Source validation (RFC 7597 §8.1): the BR first, then an FMR's CE. */
-    if (!s46_ip6_eq(&src6, &ce->c.br)) {
-        s46_ce_params peer;
-        if (!fmr_peer(ce, &src6, &peer))
-            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_src_unknown);
-        if ((isrc & s46_mask4(peer.ipv4_len)) != peer.ipv4)
-            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_spoofed_address);
-        if (peer.psid_len && in.has_ports && !s46_icmp4_is_error(in.icmp_type) &&
-            !s46_port_in_set(peer.psid_offset, peer.psid_len, peer.psid, in.sport))
-            return s46_dp_drop(&ce->dp, p, S46_CE_drop_wan_spoofed_port);
-    }
-    if (!mine(ce, idst))
-        return s46_dp_drop(&ce->dp, p, S46_CE_drop_inner_not_my_ipv4);
-    s46_tunnel_decap(p, &l3);
-    ip = p->data;
-    s46_nx_result r = s46_napt_xlate_in(ce->napt, ce->me.psid_offset, ce->me.psid_len,
-                                        ce->me.psid, ip, &in, now_s(now));
-    if (r != S46_NX_OK)
-        return s46_dp_drop(&ce->dp, p, nx_reason[r]);
-    if (in.proto == S46_PROTO_TCP)
-        clamp_mss(ce, ip, &in, &src6);
-    ce->cnt[S46_CE_decapsulated]++;
-    s46_dp_out(&ce->dp, p, S46_CE_PORT_LAN);
-}
+/* The MAP-E CE's composition. LAN in: reassembly, what the NAPT can
+ * translate, the peer (BR or FMR CE), the router hop, the tunnel MTU, the
+ * NAPT (hairpinning to ourselves), MSS, RFC 2473 from the MAP address.
+ * WAN in: to the MAP address, reassembly (handed to the worker owning the
+ * NAPT share), ICMPv6, IPv4-in-IPv6 from the BR or a consistent FMR CE to
+ * our address, out of the tunnel, the reverse NAPT, MSS, to the LAN. */
+static const s46_stage *const ce_stages4[] = {
+    &s46_st_parse4, &s46_st_reasm4,   &s46_st_napt_check, &st_peer4,     &s46_st_ttl4,
+    &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out,    &s46_st_encap, NULL,
+};
+static const s46_stage *const ce_stages6[] = {
+    &s46_st_parse6, &s46_st_local6, &s46_st_reasm6, &s46_st_share6, &s46_st_echo6,
+    &s46_st_relay6, &s46_st_ipip6,  &s46_st_inner4, &st_src6,       &st_mine4,
+    &s46_st_decap,  &s46_st_napt_in, &s46_st_mss_in, &s46_st_out4,  NULL,
+};
 
 void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    ce->dp.cur = b;
-    uint32_t n = b->count; /* fragments appended below are already done */
-    for (uint32_t i = 0; i < n; i++) {
-        s46_pkt *p = b->pkts[i];
-        p->in_port = in_port;
-        p->verdict = S46_V_FORWARD;
-        if (in_port == S46_CE_PORT_LAN)
-            from_lan(ce, p, now_ns);
-        else
-            from_wan(ce, p, now_ns);
-    }
+    s46_sw_process(&ce->sw, b, in_port, now_ns);
 }
 
 json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
@@ -439,6 +356,7 @@ json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "now", json_integer(now_s(now_ns)));
     json_object_set_new(o, "napt", s46_napt_state_json(ce->napt, ce->c.napt.filter));
     json_object_set_new(o, "mappings", maps);
-    json_object_set_new(o, "counters", s46_counters_json(&ce->dp.counters));
+    json_object_set_new(o, "stages", s46_sw_stages_json(&ce->sw));
+    json_object_set_new(o, "counters", s46_counters_json(&ce->sw.dp.counters));
     return o;
 }

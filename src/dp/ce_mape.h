@@ -67,7 +67,8 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(drop_inner_port_not_mine, "inner destination port (ICMP error: the quoted source) not in the CE's set") \
     X(drop_napt_no_mapping, "inbound packets with no NAPT mapping, or no room for their session") \
     X(drop_napt_filtered, "inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
-    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)")
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)") \
+    X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_CE_ENUM(n, d) S46_CE_##n,
 enum s46_ce_counter { S46_CE_COUNTERS(S46_CE_ENUM) S46_CE_NCOUNTERS };
@@ -113,6 +114,8 @@ void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 /* Expires NAPT state; call about once a second. */
 void s46_ce_tick(s46_ce *ce, uint64_t now_ns);
 const s46_counters *s46_ce_counters(const s46_ce *ce);
+/* The stages each side's packets go through (dp/softwire.h), for show. */
+json_t *s46_ce_stages_json(const s46_ce *ce);
 /* {"ipv4", "ipv4_prefix_len", "psid", "psid_len", "psid_offset", "ports",
  *  "port_count", "ce_ipv6", "br", "mesh", "iid", "napt": {...},
  *  "mappings": [...] (at most max_mappings), "counters": {...}} */

@@ -1,5 +1,6 @@
 #include "dp/ce_tunnel.h"
-#include "dp/dp_common.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
 #include "dp/pipeline.h"
 #include "dp/tunnel_icmp.h"
 #include "dp/napt_json.h"
@@ -26,13 +27,39 @@ static const s46_dp_desc cet_desc = {
     S46_CET_drop_no_buffer, 32,
 };
 
+/* The shared stages' events as the tunnel CE counts them. */
+static const uint16_t cet_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_CET_lan_in),
+    [S46_EV_IN6] = S46_EVC(S46_CET_wan_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_CET_drop_lan_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_CET_drop_wan_malformed),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_CET_drop_wan_not_local),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_CET_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_CET_drop_lan_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_CET_drop_lan_too_big),
+    [S46_EV_ENCAPSULATED] = S46_EVC(S46_CET_encapsulated),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_CET_decapsulated),
+    [S46_EV_NOT_IPIP] = S46_EVC(S46_CET_drop_wan_not_ipip),
+    [S46_EV_ICMPV6_OTHER] = S46_EVC(S46_CET_drop_wan_icmpv6),
+    [S46_EV_ICMP6_RELAYED] = S46_EVC(S46_CET_icmp6_relayed),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_CET_drop_inner_malformed),
+    [S46_EV_MSS_CLAMPED] = S46_EVC(S46_CET_mss_clamped),
+    [S46_EV_UNSUPPORTED] = S46_EVC(S46_CET_drop_lan_unsupported_proto),
+    [S46_EV_NAT_OUT] = S46_EVC(S46_CET_lan_napt),
+    [S46_EV_NAT_IN] = S46_EVC(S46_CET_wan_napt),
+    [S46_EV_NAT_CREATED] = S46_EVC(S46_CET_napt_mappings_created),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_CET_hairpinned),
+    [S46_EV_HAIRPIN_NO_MAPPING] = S46_EVC(S46_CET_drop_hairpin_no_mapping),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_CET_drop_unfinished),
+};
+
+/* Drop reasons of the NAPT translation outcomes. */
+static const uint16_t nx_why[] = S46_NX_DROP_REASONS(S46_CET_);
+
 struct s46_cet {
-    s46_dp dp;                 /* counters, buffers, rate limiter, encapsulation */
+    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
     s46_cet_conf c;
     uint32_t nat;              /* ipip: the address the NAPT maps onto */
-    uint32_t icmp_src;         /* source of our ICMPv4 errors */
-    s46_pmtu pmtu;             /* the tunnel's MTU: configured, or lower as learned */
-    s46_tunnel_icmp ti;        /* who we are to ICMPv6 errors about the tunnel */
     s46_napt *napt;            /* ipip only */
     uint64_t cnt[S46_CET_NCOUNTERS];
 };
@@ -94,27 +121,36 @@ static int check(const s46_cet_conf *c, uint32_t *nat, char *err, size_t errlen)
     return 0;
 }
 
-/* The tunnel's MTU now, the largest IPv4 packet it carries whole, the
- * largest TCP MSS that fits. */
-static unsigned tun_mtu(const s46_cet *t) { return s46_pmtu_get(&t->pmtu, &t->c.remote); }
-static unsigned room(const s46_cet *t) { return tun_mtu(t) - s46_encap_overhead(&t->dp.enc); }
-static uint16_t mss_max(const s46_cet *t) { return (uint16_t)(room(t) - 40); }
+static unsigned tun_mtu(const s46_cet *t) { return s46_sw_mtu(&t->sw, &t->c.remote); }
+static uint16_t mss_max(const s46_cet *t) { return (uint16_t)(s46_sw_room(&t->sw, &t->c.remote) - 40); }
 
 static bool is_remote(const void *arg, const s46_ip6 *peer)
 {
     return s46_ip6_eq(&((const s46_cet *)arg)->c.remote, peer);
 }
 
+static const s46_stage *const dslite_stages4[], *const dslite_stages6[], *const ipip_stages4[],
+    *const ipip_stages6[];
+
 static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
 {
+    s46_sw *sw = &t->sw;
+    bool ipip = c->kind == S46_CET_IPIP;
     t->c = *c;
     t->nat = nat;
     /* RFC 6333 §5.2/§7.1: the traffic class follows the IPv4 TOS */
-    t->dp.enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
-                         .encap_limit = c->encap_limit, .copy_tos = true};
-    s46_pmtu_init(&t->pmtu, c->ipv6_mtu);
-    t->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->kind == S46_CET_IPIP ? nat : B4_WELL_KNOWN;
-    t->ti = (s46_tunnel_icmp){&t->c.local, is_remote, t, t->icmp_src, S46_CET_path_mtu_lowered};
+    sw->dp.enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit, .copy_tos = true};
+    sw->local = c->local;
+    sw->self4 = 0;
+    sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ipip ? nat : B4_WELL_KNOWN;
+    sw->ttl_decrement = c->ttl_decrement;
+    s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    sw->ti = (s46_tunnel_icmp){&sw->local, is_remote, t, sw->icmp_src, S46_CET_path_mtu_lowered};
+    sw->nat = (s46_sw_nat){ipip ? t->napt : NULL, nat, nat, 32, 0, 0, 0,
+                           c->napt.share, c->napt.shares, nx_why};
+    sw->stages[0] = ipip ? ipip_stages4 : dslite_stages4;
+    sw->stages[1] = ipip ? ipip_stages6 : dslite_stages6;
 }
 
 /* The NAPT of an ipip CE: the NAT address with the whole port space. */
@@ -138,17 +174,18 @@ s46_cet *s46_cet_new(const s46_cet_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (s46_dp_init(&t->dp, &cet_desc, t->cnt, 100, 100) < 0) {
+    if (s46_sw_init(&t->sw, &cet_desc, t->cnt, cet_ev, 100, 100) < 0) {
         s46_seterr(err, errlen, "out of memory");
         free(t);
         return NULL;
     }
-    apply(t, c, nat);
+    t->sw.mech = t;
     if (c->kind == S46_CET_IPIP && !(t->napt = new_napt(c, nat))) {
         s46_seterr(err, errlen, "cannot allocate the NAPT table (capacities?)");
         s46_cet_free(t);
         return NULL;
     }
+    apply(t, c, nat);
     return t;
 }
 
@@ -157,7 +194,7 @@ void s46_cet_free(s46_cet *t)
     if (!t)
         return;
     s46_napt_free(t->napt);
-    s46_dp_fini(&t->dp);
+    s46_sw_fini(&t->sw);
     free(t);
 }
 
@@ -183,213 +220,93 @@ int s46_cet_reconfigure(s46_cet *t, const s46_cet_conf *c, char *err, size_t err
     return 0;
 }
 
-const s46_counters *s46_cet_counters(const s46_cet *t) { return &t->dp.counters; }
+const s46_counters *s46_cet_counters(const s46_cet *t) { return &t->sw.dp.counters; }
 
 void s46_cet_tick(s46_cet *t, uint64_t now_ns)
 {
     if (t->napt)
         s46_napt_expire(t->napt, secs(now_ns), 4096);
-    s46_pmtu_expire(&t->pmtu, now_ns);
+    s46_pmtu_expire(&t->sw.pmtu, now_ns);
 }
 
-/* Drop reasons of the NAPT translation outcomes. */
-static const uint16_t nx_why[] = S46_NX_DROP_REASONS(S46_CET_);
-
-/* Turns p into an ICMPv4 error back to its LAN source; false when none may
- * or can be sent (p untouched). */
-static bool error_to_lan(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint8_t type, uint8_t code,
-                         uint32_t extra, uint64_t now)
+/* ipip: a LAN source inside the fixed prefix (but the NAT address) is sent
+ * unchanged; any other goes through the NAPT. */
+static inline void fixed4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    if (!s46_dp_icmp4_error(&t->dp, p, l3, t->icmp_src, type, code, extra, now))
-        return false;
-    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
-    return true;
-}
-
-/* Whether a LAN packet may enter the tunnel: its TTL does not expire here
- * and it fits or may be fragmented. Otherwise p became an ICMPv4 error to
- * its source or was dropped. */
-static bool may_enter(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
-{
-    if (t->c.ttl_decrement && l3->ttl <= 1) {
-        if (!error_to_lan(t, p, l3, 11, 0, 0, now))
-            s46_dp_drop(&t->dp, p, S46_CET_drop_lan_ttl_expired);
-        return false;
+    (void)now;
+    const s46_cet *t = sw->mech;
+    uint32_t src = s46_get32(c->p->data + 12);
+    if (src != t->nat && s46_pfx4_contains(&t->c.ipv4, src)) {
+        c->fixed = true;
+        t->sw.dp.cnt[S46_CET_lan_fixed_source]++;
     }
-    if (l3->df && p->len > room(t)) {
-        if (!error_to_lan(t, p, l3, 3, 4, room(t), now))
-            s46_dp_drop(&t->dp, p, S46_CET_drop_lan_too_big);
-        return false;
-    }
-    return true;
 }
+S46_STAGE_LOCAL(st_fixed4, "fixed_src4", fixed4);
 
-static void clamp(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
+/* Only the tunnel's own fragments take up reassembly room. */
+static inline void remote_frag6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    if (l3->proto == S46_PROTO_TCP && l3->first_fragment &&
-        s46_tcp_clamp_mss(p->data, l3, mss_max(t)))
-        t->cnt[S46_CET_mss_clamped]++;
+    (void)now;
+    const s46_cet *t = sw->mech;
+    if (c->l3.is_fragment && !s46_ip6_eq(&c->peer, &t->c.remote))
+        s46_sw_drop(sw, c, S46_CET_drop_wan_src_not_remote);
 }
+S46_STAGE_LOCAL(st_remote_frag6, "remote_fragments6", remote_frag6);
 
-/* Into the tunnel: the router hop, the outer header, outer fragments. */
-static void encap_out(s46_cet *t, s46_pkt *p, const s46_l3 *l3)
+/* Everything but ICMPv6 must come from the remote endpoint. */
+static inline void remote6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    clamp(t, p, l3);
-    if (t->c.ttl_decrement)
-        s46_ipv4_dec_ttl(p->data);
-    if (s46_tunnel_encap(p, &t->dp.enc) < 0)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_malformed);
-    t->cnt[S46_CET_encapsulated]++;
-    s46_dp_out(&t->dp, p, S46_CET_PORT_WAN);
-    if (p->len > tun_mtu(t)) /* DF = 0: fragment the outer IPv6 packet */
-        s46_dp_frag_out(&t->dp, p, tun_mtu(t));
+    (void)now;
+    const s46_cet *t = sw->mech;
+    if (!s46_ip6_eq(&c->peer, &t->c.remote))
+        s46_sw_drop(sw, c, S46_CET_drop_wan_src_not_remote);
 }
+S46_STAGE_LOCAL(st_remote6, "remote6", remote6);
 
-/* ipip, a LAN source outside the fixed addresses: NAPT onto the NAT address. */
-static void lan_napt(s46_cet *t, s46_pkt *p, s46_l3 *l3, uint64_t now)
+/* ipip: where a decapsulated packet may go: an address of the fixed prefix
+ * unchanged, the NAT address through the reverse NAPT (its fragments
+ * reassembled first), anything else dropped. */
+static inline void fixed_dst4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
-    if (l3->is_fragment && !s46_dp_reasm(&t->dp, false, p, l3, now))
-        return;
-    if (s46_napt_proto_of(l3->proto) < 0 || !l3->has_ports)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_unsupported_proto);
-    if (!may_enter(t, p, l3, now))
-        return;
-    s46_nx_out o;
-    s46_nx_result r = s46_napt_xlate_out(t->napt, t->nat, p->data, l3, secs(now), &o);
-    if (r != S46_NX_OK)
-        return s46_dp_drop(&t->dp, p, nx_why[r]);
-    t->cnt[S46_CET_lan_napt]++;
-    if (o.created)
-        t->cnt[S46_CET_napt_mappings_created]++;
-    if (!o.error && o.dst == t->nat) { /* every port is ours: hairpin */
-        if (s46_napt_xlate_hairpin(t->napt, t->nat, p->data, l3, &o, secs(now)) != S46_NX_OK)
-            return s46_dp_drop(&t->dp, p, S46_CET_drop_hairpin_no_mapping);
-        t->cnt[S46_CET_hairpinned]++;
-        return s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
-    }
-    encap_out(t, p, l3);
-}
-
-static void from_lan(s46_cet *t, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3;
-    t->cnt[S46_CET_lan_in]++;
-    if (s46_parse_ipv4(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_lan_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    if (t->c.kind == S46_CET_IPIP) {
-        uint32_t src = s46_get32(p->data + 12);
-        if (src == t->nat || !s46_pfx4_contains(&t->c.ipv4, src))
-            return lan_napt(t, p, &l3, now);
-        t->cnt[S46_CET_lan_fixed_source]++;
-    }
-    /* unchanged, any protocol, fragments as they are */
-    if (may_enter(t, p, &l3, now))
-        encap_out(t, p, &l3);
-}
-
-/* ipip: where a decapsulated packet may go; false when p was dropped. */
-static bool wan_ipip(s46_cet *t, s46_pkt *p, s46_l3 *in, uint64_t now)
-{
-    uint32_t dst = s46_get32(p->data + 16);
+    const s46_cet *t = sw->mech;
+    uint32_t dst = s46_get32(c->p->data + 16);
     if (dst != t->nat) {
-        if (!s46_pfx4_contains(&t->c.ipv4, dst)) {
-            s46_dp_drop(&t->dp, p, S46_CET_drop_inner_not_my_ipv4);
-            return false;
-        }
-        t->cnt[S46_CET_wan_fixed_destination]++;
-        return true;
-    }
-    if (in->is_fragment && !s46_dp_reasm(&t->dp, false, p, in, now))
-        return false;
-    s46_nx_result r = s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, in, secs(now));
-    if (r != S46_NX_OK) {
-        s46_dp_drop(&t->dp, p, nx_why[r]);
-        return false;
-    }
-    t->cnt[S46_CET_wan_napt]++;
-    return true;
-}
-
-/* RFC 2473 §8 (tunnel_icmp.h): an ICMPv6 error about one of our tunnel
- * packets goes on to the inner source as ICMPv4 (through the reverse NAPT
- * for the NAT address). false when p is no such error or none may be sent
- * (the caller drops it). */
-static bool relay_icmp6(s46_cet *t, s46_pkt *p, const s46_l3 *l3, uint64_t now)
-{
-    if (s46_tunnel_icmp6(&t->ti, &t->dp, &t->pmtu, p, l3, now) != S46_TI_RELAYED)
-        return false;
-    s46_l3 el;
-    if (s46_parse_ipv4(p->data, p->len, &el) < 0)
-        return false;
-    if (t->c.kind == S46_CET_IPIP && s46_get32(p->data + 16) == t->nat &&
-        s46_napt_xlate_in(t->napt, 0, 0, 0, p->data, &el, secs(now)) != S46_NX_OK)
-        return false;
-    t->cnt[S46_CET_icmp6_relayed]++;
-    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
-    return true;
-}
-
-static void from_wan(s46_cet *t, s46_pkt *p, uint64_t now)
-{
-    s46_l3 l3, in;
-    t->cnt[S46_CET_wan_in]++;
-    if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_malformed);
-    p->len = l3.l3_len + l3.l4_len;
-    if (memcmp(p->data + 24, t->c.local.b, 16) != 0)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_not_local);
-    bool tunnel = memcmp(p->data + 8, t->c.remote.b, 16) == 0;
-    /* only the tunnel's own fragments take up reassembly room */
-    if (l3.is_fragment && !tunnel)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_src_not_remote);
-    bool was_fragment = l3.is_fragment;
-    if (l3.is_fragment && !s46_dp_reasm(&t->dp, true, p, &l3, now))
+        if (!s46_pfx4_contains(&t->c.ipv4, dst))
+            return s46_sw_drop(sw, c, S46_CET_drop_inner_not_my_ipv4);
+        c->fixed = true;
+        sw->dp.cnt[S46_CET_wan_fixed_destination]++;
         return;
-    /* several workers: the reassembled datagram may belong to another's
-     * NAPT share */
-    if (was_fragment && t->c.napt.shares > 1 && l3.proto == S46_PROTO_IPIP) {
-        unsigned o = s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, t->c.napt.shares,
-                                       t->c.napt.share);
-        if (o != t->c.napt.share)
-            return s46_pkt_redirect(p, o);
     }
-    if (l3.proto == S46_PROTO_ICMPV6) { /* answer pings to the local address */
-        bool ping = l3.has_ports && l3.icmp_type == 128;
-        if (!ping && relay_icmp6(t, p, &l3, now))
-            return;
-        if (!ping)
-            return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_icmpv6);
-        s46_icmp6_echo_reply(p, &l3);
-        t->cnt[S46_CET_echo_replies]++;
-        return s46_dp_out(&t->dp, p, S46_CET_PORT_WAN);
-    }
-    if (!tunnel)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_src_not_remote);
-    if (l3.proto != S46_PROTO_IPIP)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_wan_not_ipip);
-    if (s46_parse_ipv4(p->data + l3.l3_len, l3.l4_len, &in) < 0)
-        return s46_dp_drop(&t->dp, p, S46_CET_drop_inner_malformed);
-    s46_tunnel_decap(p, &l3);
-    p->len = in.l3_len + in.l4_len;
-    if (t->c.kind == S46_CET_IPIP && !wan_ipip(t, p, &in, now))
-        return;
-    clamp(t, p, &in);
-    t->cnt[S46_CET_decapsulated]++;
-    s46_dp_out(&t->dp, p, S46_CET_PORT_LAN);
+    if (c->in.is_fragment && !s46_dp_reasm(&sw->dp, false, c->p, &c->in, now))
+        c->done = true;
 }
+S46_STAGE_LOCAL(st_fixed_dst4, "fixed_dst4", fixed_dst4);
+
+/* DS-Lite B4: LAN packets of any protocol, fragments as they are, into the
+ * tunnel to the AFTR (which does the NAT); the AFTR's packets to the LAN. */
+static const s46_stage *const dslite_stages4[] = {
+    &s46_st_parse4, &s46_st_ttl4, &s46_st_mtu4, &s46_st_mss_out, &s46_st_encap, NULL,
+};
+static const s46_stage *const dslite_stages6[] = {
+    &s46_st_parse6, &s46_st_local6, &st_remote_frag6, &s46_st_reasm6, &s46_st_echo6,
+    &s46_st_relay6, &st_remote6,    &s46_st_ipip6,    &s46_st_inner4, &s46_st_decap,
+    &s46_st_mss_in, &s46_st_out4,   NULL,
+};
+/* ipip: the same with the NAPT for the sources outside the fixed prefix. */
+static const s46_stage *const ipip_stages4[] = {
+    &s46_st_parse4, &st_fixed4,       &s46_st_reasm4,  &s46_st_napt_check, &s46_st_ttl4,
+    &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out, &s46_st_encap,      NULL,
+};
+static const s46_stage *const ipip_stages6[] = {
+    &s46_st_parse6, &s46_st_local6, &st_remote_frag6, &s46_st_reasm6,  &s46_st_share6,
+    &s46_st_echo6,  &s46_st_relay6, &st_remote6,      &s46_st_ipip6,   &s46_st_inner4,
+    &s46_st_decap,  &st_fixed_dst4, &s46_st_napt_in,  &s46_st_mss_in,  &s46_st_out4,
+    NULL,
+};
 
 void s46_cet_process(s46_cet *t, s46_batch *b, uint16_t in_port, uint64_t now_ns)
 {
-    void (*step)(s46_cet *, s46_pkt *, uint64_t) =
-        in_port == S46_CET_PORT_LAN ? from_lan : from_wan;
-    uint32_t n = b->count; /* outer fragments appended on the way are done */
-    t->dp.cur = b;
-    for (uint32_t i = 0; i < n; i++) {
-        b->pkts[i]->in_port = in_port;
-        b->pkts[i]->verdict = S46_V_FORWARD;
-        step(t, b->pkts[i], now_ns);
-    }
+    s46_sw_process(&t->sw, b, in_port, now_ns);
 }
 
 json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
@@ -417,6 +334,7 @@ json_t *s46_cet_show(const s46_cet *t, uint64_t now_ns, unsigned max_mappings)
     json_object_set_new(o, "napt",
                         ipip ? s46_napt_state_json(t->napt, t->c.napt.filter) : json_null());
     json_object_set_new(o, "mappings", maps);
-    json_object_set_new(o, "counters", s46_counters_json(&t->dp.counters));
+    json_object_set_new(o, "stages", s46_sw_stages_json(&t->sw));
+    json_object_set_new(o, "counters", s46_counters_json(&t->sw.dp.counters));
     return o;
 }

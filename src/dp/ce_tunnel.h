@@ -76,7 +76,8 @@ typedef enum { S46_CET_DSLITE, S46_CET_IPIP } s46_cet_kind;
     X(drop_inner_port_not_mine, "ipip: inbound ICMP error quoting no packet from the NAT address") \
     X(drop_napt_no_mapping, "ipip: inbound packets with no NAPT mapping, or no room for their session") \
     X(drop_napt_filtered, "ipip: inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
-    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)")
+    X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)") \
+    X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_CET_ENUM(n, d) S46_CET_##n,
 enum s46_cet_counter { S46_CET_COUNTERS(S46_CET_ENUM) S46_CET_NCOUNTERS };

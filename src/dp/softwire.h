@@ -1,0 +1,190 @@
+/* The softwire pipeline: what every IPv4-over-IPv6 data plane is made of.
+ *
+ * A mechanism (MAP-E BR, MAP-E CE, DS-Lite B4, ipip CE, and the next ones)
+ * is a composition: for each side a list of named stages that the packets
+ * of a batch go through in order. A stage runs over the whole batch (one
+ * indirect call per stage and batch, the per-packet work inlined in it) on
+ * a per-packet context (s46_ctx). For each packet it either leaves the
+ * packet to the next stage or finishes it: forwarded out of a side, dropped
+ * with a counted reason, or handed to another worker. A packet that no
+ * stage finished is dropped as a bug would be: counted under the last
+ * stage's event S46_EV_UNFINISHED.
+ *
+ * The stages every mechanism shares are in dp/stages.h (parse, reassembly,
+ * TTL, MTU, RFC 2473 encapsulation and decapsulation, ICMPv6 about the
+ * tunnel, the port-set NAPT, TCP MSS); a mechanism adds its own (its domain:
+ * MAP rules, a fixed peer, a binding table; its NAT) and names the order.
+ * Counters stay the mechanism's own (the names operators know): a shared
+ * stage raises a generic event (s46_ev), which the mechanism's table maps
+ * to one of its counters or to none.
+ *
+ * Side 0 is IPv4 (the BR's Internet side, the CE's LAN), side 1 is IPv6. */
+#ifndef S46_DP_SOFTWIRE_H
+#define S46_DP_SOFTWIRE_H
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp/dp_common.h"
+#include "dp/tunnel_icmp.h"
+#include "lib/maprule.h"
+#include "lib/napt.h"
+
+/* What the shared stages count. A mechanism maps each to one of its
+ * counters (S46_EVC) or leaves it unmapped (not counted; for a drop, the
+ * packet is still dropped). */
+typedef enum s46_ev {
+    S46_EV_IN4,              /* packets in on side 0 */
+    S46_EV_IN6,              /* packets in on side 1 */
+    S46_EV_V4_MALFORMED,     /* IPv4 that fails parsing */
+    S46_EV_V6_MALFORMED,     /* IPv6 that fails parsing */
+    S46_EV_TO_SELF4,         /* to our IPv4 address, not an echo request */
+    S46_EV_NOT_LOCAL,        /* IPv6 destination other than our tunnel address */
+    S46_EV_ECHO_REPLIES,     /* echo requests answered */
+    S46_EV_TTL_EXPIRED,      /* IPv4 TTL expiring here, no error sent */
+    S46_EV_TOO_BIG,          /* DF and too big for the tunnel, no error sent */
+    S46_EV_ENCAPSULATED,     /* IPv4 packets sent into the tunnel */
+    S46_EV_DECAPSULATED,     /* IPv4 packets out of the tunnel sent on */
+    S46_EV_NOT_IPIP,         /* to our address, neither IPv4-in-IPv6 nor ICMPv6 */
+    S46_EV_ICMPV6_OTHER,     /* ICMPv6 we neither answer nor relay */
+    S46_EV_ICMP6_RELAYED,    /* ICMPv6 errors about our packets relayed as ICMPv4 */
+    S46_EV_MTU_LOWERED,      /* Packet Too Big that lowered the tunnel MTU */
+    S46_EV_INNER_MALFORMED,  /* inner IPv4 that fails parsing */
+    S46_EV_INNER_TTL_EXPIRED,/* inner TTL expiring here on the way out of the tunnel */
+    S46_EV_MSS_CLAMPED,      /* TCP SYNs whose MSS was lowered */
+    S46_EV_UNSUPPORTED,      /* not translatable by the NAT (protocol, no ports) */
+    S46_EV_NAT_OUT,          /* packets translated by the NAT on the way out */
+    S46_EV_NAT_IN,           /* packets translated back on the way in */
+    S46_EV_NAT_CREATED,      /* mappings created */
+    S46_EV_HAIRPINNED,       /* sent back to side 0 to an endpoint mapped here */
+    S46_EV_HAIRPIN_NO_MAPPING,
+    S46_EV_UNFINISHED,       /* no stage finished the packet (a composition bug) */
+    S46_EV_NONE,             /* never counted (never mapped) */
+    S46_EV_N
+} s46_ev;
+
+/* An entry of a mechanism's event table: its counter index c. */
+#define S46_EVC(c) ((uint16_t)((c) + 1))
+
+/* Per packet, what the stages learnt so far. */
+typedef struct s46_ctx {
+    s46_pkt *p;
+    s46_l3 l3;           /* side 0: the IPv4 packet; side 1: the outer IPv6 */
+    s46_l3 in;           /* side 1: the inner IPv4 packet (stage inner4);
+                            after decap it describes p->data */
+    s46_ip6 peer;        /* side 0: where the tunnel packet goes (default:
+                            the configured peer); side 1: the outer source */
+    s46_ce_params dom;   /* side 1: what the domain says the sender may use */
+    uint16_t peer_ctr;   /* S46_EVC of the counter of where it goes, or 0 */
+    bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
+    bool was_fragment;   /* side 1: arrived as an outer fragment */
+    bool done;           /* finished: verdict set */
+} s46_ctx;
+
+typedef struct s46_sw s46_sw;
+
+typedef struct s46_stage {
+    const char *name;
+    void (*run)(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now_ns);
+} s46_stage;
+
+/* A stage from a per-packet function fn(sw, c, now) that finishes c or
+ * returns leaving it to the next stage: S46_STAGE for a shared stage
+ * (declared in stages.h), S46_STAGE_LOCAL for a mechanism's own. */
+#define S46_STAGE_(storage, id, label, fn)                                       \
+    static void id##_run_(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)      \
+    {                                                                            \
+        for (unsigned i = 0; i < n; i++)                                         \
+            if (!c[i].done)                                                      \
+                fn(sw, &c[i], now);                                              \
+    }                                                                            \
+    storage const s46_stage id = {label, id##_run_}
+#define S46_STAGE(id, label, fn) S46_STAGE_(, id, label, fn)
+#define S46_STAGE_LOCAL(id, label, fn) S46_STAGE_(static, id, label, fn)
+
+/* The NAT a CE runs (lib/napt.h): onto ext, inside its port set. */
+typedef struct s46_sw_nat {
+    s46_napt *t;              /* NULL: no NAT */
+    uint32_t ext;             /* the address mapped onto */
+    uint32_t mine;            /* hairpinning: packets to mine/mine_len ... */
+    uint8_t mine_len;
+    uint8_t psid_offset, psid_len;
+    uint16_t psid;            /* ... at a port of the set come back */
+    uint16_t share, shares;   /* this worker's share of the ports */
+    const uint16_t *why;      /* s46_nx_result -> counter index */
+} s46_sw_nat;
+
+struct s46_sw {
+    s46_dp dp;                /* counters, buffers, rate limiter, encapsulation
+                                 (dp.enc.dst: the default peer) */
+    const uint16_t *ev;       /* s46_ev -> S46_EVC(counter) or 0 */
+    const s46_stage *const *stages[2]; /* NULL-terminated, per side */
+    /* A shortcut per side for the commonest packets, tried first: true when
+     * it finished p (as the stages would have, counters included), false
+     * when it changed nothing. NULL: none. */
+    bool (*fast[2])(s46_sw *sw, s46_pkt *p);
+    void *mech;               /* the mechanism owning this pipeline */
+    /* What the shared stages read. */
+    s46_ip6 local;            /* our tunnel address */
+    uint32_t self4;           /* an IPv4 address of ours answering pings (0: none) */
+    uint32_t icmp_src;        /* source of our ICMPv4 errors (0: none sent) */
+    bool ttl_decrement;       /* be the IPv4 router hop */
+    s46_pmtu pmtu;            /* the tunnel MTU per peer */
+    s46_tunnel_icmp ti;       /* ICMPv6 errors about our tunnel packets */
+    s46_sw_nat nat;
+    s46_ctx ctx[S46_BATCH_MAX];
+};
+
+/* s46_dp_init, plus the event table (S46_EV_N entries). */
+int s46_sw_init(s46_sw *sw, const s46_dp_desc *desc, uint64_t *cnt, const uint16_t *ev,
+                uint32_t per_sec, uint32_t burst);
+void s46_sw_fini(s46_sw *sw);
+/* Runs the batch b (at most S46_BATCH_IN packets) that arrived on side
+ * through the fast path and then the stages of that side. */
+void s46_sw_process(s46_sw *sw, s46_batch *b, uint16_t side, uint64_t now_ns);
+/* {"ipv4": [stage names], "ipv6": [...]} */
+json_t *s46_sw_stages_json(const s46_sw *sw);
+
+static inline void s46_sw_count(s46_sw *sw, s46_ev e)
+{
+    uint16_t c = sw->ev[e];
+    if (c)
+        sw->dp.cnt[c - 1]++;
+}
+/* Finishes c: dropped, counted under the mechanism's counter idx. */
+static inline void s46_sw_drop(s46_sw *sw, s46_ctx *c, unsigned idx)
+{
+    c->done = true;
+    s46_dp_drop(&sw->dp, c->p, idx);
+}
+/* Finishes c: dropped, counted under what the mechanism maps e to. */
+static inline void s46_sw_drop_ev(s46_sw *sw, s46_ctx *c, s46_ev e)
+{
+    c->done = true;
+    s46_sw_count(sw, e);
+    s46_pkt_drop(c->p, sw->ev[e] ? (uint16_t)(sw->ev[e] - 1) : 0);
+}
+/* Finishes c: out of side. */
+static inline void s46_sw_out(s46_sw *sw, s46_ctx *c, uint16_t side)
+{
+    c->done = true;
+    s46_dp_out(&sw->dp, c->p, side);
+}
+/* The tunnel MTU toward peer, and the IPv4 room it leaves. */
+static inline unsigned s46_sw_mtu(const s46_sw *sw, const s46_ip6 *peer)
+{
+    return s46_pmtu_get(&sw->pmtu, peer);
+}
+static inline unsigned s46_sw_room(const s46_sw *sw, const s46_ip6 *peer)
+{
+    return s46_sw_mtu(sw, peer) - s46_encap_overhead(&sw->dp.enc);
+}
+/* Replaces c's IPv4 packet (parsed into l3) by an ICMPv4 error from
+ * icmp_src sent out of side 0; false (c untouched) when none may be sent. */
+bool s46_sw_error4(s46_sw *sw, s46_ctx *c, const s46_l3 *l3, uint8_t type, uint8_t code,
+                   uint32_t extra, uint64_t now_ns);
+/* Encapsulates the IPv4 packet of c toward `to` and sends it out of side 1
+ * (outer fragments when it exceeds the tunnel MTU); counts `ev` when sent.
+ * A packet that cannot be encapsulated is dropped as drop_ev. */
+void s46_sw_encap_out(s46_sw *sw, s46_ctx *c, const s46_ip6 *to, s46_ev ev, s46_ev drop_ev);
+#endif

@@ -1,0 +1,99 @@
+/* Classifying stages (stages.h): parsing, our addresses, reassembly, the
+ * router hop's TTL and the tunnel's MTU. */
+#include <string.h>
+
+#include "dp/pipeline.h"
+#include "dp/stages.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+
+static inline void parse4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (s46_parse_ipv4(c->p->data, c->p->len, &c->l3) < 0)
+        return s46_sw_drop_ev(sw, c, S46_EV_V4_MALFORMED);
+    c->p->len = c->l3.l3_len + c->l3.l4_len;
+}
+S46_STAGE(s46_st_parse4, "parse4", parse4);
+
+static inline void parse6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (s46_parse_ipv6(c->p->data, c->p->len, &c->l3) < 0)
+        return s46_sw_drop_ev(sw, c, S46_EV_V6_MALFORMED);
+    c->p->len = c->l3.l3_len + c->l3.l4_len;
+}
+S46_STAGE(s46_st_parse6, "parse6", parse6);
+
+static inline void local6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (memcmp(c->p->data + 24, sw->local.b, 16) != 0)
+        return s46_sw_drop_ev(sw, c, S46_EV_NOT_LOCAL);
+    memcpy(c->peer.b, c->p->data + 8, 16);
+}
+S46_STAGE(s46_st_local6, "local6", local6);
+
+static inline void self4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (!sw->self4 || s46_get32(c->p->data + 16) != sw->self4)
+        return;
+    const s46_l3 *l = &c->l3;
+    if (l->proto == S46_PROTO_ICMP && l->has_ports && l->icmp_type == 8 && !l->is_fragment) {
+        s46_icmp4_echo_reply(c->p, l);
+        s46_sw_count(sw, S46_EV_ECHO_REPLIES);
+        return s46_sw_out(sw, c, 0);
+    }
+    s46_sw_drop_ev(sw, c, S46_EV_TO_SELF4);
+}
+S46_STAGE(s46_st_self4, "self4", self4);
+
+static inline void reasm4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    if (c->l3.is_fragment && !c->fixed && !s46_dp_reasm(&sw->dp, false, c->p, &c->l3, now))
+        c->done = true; /* held or refused, counted */
+}
+S46_STAGE(s46_st_reasm4, "reassemble4", reasm4);
+
+static inline void reasm6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    c->was_fragment = c->l3.is_fragment;
+    if (c->l3.is_fragment && !s46_dp_reasm(&sw->dp, true, c->p, &c->l3, now))
+        c->done = true;
+}
+S46_STAGE(s46_st_reasm6, "reassemble6", reasm6);
+
+static inline void share6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (!c->was_fragment || sw->nat.shares <= 1 || c->l3.proto != S46_PROTO_IPIP)
+        return;
+    unsigned o = s46_steer_napt_in(c->p->data + c->l3.l3_len, c->l3.l4_len, sw->nat.shares,
+                                   sw->nat.share);
+    if (o != sw->nat.share) {
+        c->done = true;
+        s46_pkt_redirect(c->p, o);
+    }
+}
+S46_STAGE(s46_st_share6, "share6", share6);
+
+static inline void ttl4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    if (!sw->ttl_decrement || c->l3.ttl > 1)
+        return;
+    if (!s46_sw_error4(sw, c, &c->l3, 11, 0, 0, now))
+        s46_sw_drop_ev(sw, c, S46_EV_TTL_EXPIRED);
+}
+S46_STAGE(s46_st_ttl4, "ttl4", ttl4);
+
+static inline void mtu4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    unsigned room = s46_sw_room(sw, &c->peer);
+    if (c->p->len <= room || !c->l3.df)
+        return;
+    /* the error quotes the packet as it arrived */
+    if (!s46_sw_error4(sw, c, &c->l3, 3, 4, room, now))
+        s46_sw_drop_ev(sw, c, S46_EV_TOO_BIG);
+}
+S46_STAGE(s46_st_mtu4, "mtu4", mtu4);

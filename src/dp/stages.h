@@ -1,0 +1,54 @@
+/* The stages softwire mechanisms share (softwire.h), by the step of the
+ * packet's way they take. Each reads and fills the per-packet context and
+ * counts through the mechanism's event table; what a stage needs of the
+ * mechanism is in s46_sw (local, self4, icmp_src, ttl_decrement, pmtu, ti,
+ * nat).
+ *
+ * Classify (stage_ip.c):
+ *  parse4      IPv4 parsed into c->l3, trimmed to its total length (V4_MALFORMED)
+ *  parse6      IPv6 parsed into c->l3, trimmed (V6_MALFORMED)
+ *  local6      destination must be sw->local (NOT_LOCAL); c->peer = source
+ *  self4       to sw->self4: echo requests answered, the rest dropped (TO_SELF4)
+ *  reassemble4 IPv4 fragments (but c->fixed ones) held until whole
+ *  reassemble6 outer IPv6 fragments held until whole (c->was_fragment)
+ *  share6      a datagram reassembled here whose NAT share is another
+ *              worker's is handed over to it
+ *  ttl4        a TTL that would expire here: ICMPv4 11/0 (TTL_EXPIRED)
+ *  mtu4        DF and too big for the tunnel toward c->peer: ICMPv4 3/4
+ *              with the room left (TOO_BIG)
+ * Transport (stage_tunnel.c), RFC 2473:
+ *  echo6       ICMPv6 echo requests to us answered (ECHO_REPLIES)
+ *  relay6      ICMPv6 errors about our tunnel packets (tunnel_icmp.h),
+ *              through the NAT back when it translated the quoted packet
+ *              (ICMP6_RELAYED; unusable: ICMPV6_OTHER); other ICMPv6 dropped
+ *  ipip6       only IPv4-in-IPv6 goes on (NOT_IPIP)
+ *  inner4      the inner IPv4 packet parsed into c->in (INNER_MALFORMED)
+ *  decap       the outer header(s) removed, the packet trimmed to the inner
+ *              total length
+ *  out4        sent out of side 0 (DECAPSULATED)
+ *  encap       the router hop (TTL), the outer header toward c->peer, out
+ *              of side 1, outer fragments beyond the tunnel MTU
+ *              (ENCAPSULATED, and c->peer_ctr)
+ * NAT (stage_napt.c), the CE's port-set NAPT44 (dp/napt_rewrite.h):
+ *  napt_check  only what the NAPT translates goes on (UNSUPPORTED)
+ *  napt_out    source onto sw->nat.ext and a port of the set; packets to our
+ *              own address and ports hairpinned back to side 0 (NAT_OUT,
+ *              NAT_CREATED, HAIRPINNED, HAIRPIN_NO_MAPPING)
+ *  napt_in     destination back to the internal endpoint (NAT_IN)
+ *  mss_out     TCP MSS clamped to the tunnel toward c->peer (side 0)
+ *  mss_in      the same for the decapsulated packet (side 1)
+ * Stages skip what does not concern them (napt_* without a NAT or for
+ * c->fixed packets, mss_* for anything but TCP first fragments). */
+#ifndef S46_DP_STAGES_H
+#define S46_DP_STAGES_H
+#include "dp/softwire.h"
+
+extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_self4,
+    s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
+extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
+    s46_st_out4, s46_st_encap;
+extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
+    s46_st_mss_in;
+
+static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
+#endif
