@@ -34,6 +34,7 @@ static const uint16_t ce_ev[S46_EV_N] = {
     [S46_EV_IN6] = S46_EVC(S46_CE_wan_in),
     [S46_EV_V4_MALFORMED] = S46_EVC(S46_CE_drop_lan_malformed),
     [S46_EV_V6_MALFORMED] = S46_EVC(S46_CE_drop_wan_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_CE_drop_lan_to_ce),
     [S46_EV_NOT_LOCAL] = S46_EVC(S46_CE_drop_wan_not_map_address),
     [S46_EV_ECHO_REPLIES] = S46_EVC(S46_CE_echo_replies),
     [S46_EV_TTL_EXPIRED] = S46_EVC(S46_CE_drop_lan_ttl_expired),
@@ -138,7 +139,7 @@ static void apply(s46_ce *ce, const s46_ce_conf *c)
     ce->ext = ce->me.ipv4_len == 32 ? ce->me.ipv4
                                     : ce->me.ipv4 + (ce->me.ipv4_len <= 30 ? 1u : 0u);
     sw->local = ce->me.map_addr;
-    sw->self4 = 0;
+    sw->self4 = c->lan_ipv4; /* pings to the CE answered (Ethernet LAN) */
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ce->ext;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
@@ -326,7 +327,7 @@ S46_STAGE_LOCAL(st_mine4, "mine4", mine4);
  * NAPT share), ICMPv6, IPv4-in-IPv6 from the BR or a consistent FMR CE to
  * our address, out of the tunnel, the reverse NAPT, MSS, to the LAN. */
 static const s46_stage *const ce_stages4[] = {
-    &s46_st_parse4, &s46_st_reasm4,   &s46_st_napt_check, &st_peer4,     &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4,   &s46_st_napt_check, &st_peer4,     &s46_st_ttl4,
     &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out,    &s46_st_encap, NULL,
 };
 static const s46_stage *const ce_stages6[] = {

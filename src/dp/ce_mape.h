@@ -37,7 +37,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(to_fmr, "encapsulated packets sent straight to another CE through an FMR (mesh)") \
     X(hairpinned, "LAN packets to the CE's own address and ports, sent back to the LAN host mapped there") \
     X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel (both ways)") \
-    X(echo_replies, "ICMPv6 echo requests to the MAP address answered") \
+    X(echo_replies, "echo requests answered: ICMPv6 to the MAP address, ICMPv4 from the LAN to lan_ipv4") \
     X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts (fragmentation needed, relayed ICMPv6 errors)") \
     X(icmp6_relayed, "ICMPv6 errors about our tunnel packets relayed to the LAN host as ICMPv4 (RFC 2473 section 8)") \
     X(path_mtu_lowered, "Packet Too Big messages that lowered the tunnel MTU toward the BR or a peer CE") \
@@ -48,6 +48,7 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
     X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
     X(drop_lan_ttl_expired, "LAN packets whose TTL would expire here (ICMPv4 time exceeded sent when allowed)") \
+    X(drop_lan_to_ce, "LAN packets to lan_ipv4 (the CE itself) other than echo requests") \
     X(drop_lan_malformed, "LAN packets that fail IPv4 parsing (version, lengths, header checksum)") \
     X(drop_lan_unsupported_proto, "LAN packets the NAPT does not translate: not TCP, UDP, ICMP echo or error") \
     X(drop_lan_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \

@@ -33,6 +33,7 @@ static const uint16_t cet_ev[S46_EV_N] = {
     [S46_EV_IN6] = S46_EVC(S46_CET_wan_in),
     [S46_EV_V4_MALFORMED] = S46_EVC(S46_CET_drop_lan_malformed),
     [S46_EV_V6_MALFORMED] = S46_EVC(S46_CET_drop_wan_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_CET_drop_lan_to_ce),
     [S46_EV_NOT_LOCAL] = S46_EVC(S46_CET_drop_wan_not_local),
     [S46_EV_ECHO_REPLIES] = S46_EVC(S46_CET_echo_replies),
     [S46_EV_TTL_EXPIRED] = S46_EVC(S46_CET_drop_lan_ttl_expired),
@@ -142,7 +143,7 @@ static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
     sw->dp.enc = (s46_encap){.src = c->local, .dst = c->remote, .hop_limit = c->hop_limit,
                              .encap_limit = c->encap_limit, .copy_tos = true};
     sw->local = c->local;
-    sw->self4 = 0;
+    sw->self4 = c->lan_ipv4; /* pings to the CE answered (Ethernet LAN) */
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ipip ? nat : B4_WELL_KNOWN;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
@@ -285,7 +286,7 @@ S46_STAGE_LOCAL(st_fixed_dst4, "fixed_dst4", fixed_dst4);
 /* DS-Lite B4: LAN packets of any protocol, fragments as they are, into the
  * tunnel to the AFTR (which does the NAT); the AFTR's packets to the LAN. */
 static const s46_stage *const dslite_stages4[] = {
-    &s46_st_parse4, &s46_st_ttl4, &s46_st_mtu4, &s46_st_mss_out, &s46_st_encap, NULL,
+    &s46_st_parse4, &s46_st_self4, &s46_st_ttl4, &s46_st_mtu4, &s46_st_mss_out, &s46_st_encap, NULL,
 };
 static const s46_stage *const dslite_stages6[] = {
     &s46_st_parse6, &s46_st_local6, &st_remote_frag6, &s46_st_reasm6, &s46_st_echo6,
@@ -294,7 +295,7 @@ static const s46_stage *const dslite_stages6[] = {
 };
 /* ipip: the same with the NAPT for the sources outside the fixed prefix. */
 static const s46_stage *const ipip_stages4[] = {
-    &s46_st_parse4, &st_fixed4,       &s46_st_reasm4,  &s46_st_napt_check, &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4, &st_fixed4,       &s46_st_reasm4,  &s46_st_napt_check, &s46_st_ttl4,
     &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out, &s46_st_encap,      NULL,
 };
 static const s46_stage *const ipip_stages6[] = {

@@ -48,7 +48,7 @@ typedef enum { S46_CET_DSLITE, S46_CET_IPIP } s46_cet_kind;
     X(wan_napt, "ipip: decapsulated packets to the NAT address, translated back") \
     X(hairpinned, "ipip: LAN packets to the NAT address, sent back to the LAN host mapped there") \
     X(mss_clamped, "TCP SYNs whose MSS option was lowered to fit the tunnel (both ways)") \
-    X(echo_replies, "ICMPv6 echo requests to the local endpoint answered") \
+    X(echo_replies, "echo requests answered: ICMPv6 to the local endpoint, ICMPv4 from the LAN to lan_ipv4") \
     X(icmp_errors_sent, "ICMPv4 errors sent to LAN hosts: time exceeded, fragmentation needed") \
     X(icmp6_relayed, "ICMPv6 errors about our tunnel packets relayed to the inner source as ICMPv4") \
     X(path_mtu_lowered, "Packet Too Big messages that lowered the tunnel MTU (for 10 minutes)") \
@@ -58,6 +58,7 @@ typedef enum { S46_CET_DSLITE, S46_CET_IPIP } s46_cet_kind;
     X(fragmented, "packets too big for the IPv6 MTU without DF, sent as outer IPv6 fragments") \
     X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
     X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
+    X(drop_lan_to_ce, "LAN packets to lan_ipv4 (the CE itself) other than echo requests") \
     X(drop_lan_malformed, "LAN packets that fail IPv4 parsing (version, lengths, header checksum)") \
     X(drop_lan_ttl_expired, "TTL expiring at the CE, and no ICMPv4 time exceeded sent") \
     X(drop_lan_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \

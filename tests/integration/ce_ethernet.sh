@@ -5,7 +5,8 @@
 # an s46-br on TUN and an IPv4 server. Per I/O kind (afpacket, xdp):
 #  - LAN hosts resolve the CE's address by ARP, the BR's kernel resolves the
 #    MAP address by NDP: both answered by the CE, with its MAC;
-#  - ping and a TCP download through CE and BR;
+#  - ping and a TCP download through CE and BR; pings to the CE's LAN
+#    address answered by the CE, which is traceroute's first hop;
 #  - 96 UDP flows from 8 LAN addresses all get their replies, the mappings
 #    were made on both workers, `s46 show` sums the workers; on AF_PACKET the
 #    fanout program put every packet on its owner's queue (nothing handed
@@ -109,6 +110,16 @@ if nsx "$LAN" ping -c 2 -W 2 -I 192.168.1.2 198.51.100.80 >/dev/null 2>&1; then
 else
     fail ce_eth_${kind}_ping_through "no reply; ce: $(tail -2 "$tmp/ce.log"); $(diag)"
 fi
+# the CE itself: pings to its LAN address answered, and it is traceroute's
+# first hop (the router hop's Time Exceeded from that address)
+if nsx "$LAN" ping -c 2 -W 2 -I 192.168.1.2 192.168.1.1 >/dev/null 2>&1; then
+    pass ce_eth_${kind}_ping_ce
+else
+    fail ce_eth_${kind}_ping_ce "no reply from 192.168.1.1; $(diag)"
+fi
+hop1=$(nsx "$LAN" traceroute -n -q 1 -w 2 -m 1 -s 192.168.1.2 198.51.100.80 2>/dev/null | awk '$1 == 1 {print $2}')
+[ "$hop1" = 192.168.1.1 ] && pass ce_eth_${kind}_traceroute_hop1 ||
+    fail ce_eth_${kind}_traceroute_hop1 "hop 1 is '$hop1', not 192.168.1.1; $(diag)"
 lanmac=$(nsx "$LAN" ip neigh show 192.168.1.1 | awk '{print $5}')
 [ "$lanmac" = "$(mac "$CE" lan0)" ] && pass ce_eth_${kind}_arp_answered ||
     fail ce_eth_${kind}_arp_answered "LAN sees 192.168.1.1 at '$lanmac', lan0 is $(mac "$CE" lan0)"
