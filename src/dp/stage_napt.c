@@ -1,6 +1,8 @@
 /* NAT stages (stages.h): the CE's port-set NAPT44 around lib/napt.h and
  * dp/napt_rewrite.h, and TCP MSS clamping to the tunnel. */
 #include "dp/napt_rewrite.h"
+#include "dp/pipeline.h"
+#include "lib/icmp.h"
 #include "dp/stages.h"
 #include "lib/mss.h"
 #include "lib/tunnel.h"
@@ -21,6 +23,13 @@ static inline void napt_out(s46_sw *sw, s46_ctx *c, uint64_t now)
     uint8_t *ip = c->p->data;
     uint32_t t = s46_sw_secs(now);
     s46_nx_out o;
+    if (c->p->mark == S46_MARK_HAIRPIN) {
+        /* another worker translated the source, the destination port's
+         * mapping is in our share */
+        c->p->mark = S46_MARK_NONE;
+        o = (s46_nx_out){.ext_port = c->l3.sport};
+        goto hairpin;
+    }
     s46_nx_result r = s46_napt_xlate_out(n->t, n->ext, ip, &c->l3, t, &o);
     if (r != S46_NX_OK)
         return s46_sw_drop(sw, c, n->why[r]);
@@ -31,6 +40,18 @@ static inline void napt_out(s46_sw *sw, s46_ctx *c, uint64_t now)
     if (o.error || (o.dst & s46_mask4(n->mine_len)) != n->mine ||
         !s46_port_in_set(n->psid_offset, n->psid_len, n->psid, c->l3.dport))
         return;
+    /* the destination port's mapping is in another worker's share: the
+     * packet goes there with its source translated here (so the other
+     * host sees this host's mapping, RFC 4787 REQ-9) */
+    if (n->shares > 1 && c->l3.proto != S46_PROTO_ICMP) {
+        unsigned owner = s46_napt_port_owner(c->l3.dport, n->shares);
+        if (owner != n->share) {
+            c->done = true;
+            c->p->mark = S46_MARK_HAIRPIN;
+            return s46_pkt_redirect(c->p, owner);
+        }
+    }
+hairpin:
     if (s46_napt_xlate_hairpin(n->t, n->ext, ip, &c->l3, &o, t) != S46_NX_OK)
         return s46_sw_drop_ev(sw, c, S46_EV_HAIRPIN_NO_MAPPING);
     if (sw->ttl_decrement)

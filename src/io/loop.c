@@ -278,6 +278,7 @@ static uint32_t take_redirected(worker *w, uint64_t now)
                 p->ts_ns = q->ts_ns;
                 p->gso_size = q->gso_size;
                 p->gso_type = q->gso_type;
+                p->mark = q->mark;
                 p->csum_partial = q->csum_partial;
                 p->csum_start = q->csum_start;
                 p->csum_off = q->csum_off;

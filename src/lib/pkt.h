@@ -25,6 +25,10 @@
 
 struct s46_pktpool;
 
+/* s46_pkt.mark: the CE's NAPT translated the source of a packet hairpinned
+ * to a port of another worker's share; that worker does the rest. */
+enum { S46_MARK_NONE = 0, S46_MARK_HAIRPIN = 1 };
+
 enum { S46_GSO_NONE = 0, S46_GSO_TCP4, S46_GSO_TCP6, S46_GSO_UDP_L4 };
 
 /* How packets of one side should be spread over the workers, so that they
@@ -60,6 +64,10 @@ typedef struct s46_pkt {
      * checksum at csum_start + csum_off holds only the pseudo-header sum. */
     uint16_t gso_size;
     uint8_t gso_type;
+    /* Set by a pipeline on a packet it hands to another worker (REDIRECT)
+     * to say how far it got (S46_MARK_*); the run loop carries it over; 0
+     * on every other packet. */
+    uint8_t mark;
     bool csum_partial;
     uint16_t csum_start, csum_off;
     struct s46_pktpool *owner; /* the pool it returns to */
@@ -90,6 +98,7 @@ static inline void s46_pkt_reset(s46_pkt *p)
     p->out_port = 0;
     p->gso_size = 0;
     p->gso_type = 0;
+    p->mark = 0;
     p->csum_partial = false;
 }
 static inline size_t s46_pkt_headroom(const s46_pkt *p) { return (size_t)(p->data - p->buf); }

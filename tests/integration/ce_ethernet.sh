@@ -11,6 +11,7 @@
 #    were made on both workers, `s46 show` sums the workers; on AF_PACKET the
 #    fanout program put every packet on its owner's queue (nothing handed
 #    over), on AF_XDP return traffic on the other queue was handed over;
+#  - hairpinning between LAN hosts whose mappings are on different workers;
 #  - zero loss under capacity: iperf3 UDP at a modest fixed rate through CE
 #    and BR loses nothing (the receiver's count), and so does the port.
 set -u
@@ -95,6 +96,11 @@ import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.80", 7000))
 while True:
     d, a = s.recvfrom(2048); s.sendto(d, a)' >/dev/null 2>&1 &
+nsx "$INET" $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.80", 7001))
+while True:
+    d, a = s.recvfrom(2048); s.sendto(("%s:%d" % a).encode(), a)' >/dev/null 2>&1 &
 head -c 3000000 /dev/urandom >"$tmp/blob"
 (cd "$tmp" && nsx "$INET" $PY -m http.server -b 198.51.100.80 8080 >/dev/null 2>&1 &)
 nsx "$INET" iperf3 -s -B 198.51.100.80 -1 >/dev/null 2>&1 &
@@ -161,6 +167,54 @@ if [ "$got" = 96 ] && [ "${m0:-0}" -gt 0 ] && [ "${m1:-0}" -gt 0 ] && [ -n "$red
     pass ce_eth_${kind}_two_workers_napt
 else
     fail ce_eth_${kind}_two_workers_napt "replies $got/96, mappings per worker '$per' (sum $sum), redirected $red; $(diag)"
+fi
+# hairpinning across workers: each LAN host learns its external port from a
+# server that answers with the address it saw, then sends to every other
+# host's external address and port; the CE sends it back to that host (the
+# mapping lives in the worker that made it: the packet is handed there)
+hp=$(nsx "$LAN" $PY - <<'PY'
+import select, socket, time
+hosts = ["192.168.1.%d" % h for h in range(2, 10)]
+socks, ext = {}, {}
+for h in hosts:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
+    s.bind((h, 0)); s.sendto(b"who", ("198.51.100.80", 7001)); socks[h] = s
+end = time.time() + 4
+while len(ext) < len(hosts) and time.time() < end:
+    r, _, _ = select.select(list(socks.values()), [], [], 0.2)
+    for s in r:
+        d, _ = s.recvfrom(64); a, p = d.decode().split(":"); ext[s.getsockname()[0]] = (a, int(p))
+want = {(a, b) for a in ext for b in ext if a != b}
+# the first round opens each mapping's filter toward the CE's own address
+# (address-dependent filtering: a hole punch), the second must all arrive
+for a, b in want:
+    socks[a].sendto(b"punch", ext[b])
+time.sleep(0.5)
+for s in socks.values():
+    try:
+        while s.recvfrom(64): pass
+    except BlockingIOError:
+        pass
+for a, b in want:
+    socks[a].sendto(("%s>%s" % (a, b)).encode(), ext[b])
+got, end = set(), time.time() + 4
+while len(got) < len(want) and time.time() < end:
+    r, _, _ = select.select(list(socks.values()), [], [], 0.2)
+    for s in r:
+        d, src = s.recvfrom(64)
+        if b">" not in d:
+            continue
+        a, b = d.decode().split(">")
+        if b == s.getsockname()[0] and src == ext[a]:
+            got.add((a, b))
+print(len(ext), len(got), len(want))
+PY
+)
+read -r hn hg hw <<<"$hp"
+if [ "${hn:-0}" = 8 ] && [ "${hg:-0}" = 56 ] && [ "${hw:-0}" = 56 ]; then
+    pass ce_eth_${kind}_hairpin_across_workers
+else
+    fail ce_eth_${kind}_hairpin_across_workers "hosts with a mapping / hairpinned / sent: '$hp'; $(diag)"
 fi
 # zero loss under capacity: 3 s of UDP at 20 Mbit/s (about 5000 packets/s)
 before=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')
