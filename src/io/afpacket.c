@@ -205,7 +205,7 @@ static uint32_t tx_super(afp_port *a, s46_pkt *p)
         return 0;
     }
     uint32_t sent = 0;
-    if (a->vnet && (uint32_t)g.hdrlen + p->gso_size + S46_ETHER_HLEN <= a->tx_max) {
+    if (a->vnet && !g.inner && (uint32_t)g.hdrlen + p->gso_size + S46_ETHER_HLEN <= a->tx_max) {
         sent += make_room(a, 2);
         if (!(p->csum_partial && p->csum_start == g.l4off)) {
             /* the kernel wants the partial sum over the whole length */
