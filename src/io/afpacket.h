@@ -8,7 +8,13 @@
  * are copied into pool packets at S46_PKT_HEADROOM with the link header
  * stripped (io/ether.c: only IP for this host's MAC; ARP and Neighbor
  * Solicitations for owned addresses are answered by the port itself);
- * partial checksums (veth) are completed. The kernel keeps the interface's
+ * partial checksums (veth) are completed. With spec->offloads the socket
+ * has PACKET_VNET_HDR: super-packets (a local sender's TSO/GSO, a NIC's
+ * GRO) arrive whole in 128 KiB ring blocks and are cut into packets from
+ * the ring (lib/gso, rx_gso_split); on tx, runs of one TCP flow's segments
+ * leave as one super-packet the kernel cuts back (lib/coalesce, tx_gso),
+ * and a super-packet from the data plane leaves whole when the virtio
+ * header can describe it, else cut. The kernel keeps the interface's
  * own addresses and answers ARP/NDP for them too; with forwarding off in
  * the namespace it drops the transit traffic that this port hands to the
  * data plane. */

@@ -366,7 +366,7 @@ static uint32_t write_super(tun_port *p, s46_pkt *k)
                     : k->gso_type == S46_GSO_TCP6 ? TUN_F_TSO6
                     : (k->data[0] >> 4) == 4      ? TUN_F_USO4
                                                   : TUN_F_USO6;
-    if (p->vnet && (p->offl & need) && k->csum_partial && k->csum_start == g.l4off) {
+    if (p->vnet && !g.inner && (p->offl & need) && k->csum_partial && k->csum_start == g.l4off) {
         struct virtio_net_hdr h = {
             .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
             .gso_type = k->gso_type == S46_GSO_TCP4   ? VIRTIO_NET_HDR_GSO_TCPV4

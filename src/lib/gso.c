@@ -4,6 +4,7 @@
 
 #include "lib/csum.h"
 
+#define IPPROTO_IPIP_ 4
 #define IPPROTO_TCP_ 6
 #define IPPROTO_UDP_ 17
 
@@ -26,7 +27,7 @@ static int ipv6_l4(const uint8_t *d, uint32_t len, uint8_t *proto)
     uint32_t off = 40;
     uint8_t nh = d[6];
     for (int i = 0; i < 8; i++) {
-        if (nh == IPPROTO_TCP_ || nh == IPPROTO_UDP_) {
+        if (nh == IPPROTO_TCP_ || nh == IPPROTO_UDP_ || nh == IPPROTO_IPIP_) {
             *proto = nh;
             return (int)off;
         }
@@ -60,21 +61,8 @@ int s46_gso_begin(s46_gso *g, const s46_pkt *sp)
     if (len < 20 || !d)
         return -S46_GSO_ETRUNC;
     uint8_t proto;
-    uint32_t l4off;
-    if (d[0] >> 4 == 4) {
-        l4off = (uint32_t)(d[0] & 15) * 4;
-        if (l4off < 20)
-            return -S46_GSO_ETRUNC;
-        if (l4off > len)
-            return -S46_GSO_ETRUNC;
-        if (s46_get16(d + 2) != len)
-            return -S46_GSO_ELEN;
-        if (s46_get16(d + 6) & 0x3fff) /* MF or a fragment offset */
-            return -S46_GSO_EFRAG;
-        proto = d[9];
-        if (sp->gso_type == S46_GSO_TCP6)
-            return -S46_GSO_ETYPE;
-    } else if (d[0] >> 4 == 6) {
+    uint32_t l4off = 0, inner = 0;
+    if (d[0] >> 4 == 6) {
         if (len < 40)
             return -S46_GSO_ETRUNC;
         if ((uint32_t)s46_get16(d + 4) + 40 != len)
@@ -82,12 +70,35 @@ int s46_gso_begin(s46_gso *g, const s46_pkt *sp)
         int r = ipv6_l4(d, len, &proto);
         if (r < 0)
             return r;
-        l4off = (uint32_t)r;
-        if (sp->gso_type == S46_GSO_TCP4)
-            return -S46_GSO_ETYPE;
-        g->v6 = 1;
-    } else {
+        if (proto == IPPROTO_IPIP_) { /* IPv4-in-IPv6: cut the inner packet */
+            inner = (uint32_t)r;
+            if (sp->gso_type == S46_GSO_TCP6)
+                return -S46_GSO_ETYPE;
+        } else {
+            l4off = (uint32_t)r;
+            if (sp->gso_type == S46_GSO_TCP4)
+                return -S46_GSO_ETYPE;
+            g->v6 = 1;
+        }
+    } else if (d[0] >> 4 != 4) {
         return -S46_GSO_ETYPE;
+    }
+    if (d[0] >> 4 == 4 || inner) {
+        const uint8_t *ip = d + inner;
+        uint32_t ilen = len - inner;
+        if (ilen < 20 || ip[0] >> 4 != 4)
+            return ilen < 20 ? -S46_GSO_ETRUNC : -S46_GSO_ETYPE;
+        uint32_t ihl = (uint32_t)(ip[0] & 15) * 4;
+        if (ihl < 20 || ihl > ilen)
+            return -S46_GSO_ETRUNC;
+        if (s46_get16(ip + 2) != ilen)
+            return -S46_GSO_ELEN;
+        if (s46_get16(ip + 6) & 0x3fff) /* MF or a fragment offset */
+            return -S46_GSO_EFRAG;
+        proto = ip[9];
+        if (sp->gso_type == S46_GSO_TCP6)
+            return -S46_GSO_ETYPE;
+        l4off = inner + ihl;
     }
     uint32_t hdrlen;
     if (sp->gso_type == S46_GSO_UDP_L4) {
@@ -114,6 +125,7 @@ int s46_gso_begin(s46_gso *g, const s46_pkt *sp)
     g->hdrlen = (uint16_t)hdrlen;
     g->mss = sp->gso_size;
     g->type = sp->gso_type;
+    g->inner = (uint16_t)inner;
     g->count = (len - hdrlen + sp->gso_size - 1) / sp->gso_size;
     g->in_port = sp->in_port;
     g->ts_ns = sp->ts_ns;
@@ -134,16 +146,20 @@ static void make_segment(s46_gso *g, s46_pkt *p)
     p->ts_ns = g->ts_ns;
     uint32_t l4len = n - l4off;
     uint32_t sum;
+    if (g->inner) /* the outer IPv6 header's payload length */
+        s46_put16(d + 4, (uint16_t)(n - 40));
     if (g->v6) {
         s46_put16(d + 4, (uint16_t)(n - 40));
         sum = s46_csum_pseudo6(d + 8, d + 24, g->type == S46_GSO_UDP_L4 ? IPPROTO_UDP_ : IPPROTO_TCP_,
                                l4len);
     } else {
-        s46_put16(d + 2, (uint16_t)n);
-        s46_put16(d + 4, (uint16_t)(s46_get16(g->data + 4) + g->index));
-        s46_put16(d + 10, 0);
-        s46_put16(d + 10, s46_csum_fold(s46_csum_add(0, d, l4off)));
-        sum = s46_csum_pseudo4(d + 12, d + 16, g->type == S46_GSO_UDP_L4 ? IPPROTO_UDP_ : IPPROTO_TCP_,
+        uint8_t *ip = d + g->inner;
+        uint32_t ihl = l4off - g->inner;
+        s46_put16(ip + 2, (uint16_t)(n - g->inner));
+        s46_put16(ip + 4, (uint16_t)(s46_get16(g->data + g->inner + 4) + g->index));
+        s46_put16(ip + 10, 0);
+        s46_put16(ip + 10, s46_csum_fold(s46_csum_add(0, ip, ihl)));
+        sum = s46_csum_pseudo4(ip + 12, ip + 16, g->type == S46_GSO_UDP_L4 ? IPPROTO_UDP_ : IPPROTO_TCP_,
                                l4len);
     }
     uint8_t *l4 = d + l4off;

@@ -11,6 +11,10 @@
  * from the bytes (a super-packet's checksum field, partial or not, is not
  * trusted). Segments are packets of a pool at the standard headroom, so an
  * encapsulator can still prepend; nothing is allocated.
+ * An IPv4-in-IPv6 super-packet (what the kernel's GRO makes of one
+ * softwire's TCP/UDP segments: gso_type says the inner packet's kind, the
+ * outer IPv6 header and its extension headers come first) is cut the same
+ * way, the outer payload length set in each segment.
  *
  * Use: s46_gso_begin checks the super-packet (refusing anything it cannot
  * cut without reading past its end); s46_gso_next/_next_batch then produce
@@ -48,7 +52,8 @@ typedef struct s46_gso {
     uint16_t hdrlen;     /* all headers: copied into every segment */
     uint16_t mss;        /* payload bytes per segment */
     uint8_t type;        /* S46_GSO_* */
-    uint8_t v6;
+    uint8_t v6;          /* the IP header the TCP/UDP header belongs to */
+    uint16_t inner;      /* its offset: 0, or after an outer IPv6 header */
     uint32_t off;        /* payload bytes already produced */
     uint32_t index, count; /* segments produced, segments in all */
     uint16_t in_port;

@@ -13,7 +13,12 @@
 #    datagrams at a modest rate is lost there and back;
 #  - ring full: while the port does not read, a flood overflows the ring
 #    and rx_dropped counts exactly what was lost;
-#  - 2 queues (fanout): both receive, nothing lost.
+#  - 2 queues (fanout): both receive, nothing lost;
+#  - super-packets (the far stack's TSO, veth): a TCP connection that the
+#    reflection turns back onto itself carries 8 MB intact; the port cut
+#    the far side's super-packets (rx_gso_split) and sent the reflected
+#    segments as super-packets again (tx_gso), no checksum error far away.
+# The port is opened with offloads, as the daemons open it.
 set -u
 cd "$(dirname "$0")/../.."
 KINDS="afpacket"
@@ -143,6 +148,25 @@ elif mode == "udp":  # udp COUNT FLOWS PPS [EXTRA]: send COUNT, count what comes
     while time.time() < end and total[0] < count + extra:
         drain(); time.sleep(0.02)
     print(len(seen), total[0])
+elif mode == "tcp":  # tcp BYTES: a connection the reflection turns onto itself
+    import hashlib, threading
+    n = int(sys.argv[5])
+    s = socket.socket(); s.settimeout(10)
+    s.bind(("10.0.0.1", 41000)); s.connect(("10.0.0.2", 42000))
+    data = os.urandom(n); got = []
+    def rd():
+        left = n
+        try:
+            while left > 0:
+                b = s.recv(1 << 20)
+                if not b: break
+                got.append(b); left -= len(b)
+        except OSError:
+            pass
+    t = threading.Thread(target=rd); t.start()
+    s.sendall(data); t.join(15)
+    print("ok" if hashlib.sha256(b"".join(got)).digest() == hashlib.sha256(data).digest() else
+          "got %d of %d bytes" % (sum(map(len, got)), n))
 elif mode == "flood":  # flood COUNT: as fast as the stack takes them
     count = int(sys.argv[5])
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.0.0.1", 6000))
@@ -152,7 +176,7 @@ elif mode == "flood":  # flood COUNT: as fast as the stack takes them
 PY
 
 pc_start() { # portcheck in the port's namespace; waits for "ready"
-    nsx "$PORT" "$PC" --kind "$kind" --if p0 --own 10.0.0.2 --own fd00::2 "$@" >"$tmp/pc.json" 2>"$tmp/pc.err" &
+    nsx "$PORT" "$PC" --kind "$kind" --if p0 --offloads --own 10.0.0.2 --own fd00::2 "$@" >"$tmp/pc.json" 2>"$tmp/pc.err" &
     pc_pid=$!
     for _ in $(seq 100); do grep -q ready "$tmp/pc.err" 2>/dev/null && return 0; sleep 0.05; done
     return 1
@@ -246,6 +270,21 @@ if pc_wait; then
         fail ${kind}_fanout_2_queues "queue 0 got $q0, queue 1 $q1 (2000 sent), $got came back"
 else
     fail ${kind}_fanout "portcheck: $(tail -2 "$tmp/pc.err")"
+fi
+
+# 5. super-packets both ways (the far veth's TSO is on)
+t0=$(snmp Tcp InCsumErrors)
+pc_start reflect 6
+got=$(far tcp 8000000)
+if pc_wait; then
+    sp=$(j "$tmp/pc.json" 'total["rx_gso_split"]') tg=$(j "$tmp/pc.json" 'total["tx_gso"]')
+    ig=$(j "$tmp/pc.json" 'total["rx_ignored"]')
+    [ "$got" = ok ] && pass ${kind}_tcp_super_packets_intact || fail ${kind}_tcp_super_packets_intact "$got"
+    [ "$sp" -gt 0 ] && [ "$tg" -gt 0 ] && [ "$ig" = 0 ] && pass ${kind}_super_packets_cut_and_coalesced ||
+        fail ${kind}_super_packets_cut_and_coalesced "rx_gso_split $sp, tx_gso $tg, rx_ignored $ig"
+    [ "$(snmp Tcp InCsumErrors)" = "$t0" ] && pass ${kind}_tcp_csum_far || fail ${kind}_tcp_csum_far "far stack saw TCP checksum errors"
+else
+    fail ${kind}_super_packets "portcheck: $(tail -2 "$tmp/pc.err")"
 fi
 ns_down
 }

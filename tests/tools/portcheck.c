@@ -3,7 +3,9 @@
  * for measuring a port.
  *
  *   portcheck --kind K --if IF [--queues N] [--peer-mac M] [--ring-frames N]
- *             [--own ADDR]... [--hold S] MODE ARGS
+ *             [--own ADDR]... [--hold S] [--offloads] MODE ARGS
+ *   --offloads       open the port as the daemons do (spec.offloads: the
+ *                    virtio header, super-packets in and out)
  *   reflect SECONDS  every queue (one thread each) receives batches and sends
  *                    them back with source and destination swapped (IP
  *                    addresses, TCP/UDP ports; an ICMP/ICMPv6 echo request
@@ -162,7 +164,7 @@ static void *run(void *arg)
 static int usage(void)
 {
     fprintf(stderr, "usage: portcheck --kind K --if IF [--queues N] [--peer-mac M] "
-                    "[--ring-frames N] [--own ADDR]... [--hold S] reflect SECONDS | "
+                    "[--ring-frames N] [--own ADDR]... [--hold S] [--offloads] reflect SECONDS | "
                     "blast SECONDS SRC DST SIZE\n");
     return 2;
 }
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"kind", 1, 0, 'k'},      {"if", 1, 0, 'i'},   {"queues", 1, 0, 'q'},
         {"peer-mac", 1, 0, 'm'},  {"own", 1, 0, 'o'},  {"ring-frames", 1, 0, 'r'},
-        {"hold", 1, 0, 'h'},      {0, 0, 0, 0}};
+        {"hold", 1, 0, 'h'},      {"offloads", 0, 0, 'O'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (c) {
@@ -192,6 +194,7 @@ int main(int argc, char **argv)
         case 'm': spec.peer_mac = optarg; break;
         case 'r': spec.ring_frames = (unsigned)atoi(optarg); break;
         case 'h': hold = atof(optarg); break;
+        case 'O': spec.offloads = true; break;
         case 'o':
             if (n_own == 32)
                 return usage();

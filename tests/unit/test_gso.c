@@ -291,6 +291,54 @@ TEST(gso_udp_zero_checksum_sent_as_ffff)
     free(sp.data);
 }
 
+/* IPv4-in-IPv6 (the kernel's GRO of one softwire's segments): the inner
+ * packet is cut, each segment behind a copy of the outer header with its
+ * payload length set. */
+TEST(gso_tcp4_in_ipv6)
+{
+    fill_payload(9);
+    shape s = {.tcpopt = 12, .flags = ACK | PSH, .seq = 99, .id = 0xfff0};
+    uint32_t plen = 20000;
+    uint16_t mss = 1400;
+    s46_pkt in = super(&s, plen, mss, CS_PARTIAL);
+    s46_pkt sp = in;
+    sp.data = malloc(in.len + 40);
+    memcpy(sp.data + 40, in.data, in.len);
+    uint8_t *o = sp.data;
+    memset(o, 0, 40);
+    o[0] = 0x60;
+    w16(o + 4, in.len);
+    o[6] = 4; /* IPv4 */
+    o[7] = 64;
+    memcpy(o + 8, dst6, 16);
+    memcpy(o + 24, src6, 16);
+    sp.len = in.len + 40;
+    s46_pktpool *pool = s46_pktpool_new(32);
+    s46_pkt *out[32];
+    int n = s46_gso_segment(&sp, pool, out, 32);
+    CHECK_INT(n, (int)((plen + mss - 1) / mss));
+    static uint8_t exp[S46_PKT_BUFSIZE];
+    int bad = 0;
+    for (int k = 0; k < n; k++) {
+        uint32_t off = (uint32_t)k * mss, seg = plen - off < mss ? plen - off : mss;
+        uint8_t f = k + 1 < n ? ACK : ACK | PSH;
+        uint32_t el = build(exp, &s, payload + off, seg, s.seq + off, (uint16_t)(s.id + k), f,
+                            CS_FULL);
+        uint8_t *d = out[k]->data;
+        if (out[k]->len != el + 40 || s46_get16(d + 4) != el || memcmp(d, o, 4) ||
+            memcmp(d + 6, o + 6, 34) || memcmp(d + 40, exp, el))
+            bad++;
+        s46_pkt_release(pool, out[k]);
+    }
+    CHECK_INT(bad, 0);
+    /* the outer header's kind does not match the type: refused */
+    sp.gso_type = S46_GSO_TCP6;
+    CHECK(s46_gso_segment(&sp, pool, out, 32) < 0);
+    s46_pktpool_free(pool);
+    free(sp.data);
+    free(in.data);
+}
+
 /* The step API with a batch that is partly full and a pool that runs dry:
  * the segments come out in order across calls. */
 TEST(gso_batch_and_small_pool)
@@ -540,5 +588,6 @@ T_MAIN(T_CASE(gso_tcp4_plain_last_shorter), T_CASE(gso_tcp4_options_odd_sizes),
        T_CASE(gso_tcp4_full_last_and_single), T_CASE(gso_tcp6_large),
        T_CASE(gso_tcp6_extension_header), T_CASE(gso_udp4_and_udp6),
        T_CASE(gso_udp_zero_checksum_sent_as_ffff), T_CASE(gso_batch_and_small_pool),
+       T_CASE(gso_tcp4_in_ipv6),
        T_CASE(gso_segment_all_or_nothing), T_CASE(gso_bad_inputs_refused),
        T_CASE(csum_complete_partial))
