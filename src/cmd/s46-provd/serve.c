@@ -215,10 +215,11 @@ static const unsigned mech_bits[] = {S46_CAP_464XLAT, S46_CAP_DSLITE, S46_CAP_IP
                                      S46_CAP_LW4O6,   S46_CAP_MAPE,   S46_CAP_MAPT};
 
 /* The answer for profile p: its template, order filtered by capability,
- * ttl jittered, a new token when issue_token (its hash prefix into hpfx,
- * its write-queue seq into *seq, else 0). */
-static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, char hpfx[17],
-                     uint64_t *seq)
+ * ttl jittered, a new token when owner is not NULL (counted against owner,
+ * authenticating user when not NULL; its hash prefix into hpfx, its
+ * write-queue seq into *seq, else 0). */
+static json_t *build(const s46_profile *prof, unsigned caps, const char *owner,
+                     const char *user, char hpfx[17], uint64_t *seq)
 {
     json_t *out = json_deep_copy(prof->tmpl);
     if (!out)
@@ -251,7 +252,8 @@ static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, c
     }
     char hex[65];
     *seq = 0;
-    if (issue_token && json_array_size(norder) && provd_token_issue(&prof->pfx, hex, hpfx, seq)) {
+    if (owner && json_array_size(norder) &&
+        provd_token_issue(&prof->pfx, owner, user, hex, hpfx, seq)) {
         json_object_set_new(out, "token", json_string(hex));
         sodium_memzero(hex, sizeof hex);
     }
@@ -332,7 +334,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     unsigned caps = (unsigned)s46_q_capability_parse(r.capability);
     int p = -1;
     s46_pfx6 tpfx;
-    if (r.token && provd_token_lookup(r.token, &tpfx, lg->token))
+    char tuser[PROVD_TOKEN_USER_MAX] = "";
+    if (r.token && provd_token_lookup(r.token, &tpfx, tuser, lg->token))
         p = provd_cfg_find(cfg, &tpfx);
     bool by_token = p >= 0;
     if (p < 0 && v6)
@@ -347,11 +350,33 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     if (prof->redirect)
         return done(c, lg, 307, "redirect", "", prof->redirect);
     const char *auth = check_auth(cfg, p, r.user, r.pass, &a);
+    /* A token issued on a login stands for that login (without user/pass)
+     * while its subscriber exists for this profile and it is not revoked. */
+    bool auth_by_token = by_token && !r.user && tuser[0] && cfg->uses_auth[p] &&
+                         provd_cfg_user_hash(cfg, p, tuser) != NULL;
+    if (auth_by_token) {
+        auth = "ok";
+        provd_stats_add(PS_AUTH_BY_TOKEN, 1);
+    }
     bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && prof->auth_required));
+    bool login = auth && !strcmp(auth, "ok") && r.user;
+    /* A new token: for a CE that brought no known one, or one that just
+     * logged in with a token not standing for that login. It counts against
+     * the subscriber (a login) or the source's token_unit prefix. */
+    char owner[PROVD_TOKEN_OWNER_MAX];
+    bool issue = !by_token || (login && strcmp(tuser, r.user));
+    if (login) {
+        snprintf(owner, sizeof owner, "user:%s", r.user);
+    } else {
+        s46_pfx6 unit = {a, (uint8_t)prof->token_unit};
+        s46_ip6_mask(&unit.addr, unit.len);
+        s46_pfx6_format(&unit, owner);
+    }
     uint64_t seq = 0;
-    json_t *out =
-        deny ? json_pack("{s:[]}", "order") : build(prof, caps, !by_token, lg->token, &seq);
-    if (by_token && out && !deny)
+    json_t *out = deny ? json_pack("{s:[]}", "order")
+                       : build(prof, caps, issue ? owner : NULL, login ? r.user : NULL,
+                               lg->token, &seq);
+    if (by_token && out && !deny && !json_object_get(out, "token"))
         json_object_set_new(out, "token", json_string(r.token));
     if (auth && out) {
         json_object_set_new(out, "auth", json_string(auth));
@@ -435,13 +460,6 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static volatile sig_atomic_t stop, hup;
 static void on_sig(int s) { if (s == SIGHUP) hup = 1; else stop = 1; }
 
-static int load_token(void *ctx, const s46_store_token *t)
-{
-    (void)ctx;
-    provd_token_load(t);
-    return 0;
-}
-
 /* Builds and installs a new snapshot; the old one stays on failure. */
 static int reload(s46_store *st, char **files, int nfiles, const char *why)
 {
@@ -457,8 +475,12 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
                         "first: %s\n", why, c->skipped, warn);
     size_t np = c->nprofiles, nu = c->nusers;
     provd_cfg_install(c);
-    if (st && s46_store_token_each(st, S46_STORE_REVOKED, load_token, NULL, err, sizeof err) < 0)
-        fprintf(stderr, "s46-provd: %s: revoked tokens: %s\n", why, err);
+    /* tokens revoked, pruned or removed with their subscriber are forgotten */
+    if (st && provd_tokens_reload(st, err, sizeof err) < 0) {
+        fprintf(stderr, "s46-provd: %s: tokens: %s\n", why, err);
+        if (!strcmp(why, "start"))
+            return -1;
+    }
     fprintf(stderr, "s46-provd: %s: %zu profiles, %zu subscribers\n", why, np, nu);
     if (strcmp(why, "start"))
         provd_stats_add(PS_RELOADS, 1);
@@ -542,7 +564,7 @@ static json_t *show(const char *cmd, void *arg)
                           "version", S46_VERSION, "scheme", sc->tls ? "https" : "http", "port",
                           (int)sc->port, "database", sc->db, "connections",
                           (json_int_t)(di ? di->num_connections : 0), "profiles",
-                          (json_int_t)(cfg ? cfg->nprofiles : 0), "tokens",
+                          (json_int_t)(cfg ? cfg->nprofiles : 0), "tokens_held",
                           (json_int_t)provd_tokens_count(), "answers_held", (json_int_t)nheld,
                           "counters", provd_stats_json());
     provd_cfg_put(cfg);
@@ -682,10 +704,6 @@ int provd_serve(int argc, char **argv)
     if (db) {
         if (!(st = s46_store_open(db, S46_STORE_CREATE, err, sizeof err))) {
             fprintf(stderr, "s46-provd: %s\n", err);
-            return 1;
-        }
-        if (s46_store_token_each(st, S46_STORE_LIVE, load_token, NULL, err, sizeof err) < 0) {
-            fprintf(stderr, "s46-provd: loading tokens: %s\n", err);
             return 1;
         }
     }
