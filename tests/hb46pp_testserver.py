@@ -38,6 +38,13 @@ PAGES = {
     "/empty": (200, {"ttl": 600, "order": []}),
     "/authbad": (200, {"ttl": 600, "order": [], "auth": "bad"}),
     "/badtoken": (200, dict(GOOD, token="XYZ")),
+    # answers the validator must refuse (docs/hb46pp.md, N2): the rule set
+    # cannot be built, or the BR is no global unicast address / a CE's own
+    "/conflict6": (200, dict(GOOD, map_e=dict(mape(RULE), rules=[RULE, RULE_B]))),
+    "/conflict4": (200, dict(GOOD, map_e=dict(mape(RULE), rules=[
+        RULE, dict(RULE, ipv6="2001:db8:100::/40")]))),
+    "/brmcast": (200, dict(GOOD, map_e=dict(mape(RULE), br="ff02::1"))),
+    "/brself": (200, dict(GOOD, map_e=dict(mape(RULE), br="2001:db8:12:3400:0:c000:212:34"))),
     "/norule": (200, dict(GOOD, map_e=mape(dict(RULE, ipv6="2001:db9::/40")))),
 }
 for i in range(8):  # /far0 -> /far1 -> ... -> /far7 -> /ok: too many hops

@@ -3,6 +3,7 @@
 #include "prov/query.h"
 #include "lib/addr.h"
 #include "lib/err.h"
+#include "lib/ruleset.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,41 @@ bool s46_hb46pp_fqdn_ok(const char *s)
     return true;
 }
 
+const char *s46_hb46pp_endpoint_bad(const s46_ip6 *a)
+{
+    static const s46_ip6 zero;
+    if (a->b[0] == 0xff)
+        return "a multicast address";
+    if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+        return "a link-local address";
+    if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0xc0)
+        return "a site-local address";
+    if (s46_ip6_prefix_eq(a, &zero, 96)) /* ::, ::1 and IPv4-compatible */
+        return s46_ip6_eq(a, &zero)       ? "the unspecified address"
+               : a->b[15] == 1 && !a->b[14] && !a->b[13] && !a->b[12] ? "the loopback address"
+                                                                       : "an IPv4-compatible address";
+    static const s46_ip6 mapped = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}};
+    if (s46_ip6_prefix_eq(a, &mapped, 96))
+        return "an IPv4-mapped address";
+    return NULL;
+}
+
+/* An endpoint address text: parsed, global unicast. -1 with err. */
+static int endpoint_ok(const char *s, s46_ip6 *a, const char *where, const char *key,
+                       char *err, size_t errlen)
+{
+    if (s46_ip6_parse(s, a) < 0) {
+        s46_seterr(err, errlen, "%s.%s: not an IPv6 address", where, key);
+        return -1;
+    }
+    const char *why = s46_hb46pp_endpoint_bad(a);
+    if (why) {
+        s46_seterr(err, errlen, "%s.%s: %s cannot be a tunnel endpoint", where, key, why);
+        return -1;
+    }
+    return 0;
+}
+
 static const char *str_member(const json_t *o, const char *key, const char *where, bool req,
                               char *err, size_t errlen, int *rc)
 {
@@ -64,8 +100,10 @@ static int host_ok(const json_t *o, const char *key, const char *where, char *er
     s46_ip6 a;
     if (rc < 0)
         return -1;
-    if (s46_ip6_parse(s, &a) == 0 || (!strchr(s, ':') && s46_hb46pp_fqdn_ok(s)))
-        return 0;
+    if (!strchr(s, ':') && s46_hb46pp_fqdn_ok(s))
+        return 0; /* its address is checked where it is resolved */
+    if (s46_ip6_parse(s, &a) == 0)
+        return endpoint_ok(s, &a, where, key, err, errlen);
     s46_seterr(err, errlen, "%s.%s: must be an IPv6 address or a DNS name", where, key);
     return -1;
 }
@@ -101,8 +139,8 @@ static int int_ok(const json_t *o, const char *key, const char *where, long lo, 
     return 0;
 }
 
-static int check_mape(const json_t *o, const char *where, size_t max, char *err,
-                      size_t errlen)
+static int check_mape(const json_t *o, const char *where, size_t max, bool check_br,
+                      char *err, size_t errlen)
 {
     s46_mape_cfg c;
     char e[S46_ERRLEN];
@@ -115,8 +153,34 @@ static int check_mape(const json_t *o, const char *where, size_t max, char *err,
             s46_seterr(err, errlen, "%s: %s", where, e);
         return -1;
     }
+    /* The rule set the CE builds from these rules: whatever it refuses
+     * (the same IPv6 prefix twice, one IPv4 prefix with overlapping port
+     * sets) is refused here, by the same code. */
+    s46_ruleset *rs = s46_ruleset_new(c.rules, c.nrules, e, sizeof e);
+    int rc = 0;
+    if (!rs) {
+        s46_seterr(err, errlen, "%s.rules: %s", where, e);
+        rc = -1;
+    }
+    s46_ruleset_free(rs);
+    if (rc == 0 && check_br) {
+        const char *why = s46_hb46pp_endpoint_bad(&c.br);
+        if (why) {
+            s46_seterr(err, errlen, "%s.br: %s cannot be a tunnel endpoint", where, why);
+            rc = -1;
+        }
+        /* Every address of a Rule IPv6 prefix lies in some CE's End-user
+         * prefix: a BR there would be a subscriber's address (for the CE
+         * of that prefix, its own MAP address). */
+        for (size_t i = 0; rc == 0 && i < c.nrules; i++)
+            if (s46_pfx6_contains(&c.rules[i].ipv6, &c.br)) {
+                s46_seterr(err, errlen, "%s.br: inside rules[%zu]'s IPv6 prefix (a CE's "
+                           "address, not a BR's)", where, i);
+                rc = -1;
+            }
+    }
     s46_mape_free(&c);
-    return 0;
+    return rc;
 }
 
 static int check_mapt(const json_t *o, char *err, size_t errlen)
@@ -145,12 +209,12 @@ static int check_mapt(const json_t *o, char *err, size_t errlen)
                    S46_HB46PP_MAX_MAPT_RULES);
         return -1;
     }
-    json_t *tmp = json_pack("{s:s,s:O}", "br", "::1", "rules", rules);
+    json_t *tmp = json_pack("{s:s,s:O}", "br", "::", "rules", rules); /* br: not checked */
     if (!tmp) {
         s46_seterr(err, errlen, "map_t: out of memory");
         return -1;
     }
-    int rc = check_mape(tmp, "map_t", S46_HB46PP_MAX_MAPT_RULES, err, errlen);
+    int rc = check_mape(tmp, "map_t", S46_HB46PP_MAX_MAPT_RULES, false, err, errlen);
     json_decref(tmp);
     return rc;
 }
@@ -218,7 +282,7 @@ static int check_ipip(const json_t *a, char *err, size_t errlen)
     json_array_foreach(a, i, e) {
         char where[32];
         int rc;
-        s46_ip6 x;
+        s46_ip6 x[2];
         s46_pfx4 p4;
         char pe[S46_ERRLEN];
         snprintf(where, sizeof where, "ipip[%zu]", i);
@@ -229,18 +293,22 @@ static int check_ipip(const json_t *a, char *err, size_t errlen)
         static const char *const k6[] = {"ipv6_local", "ipv6_remote"};
         for (int j = 0; j < 2; j++) {
             const char *s = str_member(e, k6[j], where, true, err, errlen, &rc);
-            if (rc < 0)
+            if (rc < 0 || endpoint_ok(s, &x[j], where, k6[j], err, errlen) < 0)
                 return -1;
-            if (s46_ip6_parse(s, &x) < 0) {
-                s46_seterr(err, errlen, "%s.%s: not an IPv6 address", where, k6[j]);
-                return -1;
-            }
+        }
+        if (s46_ip6_eq(&x[0], &x[1])) {
+            s46_seterr(err, errlen, "%s.ipv6_remote: the same address as ipv6_local", where);
+            return -1;
         }
         const char *s = str_member(e, "ipv4", where, true, err, errlen, &rc);
         if (rc < 0)
             return -1;
         if (s46_pfx4_parse_or_host(s, &p4, pe, sizeof pe) < 0) {
             s46_seterr(err, errlen, "%s.ipv4: %s", where, pe);
+            return -1;
+        }
+        if (p4.len == 0) { /* what the CE's tunnel refuses (dp/ce_tunnel.h) */
+            s46_seterr(err, errlen, "%s.ipv4: a prefix of length 1..32 is needed", where);
             return -1;
         }
     }
@@ -250,7 +318,7 @@ static int check_ipip(const json_t *a, char *err, size_t errlen)
 static int check_mech(const char *m, const json_t *o, char *err, size_t errlen)
 {
     if (!strcmp(m, "map_e"))
-        return check_mape(o, "map_e", S46_HB46PP_MAX_MAPE_RULES, err, errlen);
+        return check_mape(o, "map_e", S46_HB46PP_MAX_MAPE_RULES, true, err, errlen);
     if (!strcmp(m, "map_t"))
         return check_mapt(o, err, errlen);
     if (!strcmp(m, "dslite")) {

@@ -42,6 +42,12 @@ static int server_opts(const json_t *srv, s46_profile *out, char *err, size_t er
                 return -1;
             }
             out->ttl_jitter = (long)json_integer_value(v);
+        } else if (!strcmp(k, "token_unit")) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 128) {
+                s46_seterr(err, errlen, "s46_server.token_unit: need a prefix length 1..128");
+                return -1;
+            }
+            out->token_unit = (unsigned)json_integer_value(v);
         } else if (!strcmp(k, "auth_required")) {
             if (!json_is_boolean(v)) {
                 s46_seterr(err, errlen, "s46_server.auth_required: need true or false");
@@ -77,6 +83,7 @@ int s46_profile_make(const char *prefix, const char *name, const json_t *tmpl,
     memset(out, 0, sizeof *out);
     if (s46_pfx6_parse(prefix, &out->pfx, err, errlen) < 0)
         return -1;
+    out->token_unit = 56;
     if (name && strlen(name) > 200) {
         s46_seterr(err, errlen, "profile name longer than 200 bytes");
         return -1;

@@ -4,6 +4,8 @@
  * optional server-only options ("s46_server", never served):
  *   { "redirect": "http(s)://..." (307, then no template is needed),
  *     "ttl_jitter": 0..604800, "auth_required": bool,
+ *     "token_unit": 1..128 (default 56: the source prefix whose CEs share
+ *       the bound on live tokens, provd's tokens.h),
  *     "users": { "name": "$argon2id$..." } }
  * Unknown s46_server keys are refused (they are typos, not extensions).
  * A per-CE "token" or "auth" in a template is refused by _split, dropped by
@@ -25,6 +27,7 @@ typedef struct s46_profile {
     long ttl_jitter;     /* 0..ttl_jitter seconds added to ttl */
     json_t *users;       /* {"name": "$argon2id$..."} or NULL */
     bool auth_required;  /* without credentials: order [] and auth "req" */
+    unsigned token_unit; /* source prefix length for the per-source token bound */
 } s46_profile;
 
 /* Splits a profile document (template plus optional "s46_server") into a new

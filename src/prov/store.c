@@ -21,12 +21,21 @@ static const char *const migrations[S46_STORE_SCHEMA] = {
     "  src_prefix TEXT, token TEXT, vendorid TEXT, product TEXT, version TEXT,"
     "  capability TEXT, status INTEGER NOT NULL, mechs TEXT, auth TEXT);"
     "CREATE INDEX provlog_t ON provlog (t_ms);",
+    /* 3: who a token counts against (its source prefix or subscriber) and
+     * the subscriber it authenticates, if any */
+    "ALTER TABLE tokens ADD COLUMN owner TEXT;"
+    "ALTER TABLE tokens ADD COLUMN user TEXT;"
+    "CREATE INDEX tokens_owner ON tokens (owner);"
+    "CREATE INDEX tokens_user ON tokens (user);"
+    "CREATE INDEX tokens_seen ON tokens (last_seen);",
 };
 
-enum { Q_TOK_ADD, Q_TOK_SEEN, Q_LOG_ADD, NQ };
+enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, NQ };
 static const char *const cached_sql[NQ] = {
-    "INSERT OR IGNORE INTO tokens (hash, prefix, created, last_seen) VALUES (?1, ?2, ?3, ?3)",
+    "INSERT OR IGNORE INTO tokens (hash, prefix, created, last_seen, owner, user)"
+    " VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
     "UPDATE tokens SET last_seen = ?2 WHERE hash = ?1 AND last_seen < ?2",
+    "DELETE FROM tokens WHERE hash = ?1",
     "INSERT INTO provlog (t_ms, src, src_prefix, token, vendorid, product, version,"
     " capability, status, mechs, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 };
@@ -242,9 +251,28 @@ int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t
                NULL, err, errlen);
 }
 
-int s46_store_user_remove(s46_store *st, const char *name, char *err, size_t errlen)
+int s46_store_user_remove(s46_store *st, const char *name, int64_t *revoked, char *err,
+                          size_t errlen)
 {
-    return remove_one(st, "DELETE FROM subscribers WHERE name = ?1", name, "user", err, errlen);
+    const void *a[] = {name};
+    int n = 0;
+    if (revoked)
+        *revoked = 0;
+    if (exec(st, "BEGIN IMMEDIATE", err, errlen) < 0)
+        return -1;
+    int r = remove_one(st, "DELETE FROM subscribers WHERE name = ?1", name, "user", err, errlen);
+    if (r == 0 && run(st, "UPDATE tokens SET revoked = 1 WHERE user = ?1 AND revoked = 0", "t", a,
+                      &n, err, errlen) < 0)
+        r = -1;
+    if (r != 0) {
+        s46_store_rollback(st);
+        return r;
+    }
+    if (s46_store_commit(st, err, errlen) < 0)
+        return -1;
+    if (revoked)
+        *revoked = n;
+    return 0;
 }
 
 static int step_cached(s46_store *st, sqlite3_stmt *s, char *err, size_t errlen)
@@ -257,14 +285,38 @@ static int step_cached(s46_store *st, sqlite3_stmt *s, char *err, size_t errlen)
     return 0;
 }
 
-int s46_store_token_add(s46_store *st, const char *hash, const char *prefix, int64_t t,
-                        char *err, size_t errlen)
+int s46_store_token_add(s46_store *st, const s46_store_token *t, char *err, size_t errlen)
 {
     sqlite3_stmt *s = st->q[Q_TOK_ADD];
-    bind_text(s, 1, hash);
-    bind_text(s, 2, prefix);
-    sqlite3_bind_int64(s, 3, t);
+    bind_text(s, 1, t->hash);
+    bind_text(s, 2, t->prefix);
+    sqlite3_bind_int64(s, 3, t->created);
+    bind_text(s, 4, t->owner);
+    bind_text(s, 5, t->user);
     return step_cached(st, s, err, errlen);
+}
+
+int s46_store_token_delete(s46_store *st, const char *hash, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->q[Q_TOK_DEL];
+    bind_text(s, 1, hash);
+    return step_cached(st, s, err, errlen);
+}
+
+int s46_store_token_prune(s46_store *st, int64_t unused_before, int64_t *n, char *err,
+                          size_t errlen)
+{
+    const void *a[] = {&unused_before};
+    *n = 0;
+    for (;;) {
+        int changes;
+        if (run(st, "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE last_seen < ?1"
+                    " LIMIT 10000)", "i", a, &changes, err, errlen) < 0)
+            return -1;
+        *n += changes;
+        if (changes == 0)
+            return 0;
+    }
 }
 
 int s46_store_token_seen(s46_store *st, const char *hash, int64_t t, char *err, size_t errlen)
@@ -394,8 +446,8 @@ int s46_store_user_each(s46_store *st, s46_store_user_cb cb, void *ctx, char *er
 static int token_row(sqlite3_stmt *s, void *cb, void *ctx)
 {
     s46_store_token t = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2),
-                         sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
-                         sqlite3_column_int(s, 5) != 0};
+                         col(s, 6),  col(s, 7), sqlite3_column_int64(s, 3),
+                         sqlite3_column_int64(s, 4), sqlite3_column_int(s, 5) != 0};
     return ((s46_store_token_cb)cb)(ctx, &t);
 }
 
@@ -403,7 +455,7 @@ int s46_store_token_each(s46_store *st, unsigned which, s46_store_token_cb cb, v
                          char *err, size_t errlen)
 {
     /* ?1: bit 0 live wanted, bit 1 revoked wanted. */
-    return each(st, "SELECT id, hash, prefix, created, last_seen, revoked FROM tokens"
+    return each(st, "SELECT id, hash, prefix, created, last_seen, revoked, owner, user FROM tokens"
                     " WHERE (revoked = 0 AND (?1 & 1)) OR (revoked != 0 AND (?1 & 2))"
                     " ORDER BY id",
                 which, token_row, (void *)cb, ctx, err, errlen);

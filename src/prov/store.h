@@ -15,7 +15,7 @@
 
 #include "lib/addr.h"
 
-#define S46_STORE_SCHEMA 2
+#define S46_STORE_SCHEMA 3
 #define S46_STORE_CREATE 1u   /* create the file when missing */
 
 typedef struct s46_store s46_store;
@@ -45,19 +45,30 @@ typedef struct s46_store_user {
     int64_t created;
 } s46_store_user;
 int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t errlen);
-int s46_store_user_remove(s46_store *st, const char *name, char *err, size_t errlen);
+/* Removes the subscriber and revokes the tokens issued to it (one
+ * transaction; *revoked, if not NULL, gets how many). */
+int s46_store_user_remove(s46_store *st, const char *name, int64_t *revoked, char *err,
+                          size_t errlen);
 
 typedef struct s46_store_token {
     int64_t id;
     const char *hash;    /* 64 lowercase hex of the BLAKE2b-256 hash */
     const char *prefix;  /* the profile it was issued for */
+    const char *owner;   /* what it counts against (source prefix or "user:NAME"); may be NULL */
+    const char *user;    /* the subscriber it authenticates (issued on auth ok), or NULL */
     int64_t created, last_seen;
     bool revoked;
 } s46_store_token;
-/* Records an issued token (a known hash is left as it is). */
-int s46_store_token_add(s46_store *st, const char *hash, const char *prefix, int64_t t,
-                        char *err, size_t errlen);
+/* Records an issued token: hash, prefix, owner, user, created (= last
+ * seen); a known hash is left as it is. */
+int s46_store_token_add(s46_store *st, const s46_store_token *t, char *err, size_t errlen);
 int s46_store_token_seen(s46_store *st, const char *hash, int64_t t, char *err, size_t errlen);
+/* Forgets one token (replaced by a newer one of its owner); absent: 0. */
+int s46_store_token_delete(s46_store *st, const char *hash, char *err, size_t errlen);
+/* Deletes the tokens last seen before unused_before (unix seconds),
+ * 10 000 per transaction; *n gets how many. */
+int s46_store_token_prune(s46_store *st, int64_t unused_before, int64_t *n, char *err,
+                          size_t errlen);
 /* key: a decimal id, or 4..64 hex digits that start exactly one hash. */
 int s46_store_token_revoke(s46_store *st, const char *key, int64_t *id, char *err,
                            size_t errlen);

@@ -81,7 +81,8 @@ C
     txt multi.s46.test "v=v6mig-1 url=https://prov.s46.test/config t=b"
     txt multi.s46.test "v=v6mig-1 url=https://test.s46.test:8443/ok t=b"
     txt down.s46.test "v=v6mig-1 url=https://test.s46.test:9/config t=b"
-    for p in ok e403 e500 r1 loop1 far0 v4 malformed bigttl empty authbad badtoken norule flip; do
+    for p in ok e403 e500 r1 loop1 far0 v4 malformed bigttl empty authbad badtoken norule flip \
+             conflict6 conflict4 brmcast brself; do
         txt p-$p.s46.test "v=v6mig-1 url=http://test.s46.test:8080/$p t=a"
     done
     txt creds.s46.test "v=v6mig-1 url=https://test.s46.test:8443/ok t=b"
@@ -246,8 +247,21 @@ order_empty_disables          p-empty.s46.test   empty     none   600
 auth_bad_disables             p-authbad.s46.test empty     none   600
 no_usable_rule_disables       p-norule.s46.test  empty     none   600
 redirect_chain_followed       p-r1.s46.test      ok        map_e  600
-malformed_token_rejected      p-badtoken.s46.test bad_data map_e  4000
+malformed_token_dropped_rest_kept p-badtoken.s46.test ok   map_e  600
+conflicting_ipv6_keeps_running p-conflict6.s46.test bad_data map_e 4000
+conflicting_ports_keeps_running p-conflict4.s46.test bad_data map_e 4000
+br_multicast_keeps_running    p-brmcast.s46.test bad_data  map_e  4000
+br_own_prefix_keeps_running   p-brself.s46.test  bad_data  map_e  4000
 T
+# an answer that was not applied leaves the store as it was (the good answer)
+for name in conflicting_ipv6_keeps_running conflicting_ports_keeps_running \
+            br_multicast_keeps_running br_own_prefix_keeps_running; do
+    why="$(head -c 300 "$TMP/$name.store")"
+    check "${name}_store_kept" cmp -s "$TMP/stored" "$TMP/$name.store"
+done
+grep -q "token is not 64 lowercase hex digits: dropped" "$TMP/malformed_token_dropped_rest_kept.log" &&
+    pass malformed_token_dropped_logged ||
+    fail malformed_token_dropped_logged "$(tail -n 3 "$TMP/malformed_token_dropped_rest_kept.log")"
 start_ce dnsdown_prep 2>/dev/null; stop_ce
 RESOLVER='"resolver": "[2001:db8:f0f0::99]:53",' mkconf dns_unreachable 4over6.info
 cp "$TMP/stored" "$TMP/dns_unreachable.store"

@@ -27,9 +27,72 @@ c=$(code "$Q&x=$big"); WHY="got $c"
 ok oversized_query_414 test "$c" = 414 -o "$c" = 431 -o "$c" = 400
 many=$(for i in $(seq 2000); do printf 'p%d=1&' $i; done)
 c=$(code "${many}$Q"); WHY="got $c"
-# libmicrohttpd runs out of its per-connection pool here and closes the
-# connection without sending its 431 (000 in curl): accepted, but noted.
-ok thousands_of_params_rejected test "$c" = 414 -o "$c" = 400 -o "$c" = 431 -o "$c" = 000
+# (libmicrohttpd 0.9.75 alone sent nothing here: serve.c's uri_check)
+ok thousands_of_params_431 test "$c" = 431
+many=$(for i in $(seq 65); do printf 'p%d=1&' $i; done)
+c=$(code "${many}$Q"); WHY="got $c"
+ok params_over_64_431 test "$c" = 431
+# Raw requests (curl would fix them up): the status line each gets, and how
+# many status lines came back.
+ip netns exec "$NS" python3 - 8080 >"$TMP/raw" 2>&1 <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+Q = b"vendorid=acde48&product=P&version=1&capability=dslite"
+def req(data):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.settimeout(3)
+    s.bind(("2001:db8:1::10", 0))
+    s.connect(("::1", port))
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+    except socket.timeout:
+        pass
+    s.close()
+    first = out.split(b"\r\n")[0].decode(errors="replace").split(" ")
+    return (first[1] if len(first) > 1 else "none"), out.count(b"HTTP/1.")
+H = b" HTTP/1.1\r\nHost: s\r\nConnection: close\r\n"
+cases = [
+    ("nul_in_unknown_param", b"GET /config?" + Q + b"&x=a%00b" + H + b"\r\n"),
+    ("nul_in_vendorid", b"GET /config?vendorid=acde48%00&product=P&version=1&capability=dslite" + H + b"\r\n"),
+    ("ctl_01_in_value", b"GET /config?" + Q + b"&x=a%01b" + H + b"\r\n"),
+    ("del_in_value", b"GET /config?" + Q + b"&x=a%7fb" + H + b"\r\n"),
+    ("ctl_in_key", b"GET /config?" + Q + b"&a%0ab=1" + H + b"\r\n"),
+    ("raw_ctl_in_target", b"GET /config?" + Q + b"&x=a\x01b" + H + b"\r\n"),
+    ("http11_without_host", b"GET /config?" + Q + b" HTTP/1.1\r\nConnection: close\r\n\r\n"),
+    ("http11_two_hosts", b"GET /config?" + Q + b" HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"),
+    ("http10_without_host_ok", b"GET /config?" + Q + b" HTTP/1.0\r\n\r\n"),
+    ("two_content_lengths", b"GET /config?" + Q + H + b"Content-Length: 0\r\nContent-Length: 5\r\n\r\nhello"),
+    ("two_equal_content_lengths", b"GET /config?" + Q + H + b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n"),
+    ("negative_content_length", b"GET /config?" + Q + H + b"Content-Length: -1\r\n\r\n"),
+    ("plain_request_ok", b"GET /config?" + Q + H + b"\r\n"),
+]
+for name, data in cases:
+    st, n = req(data)
+    print(name, st, n)
+PY
+raw() { awk -v n="$1" '$1 == n { print $2 }' "$TMP/raw"; }
+raw_lines() { awk -v n="$1" '$1 == n { print $3 }' "$TMP/raw"; }
+for n in nul_in_unknown_param nul_in_vendorid ctl_01_in_value del_in_value ctl_in_key raw_ctl_in_target \
+         http11_without_host http11_two_hosts two_content_lengths two_equal_content_lengths; do
+    WHY="got $(raw $n) ($(cat "$TMP/raw" | tr '\n' ';'))"
+    ok "${n}_400" test "$(raw $n)" = 400
+done
+WHY="got $(raw negative_content_length)"
+# libmicrohttpd 0.9.75 refuses it before our handler runs; it answers 400
+# but repeats its header block in the body (left to the library)
+ok negative_content_length_400 test "$(raw negative_content_length)" = 400
+for n in http10_without_host_ok plain_request_ok; do
+    WHY="got $(raw $n)"
+    ok "$n" test "$(raw $n)" = 200 -a "$(raw_lines $n)" = 1
+done
+WHY="$(grep -c 'status=431 .*too many parameters' "$TMP/log") log lines"
+ok log_says_431_as_sent test "$(grep -c 'status=431 .*too many parameters' "$TMP/log")" = 2
 c=$(code "$Q"); WHY="normal request after that got $c"
 ok normal_request_after_abuse test "$c" = 200
 c=$(code "vendorid=acde48&product=%C3%28&version=1&capability=dslite"); WHY="got $c"

@@ -129,7 +129,7 @@ TEST(rule_limits)
 {
     char err[S46_ERRLEN];
     json_t *j = json_pack("{s:[s],s:{s:s,s:o}}", "order", "map_e", "map_e", "br",
-                          "2001:db8::1", "rules", rules(256));
+                          "2001:db9::1", "rules", rules(256));
     CHECK(s46_hb46pp_validate(j, 0, NULL, err, sizeof err) == 0);
     json_array_append_new(json_object_get(json_object_get(j, "map_e"), "rules"),
                           json_pack("{s:s,s:s,s:i,s:i}", "ipv6", "2001:db8:ffff::/48",
@@ -145,6 +145,86 @@ TEST(rule_limits)
     json_decref(j);
 }
 
+/* issue 16 item 2: rules the rule-set builder refuses are refused by the
+ * validator (not later, when the CE builds them). */
+TEST(conflicting_rules_refused)
+{
+    char err[S46_ERRLEN];
+    const char *r1 = "{\"ipv6\":\"2001:db8::/40\",\"ipv4\":\"192.0.2.0/24\",\"ea_length\":16,"
+                     "\"psid_offset\":6}";
+    const char *same6 = "{\"ipv6\":\"2001:db8::/40\",\"ipv4\":\"198.18.0.0/24\",\"ea_length\":16,"
+                        "\"psid_offset\":6}";
+    const char *same4 = "{\"ipv6\":\"2001:db8:100::/40\",\"ipv4\":\"192.0.2.0/24\",\"ea_length\":16,"
+                        "\"psid_offset\":6}";
+    /* one IPv4 address, explicit PSIDs: distinct PSIDs are fine, equal ones overlap */
+    const char *p1 = "{\"ipv6\":\"2001:db8:200::/56\",\"ipv4\":\"203.0.113.1/32\",\"ea_length\":0,"
+                     "\"psid_offset\":6,\"psid_length\":4,\"psid\":1}";
+    const char *p2 = "{\"ipv6\":\"2001:db8:201::/56\",\"ipv4\":\"203.0.113.1/32\",\"ea_length\":0,"
+                     "\"psid_offset\":6,\"psid_length\":4,\"psid\":2}";
+    const char *p1b = "{\"ipv6\":\"2001:db8:202::/56\",\"ipv4\":\"203.0.113.1/32\",\"ea_length\":0,"
+                      "\"psid_offset\":6,\"psid_length\":4,\"psid\":1}";
+    struct { const char *a, *b; int ok; const char *msg; } c[] = {
+        {r1, same6, 0, "map_e.rules: rules 0 and 1 have the same IPv6 prefix"},
+        {r1, same4, 0, "map_e.rules: rules 0 and 1 have the same IPv4 prefix and overlapping ports"},
+        {p1, p2, 1, NULL},
+        {p1, p1b, 0, "map_e.rules: rules 0 and 1 have the same IPv4 prefix and overlapping ports"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "{\"order\":[\"map_e\"],\"map_e\":{\"br\":\"2001:db8:ffff::1\","
+                 "\"rules\":[%s,%s]}}", c[i].a, c[i].b);
+        json_t *j = s46_hb46pp_parse(text, strlen(text), 0, err, sizeof err);
+        CHECK((j != NULL) == c[i].ok);
+        if (!c[i].ok)
+            CHECK_STR(err, c[i].msg);
+        json_decref(j);
+        /* map_t rules go through the same builder */
+        snprintf(text, sizeof text, "{\"order\":[\"map_t\"],\"map_t\":{\"dmr\":\"64:ff9b::/64\","
+                 "\"rules\":[%s,%s]}}", c[i].a, c[i].b);
+        j = s46_hb46pp_parse(text, strlen(text), 0, err, sizeof err);
+        CHECK((j != NULL) == c[i].ok);
+        if (!c[i].ok)
+            CHECK(strncmp(err, "map_t.rules: rules 0 and 1", 26) == 0);
+        json_decref(j);
+    }
+}
+
+/* issue 16 item 8: tunnel endpoints are global unicast, and a BR is not
+ * inside a Rule IPv6 prefix (there it would be a CE's, e.g. the CE's own
+ * MAP address). */
+TEST(endpoints_global_unicast)
+{
+    static const char *const bad[] = {"ff02::1", "::", "::1", "fe80::1", "::ffff:192.0.2.1",
+                                      "::192.0.2.1", "fec0::1", "ff0e::101"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(check_mut("map_e.br", json_string(bad[i]), "map_e.br: "));
+        CHECK(check_mut("dslite.aftr", json_string(bad[i]), "dslite.aftr: "));
+        CHECK(check_mut("lw4o6.lwaftr", json_string(bad[i]), "lw4o6.lwaftr: "));
+        CHECK(check_mut("ipip.ipv6_remote", json_string(bad[i]), "ipip[0].ipv6_remote: "));
+        CHECK(check_mut("ipip.ipv6_local", json_string(bad[i]), "ipip[0].ipv6_local: "));
+    }
+    /* the example's rule 2001:db8:1:2000::/52 holds its CEs' MAP addresses
+     * (e.g. a CE's draft-03 one): no address of it may be the BR */
+    CHECK(check_mut("map_e.br", json_string("2001:db8:1:2340:0:cb00:7134:0"),
+                    "map_e.br: inside rules[0]'s IPv6 prefix"));
+    CHECK(check_mut("map_e.br", json_string("2001:db8:1:2fff::1"),
+                    "map_e.br: inside rules[0]'s IPv6 prefix"));
+    CHECK(check_mut("ipip.ipv6_remote", json_string("2001:db8:7:100::7"),
+                    "ipip[0].ipv6_remote: the same address as ipv6_local"));
+    CHECK(check_mut("ipip.ipv4", json_string("0.0.0.0/0"), "ipip[0].ipv4: "));
+    /* names and global addresses stay fine */
+    char err[S46_ERRLEN];
+    json_t *j = s46_hb46pp_parse(good, strlen(good), 0, err, sizeof err);
+    CHECK(j != NULL);
+    json_object_set_new(json_object_get(j, "dslite"), "aftr", json_string("2001:db8:ff::2"));
+    json_object_set_new(json_object_get(j, "map_e"), "br", json_string("fd00::1"));
+    CHECK(s46_hb46pp_validate(j, 0, NULL, err, sizeof err) == 0);
+    json_decref(j);
+    s46_ip6 a;
+    CHECK(s46_ip6_parse("2001:db8::1", &a) == 0 && s46_hb46pp_endpoint_bad(&a) == NULL);
+    CHECK(s46_ip6_parse("::ffff:0:1", &a) == 0 && s46_hb46pp_endpoint_bad(&a) != NULL);
+}
+
 TEST(fqdn)
 {
     CHECK(s46_hb46pp_fqdn_ok("aftr.example.net"));
@@ -156,4 +236,5 @@ TEST(fqdn)
 }
 
 T_MAIN(T_CASE(valid_full_example), T_CASE(empty_order_ok), T_CASE(bad_fields_named),
-       T_CASE(lenient_token), T_CASE(rule_limits), T_CASE(fqdn))
+       T_CASE(lenient_token), T_CASE(rule_limits), T_CASE(fqdn),
+       T_CASE(conflicting_rules_refused), T_CASE(endpoints_global_unicast))

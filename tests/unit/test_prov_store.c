@@ -65,9 +65,12 @@ TEST(token_add_revoke_by_id_and_prefix)
     const char *h1 = "aaaa111100000000000000000000000000000000000000000000000000000000";
     const char *h2 = "aaaa222200000000000000000000000000000000000000000000000000000000";
     CHECK_INT(s46_store_begin(st, err, sizeof err), 0);
-    CHECK_INT(s46_store_token_add(st, h1, "2001:db8::/32", 10, err, sizeof err), 0);
-    CHECK_INT(s46_store_token_add(st, h2, "2001:db8::/32", 10, err, sizeof err), 0);
-    CHECK_INT(s46_store_token_add(st, h1, "2001:db8::/48", 11, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = h1, .prefix = "2001:db8::/32",
+                                                         .created = 10}, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = h2, .prefix = "2001:db8::/32",
+                                                         .created = 10}, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = h1, .prefix = "2001:db8::/48",
+                                                         .created = 11}, err, sizeof err), 0);
     CHECK_INT(s46_store_token_seen(st, h1, 20, err, sizeof err), 0);
     CHECK_INT(s46_store_commit(st, err, sizeof err), 0);
     int64_t id = 0;
@@ -86,12 +89,63 @@ TEST(token_add_revoke_by_id_and_prefix)
     CHECK_INT(n, 0);
     /* A rolled-back batch leaves nothing behind. */
     CHECK_INT(s46_store_begin(st, err, sizeof err), 0);
-    CHECK_INT(s46_store_token_add(st, "bb", "2001:db8::/32", 10, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = "bb", .prefix = "2001:db8::/32",
+                                                         .created = 10}, err, sizeof err), 0);
     s46_store_rollback(st);
     n = 0;
     CHECK_INT(s46_store_token_each(st, S46_STORE_LIVE | S46_STORE_REVOKED,
                                    (s46_store_token_cb)count_cb, &n, err, sizeof err), 0);
     CHECK_INT(n, 2);
+    s46_store_close(st);
+}
+
+struct tok_list { char s[512]; };
+static int tok_list_cb(void *ctx, const s46_store_token *t)
+{
+    struct tok_list *l = ctx;
+    size_t n = strlen(l->s);
+    snprintf(l->s + n, sizeof l->s - n, "%.4s:%s:%s:%d ", t->hash, t->owner ? t->owner : "-",
+             t->user ? t->user : "-", t->revoked);
+    return 0;
+}
+
+/* Issue 16 (tokens): a token records its owner and subscriber; unused
+ * tokens are pruned; a replaced one is deleted; removing a subscriber
+ * revokes its tokens in the same transaction. */
+TEST(token_owner_prune_delete_user_remove)
+{
+    char err[160];
+    s46_store *st = fresh();
+    CHECK(st);
+    s46_store_user u = {"alice", "$argon2id$x", NULL, 1};
+    CHECK_INT(s46_store_user_put(st, &u, err, sizeof err), 0);
+    CHECK_INT(s46_store_begin(st, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = "aa01", .prefix = "2001:db8::/32",
+              .owner = "2001:db8:1::/56", .created = 100}, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = "bb02", .prefix = "2001:db8::/32",
+              .owner = "user:alice", .user = "alice", .created = 100}, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = "cc03", .prefix = "2001:db8::/32",
+              .owner = "2001:db8:1::/56", .created = 100}, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_seen(st, "cc03", 500, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_delete(st, "dd04", err, sizeof err), 0);
+    CHECK_INT(s46_store_commit(st, err, sizeof err), 0);
+    struct tok_list l = {""};
+    CHECK_INT(s46_store_token_each(st, S46_STORE_LIVE, tok_list_cb, &l, err, sizeof err), 0);
+    CHECK_STR(l.s, "aa01:2001:db8:1::/56:-:0 bb02:user:alice:alice:0 cc03:2001:db8:1::/56:-:0 ");
+    int64_t n = -1;
+    CHECK_INT(s46_store_user_remove(st, "alice", &n, err, sizeof err), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(s46_store_user_remove(st, "alice", &n, err, sizeof err), 1);
+    l.s[0] = 0;
+    CHECK_INT(s46_store_token_each(st, S46_STORE_REVOKED, tok_list_cb, &l, err, sizeof err), 0);
+    CHECK_STR(l.s, "bb02:user:alice:alice:1 ");
+    CHECK_INT(s46_store_token_prune(st, 200, &n, err, sizeof err), 0);
+    CHECK_INT(n, 2); /* aa01 and bb02: last seen at 100 */
+    CHECK_INT(s46_store_token_delete(st, "cc03", err, sizeof err), 0);
+    l.s[0] = 0;
+    CHECK_INT(s46_store_token_each(st, S46_STORE_LIVE | S46_STORE_REVOKED, tok_list_cb, &l, err,
+                                   sizeof err), 0);
+    CHECK_STR(l.s, "");
     s46_store_close(st);
 }
 
@@ -210,7 +264,8 @@ TEST(migrates_older_schema_keeping_rows)
     CHECK_INT(s46_store_profile_each(st, (s46_store_profile_cb)count_cb, &n, err, sizeof err), 0);
     CHECK_INT(n, 1);
     const char *h = "cc00000000000000000000000000000000000000000000000000000000000000";
-    CHECK_INT(s46_store_token_add(st, h, "2001:db8::/32", 1, err, sizeof err), 0);
+    CHECK_INT(s46_store_token_add(st, &(s46_store_token){.hash = h, .prefix = "2001:db8::/32",
+                                                         .created = 1}, err, sizeof err), 0);
     s46_store_close(st);
     sqlite3 *db;
     sqlite3_open(dbpath, &db);
@@ -237,4 +292,5 @@ TEST(newer_schema_refused)
 T_MAIN(T_CASE(migrates_older_schema_keeping_rows), T_CASE(newer_schema_refused),
        T_CASE(open_needs_create_flag), T_CASE(profile_put_list_remove),
        T_CASE(token_add_revoke_by_id_and_prefix), T_CASE(log_filter_by_time_and_source),
-       T_CASE(log_prune_in_batches_keeps_newer_rows), T_CASE(profile_validation))
+       T_CASE(log_prune_in_batches_keeps_newer_rows), T_CASE(profile_validation),
+       T_CASE(token_owner_prune_delete_user_remove))

@@ -8,6 +8,7 @@
 #include "io/rtnl.h"
 #include "lib/err.h"
 #include "prov/dns.h"
+#include "prov/hb46pp.h"
 
 const char *ce_mech_name(int mech)
 {
@@ -87,6 +88,16 @@ static int plan_tunnel(const char *mech, const json_t *resp, const s46_pfx6 *pre
         }
         c->kind = S46_CET_IPIP;
         out->mech = MECH_IPIP;
+    }
+    /* A resolved name gets the checks a literal got in the validator, and
+     * no endpoint may be inside this CE's own prefix (its own address). */
+    const char *why = s46_hb46pp_endpoint_bad(&c->remote);
+    if (why || s46_pfx6_contains(prefix, &c->remote)) {
+        char b[S46_IP6_STRLEN];
+        s46_seterr(err, errlen, "%s: remote endpoint %s is %s", mech,
+                   s46_ip6_format(&c->remote, b), why ? why : "inside this CE's own prefix");
+        out->mech = MECH_NONE;
+        return -1;
     }
     s46_cet *probe = s46_cet_new(c, e, sizeof e);
     if (!probe) {

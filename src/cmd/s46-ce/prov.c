@@ -347,13 +347,22 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
         s46_fetch_res_free(&res);
         return S46_ACC_NO_ANSWER;
     }
-    /* strict (docs/hb46pp.md, S9): a malformed token makes the whole
-     * answer invalid, like a ttl above 604800 or an impossible rule */
-    json_t *resp = s46_hb46pp_parse(res.body, res.len, 0, e, sizeof e);
+    /* docs/hb46pp.md, S9: a malformed token is dropped (and said), the
+     * rest of the answer is kept; anything else invalid (a ttl above
+     * 604800, an impossible or conflicting rule, a tunnel endpoint that is
+     * not global unicast) makes the whole answer invalid and keeps what
+     * runs (N1, N2) */
+    json_t *resp = s46_hb46pp_parse(res.body, res.len, S46_HB46PP_LENIENT_TOKEN, e, sizeof e);
     s46_fetch_res_free(&res);
     if (!resp) {
         record(p, S46_ACC_BAD_DATA, e);
         return S46_ACC_BAD_DATA;
+    }
+    json_t *bt = json_object_get(resp, "token");
+    if (bt && !(json_is_string(bt) && s46_q_token_ok(json_string_value(bt)))) {
+        logf_("the answer's token is not 64 lowercase hex digits: dropped, the rest kept%s",
+              p->token[0] ? " (the previous token stays)" : "");
+        json_object_del(resp, "token");
     }
     json_t *tok = json_object_get(resp, "token");
     if (json_is_string(tok))
@@ -377,7 +386,11 @@ static s46_acc_outcome attempt(struct ce_prov *p, int64_t *ttl)
     set_state(p, "configuring");
     char why[300];
     int rc = choose_and_apply(p, resp, why, sizeof why);
-    if (rc >= 0)
+    /* The store takes an answer only once it was applied: a mechanism of
+     * it runs, or it explicitly offers none (then a reboot must not bring
+     * back what the server withdrew). An answer none of whose mechanisms
+     * could start leaves the stored one as it was. */
+    if (rc == 0 || (rc > 0 && json_array_size(json_object_get(resp, "order")) == 0))
         save_store(p, resp, p->url);
     json_decref(resp);
     if (rc != 0) {

@@ -1,5 +1,6 @@
 /* s46-provd's admin subcommands on the database (--db FILE): profile
- * add/list/remove, import, user add/list/remove, token list/revoke, log.
+ * add/list/remove, import, user add/list/remove (revoking the user's
+ * tokens), token list/revoke/prune, log, log prune.
  * Exit status 0 ok, 1 not found (or the database failed), 2 bad input; each
  * error is one line on stderr. Every write is durable when we exit 0. */
 #include "provd.h"
@@ -17,7 +18,7 @@
 #include <time.h>
 
 typedef struct opts {
-    const char *db, *name, *password, *hash, *prefix, *since, *source, *before;
+    const char *db, *name, *password, *hash, *prefix, *since, *source, *before, *unused;
     const char *pos[4];
     int npos;
 } opts;
@@ -132,8 +133,9 @@ static int print_token(void *ctx, const s46_store_token *t)
     char c[24], s[24];
     fmt_time(t->created, c);
     fmt_time(t->last_seen, s);
-    printf("%lld\t%.16s\tprofile=%s\tcreated=%s\tlast_seen=%s\t%s\n", (long long)t->id,
-           t->hash, t->prefix, c, s, t->revoked ? "revoked" : "live");
+    printf("%lld\t%.16s\tprofile=%s\tcreated=%s\tlast_seen=%s\t%s\towner=%s\tuser=%s\n",
+           (long long)t->id, t->hash, t->prefix, c, s, t->revoked ? "revoked" : "live",
+           t->owner ? t->owner : "-", t->user ? t->user : "-");
     return 0;
 }
 
@@ -219,11 +221,12 @@ static bool allowed(const char *cmd, const opts *o)
                     : !strcmp(cmd, "user add")                          ? "phx"
                     : !strcmp(cmd, "log")                               ? "sr"
                     : !strcmp(cmd, "log prune")                         ? "b"
+                    : !strcmp(cmd, "token prune")                       ? "u"
                                                                          : "";
     return (!o->name || strchr(a, 'n')) && (!o->password || strchr(a, 'p')) &&
            (!o->hash || strchr(a, 'h')) && (!o->prefix || strchr(a, 'x')) &&
            (!o->since || strchr(a, 's')) && (!o->source || strchr(a, 'r')) &&
-           (!o->before || strchr(a, 'b'));
+           (!o->before || strchr(a, 'b')) && (!o->unused || strchr(a, 'u'));
 }
 
 int provd_admin(int argc, char **argv)
@@ -252,6 +255,7 @@ int provd_admin(int argc, char **argv)
                             : !strcmp(a, "--since")    ? &o.since
                             : !strcmp(a, "--source")   ? &o.source
                             : !strcmp(a, "--before")   ? &o.before
+                            : !strcmp(a, "--unused-since") ? &o.unused
                                                        : NULL;
         if (slot) {
             if (i + 1 >= argc)
@@ -267,7 +271,7 @@ int provd_admin(int argc, char **argv)
     static const char *const known[] = {"profile add", "profile list", "profile remove",
                                         "import",      "user add",     "user list",
                                         "user remove", "token list",   "token revoke",
-                                        "log",         "log prune"};
+                                        "token prune", "log",          "log prune"};
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         ok |= !strcmp(cmd, known[i]);
@@ -282,7 +286,7 @@ int provd_admin(int argc, char **argv)
 
     bool writes_new = !strcmp(cmd, "profile add") || !strcmp(cmd, "import") ||
                       !strcmp(cmd, "user add");
-    bool lists = strstr(cmd, "list") || !strcmp(cmd, "log") || !strcmp(cmd, "log prune");
+    bool lists = strstr(cmd, "list") || !strcmp(cmd, "log") || strstr(cmd, "prune");
     if (lists && o.npos)
         return fail(2, "%s takes no arguments", cmd);
     if ((!strcmp(cmd, "profile remove") || !strcmp(cmd, "user remove") ||
@@ -300,6 +304,12 @@ int provd_admin(int argc, char **argv)
     if (o.before && (before = parse_since(o.before)) < 0)
         return fail(2, "log prune: --before wants unix seconds or YYYY-MM-DD[THH:MM[:SS]] (UTC): %s",
                     o.before);
+    int64_t unused = 0;
+    if (!strcmp(cmd, "token prune") && !o.unused)
+        return fail(2, "token prune: --unused-since T is required");
+    if (o.unused && (unused = parse_since(o.unused)) < 0)
+        return fail(2, "token prune: --unused-since wants unix seconds or "
+                       "YYYY-MM-DD[THH:MM[:SS]] (UTC): %s", o.unused);
     if (o.source && s46_pfx6_parse(o.source, &src, err, sizeof err) < 0)
         return fail(2, "log: --source: %s", err);
 
@@ -320,8 +330,16 @@ int provd_admin(int argc, char **argv)
         rc = user_add(st, &o);
     else if (!strcmp(cmd, "user list"))
         rc = st_rc(s46_store_user_each(st, print_user, NULL, err, sizeof err), err);
-    else if (!strcmp(cmd, "user remove"))
-        rc = st_rc(s46_store_user_remove(st, o.pos[0], err, sizeof err), err);
+    else if (!strcmp(cmd, "user remove")) {
+        int64_t n;
+        rc = st_rc(s46_store_user_remove(st, o.pos[0], &n, err, sizeof err), err);
+        if (rc == 0)
+            printf("removed user %s, revoked %lld tokens\n", o.pos[0], (long long)n);
+    } else if (!strcmp(cmd, "token prune")) {
+        int64_t n;
+        rc = st_rc(s46_store_token_prune(st, unused, &n, err, sizeof err), err);
+        printf("pruned %lld tokens unused since %lld\n", (long long)n, (long long)unused);
+    }
     else if (!strcmp(cmd, "token list"))
         rc = st_rc(s46_store_token_each(st, S46_STORE_LIVE | S46_STORE_REVOKED, print_token, NULL,
                                         err, sizeof err), err);

@@ -20,6 +20,7 @@ static void usage(void)
             "       s46-provd user add NAME [--password P | --hash H] [--prefix PREFIX] --db FILE\n"
             "       s46-provd user list|remove NAME --db FILE\n"
             "       s46-provd token list|revoke ID-OR-HASH-PREFIX --db FILE\n"
+            "       s46-provd token prune --unused-since T --db FILE\n"
             "       s46-provd log [--since T] [--source PREFIX] --db FILE\n"
             "       s46-provd log prune --before T --db FILE\n"
             "       s46-provd passwd PASSWORD          (prints an argon2id hash)\n"

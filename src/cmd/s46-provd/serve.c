@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,8 @@
     "NORMAL:%SERVER_PRECEDENCE:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:"           \
     "+AES-256-GCM:+AES-128-CBC:+AES-256-CBC:-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:" \
     "+GROUP-SECP384R1:+GROUP-X448:+GROUP-SECP521R1"
+
+#define MAX_PARAMS 64 /* query parameters in one request */
 
 static const char *cfg_path = "/config";
 static unsigned unknown_status = MHD_HTTP_FORBIDDEN;
@@ -215,10 +218,11 @@ static const unsigned mech_bits[] = {S46_CAP_464XLAT, S46_CAP_DSLITE, S46_CAP_IP
                                      S46_CAP_LW4O6,   S46_CAP_MAPE,   S46_CAP_MAPT};
 
 /* The answer for profile p: its template, order filtered by capability,
- * ttl jittered, a new token when issue_token (its hash prefix into hpfx,
- * its write-queue seq into *seq, else 0). */
-static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, char hpfx[17],
-                     uint64_t *seq)
+ * ttl jittered, a new token when owner is not NULL (counted against owner,
+ * authenticating user when not NULL; its hash prefix into hpfx, its
+ * write-queue seq into *seq, else 0). */
+static json_t *build(const s46_profile *prof, unsigned caps, const char *owner,
+                     const char *user, char hpfx[17], uint64_t *seq)
 {
     json_t *out = json_deep_copy(prof->tmpl);
     if (!out)
@@ -251,7 +255,8 @@ static json_t *build(const s46_profile *prof, unsigned caps, bool issue_token, c
     }
     char hex[65];
     *seq = 0;
-    if (issue_token && json_array_size(norder) && provd_token_issue(&prof->pfx, hex, hpfx, seq)) {
+    if (owner && json_array_size(norder) &&
+        provd_token_issue(&prof->pfx, owner, user, hex, hpfx, seq)) {
         json_object_set_new(out, "token", json_string(hex));
         sodium_memzero(hex, sizeof hex);
     }
@@ -313,8 +318,9 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     copy_field(lg->version, sizeof lg->version, r.version, s46_q_version_ok(r.version));
     copy_field(lg->capability, sizeof lg->capability, r.capability,
                s46_q_capability_parse(r.capability) >= 0);
-    if (r.nargs > 64)
-        return done(c, lg, 400, "too many parameters", "too many parameters\n", NULL);
+    if (r.nargs > MAX_PARAMS) /* uri_check refuses these first */
+        return done(c, lg, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "too many parameters",
+                    "too many parameters\n", NULL);
     const char *bad = NULL;
     if (!r.vendorid || !s46_q_vendorid_ok(r.vendorid)) bad = "vendorid";
     else if (!r.product || !s46_q_product_ok(r.product)) bad = "product";
@@ -332,7 +338,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     unsigned caps = (unsigned)s46_q_capability_parse(r.capability);
     int p = -1;
     s46_pfx6 tpfx;
-    if (r.token && provd_token_lookup(r.token, &tpfx, lg->token))
+    char tuser[PROVD_TOKEN_USER_MAX] = "";
+    if (r.token && provd_token_lookup(r.token, &tpfx, tuser, lg->token))
         p = provd_cfg_find(cfg, &tpfx);
     bool by_token = p >= 0;
     if (p < 0 && v6)
@@ -347,11 +354,33 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
     if (prof->redirect)
         return done(c, lg, 307, "redirect", "", prof->redirect);
     const char *auth = check_auth(cfg, p, r.user, r.pass, &a);
+    /* A token issued on a login stands for that login (without user/pass)
+     * while its subscriber exists for this profile and it is not revoked. */
+    bool auth_by_token = by_token && !r.user && tuser[0] && cfg->uses_auth[p] &&
+                         provd_cfg_user_hash(cfg, p, tuser) != NULL;
+    if (auth_by_token) {
+        auth = "ok";
+        provd_stats_add(PS_AUTH_BY_TOKEN, 1);
+    }
     bool deny = auth && (!strcmp(auth, "bad") || (!strcmp(auth, "req") && prof->auth_required));
+    bool login = auth && !strcmp(auth, "ok") && r.user;
+    /* A new token: for a CE that brought no known one, or one that just
+     * logged in with a token not standing for that login. It counts against
+     * the subscriber (a login) or the source's token_unit prefix. */
+    char owner[PROVD_TOKEN_OWNER_MAX];
+    bool issue = !by_token || (login && strcmp(tuser, r.user));
+    if (login) {
+        snprintf(owner, sizeof owner, "user:%s", r.user);
+    } else {
+        s46_pfx6 unit = {a, (uint8_t)prof->token_unit};
+        s46_ip6_mask(&unit.addr, unit.len);
+        s46_pfx6_format(&unit, owner);
+    }
     uint64_t seq = 0;
-    json_t *out =
-        deny ? json_pack("{s:[]}", "order") : build(prof, caps, !by_token, lg->token, &seq);
-    if (by_token && out && !deny)
+    json_t *out = deny ? json_pack("{s:[]}", "order")
+                       : build(prof, caps, issue ? owner : NULL, login ? r.user : NULL,
+                               lg->token, &seq);
+    if (by_token && out && !deny && !json_object_get(out, "token"))
         json_object_set_new(out, "token", json_string(r.token));
     if (auth && out) {
         json_object_set_new(out, "auth", json_string(auth));
@@ -385,12 +414,125 @@ static enum MHD_Result answer(struct MHD_Connection *c, void **con_cls, provd_re
  * the request has no body left to read). */
 static char headers_seen;
 
+/* Requests refused from their raw URI (uri_check), before the library
+ * parses the query: the handler answers them at its first call. */
+static char too_many_params, control_chars;
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: sees the raw request target before the
+ * library splits and decodes the query. Refuses control characters, raw
+ * or percent-encoded (%00 would silently cut a value: the library hands
+ * values over as C strings), and more than MAX_PARAMS parameters.
+ * Workaround for libmicrohttpd 0.9.75 (Debian 12): with many parameters
+ * its per-connection memory pool runs out while it stores them, it logs
+ * "431" and closes the connection without sending anything. So for a
+ * refused query we end the query string where it starts, in the library's
+ * own buffer (it calls us after finding the '?' and before parsing what
+ * follows; the buffer is the connection's writable read buffer), and the
+ * handler answers 400/431 itself. */
+static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls, (void)c;
+    void *verdict = NULL;
+    unsigned params = 0;
+    bool in_query = false, seg = false;
+    for (const char *p = uri; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        int v = -1;
+        if (ch == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0)
+            v = hexval(p[1]) * 16 + hexval(p[2]);
+        if (ch < 0x20 || ch == 0x7f || (v >= 0 && (v < 0x20 || v == 0x7f))) {
+            verdict = &control_chars;
+            break;
+        }
+        if (!in_query) {
+            in_query = ch == '?';
+            continue;
+        }
+        if (ch == '&')
+            seg = false;
+        else if (!seg) {
+            seg = true;
+            if (++params > MAX_PARAMS) {
+                verdict = &too_many_params;
+                break;
+            }
+        }
+    }
+    if (verdict) {
+        char *q = strchr(uri, '?');
+        if (q && q[1])
+            q[1] = '\0';
+    }
+    return verdict;
+}
+
+/* Header checks the library (0.9.75) does not make: HTTP/1.1 needs Host,
+ * and one Content-Length at most (two can make a proxy in front and this
+ * server disagree on where the request ends). NULL when fine. */
+struct hdr_count { unsigned host, clen; };
+static enum MHD_Result hdr_it(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    (void)kind, (void)value;
+    struct hdr_count *h = cls;
+    if (!strcasecmp(key, "Host"))
+        h->host++;
+    else if (!strcasecmp(key, "Content-Length"))
+        h->clen++;
+    return MHD_YES;
+}
+
+static const char *bad_headers(struct MHD_Connection *c, const char *version)
+{
+    struct hdr_count h = {0, 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_it, &h);
+    if (h.clen > 1)
+        return "more than one Content-Length";
+    if (!strcmp(version, MHD_HTTP_VERSION_1_1) && h.host != 1)
+        return h.host ? "more than one Host" : "HTTP/1.1 without Host";
+    return NULL;
+}
+
+/* The source address for the log of a request refused before answer(). */
+static void log_src(struct MHD_Connection *c, provd_reqlog *lg)
+{
+    memset(lg, 0, sizeof *lg);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
+                  lg->src, sizeof lg->src);
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version,
                                const char *upload_data, size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version, (void)upload_data;
+    (void)cls, (void)upload_data;
+    if (*con_cls == &too_many_params || *con_cls == &control_chars) {
+        provd_reqlog lg;
+        log_src(c, &lg);
+        bool many = *con_cls == &too_many_params;
+        *con_cls = NULL;
+        return done(c, &lg, many ? MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE : 400,
+                    many ? "too many parameters" : "control character in the request target",
+                    many ? "too many parameters\n" : "bad request\n", NULL);
+    }
     if (!*con_cls) {
+        const char *bad = bad_headers(c, version);
+        if (bad) {
+            provd_reqlog lg;
+            log_src(c, &lg);
+            return done(c, &lg, 400, bad, "bad request\n", NULL);
+        }
         *con_cls = &headers_seen;
         return MHD_YES;
     }
@@ -427,20 +569,14 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
     (void)cls, (void)c, (void)toe;
-    if (*con_cls && *con_cls != &headers_seen)
+    if (*con_cls && *con_cls != &headers_seen && *con_cls != &too_many_params &&
+        *con_cls != &control_chars)
         held_free(*con_cls);
     *con_cls = NULL;
 }
 
 static volatile sig_atomic_t stop, hup;
 static void on_sig(int s) { if (s == SIGHUP) hup = 1; else stop = 1; }
-
-static int load_token(void *ctx, const s46_store_token *t)
-{
-    (void)ctx;
-    provd_token_load(t);
-    return 0;
-}
 
 /* Builds and installs a new snapshot; the old one stays on failure. */
 static int reload(s46_store *st, char **files, int nfiles, const char *why)
@@ -457,8 +593,12 @@ static int reload(s46_store *st, char **files, int nfiles, const char *why)
                         "first: %s\n", why, c->skipped, warn);
     size_t np = c->nprofiles, nu = c->nusers;
     provd_cfg_install(c);
-    if (st && s46_store_token_each(st, S46_STORE_REVOKED, load_token, NULL, err, sizeof err) < 0)
-        fprintf(stderr, "s46-provd: %s: revoked tokens: %s\n", why, err);
+    /* tokens revoked, pruned or removed with their subscriber are forgotten */
+    if (st && provd_tokens_reload(st, err, sizeof err) < 0) {
+        fprintf(stderr, "s46-provd: %s: tokens: %s\n", why, err);
+        if (!strcmp(why, "start"))
+            return -1;
+    }
     fprintf(stderr, "s46-provd: %s: %zu profiles, %zu subscribers\n", why, np, nu);
     if (strcmp(why, "start"))
         provd_stats_add(PS_RELOADS, 1);
@@ -542,7 +682,7 @@ static json_t *show(const char *cmd, void *arg)
                           "version", S46_VERSION, "scheme", sc->tls ? "https" : "http", "port",
                           (int)sc->port, "database", sc->db, "connections",
                           (json_int_t)(di ? di->num_connections : 0), "profiles",
-                          (json_int_t)(cfg ? cfg->nprofiles : 0), "tokens",
+                          (json_int_t)(cfg ? cfg->nprofiles : 0), "tokens_held",
                           (json_int_t)provd_tokens_count(), "answers_held", (json_int_t)nheld,
                           "counters", provd_stats_json());
     provd_cfg_put(cfg);
@@ -684,10 +824,6 @@ int provd_serve(int argc, char **argv)
             fprintf(stderr, "s46-provd: %s\n", err);
             return 1;
         }
-        if (s46_store_token_each(st, S46_STORE_LIVE, load_token, NULL, err, sizeof err) < 0) {
-            fprintf(stderr, "s46-provd: loading tokens: %s\n", err);
-            return 1;
-        }
     }
     int64_t dv = st ? s46_store_data_version(st) : 0;
     if (fit_open_files(&max_conn) < 0)
@@ -719,6 +855,7 @@ int provd_serve(int argc, char **argv)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_check, NULL,
         MHD_OPTION_ARRAY, cert ? tls : tls + 2,
         MHD_OPTION_END);
     if (!d) {

@@ -18,6 +18,8 @@ static const char *const names[PROVD_NCOUNTERS] = {
     [PS_ORDER_EMPTY] = "answered_order_empty",
     [PS_TOKEN_OUT_OF_SCOPE] = "token_unknown_out_of_scope",
     [PS_TOKENS_ISSUED] = "tokens_issued",
+    [PS_TOKENS_REPLACED] = "tokens_replaced",
+    [PS_AUTH_BY_TOKEN] = "auth_ok_by_token",
     [PS_AUTH_OK] = "auth_ok",
     [PS_AUTH_BAD] = "auth_bad",
     [PS_AUTH_REQ] = "auth_req",
@@ -61,8 +63,6 @@ void provd_stats_answer(const provd_reqlog *lg)
         provd_stats_add(PS_BY_SOURCE, 1);
     else if (!strcmp(lg->what, "out of scope"))
         provd_stats_add(PS_TOKEN_OUT_OF_SCOPE, 1);
-    if (!strcmp(lg->what, "by-source") && lg->token[0] && lg->mechs[0])
-        provd_stats_add(PS_TOKENS_ISSUED, 1);
     if (!strcmp(lg->auth, "ok"))
         provd_stats_add(PS_AUTH_OK, 1);
     else if (!strcmp(lg->auth, "bad"))

@@ -1,11 +1,21 @@
 /* Tokens the server issued (docs/hb46pp.md, S9/C8): 256 random bits handed to the CE,
  * kept only as BLAKE2b-256 hashes, each with the prefix of the profile it
- * was issued for. An in-memory open-addressing table answers lookups; new
- * tokens and "last seen" times (at most one update a minute per token) are
- * queued and written to the database by provd_tokens_flush, which the main
- * loop calls inside one transaction at least ten times a second, and at
- * once when an answer carrying a new token waits for it (the server sends
- * a new token only once it is on disk). */
+ * was issued for, its owner and, when it was issued on an `auth: "ok"`
+ * answer, the subscriber it authenticates.
+ *
+ * Bounded: an owner -- the source prefix of the request (the profile's
+ * token_unit, /56 by default) or, for a token issued on a login,
+ * "user:NAME" -- holds at most PROVD_TOKENS_PER_OWNER live tokens; issuing
+ * one more forgets its oldest (memory and database). The in-memory table
+ * grows with what is held (no fixed cap); `token prune --unused-since`
+ * and `token revoke`/`user remove` change the database, and the server
+ * rebuilds its table from it on reload (provd_tokens_reload).
+ *
+ * New tokens, "last seen" times (at most one update a minute per token) and
+ * forgotten tokens are queued and written to the database by
+ * provd_tokens_flush, which the main loop calls inside one transaction at
+ * least ten times a second, and at once when an answer carrying a new token
+ * waits for it (the server sends a new token only once it is on disk). */
 #ifndef S46_PROVD_TOKENS_H
 #define S46_PROVD_TOKENS_H
 #include "lib/addr.h"
@@ -14,25 +24,34 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PROVD_MAX_TOKENS (1u << 20)
+#define PROVD_TOKENS_PER_OWNER 4
+#define PROVD_TOKEN_OWNER_MAX 56  /* "user:" + 32, or a prefix text */
+#define PROVD_TOKEN_USER_MAX 33   /* docs/hb46pp.md, C9: 1..32 characters */
 
 int provd_tokens_init(void);
-/* New token for the profile with prefix pfx: hex[65] is what the CE gets,
- * hprefix[17] the first 16 hex digits of its hash (for logs), *seq its
- * place in the write queue (see provd_tokens_flush). false when the table
- * is full. */
-bool provd_token_issue(const s46_pfx6 *pfx, char hex[65], char hprefix[17], uint64_t *seq);
-/* The profile prefix of a known, unrevoked token text; hprefix as above is
- * filled for any well-formed token. */
-bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char hprefix[17]);
-/* Loads one database row (at start; revoked rows again at each reload). */
-void provd_token_load(const s46_store_token *t);
+/* A new token for the profile with prefix pfx, counted against owner,
+ * authenticating user (NULL: nobody). hex[65] is what the CE gets,
+ * hprefix[17] the first 16 hex digits of its hash (for logs: the hash, never
+ * the token), *seq its place in the write queue (see provd_tokens_flush;
+ * 0 when the queue is full). false when out of memory. */
+bool provd_token_issue(const s46_pfx6 *pfx, const char *owner, const char *user, char hex[65],
+                       char hprefix[17], uint64_t *seq);
+/* The profile prefix of a known, unrevoked token text, and in user the
+ * subscriber it authenticates ("" for none); hprefix as above is filled
+ * for any well-formed token. */
+bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char user[PROVD_TOKEN_USER_MAX],
+                        char hprefix[17]);
+/* Rebuilds the table from the database's live tokens (at start and on each
+ * reload: what an admin revoked, pruned or removed with its subscriber is
+ * forgotten), keeping what is queued and not yet written. Main thread (the
+ * one that calls provd_tokens_flush). 0, or -1 with err (table unchanged). */
+int provd_tokens_reload(s46_store *st, char *err, size_t errlen);
 /* Writes what is queued (inside the caller's transaction); *upto gets the
  * highest seq written (issued tokens up to it are durable once the caller
- * commits). 0, or -1 with
- * err: the caller rolls back and those records are lost (the memory table
- * still has the tokens). */
+ * commits). 0, or -1 with err: the caller rolls back and those records are
+ * lost (the memory table still has the tokens). */
 int provd_tokens_flush(s46_store *st, uint64_t *upto, char *err, size_t errlen);
+/* Tokens held (in memory, live). */
 size_t provd_tokens_count(void);
 /* Records waiting for provd_tokens_flush. */
 size_t provd_tokens_queued(void);
