@@ -42,7 +42,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 
-.PHONY: all test unit tools bench fuzz clean
+.PHONY: all test unit tools bench fuzz mutate clean
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -104,6 +104,10 @@ bench: $(BINS)
 
 fuzz: $(BINS)
 	@bash tests/fuzz.sh long
+
+# Mutation testing (tests/mutate/mutants.txt): slow, not part of `make test`.
+mutate: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
+	@bash tests/mutate/run.sh
 
 clean:
 	rm -rf $(BUILD)

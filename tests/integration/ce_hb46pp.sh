@@ -14,7 +14,7 @@ CEBIN=${S46_ASAN_BIN:-$BIN}
 PY=/usr/bin/python3
 P=s46t$$
 CE=$P-hce ISP=$P-hisp
-TMP=$(mktemp -d /tmp/s46-hb46pp.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-hb46pp.XXXXXX)
 PIDS=()
 CEPID=
 cleanup() {

@@ -8,6 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
+. tests/integration/lib/wait.sh
 BIN=${S46_BIN:-$ROOT/build/bin}
 PY=/usr/bin/python3
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
@@ -33,10 +34,7 @@ while True:
     s.sendto(d, a)' >/dev/null 2>&1 &
     nsx "$INET" stund -h 198.51.100.80 -a 198.51.100.81 >/dev/null 2>&1 &
     # the servers answer before the tests begin (python starts slowly on a busy machine)
-    for _ in $(seq 100); do
-        ip netns exec "$INET" ss -Hlun 'sport = :7000' | grep -q . && break
-        sleep 0.1
-    done
+    wait_for 10 eval 'ip netns exec "$INET" ss -Hlun "sport = :7000" | grep -q .'
 }
 lab_down() { bash lab/lab.sh down >/dev/null 2>&1; }
 show() { "$BIN/s46" show --ctl "$RUN/$1.sock" --json; }
@@ -94,7 +92,7 @@ if pk:
 PY
 sniffer=$!
 # send only once the sniffer listens (importing scapy is slow on a busy machine)
-for _ in $(seq 100); do grep -q sniffing "$RUN/icmp.out" 2>/dev/null && break; sleep 0.1; done
+wait_for 10 grep -qs sniffing "$RUN/icmp.out"
 nsx "$INET" $PY -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.51.100.80", 7001))
@@ -121,14 +119,14 @@ import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for port in sys.argv[1:]:
     s.sendto(b"unsolicited", ("192.0.2.18", int(port)))' $free
-for _ in $(seq 20); do [ $(($(counter ce1 drop_napt_no_mapping) - before)) -ge 3 ] && break; sleep 0.1; done
+wait_for 5 eval '[ $(($(counter ce1 drop_napt_no_mapping) - before)) -ge 3 ]'
 after=$(counter ce1 drop_napt_no_mapping)
 [ $((after - before)) -eq 3 ] && pass ce_unsolicited_inbound_dropped || fail ce_unsolicited_inbound_dropped "counter $before -> $after"
 
 # TCP inbound only where a mapping allows: a LAN server is unreachable from outside
 nsx "$LAN" $PY -c 'import socket,time
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", 8080)); s.listen(); time.sleep(2)' >/dev/null 2>&1 &
-sleep 0.2
+wait_for 5 eval 'nsx "$LAN" ss -Hltn "sport = :8080" | grep -q .'
 if nsx "$INET" curl -s --max-time 1 http://192.0.2.18:1232/ >/dev/null; then
     fail ce_tcp_inbound_refused "an unsolicited TCP connection got through"
 else
@@ -190,9 +188,10 @@ send(IPv6(src=br, dst=m)/IP(src="198.51.100.80", dst="192.0.2.99")/UDP(sport=700
 send(IPv6(src=br, dst=m, nh=4)/Raw(b"\x45\x00\x00\x10garbage"))
 send(IPv6(src=br, dst=m)/UDP(sport=1, dport=2))
 PY
-sleep 0.3
-show ce1 >"$RUN/after.json"
-res=$($PY - "$RUN/before.json" "$RUN/after.json" <<'PY'
+# each of the five is counted once: wait (5 s at most) until they are
+spoof_counted() {
+    show ce1 >"$RUN/after.json"
+    res=$($PY - "$RUN/before.json" "$RUN/after.json" <<'PY'
 import json, sys
 b = json.load(open(sys.argv[1]))["counters"]; a = json.load(open(sys.argv[2]))["counters"]
 want = ["drop_wan_src_unknown", "drop_inner_port_not_mine", "drop_inner_not_my_ipv4",
@@ -200,6 +199,9 @@ want = ["drop_wan_src_unknown", "drop_inner_port_not_mine", "drop_inner_not_my_i
 print(" ".join("%s:%d" % (k, a[k] - b[k]) for k in want if a[k] - b[k] != 1) or "ok")
 PY
 )
+    [ "$res" = ok ]
+}
+wait_for 5 spoof_counted
 [ "$res" = ok ] && pass ce_spoofed_and_malformed_counted || fail ce_spoofed_and_malformed_counted "$res"
 
 # CE to CE through the BR (hub and spoke): both sides punch a hole (ADF)
@@ -228,7 +230,7 @@ d, a = s.recvfrom(100)
 print(d.decode(), a[0])
 PY
     local lan2_pid=$!
-    sleep 0.3
+    wait_for 5 eval 'nsx "$LAN2" ss -Hlun "sport = :40002" | grep -q .'
     local got
     got=$(nsx "$LAN" $PY - "$p2" <<'PY'
 import socket, sys, time
@@ -266,7 +268,7 @@ nsx "$P-ce" ping -c 1 -W 2 198.51.100.80 >/dev/null && [ "$(counter ce1 napt_map
 m0=$(show ce1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["napt"]["mappings"])')
 sed -i 's/"filter": "adf"/"filter": "eif"/' "$RUN/ce1.json"
 kill -HUP "$(cat "$RUN/ce1.pid")"
-sleep 1.5
+wait_for 5 grep -q 'configuration reloaded' "$RUN/ce1.log"
 res=$(show ce1 | $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["napt"]["filtering"], j["napt"]["mappings"])')
 if grep -q 'configuration reloaded' "$RUN/ce1.log" && [ "$res" = "endpoint-independent $m0" ]; then
     pass ce_sighup_reload
@@ -315,11 +317,7 @@ lab_up || { fail ce_lab_up_mismatch "lab did not come up"; exit 1; }
 if nsx "$LAN" curl -s --max-time 2 http://198.51.100.80/ >/dev/null; then
     fail ce_layout_mismatch_fails_visibly "traffic passed with different layouts"
 else
-    for _ in $(seq 20); do
-        d=$(counter br drop_v6_src_not_map_address)
-        [ "$d" -gt 0 ] && break
-        sleep 0.1
-    done
+    wait_for 5 eval 'd=$(counter br drop_v6_src_not_map_address); [ "$d" -gt 0 ]'
     [ "$d" -gt 0 ] && pass ce_layout_mismatch_fails_visibly ||
         fail ce_layout_mismatch_fails_visibly "no BR counter: $(show br | $PY -c 'import json,sys; print({k: v for k, v in json.load(sys.stdin)["counters"].items() if v})')"
 fi
@@ -340,7 +338,7 @@ def echo(c):
         c.sendall(d)
 while True:
     c, _ = srv.accept(); threading.Thread(target=echo, args=(c,), daemon=True).start()' >/dev/null 2>&1 &
-sleep 0.3
+wait_for 10 eval 'nsx "$INET" ss -Hltn "sport = :7100" | grep -q .'
 out=$(nsx "$LAN" $PY - <<'PY'
 import socket
 t = socket.create_connection(("198.51.100.80", 7100), timeout=3)   # an established flow

@@ -23,7 +23,7 @@ CEBIN=${S46_ASAN_BIN:-$BIN}
 PY=/usr/bin/python3
 P=s46t$$
 LAN=$P-tlan CE=$P-tce ISP=$P-tisp PEER=$P-tpeer
-TMP=$(mktemp -d /tmp/s46-tunnel.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-tunnel.XXXXXX)
 PIDS=()
 CEPID='' PROVPID='' PEERPID='' CAPPID=''
 B4=2001:db8:12:3400::b4

@@ -5,7 +5,7 @@ set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-provbad
-TMP=$(mktemp -d /tmp/s46-provbad.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provbad.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }; rm -rf "$TMP"; }
 trap cleanup EXIT

@@ -5,7 +5,7 @@ set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-provdns
-TMP=$(mktemp -d /tmp/s46-provdns.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provdns.XXXXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }; rm -rf "$TMP"; }
 trap cleanup EXIT

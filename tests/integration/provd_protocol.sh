@@ -6,7 +6,7 @@ set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-prov
-TMP=$(mktemp -d /tmp/s46-provd.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provd.XXXXXX)
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done

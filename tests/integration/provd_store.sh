@@ -8,12 +8,13 @@
 # test is the sanitized build when it exists (a reload bug shows up there).
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$ROOT/tests/integration/lib/wait.sh"
 BIN=${S46_BIN:-$ROOT/build/bin}
 SRV=$BIN/s46-provd
 [ -x "${S46_ASAN_BIN:-$ROOT/build/asan/bin}/s46-provd" ] && SRV=${S46_ASAN_BIN:-$ROOT/build/asan/bin}/s46-provd
 P=$BIN/s46-provd
 NS=s46t-$$-store
-TMP=$(mktemp -d /tmp/s46-provstore.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provstore.XXXXXX)
 DB=$TMP/prov.db
 PIDS=()
 SPID=
@@ -153,6 +154,13 @@ hup() {
     for _ in $(seq 100); do [ "$(grep -c ': SIGHUP: ' "$TMP/srv.log")" -gt "$n" ] && return 0; sleep 0.1; done
     return 1
 }
+# log_settled: a marker request, then wait (up to 10 s) until its log row is
+# in the database; rows are written in order, so every earlier one is too.
+log_settled() {
+    local m=9_$RANDOM$RANDOM
+    nse curl -s -m 5 -o /dev/null "http://[::1]:8080/config?vendorid=acde48&product=MARK&version=$m&capability=dslite"
+    wait_for 10 eval '[ "$(sqlite3 "$DB" "select count(*) from provlog where version = '"'$m'"'")" = 1 ]'
+}
 jq_() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$BODY" "$1" 2>/dev/null; }
 aftr() { jq_ 'd.get("dslite",{}).get("aftr","-")'; }
 
@@ -221,7 +229,8 @@ ok reload_serves_last_import test "$(aftr)" = aftr-b.example.net
 # (A fresh token: the requests above came from the same /56 without one, so
 # the first token was replaced by newer ones long ago: tokens.h.)
 get 2001:db8:1::10 "$Q&capability=map_e,dslite"; TOKEN=$(jq_ 'd["token"]')
-sleep 1   # log rows are written within 0.1 s
+WHY="the log rows were not written within 10 s"
+ok log_rows_written log_settled
 ok token_stored_as_hash_only bash -c "! grep -qa '$TOKEN' '$DB' '$DB-wal' 2>/dev/null && ! sqlite3 '$DB' .dump | grep -q '$TOKEN'"
 A token list; WHY="$OUT"
 ok token_listed test "$(echo "$OUT" | grep -c 'profile=2001:db8:1::/48.*live')" -ge 1
@@ -269,7 +278,8 @@ A token revoke "$ID"; WHY="rc $RC $OUT $ERR"
 ok cli_token_revoke_by_id test $RC = 0 -a "$OUT" = "revoked token $ID"
 
 # The provisioning log.
-sleep 1   # log rows are written within 0.1 s
+WHY="the log rows were not written within 10 s"
+ok log_rows_written_after_restart log_settled
 A log --source 2001:db8:2::/48; WHY="$OUT"
 ok log_records_requests test "$(echo "$OUT" | grep -c 'src=2001:db8:2::10')" -ge 3 \
     -a "$(echo "$OUT" | grep -c 'status=200 order=map_e,dslite')" -ge 1
@@ -286,8 +296,8 @@ rows() { sqlite3 "$DB" "select count(*) from provlog${1:+ where $1}"; }
 total=$(rows)
 A log prune --before 2000-01-01; WHY="rc $RC $OUT $ERR"
 ok log_prune_old_date_keeps_all test $RC = 0 -a "$OUT" = "pruned 0 log rows older than 946684800" -a "$(rows)" = "$total"
-cut=$(( $(date +%s) + 1 )); sleep 1.2
-get 2001:db8:1::10 "$Q&capability=dslite"; sleep 0.5  # one row after the cut
+cut=$(( $(date +%s) + 1 )); wait_for 3 eval '[ "$(date +%s)" -ge "$cut" ]'
+get 2001:db8:1::10 "$Q&capability=dslite"; log_settled  # rows after the cut
 older=$(rows "t_ms < $cut * 1000")
 A log prune --before "$cut"; WHY="rc $RC $OUT $ERR (rows older: $older of $total)"
 ok log_prune_deletes_older_rows test $RC = 0 -a "$OUT" = "pruned $older log rows older than $cut" \

@@ -4,9 +4,10 @@
 # namespace), with the request's fields and without token, user or pass.
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$ROOT/tests/integration/lib/wait.sh"
 BIN=${S46_BIN:-$ROOT/build/bin}
 NS=s46t-$$-provsl
-TMP=$(mktemp -d /tmp/s46-provsl.XXXXXX)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provsl.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; { ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null; ip netns del "$NS" 2>/dev/null; }; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -28,18 +29,20 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
 with open(sys.argv[2], "ab", 0) as f:
     while True: f.write(s.recv(65536).rstrip(b"\0\n") + b"\n")' "$TMP/log.sock" "$TMP/syslog" &
 PIDS+=($!)
-for _ in $(seq 100); do [ -S "$TMP/log.sock" ] && break; sleep 0.1; done
+wait_for 10 test -S "$TMP/log.sock"
 # Private mount namespace: an empty /dev whose "log" is our socket.
 ip netns exec "$NS" unshare -m bash -c 'mount -t tmpfs none /dev && touch /dev/log &&
     mount --bind "$1" /dev/log && exec "$2" serve --syslog --port 8080 --profile 2001:db8:1::/48="$3"' \
     - "$TMP/log.sock" "$BIN/s46-provd" "$TMP/a.json" >/dev/null 2>"$TMP/stderr" &
 PIDS+=($!)
-for _ in $(seq 100); do nse curl -s -o /dev/null "http://[::1]:8080/" && break; sleep 0.1; done
+wait_for 10 nse curl -s -o /dev/null "http://[::1]:8080/"
 Q='vendorid=acde48&product=SLTEST&version=1_2&capability=dslite'
 body=$(nse curl -s --interface 2001:db8:1::10 "http://[::1]:8080/config?$Q&user=slalice&pass=sl-secret-pw")
 tok=$(echo "$body" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
 nse curl -s -o /dev/null --interface 2001:db8:1::10 "http://[::1]:8080/config?$Q&token=$tok"
-sleep 0.5
+# Both requests' lines reach syslog and stderr (bounded wait).
+wait_for 10 eval '[ "$(grep -c "s46-provd\[[0-9]*\]: src=2001:db8:1::10 " "$TMP/syslog" 2>/dev/null)" -ge 2 ] &&
+    [ "$(grep -c "^provd src=2001:db8:1::10" "$TMP/stderr")" -ge 2 ]'
 WHY="syslog got: $(head -c 400 "$TMP/syslog" 2>/dev/null); stderr: $(tail -2 "$TMP/stderr")"
 ok syslog_line_per_request test "$(grep -c 's46-provd\[[0-9]*\]: src=2001:db8:1::10 .*product=SLTEST.*status=200' "$TMP/syslog" 2>/dev/null)" = 2
 ok syslog_daemon_info bash -c "grep -q '^<30>' '$TMP/syslog'"

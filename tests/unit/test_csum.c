@@ -1,6 +1,10 @@
 /* Checksums: the word-at-a-time sum against a plain RFC 1071 loop, with
  * every start value and length; RFC 1624 incremental updates against a full
- * recomputation; the native-word header check. */
+ * recomputation (random, and swept over every value of one 16-bit field
+ * with the others at edge values, hitting the sums 0xffff, 0x1fffe, 0x1ffff
+ * and up where a single carry fold is not enough); the UDP variants
+ * (0 means "none", a computed 0 is sent as 0xffff); the native-word header
+ * check. */
 #include "lib/csum.h"
 #include "t.h"
 
@@ -94,4 +98,126 @@ TEST(csum_incremental_rfc1624)
     CHECK_INT(s46_get16(u), 0);
 }
 
-T_MAIN(T_CASE(csum_add_matches_rfc1071), T_CASE(csum_pseudo_headers), T_CASE(csum_incremental_rfc1624))
+/* Edge values of a 16-bit word, then a few others. */
+static const uint16_t edge[] = {0x0000, 0x0001, 0x7fff, 0x8000, 0xfffe, 0xffff, 0x1234, 0xedcb};
+#define NEDGE (sizeof edge / sizeof edge[0])
+
+/* The checksum of the words w[0..n-1], recomputed from scratch. */
+static uint16_t full(const uint16_t *w, size_t n)
+{
+    uint8_t b[16];
+    for (size_t i = 0; i < n; i++)
+        s46_put16(b + 2 * i, w[i]);
+    return s46_csum_fold(s46_csum_add(0, b, 2 * n));
+}
+
+/* A block {old, other}: its checksum updated for old -> new must be the
+ * checksum of {new, other} recomputed (either zero when the block is all
+ * zeros, RFC 1624 §3), and the UDP variant the same with 0 sent as 0xffff.
+ * Returns 0 and prints the case on a mismatch. */
+static int check16(uint16_t old, uint16_t other, uint16_t nw)
+{
+    uint16_t w[2] = {old, other};
+    uint8_t f[2], fu[2];
+    s46_put16(f, full(w, 2));
+    memcpy(fu, f, 2);
+    uint16_t hc = s46_get16(f);
+    s46_csum_replace16(f, old, nw);
+    s46_csum_replace16_udp(fu, old, nw);
+    w[0] = nw;
+    uint16_t want = full(w, 2), got = s46_get16(f), gotu = s46_get16(fu);
+    uint16_t wantu = hc == 0 ? 0 : want == 0 ? 0xffff : want;
+    int zero = nw == 0 && other == 0;
+    if ((got != want && !(zero && (got == 0 || got == 0xffff))) ||
+        (gotu != wantu && !(zero && hc && gotu == 0xffff))) {
+        printf("  field %04x, %04x -> %04x (other word %04x): %04x (udp %04x), recomputed %04x\n",
+               hc, old, nw, other, got, gotu, want);
+        return 0;
+    }
+    return 1;
+}
+
+TEST(csum_replace16_every_value_against_recompute)
+{
+    /* every new value and every old value, the others at edge values */
+    for (size_t i = 0; i < NEDGE; i++)
+        for (size_t j = 0; j < NEDGE; j++)
+            for (uint32_t v = 0; v < 65536; v++) {
+                CHECK(check16(edge[i], edge[j], (uint16_t)v));
+                CHECK(check16((uint16_t)v, edge[j], edge[i]));
+                CHECK(check16(edge[i], (uint16_t)v, edge[j]));
+            }
+    /* every old value with the new one chosen so that ~HC + ~old + new is
+     * each sum where the carries matter */
+    static const uint32_t sums[] = {0xffff, 0x10000, 0x1fffe, 0x1ffff, 0x20000, 0x2fffd};
+    for (uint32_t old = 0; old < 65536; old++)
+        for (size_t j = 0; j < NEDGE; j++)
+            for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++) {
+                uint16_t w[2] = {(uint16_t)old, edge[j]};
+                uint32_t part = (uint16_t)~full(w, 2) + (uint32_t)(uint16_t)~old;
+                if (sums[k] < part || sums[k] - part > 0xffff)
+                    continue;
+                CHECK(check16((uint16_t)old, edge[j], (uint16_t)(sums[k] - part)));
+            }
+    /* the case of the report: field 0x0000, old 0, new 1 gives 0xfffe */
+    uint8_t f[2] = {0, 0};
+    s46_csum_replace16(f, 0, 1);
+    CHECK_INT(s46_get16(f), 0xfffe);
+}
+
+/* The same for a 32-bit value in a block {hi, lo, other}. */
+static int check32(uint16_t ohi, uint16_t olo, uint16_t other, uint16_t nhi, uint16_t nlo)
+{
+    uint16_t w[3] = {ohi, olo, other};
+    uint8_t f[2], fu[2], ov[4], nv[4];
+    s46_put16(f, full(w, 3));
+    memcpy(fu, f, 2);
+    uint16_t hc = s46_get16(f);
+    s46_put16(ov, ohi), s46_put16(ov + 2, olo), s46_put16(nv, nhi), s46_put16(nv + 2, nlo);
+    s46_csum_replace32(f, ov, nv);
+    s46_csum_replace32_udp(fu, ov, nv);
+    w[0] = nhi, w[1] = nlo;
+    uint16_t want = full(w, 3), got = s46_get16(f), gotu = s46_get16(fu);
+    uint16_t wantu = hc == 0 ? 0 : want == 0 ? 0xffff : want;
+    int zero = nhi == 0 && nlo == 0 && other == 0;
+    if ((got != want && !(zero && (got == 0 || got == 0xffff))) ||
+        (gotu != wantu && !(zero && hc && gotu == 0xffff))) {
+        printf("  field %04x, %04x%04x -> %04x%04x (other %04x): %04x (udp %04x), "
+               "recomputed %04x\n",
+               hc, ohi, olo, nhi, nlo, other, got, gotu, want);
+        return 0;
+    }
+    return 1;
+}
+
+TEST(csum_replace32_every_word_against_recompute)
+{
+    for (size_t i = 0; i < NEDGE; i++)
+        for (size_t j = 0; j < NEDGE; j++)
+            for (uint32_t v = 0; v < 65536; v++) {
+                uint16_t e = edge[i], g = edge[j], x = (uint16_t)v;
+                CHECK(check32(e, g, g, x, e));
+                CHECK(check32(e, g, e, g, x));
+                CHECK(check32(x, e, g, e, g));
+                CHECK(check32(e, x, g, g, e));
+                CHECK(check32(e, g, x, g, e));
+            }
+    /* the last new word chosen to make each sum where the carries matter */
+    static const uint32_t sums[] = {0xffff,  0x1fffe, 0x1ffff, 0x2fffe,
+                                    0x2ffff, 0x3fffd, 0x3fffe, 0x3ffff};
+    for (uint32_t ohi = 0; ohi < 65536; ohi++)
+        for (size_t j = 0; j < NEDGE; j++)
+            for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++) {
+                uint16_t olo = edge[j], other = edge[NEDGE - 1 - j], nhi = edge[(j + 3) % NEDGE];
+                uint16_t w[3] = {(uint16_t)ohi, olo, other};
+                uint32_t part = (uint16_t)~full(w, 3) + (uint32_t)(uint16_t)~ohi +
+                                (uint16_t)~olo + nhi;
+                if (sums[k] < part || sums[k] - part > 0xffff)
+                    continue;
+                CHECK(check32((uint16_t)ohi, olo, other, nhi, (uint16_t)(sums[k] - part)));
+            }
+}
+
+T_MAIN(T_CASE(csum_add_matches_rfc1071), T_CASE(csum_pseudo_headers), T_CASE(csum_incremental_rfc1624),
+       T_CASE(csum_replace16_every_value_against_recompute),
+       T_CASE(csum_replace32_every_word_against_recompute))

@@ -293,7 +293,32 @@ TEST(napt_random_ops_keep_invariants)
     s46_napt_free(t);
 }
 
-T_MAIN(T_CASE(napt_15_port_world_uses_every_port_then_refuses),
+/* A policy change (SIGHUP) applies to the running table, and a UDP timeout
+ * below the RFC 4787 REQ-5 minimum is raised to 120 s there too. */
+TEST(napt_set_policy_keeps_udp_minimum)
+{
+    s46_napt *t = mk(6, 8, 1, S46_NAPT_FILTER_ADF);
+    CHECK(t);
+    s46_napt_config c;
+    s46_napt_config_default(&c);
+    c.filter = S46_NAPT_FILTER_EIF;
+    c.udp_timeout = 30;
+    s46_napt_set_policy(t, &c);
+    s46_napt_flow o = flow(S46_NAPT_UDP, IP(10, 0, 0, 1), 1234, IP(1, 1, 1, 1), 5000);
+    CHECK_INT(s46_napt_outbound(t, &o, 0, 0), S46_NAPT_OK);
+    uint32_t ia;
+    uint16_t ip;
+    CHECK(s46_napt_lookup_ext(t, S46_NAPT_UDP, o.ext_port, &ia, &ip, 119));
+    CHECK(!s46_napt_lookup_ext(t, S46_NAPT_UDP, o.ext_port, &ia, &ip, 120));
+    /* endpoint-independent filtering now: another remote gets in */
+    s46_napt_flow o2 = flow(S46_NAPT_UDP, IP(10, 0, 0, 2), 1234, IP(1, 1, 1, 1), 5000);
+    CHECK_INT(s46_napt_outbound(t, &o2, 0, 200), S46_NAPT_OK);
+    s46_napt_flow in = {S46_NAPT_UDP, 0, 0, IP(9, 9, 9, 9), 7, o2.ext_port};
+    CHECK_INT(s46_napt_inbound(t, &in, 0, 201), S46_NAPT_OK);
+    s46_napt_free(t);
+}
+
+T_MAIN(T_CASE(napt_set_policy_keeps_udp_minimum), T_CASE(napt_15_port_world_uses_every_port_then_refuses),
        T_CASE(napt_spreads_over_all_ranges), T_CASE(napt_endpoint_independent_mapping_and_parity),
        T_CASE(napt_filtering_adf_and_eif), T_CASE(napt_udp_timers), T_CASE(napt_tcp_state_timers),
        T_CASE(napt_icmp_identifier_is_a_port), T_CASE(napt_reset_flushes_and_applies_new_set),

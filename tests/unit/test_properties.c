@@ -291,6 +291,10 @@ TEST(ruleset_rejects_ambiguous_rules)
     CHECK(s46_ruleset_match4(rs, 0xc0000201, 6 * 1024) == NULL);
     CHECK(s46_ruleset_shared4(rs));
     s46_ruleset_free(rs);
+    /* ... but not with the same PSID (both would own the same ports) */
+    r[1].psid = r[0].psid;
+    CHECK(s46_ruleset_new(r, 2, e, sizeof e) == NULL);
+    CHECK(strstr(e, "overlapping ports") != NULL);
 }
 
 T_MAIN(T_CASE(prop_port_sets_partition_the_port_space), T_CASE(prop_nth_enumerates_the_ranges),
