@@ -11,6 +11,8 @@
 #include "dp/ce_mape.h"
 #include "dp/ce_tunnel.h"
 #include "dp/ce_pipeline.h"
+#include "dp/lwaftr.h"
+#include "lib/bindtab.h"
 #include "io/loop.h"
 #include "lib/csum.h"
 #include "lib/hash.h"
@@ -272,6 +274,114 @@ static void bench_cet(double secs)
     }
 }
 
+/* lwAFTR: n bindings, 64 PSIDs (k = 6, offset 0) an IPv4 address from
+ * 100.64.0.0, B4 2001:db8::<index>; each packet to or from a binding drawn
+ * at random across the table (a precomputed random sequence). */
+static s46_lw *the_lw;
+static s46_bindtab *lw_bt;
+static uint32_t lw_n, *lw_seq, lw_k;
+enum { LW_SEQ = 1u << 20 };
+static void lw_binding(uint32_t i, uint32_t *v4, uint16_t *port, s46_ip6 *b4)
+{
+    *v4 = 0x64400000 + i / 64;
+    *port = (uint16_t)((i % 64) << 10 | 7);
+    memset(b4->b, 0, 16);
+    b4->b[0] = 0x20; b4->b[1] = 0x01; b4->b[2] = 0x0d; b4->b[3] = 0xb8;
+    s46_put32(b4->b + 12, i + 1);
+}
+static uint32_t lw_next(void)
+{
+    lw_k = (lw_k + 1) & (LW_SEQ - 1);
+    return lw_seq[lw_k];
+}
+static void fill_lw4(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    uint32_t v4;
+    uint16_t port;
+    s46_ip6 b4;
+    lw_binding(lw_next(), &v4, &port, &b4);
+    s46_pkt_reset(p);
+    memcpy(p->data, template_for(0, size), size);
+    patch_v4(p->data, 16, v4, 22, port);
+    p->len = size;
+}
+static void fill_lw6(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    uint32_t v4;
+    uint16_t port;
+    s46_ip6 b4;
+    lw_binding(lw_next(), &v4, &port, &b4);
+    s46_pkt_reset(p);
+    memcpy(p->data, template_for(1, size), size);
+    memcpy(p->data + 8, b4.b, 16);
+    patch_v4(p->data + 40, 12, v4, 20, port);
+    p->len = size;
+}
+static void proc_lw(s46_batch *b, void *arg)
+{
+    s46_lw_process(the_lw, b, (uint16_t)(uintptr_t)arg, 1);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+
+static void bench_lw(double secs)
+{
+    printf("\nlw4o6 lwAFTR pipeline, one core, random bindings across the table (issue 13\n"
+           "targets at 550 B: >= 15 Mpps a direction with 1 binding, >= 8 with 1M; <= 32 B a binding)\n");
+    printf("%-10s %6s %10s %12s %12s %8s %8s %7s\n", "direction", "bytes", "bindings",
+           "copy Mpps", "lw Mpps", "lw/copy", "B/bind", "target");
+    lw_seq = malloc(LW_SEQ * sizeof *lw_seq);
+    static const uint32_t counts[] = {1, 100000, 1000000};
+    for (int c = 0; c < 3; c++) {
+        lw_n = counts[c];
+        s46_bind *v = calloc(lw_n, sizeof *v);
+        for (uint32_t i = 0; i < lw_n; i++) {
+            uint16_t port;
+            lw_binding(i, &v[i].ipv4, &port, &v[i].b4);
+            v[i].psid = (uint16_t)(i % 64);
+            v[i].psid_len = 6;
+        }
+        uint64_t x = 88172645463325252ull;
+        for (uint32_t i = 0; i < LW_SEQ; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            lw_seq[i] = (uint32_t)(x % lw_n);
+        }
+        lw_bt = s46_bindtab_new();
+        if (s46_bindtab_load(lw_bt, v, lw_n, 1, NULL, 0) < 0)
+            abort();
+        free(v);
+        s46_lw_conf lc;
+        s46_lw_conf_default(&lc);
+        lc.aftr[0] = *br6();
+        lc.naftr = 1;
+        lc.bt = lw_bt;
+        lc.ipv6_mtu = 9000;
+        the_lw = s46_lw_new(&lc, 0);
+        double per = (double)s46_bindtab_bytes(lw_bt) / lw_n;
+        for (int dir = 0; dir < 2; dir++) {
+            static const uint32_t sizes[] = {64, 550, 1500};
+            for (int si = 0; si < 3; si++) {
+                uint32_t size = sizes[si] < 68 && dir == 1 ? 68 : sizes[si];
+                if (size != 550 && counts[c] != 1)
+                    continue;
+                double base, pps;
+                measure_pair(dir ? fill_lw6 : fill_lw4, size, proc_lw, (void *)(uintptr_t)dir,
+                             secs, &base, &pps);
+                int ok = size != 550 || pps >= (counts[c] == 1 ? 15e6 : counts[c] == 1000000 ? 8e6 : 0);
+                printf("%-10s %6u %10u %12.2f %12.2f %8.2f %8.1f %7s\n",
+                       dir ? "IPv6->IPv4" : "IPv4->IPv6", size, counts[c], base / 1e6, pps / 1e6,
+                       pps / base, per, met(ok && (counts[c] == 1 || per <= 32)));
+            }
+        }
+        s46_lw_free(the_lw);
+        s46_bindtab_free(lw_bt);
+    }
+    free(lw_seq);
+}
+
 /* NAPT table alone. Each figure is measured in turns (ten slices) with its
  * reference, the least a mapping table must do for the same work: the same
  * keys inserted into (or looked up in) a bare open-addressing table of the
@@ -525,7 +635,7 @@ static void bench_loop(double secs, const s46_br_conf *bc, const s46_ce_conf *cc
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
-    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "loop" */
+    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "lw", "loop" */
     memset(&rule, 0, sizeof rule);
     s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
     s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
@@ -568,6 +678,8 @@ int main(int argc, char **argv)
 
     if (strcmp(only, "napt") == 0)
         bench_napt(secs);
+    if (strcmp(only, "lw") == 0)
+        bench_lw(secs);
     if (strcmp(only, "cet") == 0)
         bench_cet(secs);
     if (*only && strcmp(only, "ce") != 0 && strcmp(only, "loop") != 0)
@@ -606,7 +718,9 @@ int main(int argc, char **argv)
                pps / 1e6, pps / base);
     }
     bench_napt(secs);
-    if (!*only)
+    if (!*only) {
         bench_cet(secs);
+        bench_lw(secs);
+    }
     return 0;
 }

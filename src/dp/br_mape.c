@@ -188,27 +188,6 @@ static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned
     return true;
 }
 
-/* The port that selects the CE for an IPv4 packet toward the domain: the
- * destination port, an ICMP query's identifier, or for an ICMP error the
- * source port of the quoted packet (which the CE sent). */
-static bool v4_dst_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
-{
-    bool ported = l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
-                  l3->proto == S46_PROTO_ICMP;
-    if (l3->proto != S46_PROTO_ICMP || !l3->has_ports || !s46_icmp4_is_error(l3->icmp_type)) {
-        *port = l3->dport;
-        return l3->has_ports || !ported;
-    }
-    s46_quote q;
-    if (!s46_icmp_quote(ip, l3, &q) || memcmp(q.ip + 12, ip + 16, 4) != 0)
-        return false;
-    /* the quoted packet's ports as for the packet itself: none for other
-     * protocols, none readable in a non-first fragment */
-    *port = q.l3.sport;
-    return q.l3.has_ports || (q.l3.first_fragment && q.l3.proto != S46_PROTO_TCP &&
-                              q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
-}
-
 /* Domain lookup toward the CEs: the MAP address of the CE that owns the
  * destination address and port becomes the tunnel peer; no rule: ICMPv4
  * host unreachable when configured. */
@@ -216,7 +195,7 @@ static inline void map_dst4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_br *br = sw->mech;
     uint16_t port;
-    if (!v4_dst_port(c->p->data, &c->l3, &port))
+    if (!s46_dst_port4(c->p->data, &c->l3, &port))
         return s46_sw_drop(sw, c, S46_BR_drop_v4_icmp_unmappable);
     unsigned why;
     if (ce_of(br, s46_get32(c->p->data + 16), port, &c->peer, &why))
@@ -349,18 +328,10 @@ static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
         return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_address);
     if (!cp->psid_len || !in->first_fragment)
         return;
-    bool have = in->has_ports;
-    uint16_t sport = in->sport;
-    if (in->proto == S46_PROTO_ICMP && in->has_ports && s46_icmp4_is_error(in->icmp_type)) {
-        /* a CE's ICMP error: the quoted packet was sent to the CE's port
-         * (a quote too short to show one is not checked) */
-        s46_quote q;
-        have = s46_icmp_quote(v4, in, &q) && q.l3.l4_len >= 4;
-        sport = q.l3.has_ports ? q.l3.dport : 0;
-    } else if (!have && (in->proto == S46_PROTO_TCP || in->proto == S46_PROTO_UDP ||
-                         in->proto == S46_PROTO_ICMP)) {
+    uint16_t sport;
+    int have = s46_src_port4(v4, in, &sport);
+    if (have < 0)
         return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
-    }
     if (have && !s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
         return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
 }
@@ -378,7 +349,7 @@ static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_ip6 ce;
     unsigned why;
     uint16_t dport;
-    if (!br->c.hairpin || c->in.is_fragment || !v4_dst_port(c->p->data, &c->in, &dport) ||
+    if (!br->c.hairpin || c->in.is_fragment || !s46_dst_port4(c->p->data, &c->in, &dport) ||
         !ce_of(br, idst, dport, &ce, &why))
         return s46_sw_drop(sw, c, S46_BR_drop_inner_dst_in_domain);
     if (br->c.ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
@@ -386,19 +357,6 @@ static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_sw_encap_out(sw, c, &ce, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
 }
 S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
-
-/* The IPv4 router hop on the way out of the tunnel: a TTL that expires gets
- * Time Exceeded back through the tunnel to the CE. */
-static inline void hop_back(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    if (!sw->ttl_decrement || s46_ipv4_dec_ttl(c->p->data) != 0)
-        return;
-    if (!sw->icmp_src ||
-        !s46_dp_icmp4_error(&sw->dp, c->p, &c->in, sw->icmp_src, 11, 0, 0, now))
-        return s46_sw_drop_ev(sw, c, S46_EV_INNER_TTL_EXPIRED);
-    s46_sw_encap_out(sw, c, &c->peer, S46_EV_NONE, S46_EV_INNER_TTL_EXPIRED);
-}
-S46_STAGE_LOCAL(st_hop_back, "ttl4_back", hop_back);
 
 /* The commonest IPv6 -> IPv4 packet without the stages: IPv4 in IPv6
  * without extension headers, to the BR address from a MAP address,
@@ -460,7 +418,7 @@ static const s46_stage *const br_stages4[] = {
 static const s46_stage *const br_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6,  &s46_st_echo6,
     &st_relay6_br,  &s46_st_ipip6,     &st_map_src6,    &s46_st_inner4,
-    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &st_hop_back,
+    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &s46_st_ttl4_back,
     &s46_st_out4,   NULL,
 };
 

@@ -91,3 +91,42 @@ bool s46_quote_may_error4(const s46_quote *q)
         l.has_ports = l.l4_len >= 1; /* the type tells whether it is an error */
     return s46_icmp4_may_error(q->ip, &l);
 }
+
+bool s46_dst_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
+{
+    bool ported = l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
+                  l3->proto == S46_PROTO_ICMP;
+    if (l3->proto != S46_PROTO_ICMP || !l3->has_ports || !s46_icmp4_is_error(l3->icmp_type)) {
+        *port = l3->dport;
+        return l3->has_ports || !ported;
+    }
+    s46_quote q;
+    if (!s46_icmp_quote(ip, l3, &q) || memcmp(q.ip + 12, ip + 16, 4) != 0)
+        return false;
+    /* the quoted packet's ports as for the packet itself: none for other
+     * protocols, none readable in a non-first fragment */
+    *port = q.l3.sport;
+    return q.l3.has_ports || (q.l3.first_fragment && q.l3.proto != S46_PROTO_TCP &&
+                              q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
+}
+
+int s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
+{
+    if (!l3->first_fragment)
+        return 0;
+    if (l3->proto == S46_PROTO_ICMP && l3->has_ports && s46_icmp4_is_error(l3->icmp_type)) {
+        /* a subscriber's ICMP error: the quoted packet was sent to its port
+         * (a quote too short to show one is not checked) */
+        s46_quote q;
+        if (!s46_icmp_quote(ip, l3, &q) || q.l3.l4_len < 4)
+            return 0;
+        *port = q.l3.has_ports ? q.l3.dport : 0;
+        return 1;
+    }
+    if (l3->has_ports) {
+        *port = l3->sport;
+        return 1;
+    }
+    return l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
+           l3->proto == S46_PROTO_ICMP ? -1 : 0;
+}

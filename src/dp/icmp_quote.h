@@ -45,4 +45,19 @@ bool s46_quote_inner4(const s46_quote *outer, s46_quote *in);
  * s46_icmp4_may_error)? An ICMP quote must show its type and not be an
  * error. */
 bool s46_quote_may_error4(const s46_quote *q);
+
+/* The port that selects the subscriber of an IPv4 packet toward it (the
+ * MAP-E BR's CE, the lwAFTR's binding): the destination port, an ICMP
+ * query's identifier, for an ICMP error the source port of the quoted
+ * packet (which the subscriber sent, and whose source must be the error's
+ * destination). false when a protocol that has ports lacks them or the
+ * quote is unusable; protocols without ports give l3->dport (0). */
+bool s46_dst_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
+/* The mirror for an IPv4 packet from a subscriber (the inner packet at an
+ * lwAFTR or BR), the port its port set must hold: the source port, an ICMP
+ * query's identifier, for an ICMP error the quoted packet's destination
+ * port. 1 with *port; 0 when there is none to check (another protocol, a
+ * non-first fragment, an error quoting less than the ports); -1 when TCP,
+ * UDP or ICMP lacks its ports. */
+int s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
 #endif

@@ -33,6 +33,8 @@ void s46_sw_process(s46_sw *sw, s46_batch *b, uint16_t side, uint64_t now_ns)
         c->p = p;
         c->peer = sw->dp.enc.dst;
         c->peer_ctr = 0;
+        c->src = NULL;
+        c->local_idx = 0;
         c->fixed = c->was_fragment = c->done = false;
     }
     if (!m)
@@ -73,6 +75,8 @@ void s46_sw_encap_out(s46_sw *sw, s46_ctx *c, const s46_ip6 *to, s46_ev ev, s46_
 {
     s46_encap e = sw->dp.enc;
     e.dst = *to;
+    if (c->src)
+        e.src = *c->src;
     if (s46_tunnel_encap(c->p, &e) < 0)
         return s46_sw_drop_ev(sw, c, drop_ev);
     s46_sw_count(sw, ev);

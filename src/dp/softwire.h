@@ -75,7 +75,10 @@ typedef struct s46_ctx {
     s46_ip6 peer;        /* side 0: where the tunnel packet goes (default:
                             the configured peer); side 1: the outer source */
     s46_ce_params dom;   /* side 1: what the domain says the sender may use */
+    const s46_ip6 *src; /* the tunnel packet's source (NULL: dp.enc.src);
+                            side 1: the local address it came to */
     uint16_t peer_ctr;   /* S46_EVC of the counter of where it goes, or 0 */
+    uint8_t local_idx;   /* side 1: which of sw->locals it came to */
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
     bool was_fragment;   /* side 1: arrived as an outer fragment */
     bool done;           /* finished: verdict set */
@@ -126,6 +129,8 @@ struct s46_sw {
     void *mech;               /* the mechanism owning this pipeline */
     /* What the shared stages read. */
     s46_ip6 local;            /* our tunnel address */
+    const s46_ip6 *locals;    /* local6_any: every tunnel address of ours */
+    unsigned nlocals;
     uint32_t self4;           /* an IPv4 address of ours answering pings (0: none) */
     uint32_t icmp_src;        /* source of our ICMPv4 errors (0: none sent) */
     bool ttl_decrement;       /* be the IPv4 router hop */
@@ -183,7 +188,7 @@ static inline unsigned s46_sw_room(const s46_sw *sw, const s46_ip6 *peer)
  * icmp_src sent out of side 0; false (c untouched) when none may be sent. */
 bool s46_sw_error4(s46_sw *sw, s46_ctx *c, const s46_l3 *l3, uint8_t type, uint8_t code,
                    uint32_t extra, uint64_t now_ns);
-/* Encapsulates the IPv4 packet of c toward `to` and sends it out of side 1
+/* Encapsulates the IPv4 packet of c toward `to` (from c->src when set) and sends it out of side 1
  * (outer fragments when it exceeds the tunnel MTU); counts `ev` when sent.
  * A packet that cannot be encapsulated is dropped as drop_ev. */
 void s46_sw_encap_out(s46_sw *sw, s46_ctx *c, const s46_ip6 *to, s46_ev ev, s46_ev drop_ev);

@@ -34,6 +34,21 @@ static inline void local6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_local6, "local6", local6);
 
+static inline void local6_any(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    const uint8_t *d = c->p->data + 24;
+    unsigned i = 0;
+    while (i < sw->nlocals && memcmp(d, sw->locals[i].b, 16) != 0)
+        i++;
+    if (i == sw->nlocals)
+        return s46_sw_drop_ev(sw, c, S46_EV_NOT_LOCAL);
+    c->local_idx = (uint8_t)i;
+    c->src = &sw->locals[i];
+    memcpy(c->peer.b, c->p->data + 8, 16);
+}
+S46_STAGE(s46_st_local6_any, "local6_any", local6_any);
+
 static inline void self4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;

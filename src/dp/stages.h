@@ -8,6 +8,8 @@
  *  parse4      IPv4 parsed into c->l3, trimmed to its total length (V4_MALFORMED)
  *  parse6      IPv6 parsed into c->l3, trimmed (V6_MALFORMED)
  *  local6      destination must be sw->local (NOT_LOCAL); c->peer = source
+ *  local6_any  destination must be one of sw->locals (NOT_LOCAL); c->peer =
+ *              source, c->local_idx and c->src = the address it came to
  *  self4       to sw->self4: echo requests answered, the rest dropped (TO_SELF4)
  *  reassemble4 IPv4 fragments (but c->fixed ones) held until whole
  *  reassemble6 outer IPv6 fragments held until whole (c->was_fragment)
@@ -25,6 +27,9 @@
  *  inner4      the inner IPv4 packet parsed into c->in (INNER_MALFORMED)
  *  decap       the outer header(s) removed, the packet trimmed to the inner
  *              total length
+ *  ttl4_back   the router hop on the way out of the tunnel: a TTL that
+ *              expires gets ICMPv4 Time Exceeded back through the tunnel to
+ *              c->peer (INNER_TTL_EXPIRED when none is sent)
  *  out4        sent out of side 0 (DECAPSULATED)
  *  encap       the router hop (TTL), the outer header toward c->peer, out
  *              of side 1, outer fragments beyond the tunnel MTU
@@ -43,10 +48,10 @@
 #define S46_DP_STAGES_H
 #include "dp/softwire.h"
 
-extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_self4,
+extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_local6_any, s46_st_self4,
     s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
 extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
-    s46_st_out4, s46_st_encap;
+    s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
 

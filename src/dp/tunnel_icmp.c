@@ -56,8 +56,12 @@ s46_tunnel_icmp_result s46_tunnel_icmp6(const s46_tunnel_icmp *ti, s46_dp *d, s4
     s46_quote q6, q4;
     s46_ip6 peer;
     if (!l3->has_ports || l3->icmp_type < 1 || l3->icmp_type > 4 ||
-        !s46_icmp_quote(p->data, l3, &q6) || memcmp(q6.ip + 8, ti->local->b, 16) != 0 ||
-        !s46_quote_inner4(&q6, &q4))
+        !s46_icmp_quote(p->data, l3, &q6) || !s46_quote_inner4(&q6, &q4))
+        return S46_TI_NOT_OURS;
+    unsigned i = 0, nl = ti->nlocal ? ti->nlocal : 1;
+    while (i < nl && memcmp(q6.ip + 8, ti->local[i].b, 16) != 0)
+        i++;
+    if (i == nl)
         return S46_TI_NOT_OURS;
     memcpy(peer.b, q6.ip + 24, 16);
     if (!ti->peer_ok(ti->arg, &peer))
@@ -75,7 +79,7 @@ s46_tunnel_icmp_result s46_tunnel_icmp6(const s46_tunnel_icmp *ti, s46_dp *d, s4
         code = 4;
         extra = s46_pmtu_get(pm, &peer) - s46_encap_overhead(&d->enc);
     }
-    if (!s46_quote_may_error4(&q4))
+    if (!ti->icmp_src || !s46_quote_may_error4(&q4))
         return S46_TI_NOTHING_SENT;
     if (!s46_ratelimit_take(&d->icmp_rl, now_ns)) {
         d->cnt[d->desc->icmp_ratelimited]++;

@@ -10,7 +10,9 @@
  *    ICMPv4 3/1 (host unreachable) to the IPv4 source (RFC 2473 §8.3).
  * The quote must be an IPv4-in-IPv6 packet from our tunnel address to a
  * peer the caller accepts. The caller takes the ICMPv4 error on from there
- * (its NAPT, if the IPv4 source was translated). */
+ * (its NAPT, if the IPv4 source was translated). With several tunnel
+ * addresses (an lwAFTR) the quote may come from any of them; without an
+ * ICMPv4 source (0) nothing is sent. */
 #ifndef S46_DP_TUNNEL_ICMP_H
 #define S46_DP_TUNNEL_ICMP_H
 #include <stdbool.h>
@@ -52,11 +54,12 @@ typedef enum s46_tunnel_icmp_result {
 /* Who a tunnel entry point is: its address, which peers it sends to, where
  * its ICMPv4 errors come from, and the counter of lowered MTUs. */
 typedef struct s46_tunnel_icmp {
-    const s46_ip6 *local;
+    const s46_ip6 *local;     /* nlocal of them (0 counts as 1) */
     bool (*peer_ok)(const void *arg, const s46_ip6 *peer);
     const void *arg;
     uint32_t icmp_src;
     uint16_t lowered_ctr;
+    unsigned nlocal;
 } s46_tunnel_icmp;
 
 /* p (parsed into l3) is an ICMPv6 message to ti->local. The rate limiter,

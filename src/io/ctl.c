@@ -58,7 +58,7 @@ void s46_ctl_serve(s46_ctl *c, s46_ctl_handler fn, void *arg)
         int fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        char line[64];
+        char line[512];
         size_t n = 0;
         struct pollfd pf = {.fd = fd, .events = POLLIN};
         while (n < sizeof line - 1 && poll(&pf, 1, 200) == 1) {
@@ -123,7 +123,7 @@ char *s46_ctl_query(const char *path, const char *cmd, char *err, size_t errlen)
     }
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    char line[64];
+    char line[512];
     snprintf(line, sizeof line, "%s\n", cmd);
     if (write(fd, line, strlen(line)) < 0) {
         s46_seterr(err, errlen, "%s: %s", path, strerror(errno));

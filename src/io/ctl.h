@@ -1,5 +1,6 @@
 /* The daemons' control socket: a UNIX stream socket; a client connects,
- * writes one command line ("show\n"), reads one JSON document and EOF.
+ * writes one command line ("show\n", at most 511 bytes), reads one JSON
+ * document and EOF.
  * The server side is polled from the daemon's loop and never blocks for
  * long: a client that does not send its line within 200 ms is dropped. */
 #ifndef S46_IO_CTL_H

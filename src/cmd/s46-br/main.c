@@ -4,7 +4,13 @@
  * Ethernet interfaces (AF_XDP or AF_PACKET) it takes their frames itself.
  * Runs the one run loop (io/loop.h) with --workers threads. SIGHUP
  * re-reads the configuration and hands it to every worker without losing
- * a packet; a configuration that does not load keeps the running one. */
+ * a packet; a configuration that does not load keeps the running one.
+ * A config with an "lwaftr" object (conf/lwaftr_conf.h) runs the lw4o6
+ * lwAFTR instead: SIGHUP then also reloads its bindings (all at once, no
+ * packet of an unchanged binding lost), and the control socket takes
+ * single binding edits (`s46 binding`): "binding add|replace B4 IPV4 PSID
+ * PSID_LENGTH [PSID_OFFSET [LWAFTR]]", "binding remove IPV4 PSID",
+ * "binding reload". */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "conf/br_conf.h"
+#include "conf/lwaftr_conf.h"
 #include "dp/br_mape.h"
 #include "io/ioopts.h"
 #include "io/loop.h"
@@ -42,7 +49,8 @@ static const char usage[] =
     "            nor answers them; neighbours route those to the interfaces'\n"
     "            addresses; packets leave to the given next-hop MAC (else the\n"
     "            last sender's).\n"
-    "  --config  an HB46PP response or map_e object plus BR options\n"
+    "  --config  an HB46PP response or map_e object plus BR options, or an\n"
+    "            {\"lwaftr\": {...}} object: the lw4o6 lwAFTR\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
     "  --workers worker threads, one queue of each interface each (default: one\n"
     "            per CPU this process may use)\n"
@@ -50,19 +58,36 @@ static const char usage[] =
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-br.sock)\n"
     "  --mtu     MTU of the TUN device (default 1500)\n";
 
-/* A configuration and the rule set it owns. */
+/* A configuration and the rule set it owns (a BR), or an lwAFTR's. */
 struct brconf {
+    bool lw;
     s46_br_conf bc;
+    s46_lw_conf lc;
     bool loaded;
 };
 
+/* The lwAFTR's bindings: one table for the daemon's life, edited live. */
+static s46_bindtab *bindings;
+
 static int load(const char *path, bool ethernet, struct brconf *out)
 {
-    char e[256];
+    char e[512];
     json_t *doc = s46_json_load_file(path, e, sizeof e);
     if (!doc) {
         fprintf(stderr, "s46-br: %s\n", e);
         return -1;
+    }
+    if (s46_lw_conf_is(doc)) {
+        json_decref(doc);
+        out->lw = true;
+        if ((!bindings && !(bindings = s46_bindtab_new())) ||
+            s46_lw_conf_load(path, bindings, &out->lc, e, sizeof e) < 0) {
+            fprintf(stderr, "s46-br: %s: %s\n", path, bindings ? e : "out of memory");
+            return -1;
+        }
+        out->lc.ttl_decrement = ethernet;
+        out->loaded = true;
+        return 0;
     }
     int r = s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
     json_decref(doc);
@@ -90,33 +115,125 @@ static void show_extra(json_t *j, void *arg)
     json_object_set_new(j, "program", json_string("s46-br"));
     json_object_set_new(j, "version", json_string(S46_VERSION));
     json_object_set_new(j, "config", json_string(st->config));
-    json_object_set_new(j, "rules", json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
+    if (st->cur.lw)
+        json_object_set_new(j, "bindings", json_integer((json_int_t)s46_bindtab_count(bindings)));
+    else
+        json_object_set_new(j, "rules",
+                            json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
+}
+
+static void own_addresses(struct br_state *st, const struct brconf *c)
+{
+    if (!st->ethernet)
+        return;
+    if (!c->lw)
+        return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->bc.br6.b);
+    for (unsigned i = 0; i < c->lc.naftr; i++)
+        s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->lc.aftr[i].b);
+}
+
+/* Re-reads the config (SIGHUP, "binding reload"): NULL, or what failed. */
+static const char *reload_conf(struct br_state *st)
+{
+    static char e[512];
+    struct brconf n = {0};
+    if (load(st->config, st->ethernet, &n) < 0)
+        return "the configuration does not load (see the daemon's log)";
+    if (n.lw != st->cur.lw) {
+        s46_ruleset_free(n.bc.rules);
+        return "a BR cannot become an lwAFTR (or the reverse) by a reload: restart it";
+    }
+    if (s46_loop_reconfigure(st->loop, n.lw ? (const void *)&n.lc : (const void *)&n.bc, e,
+                             sizeof e) < 0) {
+        s46_ruleset_free(n.bc.rules);
+        return e;
+    }
+    own_addresses(st, &n);
+    /* every worker now uses the new rules: the old ones can go */
+    s46_ruleset_free(st->cur.bc.rules);
+    st->cur = n;
+    if (n.lw)
+        fprintf(stderr, "s46-br: configuration reloaded: %zu bindings\n", s46_bindtab_count(bindings));
+    else
+        fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n", s46_ruleset_count(n.bc.rules));
+    return NULL;
+}
+
+static json_t *answer(const char *err)
+{
+    if (err)
+        return json_pack("{s:s}", "error", err);
+    return json_pack("{s:b,s:I}", "ok", 1, "bindings", (json_int_t)s46_bindtab_count(bindings));
+}
+
+/* "binding ..." on the control socket (lwAFTR only). */
+static json_t *command(const char *cmd, void *arg)
+{
+    struct br_state *st = arg;
+    char e[S46_ERRLEN], w[6][64], verb[16];
+    if (strncmp(cmd, "binding ", 8) != 0)
+        return NULL;
+    if (!st->cur.lw)
+        return answer("not an lwAFTR: no bindings");
+    int n = sscanf(cmd + 8, "%15s %63s %63s %63s %63s %63s %63s", verb, w[0], w[1], w[2], w[3],
+                   w[4], w[5]);
+    if (n >= 1 && !strcmp(verb, "reload") && n == 1)
+        return answer(reload_conf(st));
+    s46_bind b = {0};
+    unsigned long v[4] = {0, 0, 0, 0};
+    char *end;
+    bool put = n >= 1 && (!strcmp(verb, "add") || !strcmp(verb, "replace"));
+    if (n >= 1 && !strcmp(verb, "remove")) {
+        if (n != 3 || s46_ip4_parse(w[0], &b.ipv4) < 0 || (v[0] = strtoul(w[1], &end, 10)) > 65535 || *end)
+            return answer("usage: binding remove IPV4 PSID");
+        s46_bindtab_reclaim(bindings);
+        return answer(s46_bindtab_remove(bindings, b.ipv4, (uint16_t)v[0], e, sizeof e) < 0 ? e : NULL);
+    }
+    if (!put)
+        return answer("usage: binding add|replace B4 IPV4 PSID PSID_LENGTH [PSID_OFFSET [LWAFTR]], "
+                      "binding remove IPV4 PSID, binding reload");
+    if (n < 5 || s46_ip6_parse(w[0], &b.b4) < 0 || s46_ip4_parse(w[1], &b.ipv4) < 0)
+        return answer("usage: binding add|replace B4 IPV4 PSID PSID_LENGTH [PSID_OFFSET [LWAFTR]]");
+    for (int i = 2; i < n - 1 && i < 5; i++) {
+        v[i - 2] = strtoul(w[i], &end, 10);
+        if (*end || v[i - 2] > 65535)
+            return answer("PSID, PSID_LENGTH and PSID_OFFSET are numbers");
+    }
+    if (v[1] > 16 || v[2] > 15)
+        return answer("PSID_LENGTH is 0..16, PSID_OFFSET 0..15");
+    b.psid = (uint16_t)v[0];
+    b.psid_len = (uint8_t)v[1];
+    b.psid_offset = (uint8_t)v[2];
+    if (n == 7) {
+        s46_ip6 a;
+        unsigned i = 0;
+        if (s46_ip6_parse(w[5], &a) < 0)
+            return answer("LWAFTR: not an IPv6 address");
+        while (i < st->cur.lc.naftr && !s46_ip6_eq(&st->cur.lc.aftr[i], &a))
+            i++;
+        if (i == st->cur.lc.naftr)
+            return answer("LWAFTR: not one of the lwAFTR's addresses");
+        b.aftr = (uint8_t)i;
+    }
+    if (s46_bind_check(&b, st->cur.lc.naftr, e, sizeof e) < 0)
+        return answer(e);
+    int r = !strcmp(verb, "add") ? s46_bindtab_add(bindings, &b, e, sizeof e)
+                                 : s46_bindtab_replace(bindings, &b, e, sizeof e);
+    return answer(r < 0 ? e : NULL);
 }
 
 static void tick(uint64_t now, void *arg)
 {
     struct br_state *st = arg;
     (void)now;
+    if (bindings)
+        s46_bindtab_reclaim(bindings);
     if (!reload)
         return;
     reload = 0;
-    struct brconf n = {0};
-    char e[256];
-    if (load(st->config, st->ethernet, &n) < 0) {
-        fprintf(stderr, "s46-br: reload failed, keeping the running configuration\n");
-        return;
-    }
-    if (s46_loop_reconfigure(st->loop, &n.bc, e, sizeof e) < 0) {
-        fprintf(stderr, "s46-br: reload failed, keeping the running configuration: %s\n", e);
-        s46_ruleset_free(n.bc.rules);
-        return;
-    }
-    if (st->ethernet)
-        s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, n.bc.br6.b);
-    /* every worker now uses the new rules: the old ones can go */
-    s46_ruleset_free(st->cur.bc.rules);
-    st->cur = n;
-    fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n", s46_ruleset_count(n.bc.rules));
+    const char *why = reload_conf(st);
+    if (why)
+        fprintf(stderr, "s46-br: reload failed, keeping the running configuration: %s\n", why);
 }
 
 int main(int argc, char **argv)
@@ -168,9 +285,11 @@ int main(int argc, char **argv)
     if (load(config, ethernet, &st.cur) < 0)
         return 2;
     s46_ctl ctl = {.fd = -1};
-    s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc, .ctl = &ctl,
-                        .show_extra = show_extra, .tick = tick, .wake_fd = -1, .arg = &st,
-                        .stop = &stop};
+    s46_loop_conf lc = {.pipeline = st.cur.lw ? &s46_pl_lwaftr : &s46_pl_br_mape,
+                        .pipeline_conf = st.cur.lw ? (const void *)&st.cur.lc
+                                                   : (const void *)&st.cur.bc,
+                        .ctl = &ctl, .command = command, .show_extra = show_extra, .tick = tick,
+                        .wake_fd = -1, .arg = &st, .stop = &stop};
     s46_io_opts_apply(&io, &lc);
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {
@@ -182,8 +301,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "s46-br: %s\n", note);
     /* the BR address is the data plane's (AF_XDP hands only owned IPv6
      * destinations to it; the ports answer Neighbor Solicitations for it) */
-    if (ethernet)
-        s46_loop_own(st.loop, S46_SIDE_V6, AF_INET6, st.cur.bc.br6.b);
+    own_addresses(&st, &st.cur);
     /* the control socket comes last: once it answers, the devices exist
      * (an operator or a script may route into the TUN right away) */
     if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
@@ -197,16 +315,19 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu rules, control socket %s\n",
+    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu %s, control socket %s\n",
             ethernet ? io.ifs[0] : io.tun, ethernet ? " and " : "", ethernet ? io.ifs[1] : "",
             s46_loop_io(st.loop), s46_loop_workers(st.loop),
-            s46_loop_workers(st.loop) == 1 ? "" : "s", s46_ruleset_count(st.cur.bc.rules), ctlpath);
+            s46_loop_workers(st.loop) == 1 ? "" : "s",
+            st.cur.lw ? s46_bindtab_count(bindings) : s46_ruleset_count(st.cur.bc.rules),
+            st.cur.lw ? "lwAFTR bindings" : "rules", ctlpath);
     int r = s46_loop_run(st.loop, e, sizeof e);
     if (r < 0)
         fprintf(stderr, "s46-br: %s\n", e);
     s46_loop_free(st.loop);
     s46_ctl_close(&ctl);
     s46_ruleset_free(st.cur.bc.rules);
+    s46_bindtab_free(bindings);
     fprintf(stderr, "s46-br: stopped\n");
     return r < 0 ? 1 : 0;
 }

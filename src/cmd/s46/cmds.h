@@ -5,5 +5,6 @@
 int cmd_calc(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_binding(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 #endif

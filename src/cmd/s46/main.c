@@ -14,6 +14,7 @@ static const struct {
     {"replay", cmd_replay, "run a data-plane pipeline over pcap files"},
     {"lab", cmd_lab, "the emulated access network: up | check | down | run"},
     {"show", cmd_show, "state and counters of a running s46-br / s46-ce / s46-provd"},
+    {"binding", cmd_binding, "add, replace, remove the bindings of a running lwAFTR, or reload"},
 };
 
 static void usage(FILE *f)

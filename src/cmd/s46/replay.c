@@ -4,7 +4,8 @@
  * config's "mode" picks the pipeline: "br" (MAP-E BR, the default; the
  * s46-br config) or "ce" (the CE: an s46-ce settings document with a fixed
  * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
- * IPv6 address plus "b4_ipv6"). */
+ * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
+ * lwAFTR (conf/lwaftr_conf.h), whatever its mode. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cmds.h"
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
+#include "conf/lwaftr_conf.h"
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
 #include "lib/err.h"
@@ -21,7 +23,8 @@ static const char replay_usage[] =
     "usage: s46 replay --config conf.json --v4-in A.pcap --v6-in B.pcap\n"
     "                  --v4-out C.pcap --v6-out D.pcap [--counters E.json] [--ethernet]\n"
     "\n"
-    "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\")\n"
+    "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\";\n"
+    "a config with an \"lwaftr\" object runs the lwAFTR)\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
@@ -87,6 +90,69 @@ static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, s
     return 0;
 }
 
+/* Runs the loop over the pcaps and writes the counters: 0, or 2. */
+static int run(const s46_pipeline_ops *ops, const void *pconf, const char *const in[2],
+               const char *const outp[2], const char *counters, bool eth)
+{
+    char e[512];
+    volatile sig_atomic_t never = 0;
+    s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = pconf, .workers = 1,
+                        .until_eof = true, .wake_fd = -1, .stop = &never};
+    for (int s = 0; s < 2; s++)
+        lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
+                                     .pcap_ethernet = eth};
+    int rc = 2;
+    s46_loop *l = s46_loop_new(&lc, NULL, 0, e, sizeof e);
+    if (!l)
+        return err2(e, NULL);
+    if (s46_loop_run(l, e, sizeof e) < 0) {
+        err2(e, NULL);
+        s46_loop_free(l);
+        return 2;
+    }
+    rc = 0;
+    json_t *shown = s46_loop_show(l);
+    json_t *cnt = json_object_get(shown, "counters");
+    json_t *pr = json_object_get(shown, "interfaces");
+    json_int_t txe = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(pr, k, v) txe += json_integer_value(json_object_get(v, "tx_errors"));
+    if (txe) {
+        err2("writing the output failed", NULL);
+        rc = 2;
+    }
+    if (counters && rc == 0) {
+        json_t *j = json_pack("{s:s,s:s,s:O}", "program", "s46 replay", "pipeline", ops->name,
+                              "counters", cnt);
+        if (!j || json_dump_file(j, counters, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+            err2(counters, "cannot write counters");
+            rc = 2;
+        }
+        json_decref(j);
+    }
+    json_decref(shown);
+    s46_loop_free(l);
+    return rc;
+}
+
+static int replay_lwaftr(const char *conf, const char *const in[2], const char *const outp[2],
+                         const char *counters, bool eth)
+{
+    char e[512];
+    s46_bindtab *bt = s46_bindtab_new();
+    if (!bt)
+        return err2("out of memory", NULL);
+    s46_lw_conf lc;
+    int rc = 2;
+    if (s46_lw_conf_load(conf, bt, &lc, e, sizeof e) < 0)
+        fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+    else
+        rc = run(&s46_pl_lwaftr, &lc, in, outp, counters, eth);
+    s46_bindtab_free(bt);
+    return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -125,6 +191,10 @@ int cmd_replay(int argc, char **argv)
     json_t *doc = s46_json_load_file(conf, e, sizeof e);
     if (!doc)
         return err2(e, NULL);
+    if (s46_lw_conf_is(doc)) {
+        json_decref(doc);
+        return replay_lwaftr(conf, in, outp, counters, eth);
+    }
     json_t *mode = json_object_get(doc, "mode");
     const char *ms = mode ? json_string_value(mode) : "br";
     if (!ms || (strcmp(ms, "br") != 0 && strcmp(ms, "ce") != 0)) {
@@ -144,47 +214,8 @@ int cmd_replay(int argc, char **argv)
         s46_mape_free(&mc);
         return 2;
     }
-    volatile sig_atomic_t never = 0;
-    s46_loop_conf lc = {.pipeline = ce ? &s46_pl_ce : &s46_pl_br_mape,
-                        .pipeline_conf = ce ? (const void *)&cc : (const void *)&bc,
-                        .workers = 1, .until_eof = true, .wake_fd = -1, .stop = &never};
-    for (int s = 0; s < 2; s++)
-        lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
-                                     .pcap_ethernet = eth};
-    int rc = 2;
-    s46_loop *l = s46_loop_new(&lc, NULL, 0, e, sizeof e);
-    if (!l) {
-        err2(e, NULL);
-        goto out;
-    }
-    if (s46_loop_run(l, e, sizeof e) < 0) {
-        err2(e, NULL);
-        goto out;
-    }
-    rc = 0;
-    json_t *shown = s46_loop_show(l);
-    json_t *cnt = json_object_get(shown, "counters");
-    json_t *pr = json_object_get(shown, "interfaces");
-    json_int_t txe = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(pr, k, v) txe += json_integer_value(json_object_get(v, "tx_errors"));
-    if (txe) {
-        err2("writing the output failed", NULL);
-        rc = 2;
-    }
-    if (counters && rc == 0) {
-        json_t *j = json_pack("{s:s,s:s,s:O}", "program", "s46 replay", "pipeline",
-                              ce ? "ce" : "br_mape", "counters", cnt);
-        if (!j || json_dump_file(j, counters, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
-            err2(counters, "cannot write counters");
-            rc = 2;
-        }
-        json_decref(j);
-    }
-    json_decref(shown);
-out:
-    s46_loop_free(l);
+    int rc = run(ce ? &s46_pl_ce : &s46_pl_br_mape, ce ? (const void *)&cc : (const void *)&bc,
+                 (const char *const *)in, (const char *const *)outp, counters, eth);
     s46_ruleset_free(bc.rules);
     s46_mape_free(&mc);
     return rc;

@@ -1,0 +1,271 @@
+#include "dp/lwaftr.h"
+#include "dp/icmp_quote.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+#include "lib/tunnel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S46_LW_NAME(n, d) #n,
+static const char *const counter_names[] = {S46_LW_COUNTERS(S46_LW_NAME)};
+#undef S46_LW_NAME
+
+static const s46_dp_desc lw_desc = {
+    counter_names, S46_LW_NCOUNTERS, {S46_LW_v4_out, S46_LW_v6_out}, S46_LW_icmp_errors_sent,
+    S46_LW_drop_icmp_ratelimited, S46_LW_fragments_held, S46_LW_reassembled,
+    S46_LW_drop_reassembly_failed, S46_LW_fragmented, S46_LW_drop_no_buffer, 64,
+};
+
+/* The shared stages' events as the lwAFTR counts them. */
+static const uint16_t lw_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_LW_v4_in),
+    [S46_EV_IN6] = S46_EVC(S46_LW_v6_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_LW_drop_v4_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_LW_drop_v6_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_LW_drop_v4_to_lwaftr),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_LW_drop_v6_not_lwaftr_address),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_LW_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_LW_drop_v4_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_LW_drop_v4_too_big),
+    [S46_EV_ENCAPSULATED] = S46_EVC(S46_LW_v4_encapsulated),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_LW_v6_decapsulated),
+    [S46_EV_NOT_IPIP] = S46_EVC(S46_LW_drop_v6_not_ipip),
+    [S46_EV_ICMPV6_OTHER] = S46_EVC(S46_LW_drop_icmpv6_other),
+    [S46_EV_ICMP6_RELAYED] = S46_EVC(S46_LW_icmp_relayed),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_LW_drop_inner_malformed),
+    [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_LW_drop_inner_ttl_expired),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_LW_hairpinned),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_LW_drop_unfinished),
+};
+
+struct s46_lw {
+    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
+    s46_lw_conf c;
+    unsigned reader;           /* in c.bt */
+    uint64_t cnt[S46_LW_NCOUNTERS];
+};
+
+/* Any B4 may be the peer of a quoted tunnel packet: the quote's source is
+ * one of our addresses and its inner packet one we sent. */
+static bool peer_any(const void *arg, const s46_ip6 *peer)
+{
+    (void)arg;
+    (void)peer;
+    return true;
+}
+
+void s46_lw_conf_default(s46_lw_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ipv6_mtu = 1500;
+    c->hop_limit = 64;
+    c->encap_limit = -1;
+    c->hairpin = true;
+    c->ttl_decrement = true;
+    c->icmp_unreachable = true;
+    c->icmp_rate = 1000;
+}
+
+static void apply_conf(s46_lw *lw, const s46_lw_conf *c)
+{
+    s46_sw *sw = &lw->sw;
+    lw->c = *c;
+    s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    sw->dp.enc = (s46_encap){.src = c->aftr[0], .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit};
+    sw->local = c->aftr[0];
+    sw->locals = lw->c.aftr;
+    sw->nlocals = c->naftr;
+    sw->self4 = c->ipv4;
+    sw->icmp_src = c->ipv4;
+    sw->ttl_decrement = c->ttl_decrement;
+    s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    sw->ti = (s46_tunnel_icmp){lw->c.aftr, peer_any, lw, c->ipv4, S46_LW_path_mtu_lowered,
+                               c->naftr};
+}
+
+static const s46_stage *const lw_stages4[], *const lw_stages6[];
+
+s46_lw *s46_lw_new(const s46_lw_conf *c, unsigned reader)
+{
+    if (!c->bt || !c->naftr || c->naftr > S46_BT_MAX_AFTR || reader >= S46_BT_READERS)
+        return NULL;
+    s46_lw *lw = calloc(1, sizeof *lw);
+    if (!lw)
+        return NULL;
+    if (s46_sw_init(&lw->sw, &lw_desc, lw->cnt, lw_ev, c->icmp_rate,
+                    c->icmp_rate ? c->icmp_rate : 1) < 0) {
+        free(lw);
+        return NULL;
+    }
+    lw->sw.mech = lw;
+    lw->sw.stages[0] = lw_stages4;
+    lw->sw.stages[1] = lw_stages6;
+    lw->reader = reader;
+    apply_conf(lw, c);
+    return lw;
+}
+
+void s46_lw_free(s46_lw *lw)
+{
+    if (!lw)
+        return;
+    s46_sw_fini(&lw->sw);
+    free(lw);
+}
+
+void s46_lw_reconfigure(s46_lw *lw, const s46_lw_conf *c) { apply_conf(lw, c); }
+
+const s46_counters *s46_lw_counters(const s46_lw *lw) { return &lw->sw.dp.counters; }
+
+json_t *s46_lw_stages_json(const s46_lw *lw) { return s46_sw_stages_json(&lw->sw); }
+
+void s46_lw_tick(s46_lw *lw, uint64_t now_ns) { s46_pmtu_expire(&lw->sw.pmtu, now_ns); }
+
+/* No binding for an IPv4 destination: ICMPv4 host unreachable (no binding
+ * of the address) or port unreachable (none of the port) when configured. */
+static void unbound4(s46_sw *sw, s46_ctx *c, bool no_address, uint64_t now)
+{
+    s46_lw *lw = sw->mech;
+    if (lw->c.icmp_unreachable && s46_sw_error4(sw, c, &c->l3, 3, no_address ? 1 : 3, 0, now))
+        return;
+    s46_sw_drop(sw, c, no_address ? S46_LW_drop_v4_no_binding_address
+                                  : S46_LW_drop_v4_no_binding_port);
+}
+
+/* The binding of each packet's destination address and port becomes its
+ * tunnel peer and source. Over the whole batch in three passes so that the
+ * memory latency of the lookups overlaps: the address slots prefetched,
+ * then the entries, then read. */
+static void bind4_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
+{
+    s46_lw *lw = sw->mech;
+    const s46_bindtab *bt = lw->c.bt;
+    uint32_t dst[S46_BATCH_MAX];
+    uint16_t port[S46_BATCH_MAX], psid[S46_BATCH_MAX];
+    const s46_bt_ent *e[S46_BATCH_MAX];
+    uint64_t w[S46_BATCH_MAX];
+    uint8_t res[S46_BATCH_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        if (c[i].done)
+            continue;
+        if (!s46_dst_port4(c[i].p->data, &c[i].l3, &port[i])) {
+            s46_sw_drop(sw, &c[i], S46_LW_drop_v4_icmp_unmappable);
+            continue;
+        }
+        dst[i] = s46_get32(c[i].p->data + 16);
+        s46_bindtab_prefetch(bt, dst[i]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (c[i].done)
+            continue;
+        res[i] = (uint8_t)s46_bindtab_locate(bt, dst[i], port[i], &e[i], &w[i], &psid[i]);
+        if (res[i] == S46_BT_FOUND)
+            __builtin_prefetch(e[i]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (c[i].done)
+            continue;
+        s46_bt_hit h;
+        if (res[i] == S46_BT_FOUND && s46_bindtab_read(e[i], w[i], psid[i], &h) &&
+            h.aftr < lw->c.naftr) {
+            c[i].peer = h.b4;
+            c[i].src = &lw->c.aftr[h.aftr];
+            continue;
+        }
+        unbound4(sw, &c[i], res[i] == S46_BT_NO_ADDRESS, now);
+    }
+}
+static const s46_stage st_bind4 = {"binding4", bind4_run};
+
+/* A packet from a B4 without a binding: ICMPv6 1/5 back when configured
+ * (RFC 7596 §6.2), else dropped. */
+static void refuse6(s46_sw *sw, s46_ctx *c, unsigned why, uint64_t now)
+{
+    s46_lw *lw = sw->mech;
+    if (lw->c.icmpv6_policy && s46_icmp6_may_error(c->p->data, &c->l3)) {
+        if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
+            sw->dp.cnt[S46_LW_drop_icmp_ratelimited]++;
+        } else if (s46_icmp6_error(&sw->dp.scratch, c->src, 1, 5, 0, c->p->data, c->p->len) == 0) {
+            s46_dp_take_scratch(&sw->dp, c->p);
+            sw->dp.cnt[S46_LW_icmpv6_errors_sent]++;
+            return s46_sw_out(sw, c, 1);
+        }
+    }
+    s46_sw_drop(sw, c, why);
+}
+
+/* RFC 7596 §6.2: the outer source, the inner source address and port must
+ * be those of one binding, at the lwAFTR address the packet came to. */
+static inline void bind6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_lw *lw = sw->mech;
+    uint8_t *v4 = c->p->data + c->l3.l3_len;
+    uint32_t src = s46_get32(v4 + 12);
+    uint16_t port;
+    int have = s46_src_port4(v4, &c->in, &port);
+    if (have < 0)
+        return s46_sw_drop(sw, c, S46_LW_drop_inner_malformed);
+    if (!have) { /* no port: any binding of the address to this B4 */
+        if (!s46_bindtab_addr_has(lw->c.bt, src, &c->peer, c->local_idx, 1024))
+            refuse6(sw, c, S46_LW_drop_v6_no_binding, now);
+        return;
+    }
+    s46_bt_hit h;
+    if (s46_bindtab_lookup(lw->c.bt, src, port, &h) != S46_BT_FOUND)
+        return refuse6(sw, c, S46_LW_drop_v6_no_binding, now);
+    if (h.aftr != c->local_idx || !s46_ip6_eq(&h.b4, &c->peer))
+        return refuse6(sw, c, S46_LW_drop_v6_src_mismatch, now);
+}
+S46_STAGE_LOCAL(st_bind6, "binding6", bind6);
+
+/* To a bound IPv4 address: back into the tunnel toward that binding's B4
+ * (hairpinning) when on; else the packet goes out like any other. */
+static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_lw *lw = sw->mech;
+    if (!lw->c.hairpin)
+        return;
+    uint8_t *ip = c->p->data;
+    uint32_t dst = s46_get32(ip + 16);
+    uint16_t port = 0;
+    bool ported = !c->in.is_fragment && s46_dst_port4(ip, &c->in, &port);
+    s46_bt_hit h;
+    s46_bt_result r = s46_bindtab_lookup(lw->c.bt, dst, port, &h);
+    if (r == S46_BT_NO_ADDRESS)
+        return;
+    if (!ported || r != S46_BT_FOUND || h.aftr >= lw->c.naftr)
+        return s46_sw_drop(sw, c, S46_LW_drop_hairpin_unbound);
+    if (sw->ttl_decrement && s46_ipv4_dec_ttl(ip) == 0)
+        return s46_sw_drop(sw, c, S46_LW_drop_inner_ttl_expired);
+    c->src = &lw->c.aftr[h.aftr];
+    s46_sw_encap_out(sw, c, &h.b4, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
+}
+S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
+
+/* The lwAFTR's composition. IPv4 in: to the lwAFTR itself, reassembly, the
+ * binding of the destination, the router hop, the tunnel MTU, RFC 2473
+ * toward the B4. IPv6 in: to an lwAFTR address, reassembly, ICMPv6, only
+ * IPv4-in-IPv6 whose sender matches its binding, out of the tunnel,
+ * B4-to-B4 hairpinned, the router hop, out to IPv4. */
+static const s46_stage *const lw_stages4[] = {
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_bind4,
+    &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
+};
+static const s46_stage *const lw_stages6[] = {
+    &s46_st_parse6, &s46_st_local6_any, &s46_st_reasm6, &s46_st_echo6,
+    &s46_st_relay6, &s46_st_ipip6,      &s46_st_inner4, &st_bind6,
+    &s46_st_decap,  &st_hairpin,        &s46_st_ttl4_back, &s46_st_out4,
+    NULL,
+};
+
+void s46_lw_process(s46_lw *lw, s46_batch *b, uint16_t side, uint64_t now_ns)
+{
+    s46_bindtab_enter(lw->c.bt, lw->reader);
+    s46_sw_process(&lw->sw, b, side, now_ns);
+    s46_bindtab_leave(lw->c.bt, lw->reader);
+}

@@ -1,0 +1,356 @@
+#!/usr/bin/python3
+"""Golden tests of the lwAFTR pipeline (RFC 7596) through `s46 replay`.
+
+Each case crafts input packets with scapy, builds the expected output packets
+independently (scapy computes every length and checksum), runs the real
+`s46 replay --config lwaftr.json`, and compares what leaves each side byte
+for byte, plus the counters. Every output file is dissected by tshark, which
+must report no malformed packet. Prints one PASS/FAIL line per case.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from scapy.all import (ICMP, IP, UDP, TCP, IPerror, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
+                       ICMPv6PacketTooBig, ICMPv6DestUnreach, IPv6ExtHdrFragment, Raw,
+                       fragment, fragment6, rdpcap, wrpcap, conf)
+
+conf.verb = 0
+S46 = os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46")
+TMP = tempfile.mkdtemp(prefix="s46-lw-golden-")
+failures = 0
+
+AFTR1 = "2001:db8:ffff::1"
+AFTR2 = "2001:db8:ffff::2"
+AFTR4 = "203.0.113.1"
+B4A = "2001:db8:1::2"     # 192.0.2.1 PSID 1 of 6 (ports 1024-2047), at AFTR1
+B4B = "2001:db8:1::3"     # 192.0.2.1 PSID 2 (ports 2048-3071), at AFTR2
+B4C = "2001:db8:1::4"     # 192.0.2.2, the whole address (from the CSV file)
+NET = "198.51.100.7"
+
+
+def config(bindings_file=True, **extra):
+    lw = {"ipv6": [AFTR1, AFTR2], "ipv4": AFTR4,
+          "bindings": [
+              {"b4": B4A, "ipv4": "192.0.2.1", "psid": 1, "psid_length": 6, "psid_offset": 0},
+              {"b4": B4B, "ipv4": "192.0.2.1", "psid": 2, "psid_length": 6, "lwaftr": AFTR2}]}
+    if bindings_file:
+        lw["bindings_file"] = "bindings.csv"
+    lw.update(extra)
+    return {"lwaftr": lw}
+
+
+def replay(name, cfg, v4_in=(), v6_in=(), csv="%s,192.0.2.2,0,0\n" % B4C, expect_fail=False):
+    d = os.path.join(TMP, name)
+    os.makedirs(d, exist_ok=True)
+    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
+    with open(os.path.join(d, "lwaftr.json"), "w") as f:
+        json.dump(cfg, f)
+    with open(os.path.join(d, "bindings.csv"), "w") as f:
+        f.write("# b4_ipv6,ipv4,psid,psid_length[,psid_offset[,lwaftr_ipv6]]\n" + csv)
+    for key, pkts in (("a", v4_in), ("b", v6_in)):
+        wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
+    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "lwaftr.json"),
+                        "--v4-in", paths["a"], "--v6-in", paths["b"],
+                        "--v4-out", paths["c"], "--v6-out", paths["d"],
+                        "--counters", os.path.join(d, "counters.json")],
+                       capture_output=True, text=True, timeout=60)
+    if expect_fail:
+        if r.returncode == 0:
+            raise AssertionError("replay accepted a bad config")
+        return r.stderr
+    if r.returncode != 0:
+        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
+    outs = []
+    for key in ("c", "d"):
+        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
+        check_tshark(paths[key])
+    with open(os.path.join(d, "counters.json")) as f:
+        j = json.load(f)
+    if j.get("pipeline") != "lwaftr":
+        raise AssertionError("pipeline %s" % j.get("pipeline"))
+    return outs[0], outs[1], j["counters"]
+
+
+def check_tshark(path):
+    if os.path.getsize(path) <= 24:
+        return
+    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
+        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
+        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
+
+
+def case(fn):
+    global failures
+    try:
+        fn()
+        print("PASS lwaftr_" + fn.__name__)
+    except Exception as e:  # noqa: BLE001 - report every failure as a FAIL line
+        failures += 1
+        print("FAIL lwaftr_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
+    sys.stdout.flush()
+
+
+def eq(got, want, what="packets"):
+    if got != want:
+        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, [p.hex() for p in got],
+                                                                  [p.hex() for p in want]))
+
+
+def counters_have(c, **want):
+    for k, v in want.items():
+        if c.get(k) != v:
+            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
+                                 {a: b for a, b in c.items() if b}))
+
+
+def only_drop(c, name):
+    """name is 1 and no other drop_ counter moved."""
+    moved = {k: v for k, v in c.items() if k.startswith("drop_") and v}
+    if moved != {name: 1}:
+        raise AssertionError("drops %s, want only %s" % (moved, name))
+
+
+def dec(ip):
+    p = IP(bytes(ip))
+    p.ttl -= 1
+    del p.chksum
+    return IP(bytes(p))
+
+
+def tunnel(src, dst, inner):
+    return bytes(IPv6(src=src, dst=dst, hlim=64, nh=4) / inner)
+
+
+def inner(src="192.0.2.1", sport=1500, dst=NET, dport=7777, ttl=64, proto=UDP):
+    return IP(src=src, dst=dst, ttl=ttl, id=11) / proto(sport=sport, dport=dport) / Raw(b"q" * 12)
+
+
+# ------------------------------------------------------------------- config
+def the_issue_minimal_config():
+    cfg = {"lwaftr": {"ipv6": "2001:db8:ffff::1", "bindings": [
+        {"b4": "2001:db8:1::2", "ipv4": "192.0.2.1", "psid": 1, "psid_length": 6, "psid_offset": 0}]}}
+    ip = IP(src=NET, dst="192.0.2.1", id=3) / UDP(sport=7777, dport=1024) / Raw(b"x" * 20)
+    back = inner(sport=2047)
+    c, d, n = replay("minimal", cfg, v4_in=[ip], v6_in=[IPv6(src=B4A, dst=AFTR1) / back])
+    eq(d, [tunnel(AFTR1, B4A, dec(ip))])
+    eq(c, [bytes(dec(back))])
+    counters_have(n, v4_in=1, v4_encapsulated=1, v6_out=1, v6_in=1, v6_decapsulated=1, v4_out=1)
+
+
+def bad_configs_refused():
+    bad = [
+        ({"lwaftr": {"bindings": []}}, "ipv6"),
+        ({"lwaftr": {"ipv6": AFTR1, "bindings": [{"b4": B4A, "ipv4": "192.0.2.1", "psid": 64,
+                                                  "psid_length": 6}]}}, "psid 64"),
+        ({"lwaftr": {"ipv6": AFTR1, "bindings": [
+            {"b4": B4A, "ipv4": "192.0.2.1", "psid": 1, "psid_length": 6},
+            {"b4": B4B, "ipv4": "192.0.2.1", "psid": 1, "psid_length": 8}]}}, "psid_length 6"),
+        ({"lwaftr": {"ipv6": AFTR1, "bindings": [{"b4": B4A, "ipv4": "192.0.2.1",
+                                                  "lwaftr": AFTR2}]}}, "lwaftr"),
+        ({"lwaftr": {"ipv6": AFTR1, "bindings_file": "missing.csv"}}, "missing.csv"),
+    ]
+    for i, (cfg, word) in enumerate(bad):
+        err = replay("bad%d" % i, cfg, expect_fail=True)
+        if word not in err:
+            raise AssertionError("error for %s does not name %r: %s" % (cfg, word, err))
+
+
+# ---------------------------------------------------------------- IPv4 -> IPv6
+def v4_encapsulated_from_the_bindings_lwaftr_address():
+    a = IP(src=NET, dst="192.0.2.1") / TCP(sport=80, dport=1500, flags="SA")
+    b = IP(src=NET, dst="192.0.2.1") / UDP(sport=7777, dport=2500)
+    c_ = IP(src=NET, dst="192.0.2.2") / UDP(sport=7777, dport=80)  # the CSV file's, any port
+    c, d, n = replay("v4_encap", config(), v4_in=[a, b, c_])
+    eq(c, [])
+    eq(d, [tunnel(AFTR1, B4A, dec(a)), tunnel(AFTR2, B4B, dec(b)), tunnel(AFTR1, B4C, dec(c_))])
+    counters_have(n, v4_encapsulated=3)
+
+
+def v4_icmp_by_identifier_and_quoted_port():
+    echo = IP(src=NET, dst="192.0.2.1") / ICMP(type=0, id=2100, seq=1) / Raw(b"ping")
+    quoted = IP(src="192.0.2.1", dst=NET) / UDP(sport=1999, dport=7777)
+    err = IP(src=NET, dst="192.0.2.1") / ICMP(type=3, code=3) / IPerror(bytes(quoted))
+    c, d, n = replay("v4_icmp", config(), v4_in=[echo, err])
+    eq(d, [tunnel(AFTR2, B4B, dec(echo)), tunnel(AFTR1, B4A, dec(err))])
+
+
+def v4_unbound_gets_unreachable_or_is_dropped():
+    no_addr = IP(src=NET, dst="192.0.2.9", ttl=30) / UDP(sport=5, dport=1500)
+    no_port = IP(src=NET, dst="192.0.2.1", ttl=30) / UDP(sport=5, dport=5000)
+    c, d, n = replay("v4_unbound", config(), v4_in=[no_addr, no_port])
+    eq(d, [])
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=1) / bytes(no_addr)),
+           bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=3) / bytes(no_port))])
+    counters_have(n, icmp_errors_sent=2)
+    c, d, n = replay("v4_unbound_silent", config(icmp_unreachable=False), v4_in=[no_addr])
+    eq(c, []); eq(d, [])
+    only_drop(n, "drop_v4_no_binding_address")
+    c, d, n = replay("v4_unbound_port_silent", config(icmp_unreachable=False), v4_in=[no_port])
+    only_drop(n, "drop_v4_no_binding_port")
+    # ICMP errors are rate limited: a burst of 3 with icmp_rate 1 sends 1
+    c, d, n = replay("v4_unbound_rate", config(icmp_rate=1), v4_in=[no_addr] * 3)
+    if len(c) != 1:
+        raise AssertionError("%d errors sent, want 1" % len(c))
+    counters_have(n, drop_icmp_ratelimited=2, drop_v4_no_binding_address=2)
+
+
+def v4_drop_reasons():
+    cases = [
+        ("drop_v4_malformed", IP(src=NET, dst="192.0.2.1", ihl=4) / UDP(dport=1500)),
+        ("drop_v4_to_lwaftr", IP(src=NET, dst=AFTR4) / UDP(dport=1500)),
+        ("drop_v4_icmp_unmappable", IP(src=NET, dst="192.0.2.1") / ICMP(type=3, code=1) /
+         IPerror(bytes(IP(src="192.0.2.77", dst=NET) / UDP(sport=1500, dport=7777)))),
+        ("drop_v4_ttl_expired", IP(src=NET, dst="192.0.2.1", ttl=1) / UDP(dport=1500)),
+        ("drop_v4_too_big", IP(src=NET, dst="192.0.2.1", flags="DF") / UDP(dport=1500) /
+         Raw(b"z" * 1472)),
+    ]
+    for counter, pkt in cases:
+        extra = {"ipv4": "0.0.0.0"} if counter in ("drop_v4_ttl_expired", "drop_v4_too_big") else {}
+        cfg = config(**extra)
+        if extra:
+            del cfg["lwaftr"]["ipv4"]
+        c, d, n = replay("v4_" + counter, cfg, v4_in=[pkt])
+        eq(c, [], counter); eq(d, [], counter)
+        only_drop(n, counter)
+
+
+def v4_errors_from_the_lwaftr():
+    ttl = IP(src=NET, dst="192.0.2.1", ttl=1) / UDP(sport=7, dport=1500)
+    big = IP(src=NET, dst="192.0.2.1", flags="DF") / UDP(sport=7, dport=1500) / Raw(b"z" * 1472)
+    echo = IP(src=NET, dst=AFTR4, ttl=50) / ICMP(type=8, id=9, seq=3) / Raw(b"hello")
+    c, d, n = replay("v4_errors", config(), v4_in=[ttl, big, echo])
+    eq(d, [])
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=11, code=0) / bytes(ttl)),
+           bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1460) /
+                 bytes(big)[:548]),
+           bytes(IP(src=AFTR4, dst=NET, ttl=64, id=echo.id) / ICMP(type=0, id=9, seq=3) / Raw(b"hello"))])
+    counters_have(n, icmp_errors_sent=2, echo_replies=1)
+
+
+def v4_fragments_out_of_order_reassembled():
+    ip = IP(src=NET, dst="192.0.2.1", id=4242) / UDP(sport=7777, dport=1500) / Raw(b"G" * 1000)
+    frags = fragment(ip, fragsize=400)
+    c, d, n = replay("v4_reasm", config(), v4_in=[frags[2], frags[0], frags[1]])
+    eq(d, [tunnel(AFTR1, B4A, dec(IP(bytes(ip))))])
+    counters_have(n, reassembled=1, fragments_held=2)
+
+
+# ---------------------------------------------------------------- IPv6 -> IPv4
+def v6_decapsulated_at_each_lwaftr_address():
+    a, b, c_ = inner(sport=1024), inner(sport=3071, proto=TCP), inner(src="192.0.2.2", sport=9)
+    c, d, n = replay("v6_decap", config(), v6_in=[IPv6(src=B4A, dst=AFTR1) / a,
+                                                   IPv6(src=B4B, dst=AFTR2) / b,
+                                                   IPv6(src=B4C, dst=AFTR1) / c_])
+    eq(d, [])
+    eq(c, [bytes(dec(a)), bytes(dec(b)), bytes(dec(c_))])
+    counters_have(n, v6_decapsulated=3)
+
+
+def v6_drop_reasons():
+    cases = [
+        ("drop_v6_malformed", Raw(bytes(IPv6(src=B4A, dst=AFTR1, plen=200) / inner())[:60])),
+        ("drop_v6_not_lwaftr_address", IPv6(src=B4A, dst="2001:db8:ffff::3") / inner()),
+        ("drop_v6_not_ipip", IPv6(src=B4A, dst=AFTR1) / UDP(sport=1, dport=2)),
+        ("drop_inner_malformed", IPv6(src=B4A, dst=AFTR1, nh=4) / Raw(b"\x45\x00\x00")),
+        ("drop_v6_no_binding", IPv6(src=B4A, dst=AFTR1) / inner(src="192.0.2.9")),
+        ("drop_v6_no_binding", IPv6(src=B4A, dst=AFTR1) / inner(sport=5000)),
+        # B4B using B4A's port, B4A at the other lwAFTR address, a stranger
+        ("drop_v6_src_mismatch", IPv6(src=B4B, dst=AFTR2) / inner(sport=1500)),
+        ("drop_v6_src_mismatch", IPv6(src=B4A, dst=AFTR2) / inner(sport=1500)),
+        ("drop_v6_src_mismatch", IPv6(src="2001:db8:9::1", dst=AFTR1) / inner(sport=1500)),
+        ("drop_hairpin_unbound", IPv6(src=B4A, dst=AFTR1) / inner(dst="192.0.2.1", dport=5000)),
+        ("drop_icmpv6_other", IPv6(src=B4A, dst=AFTR1) /
+         ICMPv6DestUnreach() / bytes(IPv6(src=AFTR1, dst=B4A, nh=17) / UDP())),
+    ]
+    for i, (counter, pkt) in enumerate(cases):
+        c, d, n = replay("v6_%d_%s" % (i, counter), config(), v6_in=[pkt])
+        eq(c, [], counter); eq(d, [], counter)
+        only_drop(n, counter)
+
+
+def v6_icmpv6_policy_error_back():
+    pkt = IPv6(src=B4B, dst=AFTR2, hlim=60) / inner(sport=1500)
+    c, d, n = replay("v6_policy", config(icmpv6_policy=True), v6_in=[pkt])
+    eq(c, [])
+    eq(d, [bytes(IPv6(src=AFTR2, dst=B4B, hlim=64) / ICMPv6DestUnreach(code=5) / bytes(pkt))])
+    counters_have(n, icmpv6_errors_sent=1, drop_v6_src_mismatch=0)
+
+
+def v6_hairpin_between_b4s():
+    i = inner(dst="192.0.2.1", dport=2100)  # B4A -> B4B's port, B4B is at AFTR2
+    c, d, n = replay("v6_hairpin", config(), v6_in=[IPv6(src=B4A, dst=AFTR1) / i])
+    eq(c, [])
+    eq(d, [tunnel(AFTR2, B4B, dec(i))])
+    counters_have(n, hairpinned=1, v6_out=1)
+    c, d, n = replay("v6_hairpin_off", config(hairpin=False), v6_in=[IPv6(src=B4A, dst=AFTR1) / i])
+    eq(d, [])
+    eq(c, [bytes(dec(i))])
+    counters_have(n, hairpinned=0, v6_decapsulated=1)
+
+
+def v6_echo_and_ptb_relay():
+    echo = IPv6(src=B4B, dst=AFTR2, hlim=60) / ICMPv6EchoRequest(id=5, seq=6, data=b"abc")
+    orig = IP(src=NET, dst="192.0.2.1", flags="DF", ttl=63) / UDP(sport=7777, dport=2100) / Raw(b"p" * 1300)
+    tun = IPv6(src=AFTR2, dst=B4B, hlim=64, nh=4) / orig
+    ptb = IPv6(src="2001:db8:f0ff::1", dst=AFTR2) / ICMPv6PacketTooBig(mtu=1280) / bytes(tun)[:1232]
+    c, d, n = replay("v6_icmp", config(), v6_in=[echo, ptb])
+    eq(d, [bytes(IPv6(src=AFTR2, dst=B4B, hlim=64) / ICMPv6EchoReply(id=5, seq=6, data=b"abc"))])
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1240) /
+                 bytes(tun)[40:1232][:548])])
+    counters_have(n, echo_replies=1, icmp_relayed=1, path_mtu_lowered=1)
+
+
+def v6_icmp_error_from_b4_by_quoted_port():
+    quoted = IP(src=NET, dst="192.0.2.1") / UDP(sport=7777, dport=1600)
+    err = IP(src="192.0.2.1", dst=NET) / ICMP(type=3, code=3) / IPerror(bytes(quoted))
+    bad = IP(src="192.0.2.1", dst=NET) / ICMP(type=3, code=3) / IPerror(
+        bytes(IP(src=NET, dst="192.0.2.1") / UDP(sport=7777, dport=2600)))
+    c, d, n = replay("v6_b4_icmp", config(), v6_in=[IPv6(src=B4A, dst=AFTR1) / err,
+                                                     IPv6(src=B4A, dst=AFTR1) / bad])
+    eq(c, [bytes(dec(err))])
+    counters_have(n, drop_v6_src_mismatch=1)
+
+
+def v6_ttl_expired_inside_gets_time_exceeded_back():
+    i = inner(ttl=1)
+    c, d, n = replay("v6_ttl", config(), v6_in=[IPv6(src=B4B, dst=AFTR2) / inner(sport=2049, ttl=1)])
+    err = IP(src=AFTR4, dst="192.0.2.1", ttl=64, id=0) / ICMP(type=11, code=0) / bytes(inner(sport=2049, ttl=1))
+    eq(d, [tunnel(AFTR2, B4B, err)])
+    del i
+
+
+def v6_fragments_out_of_order_reassembled():
+    i = inner() / Raw(b"F" * 1200)
+    frags = fragment6(IPv6(src=B4A, dst=AFTR1) / IPv6ExtHdrFragment(id=77) / i, 600)
+    c, d, n = replay("v6_reasm", config(), v6_in=list(reversed(frags)))
+    eq(c, [bytes(dec(i))])
+    counters_have(n, reassembled=1, fragments_held=len(frags) - 1)
+
+
+def v6_inner_fragments_checked_by_address():
+    ip = IP(src="192.0.2.1", dst=NET, id=99, ttl=64) / UDP(sport=1500, dport=7777) / Raw(b"I" * 600)
+    f = fragment(ip, fragsize=304)
+    ok = [IPv6(src=B4A, dst=AFTR1) / x for x in f]
+    stranger = IPv6(src="2001:db8:9::1", dst=AFTR1) / f[1]
+    c, d, n = replay("v6_inner_frag", config(), v6_in=ok + [stranger])
+    eq(c, [bytes(dec(x)) for x in f])
+    only_drop(n, "drop_v6_no_binding")
+
+
+for t in (the_issue_minimal_config, bad_configs_refused,
+          v4_encapsulated_from_the_bindings_lwaftr_address, v4_icmp_by_identifier_and_quoted_port,
+          v4_unbound_gets_unreachable_or_is_dropped, v4_drop_reasons, v4_errors_from_the_lwaftr,
+          v4_fragments_out_of_order_reassembled, v6_decapsulated_at_each_lwaftr_address,
+          v6_drop_reasons, v6_icmpv6_policy_error_back, v6_hairpin_between_b4s,
+          v6_echo_and_ptb_relay, v6_icmp_error_from_b4_by_quoted_port,
+          v6_ttl_expired_inside_gets_time_exceeded_back, v6_fragments_out_of_order_reassembled,
+          v6_inner_fragments_checked_by_address):
+    case(t)
+if failures == 0:
+    import shutil
+    shutil.rmtree(TMP, ignore_errors=True)
+sys.exit(1 if failures else 0)
