@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NONE UINT32_MAX
 #define SUB_FREE 0xffff
@@ -160,9 +161,11 @@ static inline uint32_t key_hash(const s46_cgn_key *k)
     memcpy(&b, k->b + 8, 8);
     return (uint32_t)(s46_mix64(a + 0x632be59bd9b4e019ULL) ^ s46_mix64(b ^ 0x85157af5ULL));
 }
-static inline uint32_t mo_hash(uint32_t sub, unsigned proto, uint32_t addr, uint16_t port)
+/* A mapping is found by its subscriber's key (not its index), so that an
+ * outbound packet of a known flow needs no subscriber lookup first. */
+static inline uint32_t mo_hash(uint32_t key_h, unsigned proto, uint32_t addr, uint16_t port)
 {
-    return (uint32_t)s46_mix64(((uint64_t)sub << 32 | addr) * 0x9e3779b97f4a7c15ULL +
+    return (uint32_t)s46_mix64(((uint64_t)key_h << 32 | addr) * 0x9e3779b97f4a7c15ULL +
                                ((uint64_t)port << 8 | proto));
 }
 static inline uint32_t mi_hash(unsigned proto, uint32_t addr_idx, uint16_t port)
@@ -178,7 +181,7 @@ static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->
 static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mo_hash(m->sub, m->proto, m->int_addr, m->int_port);
+    return mo_hash(key_hash(&g->subs[m->sub].key), m->proto, m->int_addr, m->int_port);
 }
 static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
 {
@@ -215,9 +218,9 @@ static uint32_t idx_slot(const uint32_t *tab, uint32_t mask, uint32_t h, uint32_
     return i;
 }
 
-static uint32_t find_sub(const s46_cgn *g, const s46_cgn_key *k, uint32_t *slot)
+static uint32_t find_sub(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, uint32_t *slot)
 {
-    uint32_t i = key_hash(k) & g->sub_mask;
+    uint32_t i = key_h & g->sub_mask;
     for (;; i = (i + 1) & g->sub_mask) {
         uint32_t s = g->sub_idx[i];
         if (s == NONE || !memcmp(g->subs[s].key.b, k->b, 16)) {
@@ -228,14 +231,15 @@ static uint32_t find_sub(const s46_cgn *g, const s46_cgn_key *k, uint32_t *slot)
     }
 }
 
-static uint32_t find_mo(const s46_cgn *g, uint32_t sub, unsigned proto, uint32_t addr,
-                        uint16_t port, uint32_t *slot)
+static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, unsigned proto,
+                        uint32_t addr, uint16_t port, uint32_t *slot)
 {
-    uint32_t i = mo_hash(sub, proto, addr, port) & g->mo_mask;
+    uint32_t i = mo_hash(key_h, proto, addr, port) & g->mo_mask;
     for (;; i = (i + 1) & g->mo_mask) {
         uint32_t m = g->mo_idx[i];
-        if (m == NONE || (g->maps[m].sub == sub && g->maps[m].int_addr == addr &&
-                          g->maps[m].int_port == port && g->maps[m].proto == proto)) {
+        if (m == NONE || (g->maps[m].int_addr == addr && g->maps[m].int_port == port &&
+                          g->maps[m].proto == proto &&
+                          !memcmp(g->subs[g->maps[m].sub].key.b, k->b, 16))) {
             if (slot)
                 *slot = i;
             return m;
@@ -267,6 +271,24 @@ static uint32_t find_sess(const s46_cgn *g, uint32_t map, uint32_t rem, uint16_t
             return s;
         }
     }
+}
+
+/* The big tables: 2 MiB aligned and, when the kernel does it on request,
+ * backed by huge pages (a lookup touches several tables at random: fewer
+ * TLB misses). Zeroed. */
+#define HUGE_SZ (2u << 20)
+static void *table_alloc(size_t n, size_t size)
+{
+    size_t bytes = n * size;
+    if (bytes < HUGE_SZ)
+        return calloc(n ? n : 1, size);
+    bytes = (bytes + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
+    void *p = aligned_alloc(HUGE_SZ, bytes);
+    if (p) {
+        madvise(p, bytes, MADV_HUGEPAGE);
+        memset(p, 0, bytes);
+    }
+    return p;
 }
 
 static uint32_t pow2_at_least(uint64_t n)
@@ -332,18 +354,18 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->mi_mask = g->mo_mask;
     g->s_mask = pow2_at_least(c->max_sessions + c->max_sessions / 2ull) - 1;
     g->ngrp = (c->max_sessions + GRP - 1) >> GRP_SHIFT;
-    g->slots = calloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
+    g->slots = table_alloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
     g->addr_free = malloc((size_t)g->naddr * sizeof *g->addr_free);
     g->addr_blocks = calloc(g->naddr, sizeof *g->addr_blocks);
-    g->subs = malloc((size_t)c->max_subscribers * sizeof *g->subs);
-    g->blks = malloc((size_t)c->max_blocks * sizeof *g->blks);
-    g->bits = calloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
-    g->maps = malloc((size_t)c->max_mappings * sizeof *g->maps);
-    g->sess = malloc((size_t)c->max_sessions * sizeof *g->sess);
-    g->sub_idx = malloc(((size_t)g->sub_mask + 1) * sizeof *g->sub_idx);
-    g->mo_idx = malloc(((size_t)g->mo_mask + 1) * sizeof *g->mo_idx);
-    g->mi_idx = malloc(((size_t)g->mi_mask + 1) * sizeof *g->mi_idx);
-    g->s_idx = malloc(((size_t)g->s_mask + 1) * sizeof *g->s_idx);
+    g->subs = table_alloc(c->max_subscribers, sizeof *g->subs);
+    g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
+    g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
+    g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
+    g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
+    g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
+    g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
+    g->mi_idx = table_alloc((size_t)g->mi_mask + 1, sizeof *g->mi_idx);
+    g->s_idx = table_alloc((size_t)g->s_mask + 1, sizeof *g->s_idx);
     g->grp_min = malloc(g->ngrp * sizeof *g->grp_min);
     g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
@@ -939,18 +961,20 @@ enum { FULL_SUBS, FULL_BLOCKS, FULL_MAPS, FULL_SESS };
 static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags,
                                     uint32_t now, int *which)
 {
-    uint32_t slot, mslot, sslot;
-    uint32_t s = find_sub(g, &f->sub, &slot);
-    bool new_subscriber = s == NONE;
-    if (new_subscriber) {
+    uint32_t slot, mslot, sslot, s;
+    uint32_t kh = key_hash(&f->sub);
+    uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
+    bool new_mapping = m == NONE, new_subscriber = false;
+    if (!new_mapping) {
+        s = g->maps[m].sub;
+    } else if ((s = find_sub(g, &f->sub, kh, &slot)) == NONE) {
+        new_subscriber = true;
         if ((s = new_sub(g, &f->sub, slot)) == NONE) {
             *which = FULL_SUBS;
             return S46_CGN_FULL;
         }
     }
     sub_ent *se = &g->subs[s];
-    uint32_t m = find_mo(g, s, f->proto, f->int_addr, f->int_port, &mslot);
-    bool new_mapping = m == NONE;
     s46_cgn_result r;
     if (new_mapping) {
         if (g->cfg.sub_max_mappings && se->nmaps >= g->cfg.sub_max_mappings) {
@@ -1025,6 +1049,19 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
 refuse:
     sub_maybe_free(g, s);
     return r;
+}
+
+void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)
+{
+    uint32_t i = mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port) & g->mo_mask;
+    __builtin_prefetch(&g->mo_idx[i]);
+}
+
+void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
+{
+    uint32_t a = s46_cgn_pool_index(g->pool, f->ext_addr);
+    if (a != NONE)
+        __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, a, f->ext_port) & g->mi_mask]);
 }
 
 static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)
@@ -1148,13 +1185,10 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
 {
     if (proto >= S46_CGN_NPROTO)
         return false;
-    uint32_t s = find_sub(g, sub, NULL);
-    if (s == NONE)
-        return false;
-    uint32_t m = find_mo(g, s, proto, int_addr, int_port, NULL);
+    uint32_t m = find_mo(g, sub, key_hash(sub), proto, int_addr, int_port, NULL);
     if (m == NONE || !map_live(g, m, now))
         return false;
-    *ext_addr = g->subs[s].ext;
+    *ext_addr = g->subs[g->maps[m].sub].ext;
     *ext_port = g->maps[m].ext_port;
     return true;
 }

@@ -182,6 +182,11 @@ typedef struct s46_cgn_flow {
 
 s46_cgn_result s46_cgn_outbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now);
 s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now);
+/* Optional, for a batch: prefetch the index slot the packet's lookup will
+ * read first (call for every packet of the batch, then process them), so
+ * the batch's cache misses overlap instead of following one another. */
+void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f);
+void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,
  * RFC 5508 REQ-6): the live mapping at an external address and port, or of
  * a subscriber's internal endpoint. */
