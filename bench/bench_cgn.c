@@ -63,18 +63,18 @@ static uint32_t *perm;
 
 #define BATCH 32
 
-/* Creates n sessions (timed) in batches of 32 as a pipeline would (the
- * index slots of a batch prefetched first); returns new sessions a second. */
+/* Creates n sessions (timed) in batches of 32 as a pipeline would
+ * (s46_cgn_outbound_batch); returns new sessions a second. */
 static double fill(s46_cgn *g, uint32_t n)
 {
+    s46_cgn_result r[BATCH];
     double t0 = now_s();
     for (uint32_t b = 0; b < n; b += BATCH) {
-        uint32_t e = b + BATCH < n ? b + BATCH : n;
-        for (uint32_t i = b; i < e; i++)
-            s46_cgn_prefetch_out(g, &flows[i]);
-        for (uint32_t i = b; i < e; i++)
-            if (s46_cgn_outbound(g, &flows[i], 0, 1) != S46_CGN_OK) {
-                fprintf(stderr, "bench_cgn: flow %u refused\n", i);
+        uint32_t k = n - b < BATCH ? n - b : BATCH;
+        s46_cgn_outbound_batch(g, &flows[b], NULL, r, k, 1);
+        for (uint32_t i = 0; i < k; i++)
+            if (r[i] != S46_CGN_OK) {
+                fprintf(stderr, "bench_cgn: flow %u refused (%d)\n", b + i, r[i]);
                 exit(1);
             }
     }
@@ -123,24 +123,22 @@ static double lookups(s46_cgn *g, uint32_t n, double secs, bool inbound)
     double t0 = now_s(), t;
     uint32_t k = 0;
     s46_cgn_flow f[BATCH];
+    s46_cgn_result r[BATCH];
     do {
-        for (int r = 0; r < 65536; r += BATCH) {
+        for (int x = 0; x < 65536; x += BATCH) {
             for (int i = 0; i < BATCH; i++) {
                 f[i] = flows[perm[k]];
                 k = k + 1 == n ? 0 : k + 1;
-                if (inbound)
-                    s46_cgn_prefetch_in(g, &f[i]);
-                else
-                    s46_cgn_prefetch_out(g, &f[i]);
             }
-            for (int i = 0; i < BATCH; i++) {
-                s46_cgn_result res = inbound ? s46_cgn_inbound(g, &f[i], 0, 2)
-                                             : s46_cgn_outbound(g, &f[i], 0, 2);
-                if (res != S46_CGN_OK) {
-                    fprintf(stderr, "bench_cgn: lookup refused (%d)\n", res);
+            if (inbound)
+                s46_cgn_inbound_batch(g, f, NULL, r, BATCH, 2);
+            else
+                s46_cgn_outbound_batch(g, f, NULL, r, BATCH, 2);
+            for (int i = 0; i < BATCH; i++)
+                if (r[i] != S46_CGN_OK) {
+                    fprintf(stderr, "bench_cgn: lookup refused (%d)\n", r[i]);
                     exit(1);
                 }
-            }
         }
         done += 65536;
         t = now_s();

@@ -70,6 +70,7 @@ typedef struct bound {
 } bound;
 
 #define RECLAIM_BUDGET 8192
+#define STAGE_MAX_ 64
 
 struct s46_cgn {
     s46_cgn_config cfg;
@@ -98,6 +99,13 @@ struct s46_cgn {
     uint8_t *grp_set;
     uint32_t ngrp, cursor;
     bound min_exp, cur_min, pass_min;
+
+    /* Inside a batch, new mappings enter the inbound index at the batch's
+     * end (their slots prefetched meanwhile); anything that reads or
+     * removes from that index first inserts them (mi_flush). */
+    uint32_t pend[STAGE_MAX_];
+    uint32_t npend;
+    bool defer_mi;
 
     uint64_t rng;
     uint64_t cnt[S46_CGN_NCOUNTERS];
@@ -271,6 +279,21 @@ static uint32_t find_sess(const s46_cgn *g, uint32_t map, uint32_t rem, uint16_t
             return s;
         }
     }
+}
+
+static void mi_insert(s46_cgn *g, uint32_t m)
+{
+    uint32_t i = mi_hash_of(g, m) & g->mi_mask;
+    while (g->mi_idx[i] != NONE)
+        i = (i + 1) & g->mi_mask;
+    g->mi_idx[i] = m;
+}
+
+static void mi_flush(s46_cgn *g)
+{
+    for (uint32_t k = 0; k < g->npend; k++)
+        mi_insert(g, g->pend[k]);
+    g->npend = 0;
 }
 
 /* The big tables: 2 MiB aligned and, when the kernel does it on request,
@@ -729,6 +752,7 @@ static uint32_t block_of(const s46_cgn *g, uint32_t s, uint16_t ext_port)
 
 static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
 {
+    mi_flush(g); /* m may be a mapping of the running batch */
     map_ent *e = &g->maps[m];
     uint32_t s = e->sub;
     idx_remove(g, g->mo_idx, g->mo_mask,
@@ -797,6 +821,7 @@ static bool reap(s46_cgn *g, uint32_t s, uint32_t now)
  * sessions plus blocks freed. */
 static uint32_t expire(s46_cgn *g, uint32_t now, uint32_t budget)
 {
+    mi_flush(g);
     uint32_t freed = 0, looked = 0, skipped = 0, n = g->cfg.max_sessions;
     while (looked < budget && skipped < budget) {
         if (!g->min_exp.set || !due(g->min_exp.t, now))
@@ -1006,10 +1031,12 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         e->nsess = 0;
         e->proto = f->proto;
         g->mo_idx[mslot] = m;
-        uint32_t i = mi_hash(f->proto, se->addr, port) & g->mi_mask;
-        while (g->mi_idx[i] != NONE)
-            i = (i + 1) & g->mi_mask;
-        g->mi_idx[i] = m;
+        if (g->defer_mi && g->npend < STAGE_MAX_) {
+            __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, se->addr, port) & g->mi_mask]);
+            g->pend[g->npend++] = m;
+        } else {
+            mi_insert(g, m);
+        }
         g->nmaps++;
         se->nmaps++;
         if (new_subscriber)
@@ -1049,6 +1076,82 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
 refuse:
     sub_maybe_free(g, s);
     return r;
+}
+
+/* A batch in stages: each stage prefetches, for every packet, what the
+ * next one will read (index slot, mapping, then subscriber and session),
+ * so that the batch's cache misses overlap; then every packet is handled
+ * in order. Prefetches only: what earlier packets change is seen as usual. */
+#define STAGE_MAX STAGE_MAX_
+void s46_cgn_outbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                            s46_cgn_result *r, unsigned n, uint32_t now)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
+        uint32_t m[STAGE_MAX], kh[STAGE_MAX];
+        for (unsigned i = b; i < e; i++) {
+            kh[i - b] = key_hash(&f[i].sub);
+            m[i - b] = mo_hash(kh[i - b], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
+            __builtin_prefetch(&g->mo_idx[m[i - b]]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            m[i - b] = g->mo_idx[m[i - b]];
+            if (m[i - b] != NONE)
+                __builtin_prefetch(&g->maps[m[i - b]]);
+            else /* a new mapping: its subscriber is looked up next */
+                __builtin_prefetch(&g->sub_idx[kh[i - b] & g->sub_mask]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            uint32_t x = m[i - b];
+            if (x == NONE) {
+                uint32_t su = g->sub_idx[kh[i - b] & g->sub_mask];
+                if (su != NONE)
+                    __builtin_prefetch(&g->subs[su]);
+                continue;
+            }
+            __builtin_prefetch(&g->subs[g->maps[x].sub]);
+            if (g->maps[x].sess_head != NONE)
+                __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+        }
+        g->defer_mi = true;
+        for (unsigned i = b; i < e; i++)
+            r[i] = s46_cgn_outbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
+        g->defer_mi = false;
+        mi_flush(g);
+    }
+}
+
+void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                           s46_cgn_result *r, unsigned n, uint32_t now)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
+        uint32_t m[STAGE_MAX];
+        for (unsigned i = b; i < e; i++) {
+            uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
+            m[i - b] = NONE;
+            if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
+                m[i - b] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
+                __builtin_prefetch(&g->mi_idx[m[i - b]]);
+            }
+        }
+        for (unsigned i = b; i < e; i++) {
+            if (m[i - b] == NONE)
+                continue;
+            m[i - b] = g->mi_idx[m[i - b]];
+            if (m[i - b] != NONE)
+                __builtin_prefetch(&g->maps[m[i - b]]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            uint32_t x = m[i - b];
+            if (x == NONE)
+                continue;
+            __builtin_prefetch(&g->subs[g->maps[x].sub]);
+            __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+        }
+        for (unsigned i = b; i < e; i++)
+            r[i] = s46_cgn_inbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
+    }
 }
 
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)

@@ -182,6 +182,13 @@ typedef struct s46_cgn_flow {
 
 s46_cgn_result s46_cgn_outbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now);
 s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now);
+/* The same for n packets at once (r[i] the result of f[i]; tcp_flags may
+ * be NULL): the lookups of the batch are staged so that their cache misses
+ * overlap. Same results as n single calls in order. */
+void s46_cgn_outbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                            s46_cgn_result *r, unsigned n, uint32_t now);
+void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                           s46_cgn_result *r, unsigned n, uint32_t now);
 /* Optional, for a batch: prefetch the index slot the packet's lookup will
  * read first (call for every packet of the batch, then process them), so
  * the batch's cache misses overlap instead of following one another. */

@@ -637,7 +637,71 @@ TEST(plain_ipv4_subscriber_key)
     s46_cgn_free(g);
 }
 
-T_MAIN(T_CASE(pool_prefixes_and_exclusions), T_CASE(endpoint_independent_mapping),
+TEST(batch_same_as_single_calls)
+{
+    s46_cgn_config c;
+    conf(&c);
+    c.sub_max_mappings = 20;   /* some refusals inside batches */
+    c.icmp_timeout = 0;        /* a session due at once: freed inside the batch */
+    s46_cgn *a = make(&c, NULL), *b = make(&c, NULL);
+    CHECK(a && b);
+    enum { N = 640 };
+    static s46_cgn_flow fa[N], fb[N];
+    static s46_cgn_result ra[N], rb[N];
+    uint8_t flags[N];
+    uint64_t x = 12345;
+    for (unsigned i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint8_t proto = (uint8_t)(x % 3);
+        /* few subscribers and ports: repeats inside a batch, new and known flows */
+        fa[i] = out_flow((unsigned)(x >> 8) % 7, proto, (uint16_t)(1 + (x >> 16) % 40),
+                         A4(203, 0, 113, (uint8_t)(x >> 24) % 3), 53);
+        fb[i] = fa[i];
+        flags[i] = proto == S46_CGN_TCP ? S46_CGN_SYN : 0;
+    }
+    for (unsigned i = 0; i < N; i += 32)
+        s46_cgn_outbound_batch(a, &fa[i], &flags[i], &ra[i], 32, 5 + i / 64);
+    for (unsigned i = 0; i < N; i++)
+        rb[i] = s46_cgn_outbound(b, &fb[i], flags[i], 5 + i / 32 / 2);
+    unsigned ok = 0, refused = 0;
+    for (unsigned i = 0; i < N; i++) {
+        CHECK_INT(ra[i], rb[i]);
+        if (ra[i] == S46_CGN_OK) {
+            ok++;
+            CHECK_INT(fa[i].ext_port, fb[i].ext_port);
+            CHECK_INT(fa[i].ext_addr, fb[i].ext_addr);
+        } else {
+            refused++;
+        }
+    }
+    CHECK(ok > 100 && refused > 10);
+    /* every mapping made in a batch is found inbound (ICMP ones are gone) */
+    for (unsigned i = 0; i < N; i++) {
+        if (ra[i] != S46_CGN_OK || fa[i].proto == S46_CGN_ICMP)
+            continue;
+        s46_cgn_flow in[2] = {{.proto = fa[i].proto, .ext_addr = fa[i].ext_addr,
+                               .ext_port = fa[i].ext_port, .rem_addr = fa[i].rem_addr,
+                               .rem_port = 53}};
+        in[1] = in[0];
+        s46_cgn_result r[2];
+        s46_cgn_inbound_batch(a, in, NULL, r, 1, 20);
+        CHECK_INT(r[0], S46_CGN_OK);
+        CHECK_INT(s46_cgn_inbound(b, &in[1], 0, 20), S46_CGN_OK);
+        CHECK_INT(in[0].int_port, fa[i].int_port);
+        CHECK_INT(in[1].int_port, fa[i].int_port);
+    }
+    s46_cgn_stats sa, sb;
+    s46_cgn_stats_get(a, &sa);
+    s46_cgn_stats_get(b, &sb);
+    CHECK_INT(sa.mappings, sb.mappings);
+    CHECK_INT(sa.sessions, sb.sessions);
+    /* everything expires and frees cleanly */
+    CHECK(live_sessions(a, 100000) == 0 && live_sessions(b, 100000) == 0);
+    s46_cgn_free(a);
+    s46_cgn_free(b);
+}
+
+T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions), T_CASE(endpoint_independent_mapping),
        T_CASE(filtering_eif_and_adf), T_CASE(paired_pooling_and_blocks),
        T_CASE(block_release_after_idle), T_CASE(ports_random_parity_not_well_known),
        T_CASE(per_subscriber_limits), T_CASE(per_subscriber_rate),
