@@ -6,4 +6,5 @@ int cmd_calc(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 #endif

@@ -14,6 +14,7 @@ static const struct {
     {"replay", cmd_replay, "run a data-plane pipeline over pcap files"},
     {"lab", cmd_lab, "the emulated access network: up | check | down | run"},
     {"show", cmd_show, "state and counters of a running s46-br / s46-ce / s46-provd"},
+    {"trace", cmd_trace, "who used an IPv4 address and port at a time (DS-Lite log, MAP-E rules)"},
 };
 
 static void usage(FILE *f)
