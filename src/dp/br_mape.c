@@ -387,18 +387,6 @@ static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
 
-/* The IPv4 router hop on the way out of the tunnel: a TTL that expires gets
- * Time Exceeded back through the tunnel to the CE. */
-static inline void hop_back(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    if (!sw->ttl_decrement || s46_ipv4_dec_ttl(c->p->data) != 0)
-        return;
-    if (!sw->icmp_src ||
-        !s46_dp_icmp4_error(&sw->dp, c->p, &c->in, sw->icmp_src, 11, 0, 0, now))
-        return s46_sw_drop_ev(sw, c, S46_EV_INNER_TTL_EXPIRED);
-    s46_sw_encap_out(sw, c, &c->peer, S46_EV_NONE, S46_EV_INNER_TTL_EXPIRED);
-}
-S46_STAGE_LOCAL(st_hop_back, "ttl4_back", hop_back);
 
 /* The commonest IPv6 -> IPv4 packet without the stages: IPv4 in IPv6
  * without extension headers, to the BR address from a MAP address,
@@ -460,7 +448,7 @@ static const s46_stage *const br_stages4[] = {
 static const s46_stage *const br_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6,  &s46_st_echo6,
     &st_relay6_br,  &s46_st_ipip6,     &st_map_src6,    &s46_st_inner4,
-    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &st_hop_back,
+    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &s46_st_ttl4_back,
     &s46_st_out4,   NULL,
 };
 

@@ -33,7 +33,7 @@ void s46_sw_process(s46_sw *sw, s46_batch *b, uint16_t side, uint64_t now_ns)
         c->p = p;
         c->peer = sw->dp.enc.dst;
         c->peer_ctr = 0;
-        c->fixed = c->was_fragment = c->done = false;
+        c->fixed = c->was_fragment = c->new_block = c->done = false;
     }
     if (!m)
         return;

@@ -85,3 +85,16 @@ static inline void encap(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_sw_encap_out(sw, c, &c->peer, S46_EV_ENCAPSULATED, S46_EV_V4_MALFORMED);
 }
 S46_STAGE(s46_st_encap, "encap", encap);
+
+/* The IPv4 router hop on the way out of the tunnel: a TTL that expires gets
+ * Time Exceeded back through the tunnel to the sender. */
+static inline void ttl4_back(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    if (!sw->ttl_decrement || s46_ipv4_dec_ttl(c->p->data) != 0)
+        return;
+    if (!sw->icmp_src ||
+        !s46_dp_icmp4_error(&sw->dp, c->p, &c->in, sw->icmp_src, 11, 0, 0, now))
+        return s46_sw_drop_ev(sw, c, S46_EV_INNER_TTL_EXPIRED);
+    s46_sw_encap_out(sw, c, &c->peer, S46_EV_NONE, S46_EV_INNER_TTL_EXPIRED);
+}
+S46_STAGE(s46_st_ttl4_back, "ttl4_back", ttl4_back);

@@ -25,6 +25,9 @@
  *  inner4      the inner IPv4 packet parsed into c->in (INNER_MALFORMED)
  *  decap       the outer header(s) removed, the packet trimmed to the inner
  *              total length
+ *  ttl4_back   the router hop on the way out of the tunnel: a TTL that
+ *              expires gets Time Exceeded back through the tunnel
+ *              (INNER_TTL_EXPIRED)
  *  out4        sent out of side 0 (DECAPSULATED)
  *  encap       the router hop (TTL), the outer header toward c->peer, out
  *              of side 1, outer fragments beyond the tunnel MTU
@@ -46,7 +49,7 @@
 extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_self4,
     s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
 extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
-    s46_st_out4, s46_st_encap;
+    s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
 

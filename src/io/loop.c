@@ -382,7 +382,8 @@ static void *worker_main(void *arg)
 static int run_to_eof(s46_loop *l, char *err, size_t errlen)
 {
     worker *w = &l->w[0];
-    for (unsigned s = 0; s < 2; s++) {
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned s = l->c.eof_v6_first ? 1 - k : k;
         s46_port *p = w->port[s];
         while (!p->eof) {
             s46_batch b;

@@ -1,4 +1,5 @@
-/* s46-br: the MAP-E Border Relay daemon. On a TUN device the operator (or
+/* s46-br: the center daemon: the MAP-E Border Relay, or the DS-Lite AFTR
+ * when its settings file has an "aftr" object. On a TUN device the operator (or
  * `s46 lab`) routes the rules' IPv4 prefixes and the BR IPv6 address into
  * the device and s46-br writes what it forwards back into it; on two
  * Ethernet interfaces (AF_XDP or AF_PACKET) it takes their frames itself.
@@ -12,8 +13,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "dp/br_mape.h"
+#include "dp/pipeline.h"
 #include "io/ioopts.h"
 #include "io/loop.h"
 #include "lib/num.h"
@@ -42,7 +45,8 @@ static const char usage[] =
     "            nor answers them; neighbours route those to the interfaces'\n"
     "            addresses; packets leave to the given next-hop MAC (else the\n"
     "            last sender's).\n"
-    "  --config  an HB46PP response or map_e object plus BR options\n"
+    "  --config  an HB46PP response or map_e object plus BR options (MAP-E BR),\n"
+    "            or an {\"aftr\": {...}} document (DS-Lite AFTR, docs/cgn.md)\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
     "  --workers worker threads, one queue of each interface each (default: one\n"
     "            per CPU this process may use)\n"
@@ -50,11 +54,33 @@ static const char usage[] =
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-br.sock)\n"
     "  --mtu     MTU of the TUN device (default 1500)\n";
 
-/* A configuration and the rule set it owns. */
+/* A configuration and what it owns: the BR's rule set, or the AFTR's
+ * settings. */
 struct brconf {
+    bool aftr;
     s46_br_conf bc;
+    s46_aftr_settings as;
     bool loaded;
 };
+
+static void conf_free(struct brconf *c)
+{
+    if (c->aftr)
+        s46_aftr_settings_free(&c->as);
+    else
+        s46_ruleset_free(c->bc.rules);
+    c->bc.rules = NULL;
+}
+
+static const void *conf_of(const struct brconf *c)
+{
+    return c->aftr ? (const void *)&c->as.c : (const void *)&c->bc;
+}
+
+static const s46_ip6 *addr6_of(const struct brconf *c)
+{
+    return c->aftr ? &c->as.c.aftr6 : &c->bc.br6;
+}
 
 static int load(const char *path, bool ethernet, struct brconf *out)
 {
@@ -64,7 +90,9 @@ static int load(const char *path, bool ethernet, struct brconf *out)
         fprintf(stderr, "s46-br: %s\n", e);
         return -1;
     }
-    int r = s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
+    out->aftr = s46_aftr_settings_is(doc);
+    int r = out->aftr ? s46_aftr_settings_from_json(doc, &out->as, e, sizeof e)
+                      : s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
     json_decref(doc);
     if (r < 0) {
         fprintf(stderr, "s46-br: %s: %s\n", path, e);
@@ -73,6 +101,7 @@ static int load(const char *path, bool ethernet, struct brconf *out)
     /* through a TUN the kernel forwards what goes in and out: it is the
      * router hop that decrements the TTL, once */
     out->bc.ttl_decrement = ethernet;
+    out->as.c.ttl_decrement = ethernet;
     out->loaded = true;
     return 0;
 }
@@ -82,6 +111,7 @@ struct br_state {
     s46_loop *loop;
     bool ethernet;
     struct brconf cur;
+    s46_blocklog *log;  /* the AFTR's port-block log */
 };
 
 static void show_extra(json_t *j, void *arg)
@@ -90,7 +120,11 @@ static void show_extra(json_t *j, void *arg)
     json_object_set_new(j, "program", json_string("s46-br"));
     json_object_set_new(j, "version", json_string(S46_VERSION));
     json_object_set_new(j, "config", json_string(st->config));
-    json_object_set_new(j, "rules", json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
+    if (st->cur.aftr)
+        json_object_set_new(j, "pool_prefixes", json_integer((json_int_t)st->cur.as.c.cgn.npool));
+    else
+        json_object_set_new(j, "rules",
+                            json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
 }
 
 static void tick(uint64_t now, void *arg)
@@ -106,17 +140,29 @@ static void tick(uint64_t now, void *arg)
         fprintf(stderr, "s46-br: reload failed, keeping the running configuration\n");
         return;
     }
-    if (s46_loop_reconfigure(st->loop, &n.bc, e, sizeof e) < 0) {
+    if (n.aftr != st->cur.aftr) {
+        fprintf(stderr, "s46-br: reload failed, keeping the running configuration: the "
+                        "mechanism (MAP-E BR or AFTR) changes only with a restart\n");
+        conf_free(&n);
+        return;
+    }
+    n.as.c.log = st->log; /* the same log file goes on */
+    if (s46_loop_reconfigure(st->loop, conf_of(&n), e, sizeof e) < 0) {
         fprintf(stderr, "s46-br: reload failed, keeping the running configuration: %s\n", e);
-        s46_ruleset_free(n.bc.rules);
+        conf_free(&n);
         return;
     }
     if (st->ethernet)
-        s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, n.bc.br6.b);
-    /* every worker now uses the new rules: the old ones can go */
-    s46_ruleset_free(st->cur.bc.rules);
+        s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, addr6_of(&n)->b);
+    /* every worker now uses the new configuration: the old one can go */
+    conf_free(&st->cur);
     st->cur = n;
-    fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n", s46_ruleset_count(n.bc.rules));
+    if (n.aftr)
+        fprintf(stderr, "s46-br: configuration reloaded: AFTR, %zu pool prefixes\n",
+                n.as.c.cgn.npool);
+    else
+        fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n",
+                s46_ruleset_count(n.bc.rules));
 }
 
 int main(int argc, char **argv)
@@ -167,29 +213,39 @@ int main(int argc, char **argv)
     struct br_state st = {.config = config, .ethernet = ethernet};
     if (load(config, ethernet, &st.cur) < 0)
         return 2;
+    if (st.cur.aftr && st.cur.as.has_log &&
+        !(st.log = s46_blocklog_open(&st.cur.as.log, e, sizeof e))) {
+        fprintf(stderr, "s46-br: port-block log: %s\n", e);
+        conf_free(&st.cur);
+        return 1;
+    }
+    st.cur.as.c.log = st.log;
     s46_ctl ctl = {.fd = -1};
-    s46_loop_conf lc = {.pipeline = &s46_pl_br_mape, .pipeline_conf = &st.cur.bc, .ctl = &ctl,
+    s46_loop_conf lc = {.pipeline = st.cur.aftr ? &s46_pl_aftr : &s46_pl_br_mape,
+                        .pipeline_conf = conf_of(&st.cur), .ctl = &ctl,
                         .show_extra = show_extra, .tick = tick, .wake_fd = -1, .arg = &st,
                         .stop = &stop};
     s46_io_opts_apply(&io, &lc);
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {
         fprintf(stderr, "s46-br: %s\n", e);
-        s46_ruleset_free(st.cur.bc.rules);
+        conf_free(&st.cur);
+        s46_blocklog_close(st.log);
         return 1;
     }
     if (*note)
         fprintf(stderr, "s46-br: %s\n", note);
-    /* the BR address is the data plane's (AF_XDP hands only owned IPv6
-     * destinations to it; the ports answer Neighbor Solicitations for it) */
+    /* the BR (AFTR) address is the data plane's (AF_XDP hands only owned
+     * IPv6 destinations to it; the ports answer Neighbor Solicitations) */
     if (ethernet)
-        s46_loop_own(st.loop, S46_SIDE_V6, AF_INET6, st.cur.bc.br6.b);
+        s46_loop_own(st.loop, S46_SIDE_V6, AF_INET6, addr6_of(&st.cur)->b);
     /* the control socket comes last: once it answers, the devices exist
      * (an operator or a script may route into the TUN right away) */
     if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
         fprintf(stderr, "s46-br: %s\n", e);
         s46_loop_free(st.loop);
-        s46_ruleset_free(st.cur.bc.rules);
+        conf_free(&st.cur);
+        s46_blocklog_close(st.log);
         return 1;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -197,16 +253,22 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu rules, control socket %s\n",
+    char what[64];
+    if (st.cur.aftr)
+        snprintf(what, sizeof what, "AFTR, %zu pool prefixes", st.cur.as.c.cgn.npool);
+    else
+        snprintf(what, sizeof what, "%zu rules", s46_ruleset_count(st.cur.bc.rules));
+    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %s, control socket %s\n",
             ethernet ? io.ifs[0] : io.tun, ethernet ? " and " : "", ethernet ? io.ifs[1] : "",
             s46_loop_io(st.loop), s46_loop_workers(st.loop),
-            s46_loop_workers(st.loop) == 1 ? "" : "s", s46_ruleset_count(st.cur.bc.rules), ctlpath);
+            s46_loop_workers(st.loop) == 1 ? "" : "s", what, ctlpath);
     int r = s46_loop_run(st.loop, e, sizeof e);
     if (r < 0)
         fprintf(stderr, "s46-br: %s\n", e);
     s46_loop_free(st.loop);
     s46_ctl_close(&ctl);
-    s46_ruleset_free(st.cur.bc.rules);
+    conf_free(&st.cur);
+    s46_blocklog_close(st.log);
     fprintf(stderr, "s46-br: stopped\n");
     return r < 0 ? 1 : 0;
 }

@@ -2,7 +2,9 @@
  * run loop (io/loop.h) with pcap ports, exactly as a daemon runs it over
  * its interfaces. The golden-test harness and the benchmark driver. The
  * config's "mode" picks the pipeline: "br" (MAP-E BR, the default; the
- * s46-br config) or "ce" (the CE: an s46-ce settings document with a fixed
+ * s46-br config), "aftr" (the DS-Lite AFTR, also chosen by an "aftr"
+ * object: the s46-br AFTR config, its port-block log written when it has
+ * "log") or "ce" (the CE: an s46-ce settings document with a fixed
  * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
  * IPv6 address plus "b4_ipv6"). */
 #include <getopt.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
 #include "dp/ce_pipeline.h"
@@ -21,11 +24,13 @@ static const char replay_usage[] =
     "usage: s46 replay --config conf.json --v4-in A.pcap --v6-in B.pcap\n"
     "                  --v4-out C.pcap --v6-out D.pcap [--counters E.json] [--ethernet]\n"
     "\n"
-    "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\")\n"
+    "Runs the pipeline the config's \"mode\" names (\"br\", the default, \"aftr\"\n"
+    "(or a config with an \"aftr\" object), or \"ce\")\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
     "counters as JSON. Inputs may be Ethernet or raw-IP pcaps, and may be empty.\n"
+    "The AFTR takes B first (its B4s make the mappings A's packets answer).\n"
     "The packets' timestamps are the pipeline's clock. A CE's NAPT takes its\n"
     "ports in a fixed order (\"napt_seed\", default 1), so runs repeat exactly.\n";
 
@@ -126,28 +131,41 @@ int cmd_replay(int argc, char **argv)
     if (!doc)
         return err2(e, NULL);
     json_t *mode = json_object_get(doc, "mode");
-    const char *ms = mode ? json_string_value(mode) : "br";
-    if (!ms || (strcmp(ms, "br") != 0 && strcmp(ms, "ce") != 0)) {
+    const char *ms = mode ? json_string_value(mode) : s46_aftr_settings_is(doc) ? "aftr" : "br";
+    if (!ms || (strcmp(ms, "br") != 0 && strcmp(ms, "ce") != 0 && strcmp(ms, "aftr") != 0)) {
         json_decref(doc);
-        return err2(conf, "mode: \"br\" (MAP-E BR) or \"ce\" (the CE)");
+        return err2(conf, "mode: \"br\" (MAP-E BR), \"aftr\" (DS-Lite AFTR) or \"ce\" (the CE)");
     }
-    bool ce = !strcmp(ms, "ce");
+    bool ce = !strcmp(ms, "ce"), aftr = !strcmp(ms, "aftr");
     s46_br_conf bc;
     s46_cepl_conf cc;
     s46_mape_cfg mc;
+    s46_aftr_settings as;
+    s46_blocklog *blog = NULL;
     memset(&bc, 0, sizeof bc);
     memset(&mc, 0, sizeof mc);
-    int r = ce ? ce_conf(doc, &cc, &mc, e, sizeof e) : s46_br_conf_from_json(doc, &bc, e, sizeof e);
+    memset(&as, 0, sizeof as);
+    int r = ce     ? ce_conf(doc, &cc, &mc, e, sizeof e)
+            : aftr ? s46_aftr_settings_from_json(doc, &as, e, sizeof e)
+                   : s46_br_conf_from_json(doc, &bc, e, sizeof e);
     json_decref(doc);
     if (r < 0) {
         fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
         s46_mape_free(&mc);
         return 2;
     }
+    if (aftr && as.has_log && !(as.c.log = blog = s46_blocklog_open(&as.log, e, sizeof e))) {
+        fprintf(stderr, "s46 replay: port-block log: %s\n", e);
+        s46_aftr_settings_free(&as);
+        return 2;
+    }
     volatile sig_atomic_t never = 0;
-    s46_loop_conf lc = {.pipeline = ce ? &s46_pl_ce : &s46_pl_br_mape,
-                        .pipeline_conf = ce ? (const void *)&cc : (const void *)&bc,
-                        .workers = 1, .until_eof = true, .wake_fd = -1, .stop = &never};
+    s46_loop_conf lc = {.pipeline = ce ? &s46_pl_ce : aftr ? &s46_pl_aftr : &s46_pl_br_mape,
+                        .pipeline_conf = ce     ? (const void *)&cc
+                                         : aftr ? (const void *)&as.c
+                                                : (const void *)&bc,
+                        .workers = 1, .until_eof = true, .eof_v6_first = aftr, .wake_fd = -1,
+                        .stop = &never};
     for (int s = 0; s < 2; s++)
         lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
                                      .pcap_ethernet = eth};
@@ -175,7 +193,7 @@ int cmd_replay(int argc, char **argv)
     }
     if (counters && rc == 0) {
         json_t *j = json_pack("{s:s,s:s,s:O}", "program", "s46 replay", "pipeline",
-                              ce ? "ce" : "br_mape", "counters", cnt);
+                              ce ? "ce" : aftr ? "aftr" : "br_mape", "counters", cnt);
         if (!j || json_dump_file(j, counters, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
             err2(counters, "cannot write counters");
             rc = 2;
@@ -187,5 +205,7 @@ out:
     s46_loop_free(l);
     s46_ruleset_free(bc.rules);
     s46_mape_free(&mc);
+    s46_blocklog_close(blog);
+    s46_aftr_settings_free(&as);
     return rc;
 }
