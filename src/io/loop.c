@@ -779,8 +779,8 @@ json_t *s46_loop_show(s46_loop *l)
     json_object_set_new(ans, "interfaces", ports);
     json_object_update(ans, loopc);
     json_decref(loopc);
-    /* the pipeline's state: worker 0's members, with the NAPT mappings of
-     * every worker joined */
+    /* the pipeline's state: worker 0's members, with the NAPT mappings and
+     * the CGN's port blocks of every worker joined */
     for (unsigned i = 0; i < l->n; i++) {
         if (!j->state[i])
             continue;
@@ -790,7 +790,8 @@ json_t *s46_loop_show(s46_loop *l)
             json_t *have = json_object_get(ans, k);
             if (i == 0 && !json_object_get(ans, k))
                 json_object_set(ans, k, v);
-            else if (i > 0 && !strcmp(k, "mappings") && json_is_array(v) && json_is_array(have))
+            else if (i > 0 && (!strcmp(k, "mappings") || !strcmp(k, "blocks")) &&
+                     json_is_array(v) && json_is_array(have))
                 json_array_extend(have, v);
         }
         json_decref(j->state[i]);
