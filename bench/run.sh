@@ -10,6 +10,11 @@ cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc -D_GNU_SOURCE -o build/bench/be
 taskset -c 0 build/bench/bench_dp "${1:-0.3}" 2>/dev/null || build/bench/bench_dp "${1:-0.3}"
 # through the run loop with 1 and 2 workers: both CPUs
 build/bench/bench_dp "${1:-0.3}" loop
+# the CGN's state (lib/cgn.h): new sessions, lookups, bytes per session
+echo
+cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc -D_GNU_SOURCE -o build/bench/bench_cgn \
+    bench/bench_cgn.c build/libs46.a -ljansson || exit 1
+taskset -c 0 build/bench/bench_cgn "${1:-0.3}" 2>/dev/null || build/bench/bench_cgn "${1:-0.3}"
 for b in bench/*.sh; do
     [ "$b" = bench/run.sh ] && continue
     echo

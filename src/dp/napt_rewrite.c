@@ -50,14 +50,14 @@ void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bo
 
 /* The IPv4 packet an ICMP error quotes, usable for translation: a first
  * fragment with its ports (TCP, UDP, an ICMP query). */
-static bool quoted(uint8_t *ip, const s46_l3 *l3, s46_quote *q)
+bool s46_nx_quoted(uint8_t *ip, const s46_l3 *l3, s46_quote *q)
 {
     return s46_icmp_quote(ip, l3, q) && q->l3.first_fragment && q->l3.has_ports &&
            !(q->l3.proto == S46_PROTO_ICMP && s46_icmp4_is_error(q->l3.icmp_type));
 }
 
 /* A translated ICMP error: its checksum covers the quote, recompute it. */
-static void icmp_recompute(uint8_t *ip, const s46_l3 *l3)
+void s46_nx_icmp_recompute(uint8_t *ip, const s46_l3 *l3)
 {
     uint8_t *ic = ip + l3->l3_len;
     s46_put16(ic + 2, 0);
@@ -78,13 +78,13 @@ s46_nx_result s46_napt_xlate_out(s46_napt *n, uint32_t ext, uint8_t *ip, const s
         s46_quote q;
         uint16_t ext_port;
         int qp;
-        if (!quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
+        if (!s46_nx_quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
             s46_get32(q.ip + 16) != src ||
             !s46_napt_lookup_int(n, (uint8_t)qp, src, q.l3.dport, &ext_port, now))
             return S46_NX_ICMP_NO_MAPPING;
         s46_napt_rewrite(q.ip, &q.l3, false, ext, true, ext_port);
         s46_napt_rewrite(ip, l3, true, ext, false, 0);
-        icmp_recompute(ip, l3);
+        s46_nx_icmp_recompute(ip, l3);
         o->dst = s46_get32(q.ip + 12);
         o->dport = q.l3.sport;
         o->error = true;
@@ -132,7 +132,7 @@ s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_l
         uint32_t ia;
         uint16_t iport;
         int qp;
-        if (!quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
+        if (!s46_nx_quoted(ip, l3, &q) || (qp = s46_napt_proto_of(q.l3.proto)) < 0 ||
             s46_get32(q.ip + 12) != idst ||
             !s46_port_in_set(psid_offset, psid_len, psid, q.l3.sport))
             return S46_NX_PORT_NOT_MINE;
@@ -140,7 +140,7 @@ s46_nx_result s46_napt_xlate_in(s46_napt *n, uint8_t psid_offset, uint8_t psid_l
             return S46_NX_NO_MAPPING;
         s46_napt_rewrite(q.ip, &q.l3, true, ia, true, iport);
         s46_napt_rewrite(ip, l3, false, ia, false, 0);
-        icmp_recompute(ip, l3);
+        s46_nx_icmp_recompute(ip, l3);
         return S46_NX_OK;
     }
     if (proto == S46_NAPT_ICMP && l3->icmp_type != 0)

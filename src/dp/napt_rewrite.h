@@ -16,6 +16,8 @@
 #include "lib/napt.h"
 #include "lib/parse.h"
 
+struct s46_quote;
+
 /* S46_NAPT_TCP/UDP/ICMP for an IP protocol number, -1 for any other. */
 int s46_napt_proto_of(uint8_t ip_proto);
 
@@ -24,6 +26,12 @@ int s46_napt_proto_of(uint8_t ip_proto);
  * identifier). l3 may describe a truncated quote. */
 void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
                       uint16_t port);
+
+/* The IPv4 packet an ICMP error quotes, usable for translation: a first
+ * fragment with its ports (TCP, UDP, an ICMP query). */
+bool s46_nx_quoted(uint8_t *ip, const s46_l3 *l3, struct s46_quote *q);
+/* A translated ICMP error: its checksum covers the quote; recomputed. */
+void s46_nx_icmp_recompute(uint8_t *ip, const s46_l3 *l3);
 
 typedef enum s46_nx_result {
     S46_NX_OK = 0,

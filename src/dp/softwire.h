@@ -81,6 +81,8 @@ typedef struct s46_ctx {
     uint8_t local_idx;   /* side 1: which of sw->locals it came to */
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
     bool was_fragment;   /* side 1: arrived as an outer fragment */
+    bool new_block;      /* its NAT allocated a port block: it may leave only
+                            once the block's log record is on disk */
     bool done;           /* finished: verdict set */
 } s46_ctx;
 

@@ -86,6 +86,8 @@ static inline void encap(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_encap, "encap", encap);
 
+/* The IPv4 router hop on the way out of the tunnel: a TTL that expires gets
+ * Time Exceeded back through the tunnel to the sender. */
 static inline void ttl4_back(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     if (!sw->ttl_decrement || s46_ipv4_dec_ttl(c->p->data) != 0)

@@ -382,7 +382,8 @@ static void *worker_main(void *arg)
 static int run_to_eof(s46_loop *l, char *err, size_t errlen)
 {
     worker *w = &l->w[0];
-    for (unsigned s = 0; s < 2; s++) {
+    for (unsigned k = 0; k < 2; k++) {
+        unsigned s = l->c.eof_v6_first ? 1 - k : k;
         s46_port *p = w->port[s];
         while (!p->eof) {
             s46_batch b;
@@ -778,8 +779,8 @@ json_t *s46_loop_show(s46_loop *l)
     json_object_set_new(ans, "interfaces", ports);
     json_object_update(ans, loopc);
     json_decref(loopc);
-    /* the pipeline's state: worker 0's members, with the NAPT mappings of
-     * every worker joined */
+    /* the pipeline's state: worker 0's members, with the NAPT mappings and
+     * the CGN's port blocks of every worker joined */
     for (unsigned i = 0; i < l->n; i++) {
         if (!j->state[i])
             continue;
@@ -789,7 +790,8 @@ json_t *s46_loop_show(s46_loop *l)
             json_t *have = json_object_get(ans, k);
             if (i == 0 && !json_object_get(ans, k))
                 json_object_set(ans, k, v);
-            else if (i > 0 && !strcmp(k, "mappings") && json_is_array(v) && json_is_array(have))
+            else if (i > 0 && (!strcmp(k, "mappings") || !strcmp(k, "blocks")) &&
+                     json_is_array(v) && json_is_array(have))
                 json_array_extend(have, v);
         }
         json_decref(j->state[i]);

@@ -42,6 +42,9 @@ typedef struct s46_loop_conf {
     bool pin;                      /* pin worker i to the i-th allowed CPU */
     bool until_eof;                /* replay: read side 0's input to its end,
                                       then side 1's, then stop */
+    bool eof_v6_first;             /* until_eof: side 1's input first (the
+                                      AFTR: subscribers make the mappings
+                                      the IPv4 side's packets answer) */
     s46_ctl *ctl;                  /* may be NULL */
     /* Control commands other than "show" (which the loop answers with
      * s46_loop_show); may be NULL. Called on the calling thread. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* Migration i takes the schema from version i to i + 1; never edit one that
  * shipped, append a new one. */
@@ -28,6 +29,14 @@ static const char *const migrations[S46_STORE_SCHEMA] = {
     "CREATE INDEX tokens_owner ON tokens (owner);"
     "CREATE INDEX tokens_user ON tokens (user);"
     "CREATE INDEX tokens_seen ON tokens (last_seen);",
+    /* 4: every version of a profile with the time it was in force (`s46
+     * trace` uses last month's rules for last month); the profiles already
+     * there start a version at their `updated` time. */
+    "CREATE TABLE profile_versions (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL,"
+    "  name TEXT, template TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER);"
+    "CREATE INDEX profile_versions_prefix ON profile_versions (prefix, valid_from);"
+    "INSERT INTO profile_versions (prefix, name, template, valid_from)"
+    "  SELECT prefix, name, template, updated FROM profiles;",
 };
 
 enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, NQ };
@@ -208,20 +217,41 @@ static int run(s46_store *st, const char *sql, const char *types, const void *co
     return 0;
 }
 
+/* Ends the version of prefix in force (valid_to = t). */
+static int version_close(s46_store *st, const char *prefix, int64_t t, char *err, size_t errlen)
+{
+    const void *a[] = {prefix, &t};
+    return run(st, "UPDATE profile_versions SET valid_to = max(?2, valid_from)"
+                   " WHERE prefix = ?1 AND valid_to IS NULL",
+               "ti", a, NULL, err, errlen);
+}
+
 int s46_store_profile_put(s46_store *st, const s46_store_profile *p, bool replace, char *err,
                           size_t errlen)
 {
     const void *a[] = {p->prefix, p->name, p->tmpl, p->server, &p->updated};
+    const void *v[] = {p->prefix, p->name, p->tmpl, &p->updated};
     int n;
+    if (exec(st, "SAVEPOINT profile_put", err, errlen) < 0)
+        return -1;
     if (run(st, replace ? "INSERT OR REPLACE INTO profiles VALUES (?1, ?2, ?3, ?4, ?5)"
                         : "INSERT OR IGNORE INTO profiles VALUES (?1, ?2, ?3, ?4, ?5)",
             "tttti", a, &n, err, errlen) < 0)
-        return -1;
+        goto fail;
     if (n == 0) {
+        exec(st, "ROLLBACK TO profile_put; RELEASE profile_put", NULL, 0);
         s46_seterr(err, errlen, "profile %s exists (import replaces it)", p->prefix);
         return 2;
     }
+    if (version_close(st, p->prefix, p->updated, err, errlen) < 0 ||
+        run(st, "INSERT INTO profile_versions (prefix, name, template, valid_from)"
+                " VALUES (?1, ?2, ?3, ?4)", "ttti", v, NULL, err, errlen) < 0 ||
+        exec(st, "RELEASE profile_put", err, errlen) < 0)
+        goto fail;
     return 0;
+fail:
+    exec(st, "ROLLBACK TO profile_put; RELEASE profile_put", NULL, 0);
+    return -1;
 }
 
 static int remove_one(s46_store *st, const char *sql, const char *key, const char *what,
@@ -240,8 +270,15 @@ static int remove_one(s46_store *st, const char *sql, const char *key, const cha
 
 int s46_store_profile_remove(s46_store *st, const char *prefix, char *err, size_t errlen)
 {
-    return remove_one(st, "DELETE FROM profiles WHERE prefix = ?1", prefix, "profile", err,
-                      errlen);
+    if (exec(st, "SAVEPOINT profile_remove", err, errlen) < 0)
+        return -1;
+    int r = remove_one(st, "DELETE FROM profiles WHERE prefix = ?1", prefix, "profile", err,
+                       errlen);
+    if (r == 0 && version_close(st, prefix, (int64_t)time(NULL), err, errlen) < 0)
+        r = -1;
+    exec(st, r == 0 ? "RELEASE profile_remove" : "ROLLBACK TO profile_remove; RELEASE profile_remove",
+         NULL, 0);
+    return r;
 }
 
 int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t errlen)
@@ -427,6 +464,24 @@ int s46_store_profile_each(s46_store *st, s46_store_profile_cb cb, void *ctx, ch
     return each(st, "SELECT prefix, name, template, server, updated FROM profiles"
                     " WHERE ?1 = ?1 ORDER BY prefix",
                 0, profile_row, (void *)cb, ctx, err, errlen);
+}
+
+static int version_row(sqlite3_stmt *s, void *cb, void *ctx)
+{
+    s46_store_profile_version v = {col(s, 0), col(s, 1), col(s, 2), sqlite3_column_int64(s, 3),
+                                   sqlite3_column_type(s, 4) == SQLITE_NULL
+                                       ? -1
+                                       : sqlite3_column_int64(s, 4)};
+    return ((s46_store_version_cb)cb)(ctx, &v);
+}
+
+int s46_store_profile_at(s46_store *st, int64_t t, s46_store_version_cb cb, void *ctx,
+                         char *err, size_t errlen)
+{
+    return each(st, "SELECT prefix, name, template, valid_from, valid_to FROM profile_versions"
+                    " WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1)"
+                    " ORDER BY prefix, id",
+                t, version_row, (void *)cb, ctx, err, errlen);
 }
 
 static int user_row(sqlite3_stmt *s, void *cb, void *ctx)

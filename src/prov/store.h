@@ -15,7 +15,7 @@
 
 #include "lib/addr.h"
 
-#define S46_STORE_SCHEMA 3
+#define S46_STORE_SCHEMA 4
 #define S46_STORE_CREATE 1u   /* create the file when missing */
 
 typedef struct s46_store s46_store;
@@ -35,10 +35,23 @@ typedef struct s46_store_profile {
     int64_t updated;                           /* unix seconds */
 } s46_store_profile;
 /* Inserts, or replaces when replace is true (else 2 "exists"). prefix must
- * be canonical (s46_pfx6_format). */
+ * be canonical (s46_pfx6_format). Each put also starts a new version of the
+ * profile valid from p->updated (the one in force ends then); a remove ends
+ * the version in force at the current time. */
 int s46_store_profile_put(s46_store *st, const s46_store_profile *p, bool replace, char *err,
                           size_t errlen);
 int s46_store_profile_remove(s46_store *st, const char *prefix, char *err, size_t errlen);
+
+/* A profile version: its template was served from valid_from (unix
+ * seconds, inclusive) to valid_to (exclusive; -1: still in force). */
+typedef struct s46_store_profile_version {
+    const char *prefix, *name, *tmpl;
+    int64_t valid_from, valid_to;
+} s46_store_profile_version;
+typedef int (*s46_store_version_cb)(void *ctx, const s46_store_profile_version *v);
+/* The versions in force at time t (unix seconds), by prefix. */
+int s46_store_profile_at(s46_store *st, int64_t t, s46_store_version_cb cb, void *ctx,
+                         char *err, size_t errlen);
 
 typedef struct s46_store_user {
     const char *name, *hash, *prefix; /* prefix: profile binding or NULL */

@@ -123,7 +123,7 @@ run "$P" txt https://prov.example.net/config --t b; WHY="$OUT"
 ok cli_txt_positional test "$OUT" = '4over6.info. 300 IN TXT "v=v6mig-1 url=https://prov.example.net/config t=b"'
 run "$P" txt --url http://prov.example.net/config --t b; WHY="rc $RC"
 ok cli_txt_http_needs_t_a test $RC = 2 -a "$ERRN" = 1
-ok db_wal_and_schema test "$(sqlite3 "$DB" 'pragma journal_mode')" = wal -a "$(sqlite3 "$DB" 'pragma user_version')" = 3
+ok db_wal_and_schema test "$(sqlite3 "$DB" 'pragma journal_mode')" = wal -a "$(sqlite3 "$DB" 'pragma user_version')" = 4
 
 # --- the server on the database -------------------------------------------------
 if ! ip netns add "$NS" 2>/dev/null; then

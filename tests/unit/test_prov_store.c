@@ -3,6 +3,7 @@
 #include "prov/store.h"
 
 #include <sqlite3.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dbpath[64];
@@ -48,6 +49,50 @@ TEST(profile_put_list_remove)
     CHECK_INT(n, 1);
     CHECK_INT(s46_store_profile_remove(st, "2001:db8::/32", err, sizeof err), 0);
     CHECK_INT(s46_store_profile_remove(st, "2001:db8::/32", err, sizeof err), 1);
+    s46_store_close(st);
+}
+
+static int ver_cb(void *ctx, const s46_store_profile_version *v)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 200 - n, "%s%s %s %lld %lld", n ? ";" : "", v->prefix, v->tmpl,
+             (long long)v->valid_from, (long long)v->valid_to);
+    return 0;
+}
+
+static const char *versions_at(s46_store *st, int64_t t)
+{
+    static char out[200];
+    char err[160];
+    out[0] = '\0';
+    if (s46_store_profile_at(st, t, ver_cb, out, err, sizeof err) != 0)
+        snprintf(out, sizeof out, "error %s", err);
+    return out;
+}
+
+TEST(profile_versions_in_force)
+{
+    char err[160];
+    s46_store *st = fresh();
+    CHECK(st);
+    s46_store_profile a = {"2001:db8::/32", "a", "{\"v\":1}", NULL, 100};
+    s46_store_profile b = {"2001:db8::/32", "a", "{\"v\":2}", NULL, 200};
+    s46_store_profile o = {"2001:db9::/32", "o", "{\"v\":9}", NULL, 150};
+    CHECK_INT(s46_store_profile_put(st, &a, false, err, sizeof err), 0);
+    CHECK_INT(s46_store_profile_put(st, &o, false, err, sizeof err), 0);
+    /* a refused add leaves no version */
+    CHECK_INT(s46_store_profile_put(st, &b, false, err, sizeof err), 2);
+    CHECK_STR(versions_at(st, 199), "2001:db8::/32 {\"v\":1} 100 -1;2001:db9::/32 {\"v\":9} 150 -1");
+    CHECK_INT(s46_store_profile_put(st, &b, true, err, sizeof err), 0);
+    CHECK_STR(versions_at(st, 99), "");
+    CHECK_STR(versions_at(st, 100), "2001:db8::/32 {\"v\":1} 100 200");
+    CHECK_STR(versions_at(st, 199), "2001:db8::/32 {\"v\":1} 100 200;2001:db9::/32 {\"v\":9} 150 -1");
+    CHECK_STR(versions_at(st, 200), "2001:db8::/32 {\"v\":2} 200 -1;2001:db9::/32 {\"v\":9} 150 -1");
+    int64_t now = (int64_t)time(NULL);
+    CHECK_INT(s46_store_profile_remove(st, "2001:db9::/32", err, sizeof err), 0);
+    CHECK_STR(versions_at(st, now + 5), "2001:db8::/32 {\"v\":2} 200 -1");
+    CHECK(strstr(versions_at(st, 160), "2001:db9::/32 {\"v\":9} 150 ") != NULL);
     s46_store_close(st);
 }
 
@@ -275,6 +320,12 @@ TEST(migrates_older_schema_keeping_rows)
     CHECK_INT(sqlite3_column_int(q, 0), S46_STORE_SCHEMA);
     sqlite3_finalize(q);
     sqlite3_close(db);
+    /* the profile that was there has a version from its update time */
+    st = s46_store_open(dbpath, 0, err, sizeof err);
+    CHECK(st);
+    CHECK_STR(versions_at(st, 5), "2001:db8::/32 {\"order\":[]} 5 -1");
+    CHECK_STR(versions_at(st, 4), "");
+    s46_store_close(st);
 }
 
 TEST(newer_schema_refused)
@@ -291,6 +342,7 @@ TEST(newer_schema_refused)
 
 T_MAIN(T_CASE(migrates_older_schema_keeping_rows), T_CASE(newer_schema_refused),
        T_CASE(open_needs_create_flag), T_CASE(profile_put_list_remove),
+       T_CASE(profile_versions_in_force),
        T_CASE(token_add_revoke_by_id_and_prefix), T_CASE(log_filter_by_time_and_source),
        T_CASE(log_prune_in_batches_keeps_newer_rows), T_CASE(profile_validation),
        T_CASE(token_owner_prune_delete_user_remove))

@@ -1,4 +1,5 @@
-/* s46-br: the MAP-E Border Relay daemon. On a TUN device the operator (or
+/* s46-br: the center daemon: the MAP-E Border Relay, the lw4o6 lwAFTR or
+ * the DS-Lite AFTR, as its settings file says. On a TUN device the operator (or
  * `s46 lab`) routes the rules' IPv4 prefixes and the BR IPv6 address into
  * the device and s46-br writes what it forwards back into it; on two
  * Ethernet interfaces (AF_XDP or AF_PACKET) it takes their frames itself.
@@ -10,7 +11,9 @@
  * packet of an unchanged binding lost), and the control socket takes
  * single binding edits (`s46 binding`): "binding add|replace B4 IPV4 PSID
  * PSID_LENGTH [PSID_OFFSET [LWAFTR]]", "binding remove IPV4 PSID",
- * "binding reload". */
+ * "binding reload". A config with an "aftr" object (conf/aftr_conf.h)
+ * runs the DS-Lite AFTR with its CGN and port-block log (kept open across
+ * reloads; a reload changes addresses, filtering, timers and limits). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "conf/lwaftr_conf.h"
 #include "dp/br_mape.h"
@@ -49,8 +53,9 @@ static const char usage[] =
     "            nor answers them; neighbours route those to the interfaces'\n"
     "            addresses; packets leave to the given next-hop MAC (else the\n"
     "            last sender's).\n"
-    "  --config  an HB46PP response or map_e object plus BR options, or an\n"
-    "            {\"lwaftr\": {...}} object: the lw4o6 lwAFTR\n"
+    "  --config  an HB46PP response or map_e object plus BR options (MAP-E BR),\n"
+    "            an {\"lwaftr\": {...}} object (the lw4o6 lwAFTR), or an\n"
+    "            {\"aftr\": {...}} object (the DS-Lite AFTR, docs/cgn.md)\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
     "  --workers worker threads, one queue of each interface each (default: one\n"
     "            per CPU this process may use)\n"
@@ -58,13 +63,28 @@ static const char usage[] =
     "  --ctl     control socket for `s46 show` (default /run/s46/s46-br.sock)\n"
     "  --mtu     MTU of the TUN device (default 1500)\n";
 
-/* A configuration and the rule set it owns (a BR), or an lwAFTR's. */
+/* A configuration and what it owns: a BR's rule set, an lwAFTR's
+ * settings (its bindings live in `bindings`) or an AFTR's settings. */
 struct brconf {
-    bool lw;
+    bool lw, aftr;
     s46_br_conf bc;
     s46_lw_conf lc;
+    s46_aftr_settings as;
     bool loaded;
 };
+
+static void conf_free(struct brconf *c)
+{
+    if (c->aftr)
+        s46_aftr_settings_free(&c->as);
+    s46_ruleset_free(c->bc.rules);
+    c->bc.rules = NULL;
+}
+
+static const void *conf_of(const struct brconf *c)
+{
+    return c->lw ? (const void *)&c->lc : c->aftr ? (const void *)&c->as.c : (const void *)&c->bc;
+}
 
 /* The lwAFTR's bindings: one table for the daemon's life, edited live. */
 static s46_bindtab *bindings;
@@ -89,7 +109,9 @@ static int load(const char *path, bool ethernet, struct brconf *out)
         out->loaded = true;
         return 0;
     }
-    int r = s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
+    out->aftr = s46_aftr_settings_is(doc);
+    int r = out->aftr ? s46_aftr_settings_from_json(doc, &out->as, e, sizeof e)
+                      : s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
     json_decref(doc);
     if (r < 0) {
         fprintf(stderr, "s46-br: %s: %s\n", path, e);
@@ -98,6 +120,7 @@ static int load(const char *path, bool ethernet, struct brconf *out)
     /* through a TUN the kernel forwards what goes in and out: it is the
      * router hop that decrements the TTL, once */
     out->bc.ttl_decrement = ethernet;
+    out->as.c.ttl_decrement = ethernet;
     out->loaded = true;
     return 0;
 }
@@ -107,6 +130,7 @@ struct br_state {
     s46_loop *loop;
     bool ethernet;
     struct brconf cur;
+    s46_blocklog *log;  /* the AFTR's port-block log */
 };
 
 static void show_extra(json_t *j, void *arg)
@@ -117,6 +141,8 @@ static void show_extra(json_t *j, void *arg)
     json_object_set_new(j, "config", json_string(st->config));
     if (st->cur.lw)
         json_object_set_new(j, "bindings", json_integer((json_int_t)s46_bindtab_count(bindings)));
+    else if (st->cur.aftr)
+        json_object_set_new(j, "pool_prefixes", json_integer((json_int_t)st->cur.as.c.cgn.npool));
     else
         json_object_set_new(j, "rules",
                             json_integer((json_int_t)s46_ruleset_count(st->cur.bc.rules)));
@@ -126,6 +152,8 @@ static void own_addresses(struct br_state *st, const struct brconf *c)
 {
     if (!st->ethernet)
         return;
+    if (c->aftr)
+        return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->as.c.aftr6.b);
     if (!c->lw)
         return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->bc.br6.b);
     for (unsigned i = 0; i < c->lc.naftr; i++)
@@ -139,20 +167,23 @@ static const char *reload_conf(struct br_state *st)
     struct brconf n = {0};
     if (load(st->config, st->ethernet, &n) < 0)
         return "the configuration does not load (see the daemon's log)";
-    if (n.lw != st->cur.lw) {
-        s46_ruleset_free(n.bc.rules);
-        return "a BR cannot become an lwAFTR (or the reverse) by a reload: restart it";
+    if (n.lw != st->cur.lw || n.aftr != st->cur.aftr) {
+        conf_free(&n);
+        return "the mechanism (MAP-E BR, lwAFTR, AFTR) changes only with a restart";
     }
-    if (s46_loop_reconfigure(st->loop, n.lw ? (const void *)&n.lc : (const void *)&n.bc, e,
-                             sizeof e) < 0) {
-        s46_ruleset_free(n.bc.rules);
+    n.as.c.log = st->log; /* the same port-block log goes on */
+    if (s46_loop_reconfigure(st->loop, conf_of(&n), e, sizeof e) < 0) {
+        conf_free(&n);
         return e;
     }
     own_addresses(st, &n);
-    /* every worker now uses the new rules: the old ones can go */
-    s46_ruleset_free(st->cur.bc.rules);
+    /* every worker now uses the new configuration: the old one can go */
+    conf_free(&st->cur);
     st->cur = n;
-    if (n.lw)
+    if (n.aftr)
+        fprintf(stderr, "s46-br: configuration reloaded: AFTR, %zu pool prefixes\n",
+                n.as.c.cgn.npool);
+    else if (n.lw)
         fprintf(stderr, "s46-br: configuration reloaded: %zu bindings\n", s46_bindtab_count(bindings));
     else
         fprintf(stderr, "s46-br: configuration reloaded: %zu rules\n", s46_ruleset_count(n.bc.rules));
@@ -284,17 +315,26 @@ int main(int argc, char **argv)
     struct br_state st = {.config = config, .ethernet = ethernet};
     if (load(config, ethernet, &st.cur) < 0)
         return 2;
+    if (st.cur.aftr && st.cur.as.has_log &&
+        !(st.log = s46_blocklog_open(&st.cur.as.log, e, sizeof e))) {
+        fprintf(stderr, "s46-br: port-block log: %s\n", e);
+        conf_free(&st.cur);
+        return 1;
+    }
+    st.cur.as.c.log = st.log;
     s46_ctl ctl = {.fd = -1};
-    s46_loop_conf lc = {.pipeline = st.cur.lw ? &s46_pl_lwaftr : &s46_pl_br_mape,
-                        .pipeline_conf = st.cur.lw ? (const void *)&st.cur.lc
-                                                   : (const void *)&st.cur.bc,
+    s46_loop_conf lc = {.pipeline = st.cur.lw     ? &s46_pl_lwaftr
+                                    : st.cur.aftr ? &s46_pl_aftr
+                                                  : &s46_pl_br_mape,
+                        .pipeline_conf = conf_of(&st.cur),
                         .ctl = &ctl, .command = command, .show_extra = show_extra, .tick = tick,
                         .wake_fd = -1, .arg = &st, .stop = &stop};
     s46_io_opts_apply(&io, &lc);
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {
         fprintf(stderr, "s46-br: %s\n", e);
-        s46_ruleset_free(st.cur.bc.rules);
+        conf_free(&st.cur);
+        s46_blocklog_close(st.log);
         return 1;
     }
     if (*note)
@@ -307,7 +347,8 @@ int main(int argc, char **argv)
     if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
         fprintf(stderr, "s46-br: %s\n", e);
         s46_loop_free(st.loop);
-        s46_ruleset_free(st.cur.bc.rules);
+        conf_free(&st.cur);
+        s46_blocklog_close(st.log);
         return 1;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -315,19 +356,25 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %zu %s, control socket %s\n",
+    char what[64];
+    if (st.cur.aftr)
+        snprintf(what, sizeof what, "AFTR, %zu pool prefixes", st.cur.as.c.cgn.npool);
+    else if (st.cur.lw)
+        snprintf(what, sizeof what, "%zu lwAFTR bindings", s46_bindtab_count(bindings));
+    else
+        snprintf(what, sizeof what, "%zu rules", s46_ruleset_count(st.cur.bc.rules));
+    fprintf(stderr, "s46-br: running on %s%s%s (%s, %u worker%s) with %s, control socket %s\n",
             ethernet ? io.ifs[0] : io.tun, ethernet ? " and " : "", ethernet ? io.ifs[1] : "",
             s46_loop_io(st.loop), s46_loop_workers(st.loop),
-            s46_loop_workers(st.loop) == 1 ? "" : "s",
-            st.cur.lw ? s46_bindtab_count(bindings) : s46_ruleset_count(st.cur.bc.rules),
-            st.cur.lw ? "lwAFTR bindings" : "rules", ctlpath);
+            s46_loop_workers(st.loop) == 1 ? "" : "s", what, ctlpath);
     int r = s46_loop_run(st.loop, e, sizeof e);
     if (r < 0)
         fprintf(stderr, "s46-br: %s\n", e);
     s46_loop_free(st.loop);
     s46_ctl_close(&ctl);
-    s46_ruleset_free(st.cur.bc.rules);
+    conf_free(&st.cur);
     s46_bindtab_free(bindings);
+    s46_blocklog_close(st.log);
     fprintf(stderr, "s46-br: stopped\n");
     return r < 0 ? 1 : 0;
 }

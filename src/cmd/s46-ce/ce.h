@@ -30,8 +30,9 @@ struct ce_opts {
     s46_pfx6 prefix;
     char prefix_if[IF_NAMESIZE];  /* ... or one learnt from this interface */
     unsigned prefix_len;
-    bool prov;                 /* HB46PP mode (else fixed mode: map_e from the file) */
-    json_t *fixed;             /* fixed mode: the document holding map_e */
+    bool prov;                 /* HB46PP mode (else fixed mode: map_e or dslite from the file) */
+    json_t *fixed;             /* fixed mode: the document holding map_e or dslite */
+    const char *fixed_mech;    /* fixed mode: "map_e" or "dslite" */
     char *resolver, *ca_file, *vendorid, *product, *user, *pass, *server_name, *store, *txt_name;
     unsigned timeout_s, max_redirects;
     bool have_b4;              /* DS-Lite: the B4 address (default: End-user */

@@ -1,5 +1,5 @@
 /* s46-ce's settings file: CE options, where the End-user prefix comes
- * from, and either a fixed map_e (fixed mode) or a "provisioning" object
+ * from, and either a fixed map_e or dslite (fixed mode) or a "provisioning" object
  * (HB46PP mode). Every error names the field. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,8 +133,12 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
             goto bad;
     } else if (s46_mape_find(doc)) {
         o->fixed = json_incref(doc);
+        o->fixed_mech = "map_e";
+    } else if (json_is_object(json_object_get(doc, "dslite"))) {
+        o->fixed = json_incref(doc);
+        o->fixed_mech = "dslite";
     } else {
-        s46_seterr(e, sizeof e, "neither a \"provisioning\" object nor a fixed map_e");
+        s46_seterr(e, sizeof e, "neither a \"provisioning\" object nor a fixed map_e or dslite");
         goto bad;
     }
     json_decref(doc);

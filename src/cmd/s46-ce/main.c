@@ -37,7 +37,8 @@ static const char usage[] =
     "       s46-ce --config ce.json --erase\n"
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
-    "            \"map_e\" (or whole HB46PP response); \"prefix\" or \"prefix_from\";\n"
+    "            \"map_e\" (or whole HB46PP response) or \"dslite\" {\"aftr\": address\n"
+    "            or name}; \"prefix\" or \"prefix_from\";\n"
     "            optional CE settings (docs/daemons.md)\n"
     "  --prefix  the delegated End-user prefix (overrides the file)\n"
     "  --tun     TUN device (default s46ce0)\n"
@@ -56,11 +57,12 @@ struct ce_state {
     struct ce_prov *prov;      /* HB46PP mode */
 };
 
-/* Fixed mode: runs the plan of the file's map_e and logs the outcome. */
+/* Fixed mode: runs the plan of the file's map_e or dslite and logs the
+ * outcome. */
 static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, size_t errlen)
 {
     struct ce_plan plan;
-    if (ce_plan_build("map_e", o->fixed, &o->prefix, o, &plan, err, errlen) < 0)
+    if (ce_plan_build(o->fixed_mech, o->fixed, &o->prefix, o, &plan, err, errlen) < 0)
         return -1;
     int rc = ce_dp_apply(&st->dp, &plan, err, errlen);
     ce_dp_log(&st->dp, &plan, rc, err);
@@ -191,7 +193,7 @@ int main(int argc, char **argv)
     s46_ctl ctl;
     /* fixed mode: a configuration that cannot run is refused before anything opens */
     struct ce_plan plan = {0};
-    if (!o->prov && ce_plan_build("map_e", o->fixed, &o->prefix, o, &plan, e, sizeof e) < 0) {
+    if (!o->prov && ce_plan_build(o->fixed_mech, o->fixed, &o->prefix, o, &plan, e, sizeof e) < 0) {
         fprintf(stderr, "s46-ce: %s: %s\n", config, e);
         ce_opts_free(o);
         free(o);

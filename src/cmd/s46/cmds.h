@@ -7,4 +7,5 @@ int cmd_replay(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_binding(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 #endif

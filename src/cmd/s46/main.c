@@ -15,6 +15,7 @@ static const struct {
     {"lab", cmd_lab, "the emulated access network: up | check | down | run"},
     {"show", cmd_show, "state and counters of a running s46-br / s46-ce / s46-provd"},
     {"binding", cmd_binding, "add, replace, remove the bindings of a running lwAFTR, or reload"},
+    {"trace", cmd_trace, "who used an IPv4 address and port at a time (DS-Lite log, MAP-E rules)"},
 };
 
 static void usage(FILE *f)

@@ -5,12 +5,14 @@
  * s46-br config) or "ce" (the CE: an s46-ce settings document with a fixed
  * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
  * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
- * lwAFTR (conf/lwaftr_conf.h), whatever its mode. */
+ * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
+ * (conf/aftr_conf.h; the IPv6 side first), whatever its mode. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmds.h"
+#include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
 #include "conf/lwaftr_conf.h"
@@ -24,11 +26,13 @@ static const char replay_usage[] =
     "                  --v4-out C.pcap --v6-out D.pcap [--counters E.json] [--ethernet]\n"
     "\n"
     "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\";\n"
-    "a config with an \"lwaftr\" object runs the lwAFTR)\n"
+    "a config with an \"lwaftr\" object runs the lwAFTR, one with an \"aftr\" object\n"
+    "the DS-Lite AFTR, its port-block log written when it has \"log\")\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
     "counters as JSON. Inputs may be Ethernet or raw-IP pcaps, and may be empty.\n"
+    "The AFTR takes B first (its B4s make the mappings A's packets answer).\n"
     "The packets' timestamps are the pipeline's clock. A CE's NAPT takes its\n"
     "ports in a fixed order (\"napt_seed\", default 1), so runs repeat exactly.\n";
 
@@ -97,7 +101,8 @@ static int run(const s46_pipeline_ops *ops, const void *pconf, const char *const
     char e[512];
     volatile sig_atomic_t never = 0;
     s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = pconf, .workers = 1,
-                        .until_eof = true, .wake_fd = -1, .stop = &never};
+                        .until_eof = true, .eof_v6_first = ops == &s46_pl_aftr, .wake_fd = -1,
+                        .stop = &never};
     for (int s = 0; s < 2; s++)
         lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
                                      .pcap_ethernet = eth};
@@ -153,6 +158,26 @@ static int replay_lwaftr(const char *conf, const char *const in[2], const char *
     return rc;
 }
 
+static int replay_aftr(const char *conf, json_t *doc, const char *const in[2],
+                       const char *const outp[2], const char *counters, bool eth)
+{
+    char e[512];
+    s46_aftr_settings as;
+    if (s46_aftr_settings_from_json(doc, &as, e, sizeof e) < 0) {
+        fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+        return 2;
+    }
+    s46_blocklog *log = NULL;
+    int rc = 2;
+    if (as.has_log && !(as.c.log = log = s46_blocklog_open(&as.log, e, sizeof e)))
+        fprintf(stderr, "s46 replay: port-block log: %s\n", e);
+    else
+        rc = run(&s46_pl_aftr, &as.c, in, outp, counters, eth);
+    s46_blocklog_close(log);
+    s46_aftr_settings_free(&as);
+    return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -194,6 +219,11 @@ int cmd_replay(int argc, char **argv)
     if (s46_lw_conf_is(doc)) {
         json_decref(doc);
         return replay_lwaftr(conf, in, outp, counters, eth);
+    }
+    if (s46_aftr_settings_is(doc)) {
+        int r = replay_aftr(conf, doc, in, outp, counters, eth);
+        json_decref(doc);
+        return r;
     }
     json_t *mode = json_object_get(doc, "mode");
     const char *ms = mode ? json_string_value(mode) : "br";

@@ -1,0 +1,409 @@
+#include "dp/aftr.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp/cgn_rewrite.h"
+#include "dp/pipeline.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
+#include "lib/err.h"
+#include "lib/tunnel.h"
+
+#define S46_AFTR_NAME(n, d) #n,
+static const char *const counter_names[] = {S46_AFTR_COUNTERS(S46_AFTR_NAME)};
+#undef S46_AFTR_NAME
+
+static const s46_dp_desc aftr_desc = {
+    counter_names, S46_AFTR_NCOUNTERS, {S46_AFTR_v4_out, S46_AFTR_v6_out},
+    S46_AFTR_icmp_errors_sent, S46_AFTR_drop_icmp_ratelimited, S46_AFTR_fragments_held,
+    S46_AFTR_reassembled, S46_AFTR_drop_reassembly_failed, S46_AFTR_fragmented,
+    S46_AFTR_drop_no_buffer, 256,
+};
+
+/* The shared stages' events as the AFTR counts them. */
+static const uint16_t aftr_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_AFTR_v4_in),
+    [S46_EV_IN6] = S46_EVC(S46_AFTR_v6_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_AFTR_drop_v4_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_AFTR_drop_v6_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_AFTR_drop_v4_to_aftr),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_AFTR_drop_v6_not_aftr_address),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_AFTR_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_AFTR_drop_v4_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_AFTR_drop_v4_too_big),
+    [S46_EV_ENCAPSULATED] = S46_EVC(S46_AFTR_encapsulated),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_AFTR_decapsulated),
+    [S46_EV_NOT_IPIP] = S46_EVC(S46_AFTR_drop_v6_not_ipip),
+    [S46_EV_ICMPV6_OTHER] = S46_EVC(S46_AFTR_drop_icmpv6_other),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_AFTR_drop_inner_malformed),
+    [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_AFTR_drop_inner_ttl_expired),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_AFTR_hairpinned),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_AFTR_drop_unfinished),
+};
+
+struct s46_aftr {
+    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
+    s46_aftr_conf c;
+    unsigned share, shares;
+    s46_cgn *cgn;
+    s46_blocklog_writer writer;
+    uint64_t cnt[S46_AFTR_NCOUNTERS];
+};
+
+void s46_aftr_conf_default(s46_aftr_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ipv6_mtu = 1500;
+    c->hop_limit = 64;
+    c->encap_limit = -1;
+    c->ttl_decrement = true;
+    c->hairpin = true;
+    c->icmp_rate = 1000;
+    s46_cgn_config_default(&c->cgn);
+}
+
+static const s46_stage *const aftr_stages4[], *const aftr_stages6[];
+
+static int check(const s46_aftr_conf *c, char *err, size_t errlen)
+{
+    static const s46_ip6 unspecified;
+    if (c->aftr6.b[0] == 0xff || s46_ip6_eq(&c->aftr6, &unspecified)) {
+        s46_seterr(err, errlen, "the AFTR address must be a unicast IPv6 address");
+        return -1;
+    }
+    if (c->ipv6_mtu < 1280 || c->hop_limit == 0 || c->encap_limit < -1 || c->encap_limit > 255) {
+        s46_seterr(err, errlen, "ipv6_mtu below 1280, hop_limit 0 or encap_limit out of range");
+        return -1;
+    }
+    return 0;
+}
+
+static void apply(s46_aftr *a, const s46_aftr_conf *c)
+{
+    s46_sw *sw = &a->sw;
+    a->c = *c;
+    s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    sw->dp.enc = (s46_encap){.src = c->aftr6, .hop_limit = c->hop_limit,
+                             .encap_limit = c->encap_limit};
+    sw->local = c->aftr6;
+    sw->self4 = c->aftr4;
+    sw->icmp_src = c->aftr4;
+    sw->ttl_decrement = c->ttl_decrement;
+    s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    a->writer.log = c->log;
+}
+
+s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, char *err,
+                       size_t errlen)
+{
+    if (check(c, err, errlen) < 0)
+        return NULL;
+    s46_aftr *a = calloc(1, sizeof *a);
+    if (!a) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (s46_sw_init(&a->sw, &aftr_desc, a->cnt, aftr_ev, c->icmp_rate,
+                    c->icmp_rate ? c->icmp_rate : 1) < 0) {
+        s46_seterr(err, errlen, "out of memory");
+        free(a);
+        return NULL;
+    }
+    a->sw.mech = a;
+    a->sw.stages[0] = aftr_stages4;
+    a->sw.stages[1] = aftr_stages6;
+    a->share = share;
+    a->shares = shares ? shares : 1;
+    apply(a, c);
+    s46_cgn_config gc = c->cgn;
+    gc.share = (uint16_t)share;
+    gc.shares = (uint16_t)a->shares;
+    gc.on_block = c->log ? s46_blocklog_cgn_cb : NULL;
+    gc.on_block_arg = c->log ? &a->writer : NULL;
+    char e[S46_ERRLEN];
+    if (!(a->cgn = s46_cgn_new(&gc, e, sizeof e))) {
+        s46_seterr(err, errlen, "cgn: %s", e);
+        s46_aftr_free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void s46_aftr_free(s46_aftr *a)
+{
+    if (!a)
+        return;
+    s46_cgn_free(a->cgn);
+    s46_sw_fini(&a->sw);
+    free(a);
+}
+
+int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t errlen)
+{
+    if (check(c, err, errlen) < 0)
+        return -1;
+    if (c->log != a->c.log) {
+        s46_seterr(err, errlen, "the port-block log cannot change while running");
+        return -1;
+    }
+    apply(a, c);
+    s46_cgn_set_policy(a->cgn, &c->cgn);
+    return 0;
+}
+
+const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->sw.dp.counters; }
+
+void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
+{
+    s46_cgn_expire(a->cgn, s46_sw_secs(now_ns), 65536);
+    /* releases are logged too: make them durable now */
+    if (a->writer.log)
+        s46_blocklog_writer_flush(&a->writer, NULL, 0);
+}
+
+static s46_cgn_key key_of(const s46_ip6 *a)
+{
+    s46_cgn_key k;
+    memcpy(k.b, a->b, 16);
+    return k;
+}
+
+/* ---- IPv6 -> IPv4 ---- */
+
+/* ICMPv6 to the AFTR address other than echo requests (answered before). */
+static inline void icmp6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (c->l3.proto == S46_PROTO_ICMPV6)
+        s46_sw_drop_ev(sw, c, S46_EV_ICMPV6_OTHER);
+}
+S46_STAGE_LOCAL(st_icmp6, "icmp6_other", icmp6);
+
+/* Inner fragments (a B4 forwards what its LAN fragmented) made whole: the
+ * CGN needs the ports. */
+static inline void reasm_in4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    if (c->in.is_fragment && !s46_dp_reasm(&sw->dp, false, c->p, &c->in, now))
+        c->done = true;
+}
+S46_STAGE_LOCAL(st_reasm_in4, "reassemble_inner4", reasm_in4);
+
+static const uint16_t refused_ctr[] = {
+    [S46_CGN_NO_ADDRESS] = S46_AFTR_drop_no_address,
+    [S46_CGN_NO_BLOCK] = S46_AFTR_drop_no_block,
+    [S46_CGN_SUB_MAPPINGS] = S46_AFTR_drop_sub_mappings,
+    [S46_CGN_SUB_SESSIONS] = S46_AFTR_drop_sub_sessions,
+    [S46_CGN_SUB_RATE] = S46_AFTR_drop_sub_rate,
+    [S46_CGN_FULL] = S46_AFTR_drop_table_full,
+    [S46_CGN_LOG_REFUSED] = S46_AFTR_drop_log_refused,
+};
+
+/* A packet to an external address of the pool, already translated
+ * outbound: to the B4 holding the destination port, as if it came from
+ * outside (the filtering applies; RFC 4787 REQ-9). */
+static void hairpin(s46_aftr *a, s46_ctx *c, uint64_t now)
+{
+    s46_sw *sw = &a->sw;
+    s46_l3 l3;
+    if (!a->c.hairpin)
+        return s46_sw_drop(sw, c, S46_AFTR_drop_hairpin_off);
+    if (s46_parse_ipv4(c->p->data, c->p->len, &l3) < 0)
+        return s46_sw_drop(sw, c, S46_AFTR_drop_inner_malformed);
+    uint16_t port;
+    if (!s46_cgn_in_port(c->p->data, &l3, &port))
+        return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
+    unsigned owner = s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
+    if (owner != a->share) {
+        /* the destination's mapping is another worker's: it takes the
+         * packet as one from the IPv4 side */
+        c->done = true;
+        c->p->in_port = 0;
+        return s46_pkt_redirect(c->p, owner);
+    }
+    s46_cgn_key sub;
+    switch (s46_cgn_xlate_in(a->cgn, c->p->data, &l3, s46_sw_secs(now), &sub)) {
+    case S46_CX_OK: break;
+    case S46_CX_FILTERED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_filtered);
+    case S46_CX_MALFORMED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
+    default: return s46_sw_drop(sw, c, S46_AFTR_drop_in_no_mapping);
+    }
+    if (sw->ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
+        return s46_sw_drop(sw, c, S46_AFTR_drop_inner_ttl_expired);
+    s46_ip6 to;
+    memcpy(to.b, sub.b, 16);
+    s46_sw_encap_out(sw, c, &to, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
+}
+
+/* The CGN, outbound, keyed by the softwire (the B4's IPv6 address). */
+static inline void cgn_out(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_aftr *a = sw->mech;
+    s46_cgn_key sub = key_of(&c->peer);
+    s46_cx_out o;
+    switch (s46_cgn_xlate_out(a->cgn, &sub, c->p->data, &c->in, s46_sw_secs(now), &o)) {
+    case S46_CX_OK: break;
+    case S46_CX_ICMP_NO_MAPPING: return s46_sw_drop(sw, c, S46_AFTR_drop_icmp_no_mapping);
+    case S46_CX_REFUSED:
+        return s46_sw_drop(sw, c,
+                           (unsigned)o.cgn < sizeof refused_ctr / sizeof refused_ctr[0] &&
+                                   refused_ctr[o.cgn]
+                               ? refused_ctr[o.cgn]
+                               : S46_AFTR_drop_table_full);
+    default: return s46_sw_drop(sw, c, S46_AFTR_drop_unsupported_proto);
+    }
+    c->new_block = o.new_block;
+    if (!o.error && s46_cgn_is_external(a->cgn, o.dst))
+        hairpin(a, c, now);
+}
+S46_STAGE_LOCAL(st_cgn_out, "cgn_out", cgn_out);
+
+/* ---- IPv4 -> IPv6 ---- */
+
+/* A datagram reassembled here whose external port another worker owns is
+ * handed to it. */
+static inline void owner4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_aftr *a = sw->mech;
+    uint16_t port;
+    if (a->shares <= 1 || !s46_cgn_in_port(c->p->data, &c->l3, &port))
+        return;
+    unsigned owner = s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
+    if (owner != a->share) {
+        c->done = true;
+        s46_pkt_redirect(c->p, owner);
+    }
+}
+S46_STAGE_LOCAL(st_owner4, "owner4", owner4);
+
+/* The CGN, inbound: the softwire of the external address and port. */
+static inline void cgn_in(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_aftr *a = sw->mech;
+    s46_cgn_key sub;
+    switch (s46_cgn_xlate_in(a->cgn, c->p->data, &c->l3, s46_sw_secs(now), &sub)) {
+    case S46_CX_OK: break;
+    case S46_CX_FILTERED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_filtered);
+    case S46_CX_NOT_OURS: return s46_sw_drop(sw, c, S46_AFTR_drop_in_not_ours);
+    case S46_CX_MALFORMED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
+    default: return s46_sw_drop(sw, c, S46_AFTR_drop_in_no_mapping);
+    }
+    memcpy(c->peer.b, sub.b, 16);
+}
+S46_STAGE_LOCAL(st_cgn_in, "cgn_in", cgn_in);
+
+/* ---- both ---- */
+
+/* The port blocks the batch's flows allocated are on disk before any of
+ * their packets leaves: one sync per batch; a packet whose record could
+ * not be synced does not leave. */
+static void log_sync_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
+{
+    (void)now;
+    s46_aftr *a = sw->mech;
+    bool any = false;
+    for (unsigned i = 0; i < n; i++)
+        any |= c[i].new_block;
+    if (!any || !a->writer.log || s46_blocklog_writer_flush(&a->writer, NULL, 0) == 0)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        if (c[i].new_block && c[i].p->verdict != S46_V_DROP) {
+            c[i].done = true;
+            s46_dp_drop(&sw->dp, c[i].p, S46_AFTR_drop_log_unsynced);
+        }
+}
+static const s46_stage st_log_sync = {"log_sync", log_sync_run};
+
+/* The AFTR's composition. */
+static const s46_stage *const aftr_stages4[] = {
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_owner4,    &s46_st_ttl4,
+    &s46_st_mtu4,   &st_cgn_in,    &s46_st_encap,  &st_log_sync,  NULL,
+};
+static const s46_stage *const aftr_stages6[] = {
+    &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6, &s46_st_echo6,
+    &st_icmp6,      &s46_st_ipip6,     &s46_st_inner4, &s46_st_decap,
+    &st_reasm_in4,  &st_cgn_out,       &s46_st_ttl4_back, &s46_st_out4,
+    &st_log_sync,   NULL,
+};
+
+void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns)
+{
+    s46_sw_process(&a->sw, b, side, now_ns);
+}
+
+unsigned s46_aftr_steer(const s46_aftr *a, const s46_pkt *p, uint16_t side)
+{
+    unsigned owner;
+    if (a->shares <= 1)
+        return 0;
+    if (side == S46_SIDE_V6) {
+        if (p->len < 40)
+            return a->share;
+        s46_cgn_key k;
+        memcpy(k.b, p->data + 8, 16);
+        return s46_cgn_owner_out(&k, a->shares);
+    }
+    if (s46_steer_fragment(p, a->shares, &owner))
+        return owner;
+    s46_l3 l3;
+    uint16_t port;
+    if (s46_parse_ipv4(p->data, p->len, &l3) < 0 || !s46_cgn_in_port(p->data, &l3, &port))
+        return a->share;
+    return s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
+}
+
+struct blocks_arg {
+    json_t *a;
+    unsigned left;
+};
+static bool block_json(const s46_cgn_block_info *b, void *arg)
+{
+    struct blocks_arg *x = arg;
+    if (!x->left)
+        return false;
+    x->left--;
+    char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
+    s46_ip6 sub;
+    memcpy(sub.b, b->sub.b, 16);
+    json_array_append_new(x->a, json_pack("{s:s,s:s,s:i,s:i,s:i,s:b}", "subscriber",
+                                          s46_ip6_format(&sub, s6), "external",
+                                          s46_ip4_format(b->ext_addr, s4), "first",
+                                          b->port_first, "last", b->port_last, "mappings",
+                                          b->mappings, "idle", b->idle));
+    return true;
+}
+
+json_t *s46_aftr_show(const s46_aftr *a, uint64_t now_ns, unsigned max_blocks)
+{
+    (void)now_ns;
+    char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
+    s46_cgn_stats st;
+    s46_cgn_stats_get(a->cgn, &st);
+    json_t *o = json_object();
+    json_t *blocks = json_array();
+    if (!o || !blocks) {
+        json_decref(o);
+        json_decref(blocks);
+        return NULL;
+    }
+    struct blocks_arg x = {blocks, max_blocks};
+    s46_cgn_walk_blocks(a->cgn, block_json, &x);
+    json_object_set_new(o, "mechanism", json_string("aftr"));
+    json_object_set_new(o, "aftr", json_string(s46_ip6_format(&a->c.aftr6, s6)));
+    json_object_set_new(o, "aftr_ipv4",
+                        a->c.aftr4 ? json_string(s46_ip4_format(a->c.aftr4, s4)) : json_null());
+    json_object_set_new(
+        o, "pool",
+        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I}", "addresses",
+                  st.pool_addresses, "addresses_in_use", st.addresses_in_use,
+                  "blocks_per_address", st.blocks_per_address, "blocks_owned", st.blocks_owned,
+                  "blocks", st.blocks, "subscribers", st.subscribers, "mappings", st.mappings,
+                  "sessions", st.sessions, "bytes_per_session", st.bytes_per_session,
+                  "bytes_per_block", st.bytes_per_block, "bytes_total",
+                  (json_int_t)st.bytes_total));
+    json_object_set_new(o, "blocks", blocks);
+    json_object_set_new(o, "cgn", s46_counters_json(s46_cgn_counters(a->cgn)));
+    json_object_set_new(o, "stages", s46_sw_stages_json(&a->sw));
+    return o;
+}

@@ -1,0 +1,1341 @@
+#include "lib/cgn.h"
+#include "lib/cgn_pool.h"
+#include "lib/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define NONE UINT32_MAX
+#define SUB_FREE 0xffff
+#define PROTO_FREE 0xff
+
+/* A subscriber: its key, its external address (paired pooling) and its
+ * blocks, its counts for the limits. 44 bytes. */
+typedef struct sub_ent {
+    s46_cgn_key key;
+    uint32_t addr;        /* pool index, NONE before its first block */
+    uint32_t ext;         /* that address */
+    uint32_t blocks;      /* first block of its list; next free subscriber when free */
+    uint32_t nmaps, nsess;
+    uint32_t rate_sec;    /* the second rate_n counts */
+    uint16_t rate_n;
+    uint16_t nblocks;     /* SUB_FREE marks a free entry */
+} sub_ent;
+
+/* A port block: slot `slot` of pool address `addr`, ports port_min +
+ * slot * block_size onwards. Its per-protocol bitmaps of ports in use are
+ * in g->bits. Idle blocks (no mapping) are on a FIFO list by idle time. */
+typedef struct blk_ent {
+    uint32_t sub;         /* owner, NONE when free */
+    uint32_t next;        /* next block of the owner, or next free */
+    uint32_t addr;
+    uint32_t idle_since;
+    uint32_t iprev, inext; /* idle list; iprev == NONE and not head: not idle */
+    uint16_t slot;
+    uint16_t used[S46_CGN_NPROTO];
+    uint8_t idle, pad[3];
+} blk_ent;
+
+/* 20 bytes. Its block is found from the owner's address and ext_port. */
+typedef struct map_ent {
+    uint32_t sub;
+    uint32_t int_addr;
+    uint16_t int_port, ext_port;
+    uint32_t sess_head;   /* first session; next free mapping when free */
+    uint16_t nsess;
+    uint8_t proto;        /* PROTO_FREE marks a free entry */
+    uint8_t pad;
+} map_ent;
+
+/* 20 bytes. */
+typedef struct sess_ent {
+    uint32_t rem_addr;
+    uint32_t expires;
+    uint32_t map;         /* NONE when free */
+    uint32_t next;        /* next session of the mapping, or next free */
+    uint16_t rem_port;
+    uint8_t tcp, pad;
+} sess_ent;
+
+enum tcp_state { T_NONE = 0, T_SYN_OUT, T_SYN_IN, T_EST, T_FIN_OUT, T_FIN_IN, T_CLOSING };
+
+/* Expiry sweep: sessions in groups of GRP with a lower bound of their
+ * expiry times each, and a table-wide bound (as lib/napt.c does). */
+#define GRP_SHIFT 6
+#define GRP (1u << GRP_SHIFT)
+typedef struct bound {
+    uint32_t t;
+    bool set;
+} bound;
+
+#define RECLAIM_BUDGET 8192
+#define STAGE_MAX_ 64
+
+struct s46_cgn {
+    s46_cgn_config cfg;
+    s46_cgn_pool *pool;
+    uint32_t naddr, bpa;        /* pool size, block slots per address */
+    uint32_t words_pa;          /* 64-bit words of an address's slot bitmap */
+    uint32_t words_pb;          /* 64-bit words of one protocol's port bitmap in a block */
+    uint64_t *slots;            /* [naddr][words_pa]: slot taken */
+    uint16_t *addr_free;        /* [naddr]: this share's free slots */
+    uint32_t slots_mine;        /* this share's slots per address */
+    uint32_t addr_cursor, addrs_with_free, addrs_used;
+    uint16_t *addr_blocks;      /* [naddr]: this instance's blocks on it */
+
+    sub_ent *subs;
+    blk_ent *blks;
+    uint64_t *bits;             /* [max_blocks][NPROTO][words_pb] */
+    map_ent *maps;
+    sess_ent *sess;
+    uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
+    uint32_t sub_mask, mo_mask, mi_mask, s_mask;
+    uint32_t free_sub, free_blk, free_map, free_sess;
+    uint32_t nsubs, nblks, nmaps, nsessions;
+    uint32_t idle_head, idle_tail;
+
+    uint32_t *grp_min;
+    uint8_t *grp_set;
+    uint32_t ngrp, cursor;
+    bound min_exp, cur_min, pass_min;
+
+    /* Inside a batch, new mappings enter the inbound index at the batch's
+     * end (their slots prefetched meanwhile); anything that reads or
+     * removes from that index first inserts them (mi_flush). */
+    uint32_t pend[STAGE_MAX_];
+    uint32_t npend;
+    bool defer_mi;
+
+    uint64_t rng;
+    uint64_t cnt[S46_CGN_NCOUNTERS];
+    s46_counters counters;
+};
+
+#define S46_CGN_NAME(n, d) #n,
+static const char *const counter_names[] = {S46_CGN_COUNTERS(S46_CGN_NAME)};
+#undef S46_CGN_NAME
+
+#define COUNT(g, n) ((g)->cnt[S46_CGN_C_##n]++)
+
+const s46_counters *s46_cgn_counters(const s46_cgn *g) { return &g->counters; }
+
+void s46_cgn_config_default(s46_cgn_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->port_min = 1024;
+    c->block_size = 512;
+    c->max_blocks_per_sub = 4;
+    c->block_idle = 120;
+    c->max_subscribers = 4096;
+    c->max_blocks = 16384;
+    c->max_mappings = 262144;
+    c->max_sessions = 262144;
+    c->sub_max_mappings = 2048;
+    c->sub_max_sessions = 4096;
+    c->sub_max_new_per_sec = 512;
+    c->filter = S46_CGN_FILTER_EIF;
+    c->udp_timeout = 300;
+    c->tcp_est_timeout = 7440;
+    c->tcp_trans_timeout = 240;
+    c->icmp_timeout = 60;
+    c->seed = 0x9e3779b97f4a7c15ULL;
+}
+
+static uint32_t rnd(s46_cgn *g)
+{
+    g->rng ^= g->rng << 13;
+    g->rng ^= g->rng >> 7;
+    g->rng ^= g->rng << 17;
+    return (uint32_t)(g->rng >> 16);
+}
+
+static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool due(uint32_t expires, uint32_t now) { return (int32_t)(now - expires) >= 0; }
+static inline void lower(bound *b, uint32_t v)
+{
+    if (!b->set || before(v, b->t)) {
+        b->t = v;
+        b->set = true;
+    }
+}
+
+/* ---- hashing and the open-addressing indexes ---- */
+
+static inline uint32_t key_hash(const s46_cgn_key *k)
+{
+    uint64_t a, b;
+    memcpy(&a, k->b, 8);
+    memcpy(&b, k->b + 8, 8);
+    return (uint32_t)(s46_mix64(a + 0x632be59bd9b4e019ULL) ^ s46_mix64(b ^ 0x85157af5ULL));
+}
+/* A mapping is found by its subscriber's key (not its index), so that an
+ * outbound packet of a known flow needs no subscriber lookup first. */
+static inline uint32_t mo_hash(uint32_t key_h, unsigned proto, uint32_t addr, uint16_t port)
+{
+    return (uint32_t)s46_mix64(((uint64_t)key_h << 32 | addr) * 0x9e3779b97f4a7c15ULL +
+                               ((uint64_t)port << 8 | proto));
+}
+static inline uint32_t mi_hash(unsigned proto, uint32_t addr_idx, uint16_t port)
+{
+    return (uint32_t)s46_mix64((uint64_t)addr_idx << 24 | (uint64_t)port << 8 | proto);
+}
+static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
+{
+    return (uint32_t)s46_mix64((uint64_t)rem << 32 ^ (uint64_t)map << 16 ^ rport);
+}
+
+static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->subs[i].key); }
+static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
+{
+    const map_ent *m = &g->maps[i];
+    return mo_hash(key_hash(&g->subs[m->sub].key), m->proto, m->int_addr, m->int_port);
+}
+static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
+{
+    const map_ent *m = &g->maps[i];
+    return mi_hash(m->proto, g->subs[m->sub].addr, m->ext_port);
+}
+static uint32_t s_hash_of(const s46_cgn *g, uint32_t i)
+{
+    const sess_ent *s = &g->sess[i];
+    return s_hash(s->map, s->rem_addr, s->rem_port);
+}
+
+/* Linear probing, removal by backward shift (no tombstones). */
+static void idx_remove(const s46_cgn *g, uint32_t *tab, uint32_t mask, uint32_t slot,
+                       uint32_t (*hash_of)(const s46_cgn *, uint32_t))
+{
+    uint32_t hole = slot;
+    for (uint32_t j = (slot + 1) & mask; tab[j] != NONE; j = (j + 1) & mask) {
+        uint32_t home = hash_of(g, tab[j]) & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            tab[hole] = tab[j];
+            hole = j;
+        }
+    }
+    tab[hole] = NONE;
+}
+
+/* The slot of entry v in tab (it must be there). */
+static uint32_t idx_slot(const uint32_t *tab, uint32_t mask, uint32_t h, uint32_t v)
+{
+    uint32_t i = h & mask;
+    while (tab[i] != v)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static uint32_t find_sub(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, uint32_t *slot)
+{
+    uint32_t i = key_h & g->sub_mask;
+    for (;; i = (i + 1) & g->sub_mask) {
+        uint32_t s = g->sub_idx[i];
+        if (s == NONE || !memcmp(g->subs[s].key.b, k->b, 16)) {
+            if (slot)
+                *slot = i;
+            return s;
+        }
+    }
+}
+
+static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, unsigned proto,
+                        uint32_t addr, uint16_t port, uint32_t *slot)
+{
+    uint32_t i = mo_hash(key_h, proto, addr, port) & g->mo_mask;
+    for (;; i = (i + 1) & g->mo_mask) {
+        uint32_t m = g->mo_idx[i];
+        if (m == NONE || (g->maps[m].int_addr == addr && g->maps[m].int_port == port &&
+                          g->maps[m].proto == proto &&
+                          !memcmp(g->subs[g->maps[m].sub].key.b, k->b, 16))) {
+            if (slot)
+                *slot = i;
+            return m;
+        }
+    }
+}
+
+static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr_idx, uint16_t port)
+{
+    uint32_t i = mi_hash(proto, addr_idx, port) & g->mi_mask;
+    for (;; i = (i + 1) & g->mi_mask) {
+        uint32_t m = g->mi_idx[i];
+        if (m == NONE || (g->maps[m].ext_port == port && g->maps[m].proto == proto &&
+                          g->subs[g->maps[m].sub].addr == addr_idx))
+            return m;
+    }
+}
+
+static uint32_t find_sess(const s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport,
+                          uint32_t *slot)
+{
+    uint32_t i = s_hash(map, rem, rport) & g->s_mask;
+    for (;; i = (i + 1) & g->s_mask) {
+        uint32_t s = g->s_idx[i];
+        if (s == NONE || (g->sess[s].map == map && g->sess[s].rem_addr == rem &&
+                          g->sess[s].rem_port == rport)) {
+            if (slot)
+                *slot = i;
+            return s;
+        }
+    }
+}
+
+static void mi_insert(s46_cgn *g, uint32_t m)
+{
+    uint32_t i = mi_hash_of(g, m) & g->mi_mask;
+    while (g->mi_idx[i] != NONE)
+        i = (i + 1) & g->mi_mask;
+    g->mi_idx[i] = m;
+}
+
+static void mi_flush(s46_cgn *g)
+{
+    for (uint32_t k = 0; k < g->npend; k++)
+        mi_insert(g, g->pend[k]);
+    g->npend = 0;
+}
+
+/* The big tables: 2 MiB aligned and, when the kernel does it on request,
+ * backed by huge pages (a lookup touches several tables at random: fewer
+ * TLB misses). Zeroed. */
+#define HUGE_SZ (2u << 20)
+static void *table_alloc(size_t n, size_t size)
+{
+    size_t bytes = n * size;
+    if (bytes < HUGE_SZ)
+        return calloc(n ? n : 1, size);
+    bytes = (bytes + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
+    void *p = aligned_alloc(HUGE_SZ, bytes);
+    if (p) {
+        madvise(p, bytes, MADV_HUGEPAGE);
+        memset(p, 0, bytes);
+    }
+    return p;
+}
+
+static uint32_t pow2_at_least(uint64_t n)
+{
+    uint32_t c = 16;
+    while (c < n)
+        c <<= 1;
+    return c;
+}
+
+/* ---- creation ---- */
+
+s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
+{
+    s46_cgn *g = calloc(1, sizeof *g);
+    if (!g) {
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    g->cfg = *c;
+    g->cfg.pool = NULL;
+    g->cfg.excluded = NULL;
+    if (g->cfg.shares == 0)
+        g->cfg.shares = 1;
+    if (g->cfg.udp_timeout < 120)
+        g->cfg.udp_timeout = 120;
+    if (c->port_min == 0 || c->block_size < 64 || c->block_size > 32768 || c->block_size % 64 ||
+        (65536u - c->port_min) / c->block_size == 0) {
+        s46_seterr(err, errlen, "block_size must be 64..32768, a multiple of 64, with at least "
+                   "one block above port_min (1..65535)");
+        goto fail;
+    }
+    if (c->max_blocks_per_sub == 0 || c->max_blocks_per_sub >= SUB_FREE) {
+        s46_seterr(err, errlen, "max_blocks_per_sub must be 1..65534");
+        goto fail;
+    }
+    if (c->max_subscribers == 0 || c->max_subscribers >= (1u << 28) || c->max_blocks == 0 ||
+        c->max_blocks >= (1u << 28) || c->max_mappings == 0 || c->max_mappings >= (1u << 28) ||
+        c->max_sessions == 0 || c->max_sessions >= (1u << 28)) {
+        s46_seterr(err, errlen, "capacities must be 1..2^28-1");
+        goto fail;
+    }
+    if (g->cfg.shares > S46_CGN_MAX_SHARES || g->cfg.share >= g->cfg.shares) {
+        s46_seterr(err, errlen, "share %u of %u: shares must be 1..%u", g->cfg.share,
+                   g->cfg.shares, S46_CGN_MAX_SHARES);
+        goto fail;
+    }
+    g->pool = s46_cgn_pool_new(c->pool, c->npool, c->excluded, c->nexcluded, err, errlen);
+    if (!g->pool)
+        goto fail;
+    g->naddr = s46_cgn_pool_size(g->pool);
+    g->bpa = (65536u - c->port_min) / c->block_size;
+    if (g->cfg.share >= g->bpa) {
+        s46_seterr(err, errlen, "worker %u owns no block: %u blocks per address", g->cfg.share,
+                   g->bpa);
+        goto fail;
+    }
+    g->slots_mine = (g->bpa - g->cfg.share + g->cfg.shares - 1) / g->cfg.shares;
+    g->words_pa = (g->bpa + 63) / 64;
+    g->words_pb = c->block_size / 64;
+    g->sub_mask = pow2_at_least(2ull * c->max_subscribers) - 1;
+    g->mo_mask = pow2_at_least(c->max_mappings + c->max_mappings / 2ull) - 1;
+    g->mi_mask = g->mo_mask;
+    g->s_mask = pow2_at_least(c->max_sessions + c->max_sessions / 2ull) - 1;
+    g->ngrp = (c->max_sessions + GRP - 1) >> GRP_SHIFT;
+    g->slots = table_alloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
+    g->addr_free = malloc((size_t)g->naddr * sizeof *g->addr_free);
+    g->addr_blocks = calloc(g->naddr, sizeof *g->addr_blocks);
+    g->subs = table_alloc(c->max_subscribers, sizeof *g->subs);
+    g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
+    g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
+    g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
+    g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
+    g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
+    g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
+    g->mi_idx = table_alloc((size_t)g->mi_mask + 1, sizeof *g->mi_idx);
+    g->s_idx = table_alloc((size_t)g->s_mask + 1, sizeof *g->s_idx);
+    g->grp_min = malloc(g->ngrp * sizeof *g->grp_min);
+    g->grp_set = calloc(g->ngrp, 1);
+    if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
+        !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
+        !g->grp_min || !g->grp_set) {
+        s46_seterr(err, errlen, "out of memory for the CGN tables");
+        goto fail;
+    }
+    for (uint32_t a = 0; a < g->naddr; a++)
+        g->addr_free[a] = (uint16_t)g->slots_mine;
+    g->addrs_with_free = g->naddr;
+    for (uint32_t i = 0; i < c->max_subscribers; i++) {
+        g->subs[i].nblocks = SUB_FREE;
+        g->subs[i].blocks = i + 1 < c->max_subscribers ? i + 1 : NONE;
+    }
+    for (uint32_t i = 0; i < c->max_blocks; i++) {
+        g->blks[i].sub = NONE;
+        g->blks[i].next = i + 1 < c->max_blocks ? i + 1 : NONE;
+    }
+    for (uint32_t i = 0; i < c->max_mappings; i++) {
+        g->maps[i].proto = PROTO_FREE;
+        g->maps[i].sess_head = i + 1 < c->max_mappings ? i + 1 : NONE;
+    }
+    for (uint32_t i = 0; i < c->max_sessions; i++) {
+        g->sess[i].map = NONE;
+        g->sess[i].next = i + 1 < c->max_sessions ? i + 1 : NONE;
+    }
+    memset(g->sub_idx, 0xff, ((size_t)g->sub_mask + 1) * sizeof *g->sub_idx);
+    memset(g->mo_idx, 0xff, ((size_t)g->mo_mask + 1) * sizeof *g->mo_idx);
+    memset(g->mi_idx, 0xff, ((size_t)g->mi_mask + 1) * sizeof *g->mi_idx);
+    memset(g->s_idx, 0xff, ((size_t)g->s_mask + 1) * sizeof *g->s_idx);
+    g->idle_head = g->idle_tail = NONE;
+    g->rng = c->seed ? c->seed : 1;
+    g->addr_cursor = rnd(g) % g->naddr;
+    g->counters = (s46_counters){counter_names, S46_CGN_NCOUNTERS, g->cnt};
+    return g;
+fail:
+    s46_cgn_free(g);
+    return NULL;
+}
+
+void s46_cgn_free(s46_cgn *g)
+{
+    if (!g)
+        return;
+    s46_cgn_pool_free(g->pool);
+    free(g->slots);
+    free(g->addr_free);
+    free(g->addr_blocks);
+    free(g->subs);
+    free(g->blks);
+    free(g->bits);
+    free(g->maps);
+    free(g->sess);
+    free(g->sub_idx);
+    free(g->mo_idx);
+    free(g->mi_idx);
+    free(g->s_idx);
+    free(g->grp_min);
+    free(g->grp_set);
+    free(g);
+}
+
+void s46_cgn_set_policy(s46_cgn *g, const s46_cgn_config *c)
+{
+    g->cfg.filter = c->filter;
+    g->cfg.udp_timeout = c->udp_timeout < 120 ? 120 : c->udp_timeout;
+    g->cfg.tcp_est_timeout = c->tcp_est_timeout;
+    g->cfg.tcp_trans_timeout = c->tcp_trans_timeout;
+    g->cfg.icmp_timeout = c->icmp_timeout;
+    g->cfg.sub_max_mappings = c->sub_max_mappings;
+    g->cfg.sub_max_sessions = c->sub_max_sessions;
+    g->cfg.sub_max_new_per_sec = c->sub_max_new_per_sec;
+    g->cfg.block_idle = c->block_idle;
+}
+
+bool s46_cgn_is_external(const s46_cgn *g, uint32_t addr)
+{
+    return s46_cgn_pool_index(g->pool, addr) != NONE;
+}
+
+/* ---- subscribers ---- */
+
+static uint32_t new_sub(s46_cgn *g, const s46_cgn_key *k, uint32_t slot)
+{
+    uint32_t s = g->free_sub;
+    if (s == NONE)
+        return NONE;
+    sub_ent *e = &g->subs[s];
+    g->free_sub = e->blocks;
+    memset(e, 0, sizeof *e);
+    e->key = *k;
+    e->addr = NONE;
+    e->blocks = NONE;
+    g->sub_idx[slot] = s;
+    g->nsubs++;
+    return s;
+}
+
+/* Forgets a subscriber that holds nothing any more. */
+static void sub_maybe_free(s46_cgn *g, uint32_t s)
+{
+    sub_ent *e = &g->subs[s];
+    if (e->nblocks != 0 || e->nmaps != 0)
+        return;
+    idx_remove(g, g->sub_idx, g->sub_mask,
+               idx_slot(g->sub_idx, g->sub_mask, key_hash(&e->key), s), sub_hash_of);
+    e->nblocks = SUB_FREE;
+    e->blocks = g->free_sub;
+    g->free_sub = s;
+    g->nsubs--;
+}
+
+/* ---- the pool's block slots ---- */
+
+static inline bool slot_taken(const s46_cgn *g, uint32_t a, uint32_t slot)
+{
+    return g->slots[(size_t)a * g->words_pa + slot / 64] >> (slot % 64) & 1;
+}
+static inline void slot_set(s46_cgn *g, uint32_t a, uint32_t slot, bool v)
+{
+    uint64_t *w = &g->slots[(size_t)a * g->words_pa + slot / 64];
+    if (v)
+        *w |= 1ull << (slot % 64);
+    else
+        *w &= ~(1ull << (slot % 64));
+}
+
+/* A pool address for a subscriber's first block: the next one (round
+ * robin from a random start) with a free slot of this share. */
+static uint32_t pick_addr(s46_cgn *g)
+{
+    if (g->addrs_with_free == 0)
+        return NONE;
+    for (uint32_t n = 0; n < g->naddr; n++) {
+        uint32_t a = g->addr_cursor;
+        g->addr_cursor = a + 1 == g->naddr ? 0 : a + 1;
+        if (g->addr_free[a])
+            return a;
+    }
+    return NONE;
+}
+
+/* A free slot of this share on address a, from a random start. */
+static uint32_t pick_slot(s46_cgn *g, uint32_t a)
+{
+    uint32_t sh = g->cfg.shares, k0 = rnd(g) % g->slots_mine;
+    for (uint32_t n = 0; n < g->slots_mine; n++) {
+        uint32_t k = k0 + n >= g->slots_mine ? k0 + n - g->slots_mine : k0 + n;
+        uint32_t slot = g->cfg.share + k * sh;
+        if (!slot_taken(g, a, slot))
+            return slot;
+    }
+    return NONE;
+}
+
+static inline uint64_t *blk_bits(const s46_cgn *g, uint32_t b, unsigned proto)
+{
+    return g->bits + ((size_t)b * S46_CGN_NPROTO + proto) * g->words_pb;
+}
+
+static inline uint16_t blk_first(const s46_cgn *g, const blk_ent *b)
+{
+    return (uint16_t)(g->cfg.port_min + (uint32_t)b->slot * g->cfg.block_size);
+}
+
+static void idle_unlink(s46_cgn *g, uint32_t b)
+{
+    blk_ent *e = &g->blks[b];
+    if (!e->idle)
+        return;
+    if (e->iprev != NONE)
+        g->blks[e->iprev].inext = e->inext;
+    else
+        g->idle_head = e->inext;
+    if (e->inext != NONE)
+        g->blks[e->inext].iprev = e->iprev;
+    else
+        g->idle_tail = e->iprev;
+    e->idle = 0;
+}
+
+static void idle_append(s46_cgn *g, uint32_t b, uint32_t now)
+{
+    blk_ent *e = &g->blks[b];
+    e->idle = 1;
+    e->idle_since = now;
+    e->inext = NONE;
+    e->iprev = g->idle_tail;
+    if (g->idle_tail != NONE)
+        g->blks[g->idle_tail].inext = b;
+    else
+        g->idle_head = b;
+    g->idle_tail = b;
+}
+
+static int report(s46_cgn *g, s46_cgn_block_kind kind, uint32_t s, const blk_ent *b,
+                  uint32_t now)
+{
+    if (!g->cfg.on_block)
+        return 0;
+    uint16_t first = blk_first(g, b);
+    s46_cgn_block_event ev = {kind, g->subs[s].key, g->subs[s].ext, first,
+                              (uint16_t)(first + g->cfg.block_size - 1), now};
+    return g->cfg.on_block(g->cfg.on_block_arg, &ev);
+}
+
+/* A new block for subscriber s (on its address, or on a new one when it
+ * has none). */
+static s46_cgn_result new_block(s46_cgn *g, uint32_t s, uint32_t now, uint32_t *out)
+{
+    sub_ent *se = &g->subs[s];
+    if (se->nblocks >= g->cfg.max_blocks_per_sub)
+        return S46_CGN_NO_BLOCK;
+    if (g->free_blk == NONE)
+        return S46_CGN_FULL;
+    bool fresh = se->addr == NONE;
+    uint32_t a = fresh ? pick_addr(g) : se->addr;
+    if (a == NONE)
+        return S46_CGN_NO_ADDRESS;
+    uint32_t slot = g->addr_free[a] ? pick_slot(g, a) : NONE;
+    if (slot == NONE)
+        return S46_CGN_NO_BLOCK;
+    uint32_t b = g->free_blk;
+    blk_ent *e = &g->blks[b];
+    if (fresh) {
+        se->addr = a;
+        se->ext = s46_cgn_pool_addr(g->pool, a);
+    }
+    e->addr = a;
+    e->slot = (uint16_t)slot;
+    if (report(g, S46_CGN_BLOCK_ALLOC, s, e, now) != 0) {
+        if (fresh)
+            se->addr = NONE;
+        return S46_CGN_LOG_REFUSED;
+    }
+    g->free_blk = e->next;
+    e->sub = s;
+    e->next = se->blocks;
+    se->blocks = b;
+    se->nblocks++;
+    memset(e->used, 0, sizeof e->used);
+    e->idle = 0;
+    memset(blk_bits(g, b, 0), 0, S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
+    slot_set(g, a, slot, true);
+    if (--g->addr_free[a] == 0)
+        g->addrs_with_free--;
+    if (g->addr_blocks[a]++ == 0)
+        g->addrs_used++;
+    g->nblks++;
+    COUNT(g, blocks_allocated);
+    *out = b;
+    return S46_CGN_OK;
+}
+
+static void release_block(s46_cgn *g, uint32_t b, uint32_t now)
+{
+    blk_ent *e = &g->blks[b];
+    uint32_t s = e->sub;
+    sub_ent *se = &g->subs[s];
+    report(g, S46_CGN_BLOCK_RELEASE, s, e, now);
+    idle_unlink(g, b);
+    uint32_t *pp = &se->blocks;
+    while (*pp != b)
+        pp = &g->blks[*pp].next;
+    *pp = e->next;
+    se->nblocks--;
+    slot_set(g, e->addr, e->slot, false);
+    if (g->addr_free[e->addr]++ == 0)
+        g->addrs_with_free++;
+    if (--g->addr_blocks[e->addr] == 0)
+        g->addrs_used--;
+    e->sub = NONE;
+    e->next = g->free_blk;
+    g->free_blk = b;
+    g->nblks--;
+    COUNT(g, blocks_released);
+    if (se->nblocks == 0) {
+        se->addr = NONE;
+        if (se->nmaps == 0) {
+            sub_maybe_free(g, s);
+            COUNT(g, subscribers_freed);
+        }
+    }
+}
+
+/* A random free port of block b for proto, of parity par when one is left
+ * (RFC 4787 REQ-4); its index in the block, or NONE. */
+static uint32_t pick_port(s46_cgn *g, uint32_t b, unsigned proto, unsigned par)
+{
+    uint64_t *w = blk_bits(g, b, proto);
+    uint32_t nw = g->words_pb, r = rnd(g) % g->cfg.block_size;
+    /* bit i is port port_min + slot * size + i: parity (port_min + i) & 1 */
+    uint64_t pm = ((g->cfg.port_min + par) & 1) ? 0xaaaaaaaaaaaaaaaaULL : 0x5555555555555555ULL;
+    for (int pass = 0; pass < 2; pass++, pm = ~0ULL) {
+        uint32_t w0 = r / 64;
+        uint64_t first = ~0ULL << (r % 64);
+        for (uint32_t n = 0; n <= nw; n++) {
+            uint32_t i = w0 + n >= nw ? w0 + n - nw : w0 + n;
+            uint64_t m = ~w[i] & pm;
+            if (n == 0)
+                m &= first;
+            else if (n == nw)
+                m &= ~first;
+            if (m)
+                return i * 64 + (uint32_t)__builtin_ctzll(m);
+        }
+    }
+    return NONE;
+}
+
+static inline unsigned blk_used(const blk_ent *e)
+{
+    return (unsigned)e->used[0] + e->used[1] + e->used[2];
+}
+
+/* An external port for a new mapping of subscriber s: from one of its
+ * blocks that is in use, else an idle one, else a new block. */
+static s46_cgn_result alloc_port(s46_cgn *g, uint32_t s, unsigned proto, uint16_t int_port,
+                                 uint32_t now, uint16_t *port, bool *fresh_block)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t b = g->subs[s].blocks; b != NONE; b = g->blks[b].next) {
+            blk_ent *e = &g->blks[b];
+            if (e->idle != pass || e->used[proto] >= g->cfg.block_size)
+                continue;
+            uint32_t i = pick_port(g, b, proto, int_port & 1);
+            if (i == NONE)
+                continue;
+            blk_bits(g, b, proto)[i / 64] |= 1ull << (i % 64);
+            if (blk_used(e) == 0)
+                idle_unlink(g, b);
+            e->used[proto]++;
+            *port = (uint16_t)(blk_first(g, e) + i);
+            return S46_CGN_OK;
+        }
+    uint32_t b;
+    s46_cgn_result r = new_block(g, s, now, &b);
+    if (r != S46_CGN_OK)
+        return r;
+    *fresh_block = true;
+    blk_ent *e = &g->blks[b];
+    uint32_t i = pick_port(g, b, proto, int_port & 1);
+    blk_bits(g, b, proto)[i / 64] |= 1ull << (i % 64);
+    e->used[proto]++;
+    *port = (uint16_t)(blk_first(g, e) + i);
+    return S46_CGN_OK;
+}
+
+/* The block of subscriber s holding ext_port. */
+static uint32_t block_of(const s46_cgn *g, uint32_t s, uint16_t ext_port)
+{
+    uint32_t slot = (uint32_t)(ext_port - g->cfg.port_min) / g->cfg.block_size;
+    uint32_t b = g->subs[s].blocks;
+    while (g->blks[b].slot != slot)
+        b = g->blks[b].next;
+    return b;
+}
+
+/* ---- mappings and sessions ---- */
+
+static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
+{
+    mi_flush(g); /* m may be a mapping of the running batch */
+    map_ent *e = &g->maps[m];
+    uint32_t s = e->sub;
+    idx_remove(g, g->mo_idx, g->mo_mask,
+               idx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m), mo_hash_of);
+    idx_remove(g, g->mi_idx, g->mi_mask,
+               idx_slot(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m), mi_hash_of);
+    uint32_t b = block_of(g, s, e->ext_port);
+    blk_ent *be = &g->blks[b];
+    uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
+    blk_bits(g, b, e->proto)[i / 64] &= ~(1ull << (i % 64));
+    be->used[e->proto]--;
+    if (blk_used(be) == 0)
+        idle_append(g, b, now);
+    e->proto = PROTO_FREE;
+    e->sess_head = g->free_map;
+    g->free_map = m;
+    g->nmaps--;
+    g->subs[s].nmaps--;
+    COUNT(g, mappings_freed);
+}
+
+static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
+{
+    uint32_t gr = s >> GRP_SHIFT;
+    g->sess[s].expires = v;
+    if (!g->grp_set[gr] || before(v, g->grp_min[gr])) {
+        g->grp_min[gr] = v;
+        g->grp_set[gr] = 1;
+    }
+    lower(&g->min_exp, v);
+    lower(&g->pass_min, v);
+    if (gr == g->cursor >> GRP_SHIFT)
+        lower(&g->cur_min, v);
+}
+
+static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
+{
+    sess_ent *e = &g->sess[s];
+    uint32_t m = e->map;
+    idx_remove(g, g->s_idx, g->s_mask, idx_slot(g->s_idx, g->s_mask, s_hash_of(g, s), s),
+               s_hash_of);
+    uint32_t *pp = &g->maps[m].sess_head;
+    while (*pp != s)
+        pp = &g->sess[*pp].next;
+    *pp = e->next;
+    e->map = NONE;
+    e->next = g->free_sess;
+    g->free_sess = s;
+    g->nsessions--;
+    g->subs[g->maps[m].sub].nsess--;
+    if (--g->maps[m].nsess == 0)
+        free_map(g, m, now);
+}
+
+static bool reap(s46_cgn *g, uint32_t s, uint32_t now)
+{
+    if (!due(g->sess[s].expires, now))
+        return false;
+    free_sess(g, s, now);
+    COUNT(g, sessions_expired);
+    return true;
+}
+
+/* Sessions first (a cursor over groups of sessions, skipping groups whose
+ * bound is not due), then idle blocks (a FIFO by idle time). Returns
+ * sessions plus blocks freed. */
+static uint32_t expire(s46_cgn *g, uint32_t now, uint32_t budget)
+{
+    mi_flush(g);
+    uint32_t freed = 0, looked = 0, skipped = 0, n = g->cfg.max_sessions;
+    while (looked < budget && skipped < budget) {
+        if (!g->min_exp.set || !due(g->min_exp.t, now))
+            break;
+        uint32_t s = g->cursor, gr = s >> GRP_SHIFT;
+        uint32_t end = (gr + 1) << GRP_SHIFT < n ? (gr + 1) << GRP_SHIFT : n;
+        if ((s & (GRP - 1)) == 0 && (!g->grp_set[gr] || !due(g->grp_min[gr], now))) {
+            if (g->grp_set[gr])
+                lower(&g->pass_min, g->grp_min[gr]);
+            skipped++;
+            g->cursor = end;
+        } else {
+            looked++;
+            g->cursor = s + 1;
+            sess_ent *e = &g->sess[s];
+            if (e->map != NONE) {
+                if (due(e->expires, now)) {
+                    free_sess(g, s, now);
+                    COUNT(g, sessions_expired);
+                    freed++;
+                } else {
+                    lower(&g->cur_min, e->expires);
+                    lower(&g->pass_min, e->expires);
+                }
+            }
+            if (g->cursor == end) {
+                g->grp_set[gr] = g->cur_min.set;
+                g->grp_min[gr] = g->cur_min.t;
+                g->cur_min.set = false;
+            }
+        }
+        if (g->cursor == n) {
+            g->cursor = 0;
+            g->min_exp = g->pass_min;
+            g->pass_min.set = false;
+        }
+    }
+    for (uint32_t k = 0; k < budget && g->idle_head != NONE; k++) {
+        uint32_t b = g->idle_head;
+        if (!due(g->blks[b].idle_since + g->cfg.block_idle, now))
+            break;
+        release_block(g, b, now);
+        freed++;
+    }
+    return freed;
+}
+
+uint32_t s46_cgn_expire(s46_cgn *g, uint32_t now, uint32_t budget)
+{
+    uint64_t before_n = g->cnt[S46_CGN_C_sessions_expired];
+    expire(g, now, budget);
+    return (uint32_t)(g->cnt[S46_CGN_C_sessions_expired] - before_n);
+}
+
+static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
+{
+    switch (proto) {
+    case S46_CGN_TCP:
+        return s->tcp == T_EST || s->tcp == T_FIN_OUT || s->tcp == T_FIN_IN
+                   ? g->cfg.tcp_est_timeout
+                   : g->cfg.tcp_trans_timeout;
+    case S46_CGN_UDP:
+        return g->cfg.udp_timeout;
+    default:
+        return g->cfg.icmp_timeout;
+    }
+}
+
+/* RFC 5382-style tracking from the flags; outbound tells the direction. */
+static void tcp_track(sess_ent *s, uint8_t flags, bool outbound)
+{
+    if (flags & S46_CGN_RST) {
+        s->tcp = T_CLOSING;
+        return;
+    }
+    switch (s->tcp) {
+    case T_NONE:
+        s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
+        break;
+    case T_SYN_OUT:
+        if (!outbound)
+            s->tcp = T_EST;
+        break;
+    case T_SYN_IN:
+        if (outbound)
+            s->tcp = T_EST;
+        break;
+    case T_EST:
+        if (flags & S46_CGN_FIN)
+            s->tcp = outbound ? T_FIN_OUT : T_FIN_IN;
+        break;
+    case T_FIN_OUT:
+        if ((flags & S46_CGN_FIN) && !outbound)
+            s->tcp = T_CLOSING;
+        break;
+    case T_FIN_IN:
+        if ((flags & S46_CGN_FIN) && outbound)
+            s->tcp = T_CLOSING;
+        break;
+    default:
+        if (flags & S46_CGN_SYN)
+            s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
+        break;
+    }
+}
+
+/* Limits on a new session of subscriber s (not counted here). */
+static s46_cgn_result sess_allowed(const s46_cgn *g, const sub_ent *se, uint32_t now,
+                                   bool rate)
+{
+    if (g->cfg.sub_max_sessions && se->nsess >= g->cfg.sub_max_sessions)
+        return S46_CGN_SUB_SESSIONS;
+    if (rate && g->cfg.sub_max_new_per_sec && se->rate_sec == now &&
+        se->rate_n >= g->cfg.sub_max_new_per_sec)
+        return S46_CGN_SUB_RATE;
+    if (g->free_sess == NONE)
+        return S46_CGN_FULL;
+    return S46_CGN_OK;
+}
+
+static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, uint32_t slot,
+                         bool rate, uint32_t now)
+{
+    uint32_t s = g->free_sess;
+    sess_ent *e = &g->sess[s];
+    sub_ent *se = &g->subs[g->maps[m].sub];
+    g->free_sess = e->next;
+    e->rem_addr = rem;
+    e->rem_port = rport;
+    e->map = m;
+    e->tcp = T_NONE;
+    e->next = g->maps[m].sess_head;
+    g->maps[m].sess_head = s;
+    g->maps[m].nsess++;
+    g->s_idx[slot] = s;
+    g->nsessions++;
+    se->nsess++;
+    if (rate) {
+        if (se->rate_sec != now) {
+            se->rate_sec = now;
+            se->rate_n = 0;
+        }
+        if (se->rate_n < UINT16_MAX)
+            se->rate_n++;
+    }
+    COUNT(g, sessions_created);
+    return s;
+}
+
+/* Which table ran out, for the counters. */
+static s46_cgn_result full(s46_cgn *g, int which)
+{
+    static const int c[] = {S46_CGN_C_refused_full_subscribers, S46_CGN_C_refused_full_blocks,
+                            S46_CGN_C_refused_full_mappings, S46_CGN_C_refused_full_sessions};
+    g->cnt[c[which]]++;
+    return S46_CGN_FULL;
+}
+enum { FULL_SUBS, FULL_BLOCKS, FULL_MAPS, FULL_SESS };
+
+/* One attempt; refusals are not counted here (the caller retries once
+ * after reclaiming). *which tells the table of a FULL. */
+static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags,
+                                    uint32_t now, int *which)
+{
+    uint32_t slot, mslot, sslot, s;
+    uint32_t kh = key_hash(&f->sub);
+    uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
+    bool new_mapping = m == NONE, new_subscriber = false;
+    if (!new_mapping) {
+        s = g->maps[m].sub;
+    } else if ((s = find_sub(g, &f->sub, kh, &slot)) == NONE) {
+        new_subscriber = true;
+        if ((s = new_sub(g, &f->sub, slot)) == NONE) {
+            *which = FULL_SUBS;
+            return S46_CGN_FULL;
+        }
+    }
+    sub_ent *se = &g->subs[s];
+    s46_cgn_result r;
+    if (new_mapping) {
+        if (g->cfg.sub_max_mappings && se->nmaps >= g->cfg.sub_max_mappings) {
+            r = S46_CGN_SUB_MAPPINGS;
+            goto refuse;
+        }
+        if ((r = sess_allowed(g, se, now, true)) != S46_CGN_OK) {
+            *which = FULL_SESS;
+            goto refuse;
+        }
+        if (g->free_map == NONE) {
+            *which = FULL_MAPS;
+            r = S46_CGN_FULL;
+            goto refuse;
+        }
+        uint16_t port;
+        *which = FULL_BLOCKS;
+        if ((r = alloc_port(g, s, f->proto, f->int_port, now, &port, &f->new_block)) !=
+            S46_CGN_OK)
+            goto refuse;
+        m = g->free_map;
+        map_ent *e = &g->maps[m];
+        g->free_map = e->sess_head;
+        e->sub = s;
+        e->int_addr = f->int_addr;
+        e->int_port = f->int_port;
+        e->ext_port = port;
+        e->sess_head = NONE;
+        e->nsess = 0;
+        e->proto = f->proto;
+        g->mo_idx[mslot] = m;
+        if (g->defer_mi && g->npend < STAGE_MAX_) {
+            __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, se->addr, port) & g->mi_mask]);
+            g->pend[g->npend++] = m;
+        } else {
+            mi_insert(g, m);
+        }
+        g->nmaps++;
+        se->nmaps++;
+        if (new_subscriber)
+            COUNT(g, subscribers_created);
+        COUNT(g, mappings_created);
+    }
+    f->ext_addr = se->ext;
+    f->ext_port = g->maps[m].ext_port;
+    uint32_t x = g->maps[m].sess_head;
+    if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
+        g->sess[x].rem_port != f->rem_port)
+        x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    if (x != NONE && due(g->sess[x].expires, now)) {
+        /* expired but not swept: free it (maybe with its mapping) and redo */
+        reap(g, x, now);
+        return outbound_once(g, f, tcp_flags, now, which);
+    }
+    bool created = false;
+    if (x == NONE) {
+        if ((r = sess_allowed(g, se, now, true)) != S46_CGN_OK ||
+            g->maps[m].nsess == UINT16_MAX) {
+            if (r == S46_CGN_OK)
+                r = S46_CGN_FULL;
+            *which = FULL_SESS;
+            return r; /* the mapping has sessions: nothing to undo */
+        }
+        x = new_sess(g, m, f->rem_addr, f->rem_port, sslot, true, now);
+        created = true;
+    }
+    sess_ent *e = &g->sess[x];
+    if (f->proto == S46_CGN_TCP)
+        tcp_track(e, tcp_flags, true);
+    uint32_t exp = now + timeout_of(g, f->proto, e);
+    if (created || exp != e->expires)
+        set_expiry(g, x, exp);
+    return S46_CGN_OK;
+refuse:
+    sub_maybe_free(g, s);
+    return r;
+}
+
+/* A batch in stages: each stage prefetches, for every packet, what the
+ * next one will read (index slot, mapping, then subscriber and session),
+ * so that the batch's cache misses overlap; then every packet is handled
+ * in order. Prefetches only: what earlier packets change is seen as usual. */
+#define STAGE_MAX STAGE_MAX_
+void s46_cgn_outbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                            s46_cgn_result *r, unsigned n, uint32_t now)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
+        uint32_t m[STAGE_MAX], kh[STAGE_MAX];
+        for (unsigned i = b; i < e; i++) {
+            kh[i - b] = key_hash(&f[i].sub);
+            m[i - b] = mo_hash(kh[i - b], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
+            __builtin_prefetch(&g->mo_idx[m[i - b]]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            m[i - b] = g->mo_idx[m[i - b]];
+            if (m[i - b] != NONE)
+                __builtin_prefetch(&g->maps[m[i - b]]);
+            else /* a new mapping: its subscriber is looked up next */
+                __builtin_prefetch(&g->sub_idx[kh[i - b] & g->sub_mask]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            uint32_t x = m[i - b];
+            if (x == NONE) {
+                uint32_t su = g->sub_idx[kh[i - b] & g->sub_mask];
+                if (su != NONE)
+                    __builtin_prefetch(&g->subs[su]);
+                continue;
+            }
+            __builtin_prefetch(&g->subs[g->maps[x].sub]);
+            if (g->maps[x].sess_head != NONE)
+                __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+        }
+        g->defer_mi = true;
+        for (unsigned i = b; i < e; i++)
+            r[i] = s46_cgn_outbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
+        g->defer_mi = false;
+        mi_flush(g);
+    }
+}
+
+void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
+                           s46_cgn_result *r, unsigned n, uint32_t now)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
+        uint32_t m[STAGE_MAX];
+        for (unsigned i = b; i < e; i++) {
+            uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
+            m[i - b] = NONE;
+            if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
+                m[i - b] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
+                __builtin_prefetch(&g->mi_idx[m[i - b]]);
+            }
+        }
+        for (unsigned i = b; i < e; i++) {
+            if (m[i - b] == NONE)
+                continue;
+            m[i - b] = g->mi_idx[m[i - b]];
+            if (m[i - b] != NONE)
+                __builtin_prefetch(&g->maps[m[i - b]]);
+        }
+        for (unsigned i = b; i < e; i++) {
+            uint32_t x = m[i - b];
+            if (x == NONE)
+                continue;
+            __builtin_prefetch(&g->subs[g->maps[x].sub]);
+            __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+        }
+        for (unsigned i = b; i < e; i++)
+            r[i] = s46_cgn_inbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
+    }
+}
+
+void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)
+{
+    uint32_t i = mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port) & g->mo_mask;
+    __builtin_prefetch(&g->mo_idx[i]);
+}
+
+void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
+{
+    uint32_t a = s46_cgn_pool_index(g->pool, f->ext_addr);
+    if (a != NONE)
+        __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, a, f->ext_port) & g->mi_mask]);
+}
+
+static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)
+{
+    switch (r) {
+    case S46_CGN_NO_ADDRESS: COUNT(g, refused_no_address); break;
+    case S46_CGN_NO_BLOCK: COUNT(g, refused_no_block); break;
+    case S46_CGN_SUB_MAPPINGS: COUNT(g, refused_sub_mappings); break;
+    case S46_CGN_SUB_SESSIONS: COUNT(g, refused_sub_sessions); break;
+    case S46_CGN_SUB_RATE: COUNT(g, refused_sub_rate); break;
+    case S46_CGN_LOG_REFUSED: COUNT(g, refused_log); break;
+    case S46_CGN_FULL: full(g, which); break;
+    default: break;
+    }
+}
+
+s46_cgn_result s46_cgn_outbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now)
+{
+    int which = FULL_SESS;
+    f->new_block = false;
+    if (f->proto >= S46_CGN_NPROTO)
+        return S46_CGN_NOT_FOUND;
+    s46_cgn_result r = outbound_once(g, f, tcp_flags, now, &which);
+    if (r != S46_CGN_OK && r != S46_CGN_SUB_RATE && r != S46_CGN_LOG_REFUSED &&
+        expire(g, now, RECLAIM_BUDGET) > 0) {
+        f->new_block = false;
+        r = outbound_once(g, f, tcp_flags, now, &which);
+    }
+    if (r != S46_CGN_OK)
+        count_refusal(g, r, which);
+    return r;
+}
+
+/* The mapping at (proto, external address, port), checking ownership. */
+static s46_cgn_result find_ext(const s46_cgn *g, unsigned proto, uint32_t ext_addr,
+                               uint16_t ext_port, uint32_t *m)
+{
+    uint32_t a = s46_cgn_pool_index(g->pool, ext_addr);
+    if (proto >= S46_CGN_NPROTO || a == NONE || ext_port < g->cfg.port_min ||
+        (uint32_t)(ext_port - g->cfg.port_min) / g->cfg.block_size >= g->bpa ||
+        s46_cgn_owner_in(ext_port, g->cfg.port_min, g->cfg.block_size, g->cfg.shares) !=
+            g->cfg.share)
+        return S46_CGN_NOT_OURS;
+    *m = find_mi(g, proto, a, ext_port);
+    return *m == NONE ? S46_CGN_NOT_FOUND : S46_CGN_OK;
+}
+
+s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, uint32_t now)
+{
+    uint32_t m, sslot;
+    s46_cgn_result r = find_ext(g, f->proto, f->ext_addr, f->ext_port, &m);
+    if (r != S46_CGN_OK) {
+        if (r == S46_CGN_NOT_OURS)
+            COUNT(g, in_not_ours);
+        else
+            COUNT(g, in_not_found);
+        return r;
+    }
+    uint32_t x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    if (x != NONE && reap(g, x, now)) {
+        /* the mapping may have gone with it */
+        return s46_cgn_inbound(g, f, tcp_flags, now);
+    }
+    sub_ent *se = &g->subs[g->maps[m].sub];
+    bool created = false;
+    if (x == NONE) {
+        bool ok = g->cfg.filter == S46_CGN_FILTER_EIF;
+        for (uint32_t y = g->maps[m].sess_head; !ok && y != NONE; y = g->sess[y].next)
+            ok = g->sess[y].rem_addr == f->rem_addr && !due(g->sess[y].expires, now);
+        if (!ok) {
+            COUNT(g, in_filtered);
+            return S46_CGN_FILTERED;
+        }
+        if ((r = sess_allowed(g, se, now, false)) != S46_CGN_OK ||
+            g->maps[m].nsess == UINT16_MAX) {
+            if (r == S46_CGN_OK)
+                r = S46_CGN_FULL;
+            count_refusal(g, r, FULL_SESS);
+            return r;
+        }
+        x = new_sess(g, m, f->rem_addr, f->rem_port, sslot, false, now);
+        created = true;
+    }
+    sess_ent *e = &g->sess[x];
+    f->sub = se->key;
+    f->int_addr = g->maps[m].int_addr;
+    f->int_port = g->maps[m].int_port;
+    if (f->proto == S46_CGN_TCP)
+        tcp_track(e, tcp_flags, false);
+    if (f->proto == S46_CGN_TCP || created) {
+        uint32_t exp = now + timeout_of(g, f->proto, e);
+        if (created || exp != e->expires)
+            set_expiry(g, x, exp);
+    }
+    return S46_CGN_OK;
+}
+
+static bool map_live(const s46_cgn *g, uint32_t m, uint32_t now)
+{
+    for (uint32_t x = g->maps[m].sess_head; x != NONE; x = g->sess[x].next)
+        if (!due(g->sess[x].expires, now))
+            return true;
+    return false;
+}
+
+bool s46_cgn_lookup_ext(const s46_cgn *g, uint8_t proto, uint32_t ext_addr, uint16_t ext_port,
+                        s46_cgn_key *sub, uint32_t *int_addr, uint16_t *int_port, uint32_t now)
+{
+    uint32_t m;
+    if (find_ext(g, proto, ext_addr, ext_port, &m) != S46_CGN_OK || !map_live(g, m, now))
+        return false;
+    *sub = g->subs[g->maps[m].sub].key;
+    *int_addr = g->maps[m].int_addr;
+    *int_port = g->maps[m].int_port;
+    return true;
+}
+
+bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
+                        uint32_t int_addr, uint16_t int_port, uint32_t *ext_addr,
+                        uint16_t *ext_port, uint32_t now)
+{
+    if (proto >= S46_CGN_NPROTO)
+        return false;
+    uint32_t m = find_mo(g, sub, key_hash(sub), proto, int_addr, int_port, NULL);
+    if (m == NONE || !map_live(g, m, now))
+        return false;
+    *ext_addr = g->subs[g->maps[m].sub].ext;
+    *ext_port = g->maps[m].ext_port;
+    return true;
+}
+
+void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    const s46_cgn_config *c = &g->cfg;
+    s->subscribers = g->nsubs;
+    s->blocks = g->nblks;
+    s->mappings = g->nmaps;
+    s->sessions = g->nsessions;
+    s->pool_addresses = g->naddr;
+    s->blocks_per_address = g->bpa;
+    s->blocks_owned = g->naddr * g->slots_mine;
+    s->addresses_in_use = g->addrs_used;
+    uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
+                  ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
+    uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
+                  ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
+    uint64_t bb = (uint64_t)c->max_blocks *
+                  (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
+    uint64_t ub = (uint64_t)c->max_subscribers * sizeof(sub_ent) +
+                  ((uint64_t)g->sub_mask + 1) * sizeof(uint32_t);
+    uint64_t ab = (uint64_t)g->naddr * (g->words_pa * sizeof(uint64_t) + 2 * sizeof(uint16_t));
+    s->bytes_per_session = (uint32_t)((sb + c->max_sessions - 1) / c->max_sessions);
+    s->bytes_per_mapping = (uint32_t)((mb + c->max_mappings - 1) / c->max_mappings);
+    s->bytes_per_block = (uint32_t)((bb + c->max_blocks - 1) / c->max_blocks);
+    s->bytes_per_subscriber = (uint32_t)((ub + c->max_subscribers - 1) / c->max_subscribers);
+    s->bytes_total = sb + mb + bb + ub + ab + sizeof *g;
+}
+
+void s46_cgn_walk_blocks(const s46_cgn *g, bool (*fn)(const s46_cgn_block_info *, void *),
+                         void *arg)
+{
+    for (uint32_t b = 0; b < g->cfg.max_blocks; b++) {
+        const blk_ent *e = &g->blks[b];
+        if (e->sub == NONE)
+            continue;
+        uint16_t first = blk_first(g, e);
+        s46_cgn_block_info bi = {g->subs[e->sub].key, g->subs[e->sub].ext, first,
+                                 (uint16_t)(first + g->cfg.block_size - 1),
+                                 (uint16_t)blk_used(e), e->idle != 0, e->idle_since};
+        if (!fn(&bi, arg))
+            return;
+    }
+}

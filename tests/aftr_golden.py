@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+"""Golden tests of the DS-Lite AFTR pipeline through `s46 replay`.
+
+Each case crafts B4 and Internet packets with scapy, runs the real `s46
+replay` (the B4 side first: its flows make the mappings), and compares what
+leaves each side byte for byte with packets scapy builds independently. The
+one thing the test cannot know in advance is the CGN's choice of external
+address and port (random inside the block, fixed by the config's seed): it
+is read from the first output, checked against the pool, the block the
+port-block log recorded for that subscriber, and then used to build the
+expected packets and the return traffic of a second run with the same
+seed. Every output is dissected by tshark. One PASS/FAIL line per case.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from scapy.all import (ICMP, IP, UDP, TCP, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply, Raw,
+                       fragment, rdpcap, wrpcap, conf)
+
+conf.verb = 0
+S46 = os.path.abspath(os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46"))
+TMP = tempfile.mkdtemp(prefix="s46-aftr-golden-")
+failures = 0
+
+AFTR6 = "2001:db8:ffff::2"
+AFTR4 = "198.51.100.2"
+POOL = ["192.0.2.128/30"]
+POOL_ADDRS = {"192.0.2.%d" % i for i in range(128, 132)}
+B4A = "2001:db8:1:100::2"
+B4B = "2001:db8:1:200::2"
+PRIV = "192.0.0.2"   # every B4's well-known address (RFC 6333)
+NET = "1.2.3.4"
+
+
+def config(**extra):
+    c = {"aftr": {"ipv6": AFTR6, "ipv4": AFTR4, "pool": POOL, "seed": 7,
+                  "log": {"path": "blocks.log"}}}
+    c["aftr"].update(extra)
+    return c
+
+
+def replay(name, cfg, v4_in=(), v6_in=()):
+    d = os.path.join(TMP, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
+    with open(os.path.join(d, "aftr.json"), "w") as f:
+        json.dump(cfg, f)
+    for key, pkts in (("a", v4_in), ("b", v6_in)):
+        wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
+    r = subprocess.run([S46, "replay", "--config", "aftr.json", "--v4-in", paths["a"],
+                        "--v6-in", paths["b"], "--v4-out", paths["c"], "--v6-out", paths["d"],
+                        "--counters", os.path.join(d, "counters.json")],
+                       capture_output=True, text=True, timeout=60, cwd=d)
+    if r.returncode != 0:
+        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
+    outs = []
+    for key in ("c", "d"):
+        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
+        check_tshark(paths[key])
+    with open(os.path.join(d, "counters.json")) as f:
+        counters = json.load(f)["counters"]
+    log = open(os.path.join(d, "blocks.log")).read().splitlines() \
+        if os.path.exists(os.path.join(d, "blocks.log")) else []
+    return outs[0], outs[1], counters, log
+
+
+def check_tshark(path):
+    if os.path.getsize(path) <= 24:
+        return
+    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
+        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
+        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
+
+
+def case(fn):
+    global failures
+    try:
+        fn()
+        print("PASS aftr_" + fn.__name__)
+    except Exception as e:  # noqa: BLE001 - every failure is a FAIL line
+        failures += 1
+        print("FAIL aftr_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
+    sys.stdout.flush()
+
+
+def eq(got, want, what="packets"):
+    if got != want:
+        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, [p.hex() for p in got],
+                                                                 [p.hex() for p in want]))
+
+
+def counters_have(c, **want):
+    for k, v in want.items():
+        if c.get(k) != v:
+            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
+                                 {a: b for a, b in c.items() if b}))
+
+
+def from_b4(b4, inner):
+    return IPv6(src=b4, dst=AFTR6, hlim=64, nh=4) / inner
+
+
+def to_b4(b4, inner):
+    return bytes(IPv6(src=AFTR6, dst=b4, hlim=64, nh=4) / inner)
+
+
+def translated(pkt, src=None, sport=None, dst=None, dport=None, ttl_dec=1):
+    """pkt with the given fields replaced and TTL - ttl_dec, checksums recomputed."""
+    p = IP(bytes(pkt))
+    p.ttl -= ttl_dec
+    if src:
+        p.src = src
+    if dst:
+        p.dst = dst
+    l4 = p.payload
+    if isinstance(l4, (UDP, TCP)):
+        if sport is not None:
+            l4.sport = sport
+        if dport is not None:
+            l4.dport = dport
+        del l4.chksum
+    elif isinstance(l4, ICMP) and sport is not None:
+        l4.id = sport
+        del l4.chksum
+    del p.chksum
+    return bytes(IP(bytes(p)))
+
+
+def ext_of(out4):
+    """The external address and port of the first IPv4 output."""
+    p = IP(out4)
+    port = p[UDP].sport if UDP in p else p[TCP].sport if TCP in p else p[ICMP].id
+    if p.src not in POOL_ADDRS:
+        raise AssertionError("source %s outside the pool %s" % (p.src, POOL))
+    if port < 1024:
+        raise AssertionError("external port %d is a well-known port" % port)
+    return p.src, port
+
+
+def logged_block(log, b4, addr, port):
+    for line in log:
+        f = line.split()
+        if len(f) == 5 and f[1] == "alloc" and f[2] == b4 and f[3] == addr:
+            lo, hi = map(int, f[4].split("-"))
+            if lo <= port <= hi:
+                return
+    raise AssertionError("no alloc record of %s %s covering port %d in %s" % (b4, addr, port, log))
+
+
+UDP_OUT = IP(src=PRIV, dst=NET, ttl=64, id=9) / UDP(sport=5000, dport=9000) / Raw(b"q" * 12)
+
+
+def udp_out_and_back():
+    c, d, n, log = replay("udp", config(), v6_in=[from_b4(B4A, UDP_OUT)])
+    if len(c) != 1 or d:
+        raise AssertionError("want one IPv4 packet out, got %d/%d" % (len(c), len(d)))
+    addr, port = ext_of(c[0])
+    eq(c, [translated(UDP_OUT, src=addr, sport=port)])
+    counters_have(n, v6_in=1, decapsulated=1, v4_out=1)
+    logged_block(log, B4A, addr, port)
+    # the answer, with the same seed: back to the B4 through its softwire
+    back = IP(src=NET, dst=addr, ttl=50, id=3) / UDP(sport=9000, dport=port) / Raw(b"a" * 30)
+    c, d, n, _ = replay("udp_back", config(), v6_in=[from_b4(B4A, UDP_OUT)], v4_in=[back])
+    eq(d, [to_b4(B4A, translated(back, dst=PRIV, dport=5000))])
+    counters_have(n, v4_in=1, encapsulated=1, v6_out=1)
+
+
+def two_b4s_same_private_address():
+    c, _, n, log = replay("two", config(), v6_in=[from_b4(B4A, UDP_OUT), from_b4(B4B, UDP_OUT)])
+    if len(c) != 2:
+        raise AssertionError("want two packets out, got %d" % len(c))
+    a, b = ext_of(c[0]), ext_of(c[1])
+    if a == b:
+        raise AssertionError("both subscribers on %s" % (a,))
+    logged_block(log, B4A, *a)
+    logged_block(log, B4B, *b)
+
+
+def paired_pool_and_eim():
+    """One subscriber's flows all on one address (paired pooling); a flow
+    keeps its port to another destination (endpoint-independent mapping)."""
+    pkts = [from_b4(B4A, IP(src=PRIV, dst="5.6.7.%d" % i) / UDP(sport=5000 + (i % 2), dport=9))
+            for i in range(1, 7)]
+    c, _, _, _ = replay("paired", config(), v6_in=pkts)
+    ext = [ext_of(p) for p in c]
+    if len({a for a, _ in ext}) != 1:
+        raise AssertionError("flows on several addresses: %s" % ext)
+    by_int = {}
+    for i, (_, port) in enumerate(ext):
+        by_int.setdefault(5000 + ((i + 1) % 2), set()).add(port)
+    if any(len(s) != 1 for s in by_int.values()):
+        raise AssertionError("one internal port mapped to several ports: %s" % by_int)
+
+
+def inbound_without_mapping():
+    pk = [IP(src=NET, dst="192.0.2.129") / UDP(sport=53, dport=40000),
+          IP(src=NET, dst="192.0.2.200") / UDP(sport=53, dport=40000)]
+    c, d, n, _ = replay("nomap", config(), v4_in=pk)
+    eq(c, [])
+    eq(d, [])
+    counters_have(n, drop_in_no_mapping=1, drop_in_not_ours=1)
+
+
+def hairpin_between_b4s():
+    c, _, _, _ = replay("hp1", config(), v6_in=[from_b4(B4A, UDP_OUT)])
+    addr, port = ext_of(c[0])
+    to_a = IP(src=PRIV, dst=addr, ttl=64, id=5) / UDP(sport=7000, dport=port) / Raw(b"h" * 8)
+    c, d, n, _ = replay("hp2", config(), v6_in=[from_b4(B4A, UDP_OUT), from_b4(B4B, to_a)])
+    if len(d) != 1:
+        raise AssertionError("want one packet to a B4, got %d (%s)" % (len(d), n))
+    got = IPv6(d[0])
+    inner = got[IP]
+    if got.dst != B4A or inner.dst != PRIV or inner[UDP].dport != 5000 or inner.src not in POOL_ADDRS:
+        raise AssertionError("hairpinned as %s" % got.summary())
+    eq(d, [to_b4(B4A, translated(to_a, src=inner.src, sport=inner[UDP].sport, dst=PRIV,
+                                 dport=5000))])
+    counters_have(n, hairpinned=1)
+
+
+def echo_out_and_back():
+    ping = IP(src=PRIV, dst=NET, ttl=64) / ICMP(type=8, id=77, seq=1) / Raw(b"p" * 16)
+    c, _, _, _ = replay("echo", config(), v6_in=[from_b4(B4A, ping)])
+    addr, ident = ext_of(c[0])
+    eq(c, [translated(ping, src=addr, sport=ident)])
+    reply = IP(src=NET, dst=addr, ttl=60) / ICMP(type=0, id=ident, seq=1) / Raw(b"p" * 16)
+    _, d, _, _ = replay("echo_back", config(), v6_in=[from_b4(B4A, ping)], v4_in=[reply])
+    eq(d, [to_b4(B4A, translated(reply, dst=PRIV, sport=77))])
+
+
+def inner_fragments_reassembled():
+    big = IP(src=PRIV, dst=NET, ttl=64, id=1234, flags=0) / UDP(sport=5000, dport=9) / Raw(b"f" * 1000)
+    frags = fragment(IP(bytes(big)), fragsize=400)
+    c, _, n, _ = replay("frag", config(), v6_in=[from_b4(B4A, f) for f in reversed(frags)])
+    if len(c) != 1:
+        raise AssertionError("want the datagram whole, got %d packets (%s)" % (len(c), n))
+    addr, port = ext_of(c[0])
+    eq(c, [translated(big, src=addr, sport=port)])
+    counters_have(n, reassembled=1)
+
+
+def pings_to_the_aftr():
+    p4 = IP(src=NET, dst=AFTR4, ttl=60) / ICMP(type=8, id=5, seq=2) / Raw(b"z" * 8)
+    p6 = IPv6(src=B4A, dst=AFTR6, hlim=60) / ICMPv6EchoRequest(id=5, seq=2, data=b"z" * 8)
+    c, d, n, _ = replay("ping", config(), v4_in=[p4], v6_in=[p6])
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=IP(c[0]).id) / ICMP(type=0, id=5, seq=2) / Raw(b"z" * 8))]
+       if c else [], "echo reply 4")
+    r6 = IPv6(d[0]) if d else None
+    if not r6 or ICMPv6EchoReply not in r6 or r6.dst != B4A:
+        raise AssertionError("no ICMPv6 echo reply: %s" % d)
+    counters_have(n, echo_replies=2)
+
+
+def ttl_expires_back_to_the_b4():
+    p = IP(src=PRIV, dst=NET, ttl=1) / UDP(sport=5000, dport=9000) / Raw(b"t" * 4)
+    c, d, n, _ = replay("ttl", config(), v6_in=[from_b4(B4A, p)])
+    eq(c, [])
+    if len(d) != 1:
+        raise AssertionError("want a Time Exceeded to the B4, got %s (%s)" % (d, n))
+    got = IPv6(d[0])
+    if got.dst != B4A or ICMP not in got or got[ICMP].type != 11 or got[IP].src != AFTR4:
+        raise AssertionError("got %s" % got.summary())
+
+
+def per_subscriber_limit():
+    cfg = config(limits={"mappings": 2})
+    pk = [from_b4(B4A, IP(src=PRIV, dst=NET) / UDP(sport=6000 + i, dport=9)) for i in range(3)]
+    pk.append(from_b4(B4B, IP(src=PRIV, dst=NET) / UDP(sport=6000, dport=9)))
+    c, _, n, _ = replay("limit", cfg, v6_in=pk)
+    if len(c) != 3:
+        raise AssertionError("want 2 + 1 packets out, got %d (%s)" % (len(c), n))
+    counters_have(n, drop_sub_mappings=1)
+
+
+def blocks_exhausted():
+    cfg = config(pool=["192.0.2.128/32"], block_size=64, max_blocks_per_subscriber=1,
+                 port_min=65472)
+    pk = [from_b4(B4A, IP(src=PRIV, dst=NET) / UDP(sport=10000 + i, dport=9)) for i in range(65)]
+    pk.append(from_b4(B4B, IP(src=PRIV, dst=NET) / UDP(sport=1, dport=9)))
+    c, _, n, log = replay("exhaust", cfg, v6_in=pk)
+    if len(c) != 64:
+        raise AssertionError("want the block's 64 ports used, got %d (%s)" % (len(c), n))
+    counters_have(n, drop_no_block=1, drop_no_address=1)
+    if sum(1 for l in log if " alloc " in l) != 1:
+        raise AssertionError("want one block logged: %s" % log)
+
+
+for fn in (udp_out_and_back, two_b4s_same_private_address, paired_pool_and_eim,
+           inbound_without_mapping, hairpin_between_b4s, echo_out_and_back,
+           inner_fragments_reassembled, pings_to_the_aftr, ttl_expires_back_to_the_b4,
+           per_subscriber_limit, blocks_exhausted):
+    case(fn)
+shutil.rmtree(TMP, ignore_errors=True)
+sys.exit(1 if failures else 0)
