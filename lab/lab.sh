@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The s46 lab: an IPv6-only access network with MAP-E, in network namespaces.
+# The s46 lab: an IPv6-only access network with MAP-E and DS-Lite, in
+# network namespaces.
 #
-#   s46-lan  --  s46-ce  --\                      /-- s46-br -- s46-inet
-#   s46-lan2 --  s46-ce2 ---+-- s46-isp (IPv6) --+      (IPv4 Internet host,
-#                               DNS + s46-provd         web server)
+#   s46-lan  --  s46-ce  --\                      /-- s46-br ---\
+#   s46-lan2 --  s46-ce2 ---+-- s46-isp (IPv6) --+               s46-inet
+#                               DNS + s46-provd   \-- s46-aftr -/  (IPv4 Internet
+#                                                                  host, web server)
 #
-# The CEs start with no MAP-E configuration: they find the provisioning
-# server through the TXT record of 4over6.info (unbound in s46-isp), fetch
-# their parameters over HTTPS (s46-provd, certificate of a lab CA, t=b) and
-# bring MAP-E up (S46_LAB_CE_MODE=fixed gives them a static map_e instead).
-# Usage: lab.sh up | check | down | status
+# The CEs start with no configuration: they find the provisioning server
+# through the TXT record of 4over6.info (unbound in s46-isp), fetch their
+# parameters over HTTPS (s46-provd, certificate of a lab CA, t=b) and bring
+# up what it answers for their prefix: MAP-E for the first CE, DS-Lite
+# (through the AFTR, s46-br with an "aftr" config and its CGN) for the
+# second (S46_LAB_CE2=map_e gives it MAP-E too; S46_LAB_CE_MODE=fixed gives
+# the CEs a static configuration instead).
+# Usage: lab.sh up | check | down | status | trace IPV4 PORT TIME [--json]
 # Namespaces and addresses (documentation prefixes only):
 #   LAN      192.168.1.0/24 behind each CE (CE 192.168.1.1, host 192.168.1.2)
 #   CE WAN   2001:db8:f001::2/64 (ce), 2001:db8:f002::2/64 (ce2); ISP ::1
@@ -18,6 +23,10 @@
 #   Rule     2001:db8::/40 -> 192.0.2.0/24, EA 16, offset 6 (RFC 7597 App. A)
 #            both CEs share 192.0.2.18 (PSID 0x34 and 0xd1)
 #   IPv4 Internet 198.51.100.0/24: BR 198.51.100.1, web server 198.51.100.80
+#   AFTR     2001:db8:fffe::1 (link 2001:db8:f0fe::2/64, ISP ::1); IPv4 side
+#            203.0.113.1/25 (the web server also 203.0.113.80/25), its own
+#            address 203.0.113.2, CGN pool 203.0.113.128/28; port-block log
+#            $RUN/blocks.log
 #   ISP services  DNS 2001:db8:f0f0::53, s46-provd https://prov.isp.example
 #                 (2001:db8:f0f0::443, port 443); each CE's LAN side holds
 #                 subnet 0 of its PD (2001:db8:12:3400::1/64), the address
@@ -25,8 +34,10 @@
 set -u
 LAB_PREFIX=${S46_LAB_PREFIX:-s46}
 NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB_PREFIX-ce2
-NS_ISP=$LAB_PREFIX-isp NS_BR=$LAB_PREFIX-br NS_INET=$LAB_PREFIX-inet
-ALL_NS="$NS_LAN $NS_CE $NS_LAN2 $NS_CE2 $NS_ISP $NS_BR $NS_INET"
+NS_ISP=$LAB_PREFIX-isp NS_BR=$LAB_PREFIX-br NS_INET=$LAB_PREFIX-inet NS_AFTR=$LAB_PREFIX-aftr
+ALL_NS="$NS_LAN $NS_CE $NS_LAN2 $NS_CE2 $NS_ISP $NS_BR $NS_INET $NS_AFTR"
+CE2_MECH=${S46_LAB_CE2:-dslite}
+AFTR6=2001:db8:fffe::1 AFTR_POOL=203.0.113.128/28
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/common.sh"
 ROOT=$(cd "$HERE/.." && pwd)
@@ -75,8 +86,10 @@ topology() {
     link "$NS_CE2" wan0 "$NS_ISP" toce2
     link "$NS_BR" v6 "$NS_ISP" tobr
     link "$NS_BR" v4 "$NS_INET" eth0
+    link "$NS_AFTR" v6 "$NS_ISP" toaftr
+    link "$NS_AFTR" v4 "$NS_INET" eth1
 
-    for ns in $NS_CE $NS_CE2 $NS_ISP $NS_BR; do
+    for ns in $NS_CE $NS_CE2 $NS_ISP $NS_BR $NS_AFTR; do
         nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
         nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
     done
@@ -104,6 +117,10 @@ topology() {
     nsx "$NS_CE2" ip -6 route add default via 2001:db8:f002::1
     nsx "$NS_BR" ip -6 addr add 2001:db8:f0ff::2/64 dev v6 nodad
     nsx "$NS_BR" ip -6 route add default via 2001:db8:f0ff::1
+    nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fe::1/64 dev toaftr nodad
+    nsx "$NS_AFTR" ip -6 addr add 2001:db8:f0fe::2/64 dev v6 nodad
+    nsx "$NS_AFTR" ip -6 route add default via 2001:db8:f0fe::1
+    nsx "$NS_ISP" ip -6 route add 2001:db8:fffe::/64 via 2001:db8:f0fe::2
     # delegated prefixes routed to the CEs, the BR address to the BR
     nsx "$NS_ISP" ip -6 route add 2001:db8:12:3400::/56 via 2001:db8:f001::2
     nsx "$NS_ISP" ip -6 route add 2001:db8:12:d100::/56 via 2001:db8:f002::2
@@ -118,6 +135,11 @@ topology() {
     nsx "$NS_INET" ip addr add 198.51.100.80/24 dev eth0
     nsx "$NS_INET" ip addr add 198.51.100.81/24 dev eth0  # a second address (STUN)
     nsx "$NS_INET" ip route add 192.0.2.0/24 via 198.51.100.1
+    nsx "$NS_AFTR" ip addr add 203.0.113.1/25 dev v4
+    nsx "$NS_AFTR" ip route add default via 203.0.113.80
+    nsx "$NS_INET" ip addr add 203.0.113.80/25 dev eth1
+    nsx "$NS_INET" ip route add "$AFTR_POOL" via 203.0.113.1
+    nsx "$NS_INET" ip route add 203.0.113.2/32 via 203.0.113.1
 }
 
 # Knobs for tests: S46_LAB_RULE (IPV6,IPV4,EA,OFFSET), S46_LAB_MESH (true/
@@ -135,10 +157,15 @@ write_configs() {
  "rules": $rules}
 J
     local mape="{\"version\": $ver, \"mesh\": ${S46_LAB_MESH:-false}, \"br\": \"2001:db8:ffff::1\", \"rules\": $rules}"
+    local dslite="{\"aftr\": \"$AFTR6\"}"
     for n in 1 2; do
         local pd=2001:db8:12:3400::/56
         [ $n = 2 ] && pd=2001:db8:12:d100::/56
-        if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
+        if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ] && [ $n = 2 ] && [ "$CE2_MECH" = dslite ]; then
+            cat >"$RUN/ce$n.json" <<J
+{"prefix": "$pd", "dslite": $dslite}
+J
+        elif [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
             cat >"$RUN/ce$n.json" <<J
 {"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}", "map_e": $mape}
 J
@@ -150,10 +177,21 @@ J
 J
         fi
     done
-    # the VNE's provisioning profile: every CE of 2001:db8:12::/48 gets this rule
+    # the VNE's provisioning profiles: every CE of 2001:db8:12::/48 gets the
+    # MAP-E rule, but the second CE's prefix (longest match) DS-Lite
     cat >"$RUN/profile.json" <<J
 {"enabler_name": "s46 lab VNE", "service_name": "MAP-E", "ttl": 3600, "order": ["map_e"],
  "map_e": $mape}
+J
+    cat >"$RUN/profile_dslite.json" <<J
+{"enabler_name": "s46 lab VNE", "service_name": "DS-Lite", "ttl": 3600, "order": ["dslite"],
+ "dslite": $dslite}
+J
+    # the AFTR: its CGN over a pool of 16 addresses, blocks of 512 ports
+    cat >"$RUN/aftr.json" <<J
+{"aftr": {"ipv6": "$AFTR6", "ipv4": "203.0.113.2", "pool": ["$AFTR_POOL"],
+  "block_size": 512, "max_blocks_per_subscriber": 4, "filtering": "${S46_LAB_FILTER:-adf}",
+  "log": {"path": "$RUN/blocks.log"}}}
 J
 }
 
@@ -173,14 +211,20 @@ provisioning() {
 C
     } >"$RUN/unbound.conf"
     start_bg dns "$NS_ISP" unbound -d -c "$RUN/unbound.conf"
+    local ce2profile=()
+    [ "$CE2_MECH" = dslite ] && ce2profile=(--profile 2001:db8:12:d100::/56="$RUN/profile_dslite.json")
     start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/srv.pem" \
-        --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json" --ctl "$RUN/provd.sock"
+        --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json" "${ce2profile[@]}" \
+        --db "$RUN/provd.db" --ctl "$RUN/provd.sock"
     wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 TXT 4over6.info || return 1
     wait_for "s46-provd" listening "$NS_ISP" 443
 }
 
-ce_up() { # ctl socket: MAP-E running
-    "$BIN/s46" show --json --ctl "$1" 2>/dev/null | grep -q '"mechanism": *"map_e"'
+ce_up() { # ctl socket, mechanism: running
+    "$BIN/s46" show --json --ctl "$1" 2>/dev/null | grep -q "\"mechanism\": *\"$2\""
+}
+ce_mech() { # CE number: the mechanism it runs in the lab
+    if [ "$1" = 2 ]; then echo "$CE2_MECH"; else echo map_e; fi
 }
 
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
@@ -231,6 +275,25 @@ daemons() {
             --v4-peer-mac "$(mac "$NS_INET" eth0)" --v6-peer-mac "$(mac "$NS_ISP" tobr)" --ctl "$RUN/br.sock"
         wait_for "s46-br" test -S "$RUN/br.sock" || return 1
     fi
+    if [ "$io" = tun ]; then
+        start_bg aftr "$NS_AFTR" "$BIN/s46-br" --config "$RUN/aftr.json" --tun s46aftr0 --ctl "$RUN/aftr.sock"
+        wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
+        nsx "$NS_AFTR" ip -6 route add "$AFTR6"/128 dev s46aftr0
+        nsx "$NS_AFTR" ip route add "$AFTR_POOL" dev s46aftr0
+        nsx "$NS_AFTR" ip route add 203.0.113.2/32 dev s46aftr0
+    else
+        nsx "$NS_AFTR" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+        nsx "$NS_AFTR" ip -6 route add blackhole "$AFTR6"/128
+        nsx "$NS_AFTR" ip route add blackhole "$AFTR_POOL"
+        nsx "$NS_AFTR" ip route add blackhole 203.0.113.2/32
+        [ "$io" = xdp ] && for x in "$NS_INET:eth1" "$NS_ISP:toaftr"; do
+            nsx "${x%%:*}" ethtool -K "${x##*:}" tso off gso off tx off >/dev/null
+        done
+        start_bg aftr "$NS_AFTR" "$BIN/s46-br" --config "$RUN/aftr.json" --v4-if v4 --v6-if v6 \
+            --io "$io" --v4-peer-mac "$(mac "$NS_INET" eth1)" --v6-peer-mac "$(mac "$NS_ISP" toaftr)" \
+            --ctl "$RUN/aftr.sock"
+        wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
+    fi
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         provisioning || return 1
     fi
@@ -250,14 +313,23 @@ daemons() {
         wait_for "s46-ce $n" test -S "$RUN/ce$n.sock" || return 1
     done
     for n in 1 2; do
-        wait_for "MAP-E on CE $n" ce_up "$RUN/ce$n.sock" || return 1
+        wait_for "$(ce_mech $n) on CE $n" ce_up "$RUN/ce$n.sock" "$(ce_mech $n)" || return 1
     done
     # the IPv4 Internet: a web server and an iperf3 server
     mkdir -p "$RUN/www"
-    echo "Hello from the IPv4 Internet, through MAP-E" >"$RUN/www/index.html"
+    echo "Hello from the IPv4 Internet" >"$RUN/www/index.html"
     start_bg web "$NS_INET" /usr/bin/python3 -m http.server 80 --bind 198.51.100.80 --directory "$RUN/www"
     start_bg iperf "$NS_INET" iperf3 -s -B 198.51.100.80
+    # "who am I": answers a TCP connection with the address and port it came from
+    start_bg whoami "$NS_INET" /usr/bin/python3 -c '
+import socketserver
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(("%s %d\n" % self.client_address).encode())
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("198.51.100.80", 8000), H).serve_forever()'
     wait_for "web server" listening "$NS_INET" 80
+    wait_for "whoami server" listening "$NS_INET" 8000
 }
 
 up() {
@@ -267,7 +339,7 @@ up() {
     topology || { down; return 1; }
     write_configs
     rm -f "$RUN"/ce*.store  # the CEs start with nothing stored
-    say "starting s46-br, DNS, s46-provd and two s46-ce (I/O: ${S46_LAB_IO:-tun})"
+    say "starting s46-br (MAP-E BR and DS-Lite AFTR), DNS, s46-provd and two s46-ce (I/O: ${S46_LAB_IO:-tun})"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
     fi
@@ -291,34 +363,76 @@ check() {
             grep -E '^counters\.(requests|status_200|answered_by_source|tokens_issued) ' | sed 's/^/  /'
         "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -q '^provisioning.last_outcome *"ok"' &&
             "$BIN/s46" show --ctl "$RUN/provd.sock" | awk '$1 == "counters.status_200" { ok = $2 >= 2 } END { exit !ok }'
-        result $? "both CEs discovered s46-provd and fetched their MAP-E rule over HTTPS (t=b)"
+        result $? "both CEs discovered s46-provd and fetched their configuration over HTTPS (t=b)"
     fi
     step "what the CE derived (s46 show)"
     "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^(mechanism|prefix|ipv4|psid|port_count|ce_ipv6|br|iid|ports) '
-    step "LAN host fetches a page from the IPv4 web server"
-    local page
-    page=$(nsx "$NS_LAN" curl -s --max-time 10 http://198.51.100.80/)
-    echo "$page"
-    [ "$page" = "Hello from the IPv4 Internet, through MAP-E" ]; result $? "HTTP through CE -> BR"
-    step "ping"
-    nsx "$NS_LAN" ping -c 3 -i 0.2 -W 2 198.51.100.80; result $? "ping through the tunnel"
-    step "traceroute"
-    nsx "$NS_LAN" traceroute -n -w 2 -q 1 -m 6 198.51.100.80 | tee "$RUN/traceroute.txt"
-    grep -Eq '^ *[0-9]+ +198\.51\.100\.80 ' "$RUN/traceroute.txt"; result $? "traceroute reaches the server"
-    step "iperf3 (3 s, TCP, LAN -> Internet)"
+    local n lan page want="Hello from the IPv4 Internet"
+    for n in 1 2; do
+        lan=$NS_LAN
+        [ $n = 2 ] && lan=$NS_LAN2
+        local via="MAP-E (CE -> BR)"
+        [ "$(ce_mech $n)" = dslite ] && via="DS-Lite (B4 -> AFTR)"
+        step "LAN $n ($via): HTTP, ping and traceroute to the IPv4 web server"
+        page=$(nsx "$lan" curl -s --max-time 10 http://198.51.100.80/)
+        echo "$page"
+        [ "$page" = "$want" ]; result $? "HTTP from LAN $n through $via"
+        nsx "$lan" ping -c 3 -i 0.2 -W 2 198.51.100.80; result $? "ping from LAN $n through $via"
+        nsx "$lan" traceroute -n -w 2 -q 1 -m 8 198.51.100.80 | tee "$RUN/traceroute$n.txt"
+        grep -Eq '^ *[0-9]+ +198\.51\.100\.80 ' "$RUN/traceroute$n.txt"
+        result $? "traceroute from LAN $n reaches the server"
+    done
+    step "iperf3 (3 s, TCP, LAN 1 -> Internet)"
     nsx "$NS_LAN" iperf3 -c 198.51.100.80 -t 3 -f m >"$RUN/iperf.txt" 2>&1
     local rc=$?
     grep -E 'sender|receiver' "$RUN/iperf.txt"
     [ $rc -eq 0 ]; result $? "iperf3 through the tunnel"
-    step "second CE shares 192.0.2.18 with other ports"
-    page=$(nsx "$NS_LAN2" curl -s --max-time 10 http://198.51.100.80/)
-    [ "$page" = "Hello from the IPv4 Internet, through MAP-E" ]; result $? "HTTP from the second CE"
-    "$BIN/s46" show --ctl "$RUN/ce2.sock" | grep -E '^(ipv4|psid) '
+    if [ "$CE2_MECH" = dslite ]; then
+        step "the AFTR (s46 show): its pool, the port blocks of its subscribers"
+        "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep -E '^(mechanism|aftr|pool\.(addresses|blocks|subscribers|mappings|sessions)) '
+        "$BIN/s46" show --ctl "$RUN/aftr.sock" --json | /usr/bin/python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+for b in j.get("blocks", []):
+    print("  block %s ports %d-%d of %s (%d mappings)" % (b["external"], b["first"], b["last"], b["subscriber"], b["mappings"]))
+sys.exit(0 if j.get("blocks") else 1)'
+        result $? "the AFTR holds a port block for the second CE's B4"
+    else
+        step "second CE shares 192.0.2.18 with other ports"
+        "$BIN/s46" show --ctl "$RUN/ce2.sock" | grep -E '^(ipv4|psid) '
+    fi
+    step "traceback: who used this IPv4 address and port just now? (s46 lab trace)"
+    local t who b4 want1
+    for n in 1 2; do
+        lan=$NS_LAN
+        [ $n = 2 ] && lan=$NS_LAN2
+        who=$(nsx "$lan" /usr/bin/python3 -c '
+import socket
+s = socket.create_connection(("198.51.100.80", 8000), timeout=5)
+print(s.recv(64).decode().strip())' 2>/dev/null)
+        t=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+        echo "LAN $n: the server saw $who at $t"
+        if [ "$(ce_mech $n)" = dslite ]; then want1=2001:db8:12:d100::b4; else want1=2001:db8:12:$([ $n = 1 ] && echo 3400 || echo d100); fi
+        [ -n "$who" ] && trace $who "$t" | tee "$RUN/trace$n.txt" | sed 's/^/  /'
+        [ -n "$who" ] && grep -q "$want1" "$RUN/trace$n.txt"
+        result $? "s46 lab trace $who names CE $n ($want1)"
+    done
     step "counters"
     echo "-- CE"; "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep '^counters\.' | grep -v ' 0$'
     echo "-- BR"; "$BIN/s46" show --ctl "$RUN/br.sock" | grep '^counters\.' | grep -v ' 0$'
+    if [ "$CE2_MECH" = dslite ]; then
+        echo "-- AFTR"; "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep '^counters\.' | grep -v ' 0$'
+    fi
     printf '\nlab check: %d ok, %d failed\n' "$ok" "$bad"
     [ "$bad" -eq 0 ]
+}
+
+# s46 trace against the lab's own records: the AFTR's port-block log, the
+# BR's rules, the provisioning server's database.
+trace() { # IPV4 PORT TIME [--json]
+    local db=()
+    [ -f "$RUN/provd.db" ] && db=(--provd-db "$RUN/provd.db")
+    "$BIN/s46" trace "$@" --block-log "$RUN/blocks.log" --rules "$RUN/br.json" "${db[@]}"
 }
 
 status() {
@@ -333,5 +447,7 @@ case "${1:-}" in
     down) down; say "down" ;;
     status) status ;;
     run) up && { check; rc=$?; down; say "down"; exit $rc; } ;;
-    *) echo "usage: s46 lab up | check | down | status | run" >&2; exit 2 ;;
+    trace) shift; [ $# -ge 3 ] || { echo "usage: s46 lab trace IPV4 PORT TIME [--json]" >&2; exit 2; }
+        trace "$@" ;;
+    *) echo "usage: s46 lab up | check | down | status | run | trace IPV4 PORT TIME [--json]" >&2; exit 2 ;;
 esac

@@ -14,7 +14,7 @@ PY=/usr/bin/python3
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
 # these tests edit the CE files by hand: the CEs run in fixed mode (the
 # HB46PP client has tests of its own, ce_hb46pp.sh)
-export S46_LAB_CE_MODE=fixed
+export S46_LAB_CE_MODE=fixed S46_LAB_CE2=map_e  # both CEs MAP-E (CE to CE, mesh)
 P=$S46_LAB_PREFIX
 LAN=$P-lan LAN2=$P-lan2 INET=$P-inet ISP=$P-isp
 RUN=$S46_LAB_RUN

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The README's main job: `s46 lab run` (up, check, down) in namespaces of
-# its own, then nothing of it may be left behind.
+# its own, then nothing of it may be left behind. The first CE runs MAP-E
+# through the BR, the second DS-Lite through the AFTR, both provisioned by
+# HB46PP; the check traces a connection of each back to its CE.
 set -u
 cd "$(dirname "$0")/../.."
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
 out=$(build/bin/s46 lab run 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'lab check: 6 ok, 0 failed' <<<"$out"; then
+if [ $rc -eq 0 ] && grep -q 'lab check: 11 ok, 0 failed' <<<"$out"; then
     echo "PASS lab_run"
 else
     echo "FAIL lab_run: exit $rc"; tail -n 40 <<<"$out"
@@ -24,4 +26,10 @@ grep -q 'discovered https://prov.isp.example/config (t=b) through the TXT record
     grep -q 'MAP-E running: IPv4 192.0.2.18/32 PSID 52/8' <<<"$out" && echo "PASS lab_ce_provisioned_itself" ||
     echo "FAIL lab_ce_provisioned_itself: $(grep -A8 'provisioning:' <<<"$out" | head -10)"
 grep -q '^ 2  198.51.100.1 ' <<<"$out" && echo "PASS lab_traceroute_shows_br" || echo "FAIL lab_traceroute_shows_br: $(grep -A4 traceroute <<<"$out" | head -6)"
+# the second CE provisioned itself with DS-Lite: through the AFTR, whose
+# port-block log names its B4 for the address and port the server saw
+grep -q '^ 2  203.0.113.1 ' <<<"$out" && echo "PASS lab_traceroute_shows_aftr" ||
+    echo "FAIL lab_traceroute_shows_aftr: $(grep -A4 'traceroute to' <<<"$out" | tail -5)"
+grep -q '^ *dslite   subscriber 2001:db8:12:d100::b4 (B4)' <<<"$out" && echo "PASS lab_trace_names_b4" ||
+    echo "FAIL lab_trace_names_b4: $(grep -A6 'traceback' <<<"$out" | head -12)"
 rm -rf "$(dirname "$S46_LAB_RUN")"

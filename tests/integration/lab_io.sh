@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The lab with the daemons on their Ethernet interfaces: S46_LAB_IO=afpacket
 # and S46_LAB_IO=xdp, each in namespaces of its own. `s46 lab up`, then the
-# BR and both CEs say in `s46 show` that they move packets that way, `s46 lab
-# check` passes all its checks (discovery, HTTP, ping, traceroute, iperf3,
-# second CE) and its traceroute shows the BR as hop 2 and reaches the
+# BR, the AFTR and both CEs say in `s46 show` that they move packets that
+# way, `s46 lab check` passes all its checks (discovery, HTTP, ping and
+# traceroute from both LANs, MAP-E and DS-Lite, iperf3, the AFTR's blocks,
+# the traces) and its traceroute shows the BR as hop 2 and reaches the
 # server, `s46 lab down` leaves no namespace behind.
 set -u
 cd "$(dirname "$0")/../.."
@@ -38,15 +39,15 @@ for io in ${LAB_IO_KINDS:-afpacket xdp}; do
         fail lab_${io}_up "exit $rc: $(tail -n 20 <<<"$out")"
     else
         pass lab_${io}_up
-        got="br=$(io_of "$S46_LAB_RUN/br.sock") ce1=$(io_of "$S46_LAB_RUN/ce1.sock") ce2=$(io_of "$S46_LAB_RUN/ce2.sock")"
-        [ "$got" = "br=$io ce1=$io ce2=$io" ] && pass lab_${io}_show_io || fail lab_${io}_show_io "$got"
+        got="br=$(io_of "$S46_LAB_RUN/br.sock") aftr=$(io_of "$S46_LAB_RUN/aftr.sock") ce1=$(io_of "$S46_LAB_RUN/ce1.sock") ce2=$(io_of "$S46_LAB_RUN/ce2.sock")"
+        [ "$got" = "br=$io aftr=$io ce1=$io ce2=$io" ] && pass lab_${io}_show_io || fail lab_${io}_show_io "$got"
         out=$("$BIN/s46" lab check 2>&1)
         rc=$?
         # the lab's own traceroute check also matches the header line: here
         # the server must be a hop, and the BR the second one
         grep -qE '^ *[0-9]+  198\.51\.100\.80 ' <<<"$out" && grep -q '^ 2  198.51.100.1 ' <<<"$out" &&
             pass lab_${io}_traceroute || fail lab_${io}_traceroute "$(grep -A7 '^traceroute to' <<<"$out" | tr '\n' ';')"
-        if [ $rc -eq 0 ] && [ "$(grep 'lab check:' <<<"$out" | tail -n 1)" = "lab check: 6 ok, 0 failed" ]; then
+        if [ $rc -eq 0 ] && [ "$(grep 'lab check:' <<<"$out" | tail -n 1)" = "lab check: 11 ok, 0 failed" ]; then
             pass lab_${io}_check
         else
             fail lab_${io}_check "exit $rc: $(grep -E 'FAILED|lab check' <<<"$out" | tr '\n' ' ')"
