@@ -8,7 +8,8 @@
 #   tests/fuzz.sh long    FUZZ_SECONDS each (default 600; `make fuzz`), corpora
 #                         kept in build/fuzz
 # Each target prints its CPU seconds, executions and corpus size. An
-# argument after the mode keeps only the targets whose name contains it.
+# argument after the mode (an extended regular expression) keeps only the
+# targets whose name matches it: tests/fuzz.sh long 'frag|napt'.
 set -u
 cd "$(dirname "$0")/.."
 mode=${1:-short}
@@ -36,7 +37,7 @@ build_lib() {
 # it on CORPUS (new inputs go there) and SEEDS.
 fuzz() {
     local name=$1 secs=$2 maxlen=$3 corpus=$4; shift 4
-    case $name in *"$only"*) ;; *) return 0 ;; esac
+    [[ $name =~ $only ]] || return 0
     mkdir -p "$corpus"
     # shellcheck disable=SC2046
     if ! clang -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Itests/unit \
