@@ -312,6 +312,50 @@ def overlapping_fragments_dropped():
     eq(c, []); eq(d, [])
     counters_have(n, drop_reassembly_failed=1)
 
+def v4_frags(ip, cuts):
+    """IPv4 fragments of ip: (offset, length, more) each, from its bytes."""
+    raw = bytes(ip)
+    h = IP(raw)
+    pay = raw[h.ihl * 4:]
+    out = []
+    for off, n, more in cuts:
+        f = IP(raw[:h.ihl * 4])
+        f.flags = "MF" if more else 0
+        f.frag = off // 8
+        del f.len, f.chksum
+        out.append(IP(bytes(f / Raw(pay[off:off + n]))))
+    return out
+
+def holey_datagram_not_forwarded_v4():
+    # issue 16 item 1: datagram 2 has a hole at 16-23 and a fragment at 800
+    # beyond the end its last fragment (24 + 8) sets; it once completed with
+    # datagram 1's bytes in the hole and was forwarded to the CE
+    d1 = IP(src=NET, dst="192.0.2.18", id=1) / UDP(sport=7777, dport=1232) / Raw(b"A" * 992)
+    d2 = IP(src=NET, dst="192.0.2.18", id=2) / UDP(sport=7777, dport=1232) / Raw(b"B" * 24)
+    f1 = v4_frags(d1, [(0, 800, True), (800, 200, False)])
+    f2 = v4_frags(d2, [(0, 16, True)]) + v4_frags(
+        IP(src=NET, dst="192.0.2.18", id=2) / UDP(sport=7777, dport=1232) / Raw(b"B" * 808),
+        [(800, 16, True)]) + v4_frags(d2, [(24, 8, False)])
+    c, d, n = replay("v4_holey", config(), v4_in=f1 + f2)
+    eq(c, [])
+    eq(d, [tunnel(BR6, CE_A1, dec(IP(bytes(d1))))])
+    counters_have(n, reassembled=1, fragments_held=3, drop_reassembly_failed=1)
+
+def holey_datagram_not_forwarded_v6():
+    from scapy.all import IPv6ExtHdrFragment
+    def frag(raw, ident, off, n, more):
+        return IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrFragment(id=ident, nh=4, offset=off // 8,
+                                                            m=int(more)) / Raw(raw[off:off + n])
+    i1 = inner() / Raw(b"A" * 972)
+    r1 = bytes(i1)
+    r2 = bytes(inner() / Raw(b"B" * 780))
+    pkts = [frag(r1, 1, 0, 800, True), frag(r1, 1, 800, len(r1) - 800, False),
+            frag(r2, 2, 0, 16, True), frag(r2, 2, 800, 16, True), frag(r2, 2, 24, 8, False)]
+    c, d, n = replay("v6_holey", config(), v6_in=pkts)
+    eq(d, [])
+    eq(c, [bytes(dec(IP(r1)))])
+    counters_have(n, reassembled=1, fragments_held=3, drop_reassembly_failed=1)
+
 def sixty_five_thousand_fmrs():
     import ipaddress
     rules = [{"ipv6": "2001:db8:%x::/48" % i, "ipv4": "10.%d.%d.0/24" % (i >> 8, i & 255),
@@ -355,7 +399,8 @@ try:
               v6_layout_mismatch_fails_visibly, v6_hairpin_ce_to_ce, v6_encap_limit_option_accepted,
               v6_echo_to_br, v6_packet_too_big_relayed, v6_ttl_expired_inside,
               v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
-              overlapping_fragments_dropped, sixty_five_thousand_fmrs,
+              overlapping_fragments_dropped, holey_datagram_not_forwarded_v4,
+              holey_datagram_not_forwarded_v6, sixty_five_thousand_fmrs,
               hostile_bytes_never_crash):
         case(f)
 finally:

@@ -9,7 +9,8 @@ static bool parse4(uint8_t *p, size_t avail, s46_l3 *o, size_t *len)
     size_t ihl = (p[0] & 15u) * 4, tot = s46_get16(p + 2);
     if (avail < 20 || ihl < 20 || ihl > avail)
         return false;
-    *len = tot > ihl && tot < avail ? tot : avail;
+    /* all that is there, up to the total length unless that is bogus */
+    *len = tot >= ihl && tot < avail ? tot : avail;
     o->l3_len = (uint16_t)ihl;
     s46_parse_ipv4_fields(p, o);
     return true;

@@ -45,25 +45,42 @@ int s46_frag6(s46_pkt *p, unsigned mtu, uint32_t id, s46_pktpool *pool, s46_pkt 
     return (int)(n - 1);
 }
 
-#define BLOCKS (S46_PKT_MAXDATA / 8 + 1)
+/* Reassembly. A context's bitmap has one bit per 8-byte block of the
+ * datagram's payload. Every fragment starts on a block boundary and every
+ * fragment but the last is a whole number of blocks, so two fragments
+ * share a block exactly when they share a byte: a fragment touching a set
+ * bit overlaps one already stored. A datagram completes when its end is
+ * known and the number of bits set is the number of blocks up to the end;
+ * as no bit beyond the end is ever set (checked both ways: a fragment past
+ * a known end, a last fragment below stored data), that means every byte
+ * 0..end came, each exactly once, from this datagram's fragments. The
+ * payload buffer is zeroed when a datagram is dropped or completes, so a
+ * context starts empty. */
+#define MAXPAYLOAD (S46_PKT_MAXDATA - 80) /* room left for the kept header */
+#define BLOCKS ((MAXPAYLOAD + 7) / 8)
 
 typedef struct ctx {
     bool used;
+    bool dead;                 /* dropped: absorbs its fragments until it times out */
+    bool last;                 /* the last fragment (M = 0) came: end is known */
     uint8_t version, proto;
-    uint8_t key[36];           /* src, dst (IPv4: 4 + 4; IPv6: 16 + 16), id */
-    uint64_t born;
-    uint32_t total;            /* payload length once the last fragment came; 0 before */
-    uint32_t have;             /* payload bytes received */
-    uint16_t hlen;             /* header bytes kept from the first fragment */
-    uint8_t hdr[80];           /* IPv4 header (with options) or IPv6 header */
-    uint8_t got[BLOCKS / 8 + 1];
-    uint8_t data[S46_PKT_MAXDATA];
+    uint8_t key[36];           /* src, dst (IPv4: 4 + 4; IPv6: 16 + 16), id, IPv4 protocol */
+    uint64_t born;             /* time of its first fragment (timeout) */
+    uint64_t seq;              /* creation order (the oldest is recycled first) */
+    uint32_t end;              /* payload length, once last */
+    uint32_t hiwater;          /* end of the highest stored fragment: bytes written */
+    uint32_t blocks;           /* bits set in got */
+    uint16_t hlen;             /* header bytes kept from the first fragment; 0 before */
+    uint8_t hdr[80];           /* IPv4 header (with options) or the IPv6 unfragmentable part */
+    uint8_t got[(BLOCKS + 7) / 8];
+    uint8_t data[MAXPAYLOAD];
 } ctx;
 
 struct s46_reasm {
     ctx *c;
     unsigned n;
-    uint64_t timeout, expired;
+    uint64_t timeout, seq;
+    s46_reasm_stats st;
 };
 
 s46_reasm *s46_reasm_new(unsigned contexts, uint64_t timeout_ns)
@@ -86,132 +103,215 @@ void s46_reasm_free(s46_reasm *r)
     }
 }
 
-uint64_t s46_reasm_expired(const s46_reasm *r) { return r->expired; }
+uint64_t s46_reasm_expired(const s46_reasm *r) { return r->st.timed_out + r->st.evicted; }
 
-static bool test_set(ctx *c, uint32_t from, uint32_t to)
+const s46_reasm_stats *s46_reasm_get_stats(const s46_reasm *r) { return &r->st; }
+
+/* Forgets what c holds (the payload bytes written are zeroed). */
+static void forget(ctx *c)
+{
+    memset(c->data, 0, c->hiwater);
+    memset(c->got, 0, sizeof c->got);
+    c->hiwater = c->blocks = c->end = 0;
+    c->hlen = 0;
+    c->last = false;
+}
+
+static void release(ctx *c)
+{
+    forget(c);
+    c->used = c->dead = false;
+}
+
+/* Drops the datagram in c: it keeps its key and absorbs the fragments
+ * still to come until it times out or is recycled (RFC 5722: the
+ * fragments not yet received are discarded too). */
+static s46_reasm_result kill(s46_reasm *r, ctx *c, s46_reasm_result why)
+{
+    forget(c);
+    c->dead = true;
+    switch (why) {
+    case S46_REASM_OVERLAP: r->st.overlap++; break;
+    case S46_REASM_BEYOND_END: r->st.beyond_end++; break;
+    default: r->st.end_mismatch++; break;
+    }
+    return why;
+}
+
+/* Whether any block of [from, to) is set. */
+static bool any_set(const ctx *c, uint32_t from, uint32_t to)
 {
     for (uint32_t b = from; b < to; b++)
         if (c->got[b >> 3] & (1u << (b & 7)))
             return true;
+    return false;
+}
+
+static void set_blocks(ctx *c, uint32_t from, uint32_t to)
+{
     for (uint32_t b = from; b < to; b++)
         c->got[b >> 3] |= (uint8_t)(1u << (b & 7));
-    return false;
+    c->blocks += to - from;
+}
+
+/* p holds hlen header bytes then total payload bytes: makes it a whole
+ * datagram (lengths, IPv4 flags and checksum; IPv6: the header that
+ * preceded the Fragment header names proto). */
+static void finish(s46_pkt *p, unsigned v, unsigned hlen, uint8_t proto, uint32_t total)
+{
+    uint8_t *h = p->data;
+    p->len = hlen + total;
+    if (v == 4) {
+        s46_put16(h + 2, (uint16_t)p->len);
+        s46_put16(h + 6, s46_get16(h + 6) & 0x4000); /* keep DF, clear MF and offset */
+        s46_put16(h + 10, 0);
+        s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, hlen)));
+        return;
+    }
+    s46_put16(h + 4, (uint16_t)(p->len - 40));
+    if (hlen == 40) {
+        h[6] = proto;
+        return;
+    }
+    /* walk the kept extension headers to the last one */
+    for (unsigned o = 40; o + 2 <= hlen;) {
+        unsigned hl = ((unsigned)h[o + 1] + 1) * 8;
+        if (o + hl >= hlen) {
+            h[o] = proto;
+            break;
+        }
+        o += hl;
+    }
 }
 
 s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
     uint8_t key[36], *d = p->data;
-    unsigned v = d[0] >> 4, klen, hlen;
-    uint32_t off = l3->frag_off, len, m;
+    unsigned v = p->len ? d[0] >> 4 : 0, hlen;
+    uint32_t off = l3->frag_off, len;
+    bool m;
     const uint8_t *payload;
     memset(key, 0, sizeof key);
-    if (v == 4) {
+    if (v == 4 && p->len >= 20) {
         memcpy(key, d + 12, 8);
         memcpy(key + 32, d + 4, 2);
         key[34] = d[9];
-        klen = 36;
         hlen = l3->l3_len;
-        payload = d + hlen;
         len = l3->l4_len;
+        if (hlen < 20 || hlen + len > p->len) {
+            r->st.bad++;
+            return S46_REASM_BAD;
+        }
+        payload = d + hlen;
         m = (s46_get16(d + 6) & 0x2000) != 0;
-    } else {
-        memcpy(key, d + 8, 32);
-        memcpy(key + 32, d + l3->frag_hdr + 4, 4);
-        klen = 36;
+    } else if (v == 6 && p->len >= 40 && l3->frag_hdr >= 40) {
         hlen = l3->frag_hdr; /* the part before the Fragment header */
-        payload = d + l3->frag_hdr + 8;
-        len = (uint32_t)(p->len - (l3->frag_hdr + 8u));
-        m = s46_get16(d + l3->frag_hdr + 2) & 1;
-    }
-    if ((m && (len == 0 || len % 8)) || hlen > 80)
+        uint32_t tot = 40u + s46_get16(d + 4);
+        if (tot > p->len || hlen + 8u > tot) {
+            r->st.bad++;
+            return S46_REASM_BAD;
+        }
+        memcpy(key, d + 8, 32);
+        memcpy(key + 32, d + hlen + 4, 4);
+        payload = d + hlen + 8;
+        len = tot - (hlen + 8u); /* up to the payload length, not trailing bytes */
+        m = s46_get16(d + hlen + 2) & 1;
+    } else {
+        r->st.bad++;
         return S46_REASM_BAD;
-    if (off + len > S46_PKT_MAXDATA - 80)
+    }
+    if ((m && (len == 0 || len % 8)) || off % 8 || hlen > 80) {
+        r->st.bad++;
+        return S46_REASM_BAD;
+    }
+    if (off + len > MAXPAYLOAD) {
+        r->st.too_big++;
         return S46_REASM_TOO_BIG;
+    }
+    if (off == 0 && !m) {
+        /* an atomic fragment: a datagram of its own (RFC 6946) */
+        uint8_t proto = v == 6 ? d[hlen] : 0;
+        if (v == 6)
+            memmove(d + hlen, payload, len);
+        finish(p, v, hlen, proto, len);
+        r->st.done++;
+        return S46_REASM_DONE;
+    }
     ctx *c = NULL, *oldest = NULL, *freec = NULL;
     for (unsigned i = 0; i < r->n; i++) {
         ctx *x = &r->c[i];
         if (x->used && now - x->born > r->timeout) {
-            x->used = false;
-            r->expired++;
+            if (!x->dead)
+                r->st.timed_out++;
+            release(x);
         }
         if (!x->used) {
             if (!freec)
                 freec = x;
             continue;
         }
-        if (x->version == v && memcmp(x->key, key, klen) == 0) {
+        if (x->version == v && memcmp(x->key, key, sizeof key) == 0) {
             c = x;
             break;
         }
-        if (!oldest || x->born < oldest->born)
+        if (!oldest || x->seq < oldest->seq)
             oldest = x;
     }
     if (!c) {
         c = freec;
         if (!c) {
             c = oldest;
-            r->expired++;
+            if (!c->dead)
+                r->st.evicted++;
+            release(c);
         }
-        memset(c, 0, offsetof(ctx, data));
         c->used = true;
         c->version = (uint8_t)v;
-        memcpy(c->key, key, klen);
+        memcpy(c->key, key, sizeof key);
         c->born = now;
+        c->seq = ++r->seq;
     }
-    if ((off % 8) || test_set(c, off / 8, (off + len + 7) / 8)) {
-        c->used = false;
-        return S46_REASM_OVERLAP;
+    if (c->dead) {
+        r->st.dropped++;
+        return S46_REASM_DROPPED;
     }
+    uint32_t fend = off + len;
     if (!m) {
-        if (c->total && c->total != off + len) {
-            c->used = false;
-            return S46_REASM_BAD;
-        }
-        c->total = off + len;
+        if (c->last)
+            return kill(r, c, fend == c->end ? S46_REASM_OVERLAP : S46_REASM_END_MISMATCH);
+        if (c->hiwater > fend)
+            return kill(r, c, S46_REASM_BEYOND_END);
+    } else if (c->last && fend > c->end) {
+        return kill(r, c, S46_REASM_BEYOND_END);
+    }
+    uint32_t b0 = off / 8, b1 = (fend + 7) / 8;
+    if (any_set(c, b0, b1))
+        return kill(r, c, S46_REASM_OVERLAP);
+    set_blocks(c, b0, b1);
+    memcpy(c->data + off, payload, len);
+    if (fend > c->hiwater)
+        c->hiwater = fend;
+    if (!m) {
+        c->last = true;
+        c->end = fend;
     }
     if (off == 0) {
         c->hlen = (uint16_t)hlen;
         memcpy(c->hdr, d, hlen);
         if (v == 6)
-            c->proto = d[l3->frag_hdr]; /* next header after the Fragment header */
+            c->proto = d[hlen]; /* next header after the Fragment header */
     }
-    memcpy(c->data + off, payload, len);
-    c->have += len;
-    if (!c->total || c->have < c->total || !c->hlen)
+    if (!c->last || !c->hlen || c->blocks != (c->end + 7) / 8) {
+        r->st.held++;
         return S46_REASM_HELD;
-    /* complete: rebuild the datagram in p */
+    }
+    /* complete: every block 0..end set, none beyond: rebuild in p */
     s46_pkt_reset(p);
     memcpy(p->data, c->hdr, c->hlen);
-    memcpy(p->data + c->hlen, c->data, c->total);
-    p->len = c->hlen + c->total;
-    uint8_t *h = p->data;
-    if (v == 4) {
-        s46_put16(h + 2, (uint16_t)p->len);
-        s46_put16(h + 6, s46_get16(h + 6) & 0x4000); /* keep DF, clear MF and offset */
-        s46_put16(h + 10, 0);
-        s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, c->hlen)));
-    } else {
-        s46_put16(h + 4, (uint16_t)(p->len - 40));
-        /* the Fragment header was last in the unfragmentable part: point its
-         * predecessor at what followed it */
-        if (c->hlen == 40)
-            h[6] = c->proto;
-        else {
-            /* walk the kept extension headers to the last one */
-            unsigned o = 40, nh = h[6];
-            while (o < c->hlen) {
-                unsigned hl = ((unsigned)h[o + 1] + 1) * 8;
-                if (o + hl >= c->hlen) {
-                    h[o] = c->proto;
-                    break;
-                }
-                nh = h[o];
-                o += hl;
-            }
-            (void)nh;
-        }
-    }
-    c->used = false;
+    memcpy(p->data + c->hlen, c->data, c->end);
+    finish(p, v, c->hlen, c->proto, c->end);
+    release(c);
+    r->st.done++;
     return S46_REASM_DONE;
 }
 

@@ -5,10 +5,20 @@
  *    from a pool.
  *  - s46_reasm: a reassembly table for IPv4 (RFC 791) and IPv6 (RFC 8200)
  *    with bounded memory: a fixed number of contexts, each with one buffer,
- *    allocated at creation. Overlapping fragments drop the whole datagram
- *    (RFC 5722); a datagram not complete within the timeout, or bigger than
- *    a packet buffer, is dropped; when every context is busy the oldest is
- *    recycled. Results are reported as named outcomes for the counters. */
+ *    allocated at creation; nothing allocated per packet. A datagram
+ *    completes only when every payload byte from 0 to its end came, exactly
+ *    once, in its own fragments; the rebuilt packet holds nothing else
+ *    (a context's buffer is zeroed between datagrams). Any overlap, an exact
+ *    duplicate included, drops the whole datagram, IPv4 and IPv6 alike
+ *    (RFC 5722, RFC 8200 §4.5), and so do data past the end the last
+ *    fragment sets and a second last fragment; a dropped datagram keeps its
+ *    context until the timeout and its later fragments are dropped too. A
+ *    fragment that is not the last must carry a multiple of 8 bytes (else
+ *    it alone is dropped, as a fragment bigger than a packet buffer is). An
+ *    atomic fragment (offset 0, M = 0) is a datagram of its own (RFC 6946).
+ *    A datagram not complete within the timeout is dropped; when every
+ *    context is busy the one created first is recycled. Results are named
+ *    outcomes for the counters; s46_reasm_get_stats counts each of them. */
 #ifndef S46_FRAG_H
 #define S46_FRAG_H
 #include "lib/parse.h"
@@ -25,8 +35,26 @@ typedef enum s46_reasm_result {
     S46_REASM_HELD,          /* stored; p may be reused */
     S46_REASM_OVERLAP,       /* overlapping fragments: datagram dropped */
     S46_REASM_TOO_BIG,       /* larger than a packet buffer */
-    S46_REASM_BAD,           /* inconsistent fragment (length, offset) */
+    S46_REASM_BAD,           /* malformed fragment (length, offset, header): it alone dropped */
+    S46_REASM_BEYOND_END,    /* data past the datagram's end: datagram dropped */
+    S46_REASM_END_MISMATCH,  /* a second last fragment, another end: datagram dropped */
+    S46_REASM_DROPPED,       /* fragment of a datagram dropped before (until its timeout) */
 } s46_reasm_result;
+
+/* What a table did, each counted once: fragments by outcome, datagrams
+ * completed or lost incomplete. */
+typedef struct s46_reasm_stats {
+    uint64_t done;           /* datagrams completed (atomic fragments included) */
+    uint64_t held;           /* fragments stored */
+    uint64_t overlap;        /* datagrams dropped for overlapping fragments (duplicates too) */
+    uint64_t beyond_end;     /* datagrams dropped for data past their end */
+    uint64_t end_mismatch;   /* datagrams dropped for a second last fragment with another end */
+    uint64_t dropped;        /* fragments of an already dropped datagram */
+    uint64_t bad;            /* malformed fragments (not the last and not 8-byte multiple, ...) */
+    uint64_t too_big;        /* fragments ending past what a packet buffer holds */
+    uint64_t timed_out;      /* incomplete datagrams dropped at their timeout */
+    uint64_t evicted;        /* incomplete datagrams recycled for a new one */
+} s46_reasm_stats;
 
 typedef struct s46_reasm s46_reasm;
 /* contexts: datagrams in reassembly at once; timeout_ns: their lifetime. */
@@ -45,4 +73,5 @@ int s46_frag6_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, uint32_t id,
                          s46_pktpool *pool);
 /* Datagrams dropped because they timed out or were pushed out. */
 uint64_t s46_reasm_expired(const s46_reasm *r);
+const s46_reasm_stats *s46_reasm_get_stats(const s46_reasm *r);
 #endif

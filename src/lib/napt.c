@@ -661,10 +661,19 @@ s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flag
     }
     bool created = false;
     if (s == NONE) {
-        /* A new remote: EIF admits anyone; ADF one we have sent to. */
-        bool ok = t->cfg.filter == S46_NAPT_FILTER_EIF;
-        for (uint32_t x = t->maps[m].sess_head; !ok && x != NONE; x = s_next(&t->sess[x]))
-            ok = t->sess[x].rem_addr == f->rem_addr && !due(t->sess[x].expires, now);
+        /* A new remote, on a mapping still alive (a session of it not
+         * expired, whether or not the sweep has freed the others yet: a
+         * dead mapping is not brought back): EIF admits anyone; ADF one we
+         * have sent to. */
+        bool live = false, ok = false;
+        for (uint32_t x = t->maps[m].sess_head; !ok && x != NONE; x = s_next(&t->sess[x])) {
+            if (due(t->sess[x].expires, now))
+                continue;
+            live = true;
+            ok = t->cfg.filter == S46_NAPT_FILTER_EIF || t->sess[x].rem_addr == f->rem_addr;
+        }
+        if (!live)
+            return S46_NAPT_NOT_FOUND;
         if (!ok)
             return S46_NAPT_FILTERED;
         s = new_sess(t, m, f, sslot);
