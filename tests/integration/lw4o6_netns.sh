@@ -13,6 +13,7 @@
 # of a bindings_file, and single edits over the control socket): no packet
 # of the stream is lost; once the binding is removed its packets are
 # dropped and counted at once, and once added again they flow at once.
+# Last, s46-provd serves the lw4o6 object to a CE announcing lw4o6.
 # s46-test-timeout: 200
 set -u
 cd "$(dirname "$0")/../.."
@@ -285,4 +286,26 @@ s.bind(("192.168.1.2", 46000)); s.sendto(b"who", ("198.51.100.80", 7001))
 print(s.recvfrom(64)[0].decode())' 2>/dev/null)
 [ -n "$again" ] && [ "$again" = "$ep" ] && pass lw4o6_added_binding_flows_at_once ||
     fail lw4o6_added_binding_flows_at_once "got '$again', before '$ep'"
+
+# s46-provd serves this CE's lw4o6 object from a profile, to a CE that
+# announces lw4o6 (as s46-ce does), and leaves it out for one that does not
+cat >"$tmp/prof.json" <<J
+{"ttl": 600, "order": ["lw4o6", "dslite"], "dslite": {"aftr": "2001:db8:ff::2"},
+ "lw4o6": {"lwaftr": "$LW6", "ipv6": "2001:db8:1a::/56", "ipv4": "192.0.2.1",
+           "psid": 1, "psid_length": 6, "psid_offset": 0}}
+J
+ip netns exec $ISP "$BIN/s46-provd" serve --port 8080 --profile 2001:db8:f001::/64="$tmp/prof.json" \
+    >/dev/null 2>"$tmp/provd.log" &
+waitfor 10 sh -c "ip netns exec $CE curl -s -o /dev/null 'http://[2001:db8:f001::1]:8080/'"
+Q='vendorid=000000-s46&product=s46-ce&version=1_0'
+cap=$(grep -o 'CE_CAPABILITY "[^"]*"' src/cmd/s46-ce/ce.h | cut -d'"' -f2)
+a1=$(nsx $CE curl -s -m 5 "http://[2001:db8:f001::1]:8080/config?$Q&capability=$cap" |
+     $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["order"], j["lw4o6"]["ipv4"])' 2>&1)
+a2=$(nsx $CE curl -s -m 5 "http://[2001:db8:f001::1]:8080/config?$Q&capability=map_e,dslite" |
+     $PY -c 'import json,sys; j=json.load(sys.stdin); print(j["order"], "lw4o6" in j)' 2>&1)
+if [ "$a1" = "['lw4o6', 'dslite'] 192.0.2.1" ] && [ "$a2" = "['dslite'] False" ]; then
+    pass lw4o6_provd_serves_by_capability
+else
+    fail lw4o6_provd_serves_by_capability "capability $cap: $a1; without lw4o6: $a2; $(tail -2 "$tmp/provd.log")"
+fi
 exit 0
