@@ -8,6 +8,7 @@ typedef struct ce_pl {
     s46_ce_mech mech;
     s46_ce *mape;
     s46_cet *cet;
+    s46_lwb4 *lw;
     s46_pipeline_env env;
     uint64_t none_cnt[1];
     s46_counters none;
@@ -21,8 +22,32 @@ const char *s46_ce_mech_name(s46_ce_mech m)
     case S46_CE_MECH_MAPE: return "map_e";
     case S46_CE_MECH_DSLITE: return "dslite";
     case S46_CE_MECH_IPIP: return "ipip";
+    case S46_CE_MECH_LW4O6: return "lw4o6";
     default: return "none";
     }
+}
+
+/* Frees the data planes other than the one of mech. */
+static void drop_others(ce_pl *p, s46_ce_mech mech)
+{
+    if (mech != S46_CE_MECH_MAPE) {
+        s46_ce_free(p->mape);
+        p->mape = NULL;
+    }
+    if (mech != S46_CE_MECH_DSLITE && mech != S46_CE_MECH_IPIP) {
+        s46_cet_free(p->cet);
+        p->cet = NULL;
+    }
+    if (mech != S46_CE_MECH_LW4O6) {
+        s46_lwb4_free(p->lw);
+        p->lw = NULL;
+    }
+}
+
+/* Does mech run a NAPT (whose state is shared out by port among workers)? */
+static bool has_napt(s46_ce_mech mech)
+{
+    return mech == S46_CE_MECH_MAPE || mech == S46_CE_MECH_IPIP || mech == S46_CE_MECH_LW4O6;
 }
 
 static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen)
@@ -30,8 +55,9 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
     ce_pl *p = self;
     /* each worker's NAPT owns its share of the port set */
     s46_cepl_conf cc = *(const s46_cepl_conf *)conf;
-    cc.mape.napt.share = cc.tunnel.napt.share = (uint16_t)p->env.worker;
-    cc.mape.napt.shares = cc.tunnel.napt.shares = (uint16_t)p->env.workers;
+    cc.mape.napt.share = cc.tunnel.napt.share = cc.lw4o6.napt.share = (uint16_t)p->env.worker;
+    cc.mape.napt.shares = cc.tunnel.napt.shares = cc.lw4o6.napt.shares =
+        (uint16_t)p->env.workers;
     const s46_cepl_conf *c = &cc;
     switch (c->mech) {
     case S46_CE_MECH_MAPE:
@@ -41,8 +67,16 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
         } else if (!(p->mape = s46_ce_new(&c->mape, err, errlen))) {
             return -1;
         }
-        s46_cet_free(p->cet);
-        p->cet = NULL;
+        drop_others(p, c->mech);
+        break;
+    case S46_CE_MECH_LW4O6:
+        if (p->lw) {
+            if (s46_lwb4_reconfigure(p->lw, &c->lw4o6, err, errlen) < 0)
+                return -1;
+        } else if (!(p->lw = s46_lwb4_new(&c->lw4o6, err, errlen))) {
+            return -1;
+        }
+        drop_others(p, c->mech);
         break;
     case S46_CE_MECH_DSLITE:
     case S46_CE_MECH_IPIP: {
@@ -54,15 +88,11 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
         } else if (!(p->cet = s46_cet_new(&tc, err, errlen))) {
             return -1;
         }
-        s46_ce_free(p->mape);
-        p->mape = NULL;
+        drop_others(p, c->mech);
         break;
     }
     default:
-        s46_ce_free(p->mape);
-        p->mape = NULL;
-        s46_cet_free(p->cet);
-        p->cet = NULL;
+        drop_others(p, S46_CE_MECH_NONE);
         break;
     }
     p->mech = c->mech;
@@ -73,7 +103,7 @@ static unsigned ce_steer(const void *self, const s46_pkt *p, uint16_t side)
 {
     const ce_pl *c = self;
     unsigned owner;
-    if (c->mech != S46_CE_MECH_MAPE && c->mech != S46_CE_MECH_IPIP) /* no NAPT */
+    if (!has_napt(c->mech))
         return s46_steer_fragment(p, c->env.workers, &owner) ? owner : c->env.worker;
     return s46_steer_ce(p, side, c->env.workers, c->env.worker);
 }
@@ -81,7 +111,7 @@ static unsigned ce_steer(const void *self, const s46_pkt *p, uint16_t side)
 static s46_spread ce_spread(const void *self, uint16_t side)
 {
     const ce_pl *c = self;
-    if (c->mech != S46_CE_MECH_MAPE && c->mech != S46_CE_MECH_IPIP)
+    if (!has_napt(c->mech))
         return S46_SPREAD_FLOW;
     return side == S46_SIDE_V4 ? S46_SPREAD_V4_SRC : S46_SPREAD_NAPT_IN;
 }
@@ -89,8 +119,7 @@ static s46_spread ce_spread(const void *self, uint16_t side)
 static void ce_destroy(void *self)
 {
     ce_pl *p = self;
-    s46_ce_free(p->mape);
-    s46_cet_free(p->cet);
+    drop_others(p, S46_CE_MECH_NONE);
     free(p);
 }
 
@@ -115,6 +144,8 @@ static void ce_process(void *self, s46_batch *b, uint16_t side, uint64_t now)
     ce_pl *p = self;
     if (p->mape) {
         s46_ce_process(p->mape, b, side == S46_SIDE_V4 ? S46_CE_PORT_LAN : S46_CE_PORT_WAN, now);
+    } else if (p->lw) {
+        s46_lwb4_process(p->lw, b, side == S46_SIDE_V4 ? 0 : 1, now);
     } else if (p->cet) {
         s46_cet_process(p->cet, b, side == S46_SIDE_V4 ? S46_CET_PORT_LAN : S46_CET_PORT_WAN,
                         now);
@@ -132,6 +163,8 @@ static void ce_tick(void *self, uint64_t now)
         s46_ce_tick(p->mape, now);
     if (p->cet)
         s46_cet_tick(p->cet, now);
+    if (p->lw)
+        s46_lwb4_tick(p->lw, now);
 }
 
 static json_t *ce_show(const void *self, uint64_t now)
@@ -139,6 +172,7 @@ static json_t *ce_show(const void *self, uint64_t now)
     const ce_pl *p = self;
     json_t *j = p->mape ? s46_ce_show(p->mape, now, 256)
                 : p->cet ? s46_cet_show(p->cet, now, 256)
+                : p->lw  ? s46_lwb4_show(p->lw, now, 256)
                          : json_object();
     if (j)
         json_object_set_new(j, "mechanism", json_string(s46_ce_mech_name(p->mech)));
@@ -148,7 +182,10 @@ static json_t *ce_show(const void *self, uint64_t now)
 static const s46_counters *ce_counters(const void *self)
 {
     const ce_pl *p = self;
-    return p->mape ? s46_ce_counters(p->mape) : p->cet ? s46_cet_counters(p->cet) : &p->none;
+    return p->mape  ? s46_ce_counters(p->mape)
+           : p->cet ? s46_cet_counters(p->cet)
+           : p->lw  ? s46_lwb4_counters(p->lw)
+                    : &p->none;
 }
 
 const s46_pipeline_ops s46_pl_ce = {

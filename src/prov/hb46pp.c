@@ -1,4 +1,5 @@
 #include "prov/hb46pp.h"
+#include "prov/lw4o6.h"
 #include "prov/mape.h"
 #include "prov/query.h"
 #include "lib/addr.h"
@@ -123,22 +124,6 @@ static int pfx6_ok(const json_t *o, const char *key, const char *where, s46_pfx6
     return 0;
 }
 
-static int int_ok(const json_t *o, const char *key, const char *where, long lo, long hi,
-                  long *out, char *err, size_t errlen)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v || !json_is_integer(v) || json_integer_value(v) < lo ||
-        json_integer_value(v) > hi) {
-        if (v)
-            s46_seterr(err, errlen, "%s.%s: must be an integer %ld..%ld", where, key, lo, hi);
-        else
-            s46_seterr(err, errlen, "%s.%s: missing", where, key);
-        return -1;
-    }
-    *out = (long)json_integer_value(v);
-    return 0;
-}
-
 static int check_mape(const json_t *o, const char *where, size_t max, bool check_br,
                       char *err, size_t errlen)
 {
@@ -221,37 +206,8 @@ static int check_mapt(const json_t *o, char *err, size_t errlen)
 
 static int check_lw4o6(const json_t *o, char *err, size_t errlen)
 {
-    s46_pfx6 p;
-    long psid, plen, poff;
-    int rc;
-    uint32_t a;
-    if (!json_is_object(o)) {
-        s46_seterr(err, errlen, "lw4o6: must be an object");
-        return -1;
-    }
-    if (host_ok(o, "lwaftr", "lw4o6", err, errlen) < 0 ||
-        pfx6_ok(o, "ipv6", "lw4o6", &p, err, errlen) < 0)
-        return -1;
-    const char *s = str_member(o, "ipv4", "lw4o6", true, err, errlen, &rc);
-    if (rc < 0)
-        return -1;
-    if (s46_ip4_parse(s, &a) < 0) {
-        s46_seterr(err, errlen, "lw4o6.ipv4: not an IPv4 address");
-        return -1;
-    }
-    if (int_ok(o, "psid_length", "lw4o6", 0, 16, &plen, err, errlen) < 0 ||
-        int_ok(o, "psid_offset", "lw4o6", 0, 15, &poff, err, errlen) < 0 ||
-        int_ok(o, "psid", "lw4o6", 0, 65535, &psid, err, errlen) < 0)
-        return -1;
-    if (plen + poff > 16) {
-        s46_seterr(err, errlen, "lw4o6.psid_length: psid_offset + psid_length > 16");
-        return -1;
-    }
-    if (plen < 16 && psid >= (1L << plen)) {
-        s46_seterr(err, errlen, "lw4o6.psid: does not fit in psid_length bits");
-        return -1;
-    }
-    return 0;
+    s46_lw4o6_cfg c;
+    return s46_lw4o6_from_json(o, &c, err, errlen);
 }
 
 static int check_xlat(const json_t *o, char *err, size_t errlen)

@@ -21,8 +21,10 @@
  *    IPv6 prefix (an address there is a CE's, e.g. its MAP address);
  *  - map_t: "dmr" IPv6 prefix, rules as MAP-E (rule set included), at most 200;
  *  - dslite: "aftr" FQDN or global unicast IPv6 address;
- *  - lw4o6: lwaftr (FQDN or global unicast IPv6), ipv6 (prefix), ipv4
- *    (address), psid, psid_length (0..16), psid_offset (0..15),
+ *  - lw4o6: via s46_lw4o6_from_json (prov/lw4o6.h): lwaftr (FQDN, or
+ *    global unicast IPv6 outside ipv6), ipv6 (prefix; a /128 global
+ *    unicast), ipv4 (unicast address), psid, psid_length (0..16),
+ *    psid_offset (0..15), psid_offset + psid_length <= 16,
  *    psid < 2^psid_length;
  *  - 464xlat: nat64prefix, an IPv6 prefix of length 32/40/48/56/64/96;
  *  - ipip: non-empty array of {ipv6_local, ipv6_remote (global unicast,

@@ -1,5 +1,5 @@
 /* s46-ce's settings file: CE options, where the End-user prefix comes
- * from, and either a fixed map_e or dslite (fixed mode) or a "provisioning" object
+ * from, and either a fixed map_e, dslite or lw4o6 (fixed mode) or a "provisioning" object
  * (HB46PP mode). Every error names the field. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,8 +137,12 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     } else if (json_is_object(json_object_get(doc, "dslite"))) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "dslite";
+    } else if (json_object_get(doc, "lw4o6")) {
+        o->fixed = json_incref(doc);
+        o->fixed_mech = "lw4o6";
     } else {
-        s46_seterr(e, sizeof e, "neither a \"provisioning\" object nor a fixed map_e or dslite");
+        s46_seterr(e, sizeof e,
+                   "neither a \"provisioning\" object nor a fixed map_e, dslite or lw4o6");
         goto bad;
     }
     json_decref(doc);

@@ -9,6 +9,7 @@
 #include "lib/err.h"
 #include "prov/dns.h"
 #include "prov/hb46pp.h"
+#include "prov/lw4o6.h"
 
 const char *ce_mech_name(int mech)
 {
@@ -16,6 +17,7 @@ const char *ce_mech_name(int mech)
     case MECH_MAPE: return "map_e";
     case MECH_DSLITE: return "dslite";
     case MECH_IPIP: return "ipip";
+    case MECH_LW4O6: return "lw4o6";
     default: return "none";
     }
 }
@@ -109,6 +111,54 @@ static int plan_tunnel(const char *mech, const json_t *resp, const s46_pfx6 *pre
     return 0;
 }
 
+/* lw4o6: the lwAFTR by name or address, the B4 address from the binding
+ * prefix and this End-user prefix (prov/lw4o6.h), NAPT onto the IPv4
+ * address in the PSID's port set. */
+static int plan_lw4o6(const json_t *resp, const s46_pfx6 *prefix, const struct ce_opts *o,
+                      struct ce_plan *out, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN], b[S46_IP6_STRLEN];
+    s46_lw4o6_cfg lc;
+    s46_lwb4_conf *c = &out->lw;
+    if (s46_lw4o6_from_json(json_object_get(resp, "lw4o6"), &lc, err, errlen) < 0)
+        return -1;
+    s46_lwb4_conf_default(c);
+    c->ipv6_mtu = o->base.ipv6_mtu;
+    c->hop_limit = o->base.hop_limit;
+    c->encap_limit = o->base.encap_limit;
+    c->napt = o->base.napt;
+    c->lan_ipv4 = o->base.lan_ipv4;
+    c->ipv4 = lc.ipv4;
+    c->psid = lc.psid;
+    c->psid_len = lc.psid_len;
+    c->psid_offset = lc.psid_offset;
+    if (s46_lw4o6_b4(&lc, prefix, &c->b4, err, errlen) < 0)
+        return -1;
+    if (lc.lwaftr_literal) {
+        c->lwaftr = lc.lwaftr_addr;
+    } else if (s46_dns_aaaa(lc.lwaftr, o->resolver, (o->timeout_s ? o->timeout_s : 5) * 1000,
+                            &c->lwaftr, e, sizeof e) != S46_DNS_OK) {
+        s46_seterr(err, errlen, "lw4o6: lwAFTR %s: %s", lc.lwaftr, e);
+        return -1;
+    }
+    /* a resolved name gets the checks a literal got, and the lwAFTR is
+     * never inside this CE's own prefix */
+    const char *why = s46_hb46pp_endpoint_bad(&c->lwaftr);
+    if (why || s46_pfx6_contains(prefix, &c->lwaftr)) {
+        s46_seterr(err, errlen, "lw4o6: lwAFTR %s is %s", s46_ip6_format(&c->lwaftr, b),
+                   why ? why : "inside this CE's own prefix");
+        return -1;
+    }
+    s46_lwb4 *probe = s46_lwb4_new(c, e, sizeof e);
+    if (!probe) {
+        s46_seterr(err, errlen, "lw4o6: %s", e);
+        return -1;
+    }
+    s46_lwb4_free(probe);
+    out->mech = MECH_LW4O6;
+    return 0;
+}
+
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
 {
@@ -118,6 +168,8 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
     out->conf = o->base;
     if (!strcmp(mech, "dslite") || !strcmp(mech, "ipip"))
         return plan_tunnel(mech, resp, prefix, o, out, err, errlen);
+    if (!strcmp(mech, "lw4o6"))
+        return plan_lw4o6(resp, prefix, o, out, err, errlen);
     if (strcmp(mech, "map_e") != 0) {
         s46_seterr(err, errlen, "%s: not supported by this CE", mech);
         return -1;
@@ -192,7 +244,9 @@ static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err
  * tunnel address. */
 static void own_addresses(struct ce_dp *dp, const struct ce_plan *p, const s46_ip6 *a6)
 {
-    uint32_t lan = p->mech == MECH_MAPE ? p->conf.lan_ipv4 : p->cet.lan_ipv4;
+    uint32_t lan = p->mech == MECH_MAPE    ? p->conf.lan_ipv4
+                   : p->mech == MECH_LW4O6 ? p->lw.lan_ipv4
+                                           : p->cet.lan_ipv4;
     if (lan) {
         uint8_t b[4] = {lan >> 24, lan >> 16, lan >> 8, lan};
         s46_loop_own(dp->loop, S46_SIDE_V4, AF_INET, b);
@@ -208,16 +262,20 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     cc.mech = p->mech == MECH_MAPE     ? S46_CE_MECH_MAPE
               : p->mech == MECH_DSLITE ? S46_CE_MECH_DSLITE
               : p->mech == MECH_IPIP   ? S46_CE_MECH_IPIP
+              : p->mech == MECH_LW4O6  ? S46_CE_MECH_LW4O6
                                        : S46_CE_MECH_NONE;
     cc.mape = p->conf;
     cc.tunnel = p->cet;
+    cc.lw4o6 = p->lw;
     /* on Ethernet nobody else is the IPv4 router hop */
-    cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = dp->ethernet;
+    cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = cc.lw4o6.ttl_decrement = dp->ethernet;
     const s46_ip6 *a6 = NULL;
     if (cc.mech == S46_CE_MECH_MAPE) {
         if (s46_ce_params_of(&p->conf, &dp->params, err, errlen) < 0)
             return -1;
         a6 = &dp->params.map_addr;
+    } else if (cc.mech == S46_CE_MECH_LW4O6) {
+        a6 = &p->lw.b4;
     } else if (cc.mech != S46_CE_MECH_NONE) {
         a6 = &p->cet.local;
     }
@@ -261,6 +319,10 @@ void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const ch
     } else if (dp->mech == MECH_DSLITE) {
         fprintf(stderr, "s46-ce: DS-Lite running: B4 %s, AFTR %s%s%s\n",
                 s46_ip6_format(&p->cet.local, a), s46_ip6_format(&p->cet.remote, b), sep, e);
+    } else if (dp->mech == MECH_LW4O6) {
+        fprintf(stderr, "s46-ce: lw4o6 running: IPv4 %s PSID %u/%u (offset %u), B4 %s, lwAFTR %s%s%s\n",
+                s46_ip4_format(p->lw.ipv4, v4), p->lw.psid, p->lw.psid_len, p->lw.psid_offset,
+                s46_ip6_format(&p->lw.b4, a), s46_ip6_format(&p->lw.lwaftr, b), sep, e);
     } else if (dp->mech == MECH_IPIP) {
         fprintf(stderr, "s46-ce: ipip running: %s/%u over %s -> %s%s%s\n",
                 s46_ip4_format(p->cet.ipv4.addr, v4), p->cet.ipv4.len,

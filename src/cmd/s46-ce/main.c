@@ -3,7 +3,8 @@
  * for its LAN address and NDP for its tunnel address itself. In HB46PP mode (a
  * "provisioning" object in its settings file) it discovers its
  * provisioning server, fetches and applies its parameters and keeps them
- * fresh (prov.c); in fixed mode it runs the map_e of the file. The kernel
+ * fresh (prov.c); in fixed mode it runs the map_e, dslite or lw4o6 of the
+ * file. The kernel
  * routes LAN IPv4 traffic and the CE's tunnel address into the device; what
  * s46-ce writes back, it routes on. SIGHUP re-reads the file. */
 #include <getopt.h>
@@ -37,8 +38,9 @@ static const char usage[] =
     "       s46-ce --config ce.json --erase\n"
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
-    "            \"map_e\" (or whole HB46PP response) or \"dslite\" {\"aftr\": address\n"
-    "            or name}; \"prefix\" or \"prefix_from\";\n"
+    "            \"map_e\" (or whole HB46PP response), \"dslite\" {\"aftr\": address\n"
+    "            or name} or \"lw4o6\" {lwaftr, ipv6, ipv4, psid, psid_length,\n"
+    "            psid_offset}; \"prefix\" or \"prefix_from\";\n"
     "            optional CE settings (docs/daemons.md)\n"
     "  --prefix  the delegated End-user prefix (overrides the file)\n"
     "  --tun     TUN device (default s46ce0)\n"
@@ -57,7 +59,7 @@ struct ce_state {
     struct ce_prov *prov;      /* HB46PP mode */
 };
 
-/* Fixed mode: runs the plan of the file's map_e or dslite and logs the
+/* Fixed mode: runs the plan of the file's map_e, dslite or lw4o6 and logs the
  * outcome. */
 static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, size_t errlen)
 {
