@@ -31,6 +31,9 @@
 #                 (2001:db8:f0f0::443, port 443); each CE's LAN side holds
 #                 subnet 0 of its PD (2001:db8:12:3400::1/64), the address
 #                 it learns its End-user prefix from and asks from
+#   DNS on the LAN  each CE's DNS proxy on 192.168.1.1 (UDP and TCP), the
+#                 LAN hosts' resolver (/etc/netns/NS/resolv.conf), relays to
+#                 2001:db8:f0f0::53 over IPv6; www.inet.example = 198.51.100.80
 set -u
 LAB_PREFIX=${S46_LAB_PREFIX:-s46}
 NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB_PREFIX-ce2
@@ -71,6 +74,7 @@ down() {
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
         fi
+        rm -rf "/etc/netns/$ns"
     done
     return 0
 }
@@ -106,6 +110,9 @@ topology() {
         nsx "$lan" ip addr add 192.168.1.3/24 dev eth0  # a second LAN host (hairpin tests)
         nsx "$lan" ip route add default via 192.168.1.1
         nsx "$ce" ip addr add 192.168.1.1/24 dev lan0
+        # the CE's DNS proxy is the LAN hosts' resolver (ip netns exec
+        # mounts this file over /etc/resolv.conf)
+        mkdir -p "/etc/netns/$lan" && echo "nameserver 192.168.1.1" >"/etc/netns/$lan/resolv.conf"
     done
     # IPv6-only access network
     nsx "$NS_ISP" ip -6 addr add 2001:db8:f001::1/64 dev toce1 nodad
@@ -163,17 +170,20 @@ J
         [ $n = 2 ] && pd=2001:db8:12:d100::/56
         if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ] && [ $n = 2 ] && [ "$CE2_MECH" = dslite ]; then
             cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "dslite": $dslite}
+{"prefix": "$pd", "dslite": $dslite,
+ "dns_proxy": {"listen": ["192.168.1.1"], "forwarders": ["2001:db8:f0f0::53"]}}
 J
         elif [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
             cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}", "map_e": $mape}
+{"prefix": "$pd", "filter": "${S46_LAB_FILTER:-adf}", "map_e": $mape,
+ "dns_proxy": {"listen": ["192.168.1.1"], "forwarders": ["2001:db8:f0f0::53"]}}
 J
         else
             cat >"$RUN/ce$n.json" <<J
 {"prefix_from": {"interface": "lan0", "length": 56}, "filter": "${S46_LAB_FILTER:-adf}",
  "provisioning": {"resolver": "[2001:db8:f0f0::53]:53", "ca_file": "$RUN/ca.pem",
-                  "store": "$RUN/ce$n.store", "waits": {"boot": [0, 0]}}}
+                  "store": "$RUN/ce$n.store", "waits": {"boot": [0, 0]}},
+ "dns_proxy": {"listen": ["192.168.1.1"]}}
 J
         fi
     done
@@ -195,15 +205,21 @@ J
 J
 }
 
-# The ISP's provisioning side: a lab CA and certificate for prov.isp.example,
-# the DNS records (unbound) and s46-provd over HTTPS.
-provisioning() {
-    s46_test_ca "$RUN" prov.isp.example || return 1
-    local txt
-    txt=$("$BIN/s46-provd" txt https://prov.isp.example/config --t b) || return 1
+# The ISP's DNS server (unbound): a name on the IPv4 Internet for the LAN
+# hosts (through the CEs' DNS proxies) and, in HB46PP mode, the records of
+# the provisioning side.
+dns() {
+    local txt=
+    if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
+        txt=$("$BIN/s46-provd" txt https://prov.isp.example/config --t b) || return 1
+    fi
     {
         s46_unbound_head "$RUN" 2001:db8:f0f0::53
         cat <<C
+  local-zone: "inet.example." static
+  local-data: "www.inet.example. 300 IN A 198.51.100.80"
+C
+        [ -z "$txt" ] || cat <<C
   local-zone: "4over6.info." static
   local-data: '$txt'
   local-zone: "isp.example." static
@@ -211,12 +227,18 @@ provisioning() {
 C
     } >"$RUN/unbound.conf"
     start_bg dns "$NS_ISP" unbound -d -c "$RUN/unbound.conf"
+    wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 A www.inet.example
+}
+
+# The ISP's provisioning side: a lab CA and certificate for prov.isp.example
+# and s46-provd over HTTPS.
+provisioning() {
+    s46_test_ca "$RUN" prov.isp.example || return 1
     local ce2profile=()
     [ "$CE2_MECH" = dslite ] && ce2profile=(--profile 2001:db8:12:d100::/56="$RUN/profile_dslite.json")
     start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/srv.pem" \
         --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json" "${ce2profile[@]}" \
         --db "$RUN/provd.db" --ctl "$RUN/provd.sock"
-    wait_for "DNS server" nsx "$NS_ISP" kdig +short +timeout=1 @2001:db8:f0f0::53 TXT 4over6.info || return 1
     wait_for "s46-provd" listening "$NS_ISP" 443
 }
 
@@ -294,6 +316,7 @@ daemons() {
             --ctl "$RUN/aftr.sock"
         wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
     fi
+    dns || return 1
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         provisioning || return 1
     fi

@@ -14,6 +14,7 @@
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
 #include "prov/access.h"
+#include "prov/dnsproxy.h"
 #include "prov/mape.h"
 
 enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP, MECH_LW4O6 };
@@ -39,6 +40,9 @@ struct ce_opts {
     bool have_b4;              /* DS-Lite: the B4 address (default: End-user */
     s46_ip6 b4;                /* prefix, subnet 0, interface identifier ::b4) */
     s46_acc_waits waits;
+    bool dns_proxy;            /* a "dns_proxy" object: the LAN's DNS proxy */
+    s46_dnsp_conf dnsp;
+    const char *dnsp_from;     /* where its forwarders came from */
 };
 int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *o, char *err,
                  size_t errlen);

@@ -1,6 +1,7 @@
 /* s46-ce's settings file: CE options, where the End-user prefix comes
  * from, and either a fixed map_e, dslite or lw4o6 (fixed mode) or a "provisioning" object
  * (HB46PP mode). Every error names the field. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,116 @@ static int load_prov(json_t *p, struct ce_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+static const char *const dnsp_keys[] = {
+    "listen", "forwarders", "timeout", "tries", "max_queries", "max_tcp_clients", "tcp_idle", NULL,
+};
+
+/* An array of address strings (at most max) into out. */
+static int addr_list(json_t *a, const char *key, unsigned max, uint16_t port,
+                     struct sockaddr_storage *out, unsigned *n, char *err, size_t errlen)
+{
+    char e[200];
+    size_t i;
+    json_t *x;
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > max) {
+        s46_seterr(err, errlen, "dns_proxy.%s: must be an array of 1..%u addresses", key, max);
+        return -1;
+    }
+    *n = 0;
+    json_array_foreach(a, i, x) {
+        if (!json_is_string(x) || s46_dnsp_parse_addr(json_string_value(x), port, &out[i], e,
+                                                      sizeof e) < 0) {
+            s46_seterr(err, errlen, "dns_proxy.%s[%zu]: %s", key, i,
+                       json_is_string(x) ? e : "must be a string");
+            return -1;
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+/* "dns_proxy" (docs/daemons.md): where it listens, its forwarders (its
+ * own list, else provisioning.resolver's IPv6 servers, else the IPv6
+ * nameservers of /etc/resolv.conf) and its bounds. */
+static int load_dnsp(json_t *d, struct ce_opts *o, char *err, size_t errlen)
+{
+    char e[200];
+    s46_dnsp_conf *c = &o->dnsp;
+    s46_dnsp_conf_default(c);
+    if (!json_is_object(d)) {
+        s46_seterr(err, errlen, "dns_proxy: must be an object");
+        return -1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(d, k, v) {
+        int i;
+        for (i = 0; dnsp_keys[i] && strcmp(dnsp_keys[i], k); i++)
+            ;
+        if (!dnsp_keys[i]) {
+            s46_seterr(err, errlen, "dns_proxy.%s: unknown key", k);
+            return -1;
+        }
+    }
+    json_t *l = json_object_get(d, "listen");
+    if (l) {
+        if (addr_list(l, "listen", S46_DNSP_MAX_LISTEN, 53, c->listen, &c->nlisten, err, errlen) < 0)
+            return -1;
+    } else if (o->base.lan_ipv4) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&c->listen[0];
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(o->base.lan_ipv4);
+        a->sin_port = htons(53);
+        c->nlisten = 1;
+    } else {
+        s46_seterr(err, errlen, "dns_proxy.listen: missing (and no lan_ipv4 to listen on)");
+        return -1;
+    }
+    json_t *f = json_object_get(d, "forwarders");
+    int n;
+    if (f) {
+        struct sockaddr_storage ss[S46_DNSP_MAX_SERVERS];
+        if (addr_list(f, "forwarders", S46_DNSP_MAX_SERVERS, 53, ss, &c->nservers, err, errlen) < 0)
+            return -1;
+        for (unsigned i = 0; i < c->nservers; i++) {
+            if (ss[i].ss_family != AF_INET6) {
+                s46_seterr(err, errlen,
+                           "dns_proxy.forwarders[%u]: must be IPv6 (over IPv4 every query would "
+                           "spend a shared port)", i);
+                return -1;
+            }
+            memcpy(&c->servers[i], &ss[i], sizeof c->servers[i]);
+        }
+        o->dnsp_from = "dns_proxy.forwarders";
+    } else if (o->resolver && (n = s46_dnsp_add_servers(c, o->resolver, e, sizeof e)) != 0) {
+        if (n < 0) {
+            s46_seterr(err, errlen, "provisioning.resolver: %s", e);
+            return -1;
+        }
+        o->dnsp_from = "provisioning.resolver";
+    } else if (s46_dnsp_add_resolv_conf(c, "/etc/resolv.conf") > 0) {
+        o->dnsp_from = "/etc/resolv.conf";
+    } else {
+        o->dnsp_from = "none";
+    }
+    uint32_t t = 2, tr = 3, mq = 256, mt = 32, idle = 10;
+    if (s46_json_u32(d, "timeout", 1, 30, &t, e, sizeof e) < 0 ||
+        s46_json_u32(d, "tries", 1, 10, &tr, e, sizeof e) < 0 ||
+        s46_json_u32(d, "max_queries", 1, 4096, &mq, e, sizeof e) < 0 ||
+        s46_json_u32(d, "max_tcp_clients", 1, 1024, &mt, e, sizeof e) < 0 ||
+        s46_json_u32(d, "tcp_idle", 1, 600, &idle, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "dns_proxy.%s", e);
+        return -1;
+    }
+    c->timeout_ms = t * 1000;
+    c->tries = tr;
+    c->max_queries = mq;
+    c->max_tcp_clients = mt;
+    c->tcp_idle_ms = idle * 1000;
+    o->dns_proxy = true;
+    return 0;
+}
+
 int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *o, char *err,
                  size_t errlen)
 {
@@ -145,6 +256,9 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
                    "neither a \"provisioning\" object nor a fixed map_e, dslite or lw4o6");
         goto bad;
     }
+    json_t *dp = json_object_get(doc, "dns_proxy");
+    if (dp && load_dnsp(dp, o, e, sizeof e) < 0)
+        goto bad;
     json_decref(doc);
     return 0;
 bad:

@@ -57,7 +57,43 @@ struct ce_state {
     struct ce_dp dp;
     struct ce_opts *opts;      /* fixed mode */
     struct ce_prov *prov;      /* HB46PP mode */
+    s46_dnsp *dnsp;            /* the LAN's DNS proxy, if configured */
+    s46_dnsp_conf dnspc;       /* its settings */
+    const char *prov_path, *prov_prefix; /* HB46PP mode: the file, --prefix */
 };
+
+/* Starts the DNS proxy of settings o (stopping one that runs with other
+ * settings); says on stderr what it did. -1 when it could not start. */
+static int dns_proxy(struct ce_state *st, const struct ce_opts *o)
+{
+    if (st->dnsp && o->dns_proxy && !memcmp(&st->dnspc, &o->dnsp, sizeof o->dnsp))
+        return 0;
+    if (st->dnsp) {
+        s46_dnsp_stop(st->dnsp);
+        st->dnsp = NULL;
+        if (!o->dns_proxy)
+            fprintf(stderr, "s46-ce: DNS proxy stopped\n");
+    }
+    if (!o->dns_proxy)
+        return 0;
+    char e[256];
+    st->dnsp = s46_dnsp_start(&o->dnsp, e, sizeof e);
+    if (!st->dnsp) {
+        fprintf(stderr, "s46-ce: %s\n", e);
+        return -1;
+    }
+    st->dnspc = o->dnsp;
+    json_t *j = s46_dnsp_show(st->dnsp);
+    char *l = json_dumps(json_object_get(j, "listen"), JSON_COMPACT);
+    char *f = json_dumps(json_object_get(j, "forwarders"), JSON_COMPACT);
+    fprintf(stderr, "s46-ce: DNS proxy on %s (UDP and TCP), forwarders %s (from %s)%s\n",
+            l ? l : "?", f ? f : "?", o->dnsp_from,
+            o->dnsp.nservers ? "" : ": none over IPv6, every query gets SERVFAIL");
+    free(l);
+    free(f);
+    json_decref(j);
+    return 0;
+}
 
 /* Fixed mode: runs the plan of the file's map_e, dslite or lw4o6 and logs the
  * outcome. */
@@ -80,6 +116,16 @@ static void tick(uint64_t now, void *arg)
         return;
     reload = 0;
     if (st->prov) {
+        /* the provisioning thread re-reads the file for itself; the DNS
+         * proxy's settings are read here */
+        struct ce_opts d;
+        char e[256];
+        if (ce_opts_load(st->prov_path, st->prov_prefix, &d, e, sizeof e) < 0)
+            fprintf(stderr, "s46-ce: reload: %s\n", e);
+        else {
+            dns_proxy(st, &d);
+            ce_opts_free(&d);
+        }
         ce_prov_reload(st->prov);
         return;
     }
@@ -98,6 +144,7 @@ static void tick(uint64_t now, void *arg)
     ce_opts_free(st->opts);
     free(st->opts);
     st->opts = n;
+    dns_proxy(st, n);
     fprintf(stderr, "s46-ce: configuration reloaded\n");
 }
 
@@ -118,6 +165,8 @@ static void show_extra(json_t *j, void *arg)
                         st->prov ? ce_prov_show(st->prov)
                                  : json_pack("{s:s,s:s}", "mode", "fixed", "config",
                                              st->opts->path));
+    if (st->dnsp)
+        json_object_set_new(j, "dns_proxy", s46_dnsp_show(st->dnsp));
 }
 
 int main(int argc, char **argv)
@@ -225,7 +274,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     int r = 0;
     const char *where = ethernet ? io.ifs[1] : io.tun;
-    if (o->prov) {
+    if (dns_proxy(&st, o) < 0)
+        r = -1;
+    st.prov_path = config;
+    st.prov_prefix = prefix;
+    if (r < 0) {
+        ce_plan_free(&plan); /* the DNS proxy said why */
+    } else if (o->prov) {
         st.prov = ce_prov_start(o, e, sizeof e);
         if (!st.prov) {
             fprintf(stderr, "s46-ce: %s\n", e);
@@ -257,6 +312,7 @@ int main(int argc, char **argv)
         if (r < 0)
             fprintf(stderr, "s46-ce: %s\n", e);
     }
+    s46_dnsp_stop(st.dnsp);
     if (st.prov)
         ce_prov_stop(st.prov);  /* frees the settings it owns */
     else {
