@@ -18,8 +18,8 @@ import subprocess
 import sys
 import tempfile
 
-from scapy.all import (ICMP, IP, UDP, TCP, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply, Raw,
-                       fragment, rdpcap, wrpcap, conf)
+from scapy.all import (ICMP, IP, UDP, TCP, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
+                       ICMPv6ParamProblem, IPv6ExtHdrRouting, Raw, fragment, rdpcap, wrpcap, conf)
 
 conf.verb = 0
 S46 = os.path.abspath(os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46"))
@@ -290,10 +290,34 @@ def blocks_exhausted():
         raise AssertionError("want one block logged: %s" % log)
 
 
+def echo_from_non_unicast_sources_not_answered():
+    v4 = [IP(src=s, dst=AFTR4) / ICMP(type=8, id=9, seq=1)
+          for s in ("0.0.0.0", "127.0.0.1", "224.0.0.1", "240.0.0.1", "255.255.255.255")]
+    v6 = [IPv6(src=s, dst=AFTR6) / ICMPv6EchoRequest(id=5, seq=6) for s in ("ff02::1", "::")]
+    c, d, n, _ = replay("echo_non_unicast", config(), v4_in=v4, v6_in=v6)
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_echo_not_unicast=len(v4) + len(v6), echo_replies=0)
+
+
+def routing_header_type0_refused():
+    # RFC 5095 §3: Segments Left not 0 -> Parameter Problem at the Routing
+    # Type; 0 -> the header is skipped and the packet goes on
+    rh0 = IPv6(src=B4A, dst=AFTR6, hlim=64) / IPv6ExtHdrRouting(
+        type=0, segleft=1, addresses=["2001:db8:ffff::9"]) / UDP_OUT
+    done = IPv6(src=B4A, dst=AFTR6, hlim=64) / IPv6ExtHdrRouting(
+        type=0, segleft=0, addresses=["2001:db8:ffff::9"]) / UDP_OUT
+    c, d, n, _ = replay("rh0", config(), v6_in=[rh0, done])
+    eq(d, [bytes(IPv6(src=AFTR6, dst=B4A, hlim=64) / ICMPv6ParamProblem(code=0, ptr=42) / bytes(rh0))])
+    if len(c) != 1:
+        raise AssertionError("want the Segments Left 0 packet translated, got %s (%s)" % (c, n))
+    counters_have(n, drop_v6_routing_header=1, decapsulated=1)
+
+
 for fn in (udp_out_and_back, two_b4s_same_private_address, paired_pool_and_eim,
            inbound_without_mapping, hairpin_between_b4s, echo_out_and_back,
            inner_fragments_reassembled, pings_to_the_aftr, ttl_expires_back_to_the_b4,
-           per_subscriber_limit, blocks_exhausted):
+           per_subscriber_limit, blocks_exhausted, echo_from_non_unicast_sources_not_answered,
+           routing_header_type0_refused):
     case(fn)
 shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failures else 0)

@@ -16,6 +16,7 @@ import tempfile
 
 from scapy.all import (ICMP, IP, TCP, UDP, UDPerror, IPerror, Ether, IPv6,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig,
+                       ICMPv6DestUnreach, ICMPv6ParamProblem, IPv6ExtHdrRouting,
                        IPv6ExtHdrDestOpt, PadN, Raw, rdpcap, wrpcap, conf)
 from scapy.layers.inet6 import HBHOptUnknown
 
@@ -390,6 +391,122 @@ def hostile_bytes_never_crash():
         b = bytearray(base4); b[rnd.randrange(len(b))] = rnd.randrange(256); v4.append(Raw(bytes(b)))
     replay("hostile", config(), v4_in=v4, v6_in=v6, dissect=False)
 
+# ------------------------------------------------- hardening (issue 16: 4-6)
+CE_FULL = "2001:db8:f005::cb00:7105:0"         # 203.0.113.5, the whole address
+
+def config_full(**extra):
+    """config() plus a rule whose CEs hold whole addresses (PSID length 0)."""
+    c = config(**extra)
+    c["rules"].append({"ipv6": "2001:db8:f000::/40", "ipv4": "203.0.113.0/24", "ea_length": 8,
+                       "psid_offset": 6})
+    return c
+
+def tunnel_quote(dst=CE_A1, src=NET, idst="192.0.2.18", dport=1232, df=False, size=20):
+    """A BR -> CE tunnel packet as the BR would send it (or a forged one)."""
+    return bytes(IPv6(src=BR6, dst=dst, hlim=64, nh=4) /
+                 IP(src=src, dst=idst, ttl=63, flags="DF" if df else 0) /
+                 UDP(sport=7777, dport=dport) / Raw(b"p" * size))
+
+def v6_spoofed_icmp_errors_not_relayed():
+    # an ICMPv6 error from anywhere is relayed only when it quotes a packet
+    # the BR could have sent: toward the MAP address owning the inner
+    # destination and port, from outside the domain, not from br_ipv4
+    ok = tunnel_quote()
+    forged = [
+        tunnel_quote(dst="2001:db8:12:3400::99"),      # not a MAP address
+        tunnel_quote(dport=9030),                       # CE_A2X's port, sent to CE_A1
+        tunnel_quote(idst="203.0.113.9"),               # a destination in no rule
+        tunnel_quote(src=BR4),                          # would make the BR write to itself
+        tunnel_quote(src="192.0.2.50"),                 # in the domain
+        tunnel_quote(dst=CE_A2X, src="192.0.2.18", dport=9030),  # a CE's, hairpinned
+    ]
+    rtr = "2001:db8:f0ff::1"
+    pk = [IPv6(src=rtr, dst=BR6) / ICMPv6DestUnreach(code=0) / q for q in forged + [ok]]
+    c, d, n = replay("v6_spoofed_errors", config(), v6_in=pk)
+    eq(c, [bytes(IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=1) / ok[40:])])
+    eq(d, [])
+    counters_have(n, drop_icmpv6_spoofed=len(forged), icmp_relayed=1, drop_icmpv6_other=0)
+    # the same forgeries as Packet Too Big
+    pk = [IPv6(src=rtr, dst=BR6) / ICMPv6PacketTooBig(mtu=1280) / q for q in forged]
+    c, d, n = replay("v6_spoofed_ptb", config(), v6_in=pk)
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_icmpv6_spoofed=len(forged), icmp_relayed=0)
+
+def v6_packet_too_big_mtu_clamped():
+    q = tunnel_quote(df=True)
+    quote = q[40:]
+    def ptb(mtu):
+        return IPv6(src="2001:db8:f0ff::1", dst=BR6) / ICMPv6PacketTooBig(mtu=mtu) / q
+    def frag_needed(mtu):
+        return bytes(IP(src=BR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=mtu) / quote)
+    # what IPv4 has of the reported MTU, never more than the BR's own tunnel MTU allows
+    c, d, n = replay("v6_ptb_clamp", config(), v6_in=[ptb(0xffffffff), ptb(65535), ptb(1400)])
+    eq(c, [frag_needed(1460), frag_needed(1460), frag_needed(1360)])
+    c, d, n = replay("v6_ptb_clamp_mtu", config(ipv6_mtu=1400), v6_in=[ptb(1450)])
+    eq(c, [frag_needed(1360)])
+    c, d, n = replay("v6_ptb_clamp_limit", config(encap_limit=4), v6_in=[ptb(1300)])
+    eq(c, [frag_needed(1252)])
+    # below the IPv6 minimum MTU: dropped, counted (RFC 8201 §4, RFC 8021)
+    c, d, n = replay("v6_ptb_small", config(), v6_in=[ptb(0), ptb(68), ptb(1279)])
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_icmpv6_ptb_too_small=3, icmp_relayed=0)
+
+def v6_shared_address_sends_only_checkable_protocols():
+    gre = Raw(b"\x00\x00\x08\x00" + bytes(IP(src="10.0.0.1", dst="10.0.0.2") / UDP()))
+    quoted = bytes(IP(src=NET, dst="192.0.2.18") / UDP(sport=7777, dport=1233))
+    drops = [
+        ("drop_inner_no_port", IP(src="192.0.2.18", dst=NET, proto=47) / gre),
+        ("drop_inner_no_port", IP(src="192.0.2.18", dst=NET, proto=50) / Raw(b"e" * 24)),
+        ("drop_inner_no_port", IP(src="192.0.2.18", dst=NET) / ICMP(type=10)),
+        ("drop_inner_icmp_unverifiable", IP(src="192.0.2.18", dst=NET) / ICMP(type=3, code=3)),
+        ("drop_inner_icmp_unverifiable",
+         IP(src="192.0.2.18", dst=NET) / ICMP(type=3, code=3) / Raw(quoted[:22])),
+    ]
+    for i, (counter, ip) in enumerate(drops):
+        c, d, n = replay("v6_shared_%d" % i, config(), v6_in=[IPv6(src=CE_A1, dst=BR6) / ip])
+        eq(c, [], counter); eq(d, [], counter)
+        counters_have(n, **{counter: 1, "v6_decapsulated": 0})
+    # what shows its port passes: an echo by its identifier, an error by its quote
+    ok = [IP(src="192.0.2.18", dst=NET) / ICMP(type=8, id=1233, seq=1),
+          IP(src="192.0.2.18", dst=NET) / ICMP(type=3, code=3) / Raw(quoted)]
+    # a CE holding its whole address may send anything
+    full = [IP(src="203.0.113.5", dst=NET, proto=47) / gre,
+            IP(src="203.0.113.5", dst=NET) / ICMP(type=3, code=3)]
+    c, d, n = replay("v6_shared_ok", config_full(),
+                     v6_in=[IPv6(src=CE_A1, dst=BR6) / ip for ip in ok] +
+                           [IPv6(src=CE_FULL, dst=BR6) / ip for ip in full])
+    eq(c, [bytes(dec(ip)) for ip in ok + full])
+
+def echo_from_non_unicast_sources_not_answered():
+    srcs = ["0.0.0.0", "0.1.2.3", "127.0.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
+            "255.255.255.255"]
+    v4 = [IP(src=s, dst=BR4) / ICMP(type=8, id=9, seq=1) for s in srcs]
+    v6 = [IPv6(src=s, dst=BR6) / ICMPv6EchoRequest(id=5, seq=6) for s in ("ff02::1", "::", "::1")]
+    c, d, n = replay("echo_non_unicast", config(), v4_in=v4, v6_in=v6)
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_echo_not_unicast=len(v4) + len(v6), echo_replies=0)
+
+def v6_routing_header_type0_refused():
+    # RFC 5095: Segments Left not 0 -> discarded, Parameter Problem code 0
+    # pointing at the Routing Type; Segments Left 0 -> the header is skipped
+    i = inner()
+    rh0 = IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrRouting(type=0, segleft=1,
+                                                        addresses=["2001:db8:ffff::9"]) / i
+    done = IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrRouting(type=0, segleft=0,
+                                                         addresses=["2001:db8:ffff::9"]) / i
+    c, d, n = replay("v6_rh0", config(), v6_in=[rh0, done])
+    eq(c, [bytes(dec(i))])
+    eq(d, [bytes(IPv6(src=BR6, dst=CE_A1, hlim=64) / ICMPv6ParamProblem(code=0, ptr=42) / bytes(rh0))])
+    counters_have(n, drop_v6_routing_header=1, v6_decapsulated=1)
+    # an ICMPv6 echo carrying one is not answered either
+    echo = IPv6(src=CE_A1, dst=BR6) / IPv6ExtHdrRouting(type=0, segleft=1,
+                                                         addresses=["2001:db8:ffff::9"]) / ICMPv6EchoRequest()
+    c, d, n = replay("v6_rh0_echo", config(icmp_rate=1), v6_in=[rh0, echo])
+    eq(c, [])
+    if len(d) != 1:
+        raise AssertionError("%d packets out, want the one rate-limited error" % len(d))
+    counters_have(n, drop_v6_routing_header=2, echo_replies=0, drop_icmp_ratelimited=1)
+
 try:
     for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
               v4_icmp_echo_reply_by_identifier, v4_icmp_error_by_quoted_source_port,
@@ -401,6 +518,9 @@ try:
               v4_df0_too_big_outer_fragments, v6_fragments_reassembled, v4_fragments_reassembled,
               overlapping_fragments_dropped, holey_datagram_not_forwarded_v4,
               holey_datagram_not_forwarded_v6, sixty_five_thousand_fmrs,
+              v6_spoofed_icmp_errors_not_relayed, v6_packet_too_big_mtu_clamped,
+              v6_shared_address_sends_only_checkable_protocols,
+              echo_from_non_unicast_sources_not_answered, v6_routing_header_type0_refused,
               hostile_bytes_never_crash):
         case(f)
 finally:

@@ -14,7 +14,8 @@ import sys
 import tempfile
 
 from scapy.all import (ICMP, IP, UDP, TCP, IPerror, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6PacketTooBig, ICMPv6DestUnreach, IPv6ExtHdrFragment, Raw,
+                       ICMPv6PacketTooBig, ICMPv6DestUnreach, ICMPv6ParamProblem,
+                       IPv6ExtHdrFragment, IPv6ExtHdrRouting, Raw,
                        fragment, fragment6, rdpcap, wrpcap, conf)
 
 conf.verb = 0
@@ -341,6 +342,97 @@ def v6_inner_fragments_checked_by_address():
     only_drop(n, "drop_v6_no_binding")
 
 
+# ------------------------------------------------- hardening (issue 16: 4-6)
+def tunnel_quote(src_aftr=AFTR1, b4=B4A, isrc=NET, idst="192.0.2.1", dport=1500, df=False):
+    """An lwAFTR -> B4 tunnel packet as the lwAFTR would send it (or a forged one)."""
+    return bytes(IPv6(src=src_aftr, dst=b4, hlim=64, nh=4) /
+                 IP(src=isrc, dst=idst, ttl=63, flags="DF" if df else 0) /
+                 UDP(sport=7777, dport=dport) / Raw(b"p" * 20))
+
+
+def v6_spoofed_icmp_errors_not_relayed():
+    # relayed only when the quote is a packet the lwAFTR could have sent: to
+    # the B4 of the binding of its inner destination and port, from that
+    # binding's lwAFTR address, from outside the bound addresses, not from
+    # the lwAFTR's own IPv4 address
+    ok = tunnel_quote()
+    forged = [
+        tunnel_quote(src_aftr=AFTR2),                   # B4A is bound at AFTR1
+        tunnel_quote(dport=2100),                        # B4B's port
+        tunnel_quote(b4="2001:db8:9::1"),                # no B4 of ours
+        tunnel_quote(idst="192.0.2.9"),                  # no binding
+        tunnel_quote(isrc=AFTR4),                        # the lwAFTR itself
+        tunnel_quote(isrc="192.0.2.2"),                  # a bound address (B4C's)
+    ]
+    rtr = "2001:db8:f0ff::1"
+    # each error goes where its quote came from
+    pk = [IPv6(src=rtr, dst=IPv6(q).src) / ICMPv6DestUnreach(code=0) / q for q in forged + [ok]]
+    c, d, n = replay("v6_spoofed_errors", config(), v6_in=pk)
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=1) / ok[40:])])
+    eq(d, [])
+    counters_have(n, drop_icmpv6_spoofed=len(forged), icmp_relayed=1, drop_icmpv6_other=0)
+    pk = [IPv6(src=rtr, dst=AFTR1) / ICMPv6PacketTooBig(mtu=1280) / tunnel_quote(isrc=AFTR4, df=True)]
+    c, d, n = replay("v6_spoofed_ptb", config(), v6_in=pk)
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_icmpv6_spoofed=1, path_mtu_lowered=0)
+
+
+def v6_packet_too_big_mtu_bounds():
+    q = tunnel_quote(df=True)
+    def ptb(mtu):
+        return IPv6(src="2001:db8:f0ff::1", dst=AFTR1) / ICMPv6PacketTooBig(mtu=mtu) / q
+    c, d, n = replay("v6_ptb_huge", config(), v6_in=[ptb(0xffffffff)])
+    eq(c, [bytes(IP(src=AFTR4, dst=NET, ttl=64, id=0) / ICMP(type=3, code=4, nexthopmtu=1460) / q[40:])])
+    counters_have(n, path_mtu_lowered=0)
+    c, d, n = replay("v6_ptb_small", config(), v6_in=[ptb(0), ptb(1279)])
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_icmpv6_ptb_too_small=2, path_mtu_lowered=0, icmp_relayed=0)
+
+
+def v6_shared_address_sends_only_checkable_protocols():
+    gre = Raw(b"\x00\x00\x08\x00" + bytes(IP(src="10.0.0.1", dst="10.0.0.2") / UDP()))
+    quoted = bytes(IP(src=NET, dst="192.0.2.1") / UDP(sport=7777, dport=1600))
+    drops = [
+        ("drop_inner_no_port", IP(src="192.0.2.1", dst=NET, proto=47) / gre),
+        ("drop_inner_no_port", IP(src="192.0.2.1", dst=NET) / ICMP(type=10)),
+        ("drop_inner_icmp_unverifiable", IP(src="192.0.2.1", dst=NET) / ICMP(type=3, code=3)),
+        ("drop_inner_icmp_unverifiable",
+         IP(src="192.0.2.1", dst=NET) / ICMP(type=3, code=3) / Raw(quoted[:22])),
+    ]
+    for i, (counter, ip) in enumerate(drops):
+        c, d, n = replay("v6_shared_%d" % i, config(), v6_in=[IPv6(src=B4A, dst=AFTR1) / ip])
+        eq(c, [], counter); eq(d, [], counter)
+        only_drop(n, counter)
+    # B4C holds 192.0.2.2 whole: anything goes, but only from B4C
+    full = [IP(src="192.0.2.2", dst=NET, proto=47) / gre,
+            IP(src="192.0.2.2", dst=NET) / ICMP(type=3, code=3)]
+    c, d, n = replay("v6_full_ok", config(), v6_in=[IPv6(src=B4C, dst=AFTR1) / ip for ip in full] +
+                     [IPv6(src=B4A, dst=AFTR1) / full[0]])
+    eq(c, [bytes(dec(ip)) for ip in full])
+    only_drop(n, "drop_v6_src_mismatch")
+
+
+def echo_from_non_unicast_sources_not_answered():
+    v4 = [IP(src=s, dst=AFTR4) / ICMP(type=8, id=9, seq=1)
+          for s in ("0.0.0.0", "127.0.0.1", "224.0.0.5", "240.0.0.1", "255.255.255.255")]
+    v6 = [IPv6(src=s, dst=AFTR2) / ICMPv6EchoRequest(id=5, seq=6) for s in ("ff02::1", "::")]
+    c, d, n = replay("echo_non_unicast", config(), v4_in=v4, v6_in=v6)
+    eq(c, []); eq(d, [])
+    counters_have(n, drop_echo_not_unicast=len(v4) + len(v6), echo_replies=0)
+
+
+def v6_routing_header_type0_refused():
+    i = inner(sport=2100)
+    rh0 = IPv6(src=B4B, dst=AFTR2) / IPv6ExtHdrRouting(type=0, segleft=1,
+                                                        addresses=["2001:db8:ffff::9"]) / i
+    done = IPv6(src=B4B, dst=AFTR2) / IPv6ExtHdrRouting(type=0, segleft=0,
+                                                         addresses=["2001:db8:ffff::9"]) / i
+    c, d, n = replay("v6_rh0", config(), v6_in=[rh0, done])
+    eq(c, [bytes(dec(i))])
+    eq(d, [bytes(IPv6(src=AFTR2, dst=B4B, hlim=64) / ICMPv6ParamProblem(code=0, ptr=42) / bytes(rh0))])
+    counters_have(n, drop_v6_routing_header=1, v6_decapsulated=1)
+
+
 for t in (the_issue_minimal_config, bad_configs_refused,
           v4_encapsulated_from_the_bindings_lwaftr_address, v4_icmp_by_identifier_and_quoted_port,
           v4_unbound_gets_unreachable_or_is_dropped, v4_drop_reasons, v4_errors_from_the_lwaftr,
@@ -348,7 +440,9 @@ for t in (the_issue_minimal_config, bad_configs_refused,
           v6_drop_reasons, v6_icmpv6_policy_error_back, v6_hairpin_between_b4s,
           v6_echo_and_ptb_relay, v6_icmp_error_from_b4_by_quoted_port,
           v6_ttl_expired_inside_gets_time_exceeded_back, v6_fragments_out_of_order_reassembled,
-          v6_inner_fragments_checked_by_address):
+          v6_inner_fragments_checked_by_address, v6_spoofed_icmp_errors_not_relayed,
+          v6_packet_too_big_mtu_bounds, v6_shared_address_sends_only_checkable_protocols,
+          echo_from_non_unicast_sources_not_answered, v6_routing_header_type0_refused):
     case(t)
 if failures == 0:
     import shutil

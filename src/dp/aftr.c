@@ -39,6 +39,8 @@ static const uint16_t aftr_ev[S46_EV_N] = {
     [S46_EV_INNER_MALFORMED] = S46_EVC(S46_AFTR_drop_inner_malformed),
     [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_AFTR_drop_inner_ttl_expired),
     [S46_EV_HAIRPINNED] = S46_EVC(S46_AFTR_hairpinned),
+    [S46_EV_ECHO_NOT_UNICAST] = S46_EVC(S46_AFTR_drop_echo_not_unicast),
+    [S46_EV_ROUTING_HEADER] = S46_EVC(S46_AFTR_drop_v6_routing_header),
     [S46_EV_UNFINISHED] = S46_EVC(S46_AFTR_drop_unfinished),
 };
 
@@ -321,10 +323,10 @@ static const s46_stage *const aftr_stages4[] = {
     &s46_st_mtu4,   &st_cgn_in,    &s46_st_encap,  &st_log_sync,  NULL,
 };
 static const s46_stage *const aftr_stages6[] = {
-    &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6, &s46_st_echo6,
-    &st_icmp6,      &s46_st_ipip6,     &s46_st_inner4, &s46_st_decap,
-    &st_reasm_in4,  &st_cgn_out,       &s46_st_ttl4_back, &s46_st_out4,
-    &st_log_sync,   NULL,
+    &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,       &s46_st_reasm6,
+    &s46_st_echo6,  &st_icmp6,         &s46_st_ipip6,     &s46_st_inner4,
+    &s46_st_decap,  &st_reasm_in4,     &st_cgn_out,       &s46_st_ttl4_back,
+    &s46_st_out4,   &st_log_sync,      NULL,
 };
 
 void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns)

@@ -14,8 +14,10 @@
  *   softwire from the external address and port (an ICMP error: from the
  *   quoted packet's source); RFC 2473 encapsulation to the B4, outer
  *   fragments beyond the IPv6 MTU.
- * ICMPv6 to the AFTR address: echo requests answered, the rest dropped and
- * counted (drop_icmpv6_other). A port block a packet's flow allocated is
+ * ICMPv6 to the AFTR address: echo requests from unicast sources answered,
+ * the rest dropped and counted (drop_icmpv6_other); echo requests to the
+ * IPv4 address likewise. Packets with a Routing header still to follow are
+ * refused (RFC 5095). A port block a packet's flow allocated is
  * logged (lib/blocklog.h) before the packet leaves: the batch's records are
  * synced once, after the stages; packets whose record could not be synced
  * are dropped (drop_log_unsynced). One instance per worker: outbound
@@ -48,6 +50,7 @@
     X(drop_icmp_ratelimited, "ICMPv4 errors not sent for icmp_rate (the packet is counted under its own reason)") \
     X(drop_v4_malformed, "IPv4 packets that fail parsing (version, lengths, header checksum)") \
     X(drop_v4_to_aftr, "packets to the AFTR's IPv4 address that are not echo requests") \
+    X(drop_echo_not_unicast, "echo requests (IPv4 or IPv6) from a source no reply may go to: 0/8, 127/8, multicast, 240/4, broadcast; ::, ::1, ff00::/8") \
     X(drop_v4_ttl_expired, "TTL expiring at the AFTR, and no ICMPv4 time exceeded sent") \
     X(drop_v4_too_big, "DF set and too big for the softwire, and no ICMPv4 fragmentation needed sent") \
     X(drop_in_malformed, "inbound packets without ports, fragments of no whole datagram, ICMP neither echo reply nor error") \
@@ -57,6 +60,7 @@
     X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
     X(drop_v6_not_aftr_address, "IPv6 destination other than the AFTR address") \
     X(drop_v6_not_ipip, "to the AFTR address but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_v6_routing_header, "to the AFTR address with a Routing header whose Segments Left is not 0 (type 0, RFC 5095): discarded, each counted here, an ICMPv6 parameter problem sent back when allowed") \
     X(drop_icmpv6_other, "ICMPv6 to the AFTR address other than echo requests") \
     X(drop_inner_malformed, "inner IPv4 packets that fail parsing") \
     X(drop_inner_ttl_expired, "inner TTL expiring at the AFTR, and no ICMPv4 time exceeded sent back") \

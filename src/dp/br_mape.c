@@ -40,6 +40,10 @@ static const uint16_t br_ev[S46_EV_N] = {
     [S46_EV_INNER_MALFORMED] = S46_EVC(S46_BR_drop_inner_malformed),
     [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_BR_drop_inner_ttl_expired),
     [S46_EV_HAIRPINNED] = S46_EVC(S46_BR_hairpinned),
+    [S46_EV_ECHO_NOT_UNICAST] = S46_EVC(S46_BR_drop_echo_not_unicast),
+    [S46_EV_ROUTING_HEADER] = S46_EVC(S46_BR_drop_v6_routing_header),
+    [S46_EV_ICMP6_SPOOFED] = S46_EVC(S46_BR_drop_icmpv6_spoofed),
+    [S46_EV_PTB_TOO_SMALL] = S46_EVC(S46_BR_drop_icmpv6_ptb_too_small),
     [S46_EV_UNFINISHED] = S46_EVC(S46_BR_drop_unfinished),
 };
 
@@ -81,6 +85,7 @@ void s46_br_conf_default(s46_br_conf *c)
 
 static bool v4_fast(s46_sw *sw, s46_pkt *p);
 static bool v6_fast(s46_sw *sw, s46_pkt *p);
+static bool quote_ok(const void *arg, unsigned local, const s46_ip6 *peer, const s46_quote *q4);
 static const s46_stage *const br_stages4[], *const br_stages6[];
 
 /* Everything that follows from the configuration (rules, addresses,
@@ -97,6 +102,10 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
     sw->icmp_src = c->br4;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    /* ICMPv6 errors about our tunnel packets: only about one we could have
+     * sent; the BR stays stateless (no MTU learned) */
+    sw->ti = (s46_tunnel_icmp){.local = &br->c.br6, .arg = br, .icmp_src = c->br4,
+                               .nlocal = 1, .quote_ok = quote_ok, .stateless = true};
     /* start with the answer for the sources whose masked bits are all 0 */
     s46_ip6 zero = {{0}};
     br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
@@ -266,38 +275,27 @@ static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_s
     return br->last6_rule;
 }
 
-/* ICMPv6 errors about a tunnel packet we sent: relayed to the IPv4 source
- * (RFC 2473 §8.3); other ICMPv6 (but echo, answered before) dropped. */
-static inline void relay6_br(s46_sw *sw, s46_ctx *c, uint64_t now)
+/* Could the BR have sent the IPv4 packet q4 (quoted in an ICMPv6 error)
+ * from its address to peer? Only when peer is the MAP address of the CE
+ * that owns its destination address and port, and its source is outside
+ * the domain (not a CE's, which the BR never encapsulates toward a CE but
+ * hairpinned: no error goes back into the domain) and not br_ipv4 (the BR's
+ * own errors). The rules are looked up without the memo: not a fast path. */
+static bool quote_ok(const void *arg, unsigned local, const s46_ip6 *peer, const s46_quote *q4)
 {
-    s46_br *br = sw->mech;
-    const s46_l3 *l3 = &c->l3;
-    if (l3->proto != S46_PROTO_ICMPV6 || !l3->has_ports)
-        return;
-    s46_quote q6, v4;
-    if (l3->icmp_type > 4 || !s46_icmp_quote(c->p->data, l3, &q6) ||
-        !s46_quote_inner4(&q6, &v4) || memcmp(q6.ip + 8, br->c.br6.b, 16) != 0)
-        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
-    /* the quote may be truncated: parse what we have as far as it goes */
-    uint8_t type = 3, code = 1;
-    uint32_t extra = 0;
-    if (l3->icmp_type == 2) {
-        uint32_t mtu = s46_get32(c->p->data + l3->l3_len + 4);
-        size_t over = (size_t)(v4.ip - q6.ip); /* the tunnel header(s) */
-        if (!v4.l3.df)
-            return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other); /* DF=0: we fragment */
-        code = 4;
-        extra = mtu > over ? (mtu - over) & 0xffff : 0;
-    }
-    if (!br->c.br4 || !s46_quote_may_error4(&v4) || !s46_ratelimit_take(&sw->dp.icmp_rl, now))
-        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
-    if (s46_icmp4_error(&sw->dp.scratch, br->c.br4, type, code, extra, v4.ip, v4.len) < 0)
-        return s46_sw_drop(sw, c, S46_BR_drop_icmpv6_other);
-    s46_dp_take_scratch(&sw->dp, c->p);
-    br->cnt[S46_BR_icmp_relayed]++;
-    s46_sw_out(sw, c, S46_BR_PORT_V4);
+    (void)local;
+    const s46_br *br = arg;
+    uint32_t isrc = s46_get32(q4->ip + 12), idst = s46_get32(q4->ip + 16);
+    uint16_t port;
+    if (isrc == br->c.br4 || s46_ruleset_covers4(br->c.rules, isrc) ||
+        !s46_quote_dst_port4(q4, &port))
+        return false;
+    const s46_maprule *r = s46_ruleset_match4(br->c.rules, idst, port);
+    s46_ip6 ce;
+    return r && s46_map_ce_addr(r, s46_ruleset_shape(br->c.rules, r), idst, port, br->c.layout,
+                                &ce) &&
+           s46_ip6_eq(&ce, peer);
 }
-S46_STAGE_LOCAL(st_relay6_br, "relay6_to_ipv4", relay6_br);
 
 /* Domain check of the sender: the outer source must be exactly the MAP
  * address of a CE of a rule; c->dom gets that CE's address and port set. */
@@ -326,14 +324,20 @@ static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
     uint8_t *v4 = c->p->data + c->l3.l3_len;
     if ((s46_get32(v4 + 12) & s46_mask4(cp->ipv4_len)) != cp->ipv4)
         return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_address);
-    if (!cp->psid_len || !in->first_fragment)
-        return;
+    if (!cp->psid_len)
+        return; /* a whole address: anything */
+    /* a shared address: only what shows the port that tells its CEs apart */
     uint16_t sport;
-    int have = s46_src_port4(v4, in, &sport);
-    if (have < 0)
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
-    if (have && !s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
+    switch (s46_src_port4(v4, in, &sport)) {
+    case S46_SP_PORT:
+        if (!s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
+            return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
+        return;
+    case S46_SP_NONE: return; /* a non-first fragment */
+    case S46_SP_MALFORMED: return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
+    case S46_SP_NO_QUOTE: return s46_sw_drop(sw, c, S46_BR_drop_inner_icmp_unverifiable);
+    case S46_SP_PORTLESS: return s46_sw_drop(sw, c, S46_BR_drop_inner_no_port);
+    }
 }
 S46_STAGE_LOCAL(st_map_inner_src, "map_inner_src", map_inner_src);
 
@@ -408,7 +412,8 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
 
 /* The BR's composition. IPv4 in: to the BR itself, reassembly, the CE by
  * the rules, the router hop, the tunnel MTU, RFC 2473 toward the CE.
- * IPv6 in: to the BR address, reassembly, ICMPv6, only IPv4-in-IPv6 from
+ * IPv6 in: to the BR address, no Routing header to act on, reassembly,
+ * ICMPv6 (echo; errors about packets it could have sent), only IPv4-in-IPv6 from
  * a MAP address with the CE's own inner address and ports, out of the
  * tunnel, CE-to-CE hairpinned, the router hop, out to IPv4. */
 static const s46_stage *const br_stages4[] = {
@@ -416,10 +421,10 @@ static const s46_stage *const br_stages4[] = {
     &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
 };
 static const s46_stage *const br_stages6[] = {
-    &s46_st_parse6, &s46_st_local6,    &s46_st_reasm6,  &s46_st_echo6,
-    &st_relay6_br,  &s46_st_ipip6,     &st_map_src6,    &s46_st_inner4,
-    &st_map_inner_src, &s46_st_decap,  &st_hairpin,     &s46_st_ttl4_back,
-    &s46_st_out4,   NULL,
+    &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,     &s46_st_reasm6,
+    &s46_st_echo6,  &s46_st_relay6,    &s46_st_ipip6,   &st_map_src6,
+    &s46_st_inner4, &st_map_inner_src, &s46_st_decap,   &st_hairpin,
+    &s46_st_ttl4_back, &s46_st_out4,   NULL,
 };
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)

@@ -6,8 +6,13 @@
  *  IPv6 -> IPv4: only IPv4-in-IPv6 to the BR address from a MAP address of
  *   a rule, the inner source address and port consistent with it (silent,
  *   counted drop otherwise); CE-to-CE traffic hairpinned when enabled.
- * Echo requests to the BR's addresses are answered; ICMPv6 errors about
- * tunnel packets are relayed to the IPv4 source (RFC 2473 §8.3). Every
+ * From a CE with a shared address only what has a port to check passes
+ * (TCP, UDP, ICMP queries with identifiers, ICMP errors quoting the port);
+ * a CE with a whole address (PSID length 0) may send anything. Echo
+ * requests to the BR's addresses from unicast sources are answered;
+ * packets with a Routing header still to follow are refused (RFC 5095);
+ * ICMPv6 errors quoting a tunnel packet the BR could have sent are relayed
+ * to its IPv4 source (RFC 2473 §8.3; dp/tunnel_icmp.h). Every
  * packet of a batch leaves with a verdict: forward out of a port (possibly
  * rewritten into a reply) or drop with a counted reason. */
 #ifndef S46_DP_BR_MAPE_H
@@ -40,21 +45,27 @@ enum { S46_BR_PORT_V4 = 0, S46_BR_PORT_V6 = 1 };
     X(drop_v4_no_rule, "IPv4 destination in no rule, and no ICMPv4 unreachable sent") \
     X(drop_v4_port_excluded, "destination port in no CE's port set (excluded range, other explicit PSID)") \
     X(drop_v4_to_br, "packets to br_ipv4 that are not echo requests") \
+    X(drop_echo_not_unicast, "echo requests (IPv4 or IPv6) from a source no reply may go to: 0/8, 127/8, multicast, 240/4, broadcast; ::, ::1, ff00::/8") \
     X(drop_v4_ttl_expired, "TTL expiring at the BR, and no ICMPv4 time exceeded sent") \
     X(drop_v4_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
     X(drop_v4_icmp_unmappable, "no port to choose the CE by: missing ports, unusable quote in an ICMP error") \
     X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
     X(drop_v6_not_br_address, "IPv6 destination other than the BR address") \
     X(drop_v6_not_ipip, "to the BR address but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_v6_routing_header, "to the BR address with a Routing header whose Segments Left is not 0 (type 0, RFC 5095): discarded, each counted here, an ICMPv6 parameter problem sent back when allowed") \
     X(drop_v6_src_no_rule, "IPv6 source inside no rule's IPv6 prefix") \
     X(drop_v6_src_not_map_address, "IPv6 source not the MAP address its rule derives (interface identifier)") \
     X(drop_inner_malformed, "inner IPv4 packet that fails parsing or lacks its ports") \
     X(drop_inner_spoofed_address, "inner IPv4 source not the address of the CE's MAP address") \
     X(drop_inner_spoofed_port, "inner source port (ICMP: identifier or quoted port) outside the CE's port set") \
+    X(drop_inner_no_port, "from a CE with a shared address (PSID length > 0): a protocol without ports (GRE, ESP...) or ICMP neither error nor query with an identifier, whose port cannot be checked") \
+    X(drop_inner_icmp_unverifiable, "from a CE with a shared address: an ICMP error whose quote is missing or too short to show the port it was sent to") \
     X(drop_inner_dst_in_domain, "inner destination inside the domain, not hairpinned (hairpin off, fragment, no CE)") \
     X(drop_inner_ttl_expired, "inner TTL expiring at the BR, and no ICMPv4 time exceeded sent back") \
     X(drop_icmp_ratelimited, "ICMPv4 errors not sent for icmp_rate (the packet is counted under its own reason)") \
     X(drop_icmpv6_other, "other ICMPv6 to the BR address (not echo, not a relayable error about our packets)") \
+    X(drop_icmpv6_spoofed, "ICMPv6 errors quoting a packet the BR could not have sent: not to the MAP address owning the inner destination and port, or from an inner source inside the domain or br_ipv4") \
+    X(drop_icmpv6_ptb_too_small, "Packet Too Big reporting an MTU below 1280: not relayed (RFC 8201 §4, RFC 8021)") \
     X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_BR_ENUM(n, d) S46_BR_##n,

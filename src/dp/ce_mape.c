@@ -143,7 +143,8 @@ static void apply(s46_ce *ce, const s46_ce_conf *c)
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ce->ext;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
-    sw->ti = (s46_tunnel_icmp){&sw->local, peer_ok, ce, sw->icmp_src, S46_CE_path_mtu_lowered, 1};
+    sw->ti = (s46_tunnel_icmp){&sw->local, peer_ok, ce, sw->icmp_src, S46_CE_path_mtu_lowered, 1,
+                               NULL, false};
     sw->nat = (s46_sw_nat){ce->napt,          ce->ext,          ce->me.ipv4,
                            ce->me.ipv4_len,   ce->me.psid_offset, ce->me.psid_len,
                            ce->me.psid,       c->napt.share,    c->napt.shares,

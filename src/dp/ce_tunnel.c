@@ -147,7 +147,8 @@ static void apply(s46_cet *t, const s46_cet_conf *c, uint32_t nat)
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : ipip ? nat : B4_WELL_KNOWN;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
-    sw->ti = (s46_tunnel_icmp){&sw->local, is_remote, t, sw->icmp_src, S46_CET_path_mtu_lowered, 1};
+    sw->ti = (s46_tunnel_icmp){&sw->local, is_remote, t, sw->icmp_src, S46_CET_path_mtu_lowered,
+                               1, NULL, false};
     sw->nat = (s46_sw_nat){ipip ? t->napt : NULL, nat, nat, 32, 0, 0, 0,
                            c->napt.share, c->napt.shares, nx_why};
     sw->stages[0] = ipip ? ipip_stages4 : dslite_stages4;

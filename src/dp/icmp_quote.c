@@ -111,23 +111,45 @@ bool s46_dst_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
                               q.l3.proto != S46_PROTO_UDP && q.l3.proto != S46_PROTO_ICMP);
 }
 
-int s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
+static bool ported(uint8_t proto)
+{
+    return proto == S46_PROTO_TCP || proto == S46_PROTO_UDP || proto == S46_PROTO_ICMP;
+}
+
+bool s46_quote_dst_port4(const s46_quote *q, uint16_t *port)
+{
+    const s46_l3 *l = &q->l3;
+    if (q->ip[0] >> 4 != 4 || !l->first_fragment)
+        return false;
+    if (!ported(l->proto)) {
+        *port = 0;
+        return true;
+    }
+    if (!l->has_ports || (l->proto == S46_PROTO_ICMP && !s46_icmp4_has_id(l->icmp_type)))
+        return false;
+    *port = l->dport;
+    return true;
+}
+
+s46_sport s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
 {
     if (!l3->first_fragment)
-        return 0;
-    if (l3->proto == S46_PROTO_ICMP && l3->has_ports && s46_icmp4_is_error(l3->icmp_type)) {
-        /* a subscriber's ICMP error: the quoted packet was sent to its port
-         * (a quote too short to show one is not checked) */
+        return S46_SP_NONE;
+    if (!ported(l3->proto))
+        return S46_SP_PORTLESS;
+    if (!l3->has_ports)
+        return S46_SP_MALFORMED;
+    if (l3->proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3->icmp_type)) {
+        /* a subscriber's ICMP error: the quoted packet was sent to its port */
         s46_quote q;
-        if (!s46_icmp_quote(ip, l3, &q) || q.l3.l4_len < 4)
-            return 0;
-        *port = q.l3.has_ports ? q.l3.dport : 0;
-        return 1;
+        if (!s46_icmp_quote(ip, l3, &q) || !q.l3.first_fragment || !ported(q.l3.proto) ||
+            !q.l3.has_ports)
+            return S46_SP_NO_QUOTE;
+        *port = q.l3.dport;
+        return S46_SP_PORT;
     }
-    if (l3->has_ports) {
-        *port = l3->sport;
-        return 1;
-    }
-    return l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP ||
-           l3->proto == S46_PROTO_ICMP ? -1 : 0;
+    if (l3->proto == S46_PROTO_ICMP && !s46_icmp4_has_id(l3->icmp_type))
+        return S46_SP_PORTLESS;
+    *port = l3->sport;
+    return S46_SP_PORT;
 }

@@ -53,11 +53,31 @@ bool s46_quote_may_error4(const s46_quote *q);
  * destination). false when a protocol that has ports lacks them or the
  * quote is unusable; protocols without ports give l3->dport (0). */
 bool s46_dst_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
+/* The port of the quoted IPv4 packet q (a packet we sent toward a
+ * subscriber, quoted back in an ICMPv6 error) that selected its subscriber,
+ * as s46_dst_port4 chose it: TCP/UDP destination port, an ICMP query's
+ * identifier, 0 for protocols without ports. false when the quote does not
+ * show it (cut short, a non-first fragment) or quotes an ICMP error or an
+ * ICMP message without identifier (nothing we would have sent with a port). */
+bool s46_quote_dst_port4(const s46_quote *q, uint16_t *port);
+
 /* The mirror for an IPv4 packet from a subscriber (the inner packet at an
  * lwAFTR or BR), the port its port set must hold: the source port, an ICMP
  * query's identifier, for an ICMP error the quoted packet's destination
- * port. 1 with *port; 0 when there is none to check (another protocol, a
- * non-first fragment, an error quoting less than the ports); -1 when TCP,
- * UDP or ICMP lacks its ports. */
-int s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
+ * port. What a subscriber with a shared address (a port set) may send is
+ * only what has such a port (RFC 7597 §8.2, RFC 7596 §6.2: the port is
+ * what tells subscribers of one address apart); the caller drops the rest,
+ * but for a subscriber holding a whole address. */
+typedef enum s46_sport {
+    S46_SP_PORT = 1,       /* *port is the port to check */
+    S46_SP_NONE = 0,       /* a non-first fragment: no port in it to check */
+    S46_SP_MALFORMED = -1, /* TCP, UDP or ICMP lacking its header */
+    S46_SP_NO_QUOTE = -2,  /* an ICMP error whose quote is missing, or too
+                              short to show the port, or not of a first
+                              fragment, or of a packet without ports */
+    S46_SP_PORTLESS = -3,  /* a protocol without ports (GRE, ESP, ...), an
+                              ICMP message neither error nor query with an
+                              identifier */
+} s46_sport;
+s46_sport s46_src_port4(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
 #endif

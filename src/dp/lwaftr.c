@@ -38,6 +38,10 @@ static const uint16_t lw_ev[S46_EV_N] = {
     [S46_EV_INNER_MALFORMED] = S46_EVC(S46_LW_drop_inner_malformed),
     [S46_EV_INNER_TTL_EXPIRED] = S46_EVC(S46_LW_drop_inner_ttl_expired),
     [S46_EV_HAIRPINNED] = S46_EVC(S46_LW_hairpinned),
+    [S46_EV_ECHO_NOT_UNICAST] = S46_EVC(S46_LW_drop_echo_not_unicast),
+    [S46_EV_ROUTING_HEADER] = S46_EVC(S46_LW_drop_v6_routing_header),
+    [S46_EV_ICMP6_SPOOFED] = S46_EVC(S46_LW_drop_icmpv6_spoofed),
+    [S46_EV_PTB_TOO_SMALL] = S46_EVC(S46_LW_drop_icmpv6_ptb_too_small),
     [S46_EV_UNFINISHED] = S46_EVC(S46_LW_drop_unfinished),
 };
 
@@ -48,13 +52,21 @@ struct s46_lw {
     uint64_t cnt[S46_LW_NCOUNTERS];
 };
 
-/* Any B4 may be the peer of a quoted tunnel packet: the quote's source is
- * one of our addresses and its inner packet one we sent. */
-static bool peer_any(const void *arg, const s46_ip6 *peer)
+/* Could the lwAFTR have sent the IPv4 packet q4 (quoted in an ICMPv6
+ * error) from its address number local to peer? Only when the binding of
+ * its destination address and port is peer's at that address, and its
+ * source is neither a bound address (B4-to-B4 packets get no error back
+ * into the domain) nor the lwAFTR's own (its errors). */
+static bool quote_ok(const void *arg, unsigned local, const s46_ip6 *peer, const s46_quote *q4)
 {
-    (void)arg;
-    (void)peer;
-    return true;
+    const s46_lw *lw = arg;
+    uint32_t isrc = s46_get32(q4->ip + 12), idst = s46_get32(q4->ip + 16);
+    uint16_t port;
+    s46_bt_hit h;
+    return isrc != lw->c.ipv4 && s46_bindtab_psid_len(lw->c.bt, isrc) < 0 &&
+           s46_quote_dst_port4(q4, &port) &&
+           s46_bindtab_lookup(lw->c.bt, idst, port, &h) == S46_BT_FOUND && h.aftr == local &&
+           s46_ip6_eq(&h.b4, peer);
 }
 
 void s46_lw_conf_default(s46_lw_conf *c)
@@ -83,8 +95,9 @@ static void apply_conf(s46_lw *lw, const s46_lw_conf *c)
     sw->icmp_src = c->ipv4;
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
-    sw->ti = (s46_tunnel_icmp){lw->c.aftr, peer_any, lw, c->ipv4, S46_LW_path_mtu_lowered,
-                               c->naftr};
+    sw->ti = (s46_tunnel_icmp){.local = lw->c.aftr, .arg = lw, .icmp_src = c->ipv4,
+                               .lowered_ctr = S46_LW_path_mtu_lowered, .nlocal = c->naftr,
+                               .quote_ok = quote_ok};
 }
 
 static const s46_stage *const lw_stages4[], *const lw_stages6[];
@@ -205,14 +218,22 @@ static inline void bind6(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_lw *lw = sw->mech;
     uint8_t *v4 = c->p->data + c->l3.l3_len;
     uint32_t src = s46_get32(v4 + 12);
-    uint16_t port;
-    int have = s46_src_port4(v4, &c->in, &port);
-    if (have < 0)
+    uint16_t port = 0;
+    s46_sport have = s46_src_port4(v4, &c->in, &port);
+    if (have == S46_SP_MALFORMED)
         return s46_sw_drop(sw, c, S46_LW_drop_inner_malformed);
-    if (!have) { /* no port: any binding of the address to this B4 */
+    if (have == S46_SP_NONE) { /* a non-first fragment: any binding of the address to this B4 */
         if (!s46_bindtab_addr_has(lw->c.bt, src, &c->peer, c->local_idx, 1024))
             refuse6(sw, c, S46_LW_drop_v6_no_binding, now);
         return;
+    }
+    if (have != S46_SP_PORT) {
+        /* no port to check: only from a B4 holding the whole address (its
+         * one binding, whatever the port) */
+        int k = s46_bindtab_psid_len(lw->c.bt, src);
+        if (k > 0)
+            return s46_sw_drop(sw, c, have == S46_SP_NO_QUOTE ? S46_LW_drop_inner_icmp_unverifiable
+                                                              : S46_LW_drop_inner_no_port);
     }
     s46_bt_hit h;
     if (s46_bindtab_lookup(lw->c.bt, src, port, &h) != S46_BT_FOUND)
@@ -249,7 +270,8 @@ S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
 
 /* The lwAFTR's composition. IPv4 in: to the lwAFTR itself, reassembly, the
  * binding of the destination, the router hop, the tunnel MTU, RFC 2473
- * toward the B4. IPv6 in: to an lwAFTR address, reassembly, ICMPv6, only
+ * toward the B4. IPv6 in: to an lwAFTR address, no Routing header to act
+ * on, reassembly, ICMPv6 (echo; errors about packets it could have sent), only
  * IPv4-in-IPv6 whose sender matches its binding, out of the tunnel,
  * B4-to-B4 hairpinned, the router hop, out to IPv4. */
 static const s46_stage *const lw_stages4[] = {
@@ -257,10 +279,10 @@ static const s46_stage *const lw_stages4[] = {
     &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
 };
 static const s46_stage *const lw_stages6[] = {
-    &s46_st_parse6, &s46_st_local6_any, &s46_st_reasm6, &s46_st_echo6,
-    &s46_st_relay6, &s46_st_ipip6,      &s46_st_inner4, &st_bind6,
-    &s46_st_decap,  &st_hairpin,        &s46_st_ttl4_back, &s46_st_out4,
-    NULL,
+    &s46_st_parse6, &s46_st_local6_any, &s46_st_rh6,    &s46_st_reasm6,
+    &s46_st_echo6,  &s46_st_relay6,     &s46_st_ipip6,  &s46_st_inner4,
+    &st_bind6,      &s46_st_decap,      &st_hairpin,    &s46_st_ttl4_back,
+    &s46_st_out4,   NULL,
 };
 
 void s46_lw_process(s46_lw *lw, s46_batch *b, uint16_t side, uint64_t now_ns)

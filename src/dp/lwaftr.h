@@ -13,8 +13,14 @@
  *   (configurable). Fragments are reassembled on both sides (bounded
  *   tables); a non-first inner fragment (no port) passes when its B4 has a
  *   binding of the inner source address at that lwAFTR address.
- * Echo requests to the lwAFTR's addresses are answered; ICMPv6 errors
- * about our tunnel packets are relayed as ICMPv4 (RFC 2473 §8). The
+ * From a B4 bound to a shared address only what has a port to check passes
+ * (TCP, UDP, ICMP queries with identifiers, ICMP errors quoting the port);
+ * a B4 with a whole address may send anything. Echo requests to the
+ * lwAFTR's addresses from unicast sources are answered; packets with a
+ * Routing header still to follow are refused (RFC 5095); ICMPv6 errors
+ * quoting a tunnel packet the lwAFTR could have sent (to the B4 of the
+ * binding of its inner destination and port, from outside the bound
+ * addresses) are relayed as ICMPv4 (RFC 2473 §8; dp/tunnel_icmp.h). The
  * binding table is shared by every worker (each reads it as reader
  * env->worker) and changed live by its owner (bindtab.h). */
 #ifndef S46_DP_LWAFTR_H
@@ -48,18 +54,24 @@
     X(drop_v4_no_binding_port, "destination port in no binding of its address (other PSID, excluded ports), and no ICMPv4 port unreachable sent") \
     X(drop_v4_icmp_unmappable, "no port to choose the binding by: missing ports, unusable quote in an ICMP error") \
     X(drop_v4_to_lwaftr, "packets to the lwAFTR's IPv4 address that are not echo requests") \
+    X(drop_echo_not_unicast, "echo requests (IPv4 or IPv6) from a source no reply may go to: 0/8, 127/8, multicast, 240/4, broadcast; ::, ::1, ff00::/8") \
     X(drop_v4_ttl_expired, "TTL expiring at the lwAFTR, and no ICMPv4 time exceeded sent") \
     X(drop_v4_too_big, "DF set and too big for the tunnel, and no ICMPv4 fragmentation needed sent") \
     X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
     X(drop_v6_not_lwaftr_address, "IPv6 destination none of the lwAFTR's addresses") \
     X(drop_v6_not_ipip, "to an lwAFTR address but neither IPv4-in-IPv6 nor ICMPv6") \
+    X(drop_v6_routing_header, "to an lwAFTR address with a Routing header whose Segments Left is not 0 (type 0, RFC 5095): discarded, each counted here, an ICMPv6 parameter problem sent back when allowed") \
     X(drop_inner_malformed, "inner IPv4 packet that fails parsing or lacks its ports") \
     X(drop_v6_no_binding, "inner source address and port in no binding") \
     X(drop_v6_src_mismatch, "a binding of the inner source address and port, but of another B4 or lwAFTR address") \
+    X(drop_inner_no_port, "from a B4 bound to a shared address (PSID length > 0): a protocol without ports (GRE, ESP...) or ICMP neither error nor query with an identifier, whose port cannot be checked") \
+    X(drop_inner_icmp_unverifiable, "from a B4 bound to a shared address: an ICMP error whose quote is missing or too short to show the port it was sent to") \
     X(drop_hairpin_unbound, "to a bound IPv4 address (hairpinning on) but no binding of the port, or without ports") \
     X(drop_inner_ttl_expired, "inner TTL expiring at the lwAFTR, and no ICMPv4 time exceeded sent back") \
     X(drop_icmp_ratelimited, "ICMP errors not sent for icmp_rate (the packet is counted under its own reason)") \
     X(drop_icmpv6_other, "other ICMPv6 to an lwAFTR address (not echo, not a relayable error about our packets)") \
+    X(drop_icmpv6_spoofed, "ICMPv6 errors quoting a packet the lwAFTR could not have sent: not to the B4 and from the lwAFTR address of the binding of the inner destination and port, or from a bound inner source or the lwAFTR's IPv4 address") \
+    X(drop_icmpv6_ptb_too_small, "Packet Too Big reporting an MTU below 1280: not relayed, no MTU learned (RFC 8201 §4, RFC 8021)") \
     X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_LW_ENUM(n, d) S46_LW_##n,

@@ -58,6 +58,16 @@ typedef enum s46_ev {
     S46_EV_NAT_CREATED,      /* mappings created */
     S46_EV_HAIRPINNED,       /* sent back to side 0 to an endpoint mapped here */
     S46_EV_HAIRPIN_NO_MAPPING,
+    /* The next ones fall back to an older event where a mechanism does not
+     * count them (s46_sw_drop_ev_or). */
+    S46_EV_ECHO_NOT_UNICAST, /* echo request from a source no reply may go to
+                                (s46_ip4_is_unicast); else TO_SELF4 or
+                                ICMPV6_OTHER */
+    S46_EV_ROUTING_HEADER,   /* to us with a Routing header with Segments
+                                Left not 0 (RFC 5095); else V6_MALFORMED */
+    S46_EV_ICMP6_SPOOFED,    /* ICMPv6 error quoting a packet we could not
+                                have sent (tunnel_icmp.h); else ICMPV6_OTHER */
+    S46_EV_PTB_TOO_SMALL,    /* Packet Too Big below 1280; else ICMPV6_OTHER */
     S46_EV_UNFINISHED,       /* no stage finished the packet (a composition bug) */
     S46_EV_NONE,             /* never counted (never mapped) */
     S46_EV_N
@@ -170,6 +180,11 @@ static inline void s46_sw_drop_ev(s46_sw *sw, s46_ctx *c, s46_ev e)
     c->done = true;
     s46_sw_count(sw, e);
     s46_pkt_drop(c->p, sw->ev[e] ? (uint16_t)(sw->ev[e] - 1) : 0);
+}
+/* The same, counted under fallback when the mechanism does not count e. */
+static inline void s46_sw_drop_ev_or(s46_sw *sw, s46_ctx *c, s46_ev e, s46_ev fallback)
+{
+    s46_sw_drop_ev(sw, c, sw->ev[e] ? e : fallback);
 }
 /* Finishes c: out of side. */
 static inline void s46_sw_out(s46_sw *sw, s46_ctx *c, uint16_t side)

@@ -49,6 +49,34 @@ static inline void local6_any(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_local6_any, "local6_any", local6_any);
 
+/* RFC 5095 §3: a Routing header of type 0 is handled as one of an unknown
+ * type (RFC 8200 §4.4), and s46 implements no type: with Segments Left 0 it
+ * is skipped (the parser did), else the packet is discarded and an ICMPv6
+ * Parameter Problem, code 0, pointing at the Routing Type goes back to the
+ * source (from the address the packet came to; rate limited, and not when
+ * no error may be sent about it: a non-first fragment, an error, a
+ * multicast source). Counted ROUTING_HEADER either way. */
+static inline void rh6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    unsigned off = c->l3.rh_off;
+    if (!off)
+        return;
+    const s46_ip6 *from = c->src ? c->src : &sw->local;
+    if (s46_icmp6_may_error(c->p->data, &c->l3)) {
+        if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
+            sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
+        } else if (s46_icmp6_error(&sw->dp.scratch, from, 4, 0, off + 2, c->p->data,
+                                   c->p->len) == 0) {
+            s46_sw_count(sw, sw->ev[S46_EV_ROUTING_HEADER] ? S46_EV_ROUTING_HEADER
+                                                           : S46_EV_V6_MALFORMED);
+            s46_dp_take_scratch(&sw->dp, c->p);
+            return s46_sw_out(sw, c, 1);
+        }
+    }
+    s46_sw_drop_ev_or(sw, c, S46_EV_ROUTING_HEADER, S46_EV_V6_MALFORMED);
+}
+S46_STAGE(s46_st_rh6, "routing_header6", rh6);
+
 static inline void self4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
@@ -56,6 +84,9 @@ static inline void self4(s46_sw *sw, s46_ctx *c, uint64_t now)
         return;
     const s46_l3 *l = &c->l3;
     if (l->proto == S46_PROTO_ICMP && l->has_ports && l->icmp_type == 8 && !l->is_fragment) {
+        /* no reply to a broadcast, multicast or otherwise unusable source */
+        if (!s46_ip4_is_unicast(s46_get32(c->p->data + 12)))
+            return s46_sw_drop_ev_or(sw, c, S46_EV_ECHO_NOT_UNICAST, S46_EV_TO_SELF4);
         s46_icmp4_echo_reply(c->p, l);
         s46_sw_count(sw, S46_EV_ECHO_REPLIES);
         return s46_sw_out(sw, c, 0);

@@ -14,6 +14,8 @@ static inline void echo6(s46_sw *sw, s46_ctx *c, uint64_t now)
     const s46_l3 *l = &c->l3;
     if (l->proto != S46_PROTO_ICMPV6 || !l->has_ports || l->icmp_type != 128)
         return;
+    if (!s46_ip6_is_unicast(c->p->data + 8))
+        return s46_sw_drop_ev_or(sw, c, S46_EV_ECHO_NOT_UNICAST, S46_EV_ICMPV6_OTHER);
     s46_icmp6_echo_reply(c->p, l);
     s46_sw_count(sw, S46_EV_ECHO_REPLIES);
     s46_sw_out(sw, c, 1);
@@ -24,8 +26,14 @@ static inline void relay6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     if (c->l3.proto != S46_PROTO_ICMPV6)
         return;
-    if (s46_tunnel_icmp6(&sw->ti, &sw->dp, &sw->pmtu, c->p, &c->l3, now) != S46_TI_RELAYED)
-        return s46_sw_drop_ev(sw, c, S46_EV_ICMPV6_OTHER);
+    switch (s46_tunnel_icmp6(&sw->ti, &sw->dp, &sw->pmtu, c->p, &c->l3, now)) {
+    case S46_TI_RELAYED: break;
+    case S46_TI_SPOOFED:
+        return s46_sw_drop_ev_or(sw, c, S46_EV_ICMP6_SPOOFED, S46_EV_ICMPV6_OTHER);
+    case S46_TI_PTB_TOO_SMALL:
+        return s46_sw_drop_ev_or(sw, c, S46_EV_PTB_TOO_SMALL, S46_EV_ICMPV6_OTHER);
+    default: return s46_sw_drop_ev(sw, c, S46_EV_ICMPV6_OTHER);
+    }
     /* the ICMPv4 error now in p goes to the quoted packet's source: back
      * through the NAT when that was our external address */
     s46_l3 el;

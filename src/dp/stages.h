@@ -10,7 +10,10 @@
  *  local6      destination must be sw->local (NOT_LOCAL); c->peer = source
  *  local6_any  destination must be one of sw->locals (NOT_LOCAL); c->peer =
  *              source, c->local_idx and c->src = the address it came to
- *  self4       to sw->self4: echo requests answered, the rest dropped (TO_SELF4)
+ *  routing_header6  a Routing header with Segments Left not 0 (RFC 5095):
+ *              discarded, ICMPv6 Parameter Problem back (ROUTING_HEADER)
+ *  self4       to sw->self4: echo requests answered but from a source that
+ *              is not unicast (ECHO_NOT_UNICAST), the rest dropped (TO_SELF4)
  *  reassemble4 IPv4 fragments (but c->fixed ones) held until whole
  *  reassemble6 outer IPv6 fragments held until whole (c->was_fragment)
  *  share6      a datagram reassembled here whose NAT share is another
@@ -19,10 +22,13 @@
  *  mtu4        DF and too big for the tunnel toward c->peer: ICMPv4 3/4
  *              with the room left (TOO_BIG)
  * Transport (stage_tunnel.c), RFC 2473:
- *  echo6       ICMPv6 echo requests to us answered (ECHO_REPLIES)
+ *  echo6       ICMPv6 echo requests to us answered (ECHO_REPLIES), not from
+ *              ::, ::1 or multicast (ECHO_NOT_UNICAST)
  *  relay6      ICMPv6 errors about our tunnel packets (tunnel_icmp.h),
  *              through the NAT back when it translated the quoted packet
- *              (ICMP6_RELAYED; unusable: ICMPV6_OTHER); other ICMPv6 dropped
+ *              (ICMP6_RELAYED; a quote of no packet of ours: ICMP6_SPOOFED;
+ *              Packet Too Big below 1280: PTB_TOO_SMALL; otherwise unusable:
+ *              ICMPV6_OTHER); other ICMPv6 dropped
  *  ipip6       only IPv4-in-IPv6 goes on (NOT_IPIP)
  *  inner4      the inner IPv4 packet parsed into c->in (INNER_MALFORMED)
  *  decap       the outer header(s) removed, the packet trimmed to the inner
@@ -48,7 +54,8 @@
 #define S46_DP_STAGES_H
 #include "dp/softwire.h"
 
-extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_local6_any, s46_st_self4,
+extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_local6_any, s46_st_rh6,
+    s46_st_self4,
     s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
 extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
     s46_st_out4, s46_st_encap, s46_st_ttl4_back;

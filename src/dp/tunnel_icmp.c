@@ -64,20 +64,31 @@ s46_tunnel_icmp_result s46_tunnel_icmp6(const s46_tunnel_icmp *ti, s46_dp *d, s4
     if (i == nl)
         return S46_TI_NOT_OURS;
     memcpy(peer.b, q6.ip + 24, 16);
-    if (!ti->peer_ok(ti->arg, &peer))
+    if (ti->peer_ok && !ti->peer_ok(ti->arg, &peer))
         return S46_TI_NOT_OURS;
+    if (ti->quote_ok && !ti->quote_ok(ti->arg, i, &peer, &q4))
+        return S46_TI_SPOOFED;
     uint8_t code = 1;
     uint32_t extra = 0;
     if (l3->icmp_type == 2) {
         uint32_t mtu = s46_get32(ic + 4);
         if (mtu < 1280)
-            return S46_TI_NOT_OURS; /* RFC 8201 §4 */
-        if (pmtu_lower(pm, &peer, mtu > 65535 ? 65535 : (uint16_t)mtu, now_ns))
+            return S46_TI_PTB_TOO_SMALL; /* RFC 8201 §4, RFC 8021 */
+        unsigned m = s46_pmtu_get(pm, &peer);
+        if (ti->stateless) {
+            if (mtu < m)
+                m = mtu;
+        } else if (pmtu_lower(pm, &peer, mtu > 65535 ? 65535 : (uint16_t)mtu, now_ns)) {
             d->cnt[ti->lowered_ctr]++;
+            m = s46_pmtu_get(pm, &peer);
+        }
         if (!q4.l3.df)
             return S46_TI_NOTHING_SENT;
         code = 4;
-        extra = s46_pmtu_get(pm, &peer) - s46_encap_overhead(&d->enc);
+        /* m is in [1280, our tunnel MTU]: what IPv4 has of it, never below
+         * the IPv4 minimum */
+        unsigned over = s46_encap_overhead(&d->enc);
+        extra = m > over + 68 ? m - over : 68;
     }
     if (!ti->icmp_src || !s46_quote_may_error4(&q4))
         return S46_TI_NOTHING_SENT;

@@ -12,13 +12,28 @@
  * peer the caller accepts. The caller takes the ICMPv4 error on from there
  * (its NAPT, if the IPv4 source was translated). With several tunnel
  * addresses (an lwAFTR) the quote may come from any of them; without an
- * ICMPv4 source (0) nothing is sent. */
+ * ICMPv4 source (0) nothing is sent.
+ *
+ * The center (BR, lwAFTR), reached by errors from anywhere about packets to
+ * many subscribers, is stricter (quote_ok): the whole quoted packet must be
+ * one it could have sent — toward the subscriber that owns the inner
+ * destination and port, from an IPv4 source outside its domain and not its
+ * own address — else a forged error would steer its ICMPv4 to any address.
+ * A stateless center (the BR) learns no MTU: it tells the IPv4 source the
+ * reported MTU, never more than its own tunnel MTU allows. Every relayed
+ * 3/4 carries an MTU in [68, tunnel MTU - encapsulation]. A Packet Too Big
+ * below 1280 (the IPv6 minimum link MTU) is dropped, counted apart: no IPv6
+ * path is narrower (RFC 8200 §5), RFC 8201 §4 discards it, and RFC 8021
+ * removed the one thing it used to ask (atomic fragments), so it is either
+ * forged or from a broken translator, and nothing useful can be told the
+ * IPv4 source. */
 #ifndef S46_DP_TUNNEL_ICMP_H
 #define S46_DP_TUNNEL_ICMP_H
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "dp/dp_common.h"
+#include "dp/icmp_quote.h"
 #include "lib/addr.h"
 
 #define S46_PMTU_SLOTS 16
@@ -45,21 +60,28 @@ void s46_pmtu_expire(s46_pmtu *t, uint64_t now_ns);
 
 typedef enum s46_tunnel_icmp_result {
     S46_TI_RELAYED = 0,  /* p is now the ICMPv4 error to the inner source */
-    S46_TI_NOT_OURS,     /* not an error 1..4, a bogus or foreign quote, or
-                            a Packet Too Big below 1280 */
+    S46_TI_NOT_OURS,     /* not an error 1..4, a bogus or foreign quote */
     S46_TI_NOTHING_SENT, /* handled, but no ICMPv4 error may or need be sent
                             (DF clear, an error about an error, the rate) */
+    S46_TI_SPOOFED,      /* a quote from our address, but of no packet we
+                            could have sent (quote_ok refused it) */
+    S46_TI_PTB_TOO_SMALL,/* a Packet Too Big below 1280 */
 } s46_tunnel_icmp_result;
 
 /* Who a tunnel entry point is: its address, which peers it sends to, where
  * its ICMPv4 errors come from, and the counter of lowered MTUs. */
 typedef struct s46_tunnel_icmp {
     const s46_ip6 *local;     /* nlocal of them (0 counts as 1) */
-    bool (*peer_ok)(const void *arg, const s46_ip6 *peer);
+    bool (*peer_ok)(const void *arg, const s46_ip6 *peer); /* NULL: any */
     const void *arg;
     uint32_t icmp_src;
     uint16_t lowered_ctr;
     unsigned nlocal;
+    /* The center's check (NULL: none): could we have sent the IPv4 packet
+     * q4 (inside the quote) from local[local] to peer? */
+    bool (*quote_ok)(const void *arg, unsigned local, const s46_ip6 *peer,
+                     const s46_quote *q4);
+    bool stateless;           /* no MTU learned from Packet Too Big */
 } s46_tunnel_icmp;
 
 /* p (parsed into l3) is an ICMPv6 message to ti->local. The rate limiter,

@@ -219,6 +219,14 @@ static inline s46_bt_result s46_bindtab_lookup(const s46_bindtab *t, uint32_t ip
     return s46_bindtab_read(e, w, psid, h) ? S46_BT_FOUND : S46_BT_NO_BINDING;
 }
 
+/* The PSID length of ipv4's bindings (0: the whole address), -1 when it
+ * has none. */
+static inline int s46_bindtab_psid_len(const s46_bindtab *t, uint32_t ipv4)
+{
+    uint64_t w = s46_bindtab_addr_(t, ipv4);
+    return w ? (int)(w >> 56) : -1;
+}
+
 /* Has ipv4 a binding to b4 at lwAFTR address aftr, whatever its PSID? (For
  * packets without ports: non-first fragments.) Scans the address's block:
  * at most max_scan entries, false beyond. */

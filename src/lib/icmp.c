@@ -3,9 +3,10 @@
 
 #include <string.h>
 
-static bool v4_special(uint32_t a)
+bool s46_ip6_is_unicast(const uint8_t a[16])
 {
-    return a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127;
+    static const uint8_t zero[15];
+    return a[0] != 0xff && !(memcmp(a, zero, 15) == 0 && a[15] <= 1);
 }
 
 bool s46_icmp4_may_error(const uint8_t *ip, const s46_l3 *l3)
@@ -14,7 +15,7 @@ bool s46_icmp4_may_error(const uint8_t *ip, const s46_l3 *l3)
         return false;
     if (l3->proto == S46_PROTO_ICMP && (!l3->has_ports || s46_icmp4_is_error(l3->icmp_type)))
         return false;
-    return !v4_special(s46_get32(ip + 12)) && !v4_special(s46_get32(ip + 16));
+    return s46_ip4_is_unicast(s46_get32(ip + 12)) && s46_ip4_is_unicast(s46_get32(ip + 16));
 }
 
 bool s46_icmp6_may_error(const uint8_t *ip6, const s46_l3 *l3)
@@ -23,8 +24,7 @@ bool s46_icmp6_may_error(const uint8_t *ip6, const s46_l3 *l3)
         return false;
     if (l3->proto == S46_PROTO_ICMPV6 && (!l3->has_ports || s46_icmp6_is_error(l3->icmp_type)))
         return false;
-    static const uint8_t zero[16];
-    return ip6[8] != 0xff && ip6[24] != 0xff && memcmp(ip6 + 8, zero, 16) != 0;
+    return s46_ip6_is_unicast(ip6 + 8) && ip6[24] != 0xff;
 }
 
 int s46_icmp4_error(s46_pkt *out, uint32_t src, uint8_t type, uint8_t code, uint32_t extra,

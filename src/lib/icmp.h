@@ -10,6 +10,18 @@
 #include "lib/parse.h"
 #include "lib/pkt.h"
 
+/* May an ICMP message (an error, an echo reply) go to or be about address
+ * a? Not to what no host has: IPv4 0/8 ("this network"), 127/8 (loopback),
+ * 224/4 (multicast) and 240/4 (reserved, with the limited broadcast
+ * 255.255.255.255; RFC 1812 §4.3.2.7, §5.3.7); IPv6 :: , ::1 and ff00::/8
+ * (multicast; RFC 4443 §2.4 (e)). */
+static inline bool s46_ip4_is_unicast(uint32_t a)
+{
+    unsigned top = a >> 24;
+    return top != 0 && top != 127 && top < 224;
+}
+bool s46_ip6_is_unicast(const uint8_t a[16]);
+
 /* May an ICMPv4 error be sent about this IPv4 packet? */
 bool s46_icmp4_may_error(const uint8_t *ip, const s46_l3 *l3);
 bool s46_icmp6_may_error(const uint8_t *ip6, const s46_l3 *l3);

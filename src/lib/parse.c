@@ -21,6 +21,7 @@ int s46_parse_ipv4(const uint8_t *p, size_t len, s46_l3 *o)
     s46_parse_ipv4_fields(p, o);
     o->frag_hdr = 0;
     o->encap_limit = -1;
+    o->rh_off = 0;
     o->tcp_flags = 0;
     s46_parse_l4(p + ihl, tot - ihl, false, o);
     return 0;
@@ -44,6 +45,7 @@ int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *o)
     o->frag_off = 0;
     o->frag_hdr = 0;
     o->encap_limit = -1;
+    o->rh_off = 0;
     o->tcp_flags = 0;
     for (int n = 0;; n++) {
         if (nh != S46_PROTO_HOPOPT && nh != S46_PROTO_ROUTING && nh != S46_PROTO_FRAG &&
@@ -67,6 +69,8 @@ int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *o)
             hlen = ((size_t)p[off + 1] + 1) * 8;
             if (off + hlen > tot)
                 return S46_PERR_SHORT;
+            if (nh == S46_PROTO_ROUTING && p[off + 3] != 0 && !o->rh_off)
+                o->rh_off = (uint16_t)off;
             if (nh == S46_PROTO_DSTOPT || nh == S46_PROTO_HOPOPT) {
                 /* walk the TLV options; note a Tunnel Encapsulation Limit */
                 for (size_t i = off + 2; i < off + hlen;) {
@@ -103,6 +107,11 @@ int s46_parse_ipv6(const uint8_t *p, size_t len, s46_l3 *o)
 bool s46_icmp4_is_error(uint8_t t)
 {
     return t == 3 || t == 4 || t == 5 || t == 11 || t == 12;
+}
+
+bool s46_icmp4_has_id(uint8_t t)
+{
+    return t == 0 || t == 8 || t == 13 || t == 14;
 }
 
 bool s46_icmp6_is_error(uint8_t t)

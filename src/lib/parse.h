@@ -30,6 +30,9 @@ typedef struct s46_l3 {
     uint16_t frag_off;    /* fragment offset in bytes */
     uint16_t frag_hdr;    /* IPv6: offset of the Fragment header, else 0 */
     int16_t encap_limit;  /* IPv6: Tunnel Encapsulation Limit option, -1 if absent */
+    uint16_t rh_off;      /* IPv6: offset of the first Routing header whose
+                             Segments Left is not 0 (one this node would have
+                             to act on, RFC 5095 §3), else 0 */
     /* Transport, valid when has_ports (first fragment with enough bytes):
      * TCP/UDP ports; ICMP/ICMPv6 echo: id in both sport and dport. Without
      * them, ports and ICMP type and code are 0. */
@@ -105,6 +108,9 @@ static inline __attribute__((always_inline)) void s46_parse_l4(const uint8_t *p,
 
 /* ICMP error types that quote the offending packet. */
 bool s46_icmp4_is_error(uint8_t type);
+/* ICMPv4 queries that carry an identifier (bytes 4-5): echo and timestamp,
+ * request and reply (RFC 792). */
+bool s46_icmp4_has_id(uint8_t type);
 bool s46_icmp6_is_error(uint8_t type);
 const char *s46_parse_strerror(int err);
 #endif

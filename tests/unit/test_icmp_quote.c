@@ -2,7 +2,10 @@
  * truncation rules, and two BR behaviours that came with it: an error
  * quoting a non-first fragment no longer picks a CE by payload bytes, and
  * an ICMPv6 error quoting a tunnel packet with the encapsulation limit
- * option is relayed like one without. */
+ * option is relayed like one without. Then the ports a subscriber's packet
+ * and a quote of ours show (a shared address sends only what shows one),
+ * what counts as unicast, and the parser noting a Routing header still to
+ * be acted on (RFC 5095). */
 #include "conf/br_conf.h"
 #include "dp/br_mape.h"
 #include "dp/icmp_quote.h"
@@ -230,6 +233,147 @@ TEST(br_relays_errors_about_packets_with_the_limit_option)
     free_br(br);
 }
 
+/* An IPv4 packet from 192.0.2.18 in b: proto, fragment word ff, and the
+ * len bytes of l4 after the header; parsed into l3. */
+static int pkt4(uint8_t *b, uint8_t proto, uint16_t ff, const uint8_t *l4, uint16_t len,
+                s46_l3 *l3)
+{
+    hdr4(b, (uint16_t)(20 + len), ff, proto, 0xc0000212, 0xc6336450);
+    memcpy(b + 20, l4, len);
+    return s46_parse_ipv4(b, 20u + len, l3);
+}
+
+TEST(subscriber_port_only_from_what_shows_one)
+{
+    uint8_t b[200], l4[100], q[40];
+    s46_l3 l3;
+    uint16_t port = 0;
+    /* UDP: its source port */
+    memset(l4, 0, sizeof l4);
+    s46_put16(l4, 1232);
+    s46_put16(l4 + 2, 53);
+    s46_put16(l4 + 4, 8);
+    CHECK_INT(pkt4(b, 17, 0, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_PORT);
+    CHECK_INT(port, 1232);
+    /* a later fragment: nothing to check in it */
+    CHECK_INT(pkt4(b, 17, 0x0004, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_NONE);
+    /* GRE, ESP: no port */
+    CHECK_INT(pkt4(b, 47, 0, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_PORTLESS);
+    CHECK_INT(pkt4(b, 50, 0, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_PORTLESS);
+    /* ICMP: an echo request by its identifier, a router solicitation has none */
+    memset(l4, 0, 8);
+    l4[0] = 8;
+    s46_put16(l4 + 4, 1233);
+    CHECK_INT(pkt4(b, 1, 0, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_PORT);
+    CHECK_INT(port, 1233);
+    l4[0] = 10;
+    CHECK_INT(pkt4(b, 1, 0, l4, 8, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_PORTLESS);
+    /* UDP and ICMP cut short of their header */
+    CHECK_INT(pkt4(b, 17, 0, l4, 6, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_MALFORMED);
+    CHECK_INT(pkt4(b, 1, 0, l4, 4, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_MALFORMED);
+    /* an ICMP error: by the destination port of its quote, which must show it */
+    hdr4(q, 100, 0, 17, 0xc6336450, 0xc0000212);
+    s46_put16(q + 20, 53);
+    s46_put16(q + 22, 1234);
+    memset(l4, 0, 8);
+    l4[0] = 3;
+    l4[1] = 3;
+    memcpy(l4 + 8, q, 28);
+    for (uint16_t qlen = 0; qlen <= 28; qlen++) {
+        if (pkt4(b, 1, 0, l4, 8u + qlen, &l3) != 0)
+            CHECK(0);
+        s46_sport r = s46_src_port4(b, &l3, &port);
+        CHECK_INT(r, qlen >= 24 ? S46_SP_PORT : S46_SP_NO_QUOTE);
+        if (r == S46_SP_PORT)
+            CHECK_INT(port, 1234);
+    }
+    /* quoting a GRE packet, or a later fragment: no port either */
+    hdr4(l4 + 8, 100, 0, 47, 0xc6336450, 0xc0000212);
+    CHECK_INT(pkt4(b, 1, 0, l4, 36, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_NO_QUOTE);
+    hdr4(l4 + 8, 100, 0x0004, 17, 0xc6336450, 0xc0000212);
+    CHECK_INT(pkt4(b, 1, 0, l4, 36, &l3), 0);
+    CHECK_INT(s46_src_port4(b, &l3, &port), S46_SP_NO_QUOTE);
+}
+
+TEST(port_of_a_quoted_packet_toward_a_subscriber)
+{
+    uint8_t q[40];
+    s46_quote qt;
+    uint16_t port = 7;
+    hdr4(q, 100, 0, 17, 0xc6336450, 0xc0000212);
+    s46_put16(q + 20, 53);
+    s46_put16(q + 22, 1234);
+    CHECK(s46_quote_parse(q, 24, &qt) && s46_quote_dst_port4(&qt, &port) && port == 1234);
+    CHECK(s46_quote_parse(q, 22, &qt) && !s46_quote_dst_port4(&qt, &port));
+    hdr4(q, 100, 0x0004, 17, 0xc6336450, 0xc0000212); /* a later fragment */
+    CHECK(s46_quote_parse(q, 28, &qt) && !s46_quote_dst_port4(&qt, &port));
+    hdr4(q, 100, 0, 47, 0xc6336450, 0xc0000212); /* GRE: chosen by port 0 */
+    CHECK(s46_quote_parse(q, 20, &qt) && s46_quote_dst_port4(&qt, &port) && port == 0);
+    hdr4(q, 100, 0, 1, 0xc6336450, 0xc0000212);
+    memset(q + 20, 0, 8);
+    q[20] = 0; /* echo reply: by its identifier */
+    s46_put16(q + 24, 1233);
+    CHECK(s46_quote_parse(q, 28, &qt) && s46_quote_dst_port4(&qt, &port) && port == 1233);
+    q[20] = 3; /* an error: we send none about errors */
+    CHECK(s46_quote_parse(q, 28, &qt) && !s46_quote_dst_port4(&qt, &port));
+}
+
+TEST(unicast_addresses)
+{
+    static const uint32_t no[] = {0, 0x00010203, 0x7f000001, 0xe0000001, 0xefffffff,
+                                  0xf0000001, 0xffffffff};
+    static const uint32_t yes[] = {0x01000000, 0x0a000001, 0x7eff0001, 0x80000001, 0xc0000212,
+                                   0xdfffffff};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECK(!s46_ip4_is_unicast(no[i]));
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        CHECK(s46_ip4_is_unicast(yes[i]));
+    s46_ip6 a;
+    s46_ip6_parse("::", &a);
+    CHECK(!s46_ip6_is_unicast(a.b));
+    s46_ip6_parse("::1", &a);
+    CHECK(!s46_ip6_is_unicast(a.b));
+    s46_ip6_parse("ff02::1", &a);
+    CHECK(!s46_ip6_is_unicast(a.b));
+    s46_ip6_parse("::2", &a);
+    CHECK(s46_ip6_is_unicast(a.b));
+    s46_ip6_parse("2001:db8::1", &a);
+    CHECK(s46_ip6_is_unicast(a.b));
+}
+
+TEST(routing_header_with_segments_left_noted)
+{
+    uint8_t b[200];
+    s46_l3 l3;
+    for (int left = 0; left < 2; left++) {
+        memset(b, 0, sizeof b);
+        b[0] = 0x60;
+        s46_put16(b + 4, 24 + 8);
+        b[6] = S46_PROTO_ROUTING;
+        b[7] = 64;
+        b[40] = S46_PROTO_UDP; /* Routing header: type 0, one address */
+        b[41] = 2;
+        b[42] = 0;
+        b[43] = (uint8_t)left;
+        s46_put16(b + 64 + 4, 8);
+        CHECK_INT(s46_parse_ipv6(b, 72, &l3), 0);
+        CHECK_INT(l3.proto, S46_PROTO_UDP);
+        CHECK_INT(l3.rh_off, left ? 40 : 0);
+    }
+}
+
 T_MAIN(T_CASE(ipv4_quote_truncation), T_CASE(ipv6_quote_with_extension_headers),
        T_CASE(br_error_quoting_a_later_fragment_is_unmappable),
-       T_CASE(br_relays_errors_about_packets_with_the_limit_option))
+       T_CASE(br_relays_errors_about_packets_with_the_limit_option),
+       T_CASE(subscriber_port_only_from_what_shows_one),
+       T_CASE(port_of_a_quoted_packet_toward_a_subscriber), T_CASE(unicast_addresses),
+       T_CASE(routing_header_with_segments_left_noted))

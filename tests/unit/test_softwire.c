@@ -131,7 +131,7 @@ TEST(br_lists_its_stages)
     s46_br_set_fast_paths(br, false);
     j = s46_br_stages_json(br);
     s = json_dumps(json_object_get(j, "ipv6"), JSON_COMPACT);
-    CHECK_STR(s, "[\"parse6\",\"local6\",\"reassemble6\",\"echo6\",\"relay6_to_ipv4\",\"ipip6\","
+    CHECK_STR(s, "[\"parse6\",\"local6\",\"routing_header6\",\"reassemble6\",\"echo6\",\"relay6\",\"ipip6\","
                  "\"map_src6\",\"inner4\",\"map_inner_src\",\"decap\",\"hairpin\",\"ttl4_back\","
                  "\"out4\"]");
     free(s);
