@@ -128,7 +128,7 @@ static void apply(s46_lwb4 *b, const s46_lwb4_conf *c)
     sw->ttl_decrement = c->ttl_decrement;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     sw->ti = (s46_tunnel_icmp){&sw->local, is_lwaftr, b, sw->icmp_src,
-                               S46_LWB4_path_mtu_lowered, 1};
+                               S46_LWB4_path_mtu_lowered, 1, NULL, false};
     sw->nat = (s46_sw_nat){b->napt,         c->ipv4,         c->ipv4,
                            32,              c->psid_offset,  c->psid_len,
                            c->psid,         c->napt.share,   c->napt.shares,
