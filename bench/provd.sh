@@ -22,7 +22,17 @@
 #        namespace whose /etc/hosts names ::1 "provd.bench".
 #     The clients share the 2 cores with the server; each part also prints
 #     the client's and the server's CPU per handshake.
-# PARTS=4 runs part 4 only.
+#  5. the database backends side by side, same run: 1 front on SQLite, 1
+#     front on PostgreSQL, 2 fronts (two s46-provd processes) on one
+#     PostgreSQL (a server started here in a temp dir, unix socket only):
+#     the herd (100 000 CEs by token, split between the fronts; each front
+#     has its own wrk) and first contact (each answer a new token, durable
+#     before it is sent): requests/s, p50/p99 per front, tokens/s, and how
+#     busy the 2 cores were (when they are all busy, the load generator
+#     shares them with the fronts and the database: the client is a limit).
+#     Needs root and the postgres user (Debian postgresql); HERD5_DUR
+#     (default 15 s) and DUR per measurement.
+# PARTS=4 or PARTS=5 runs that part only.
 # The server runs with --db (tokens and the provisioning log are written).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,7 +82,7 @@ Q='vendorid=acde48&product=P&version=1&capability=dslite'
 pct() { grep -E 'Requests/sec|^ +50%|^ +99%' | sed 's/^ */  /'; }
 
 tok=$(head -1 "$TMP/tokens")
-if [ "$PARTS" != 4 ]; then
+if [ "$PARTS" = all ]; then
 SCHEME=http serve
 echo "1. http keep-alive, one token-identified CE, ${DUR}s, 48 connections:"
 c0=$(cpu)
@@ -100,6 +110,7 @@ echo "  provisioning log rows: $(sqlite3 "$DB" 'select count(*) from provlog'),"
      "log rows dropped (queue full): $(grep -o 'queue full: [0-9]*' "$TMP/srv.log" | awk '{s+=$3} END {print s+0}')"
 fi
 
+if [ "$PARTS" = all ] || [ "$PARTS" = 4 ]; then
 SCHEME=https serve --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
 # per-handshake server CPU and target line: $1 answers, $2 seconds, $3 server CPU s
 hs_report() {
@@ -147,3 +158,93 @@ else
     echo "  wrk could not run here: $(tail -1 "$TMP/wrk4")"
 fi
 stop
+fi
+
+[ "$PARTS" = all ] || [ "$PARTS" = 5 ] || exit 0
+HERD5_DUR=${HERD5_DUR:-15}
+[ "$HERD5_DUR" -gt 60 ] && HERD5_DUR=60
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+echo "5. database backends, same run: herd ${HERD5_DUR}s (48 connections in all), first contact ${DUR}s"
+if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1; then
+    echo "  PostgreSQL server not installed (scripts/setup): part 5 skipped"
+    exit 0
+fi
+PGCTL() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" "$@"; }
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; for p in ${FRONTS:-}; do kill $p 2>/dev/null; done;
+      [ -f "$TMP/pg/postmaster.pid" ] && PGCTL -m fast stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+chown postgres "$TMP" && mkdir "$TMP/sock" && chown postgres "$TMP/sock"
+(cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U s46 >/dev/null 2>&1 &&
+    PGCTL -o "-k $TMP/sock -c listen_addresses=''" -l "$TMP/pg.log" -w start >/dev/null) ||
+    { echo "  PostgreSQL did not start: $(tail -2 "$TMP/pg.log" 2>/dev/null)"; exit 1; }
+PGDB="postgresql:///postgres?host=$TMP/sock&user=s46"
+"$BIN/s46-provd" profile add ::1/128 "$TMP/a.json" --db "$PGDB" >/dev/null || exit 1
+grep -o "'[0-9a-f]\{64\}'" "$TMP/tokens.sql" | tr -d "'" |
+    awk -v now="$(date +%s)" '{ printf "%s\t::1/128\t%s\t%s\n", $1, now, now }' >"$TMP/tokens.tsv"
+psql -X -q "$PGDB" -c "\\copy tokens (hash, prefix, created, last_seen) from '$TMP/tokens.tsv'" || exit 1
+echo "  $(psql -X -At "$PGDB" -c 'select count(*) from tokens') herd tokens loaded into PostgreSQL"
+head -50000 "$TMP/tokens" >"$TMP/tokens.1"
+tail -n +50001 "$TMP/tokens" >"$TMP/tokens.2"
+# CPU jiffies: busy and total of the whole machine (every core)
+machine() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+busy_pct() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'; }
+# the load generator's share of the machine: CPU seconds / (wall seconds x cores)
+# (GNU time when installed; else "?")
+timewrk() { local out=$1; shift; if [ -x /usr/bin/time ]; then /usr/bin/time -f %e_%U_%S -o "$out" "$@"; else "$@"; fi; }
+client_pct() { cat "$@" 2>/dev/null | awk -F_ -v cores="$(nproc)" '/^[0-9.]+_/ { c += $2 + $3; if ($1 > w) w = $1 }
+    END { if (w > 0) printf "%.0f", 100 * c / (w * cores); else printf "?" }'; }
+# $1 = db, $2 = number of fronts; every front on its own port, one wrk each
+backend_run() {
+    local db=$1 n=$2 label=$3 i p
+    FRONTS=
+    for i in $(seq "$n"); do
+        "$BIN/s46-provd" serve --port $((18480 + i)) --threads 2 --db "$db" >/dev/null 2>"$TMP/f$i.log" &
+        FRONTS="$FRONTS $!"
+    done
+    for i in $(seq "$n"); do
+        for _ in $(seq 100); do curl -s -o /dev/null "http://[::1]:$((18480 + i))/" && break; sleep 0.1; done
+    done
+    echo "  $label:"
+    local toks=("$TMP/tokens") c=$((48 / n)) t=$((2 / n)) m0 m1 pids
+    [ "$n" = 2 ] && toks=("$TMP/tokens.1" "$TMP/tokens.2")
+    [ "$t" -lt 1 ] && t=1
+    m0=$(machine); pids=
+    for i in $(seq "$n"); do
+        HERD_TOKENS=${toks[$((i - 1))]} timewrk "$TMP/th$i" wrk -t$t -c$c -d"${HERD5_DUR}s" -s "$ROOT/bench/provd_herd.lua" \
+            "http://[::1]:$((18480 + i))/config" -- "${toks[$((i - 1))]}" "$t" "/config?$Q" >"$TMP/h$i" 2>&1 &
+        pids="$pids $!"
+    done
+    wait $pids; m1=$(machine)
+    awk -v busy="$(busy_pct "$m0" "$m1")" -v client="$(client_pct "$TMP"/th?)" '
+        / requests in [0-9.]+ s \(/ { n++; s = $0; sub(/ req\/s\).*/, "", s); sub(/.*\(/, "", s); rps += s + 0 }
+        /latency p50/ { for (i = 1; i <= NF; i++) { if ($i == "p50") p50 = p50 (p50 ? "/" : "") $(i + 1);
+                                                      if ($i == "p99") { p99 = p99 (p99 ? "/" : "") $(i + 1); if ($(i + 1) + 0 > mx) mx = $(i + 1) + 0 } } }
+        END { printf "    herd: %.0f req/s over %d front(s), p50 %s ms, p99 %s ms (worst p99 %.1f ms: target < 100 %s), cores busy %s%% (wrk %s%%)\n",
+                     rps, n, p50, p99, mx, (mx < 100 ? "met" : "NOT met"), busy, client }' "$TMP"/h?
+    echo "$label herd $(awk '/ requests in [0-9.]+ s \(/ { s = $0; sub(/ req\/s\).*/, "", s); sub(/.*\(/, "", s); r += s + 0 } END { print r }' "$TMP"/h?)" >>"$TMP/summary"
+    m0=$(machine); pids=
+    for i in $(seq "$n"); do
+        timewrk "$TMP/tw$i" wrk -t$t -c$c -d"${DUR}s" --latency "http://[::1]:$((18480 + i))/config?$Q" >"$TMP/w$i" 2>&1 &
+        pids="$pids $!"
+    done
+    wait $pids; m1=$(machine)
+    awk -v busy="$(busy_pct "$m0" "$m1")" -v client="$(client_pct "$TMP"/tw?)" '
+        /^Requests\/sec/ { rps += $2; n++ }
+        /^ +50%/ { p50 = p50 (p50 ? "/" : "") $2 } /^ +99%/ { p99 = p99 (p99 ? "/" : "") $2 }
+        END { printf "    first contact: %.0f new tokens/s (each durable before its answer), p50 %s, p99 %s, cores busy %s%% (wrk %s%%)\n",
+                     rps, p50, p99, busy, client }' "$TMP"/w?
+    echo "$label first $(awk '/^Requests\/sec/ { r += $2 } END { print r }' "$TMP"/w?)" >>"$TMP/summary"
+    for p in $FRONTS; do kill "$p"; wait "$p" 2>/dev/null; done
+    FRONTS=
+}
+: >"$TMP/summary"
+backend_run "$DB" 1 "1 front, SQLite"
+backend_run "$PGDB" 1 "1 front, PostgreSQL"
+backend_run "$PGDB" 2 "2 fronts, one PostgreSQL"
+awk '$0 ~ /^1 front, PostgreSQL/ { one[$(NF - 1)] = $NF }
+     $0 ~ /^2 fronts/ { two[$(NF - 1)] = $NF }
+     END { for (k in one) if (one[k] > 0)
+               printf "  2 fronts / 1 front on PostgreSQL, %s: %.2fx (target 1.6x)\n", (k == "herd" ? "herd" : "first contact"), two[k] / one[k] }' "$TMP/summary"
+echo "  (2 cores for everything: wrk, the fronts and PostgreSQL share them; when the cores are"
+echo "   all busy the client and the database take CPU the fronts would need, so a second front"
+echo "   cannot add throughput here: the 1.6x target needs the fronts on cores of their own)"

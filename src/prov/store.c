@@ -1,563 +1,227 @@
+/* The store's front: picks the backend from the --db argument and hands
+ * every operation to it (store_backend.h); the checks that do not depend on
+ * the database (revoke keys, the log's source filter) are done here once. */
 #include "prov/store.h"
+#include "prov/store_backend.h"
 #include "lib/err.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
-/* Migration i takes the schema from version i to i + 1; never edit one that
- * shipped, append a new one. */
-static const char *const migrations[S46_STORE_SCHEMA] = {
-    "CREATE TABLE profiles (prefix TEXT PRIMARY KEY, name TEXT, template TEXT NOT NULL,"
-    "  server TEXT, updated INTEGER NOT NULL);"
-    "CREATE TABLE subscribers (name TEXT PRIMARY KEY, hash TEXT NOT NULL, prefix TEXT,"
-    "  created INTEGER NOT NULL);",
-    "CREATE TABLE tokens (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE,"
-    "  prefix TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
-    "  revoked INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE provlog (id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, src TEXT,"
-    "  src_prefix TEXT, token TEXT, vendorid TEXT, product TEXT, version TEXT,"
-    "  capability TEXT, status INTEGER NOT NULL, mechs TEXT, auth TEXT);"
-    "CREATE INDEX provlog_t ON provlog (t_ms);",
-    /* 3: who a token counts against (its source prefix or subscriber) and
-     * the subscriber it authenticates, if any */
-    "ALTER TABLE tokens ADD COLUMN owner TEXT;"
-    "ALTER TABLE tokens ADD COLUMN user TEXT;"
-    "CREATE INDEX tokens_owner ON tokens (owner);"
-    "CREATE INDEX tokens_user ON tokens (user);"
-    "CREATE INDEX tokens_seen ON tokens (last_seen);",
-    /* 4: every version of a profile with the time it was in force (`s46
-     * trace` uses last month's rules for last month); the profiles already
-     * there start a version at their `updated` time. */
-    "CREATE TABLE profile_versions (id INTEGER PRIMARY KEY, prefix TEXT NOT NULL,"
-    "  name TEXT, template TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER);"
-    "CREATE INDEX profile_versions_prefix ON profile_versions (prefix, valid_from);"
-    "INSERT INTO profile_versions (prefix, name, template, valid_from)"
-    "  SELECT prefix, name, template, updated FROM profiles;",
-};
-
-enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, NQ };
-static const char *const cached_sql[NQ] = {
-    "INSERT OR IGNORE INTO tokens (hash, prefix, created, last_seen, owner, user)"
-    " VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
-    "UPDATE tokens SET last_seen = ?2 WHERE hash = ?1 AND last_seen < ?2",
-    "DELETE FROM tokens WHERE hash = ?1",
-    "INSERT INTO provlog (t_ms, src, src_prefix, token, vendorid, product, version,"
-    " capability, status, mechs, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-};
-
-struct s46_store {
-    sqlite3 *db;
-    sqlite3_stmt *q[NQ];
-};
-
-static int dberr(s46_store *st, char *err, size_t errlen, const char *what)
+bool s46_store_is_pg(const char *db)
 {
-    s46_seterr(err, errlen, "database: %s: %s", what, sqlite3_errmsg(st->db));
-    return -1;
+    return db && (!strncmp(db, "postgresql://", 13) || !strncmp(db, "postgres://", 11));
 }
 
-static int exec(s46_store *st, const char *sql, char *err, size_t errlen)
+/* Appends len bytes of s to out (n bytes, *o used), cutting at the end. */
+static void put(char *out, size_t n, size_t *o, const char *s, size_t len)
 {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return dberr(st, err, errlen, sql);
-    return 0;
+    while (len-- && *o + 1 < n)
+        out[(*o)++] = *s++;
+    out[*o] = 0;
 }
 
-static int64_t int_pragma(s46_store *st, const char *sql)
+const char *s46_store_redact(const char *db, char *out, size_t n)
 {
-    sqlite3_stmt *s;
-    int64_t v = -1;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    return v;
-}
-
-static int migrate(s46_store *st, char *err, size_t errlen)
-{
+    size_t o = 0;
+    if (!n)
+        return out;
+    out[0] = 0;
+    if (!db)
+        return out;
+    if (!s46_store_is_pg(db)) {
+        put(out, n, &o, db, strlen(db));
+        return out;
+    }
+    /* scheme://[user[:PASSWORD]@]host.../db?k=v&password=PASSWORD */
+    const char *auth = strstr(db, "://") + 3, *p = db;
+    const char *hostend = auth + strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *q = auth; q < hostend; q++)
+        if (*q == '@')
+            at = q;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon) {
+        put(out, n, &o, p, (size_t)(colon + 1 - p));
+        put(out, n, &o, "***", 3);
+        p = at;
+    }
     for (;;) {
-        if (exec(st, "BEGIN IMMEDIATE", err, errlen) < 0)
-            return -1;
-        int64_t v = int_pragma(st, "PRAGMA user_version");
-        if (v < 0 || v > S46_STORE_SCHEMA) {
-            exec(st, "ROLLBACK", NULL, 0);
-            s46_seterr(err, errlen, "database schema version %lld is not one this program "
-                       "knows (0..%d)", (long long)v, S46_STORE_SCHEMA);
-            return -1;
-        }
-        if (v == S46_STORE_SCHEMA)
-            return exec(st, "COMMIT", err, errlen);
-        char set[64];
-        snprintf(set, sizeof set, "PRAGMA user_version = %lld", (long long)v + 1);
-        if (exec(st, migrations[v], err, errlen) < 0 || exec(st, set, err, errlen) < 0 ||
-            exec(st, "COMMIT", err, errlen) < 0) {
-            exec(st, "ROLLBACK", NULL, 0);
-            return -1;
-        }
+        const char *k = strstr(p, "password=");
+        while (k && k[-1] != '?' && k[-1] != '&')
+            k = strstr(k + 1, "password=");
+        if (!k)
+            break;
+        put(out, n, &o, p, (size_t)(k + 9 - p));
+        put(out, n, &o, "***", 3);
+        p = k + 9 + strcspn(k + 9, "&");
     }
+    put(out, n, &o, p, strlen(p));
+    return out;
 }
 
-s46_store *s46_store_open(const char *path, unsigned flags, char *err, size_t errlen)
+s46_store *s46_store_open(const char *db, unsigned flags, char *err, size_t errlen)
 {
-    struct stat sb;
-    if (!(flags & S46_STORE_CREATE) && stat(path, &sb) < 0) {
-        s46_seterr(err, errlen, "database %s does not exist", path);
-        return NULL;
-    }
-    s46_store *st = calloc(1, sizeof *st);
-    if (!st) {
-        s46_seterr(err, errlen, "out of memory");
-        return NULL;
-    }
-    int of = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
-             (flags & S46_STORE_CREATE ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &st->db, of, NULL) != SQLITE_OK) {
-        s46_seterr(err, errlen, "database %s: %s", path,
-                   st->db ? sqlite3_errmsg(st->db) : "cannot open");
-        s46_store_close(st);
-        return NULL;
-    }
-    sqlite3_busy_timeout(st->db, 5000);
-    sqlite3_stmt *s;
-    char mode[16] = "";
-    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-            snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(s, 0));
-        sqlite3_finalize(s);
-    }
-    if (strcmp(mode, "wal")) {
-        s46_seterr(err, errlen, "database %s: cannot use WAL mode: %s", path,
-                   sqlite3_errmsg(st->db));
-        s46_store_close(st);
-        return NULL;
-    }
-    if (exec(st, "PRAGMA synchronous = FULL", err, errlen) < 0 || migrate(st, err, errlen) < 0) {
-        s46_store_close(st);
-        return NULL;
-    }
-    for (int i = 0; i < NQ; i++)
-        if (sqlite3_prepare_v3(st->db, cached_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
-                               NULL) != SQLITE_OK) {
-            dberr(st, err, errlen, "prepare");
-            s46_store_close(st);
-            return NULL;
-        }
-    return st;
+    if (s46_store_is_pg(db))
+        return s46_store_pg_open(db, flags, err, errlen);
+    return s46_store_sqlite_open(db, flags, err, errlen);
 }
 
 void s46_store_close(s46_store *st)
 {
-    if (!st)
-        return;
-    for (int i = 0; i < NQ; i++)
-        sqlite3_finalize(st->q[i]);
-    sqlite3_close(st->db);
-    free(st);
+    if (st)
+        st->ops->close(st);
 }
 
 int s46_store_begin(s46_store *st, char *err, size_t errlen)
 {
-    return exec(st, "BEGIN IMMEDIATE", err, errlen);
+    return st->ops->begin(st, err, errlen);
 }
 
 int s46_store_commit(s46_store *st, char *err, size_t errlen)
 {
-    if (exec(st, "COMMIT", err, errlen) < 0) {
-        s46_store_rollback(st);
-        return -1;
-    }
-    return 0;
+    return st->ops->commit(st, err, errlen);
 }
 
 void s46_store_rollback(s46_store *st)
 {
-    if (!sqlite3_get_autocommit(st->db))
-        exec(st, "ROLLBACK", NULL, 0);
+    st->ops->rollback(st);
 }
 
 int64_t s46_store_data_version(s46_store *st)
 {
-    return int_pragma(st, "PRAGMA data_version");
-}
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-/* Runs a one-shot statement with text/int64 arguments described by types
- * ('t' text, 'i' int64). Returns 0 done, -1 error; *changes gets the count. */
-static int run(s46_store *st, const char *sql, const char *types, const void *const *args,
-               int *changes, char *err, size_t errlen)
-{
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return dberr(st, err, errlen, "prepare");
-    for (int i = 0; types[i]; i++) {
-        if (types[i] == 't')
-            bind_text(s, i + 1, args[i]);
-        else
-            sqlite3_bind_int64(s, i + 1, *(const int64_t *)args[i]);
-    }
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return dberr(st, err, errlen, "write");
-    if (changes)
-        *changes = sqlite3_changes(st->db);
-    return 0;
-}
-
-/* Ends the version of prefix in force (valid_to = t). */
-static int version_close(s46_store *st, const char *prefix, int64_t t, char *err, size_t errlen)
-{
-    const void *a[] = {prefix, &t};
-    return run(st, "UPDATE profile_versions SET valid_to = max(?2, valid_from)"
-                   " WHERE prefix = ?1 AND valid_to IS NULL",
-               "ti", a, NULL, err, errlen);
+    return st->ops->data_version(st);
 }
 
 int s46_store_profile_put(s46_store *st, const s46_store_profile *p, bool replace, char *err,
                           size_t errlen)
 {
-    const void *a[] = {p->prefix, p->name, p->tmpl, p->server, &p->updated};
-    const void *v[] = {p->prefix, p->name, p->tmpl, &p->updated};
-    int n;
-    if (exec(st, "SAVEPOINT profile_put", err, errlen) < 0)
-        return -1;
-    if (run(st, replace ? "INSERT OR REPLACE INTO profiles VALUES (?1, ?2, ?3, ?4, ?5)"
-                        : "INSERT OR IGNORE INTO profiles VALUES (?1, ?2, ?3, ?4, ?5)",
-            "tttti", a, &n, err, errlen) < 0)
-        goto fail;
-    if (n == 0) {
-        exec(st, "ROLLBACK TO profile_put; RELEASE profile_put", NULL, 0);
-        s46_seterr(err, errlen, "profile %s exists (import replaces it)", p->prefix);
-        return 2;
-    }
-    if (version_close(st, p->prefix, p->updated, err, errlen) < 0 ||
-        run(st, "INSERT INTO profile_versions (prefix, name, template, valid_from)"
-                " VALUES (?1, ?2, ?3, ?4)", "ttti", v, NULL, err, errlen) < 0 ||
-        exec(st, "RELEASE profile_put", err, errlen) < 0)
-        goto fail;
-    return 0;
-fail:
-    exec(st, "ROLLBACK TO profile_put; RELEASE profile_put", NULL, 0);
-    return -1;
-}
-
-static int remove_one(s46_store *st, const char *sql, const char *key, const char *what,
-                      char *err, size_t errlen)
-{
-    const void *a[] = {key};
-    int n;
-    if (run(st, sql, "t", a, &n, err, errlen) < 0)
-        return -1;
-    if (n == 0) {
-        s46_seterr(err, errlen, "no %s %s", what, key);
-        return 1;
-    }
-    return 0;
+    return st->ops->profile_put(st, p, replace, err, errlen);
 }
 
 int s46_store_profile_remove(s46_store *st, const char *prefix, char *err, size_t errlen)
 {
-    if (exec(st, "SAVEPOINT profile_remove", err, errlen) < 0)
-        return -1;
-    int r = remove_one(st, "DELETE FROM profiles WHERE prefix = ?1", prefix, "profile", err,
-                       errlen);
-    if (r == 0 && version_close(st, prefix, (int64_t)time(NULL), err, errlen) < 0)
-        r = -1;
-    exec(st, r == 0 ? "RELEASE profile_remove" : "ROLLBACK TO profile_remove; RELEASE profile_remove",
-         NULL, 0);
-    return r;
-}
-
-int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t errlen)
-{
-    const void *a[] = {u->name, u->hash, u->prefix, &u->created};
-    return run(st, "INSERT OR REPLACE INTO subscribers VALUES (?1, ?2, ?3, ?4)", "ttti", a,
-               NULL, err, errlen);
-}
-
-int s46_store_user_remove(s46_store *st, const char *name, int64_t *revoked, char *err,
-                          size_t errlen)
-{
-    const void *a[] = {name};
-    int n = 0;
-    if (revoked)
-        *revoked = 0;
-    if (exec(st, "BEGIN IMMEDIATE", err, errlen) < 0)
-        return -1;
-    int r = remove_one(st, "DELETE FROM subscribers WHERE name = ?1", name, "user", err, errlen);
-    if (r == 0 && run(st, "UPDATE tokens SET revoked = 1 WHERE user = ?1 AND revoked = 0", "t", a,
-                      &n, err, errlen) < 0)
-        r = -1;
-    if (r != 0) {
-        s46_store_rollback(st);
-        return r;
-    }
-    if (s46_store_commit(st, err, errlen) < 0)
-        return -1;
-    if (revoked)
-        *revoked = n;
-    return 0;
-}
-
-static int step_cached(s46_store *st, sqlite3_stmt *s, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE)
-        return dberr(st, err, errlen, "write");
-    return 0;
-}
-
-int s46_store_token_add(s46_store *st, const s46_store_token *t, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = st->q[Q_TOK_ADD];
-    bind_text(s, 1, t->hash);
-    bind_text(s, 2, t->prefix);
-    sqlite3_bind_int64(s, 3, t->created);
-    bind_text(s, 4, t->owner);
-    bind_text(s, 5, t->user);
-    return step_cached(st, s, err, errlen);
-}
-
-int s46_store_token_delete(s46_store *st, const char *hash, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = st->q[Q_TOK_DEL];
-    bind_text(s, 1, hash);
-    return step_cached(st, s, err, errlen);
-}
-
-int s46_store_token_prune(s46_store *st, int64_t unused_before, int64_t *n, char *err,
-                          size_t errlen)
-{
-    const void *a[] = {&unused_before};
-    *n = 0;
-    for (;;) {
-        int changes;
-        if (run(st, "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE last_seen < ?1"
-                    " LIMIT 10000)", "i", a, &changes, err, errlen) < 0)
-            return -1;
-        *n += changes;
-        if (changes == 0)
-            return 0;
-    }
-}
-
-int s46_store_token_seen(s46_store *st, const char *hash, int64_t t, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = st->q[Q_TOK_SEEN];
-    bind_text(s, 1, hash);
-    sqlite3_bind_int64(s, 2, t);
-    return step_cached(st, s, err, errlen);
-}
-
-int s46_store_token_revoke(s46_store *st, const char *key, int64_t *id, char *err,
-                           size_t errlen)
-{
-    size_t n = strlen(key);
-    bool digits = n > 0 && n <= 18 && strspn(key, "0123456789") == n;
-    bool hex = n >= 4 && n <= 64 && strspn(key, "0123456789abcdef") == n;
-    if (!digits && !hex) {
-        s46_seterr(err, errlen, "token: need an id or 4..64 lowercase hex digits of the hash");
-        return 2;
-    }
-    /* Pure digits are an id when such an id exists, else a hash prefix. */
-    sqlite3_stmt *s;
-    const char *sql = "SELECT id FROM tokens WHERE (?1 AND id = CAST(?2 AS INTEGER))"
-                      " OR (NOT ?1 AND substr(hash, 1, ?3) = ?2) LIMIT 2";
-    int64_t found[2];
-    int nf = 0;
-    for (int pass = digits ? 0 : 1; pass < 2 && nf == 0; pass++) {
-        if (pass == 1 && !hex)
-            break;
-        if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-            return dberr(st, err, errlen, "prepare");
-        sqlite3_bind_int(s, 1, pass == 0);
-        sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 3, (int64_t)n);
-        int rc;
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW && nf < 2)
-            found[nf++] = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return dberr(st, err, errlen, "read");
-    }
-    if (nf == 0) {
-        s46_seterr(err, errlen, "no token %s", key);
-        return 1;
-    }
-    if (nf > 1) {
-        s46_seterr(err, errlen, "token %s: more than one hash starts so; give more digits", key);
-        return 2;
-    }
-    const void *a[] = {&found[0]};
-    if (run(st, "UPDATE tokens SET revoked = 1 WHERE id = ?1", "i", a, NULL, err, errlen) < 0)
-        return -1;
-    if (id)
-        *id = found[0];
-    return 0;
-}
-
-int s46_store_log_add(s46_store *st, const s46_store_logrec *r, char *err, size_t errlen)
-{
-    sqlite3_stmt *s = st->q[Q_LOG_ADD];
-    sqlite3_bind_int64(s, 1, r->t_ms);
-    const char *tx[] = {r->src,     r->src_prefix, r->token,      r->vendorid,
-                        r->product, r->version,    r->capability};
-    for (int i = 0; i < 7; i++)
-        bind_text(s, i + 2, tx[i]);
-    sqlite3_bind_int(s, 9, r->status);
-    bind_text(s, 10, r->mechs);
-    bind_text(s, 11, r->auth);
-    return step_cached(st, s, err, errlen);
-}
-
-static const char *col(sqlite3_stmt *s, int i)
-{
-    return (const char *)sqlite3_column_text(s, i);
-}
-
-/* Runs a query and hands each row to fn (which calls the typed callback). */
-typedef int (*row_fn)(sqlite3_stmt *s, void *cb, void *ctx);
-static int each(s46_store *st, const char *sql, int64_t arg, row_fn fn, void *cb, void *ctx,
-                char *err, size_t errlen)
-{
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return dberr(st, err, errlen, "prepare");
-    sqlite3_bind_int64(s, 1, arg);
-    int rc, r = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if ((r = fn(s, cb, ctx)) != 0)
-            break;
-    sqlite3_finalize(s);
-    if (r)
-        return r;
-    if (rc != SQLITE_DONE)
-        return dberr(st, err, errlen, "read");
-    return 0;
-}
-
-static int profile_row(sqlite3_stmt *s, void *cb, void *ctx)
-{
-    s46_store_profile p = {col(s, 0), col(s, 1), col(s, 2), col(s, 3),
-                           sqlite3_column_int64(s, 4)};
-    return ((s46_store_profile_cb)cb)(ctx, &p);
-}
-
-int s46_store_profile_each(s46_store *st, s46_store_profile_cb cb, void *ctx, char *err,
-                           size_t errlen)
-{
-    return each(st, "SELECT prefix, name, template, server, updated FROM profiles"
-                    " WHERE ?1 = ?1 ORDER BY prefix",
-                0, profile_row, (void *)cb, ctx, err, errlen);
-}
-
-static int version_row(sqlite3_stmt *s, void *cb, void *ctx)
-{
-    s46_store_profile_version v = {col(s, 0), col(s, 1), col(s, 2), sqlite3_column_int64(s, 3),
-                                   sqlite3_column_type(s, 4) == SQLITE_NULL
-                                       ? -1
-                                       : sqlite3_column_int64(s, 4)};
-    return ((s46_store_version_cb)cb)(ctx, &v);
+    return st->ops->profile_remove(st, prefix, err, errlen);
 }
 
 int s46_store_profile_at(s46_store *st, int64_t t, s46_store_version_cb cb, void *ctx,
                          char *err, size_t errlen)
 {
-    return each(st, "SELECT prefix, name, template, valid_from, valid_to FROM profile_versions"
-                    " WHERE valid_from <= ?1 AND (valid_to IS NULL OR valid_to > ?1)"
-                    " ORDER BY prefix, id",
-                t, version_row, (void *)cb, ctx, err, errlen);
+    return st->ops->profile_at(st, t, cb, ctx, err, errlen);
 }
 
-static int user_row(sqlite3_stmt *s, void *cb, void *ctx)
+int s46_store_user_put(s46_store *st, const s46_store_user *u, char *err, size_t errlen)
 {
-    s46_store_user u = {col(s, 0), col(s, 1), col(s, 2), sqlite3_column_int64(s, 3)};
-    return ((s46_store_user_cb)cb)(ctx, &u);
+    return st->ops->user_put(st, u, err, errlen);
+}
+
+int s46_store_user_remove(s46_store *st, const char *name, int64_t *revoked, char *err,
+                          size_t errlen)
+{
+    return st->ops->user_remove(st, name, revoked, err, errlen);
+}
+
+int s46_store_token_add(s46_store *st, const s46_store_token *t, char *err, size_t errlen)
+{
+    return st->ops->token_add(st, t, err, errlen);
+}
+
+int s46_store_token_seen(s46_store *st, const char *hash, int64_t t, char *err, size_t errlen)
+{
+    return st->ops->token_seen(st, hash, t, err, errlen);
+}
+
+int s46_store_token_delete(s46_store *st, const char *hash, char *err, size_t errlen)
+{
+    return st->ops->token_delete(st, hash, err, errlen);
+}
+
+int s46_store_token_prune(s46_store *st, int64_t unused_before, int64_t *n, char *err,
+                          size_t errlen)
+{
+    return st->ops->token_prune(st, unused_before, n, err, errlen);
+}
+
+int s46_store_revoke_key(const char *key, bool *by_id, bool *by_hash, char *err, size_t errlen)
+{
+    size_t n = strlen(key);
+    *by_id = n > 0 && n <= 18 && strspn(key, "0123456789") == n;
+    *by_hash = n >= 4 && n <= 64 && strspn(key, "0123456789abcdef") == n;
+    if (!*by_id && !*by_hash) {
+        s46_seterr(err, errlen, "token: need an id or 4..64 lowercase hex digits of the hash");
+        return 2;
+    }
+    return 0;
+}
+
+int s46_store_token_revoke(s46_store *st, const char *key, int64_t *id, char *err,
+                           size_t errlen)
+{
+    bool by_id, by_hash;
+    int r = s46_store_revoke_key(key, &by_id, &by_hash, err, errlen);
+    if (r)
+        return r;
+    return st->ops->token_revoke(st, key, by_id, by_hash, id, err, errlen);
+}
+
+int s46_store_token_get(s46_store *st, const char *hash, s46_store_token_cb cb, void *ctx,
+                        char *err, size_t errlen)
+{
+    return st->ops->token_get(st, hash, cb, ctx, err, errlen);
+}
+
+int s46_store_log_add(s46_store *st, const s46_store_logrec *r, char *err, size_t errlen)
+{
+    return st->ops->log_add(st, r, err, errlen);
+}
+
+int s46_store_profile_each(s46_store *st, s46_store_profile_cb cb, void *ctx, char *err,
+                           size_t errlen)
+{
+    return st->ops->profile_each(st, cb, ctx, err, errlen);
 }
 
 int s46_store_user_each(s46_store *st, s46_store_user_cb cb, void *ctx, char *err,
                         size_t errlen)
 {
-    return each(st, "SELECT name, hash, prefix, created FROM subscribers WHERE ?1 = ?1"
-                    " ORDER BY name",
-                0, user_row, (void *)cb, ctx, err, errlen);
-}
-
-static int token_row(sqlite3_stmt *s, void *cb, void *ctx)
-{
-    s46_store_token t = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2),
-                         col(s, 6),  col(s, 7), sqlite3_column_int64(s, 3),
-                         sqlite3_column_int64(s, 4), sqlite3_column_int(s, 5) != 0};
-    return ((s46_store_token_cb)cb)(ctx, &t);
+    return st->ops->user_each(st, cb, ctx, err, errlen);
 }
 
 int s46_store_token_each(s46_store *st, unsigned which, s46_store_token_cb cb, void *ctx,
                          char *err, size_t errlen)
 {
-    /* ?1: bit 0 live wanted, bit 1 revoked wanted. */
-    return each(st, "SELECT id, hash, prefix, created, last_seen, revoked, owner, user FROM tokens"
-                    " WHERE (revoked = 0 AND (?1 & 1)) OR (revoked != 0 AND (?1 & 2))"
-                    " ORDER BY id",
-                which, token_row, (void *)cb, ctx, err, errlen);
-}
-
-struct log_ctx {
-    const s46_pfx6 *src;
-    s46_store_log_cb cb;
-    void *ctx;
-};
-
-static int log_row(sqlite3_stmt *s, void *cb, void *ctx)
-{
-    (void)cb;
-    struct log_ctx *lc = ctx;
-    s46_store_logrec r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3),
-                          col(s, 4), col(s, 5), col(s, 6), col(s, 7), col(s, 9), col(s, 10),
-                          sqlite3_column_int(s, 8)};
-    if (lc->src) {
-        s46_ip6 a;
-        if (!r.src || s46_ip6_parse(r.src, &a) < 0 || !s46_pfx6_contains(lc->src, &a))
-            return 0;
-    }
-    return lc->cb(lc->ctx, &r);
+    return st->ops->token_each(st, which, cb, ctx, err, errlen);
 }
 
 int s46_store_log_prune(s46_store *st, int64_t before_ms, int64_t *n, char *err,
                         size_t errlen)
 {
-    const void *a[] = {&before_ms};
-    *n = 0;
-    for (;;) {
-        int changes;
-        if (run(st, "DELETE FROM provlog WHERE id IN (SELECT id FROM provlog WHERE t_ms < ?1"
-                    " ORDER BY id LIMIT 10000)", "i", a, &changes, err, errlen) < 0)
-            return -1;
-        *n += changes;
-        if (changes == 0)
-            return 0;
-    }
+    return st->ops->log_prune(st, before_ms, n, err, errlen);
+}
+
+bool s46_store_log_src_ok(const s46_pfx6 *src, const char *addr)
+{
+    s46_ip6 a;
+    if (!src)
+        return true;
+    return addr && s46_ip6_parse(addr, &a) == 0 && s46_pfx6_contains(src, &a);
+}
+
+struct log_filter {
+    const s46_pfx6 *src;
+    s46_store_log_cb cb;
+    void *ctx;
+};
+
+static int log_filtered(void *ctx, const s46_store_logrec *r)
+{
+    struct log_filter *f = ctx;
+    return s46_store_log_src_ok(f->src, r->src) ? f->cb(f->ctx, r) : 0;
 }
 
 int s46_store_log_each(s46_store *st, int64_t since_ms, const s46_pfx6 *src,
                        s46_store_log_cb cb, void *ctx, char *err, size_t errlen)
 {
-    struct log_ctx lc = {src, cb, ctx};
-    return each(st, "SELECT t_ms, src, src_prefix, token, vendorid, product, version,"
-                    " capability, status, mechs, auth FROM provlog WHERE t_ms >= ?1 ORDER BY id",
-                since_ms, log_row, NULL, &lc, err, errlen);
+    struct log_filter f = {src, cb, ctx};
+    return st->ops->log_each(st, since_ms, log_filtered, &f, err, errlen);
 }

@@ -1,9 +1,14 @@
-/* The provisioning server's database: one SQLite file in WAL mode with
- * synchronous=FULL, holding profiles, subscribers, tokens and the
- * provisioning log. s46_store_open creates the schema or migrates it in
- * order (PRAGMA user_version = S46_STORE_SCHEMA). A write outside
+/* The provisioning server's database, holding profiles (with their
+ * versions), subscribers, tokens and the provisioning log, in one of two
+ * backends picked by s46_store_open's argument (store_backend.h):
+ *  - a file name: SQLite in WAL mode with synchronous=FULL (the default);
+ *  - postgresql://... or postgres://... (a libpq connection URI):
+ *    PostgreSQL, shared by several servers, synchronous_commit=on.
+ * Both have the same schema, created or migrated in order up to
+ * S46_STORE_SCHEMA (SQLite: PRAGMA user_version; PostgreSQL: the table
+ * s46_schema, migrated under an advisory lock). A write outside
  * s46_store_begin/commit is one transaction: when it returns 0 the change is
- * on disk. Writers wait up to 5 s for one another (busy timeout).
+ * durable. SQLite writers wait up to 5 s for one another (busy timeout).
  * Results: 0 ok, 1 not found, 2 bad input (e.g. an ambiguous token prefix),
  * -1 database error; err names the problem. Library code: never prints.
  * One s46_store per thread. Tokens are kept only as BLAKE2b-256 hashes. */
@@ -27,8 +32,20 @@ int s46_store_begin(s46_store *st, char *err, size_t errlen);
 int s46_store_commit(s46_store *st, char *err, size_t errlen);
 /* Abandons the open transaction (none open: no effect). */
 void s46_store_rollback(s46_store *st);
-/* Changes when another connection committed (PRAGMA data_version); -1 on error. */
+/* Changes when another process may have changed what a server answers
+ * from (profiles, subscribers, revoked or pruned tokens); -1 on error.
+ * SQLite: PRAGMA data_version (any commit by another connection).
+ * PostgreSQL: the count of notifications on channel s46_provd, which every
+ * admin write sends in its transaction (the first call starts listening),
+ * plus one after each reconnection (notifications may have been missed).
+ * Cheap: call it often. */
 int64_t s46_store_data_version(s46_store *st);
+
+/* Whether db names a PostgreSQL database (postgresql:// or postgres://). */
+bool s46_store_is_pg(const char *db);
+/* db for messages: a PostgreSQL URI's password (user:PASSWORD@ or
+ * password=PASSWORD) replaced by "***"; at most n - 1 characters. */
+const char *s46_store_redact(const char *db, char *out, size_t n);
 
 typedef struct s46_store_profile {
     const char *prefix, *name, *tmpl, *server; /* name/server may be NULL; JSON texts */
@@ -86,6 +103,10 @@ int s46_store_token_prune(s46_store *st, int64_t unused_before, int64_t *n, char
 int s46_store_token_revoke(s46_store *st, const char *key, int64_t *id, char *err,
                            size_t errlen);
 
+/* Checks a revoke key (see s46_store_token_revoke): 0 with *by_id (only
+ * digits: an id is tried first) and *by_hash (a hash prefix), or 2 and err. */
+int s46_store_revoke_key(const char *key, bool *by_id, bool *by_hash, char *err, size_t errlen);
+
 typedef struct s46_store_logrec {
     int64_t t_ms;
     const char *src, *src_prefix, *token, *vendorid, *product, *version, *capability,
@@ -108,6 +129,10 @@ int s46_store_user_each(s46_store *st, s46_store_user_cb cb, void *ctx, char *er
                         size_t errlen);
 int s46_store_token_each(s46_store *st, unsigned which, s46_store_token_cb cb, void *ctx,
                          char *err, size_t errlen);
+/* The token with this hash (64 lowercase hex): 0 and cb called once, 1
+ * when there is none (revoked ones are found: check t->revoked). */
+int s46_store_token_get(s46_store *st, const char *hash, s46_store_token_cb cb, void *ctx,
+                        char *err, size_t errlen);
 /* Deletes the log records with t_ms < before_ms, 10 000 rows per
  * transaction (so a running server's writes get in between); *n gets how
  * many were deleted (also when it fails half-way). */
@@ -117,4 +142,6 @@ int s46_store_log_prune(s46_store *st, int64_t before_ms, int64_t *n, char *err,
  * address inside src; oldest first. */
 int s46_store_log_each(s46_store *st, int64_t since_ms, const s46_pfx6 *src,
                        s46_store_log_cb cb, void *ctx, char *err, size_t errlen);
+/* Whether a log record's source address addr is inside src (NULL: any). */
+bool s46_store_log_src_ok(const s46_pfx6 *src, const char *addr);
 #endif

@@ -12,8 +12,10 @@
  * is held; each time it writes the queued tokens and log rows in one
  * transaction (one fsync for all of them) and releases the answers whose
  * tokens that made durable. It reloads the profiles and users on SIGHUP or
- * when another process changed the database (PRAGMA data_version, checked
- * every second). */
+ * when another process changed the database (s46_store_data_version:
+ * SQLite's PRAGMA data_version, PostgreSQL's notifications; checked at
+ * each wake, so within 0.1 s). With PostgreSQL a second connection serves
+ * the request threads' look-ups of tokens other servers issued. */
 #include "provd.h"
 #include "config.h"
 #include "lib/addr.h"
@@ -621,14 +623,22 @@ static void reload_cert(const char *cert, const char *key)
     }
 }
 
+/* How long held answers wait for a database that fails before they are
+ * sent anyway (their tokens stay queued and are written once it is back). */
+#define HOLD_ON_FAILURE_S 5
+
 /* Writes the queued tokens and log rows in one transaction, then releases
- * the answers it made durable. When the database fails, every held answer
- * is sent (its token still works until a restart). */
+ * the answers it made durable. When the database fails (a PostgreSQL
+ * restart, a full disk), the tokens stay queued for the next try and the
+ * held answers wait for it, up to HOLD_ON_FAILURE_S; then they are sent
+ * (their tokens work here meanwhile) and the log rows of that batch are
+ * lost. */
 static void flush(s46_store *st)
 {
-    /* Queued tokens up to this seq were written (or given up on): an answer
-     * held just after its batch was taken is released by the next call. */
+    /* Queued tokens up to this seq were written: an answer held just after
+     * its batch was taken is released by the next call. */
     static uint64_t settled;
+    static time_t failing_since;
     char err[S46_ERRLEN];
     size_t dropped = 0;
     uint64_t upto = 0;
@@ -641,13 +651,21 @@ static void flush(s46_store *st)
         provd_reqlog_flush(st, &dropped, err, sizeof err) < 0 ||
         s46_store_commit(st, err, sizeof err) < 0) {
         s46_store_rollback(st);
-        fprintf(stderr, "s46-provd: database write failed, pending tokens/log rows lost: %s\n",
-                err);
+        time_t now = time(NULL);
+        if (!failing_since) {
+            failing_since = now;
+            fprintf(stderr, "s46-provd: database write failed (tokens kept for the next try, "
+                            "log rows lost): %s\n", err);
+        }
         provd_stats_add(PS_DB_WRITE_FAILURES, 1);
-        if (upto > settled)
-            settled = upto;
-        release_held(0, true);
+        if (now - failing_since >= HOLD_ON_FAILURE_S)
+            release_held(0, true);
     } else {
+        provd_tokens_written();
+        if (failing_since)
+            fprintf(stderr, "s46-provd: database writes work again after %lld s\n",
+                    (long long)(time(NULL) - failing_since));
+        failing_since = 0;
         settled = upto;
         release_held(settled, false);
     }
@@ -818,11 +836,19 @@ int provd_serve(int argc, char **argv)
         return 1;
     }
     char err[S46_ERRLEN];
-    s46_store *st = NULL;
+    s46_store *st = NULL, *lookup = NULL;
     if (db) {
         if (!(st = s46_store_open(db, S46_STORE_CREATE, err, sizeof err))) {
             fprintf(stderr, "s46-provd: %s\n", err);
             return 1;
+        }
+        /* shared with other servers: tokens they issued are looked up */
+        if (s46_store_is_pg(db)) {
+            if (!(lookup = s46_store_open(db, 0, err, sizeof err))) {
+                fprintf(stderr, "s46-provd: %s\n", err);
+                return 1;
+            }
+            provd_tokens_share(lookup);
         }
     }
     int64_t dv = st ? s46_store_data_version(st) : 0;
@@ -863,15 +889,16 @@ int provd_serve(int argc, char **argv)
         return 1;
     }
     s46_ctl ctl = {.fd = -1};
-    struct show_ctx sctx = {d, port, cert != NULL, db};
+    char dbname[512];
+    s46_store_redact(db, dbname, sizeof dbname);
+    struct show_ctx sctx = {d, port, cert != NULL, db ? dbname : NULL};
     if (ctlpath && s46_ctl_listen(&ctl, ctlpath, err, sizeof err) < 0) {
         fprintf(stderr, "s46-provd: control socket: %s\n", err);
         MHD_stop_daemon(d);
         return 1;
     }
     fprintf(stderr, "s46-provd: serving on port %u (%s)%s%s, %zu tokens\n", port,
-            cert ? "https" : "http", db ? ", database " : "", db ? db : "", provd_tokens_count());
-    time_t checked = time(NULL);
+            cert ? "https" : "http", db ? ", database " : "", dbname, provd_tokens_count());
     while (!stop) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -891,11 +918,11 @@ int provd_serve(int argc, char **argv)
         if (ctl.fd >= 0)
             s46_ctl_serve(&ctl, show, &sctx);
         bool changed = false;
-        if (st && time(NULL) != checked) {
-            checked = time(NULL);
+        if (st) {
             int64_t v = s46_store_data_version(st);
-            changed = v != dv;
-            dv = v;
+            changed = v != dv && v >= 0;
+            if (v >= 0)
+                dv = v;
         }
         if (hup || changed) {
             bool sig = hup;
@@ -925,6 +952,8 @@ int provd_serve(int argc, char **argv)
         flush(st);
         s46_store_close(st);
     }
+    provd_tokens_share(NULL);
+    s46_store_close(lookup);
     provd_cfg_install(NULL);
     free(files);
     provd_cert_free_all();

@@ -19,6 +19,7 @@ static const char *const names[PROVD_NCOUNTERS] = {
     [PS_TOKEN_OUT_OF_SCOPE] = "token_unknown_out_of_scope",
     [PS_TOKENS_ISSUED] = "tokens_issued",
     [PS_TOKENS_REPLACED] = "tokens_replaced",
+    [PS_TOKENS_FROM_DB] = "tokens_from_database",
     [PS_AUTH_BY_TOKEN] = "auth_ok_by_token",
     [PS_AUTH_OK] = "auth_ok",
     [PS_AUTH_BAD] = "auth_bad",

@@ -51,8 +51,13 @@ _Static_assert(PROVD_TOKENS_PER_OWNER >= 2, "add_tok keeps the owner while it ev
 static table cur;
 static pending *q;
 static size_t nq;
+static size_t taken; /* the first records of q that the last flush wrote */
 static uint64_t seq_next = 1; /* seq of the next queued record */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+/* Where a token unknown here is looked for (other servers issue tokens
+ * into a shared database), and its lock. */
+static s46_store *shared;
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t hash_tok(const uint8_t h[32])
 {
@@ -278,6 +283,56 @@ bool provd_token_issue(const s46_pfx6 *pfx, const char *owner, const char *user,
     return ok;
 }
 
+typedef struct found_ctx {
+    bool live;
+    s46_pfx6 pfx;
+    char owner[PROVD_TOKEN_OWNER_MAX], user[PROVD_TOKEN_USER_MAX];
+    uint32_t last_seen;
+} found_ctx;
+
+static int found_row(void *ctx, const s46_store_token *r)
+{
+    found_ctx *f = ctx;
+    f->live = !r->revoked && r->prefix && s46_pfx6_parse(r->prefix, &f->pfx, NULL, 0) == 0 &&
+              (!r->owner || strlen(r->owner) < sizeof f->owner) &&
+              (!r->user || strlen(r->user) < sizeof f->user);
+    if (f->live) {
+        snprintf(f->owner, sizeof f->owner, "%s", r->owner ? r->owner : "");
+        snprintf(f->user, sizeof f->user, "%s", r->user ? r->user : "");
+        f->last_seen = (uint32_t)r->last_seen;
+    }
+    return 0;
+}
+
+/* A token this server does not hold, from the shared database: added to
+ * the table when live (not queued for writing: it is there already). */
+static bool lookup_shared(const uint8_t h[32], s46_pfx6 *pfx, char user[PROVD_TOKEN_USER_MAX])
+{
+    char hash[65], err[S46_ERRLEN];
+    found_ctx f = {0};
+    sodium_bin2hex(hash, sizeof hash, h, 32);
+    pthread_mutex_lock(&shared_mu);
+    int r = shared ? s46_store_token_get(shared, hash, found_row, &f, err, sizeof err) : 1;
+    pthread_mutex_unlock(&shared_mu);
+    if (r != 0 || !f.live)
+        return false;
+    pthread_mutex_lock(&mu);
+    if (!*tok_slot(&cur, h))
+        add_tok(&cur, h, &f.pfx, f.owner, f.user, f.last_seen, false);
+    pthread_mutex_unlock(&mu);
+    *pfx = f.pfx;
+    snprintf(user, PROVD_TOKEN_USER_MAX, "%s", f.user);
+    provd_stats_add(PS_TOKENS_FROM_DB, 1);
+    return true;
+}
+
+void provd_tokens_share(s46_store *st)
+{
+    pthread_mutex_lock(&shared_mu);
+    shared = st;
+    pthread_mutex_unlock(&shared_mu);
+}
+
 bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char user[PROVD_TOKEN_USER_MAX],
                         char hprefix[17])
 {
@@ -302,6 +357,8 @@ bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char user[PROVD_TOKEN_US
         }
     }
     pthread_mutex_unlock(&mu);
+    if (!ok)
+        ok = lookup_shared(h, pfx, user);
     return ok;
 }
 
@@ -384,7 +441,7 @@ int provd_tokens_flush(s46_store *st, uint64_t *upto, char *err, size_t errlen)
     pthread_mutex_lock(&mu);
     size_t n = nq;
     memcpy(batch, q, n * sizeof *q);
-    nq = 0;
+    taken = n;
     *upto = seq_next - 1;
     pthread_mutex_unlock(&mu);
     for (size_t i = 0; i < n; i++) {
@@ -405,6 +462,15 @@ int provd_tokens_flush(s46_store *st, uint64_t *upto, char *err, size_t errlen)
             return -1;
     }
     return 0;
+}
+
+void provd_tokens_written(void)
+{
+    pthread_mutex_lock(&mu);
+    memmove(q, q + taken, (nq - taken) * sizeof *q);
+    nq -= taken;
+    taken = 0;
+    pthread_mutex_unlock(&mu);
 }
 
 size_t provd_tokens_count(void)

@@ -15,7 +15,10 @@
  * forgotten tokens are queued and written to the database by
  * provd_tokens_flush, which the main loop calls inside one transaction at
  * least ten times a second, and at once when an answer carrying a new token
- * waits for it (the server sends a new token only once it is on disk). */
+ * waits for it (the server sends a new token only once it is on disk).
+ * Several servers on one PostgreSQL database each hold the tokens they
+ * issued or saw, and look up in the database a token they do not hold
+ * (provd_tokens_share); the per-owner bound is kept by each server. */
 #ifndef S46_PROVD_TOKENS_H
 #define S46_PROVD_TOKENS_H
 #include "lib/addr.h"
@@ -48,9 +51,18 @@ bool provd_token_lookup(const char *hex, s46_pfx6 *pfx, char user[PROVD_TOKEN_US
 int provd_tokens_reload(s46_store *st, char *err, size_t errlen);
 /* Writes what is queued (inside the caller's transaction); *upto gets the
  * highest seq written (issued tokens up to it are durable once the caller
- * commits). 0, or -1 with err: the caller rolls back and those records are
- * lost (the memory table still has the tokens). */
+ * commits). 0, or -1 with err. The records stay queued until the caller
+ * says they were committed (provd_tokens_written); after a rollback the
+ * next flush writes them again (every record is idempotent: an add of a
+ * known hash, a "last seen" that only moves forward, a delete). */
 int provd_tokens_flush(s46_store *st, uint64_t *upto, char *err, size_t errlen);
+/* The records of the last provd_tokens_flush are committed: unqueues them. */
+void provd_tokens_written(void);
+/* A database shared with other servers (PostgreSQL), on a connection of
+ * its own (used under a lock by the request threads): a token not in the
+ * table is looked up there, and a live one is added to the table (a token
+ * another server issued). NULL: the table is all there is (SQLite). */
+void provd_tokens_share(s46_store *st);
 /* Tokens held (in memory, live). */
 size_t provd_tokens_count(void);
 /* Records waiting for provd_tokens_flush. */

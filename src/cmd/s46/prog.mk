@@ -1,1 +1,1 @@
-LDLIBS_s46 := -ljansson -lpcap -lpthread -lsqlite3
+LDLIBS_s46 := -ljansson -lpcap -lpthread -lsqlite3 -lpq
