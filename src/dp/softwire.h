@@ -29,6 +29,7 @@
 #include "dp/tunnel_icmp.h"
 #include "lib/maprule.h"
 #include "lib/napt.h"
+#include "lib/xlat.h"
 
 /* What the shared stages count. A mechanism maps each to one of its
  * counters (S46_EVC) or leaves it unmapped (not counted; for a drop, the
@@ -129,6 +130,15 @@ typedef struct s46_sw_nat {
     const uint16_t *why;      /* s46_nx_result -> counter index */
 } s46_sw_nat;
 
+/* The translator a translating mechanism runs (stage_xlat.c): the RFC 7915
+ * translator and the mechanism's counters for what it did. */
+typedef struct s46_sw_xlat {
+    s46_xlat *x;              /* NULL: none */
+    const uint16_t *why;      /* s46_xlat_res -> counter index (drops) */
+    uint16_t done4, done6;    /* counters: translated 4->6, 6->4 */
+    uint16_t frag_too_big;    /* counter: an IPv4 fragment too big as IPv6 */
+} s46_sw_xlat;
+
 struct s46_sw {
     s46_dp dp;                /* counters, buffers, rate limiter, encapsulation
                                  (dp.enc.dst: the default peer) */
@@ -149,6 +159,7 @@ struct s46_sw {
     s46_pmtu pmtu;            /* the tunnel MTU per peer */
     s46_tunnel_icmp ti;       /* ICMPv6 errors about our tunnel packets */
     s46_sw_nat nat;
+    s46_sw_xlat xlat;
     s46_ctx ctx[S46_BATCH_MAX];
 };
 

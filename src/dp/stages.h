@@ -48,6 +48,17 @@
  *  napt_in     destination back to the internal endpoint (NAT_IN)
  *  mss_out     TCP MSS clamped to the tunnel toward c->peer (side 0)
  *  mss_in      the same for the decapsulated packet (side 1)
+ * Translation (stage_xlat.c), RFC 7915 by sw->xlat (lib/xlat.h), the
+ * transport of translating mechanisms in place of encap/decap:
+ *  xlat_reasm  ICMP and ICMPv6 fragments reassembled (their checksum covers
+ *              the whole datagram); other fragments translated one by one
+ *  xlat4to6    IPv4 into IPv6, out of side 1 (cut into IPv6 fragments
+ *              beyond the IPv6 MTU when DF is clear); TTL expiring, DF and
+ *              too big, source route: ICMPv4 error from sw->icmp_src; other
+ *              refusals dropped under sw->xlat.why
+ *  xlat6to4    IPv6 into IPv4, out of side 0; hop limit expiring, too big,
+ *              segments left: ICMPv6 error from sw->local (none when it is
+ *              ::); other refusals dropped under sw->xlat.why
  * Stages skip what does not concern them (napt_* without a NAT or for
  * c->fixed packets, mss_* for anything but TCP first fragments). */
 #ifndef S46_DP_STAGES_H
@@ -61,6 +72,7 @@ extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4,
     s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
+extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4;
 
 static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
 #endif

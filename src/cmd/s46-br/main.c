@@ -13,7 +13,9 @@
  * PSID_LENGTH [PSID_OFFSET [LWAFTR]]", "binding remove IPV4 PSID",
  * "binding reload". A config with an "aftr" object (conf/aftr_conf.h)
  * runs the DS-Lite AFTR with its CGN and port-block log (kept open across
- * reloads; a reload changes addresses, filtering, timers and limits). */
+ * reloads; a reload changes addresses, filtering, timers and limits).
+ * A config with a "siit" object (conf/siit_conf.h) runs the stateless
+ * SIIT / SIIT-DC translator (EAM table and pool6). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +26,7 @@
 #include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "conf/lwaftr_conf.h"
+#include "conf/siit_conf.h"
 #include "dp/br_mape.h"
 #include "io/ioopts.h"
 #include "io/loop.h"
@@ -55,7 +58,8 @@ static const char usage[] =
     "            last sender's).\n"
     "  --config  an HB46PP response or map_e object plus BR options (MAP-E BR),\n"
     "            an {\"lwaftr\": {...}} object (the lw4o6 lwAFTR), or an\n"
-    "            {\"aftr\": {...}} object (the DS-Lite AFTR, docs/cgn.md)\n"
+    "            {\"aftr\": {...}} object (the DS-Lite AFTR, docs/cgn.md), or a\n"
+    "            {\"siit\": {...}} object (the SIIT-DC translator)\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
     "  --workers worker threads, one queue of each interface each (default: one\n"
     "            per CPU this process may use)\n"
@@ -66,8 +70,9 @@ static const char usage[] =
 /* A configuration and what it owns: a BR's rule set, an lwAFTR's
  * settings (its bindings live in `bindings`) or an AFTR's settings. */
 struct brconf {
-    bool lw, aftr;
+    bool lw, aftr, siit;
     s46_br_conf bc;
+    s46_siit_conf sc;
     s46_lw_conf lc;
     s46_aftr_settings as;
     bool loaded;
@@ -77,12 +82,16 @@ static void conf_free(struct brconf *c)
 {
     if (c->aftr)
         s46_aftr_settings_free(&c->as);
+    if (c->siit)
+        s46_siit_conf_free(&c->sc);
     s46_ruleset_free(c->bc.rules);
     c->bc.rules = NULL;
 }
 
 static const void *conf_of(const struct brconf *c)
 {
+    if (c->siit)
+        return &c->sc;
     return c->lw ? (const void *)&c->lc : c->aftr ? (const void *)&c->as.c : (const void *)&c->bc;
 }
 
@@ -106,6 +115,20 @@ static int load(const char *path, bool ethernet, struct brconf *out)
             return -1;
         }
         out->lc.ttl_decrement = ethernet;
+        out->loaded = true;
+        return 0;
+    }
+    if (s46_siit_conf_is(doc)) {
+        out->siit = true;
+        int r = s46_siit_conf_from_json(doc, &out->sc, e, sizeof e);
+        json_decref(doc);
+        if (r < 0) {
+            fprintf(stderr, "s46-br: %s: %s\n", path, e);
+            s46_siit_conf_free(&out->sc);
+            out->siit = false;
+            return -1;
+        }
+        out->sc.ttl_decrement = ethernet;
         out->loaded = true;
         return 0;
     }
@@ -139,7 +162,9 @@ static void show_extra(json_t *j, void *arg)
     json_object_set_new(j, "program", json_string("s46-br"));
     json_object_set_new(j, "version", json_string(S46_VERSION));
     json_object_set_new(j, "config", json_string(st->config));
-    if (st->cur.lw)
+    if (st->cur.siit)
+        json_object_set_new(j, "eam", json_integer((json_int_t)st->cur.sc.map.eam.n));
+    else if (st->cur.lw)
         json_object_set_new(j, "bindings", json_integer((json_int_t)s46_bindtab_count(bindings)));
     else if (st->cur.aftr)
         json_object_set_new(j, "pool_prefixes", json_integer((json_int_t)st->cur.as.c.cgn.npool));
@@ -150,7 +175,7 @@ static void show_extra(json_t *j, void *arg)
 
 static void own_addresses(struct br_state *st, const struct brconf *c)
 {
-    if (!st->ethernet)
+    if (!st->ethernet || c->siit)
         return;
     if (c->aftr)
         return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->as.c.aftr6.b);
@@ -167,9 +192,9 @@ static const char *reload_conf(struct br_state *st)
     struct brconf n = {0};
     if (load(st->config, st->ethernet, &n) < 0)
         return "the configuration does not load (see the daemon's log)";
-    if (n.lw != st->cur.lw || n.aftr != st->cur.aftr) {
+    if (n.lw != st->cur.lw || n.aftr != st->cur.aftr || n.siit != st->cur.siit) {
         conf_free(&n);
-        return "the mechanism (MAP-E BR, lwAFTR, AFTR) changes only with a restart";
+        return "the mechanism (MAP-E BR, lwAFTR, AFTR, SIIT) changes only with a restart";
     }
     n.as.c.log = st->log; /* the same port-block log goes on */
     if (s46_loop_reconfigure(st->loop, conf_of(&n), e, sizeof e) < 0) {
@@ -180,7 +205,9 @@ static const char *reload_conf(struct br_state *st)
     /* every worker now uses the new configuration: the old one can go */
     conf_free(&st->cur);
     st->cur = n;
-    if (n.aftr)
+    if (n.siit)
+        fprintf(stderr, "s46-br: configuration reloaded: SIIT, %zu EAM entries\n", n.sc.map.eam.n);
+    else if (n.aftr)
         fprintf(stderr, "s46-br: configuration reloaded: AFTR, %zu pool prefixes\n",
                 n.as.c.cgn.npool);
     else if (n.lw)
@@ -323,7 +350,8 @@ int main(int argc, char **argv)
     }
     st.cur.as.c.log = st.log;
     s46_ctl ctl = {.fd = -1};
-    s46_loop_conf lc = {.pipeline = st.cur.lw     ? &s46_pl_lwaftr
+    s46_loop_conf lc = {.pipeline = st.cur.siit   ? &s46_pl_siit
+                                    : st.cur.lw   ? &s46_pl_lwaftr
                                     : st.cur.aftr ? &s46_pl_aftr
                                                   : &s46_pl_br_mape,
                         .pipeline_conf = conf_of(&st.cur),
@@ -357,7 +385,9 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     char what[64];
-    if (st.cur.aftr)
+    if (st.cur.siit)
+        snprintf(what, sizeof what, "SIIT, %zu EAM entries", st.cur.sc.map.eam.n);
+    else if (st.cur.aftr)
         snprintf(what, sizeof what, "AFTR, %zu pool prefixes", st.cur.as.c.cgn.npool);
     else if (st.cur.lw)
         snprintf(what, sizeof what, "%zu lwAFTR bindings", s46_bindtab_count(bindings));

@@ -6,7 +6,8 @@
  * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
  * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
  * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
- * (conf/aftr_conf.h; the IPv6 side first), whatever its mode. */
+ * (conf/aftr_conf.h; the IPv6 side first), one with a "siit" object the
+ * SIIT translator (conf/siit_conf.h), whatever its mode. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
 #include "conf/lwaftr_conf.h"
+#include "conf/siit_conf.h"
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
 #include "lib/err.h"
@@ -27,7 +29,8 @@ static const char replay_usage[] =
     "\n"
     "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\";\n"
     "a config with an \"lwaftr\" object runs the lwAFTR, one with an \"aftr\" object\n"
-    "the DS-Lite AFTR, its port-block log written when it has \"log\")\n"
+    "the DS-Lite AFTR, its port-block log written when it has \"log\"; one with a\n"
+    "\"siit\" object the SIIT translator)\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
@@ -178,6 +181,20 @@ static int replay_aftr(const char *conf, json_t *doc, const char *const in[2],
     return rc;
 }
 
+static int replay_siit(const char *conf, json_t *doc, const char *const in[2],
+                       const char *const outp[2], const char *counters, bool eth)
+{
+    char e[512];
+    s46_siit_conf sc;
+    int rc = 2;
+    if (s46_siit_conf_from_json(doc, &sc, e, sizeof e) < 0)
+        fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+    else
+        rc = run(&s46_pl_siit, &sc, in, outp, counters, eth);
+    s46_siit_conf_free(&sc);
+    return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -219,6 +236,11 @@ int cmd_replay(int argc, char **argv)
     if (s46_lw_conf_is(doc)) {
         json_decref(doc);
         return replay_lwaftr(conf, in, outp, counters, eth);
+    }
+    if (s46_siit_conf_is(doc)) {
+        int r = replay_siit(conf, doc, in, outp, counters, eth);
+        json_decref(doc);
+        return r;
     }
     if (s46_aftr_settings_is(doc)) {
         int r = replay_aftr(conf, doc, in, outp, counters, eth);

@@ -1,0 +1,122 @@
+/* Translation stages (stages.h): the RFC 7915 translator as the transport
+ * of a mechanism, and the ICMP errors it calls for. */
+#include <string.h>
+
+#include "dp/stages.h"
+#include "lib/icmp.h"
+#include "lib/parse.h"
+
+static inline void xlat_reasm(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    bool v6 = c->p->data[0] >> 4 == 6;
+    if (!c->l3.is_fragment || c->l3.proto != (v6 ? S46_PROTO_ICMPV6 : S46_PROTO_ICMP))
+        return;
+    c->was_fragment = true;
+    if (!s46_dp_reasm(&sw->dp, v6, c->p, &c->l3, now))
+        c->done = true; /* held or refused, counted */
+}
+S46_STAGE(s46_st_xlat_reasm, "xlat_reasm", xlat_reasm);
+
+static inline void xdrop(s46_sw *sw, s46_ctx *c, s46_xlat_res r)
+{
+    s46_sw_drop(sw, c, sw->xlat.why[r]);
+}
+
+/* An IPv4 fragment over the IPv6 MTU once translated: its payload cut into
+ * IPv6 fragments of the same datagram (offsets shifted, M kept on the
+ * last one), the others from the fragment pool appended to the batch. */
+static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
+{
+    s46_batch *b = sw->dp.cur;
+    uint8_t *d = p->data;
+    size_t pay = p->len - 48, chunk = (mtu - 48) & ~7u;
+    if (mtu < 56 || pay <= chunk)
+        return false;
+    unsigned extra = (unsigned)((pay - 1) / chunk);
+    if (b->count + extra > S46_BATCH_MAX || s46_pktpool_available(sw->dp.pool) < extra)
+        return false;
+    uint16_t fo = s46_get16(d + 42);
+    unsigned off = fo & 0xfff8u;
+    bool last_m = fo & 1;
+    for (size_t done = chunk; done < pay; done += chunk) {
+        size_t n = pay - done < chunk ? pay - done : chunk;
+        s46_pkt *q = s46_pkt_alloc(sw->dp.pool);
+        s46_pkt_reset(q);
+        memcpy(q->data, d, 48);
+        memcpy(q->data + 48, d + 48 + done, n);
+        q->len = (uint32_t)(48 + n);
+        s46_put16(q->data + 4, (uint16_t)(8 + n));
+        bool m = done + n < pay || last_m;
+        s46_put16(q->data + 42, (uint16_t)((off + done) | m));
+        q->ts_ns = p->ts_ns;
+        q->in_port = p->in_port;
+        s46_dp_out(&sw->dp, q, 1);
+        b->pkts[b->count++] = q;
+    }
+    p->len = (uint32_t)(48 + chunk);
+    s46_put16(d + 4, (uint16_t)(8 + chunk));
+    s46_put16(d + 42, (uint16_t)(off | 1));
+    return true;
+}
+
+static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_xlat_info info;
+    s46_xlat_res r = s46_xlat_4to6(sw->xlat.x, c->p, &info);
+    switch (r) {
+    case S46_XR_OK:
+        sw->dp.cnt[sw->xlat.done4]++;
+        s46_sw_out(sw, c, 1);
+        if (!info.frag_after)
+            return;
+        if (c->p->data[6] != 44)
+            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, sw->xlat.x->mtu6,
+                                       info.frag_id, sw->dp.pool);
+        if (!refragment6(sw, c->p, sw->xlat.x->mtu6)) {
+            sw->dp.cnt[sw->dp.desc->out[1]]--;
+            s46_sw_drop(sw, c, sw->xlat.frag_too_big);
+        }
+        return;
+    case S46_XR_TTL:
+    case S46_XR_TOO_BIG:
+    case S46_XR_SRC_ROUTE:
+        if (s46_sw_error4(sw, c, &c->l3, info.type, info.code, info.extra, now))
+            return;
+        /* fall through */
+    default:
+        xdrop(sw, c, r);
+    }
+}
+S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
+
+static const s46_ip6 none6;
+
+static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_xlat_info info;
+    s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
+    switch (r) {
+    case S46_XR_OK:
+        sw->dp.cnt[sw->xlat.done6]++;
+        return s46_sw_out(sw, c, 0);
+    case S46_XR_TTL:
+    case S46_XR_TOO_BIG:
+    case S46_XR_SEG_LEFT:
+        if (s46_ip6_eq(&sw->local, &none6) || !s46_icmp6_may_error(c->p->data, &c->l3))
+            break;
+        if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
+            sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
+            break;
+        }
+        if (s46_icmp6_error(&sw->dp.scratch, &sw->local, info.type, info.code, info.extra,
+                            c->p->data, c->p->len) < 0)
+            break;
+        s46_dp_take_scratch(&sw->dp, c->p);
+        sw->dp.cnt[sw->dp.desc->icmp_sent]++;
+        return s46_sw_out(sw, c, 1);
+    default:
+        break;
+    }
+    xdrop(sw, c, r);
+}
+S46_STAGE(s46_st_xlat6to4, "xlat6to4", xlat6to4);

@@ -1,0 +1,20 @@
+/* IPv4-embedded IPv6 addresses (RFC 6052 §2.2): an IPv4 address inside an
+ * IPv6 prefix of length 32, 40, 48, 56, 64 or 96. Bits 64..71 (the
+ * "u" octet) are always zero and never carry address bits, so for the
+ * lengths below 96 the IPv4 address is split around them; bits after the
+ * IPv4 address (the suffix) are zero. Extraction reads the same bits back
+ * and ignores the u octet and the suffix. Pure functions. */
+#ifndef S46_RFC6052_H
+#define S46_RFC6052_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+/* Is len one of 32, 40, 48, 56, 64, 96? */
+bool s46_rfc6052_len_ok(unsigned len);
+/* pfx (a valid length) with a4 embedded. */
+void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out);
+/* The IPv4 address in a6 when a6 is inside pfx; false otherwise. */
+bool s46_rfc6052_extract(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4);
+#endif
