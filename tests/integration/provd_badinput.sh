@@ -4,6 +4,7 @@
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
+. "$ROOT/tests/integration/lib/wait.sh"
 NS=s46t-$$-provbad
 TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provbad.XXXXXX)
 PIDS=()
@@ -102,7 +103,8 @@ for i in $(seq 60); do
     ip netns exec "$NS" timeout 20 bash -c 'exec 3<>/dev/tcp/::1/8080; printf "GET /config?" >&3; sleep 20' &
     PIDS+=($!)
 done
-sleep 1
+# until the 60 stalled connections are established (then 2 s of CPU)
+wait_for 10 eval '[ "$(ip netns exec "$NS" ss -Htn state established "( dport = :8080 )" | wc -l)" -ge 60 ]'
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/${PIDS[0]}/stat"; }
 c0=$(cpu_ms); sleep 2; c1=$(cpu_ms)
 WHY="server CPU $((c1 - c0)) ms in 2 s with 60 stalled clients"
