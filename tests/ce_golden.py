@@ -162,6 +162,32 @@ def wan_source_not_br_dropped():
     have(c, drop_wan_src_unknown=1)
 
 
+PEER6 = "2001:db8:13:1000:0:c000:213:10"  # 192.0.2.19, PSID 0x10: an FMR CE
+PEER4 = "192.0.2.19"
+
+
+def mesh_peer_port_outside_its_set_dropped():
+    """Mesh: a CE-to-CE packet comes straight from the peer CE; its inner
+    source port must be one of the peer's (PSID 0x10 at offset 6: 16448 is,
+    16452 is not). The NAPT mapping exists for both (same remote address)."""
+    cfg = mape_config()
+    cfg["map_e"]["mesh"] = True
+    out = IP(src=HOST, dst=PEER4, ttl=64, id=7) / UDP(sport=40123, dport=16448) / b"hi"
+    _, wan, c = replay("mesh_probe", cfg, lan_in=[out])
+    if len(wan) != 1 or IPv6(wan[0]).dst != PEER6:
+        raise AssertionError("want one packet to the peer CE %s, got %s (%s)" %
+                             (PEER6, [IPv6(w).summary() for w in wan], c))
+    port = IPv6(wan[0])[UDP].sport
+    good = IPv6(src=PEER6, dst=MAP6, nh=4) / IP(src=PEER4, dst=PUB4, ttl=50, id=9) / \
+        UDP(sport=16448, dport=port) / b"back"
+    bad = IPv6(src=PEER6, dst=MAP6, nh=4) / IP(src=PEER4, dst=PUB4, ttl=50, id=10) / \
+        UDP(sport=16452, dport=port) / b"spoof"
+    lan, _, c = replay("mesh_spoofed_port", cfg, lan_in=[out], wan_in=[good, bad])
+    eq(lan, [bytes(IP(src=PEER4, dst=HOST, ttl=50, id=9) / UDP(sport=16448, dport=40123) /
+                   b"back")])
+    have(c, drop_wan_spoofed_port=1, decapsulated=1, lan_out=1)
+
+
 def ttl_expiring_gets_time_exceeded():
     pkt = lan_udp(ttl=1)
     lan, wan, c = replay("ttl1", mape_config(), lan_in=[pkt])
@@ -229,7 +255,8 @@ def bad_config_refused():
 
 try:
     for f in (lan_udp_encapsulated, reply_finds_mapping, reply_without_mapping_dropped,
-              wan_source_not_br_dropped, ttl_expiring_gets_time_exceeded,
+              wan_source_not_br_dropped, mesh_peer_port_outside_its_set_dropped,
+              ttl_expiring_gets_time_exceeded,
               icmp_error_from_wan_translated_to_lan, tcp_mss_clamped,
               dslite_encapsulates_unchanged, bad_config_refused):
         case(f)

@@ -9,6 +9,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${S46_BIN:-build/bin}
+. tests/integration/lib/wait.sh
 P=s46t$$
 CE=$P-ce BR=$P-br INET=$P-inet
 tmp=
@@ -91,11 +92,14 @@ conf.verb = 0
 send(IPv6(src="2001:db8:12::c000:212:0", dst="2001:db8:ffff::1")/IP(src="192.0.2.99", dst="198.51.100.80")/UDP(sport=1, dport=2), count=3)
 send(IPv6(src="2001:db8:12::c000:212:0", dst="2001:db8:ffff::1")/UDP(sport=1, dport=2), count=2)
 PY
-sleep 0.3
-"$BIN/s46" show --ctl "$tmp/br.sock" --json >"$tmp/show.json" 2>"$tmp/show.err"
-if /usr/bin/python3 -c "
+# until the BR has counted what was sent (bounded)
+counters_ok() {
+    "$BIN/s46" show --ctl "$tmp/br.sock" --json >"$tmp/show.json" 2>"$tmp/show.err" &&
+    /usr/bin/python3 -c "
 import json,sys; c=json.load(open('$tmp/show.json'))['counters']
-sys.exit(0 if c['drop_inner_spoofed_address']==3 and c['drop_v6_not_ipip']==2 and c['v6_decapsulated']>=3 and c['v4_encapsulated']>=3 and c['echo_replies']>=2 else 1)" && grep -q "\"io\": \"$io\"" "$tmp/show.json"; then
+sys.exit(0 if c['drop_inner_spoofed_address']==3 and c['drop_v6_not_ipip']==2 and c['v6_decapsulated']>=3 and c['v4_encapsulated']>=3 and c['echo_replies']>=2 else 1)"
+}
+if wait_for 5 counters_ok && grep -q "\"io\": \"$io\"" "$tmp/show.json"; then
     pass br_${mode}_counters
 else
     fail br_${mode}_counters "$(cat "$tmp/show.json" "$tmp/show.err" | head -c 600)"

@@ -17,6 +17,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${S46_BIN:-build/bin}
+. tests/integration/lib/wait.sh
 P=s46e$$
 LAN=$P-lan CE=$P-ce BR=$P-br INET=$P-inet
 tmp=$(mktemp -d)
@@ -88,8 +89,8 @@ nsx "$BR" ip route add 192.0.2.0/24 dev s46br0
 ip netns exec "$CE" "$BIN/s46-ce" --config "$tmp/ce.json" --lan-if lan0 --wan-if wan0 --io "$kind" \
     --workers 2 --wan-peer-mac "$(mac "$BR" toce)" --ctl "$tmp/ce.sock" 2>"$tmp/ce.log" &
 cepid=$!
-for _ in $(seq 50); do [ -S "$tmp/ce.sock" ] && break; sleep 0.1; done
-sleep 0.3
+wait_for 5 test -S "$tmp/ce.sock"
+wait_for 5 grep -q "running on lan0 and wan0" "$tmp/ce.log"
 # servers on the IPv4 side: UDP echo, HTTP, iperf3
 nsx "$INET" $PY -c '
 import socket
@@ -104,7 +105,12 @@ while True:
 head -c 3000000 /dev/urandom >"$tmp/blob"
 (cd "$tmp" && nsx "$INET" $PY -m http.server -b 198.51.100.80 8080 >/dev/null 2>&1 &)
 nsx "$INET" iperf3 -s -B 198.51.100.80 -1 >/dev/null 2>&1 &
-sleep 0.5
+# until the servers listen (UDP 7000, 7001; TCP 8080, 5201)
+servers_up() {
+    [ "$(nsx "$INET" ss -Hlun '( sport = :7000 or sport = :7001 )' | wc -l)" -ge 2 ] &&
+        [ "$(nsx "$INET" ss -Hltn '( sport = :8080 or sport = :5201 )' | wc -l)" -ge 2 ]
+}
+wait_for 10 servers_up
 
 if grep -q "running on lan0 and wan0 ($kind, 2 workers)" "$tmp/ce.log"; then
     pass ce_eth_${kind}_started

@@ -17,6 +17,7 @@
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
+. "$ROOT/tests/integration/lib/wait.sh"
 # s46-ce itself runs built with AddressSanitizer and UBSan when that build exists
 CEBIN=${S46_ASAN_BIN:-$BIN}
 [ -x "$CEBIN/s46-ce" ] || CEBIN=$BIN
@@ -261,7 +262,8 @@ import sys
 from scapy.all import IPv6, IP, ICMP, send, conf
 conf.verb = 0
 send(IPv6(src="2001:db8:aa::99", dst=sys.argv[1], nh=4) / IP(src="198.51.100.80", dst="192.168.1.2") / ICMP(type=0, id=7, seq=7))' $B4 2>/dev/null
-sleep 0.3
+# until the drop is counted (bounded; the check then wants exactly one)
+wait_for 5 eval '[ "$(counters drop_wan_src_not_remote decapsulated)" != "$d0" ]'
 d1=$(counters drop_wan_src_not_remote decapsulated)
 why="drop_wan_src_not_remote decapsulated before: $d0 after: $d1"
 check dslite_spoofed_aftr_source_dropped bash -c "set -- $d0 $d1; [ \$3 -eq \$((\$1 + 1)) -a \$4 -eq \$2 ]"

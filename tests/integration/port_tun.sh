@@ -23,6 +23,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 TOOLS=${S46_ROOT:-.}/build/asan/tools
+. tests/integration/lib/wait.sh
 P=s46t$$
 A=$P-a M=$P-m B=$P-b
 TUN=s46tq$$
@@ -164,7 +165,7 @@ super_tx() { # label
 start_tun off1 --offloads --super 192.0.2.2,198.51.100.2,9001
 nsx "$A" dumpcap -q -i a0 -f "tcp and src port 8080" -w "$tmp/a0.pcapng" 2>/dev/null &
 CAP=$!
-sleep 0.5
+wait_for 5 test -s "$tmp/a0.pcapng" # dumpcap writes its header once capturing
 got4=$(fetch http://198.51.100.2:8080/big.bin)
 snap off1; split4=$(get off1 rx_gso_split)
 got6=$(fetch "http://[2001:db8:b::2]:8080/big.bin")
@@ -187,7 +188,7 @@ want = [bytes((i * 7 + k) % 251 for k in range(1000)) for i in range(12)]
 print("ok" if sorted(got) == sorted(want) else "got %d datagrams, sizes %s, %d as expected" % (len(got), sorted(set(len(g) for g in got)), sum(g in want for g in got)))
 PY
 UDP=$!
-sleep 0.3
+wait_for 5 eval 'nsx "$B" ss -Hlun "( sport = :9000 )" | grep -q .'
 nsx "$A" /usr/bin/python3 - <<'PY'
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -239,7 +240,7 @@ fi
 start_tun mq --offloads --queues 2
 nsx "$B" iperf3 -s -1 -B 198.51.100.2 >/dev/null 2>&1 &
 IPF=$!
-sleep 0.3
+wait_for 5 eval 'nsx "$B" ss -Hltn "( sport = :5201 )" | grep -q .'
 nsx "$A" timeout 20 iperf3 -c 198.51.100.2 -R -P 12 -t 2 -J >"$tmp/iperf.json" 2>&1
 wait "$IPF" 2>/dev/null
 gotmq=$(fetch http://198.51.100.2:8080/big.bin)

@@ -4,6 +4,7 @@
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
+. "$ROOT/tests/integration/lib/wait.sh"
 NS=s46t-$$-provbad
 TMP=$(mktemp -d "${TMPDIR:-/tmp}"/s46-provbad.XXXXXX)
 PIDS=()
@@ -64,6 +65,7 @@ cases = [
     ("del_in_value", b"GET /config?" + Q + b"&x=a%7fb" + H + b"\r\n"),
     ("ctl_in_key", b"GET /config?" + Q + b"&a%0ab=1" + H + b"\r\n"),
     ("raw_ctl_in_target", b"GET /config?" + Q + b"&x=a\x01b" + H + b"\r\n"),
+    ("raw_del_in_target", b"GET /config?" + Q + b"&x=a\x7fb" + H + b"\r\n"),
     ("http11_without_host", b"GET /config?" + Q + b" HTTP/1.1\r\nConnection: close\r\n\r\n"),
     ("http11_two_hosts", b"GET /config?" + Q + b" HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n"),
     ("http10_without_host_ok", b"GET /config?" + Q + b" HTTP/1.0\r\n\r\n"),
@@ -78,7 +80,7 @@ for name, data in cases:
 PY
 raw() { awk -v n="$1" '$1 == n { print $2 }' "$TMP/raw"; }
 raw_lines() { awk -v n="$1" '$1 == n { print $3 }' "$TMP/raw"; }
-for n in nul_in_unknown_param nul_in_vendorid ctl_01_in_value del_in_value ctl_in_key raw_ctl_in_target \
+for n in nul_in_unknown_param nul_in_vendorid ctl_01_in_value del_in_value ctl_in_key raw_ctl_in_target raw_del_in_target \
          http11_without_host http11_two_hosts two_content_lengths two_equal_content_lengths; do
     WHY="got $(raw $n) ($(cat "$TMP/raw" | tr '\n' ';'))"
     ok "${n}_400" test "$(raw $n)" = 400
@@ -102,7 +104,8 @@ for i in $(seq 60); do
     ip netns exec "$NS" timeout 20 bash -c 'exec 3<>/dev/tcp/::1/8080; printf "GET /config?" >&3; sleep 20' &
     PIDS+=($!)
 done
-sleep 1
+# until the 60 stalled connections are established (then 2 s of CPU)
+wait_for 10 eval '[ "$(ip netns exec "$NS" ss -Htn state established "( dport = :8080 )" | wc -l)" -ge 60 ]'
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/${PIDS[0]}/stat"; }
 c0=$(cpu_ms); sleep 2; c1=$(cpu_ms)
 WHY="server CPU $((c1 - c0)) ms in 2 s with 60 stalled clients"

@@ -46,7 +46,9 @@ wait_for 10 eval '[ "$(grep -c "s46-provd\[[0-9]*\]: src=2001:db8:1::10 " "$TMP/
 WHY="syslog got: $(head -c 400 "$TMP/syslog" 2>/dev/null); stderr: $(tail -2 "$TMP/stderr")"
 ok syslog_line_per_request test "$(grep -c 's46-provd\[[0-9]*\]: src=2001:db8:1::10 .*product=SLTEST.*status=200' "$TMP/syslog" 2>/dev/null)" = 2
 ok syslog_daemon_info bash -c "grep -q '^<30>' '$TMP/syslog'"
-ok syslog_auth_recorded bash -c "grep -q 'user=yes status=200 prefix=2001:db8:1::/48 capability=dslite tokhash=[0-9a-f]\{16\} order=dslite auth=ok' '$TMP/syslog'"
+# the login (credentials, no token) and the token standing for it (no credentials)
+ok syslog_auth_recorded bash -c "grep -q 'token=no user=yes status=200 prefix=2001:db8:1::/48 capability=dslite tokhash=[0-9a-f]\{16\} order=dslite auth=ok' '$TMP/syslog' &&
+    grep -q 'token=yes user=no status=200 prefix=2001:db8:1::/48 capability=dslite tokhash=[0-9a-f]\{16\} order=dslite auth=ok' '$TMP/syslog'"
 ok syslog_same_lines_on_stderr test "$(grep -c '^provd src=2001:db8:1::10' "$TMP/stderr")" = 2
 WHY="token ${tok:0:8}... or credentials found"
 ok syslog_no_secrets bash -c "[ -n '$tok' ] && ! grep -q -e '$tok' -e sl-secret-pw -e slalice '$TMP/syslog' '$TMP/stderr'"

@@ -102,6 +102,26 @@ TEST(bad_fields_named)
         "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"), "isp_name:"));
 }
 
+/* Each name field: S46_HB46PP_MAX_NAME (254) bytes accepted, one more refused. */
+TEST(name_length_boundary)
+{
+    static const char *const fields[] = {"enabler_name", "service_name", "isp_name"};
+    char name[S46_HB46PP_MAX_NAME + 2];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char err[S46_ERRLEN];
+        json_t *j = s46_hb46pp_parse(good, strlen(good), 0, err, sizeof err);
+        CHECK(j != NULL);
+        if (!j)
+            return;
+        json_object_set_new(j, fields[i], json_stringn(name, S46_HB46PP_MAX_NAME));
+        CHECK_INT(s46_hb46pp_validate(j, 0, NULL, err, sizeof err), 0);
+        json_decref(j);
+        CHECK(check_mut(fields[i], json_stringn(name, S46_HB46PP_MAX_NAME + 1), fields[i]));
+    }
+}
+
 TEST(lenient_token)
 {
     char err[S46_ERRLEN];
@@ -236,5 +256,6 @@ TEST(fqdn)
 }
 
 T_MAIN(T_CASE(valid_full_example), T_CASE(empty_order_ok), T_CASE(bad_fields_named),
+       T_CASE(name_length_boundary),
        T_CASE(lenient_token), T_CASE(rule_limits), T_CASE(fqdn),
        T_CASE(conflicting_rules_refused), T_CASE(endpoints_global_unicast))
