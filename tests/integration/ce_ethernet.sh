@@ -104,7 +104,7 @@ while True:
     d, a = s.recvfrom(2048); s.sendto(("%s:%d" % a).encode(), a)' >/dev/null 2>&1 &
 head -c 3000000 /dev/urandom >"$tmp/blob"
 (cd "$tmp" && nsx "$INET" $PY -m http.server -b 198.51.100.80 8080 >/dev/null 2>&1 &)
-nsx "$INET" iperf3 -s -B 198.51.100.80 -1 >/dev/null 2>&1 &
+nsx "$INET" iperf3 -s -B 198.51.100.80 >/dev/null 2>&1 &
 # until the servers listen (UDP 7000, 7001; TCP 8080, 5201)
 servers_up() {
     [ "$(nsx "$INET" ss -Hlun '( sport = :7000 or sport = :7001 )' | wc -l)" -ge 2 ] &&
@@ -222,16 +222,27 @@ if [ "${hn:-0}" = 8 ] && [ "${hg:-0}" = 56 ] && [ "${hw:-0}" = 56 ]; then
 else
     fail ce_eth_${kind}_hairpin_across_workers "hosts with a mapping / hairpinned / sent: '$hp'; $(diag)"
 fi
-# zero loss under capacity: 3 s of UDP at 20 Mbit/s (about 5000 packets/s)
-before=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')
-nsx "$LAN" iperf3 -c 198.51.100.80 -B 192.168.1.2 -u -b 20M -l 500 -t 3 -J >"$tmp/iperf.json" 2>&1
-lost=$($PY -c "import json; s=json.load(open('$tmp/iperf.json'))['end']['sum']; print(s['lost_packets'], s['packets'])" 2>/dev/null)
-after=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')
-read -r l n <<<"$lost"
-if [ "${l:-x}" = 0 ] && [ "${n:-0}" -gt 10000 ] && [ "$before" = "$after" ]; then
+# zero loss under capacity: 3 s of UDP at 20 Mbit/s (about 5000 packets/s).
+# A second try when the first loses: on a loaded machine (other tests, the
+# CI's neighbours) the sender can be descheduled and burst past a socket
+# buffer outside s46; a loss of s46's own (the old AF_PACKET port lost a
+# third at every rate) fails both.
+tries=
+for try in 1 2; do
+    before=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')
+    nsx "$LAN" iperf3 -c 198.51.100.80 -B 192.168.1.2 -u -b 20M -l 500 -t 3 -J >"$tmp/iperf.json" 2>&1
+    lost=$($PY -c "import json; s=json.load(open('$tmp/iperf.json'))['end']['sum']; print(s['lost_packets'], s['packets'])" 2>/dev/null)
+    after=$(show_field 'j["interfaces"]["v4"]["rx_dropped"] + j["interfaces"]["v6"]["rx_dropped"]')
+    read -r l n <<<"$lost"
+    tries="$tries try $try: iperf3 lost/packets '$lost', port drops $before -> $after;"
+    ok=
+    [ "${l:-x}" = 0 ] && [ "${n:-0}" -gt 10000 ] && [ "$before" = "$after" ] && ok=1
+    [ -n "$ok" ] && break
+done
+if [ -n "$ok" ]; then
     pass ce_eth_${kind}_zero_loss_under_capacity
 else
-    fail ce_eth_${kind}_zero_loss_under_capacity "iperf3 lost/packets '$lost', port drops $before -> $after"
+    fail ce_eth_${kind}_zero_loss_under_capacity "$tries"
     [ -n "${S46_DEBUG:-}" ] && { "$BIN/s46" show --ctl "$tmp/ce.sock"; "$BIN/s46" show --ctl "$tmp/br.sock"; for ns in $LAN $CE $BR $INET; do nsx $ns ip -s link; done; }
 fi
 pid=$cepid
