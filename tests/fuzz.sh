@@ -18,7 +18,7 @@ out=build/fuzz
 mkdir -p "$out/obj" "$out/seeds" "$out/crashes"
 srcs=$(ls src/lib/*.c src/dp/*.c src/prov/*.c src/conf/*.c src/io/*.c | grep -v '\.bpf\.c$')
 # src/io's AF_XDP port embeds the XDP program make builds into build/gen
-libs="-ljansson -lcurl -lcares -lz -lmnl -lpcap -lxdp -lbpf -lpthread $(ls src/prov/*.c | xargs grep -l '<sqlite3.h>' >/dev/null 2>&1 && echo -lsqlite3)"
+libs="-ljansson -lcurl -lcares -lz -lmnl -lpcap -lxdp -lbpf -lpthread $(ls src/prov/*.c | xargs grep -l '<sqlite3.h>' >/dev/null 2>&1 && echo -lsqlite3) $(ls src/prov/*.c | xargs grep -l 'libpq-fe.h' >/dev/null 2>&1 && echo -lpq)"
 cflags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Isrc -Ibuild/gen -Itests/unit -D_GNU_SOURCE -std=gnu11 -g -O1"
 long=${FUZZ_SECONDS:-${FUZZ_SECS:-600}}
 

@@ -93,8 +93,19 @@ start_tun() { # label, tuncheck options...
 KRX=0 KRXB=0
 stop_tun() { # label
     sleep 0.3
-    KRX=$(nsx "$M" cat "/sys/class/net/$TUN/statistics/rx_packets")
-    KRXB=$(nsx "$M" cat "/sys/class/net/$TUN/statistics/rx_bytes")
+    # the reflector's counters and the kernel's at one moment: a snapshot
+    # between two equal reads of the kernel's count (a straggler between
+    # the reads made them differ on a loaded machine); `get` reads it
+    local k1 k2 st=/sys/class/net/$TUN/statistics
+    for _ in $(seq 10); do
+        k1=$(nsx "$M" cat "$st/rx_packets" "$st/rx_bytes")
+        snap "$1"
+        k2=$(nsx "$M" cat "$st/rx_packets" "$st/rx_bytes")
+        [ "$k1" = "$k2" ] && break
+        sleep 0.1
+    done
+    read -r KRX KRXB <<<"$(echo $k2)"
+    cp "$tmp/$1.json" "$tmp/$1.snap.json"
     kill "$TC"; wait "$TC" 2>/dev/null
 }
 snap() { # label: the reflector prints its counters now
@@ -105,7 +116,9 @@ snap() { # label: the reflector prints its counters now
 get() { # label, key [queue]: from its last counters
     /usr/bin/python3 -c '
 import json, sys
-lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+import os
+f = sys.argv[1][:-5] + ".snap.json" if os.path.exists(sys.argv[1][:-5] + ".snap.json") else sys.argv[1]
+lines = [l for l in open(f) if l.startswith("{")]
 j = json.loads(lines[-1]) if lines else {}
 o = j.get("total", {}) if len(sys.argv) < 4 else j["queues"][int(sys.argv[3])]
 print(o.get(sys.argv[2], -1))' "$tmp/$1.json" "${@:2}"
