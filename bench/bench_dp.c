@@ -12,6 +12,7 @@
 #include "dp/ce_tunnel.h"
 #include "dp/ce_pipeline.h"
 #include "dp/lwaftr.h"
+#include "dp/aftr.h"
 #include "lib/bindtab.h"
 #include "io/loop.h"
 #include "lib/csum.h"
@@ -382,6 +383,132 @@ static void bench_lw(double secs)
     free(lw_seq);
 }
 
+/* DS-Lite AFTR: established sessions of many subscribers, both ways. */
+static s46_aftr *the_aftr;
+static uint32_t af_n, af_subs, *af_seq, af_k, *af_ext;
+static uint16_t *af_eport;
+enum { AF_SEQ = 1u << 20 };
+static uint32_t af_next(void)
+{
+    af_k = (af_k + 1) & (AF_SEQ - 1);
+    return af_seq[af_k];
+}
+static void af_b4(uint32_t sub, uint8_t *b)
+{
+    memset(b, 0, 16);
+    b[0] = 0x20; b[1] = 0x01; b[2] = 0x0d; b[3] = 0xb8;
+    s46_put32(b + 8, sub + 1);
+    b[15] = 0xb4;
+}
+static void fill_af6_i(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    s46_pkt_reset(p);
+    memcpy(p->data, template_for(1, size), size);
+    af_b4(i % af_subs, p->data + 8);
+    patch_v4(p->data + 40, 12, 0xc0000002, 20, (uint16_t)(1024 + i / af_subs));
+    p->len = size;
+}
+static void fill_af6(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    fill_af6_i(p, af_next(), size);
+}
+static void fill_af4(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    uint32_t k = af_next();
+    s46_pkt_reset(p);
+    memcpy(p->data, template_for(0, size), size);
+    patch_v4(p->data, 16, af_ext[k], 22, af_eport[k]);
+    p->len = size;
+}
+static void proc_aftr(s46_batch *b, void *arg)
+{
+    s46_aftr_process(the_aftr, b, (uint16_t)(uintptr_t)arg, 1000000000ull);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+
+static void bench_aftr(double secs)
+{
+    printf("\nDS-Lite AFTR pipeline (decapsulation, CGN, encapsulation), one core, 550 B,\n"
+           "established sessions over up to 100 000 subscribers, random order; next to the\n"
+           "MAP-E BR with 1M CEs in the same run (issue 12 target: >= 0.5 of it at 1M sessions)\n");
+    printf("%-10s %9s %8s %12s %12s %8s %8s %9s\n", "direction", "sessions", "subs", "copy Mpps",
+           "AFTR Mpps", "AFTR/cp", "/BR", "B/sess");
+    make_ces(1000000);
+    double bbase, br;
+    measure_pair(fill_br4, 550, proc_br4, NULL, secs, &bbase, &br);
+    printf("%-10s %9s %8s %12.2f %12.2f %8.2f\n", "MAP-E BR", "1M CEs", "", bbase / 1e6, br / 1e6,
+           br / bbase);
+    af_seq = malloc(AF_SEQ * sizeof *af_seq);
+    static const uint32_t counts[] = {1, 100000, 1000000};
+    static s46_pfx4 pool;
+    s46_pfx4_parse("198.18.0.0/22", &pool, NULL, 0);
+    for (int c = 0; c < 3; c++) {
+        af_n = counts[c];
+        af_subs = af_n < 100000 ? af_n : 100000;
+        s46_aftr_conf ac;
+        s46_aftr_conf_default(&ac);
+        ac.aftr6 = *br6();
+        ac.ipv6_mtu = 9000;
+        ac.cgn.pool = &pool;
+        ac.cgn.npool = 1;
+        ac.cgn.max_subscribers = 131072;
+        ac.cgn.max_blocks = 262144;
+        ac.cgn.max_mappings = ac.cgn.max_sessions = 1u << 21;
+        the_aftr = s46_aftr_new(&ac, 0, 1, NULL, 0);
+        if (!the_aftr)
+            abort();
+        af_ext = malloc(af_n * sizeof *af_ext);
+        af_eport = malloc(af_n * sizeof *af_eport);
+        /* make the sessions, noting each one's external endpoint */
+        static s46_pktpool *pool_w;
+        if (!pool_w)
+            pool_w = s46_pktpool_new(S46_BATCH_MAX);
+        for (uint32_t i = 0; i < af_n;) {
+            s46_batch b = {0};
+            uint32_t first = i;
+            for (; i < af_n && b.count < S46_BATCH_IN; i++) {
+                s46_pkt *p = s46_pkt_alloc(pool_w);
+                fill_af6_i(p, i, 550);
+                b.pkts[b.count++] = p;
+            }
+            s46_aftr_process(the_aftr, &b, 1, 1000000000ull);
+            for (uint32_t k = 0; k < b.count; k++) {
+                s46_pkt *p = b.pkts[k];
+                if (p->verdict != S46_V_FORWARD)
+                    abort();
+                af_ext[first + k] = s46_get32(p->data + 12);
+                af_eport[first + k] = s46_get16(p->data + 20);
+                s46_pkt_release(pool_w, p);
+            }
+        }
+        uint64_t x = 88172645463325252ull;
+        for (uint32_t i = 0; i < AF_SEQ; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            af_seq[i] = (uint32_t)(x % af_n);
+        }
+        json_t *j = s46_aftr_show(the_aftr, 0, 0);
+        json_int_t bps = json_integer_value(json_object_get(json_object_get(j, "pool"),
+                                                            "bytes_per_session"));
+        json_decref(j);
+        for (int dir = 0; dir < 2; dir++) {
+            double base, pps;
+            measure_pair(dir ? fill_af4 : fill_af6, 550, proc_aftr, (void *)(uintptr_t)(dir ? 0 : 1),
+                         secs, &base, &pps);
+            printf("%-10s %9u %8u %12.2f %12.2f %8.2f %8.2f %9lld\n",
+                   dir ? "IPv4->IPv6" : "IPv6->IPv4", af_n, af_subs, base / 1e6, pps / 1e6,
+                   pps / base, pps / br, (long long)bps);
+        }
+        s46_aftr_free(the_aftr);
+        free(af_ext);
+        free(af_eport);
+    }
+    free(af_seq);
+}
+
 /* NAPT table alone. Each figure is measured in turns (ten slices) with its
  * reference, the least a mapping table must do for the same work: the same
  * keys inserted into (or looked up in) a bare open-addressing table of the
@@ -635,7 +762,7 @@ static void bench_loop(double secs, const s46_br_conf *bc, const s46_ce_conf *cc
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
-    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "lw", "loop" */
+    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "lw", "aftr", "loop" */
     memset(&rule, 0, sizeof rule);
     s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
     s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
@@ -680,6 +807,8 @@ int main(int argc, char **argv)
         bench_napt(secs);
     if (strcmp(only, "lw") == 0)
         bench_lw(secs);
+    if (strcmp(only, "aftr") == 0)
+        bench_aftr(secs);
     if (strcmp(only, "cet") == 0)
         bench_cet(secs);
     if (*only && strcmp(only, "ce") != 0 && strcmp(only, "loop") != 0)

@@ -313,11 +313,57 @@ def routing_header_type0_refused():
     counters_have(n, drop_v6_routing_header=1, decapsulated=1)
 
 
+def icmp_error_from_the_internet_about_outbound():
+    """An Internet router's error about a translated packet reaches the B4
+    with its quote translated back (RFC 5508 REQ-3/4)."""
+    c, _, _, _ = replay("err_in1", config(), v6_in=[from_b4(B4A, UDP_OUT)])
+    addr, port = ext_of(c[0])
+    seen = IP(c[0])  # the packet as it left: what the router quotes
+    err = IP(src="9.9.9.9", dst=addr, ttl=50, id=4) / ICMP(type=3, code=3) / Raw(bytes(seen))
+    _, d, n, _ = replay("err_in2", config(), v6_in=[from_b4(B4A, UDP_OUT)], v4_in=[err])
+    back = IP(bytes(seen))
+    back.src = PRIV
+    back[UDP].sport = 5000
+    del back.chksum
+    del back[UDP].chksum
+    want = IP(src="9.9.9.9", dst=PRIV, ttl=49, id=4) / ICMP(type=3, code=3) / Raw(bytes(IP(bytes(back))))
+    eq(d, [to_b4(B4A, IP(bytes(want)))])
+    counters_have(n, encapsulated=1)
+
+
+def icmp_error_from_a_b4_about_inbound():
+    """A LAN host's error about an inbound packet leaves from the external
+    address, its quote showing the external endpoint the remote side used."""
+    c, _, _, _ = replay("err_out1", config(), v6_in=[from_b4(B4A, UDP_OUT)])
+    addr, port = ext_of(c[0])
+    inbound = IP(src=NET, dst=PRIV, ttl=49, id=8) / UDP(sport=9000, dport=5000) / Raw(b"r" * 8)
+    err = IP(src=PRIV, dst=NET, ttl=64, id=5) / ICMP(type=3, code=3) / Raw(bytes(inbound))
+    c, _, n, _ = replay("err_out2", config(), v6_in=[from_b4(B4A, UDP_OUT), from_b4(B4A, err)])
+    if len(c) != 2:
+        raise AssertionError("want the flow and the error out, got %d (%s)" % (len(c), n))
+    quoted = IP(bytes(inbound))
+    quoted.dst = addr
+    quoted[UDP].dport = port
+    del quoted.chksum
+    del quoted[UDP].chksum
+    want = IP(src=addr, dst=NET, ttl=63, id=5) / ICMP(type=3, code=3) / Raw(bytes(IP(bytes(quoted))))
+    eq(c[1:], [bytes(IP(bytes(want)))])
+
+
+def icmp_error_about_no_flow_dropped():
+    stray = IP(src=NET, dst=PRIV) / UDP(sport=9000, dport=4444) / Raw(b"s" * 8)
+    err = IP(src=PRIV, dst=NET) / ICMP(type=3, code=3) / Raw(bytes(stray))
+    c, _, n, _ = replay("err_none", config(), v6_in=[from_b4(B4A, err)])
+    eq(c, [])
+    counters_have(n, drop_icmp_no_mapping=1)
+
+
 for fn in (udp_out_and_back, two_b4s_same_private_address, paired_pool_and_eim,
            inbound_without_mapping, hairpin_between_b4s, echo_out_and_back,
            inner_fragments_reassembled, pings_to_the_aftr, ttl_expires_back_to_the_b4,
            per_subscriber_limit, blocks_exhausted, echo_from_non_unicast_sources_not_answered,
-           routing_header_type0_refused):
+           routing_header_type0_refused, icmp_error_from_the_internet_about_outbound,
+           icmp_error_from_a_b4_about_inbound, icmp_error_about_no_flow_dropped):
     case(fn)
 shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failures else 0)
