@@ -144,6 +144,19 @@ check caps_br_tun_needs_net_admin "s46-br ran on TUN without CAP_NET_ADMIN" \
 check caps_br_afpacket_needs_net_raw "s46-br ran on AF_PACKET without CAP_NET_RAW" \
     eval '! run_capped "$(without "$BRC" net_raw)" "$tmp/br.log" $BR --v4-if v4 --v6-if v6 --io afpacket --workers 1'
 
+# every example of /etc/s46 loads (the AFTR's log moved into the test's folder)
+sed "s|/var/log/s46-br/|$tmp/|" "$D/etc/s46/aftr.json.example" >"$tmp/aftr.json"
+for ex in "$tmp/aftr.json" "$D/etc/s46/lwaftr.json.example"; do
+    n=$(basename "$ex" | cut -d. -f1)
+    checkl "example_$n" '$n example: $(head -c 200 "$tmp/br.log")' \
+        run_capped "$BRC" "$tmp/br.log" "$D/usr/bin/s46-br" --config "$ex" --ctl "$ctl" --tun "${P}br"
+done
+check example_aftr_log "no port-block log from the AFTR example" test -s "$tmp/blocks.log"
+check example_profile "s46-provd refused profile.json.example" \
+    "$D/usr/bin/s46-provd" profile add 2001:db8::/32 "$D/etc/s46/profile.json.example" --db "$tmp/ex.db"
+ip -n "$NS" link add lan0 type veth peer name lan0p && ip -n "$NS" link set lan0 up &&
+    ip -n "$NS" addr add 2001:db8:12:3400::1/64 dev lan0 nodad
+
 CEC=$(caps_of s46-ce)
 echo "# s46-ce.service capabilities: $CEC"
 cat >"$tmp/ce.json" <<'J'
@@ -157,6 +170,12 @@ if run_capped "$CEC" "$tmp/ce.log" $CE && grep -q 'DNS proxy on' "$tmp/ce.log"; 
     pass caps_ce_tun_dns
 else
     fail caps_ce_tun_dns "s46-ce on TUN with its DNS proxy on port 53 with $CEC: $(head -c 300 "$tmp/ce.log")"
+fi
+if run_capped "$CEC" "$tmp/ce.log" "$D/usr/bin/s46-ce" --config "$D/etc/s46/ce.json.example" --ctl "$ctl" --tun "${P}ce" &&
+    grep -q '"2001:db8:12:3400::/56"' "$tmp/ce.log.show"; then
+    pass example_ce
+else
+    fail example_ce "ce.json.example (HB46PP, prefix from lan0): $(head -c 200 "$tmp/ce.log") $(grep -i prefix "$tmp/ce.log.show" | head -c 200)"
 fi
 check caps_ce_dns_needs_net_bind_service "s46-ce bound port 53 without CAP_NET_BIND_SERVICE" \
     eval '! { run_capped "$(without "$CEC" net_bind_service)" "$tmp/ce.log" $CE && grep -q "DNS proxy on" "$tmp/ce.log"; }'
