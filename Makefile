@@ -111,8 +111,8 @@ mutate: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
 
 # `make install [DESTDIR=...] [PREFIX=/usr/local]` (docs/install.md): the
 # programs, the systemd units (paths filled in), provd's sysusers.d entry,
-# example settings as *.example under $(SYSCONFDIR)/s46, the docs. Nothing
-# is built as root: run `make` first when installing as root.
+# example settings as *.example under $(SYSCONFDIR)/s46, the docs. Builds
+# the programs first if they are not built.
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 DOCDIR      ?= $(PREFIX)/share/doc/s46
