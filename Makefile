@@ -42,7 +42,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/asan/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/asan/tools/%)
 
-.PHONY: all test unit tools bench fuzz mutate clean
+.PHONY: all test unit tools bench fuzz mutate clean install package
 all: $(BINS)
 
 $(BUILD)/obj/%.o: %.c
@@ -108,6 +108,37 @@ fuzz: $(BINS)
 # Mutation testing (tests/mutate/mutants.txt): slow, not part of `make test`.
 mutate: $(BINS) $(ASAN_BINS) $(UNIT_BINS) $(TOOL_BINS)
 	@bash tests/mutate/run.sh
+
+# `make install [DESTDIR=...] [PREFIX=/usr/local]` (docs/install.md): the
+# programs, the systemd units (paths filled in), provd's sysusers.d entry,
+# example settings as *.example under $(SYSCONFDIR)/s46, the docs. Builds
+# the programs first if they are not built.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DOCDIR      ?= $(PREFIX)/share/doc/s46
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+UNITS       := $(patsubst dist/systemd/%.in,%,$(wildcard dist/systemd/*.service.in))
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/s46 $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for u in $(UNITS); do \
+	  sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    dist/systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u.tmp && \
+	  chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 dist/sysusers/*.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 0644 dist/etc/*.example $(DESTDIR)$(SYSCONFDIR)/s46/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 0644 examples/* $(DESTDIR)$(DOCDIR)/examples/
+
+# The Debian packages (debian/, docs/install.md), built by dpkg-buildpackage
+# in a copy of the tree; the .debs land in build/deb/.
+package:
+	@bash scripts/package
 
 clean:
 	rm -rf $(BUILD)

@@ -1,6 +1,7 @@
 /* s46-provd: HB46PP provisioning server: the server, its admin
  * commands on the database, and two helpers (passwd, txt). */
 #include "provd.h"
+#include "lib/version.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@ static void usage(void)
             "       s46-provd log [--since T] [--source PREFIX] --db FILE\n"
             "       s46-provd log prune --before T --db FILE\n"
             "       s46-provd passwd PASSWORD          (prints an argon2id hash)\n"
-            "       s46-provd txt [--url] URL --t a|b  (prints the 4over6.info TXT zone line)\n");
+            "       s46-provd txt [--url] URL --t a|b  (prints the 4over6.info TXT zone line)\n"
+            "       s46-provd --version\n");
 }
 
 /* txt URL --t a|b, or txt --url URL --t a|b, options in any order. */
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
         return 1;
     }
     const char *cmd = argc >= 2 ? argv[1] : "";
+    if (argc == 2 && !strcmp(cmd, "--version")) {
+        printf("s46-provd %s\n", S46_VERSION);
+        return 0;
+    }
     if (argc == 3 && !strcmp(cmd, "passwd")) {
         /* argon2id, libsodium "interactive" limits (64 MiB, ops 2). */
         char h[crypto_pwhash_STRBYTES];
