@@ -86,7 +86,7 @@ if both_paths 2 && vtysh --vty_socket "$RUN/frr-isp" -c 'show bgp ipv6 unicast 2
 else
     fail br_redundancy_ecmp "$(nsx $pre-isp ip -6 route show 2001:db8:ffff::1; nsx $pre-inet ip route show 192.0.2.0/24)"
 fi
-nsx $pre-inet $PY $FLOWS echo 198.51.100.80 7007 &
+ip netns exec $pre-inet $PY $FLOWS echo 198.51.100.80 7007 &
 bg+=($!)
 
 # flows from each CE through both BRs
@@ -104,13 +104,13 @@ done
 
 # kill -9 of BR 1 under a TCP transfer and a UDP stream
 before1=$(ce_state 1) before2=$(ce_state 2)
-nsx $pre-isp ip -ts monitor route >"$base/mon-isp.txt" &
+ip netns exec $pre-isp ip -ts monitor route >"$base/mon-isp.txt" &
 bg+=($!)
-nsx $pre-inet ip -ts monitor route >"$base/mon-inet.txt" &
+ip netns exec $pre-inet ip -ts monitor route >"$base/mon-inet.txt" &
 bg+=($!)
-nsx $pre-lan iperf3 -c 198.51.100.80 -P 4 -b 25M -t 6 -J >"$base/iperf.json" 2>&1 &
+ip netns exec $pre-lan iperf3 -c 198.51.100.80 -P 4 -b 25M -t 6 -J >"$base/iperf.json" 2>&1 &
 tcp=$!
-nsx $pre-lan2 $PY $FLOWS send 198.51.100.80 7007 --flows 8 --pps 2000 --seconds 7 --out "$base/kill.json" &
+ip netns exec $pre-lan2 $PY $FLOWS send 198.51.100.80 7007 --flows 8 --pps 2000 --seconds 7 --out "$base/kill.json" &
 udp=$!
 sleep 2
 tkill=$EPOCHREALTIME
@@ -158,7 +158,7 @@ fi
 
 # BR 1 back: the watcher announces it again, it takes traffic from both CEs
 tstart=$EPOCHREALTIME
-nsx $pre-br "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock" >"$RUN/br.log" 2>&1 &
+ip netns exec $pre-br "$BIN/s46-br" --config "$RUN/br.json" --tun s46br0 --ctl "$RUN/br.sock" >"$RUN/br.log" 2>&1 &
 echo $! >"$RUN/br.pid"
 if wait_for 10 both_paths 2; then
     echo "BR 1 restarted: two paths on both routers again after $(( (${EPOCHREALTIME/[.,]/} - ${tstart/[.,]/}) / 1000 )) ms"
@@ -179,7 +179,7 @@ fi
 
 # BR 2 hangs (SIGSTOP): its TUN device and routes stay, only the watcher sees it
 br2=$(cat "$RUN/br2.pid")
-nsx $pre-lan2 $PY $FLOWS send 198.51.100.80 7007 --flows 8 --pps 2000 --seconds 5 --out "$base/hang.json" &
+ip netns exec $pre-lan2 $PY $FLOWS send 198.51.100.80 7007 --flows 8 --pps 2000 --seconds 5 --out "$base/hang.json" &
 udp=$!
 sleep 1.5
 thang=$EPOCHREALTIME
