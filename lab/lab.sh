@@ -79,7 +79,7 @@ down() {
         fi
         rm -f "$pidf"
     done
-    for ns in $ALL_NS; do
+    for ns in $ALL_NS $LAB_PREFIX-br2; do  # br2: also when S46_LAB_BRS=2 is no longer set
         if ip netns list | grep -qw "^$ns"; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
