@@ -116,7 +116,9 @@ C
 
 # frr_start NAME NS: zebra and bgpd of one router, everything of theirs
 # (configuration, pid files, zebra's API socket, the vty sockets vtysh
-# talks to) in $RUN/frr-NAME; no vty TCP port
+# talks to) in $RUN/frr-NAME; no vty TCP port; as root (the run directory
+# may be one only root can reach) in group frrvty (Debian's FRR wants its
+# daemons' user in the group of its vty sockets)
 frr_start() {
     local d=$RUN/frr-$1
     start_bg "frr-$1-zebra" "$2" "$FRR/zebra" -f "$d/zebra.conf" -i "$d/zebra.pid" -z "$d/zserv.api" \
