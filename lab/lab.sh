@@ -34,6 +34,8 @@
 #   DNS on the LAN  each CE's DNS proxy on 192.168.1.1 (UDP and TCP), the
 #                 LAN hosts' resolver (/etc/netns/NS/resolv.conf), relays to
 #                 2001:db8:f0f0::53 over IPv6; www.inet.example = 198.51.100.80
+# S46_LAB_BRS=2: a second MAP-E BR (s46-br2) announced with the first by
+# BGP (FRR), ECMP and a health check per BR: see lab/brs.sh
 set -u
 LAB_PREFIX=${S46_LAB_PREFIX:-s46}
 NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB_PREFIX-ce2
@@ -46,6 +48,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 BIN=${S46_BIN:-$ROOT/build/bin}
 RUN=${S46_LAB_RUN:-/run/s46-lab/$LAB_PREFIX}
+BRS=${S46_LAB_BRS:-1}
+if [ "$BRS" = 2 ]; then
+    [ "${S46_LAB_IO:-tun}" = tun ] || { echo "lab: S46_LAB_BRS=2 runs in TUN mode only" >&2; exit 2; }
+    . "$HERE/brs.sh"
+    ALL_NS="$ALL_NS $NS_BR2"
+elif [ "$BRS" != 1 ]; then
+    echo "lab: S46_LAB_BRS is 1 or 2" >&2; exit 2
+fi
 
 say() { printf '%s\n' "lab: $*"; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -69,7 +79,7 @@ down() {
         fi
         rm -f "$pidf"
     done
-    for ns in $ALL_NS; do
+    for ns in $ALL_NS $LAB_PREFIX-br2; do  # br2: also when S46_LAB_BRS=2 is no longer set
         if ip netns list | grep -qw "^$ns"; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
@@ -147,6 +157,7 @@ topology() {
     nsx "$NS_INET" ip addr add 203.0.113.80/25 dev eth1
     nsx "$NS_INET" ip route add "$AFTR_POOL" via 203.0.113.1
     nsx "$NS_INET" ip route add 203.0.113.2/32 via 203.0.113.1
+    if [ "$BRS" = 2 ]; then brs_topology || return 1; fi
 }
 
 # Knobs for tests: S46_LAB_RULE (IPV6,IPV4,EA,OFFSET), S46_LAB_MESH (true/
@@ -297,6 +308,7 @@ daemons() {
             --v4-peer-mac "$(mac "$NS_INET" eth0)" --v6-peer-mac "$(mac "$NS_ISP" tobr)" --ctl "$RUN/br.sock"
         wait_for "s46-br" test -S "$RUN/br.sock" || return 1
     fi
+    if [ "$BRS" = 2 ]; then brs_daemons || return 1; fi
     if [ "$io" = tun ]; then
         start_bg aftr "$NS_AFTR" "$BIN/s46-br" --config "$RUN/aftr.json" --tun s46aftr0 --ctl "$RUN/aftr.sock"
         wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
@@ -446,6 +458,7 @@ print(s.recv(64).decode().strip())' 2>/dev/null)
     if [ "$CE2_MECH" = dslite ]; then
         echo "-- AFTR"; "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep '^counters\.' | grep -v ' 0$'
     fi
+    if [ "$BRS" = 2 ]; then brs_check; fi
     printf '\nlab check: %d ok, %d failed\n' "$ok" "$bad"
     [ "$bad" -eq 0 ]
 }
