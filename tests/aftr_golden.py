@@ -11,20 +11,15 @@ port-block log recorded for that subscriber, and then used to build the
 expected packets and the return traffic of a second run with the same
 seed. Every output is dissected by tshark. One PASS/FAIL line per case.
 """
-import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 
+from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, UDP, TCP, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6ParamProblem, IPv6ExtHdrRouting, Raw, fragment, rdpcap, wrpcap, conf)
+                       ICMPv6ParamProblem, IPv6ExtHdrRouting, Raw, fragment, conf)
 
 conf.verb = 0
-S46 = os.path.abspath(os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46"))
-TMP = tempfile.mkdtemp(prefix="s46-aftr-golden-")
-failures = 0
+G = Golden("aftr")
+case = G.case
 
 AFTR6 = "2001:db8:ffff::2"
 AFTR4 = "198.51.100.2"
@@ -44,62 +39,10 @@ def config(**extra):
 
 
 def replay(name, cfg, v4_in=(), v6_in=()):
-    d = os.path.join(TMP, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
-    with open(os.path.join(d, "aftr.json"), "w") as f:
-        json.dump(cfg, f)
-    for key, pkts in (("a", v4_in), ("b", v6_in)):
-        wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
-    r = subprocess.run([S46, "replay", "--config", "aftr.json", "--v4-in", paths["a"],
-                        "--v6-in", paths["b"], "--v4-out", paths["c"], "--v6-out", paths["d"],
-                        "--counters", os.path.join(d, "counters.json")],
-                       capture_output=True, text=True, timeout=60, cwd=d)
-    if r.returncode != 0:
-        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
-    outs = []
-    for key in ("c", "d"):
-        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
-        check_tshark(paths[key])
-    with open(os.path.join(d, "counters.json")) as f:
-        counters = json.load(f)["counters"]
-    log = open(os.path.join(d, "blocks.log")).read().splitlines() \
-        if os.path.exists(os.path.join(d, "blocks.log")) else []
-    return outs[0], outs[1], counters, log
-
-
-def check_tshark(path):
-    if os.path.getsize(path) <= 24:
-        return
-    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
-        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
-        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
-
-
-def case(fn):
-    global failures
-    try:
-        fn()
-        print("PASS aftr_" + fn.__name__)
-    except Exception as e:  # noqa: BLE001 - every failure is a FAIL line
-        failures += 1
-        print("FAIL aftr_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
-    sys.stdout.flush()
-
-
-def eq(got, want, what="packets"):
-    if got != want:
-        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, [p.hex() for p in got],
-                                                                 [p.hex() for p in want]))
-
-
-def counters_have(c, **want):
-    for k, v in want.items():
-        if c.get(k) != v:
-            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
-                                 {a: b for a, b in c.items() if b}))
+    """The outputs, the counters and the lines of the port-block log."""
+    c, d, doc, path = G.replay(name, cfg, v4_in, v6_in, conf="aftr.json", in_dir=True)
+    log = os.path.join(path, "blocks.log")
+    return c, d, doc["counters"], open(log).read().splitlines() if os.path.exists(log) else []
 
 
 def from_b4(b4, inner):
@@ -365,5 +308,4 @@ for fn in (udp_out_and_back, two_b4s_same_private_address, paired_pool_and_eim,
            routing_header_type0_refused, icmp_error_from_the_internet_about_outbound,
            icmp_error_from_a_b4_about_inbound, icmp_error_about_no_flow_dropped):
     case(fn)
-shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+G.finish()

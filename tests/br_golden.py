@@ -7,23 +7,17 @@ real `s46 replay`, and compares what leaves each side byte for byte, plus the
 counters. Every output file is then dissected by tshark, which must report no
 malformed packet. Prints one PASS/FAIL line per case.
 """
-import json
-import shutil
-import os
-import subprocess
-import sys
-import tempfile
 
+from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, TCP, UDP, UDPerror, IPerror, Ether, IPv6,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig,
                        ICMPv6DestUnreach, ICMPv6ParamProblem, IPv6ExtHdrRouting,
-                       IPv6ExtHdrDestOpt, PadN, Raw, rdpcap, wrpcap, conf)
+                       IPv6ExtHdrDestOpt, PadN, Raw, conf)
 from scapy.layers.inet6 import HBHOptUnknown
 
 conf.verb = 0
-S46 = os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46")
-TMP = tempfile.mkdtemp(prefix="s46-br-golden-")
-failures = 0
+G = Golden("br")
+case = G.case
 
 BR6 = "2001:db8:ffff::1"
 BR4 = "198.51.100.1"
@@ -40,62 +34,8 @@ def config(version=1, **extra):
     return c
 
 def replay(name, cfg, v4_in=(), v6_in=(), linktype=101, dissect=True):
-    d = os.path.join(TMP, name)
-    os.makedirs(d, exist_ok=True)
-    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
-    with open(os.path.join(d, "br.json"), "w") as f:
-        json.dump(cfg, f)
-    for key, pkts in (("a", v4_in), ("b", v6_in)):
-        if linktype == 1:
-            pkts = [Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / p for p in pkts]
-            wrpcap(paths[key], pkts, linktype=1)
-        else:
-            wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
-    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "br.json"),
-                        "--v4-in", paths["a"], "--v6-in", paths["b"],
-                        "--v4-out", paths["c"], "--v6-out", paths["d"],
-                        "--counters", os.path.join(d, "counters.json")],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
-    outs = []
-    for key in ("c", "d"):
-        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
-        if dissect:
-            check_tshark(paths[key])
-    with open(os.path.join(d, "counters.json")) as f:
-        counters = json.load(f)["counters"]
-    return outs[0], outs[1], counters
-
-def check_tshark(path):
-    if os.path.getsize(path) <= 24:
-        return
-    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
-        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
-        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
-
-def case(fn):
-    global failures
-    try:
-        fn()
-        print("PASS br_" + fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure as a FAIL line
-        failures += 1
-        print("FAIL br_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
-    sys.stdout.flush()
-
-def eq(got, want, what="packets"):
-    if got != want:
-        def show(ps):
-            return [p.hex() for p in ps]
-        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, show(got), show(want)))
-
-def counters_have(c, **want):
-    for k, v in want.items():
-        if c.get(k) != v:
-            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
-                                 {a: b for a, b in c.items() if b}))
+    c, d, doc, _ = G.replay(name, cfg, v4_in, v6_in, linktype, dissect, conf="br.json")
+    return c, d, doc["counters"]
 
 def dec(ip):
     """The IPv4 packet as the BR forwards it: TTL - 1, checksum recomputed."""
@@ -524,5 +464,4 @@ try:
               hostile_bytes_never_crash):
         case(f)
 finally:
-    shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+    G.finish()

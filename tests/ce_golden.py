@@ -10,19 +10,14 @@ its ports in a fixed order in replay (napt_seed), so a first run tells the
 external port and a second run with the reply gets the same one.
 Prints one PASS/FAIL line per case.
 """
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 
-from scapy.all import (ICMP, IP, UDP, TCP, IPerror, UDPerror, IPv6, rdpcap, wrpcap, conf)
+from golden import Golden, counters_have, eq
+from scapy.all import (ICMP, IP, UDP, TCP, IPerror, UDPerror, IPv6, conf)
 
 conf.verb = 0
-S46 = os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46")
-TMP = tempfile.mkdtemp(prefix="s46-ce-golden-")
-failures = 0
+G = Golden("ce")
+case = G.case
+have = counters_have
 
 BR6 = "2001:db8:ffff::1"
 MAP6 = "2001:db8:12:3400:0:c000:212:34"   # 192.0.2.18, PSID 0x34 (rfc7597 IID)
@@ -43,60 +38,10 @@ def mape_config(**extra):
 
 
 def replay(name, cfg, lan_in=(), wan_in=()):
-    d = os.path.join(TMP, name)
-    os.makedirs(d, exist_ok=True)
-    p = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
-    with open(os.path.join(d, "ce.json"), "w") as f:
-        json.dump(cfg, f)
-    wrpcap(p["a"], [bytes(x) for x in lan_in], linktype=101)
-    wrpcap(p["b"], [bytes(x) for x in wan_in], linktype=101)
-    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "ce.json"),
-                        "--v4-in", p["a"], "--v6-in", p["b"], "--v4-out", p["c"],
-                        "--v6-out", p["d"], "--counters", os.path.join(d, "counters.json")],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
-    outs = []
-    for k in ("c", "d"):
-        outs.append([bytes(x) for x in rdpcap(p[k])] if os.path.getsize(p[k]) > 24 else [])
-        check_tshark(p[k])
-    with open(os.path.join(d, "counters.json")) as f:
-        j = json.load(f)
-    if j.get("pipeline") != "ce":
-        raise AssertionError("pipeline %s" % j.get("pipeline"))
-    return outs[0], outs[1], j["counters"]
-
-
-def check_tshark(path):
-    if os.path.getsize(path) <= 24:
-        return
-    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
-        raise AssertionError("tshark flags %s" % path)
-
-
-def case(fn):
-    global failures
-    try:
-        fn()
-        print("PASS ce_" + fn.__name__)
-    except Exception as e:  # noqa: BLE001 - every failure is a FAIL line
-        failures += 1
-        print("FAIL ce_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
-    sys.stdout.flush()
-
-
-def eq(got, want, what="packets"):
-    if got != want:
-        raise AssertionError("%s differ:\n got  %s\n want %s" %
-                             (what, [x.hex() for x in got], [x.hex() for x in want]))
-
-
-def have(c, **want):
-    for k, v in want.items():
-        if c.get(k) != v:
-            raise AssertionError("counter %s = %s, want %s (all: %s)" %
-                                 (k, c.get(k), v, {a: b for a, b in c.items() if b}))
+    lan, wan, doc, _ = G.replay(name, cfg, lan_in, wan_in, conf="ce.json")
+    if doc.get("pipeline") != "ce":
+        raise AssertionError("pipeline %s" % doc.get("pipeline"))
+    return lan, wan, doc["counters"]
 
 
 def in_port_set(port):
@@ -240,17 +185,10 @@ def dslite_encapsulates_unchanged():
 
 
 def bad_config_refused():
-    d = os.path.join(TMP, "bad")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, "ce.json"), "w") as f:
-        json.dump({"mode": "ce", "map_e": mape_config()["map_e"]}, f)   # no prefix
-    open(os.path.join(d, "a.pcap"), "wb").close()
-    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "ce.json"), "--v4-in",
-                        os.path.join(d, "a.pcap"), "--v6-in", os.path.join(d, "a.pcap"),
-                        "--v4-out", os.path.join(d, "c.pcap"), "--v6-out",
-                        os.path.join(d, "d.pcap")], capture_output=True, text=True, timeout=60)
-    if r.returncode != 2 or "prefix" not in r.stderr:
-        raise AssertionError("exit %d: %s" % (r.returncode, r.stderr.strip()))
+    err = G.replay("bad", {"mode": "ce", "map_e": mape_config()["map_e"]},  # no prefix
+                   conf="ce.json", expect_fail=True)
+    if "prefix" not in err:
+        raise AssertionError("refused without naming the prefix: %s" % err.strip())
 
 
 try:
@@ -261,5 +199,4 @@ try:
               dslite_encapsulates_unchanged, bad_config_refused):
         case(f)
 finally:
-    shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+    G.finish()

@@ -7,21 +7,16 @@ independently (scapy computes every length and checksum), runs the real
 for byte, plus the counters. Every output file is dissected by tshark, which
 must report no malformed packet. Prints one PASS/FAIL line per case.
 """
-import json
-import os
-import subprocess
-import sys
-import tempfile
 
+from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, UDP, TCP, IPerror, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6PacketTooBig, ICMPv6DestUnreach, ICMPv6ParamProblem,
                        IPv6ExtHdrFragment, IPv6ExtHdrRouting, Raw,
-                       fragment, fragment6, rdpcap, wrpcap, conf)
+                       fragment, fragment6, conf)
 
 conf.verb = 0
-S46 = os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46")
-TMP = tempfile.mkdtemp(prefix="s46-lw-golden-")
-failures = 0
+G = Golden("lwaftr")
+case = G.case
 
 AFTR1 = "2001:db8:ffff::1"
 AFTR2 = "2001:db8:ffff::2"
@@ -44,68 +39,14 @@ def config(bindings_file=True, **extra):
 
 
 def replay(name, cfg, v4_in=(), v6_in=(), csv="%s,192.0.2.2,0,0\n" % B4C, expect_fail=False):
-    d = os.path.join(TMP, name)
-    os.makedirs(d, exist_ok=True)
-    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
-    with open(os.path.join(d, "lwaftr.json"), "w") as f:
-        json.dump(cfg, f)
-    with open(os.path.join(d, "bindings.csv"), "w") as f:
-        f.write("# b4_ipv6,ipv4,psid,psid_length[,psid_offset[,lwaftr_ipv6]]\n" + csv)
-    for key, pkts in (("a", v4_in), ("b", v6_in)):
-        wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
-    r = subprocess.run([S46, "replay", "--config", os.path.join(d, "lwaftr.json"),
-                        "--v4-in", paths["a"], "--v6-in", paths["b"],
-                        "--v4-out", paths["c"], "--v6-out", paths["d"],
-                        "--counters", os.path.join(d, "counters.json")],
-                       capture_output=True, text=True, timeout=60)
+    got = G.replay(name, cfg, v4_in, v6_in, conf="lwaftr.json", expect_fail=expect_fail,
+                   files={"bindings.csv": "# b4_ipv6,ipv4,psid,psid_length[,psid_offset[,lwaftr_ipv6]]\n" + csv})
     if expect_fail:
-        if r.returncode == 0:
-            raise AssertionError("replay accepted a bad config")
-        return r.stderr
-    if r.returncode != 0:
-        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
-    outs = []
-    for key in ("c", "d"):
-        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
-        check_tshark(paths[key])
-    with open(os.path.join(d, "counters.json")) as f:
-        j = json.load(f)
-    if j.get("pipeline") != "lwaftr":
-        raise AssertionError("pipeline %s" % j.get("pipeline"))
-    return outs[0], outs[1], j["counters"]
-
-
-def check_tshark(path):
-    if os.path.getsize(path) <= 24:
-        return
-    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
-        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
-        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
-
-
-def case(fn):
-    global failures
-    try:
-        fn()
-        print("PASS lwaftr_" + fn.__name__)
-    except Exception as e:  # noqa: BLE001 - report every failure as a FAIL line
-        failures += 1
-        print("FAIL lwaftr_%s: %s" % (fn.__name__, str(e).replace("\n", " ")[:600]))
-    sys.stdout.flush()
-
-
-def eq(got, want, what="packets"):
-    if got != want:
-        raise AssertionError("%s differ:\n got  %s\n want %s" % (what, [p.hex() for p in got],
-                                                                  [p.hex() for p in want]))
-
-
-def counters_have(c, **want):
-    for k, v in want.items():
-        if c.get(k) != v:
-            raise AssertionError("counter %s = %s, want %s (all: %s)" % (k, c.get(k), v,
-                                 {a: b for a, b in c.items() if b}))
+        return got
+    c, d, doc, _ = got
+    if doc.get("pipeline") != "lwaftr":
+        raise AssertionError("pipeline %s" % doc.get("pipeline"))
+    return c, d, doc["counters"]
 
 
 def only_drop(c, name):
@@ -444,7 +385,4 @@ for t in (the_issue_minimal_config, bad_configs_refused,
           v6_packet_too_big_mtu_bounds, v6_shared_address_sends_only_checkable_protocols,
           echo_from_non_unicast_sources_not_answered, v6_routing_header_type0_refused):
     case(t)
-if failures == 0:
-    import shutil
-    shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+G.finish()

@@ -8,22 +8,16 @@ independently from the RFC's rules (its own checksums, lengths and quoted
 packets: nothing is taken from our output). Every output is dissected by
 tshark. One PASS/FAIL line per case.
 """
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 
+from golden import Golden
 from scapy.all import (ICMP, IP, UDP, TCP, IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest,
                        ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig,
                        ICMPv6TimeExceeded, ICMPv6ParamProblem, IPerror6, UDPerror, TCPerror,
-                       IPerror, Raw, fragment, rdpcap, wrpcap, conf)
+                       IPerror, Raw, fragment, conf)
 
 conf.verb = 0
-S46 = os.path.abspath(os.path.join(os.environ.get("S46_ASAN_BIN", "build/asan/bin"), "s46"))
-TMP = tempfile.mkdtemp(prefix="s46-siit-golden-")
-failures = 0
+G = Golden("siit_golden")
+case = G.case
 
 POOL6 = "64:ff9b::/96"
 XLAT4 = "192.0.2.1"          # the translator's IPv4 address
@@ -47,36 +41,8 @@ def config(**extra):
 
 
 def replay(name, cfg, v4_in=(), v6_in=()):
-    d = os.path.join(TMP, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
-    paths = {k: os.path.join(d, k + ".pcap") for k in ("a", "b", "c", "d")}
-    with open(os.path.join(d, "siit.json"), "w") as f:
-        json.dump(cfg, f)
-    for key, pkts in (("a", v4_in), ("b", v6_in)):
-        wrpcap(paths[key], [bytes(p) for p in pkts], linktype=101)
-    r = subprocess.run([S46, "replay", "--config", "siit.json", "--v4-in", paths["a"],
-                        "--v6-in", paths["b"], "--v4-out", paths["c"], "--v6-out", paths["d"],
-                        "--counters", os.path.join(d, "counters.json")],
-                       capture_output=True, text=True, timeout=60, cwd=d)
-    if r.returncode != 0:
-        raise AssertionError("replay exited %d: %s" % (r.returncode, r.stderr.strip()))
-    outs = []
-    for key in ("c", "d"):
-        outs.append([bytes(p) for p in rdpcap(paths[key])] if os.path.getsize(paths[key]) > 24 else [])
-        check_tshark(paths[key])
-    with open(os.path.join(d, "counters.json")) as f:
-        counters = json.load(f)["counters"]
-    return outs[0], outs[1], counters
-
-
-def check_tshark(path):
-    if os.path.getsize(path) <= 24:
-        return
-    r = subprocess.run(["tshark", "-r", path, "-V"], capture_output=True, text=True, timeout=60)
-    if r.returncode != 0 or "Malformed" in r.stdout or "[Expert Info (Error" in r.stdout:
-        bad = [l for l in r.stdout.splitlines() if "Malformed" in l or "Expert Info (Error" in l]
-        raise AssertionError("tshark flags %s: %s %s" % (path, bad[:3], r.stderr[:200]))
+    c, d, doc, _ = G.replay(name, cfg, v4_in, v6_in, conf="siit.json", in_dir=True)
+    return c, d, doc["counters"]
 
 
 def same(got, want, what):
@@ -92,17 +58,6 @@ def expect_counts(c, **want):
     for k, v in want.items():
         if c.get(k) != v:
             raise AssertionError("counter %s = %s, expected %s" % (k, c.get(k), v))
-
-
-def case(fn):
-    global failures
-    try:
-        fn()
-        print("PASS siit_golden_%s" % fn.__name__)
-    except Exception as e:  # noqa: BLE001 - every failure is reported
-        failures += 1
-        print("FAIL siit_golden_%s: %s" % (fn.__name__, e))
-    sys.stdout.flush()
 
 
 PAY = Raw(b"siit-golden-payload" * 3)
@@ -421,5 +376,4 @@ for f in (udp_4to6, tcp_4to6_tos_zero, echo_4to6, udp_zero_checksum_4to6, fragme
           tcp_6to4, echo_reply_6to4, fragments_6to4, ptb_6to4, icmp_error_rfc6791_6to4,
           param_problem_6to4, eam_precedence, untranslatable_6to4, round_trip):
     case(f)
-shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failures else 0)
+G.finish()
