@@ -36,6 +36,7 @@
 #include <stdbool.h>
 
 #include "lib/addr.h"
+#include "prov/endpoint.h"
 
 #define S46_HB46PP_MAX_TTL 604800
 #define S46_HB46PP_MAX_MAPT_RULES 200
@@ -43,17 +44,10 @@
 
 #define S46_HB46PP_LENIENT_TOKEN 1u
 
-/* Why a (literal or resolved) tunnel endpoint is not global unicast: the
- * unspecified or loopback address, IPv4-compatible (::/96) or -mapped
- * (::ffff:0:0/96), link-local, site-local, multicast; NULL when it is. */
-const char *s46_hb46pp_endpoint_bad(const s46_ip6 *a);
 /* 0 when valid, -1 with err naming the first bad field. token_dropped may
  * be NULL; it is set to true when a lenient token check dropped a token. */
 int s46_hb46pp_validate(const json_t *resp, unsigned flags, bool *token_dropped, char *err,
                         size_t errlen);
-/* A DNS name usable as an AFTR name: 1..253 chars, labels 1..63 of
- * [A-Za-z0-9-], not starting or ending with '-', optional final dot. */
-bool s46_hb46pp_fqdn_ok(const char *s);
 /* Parses a response text (bounded by the caller), duplicate keys rejected,
  * and validates it. A new reference or NULL with err. */
 json_t *s46_hb46pp_parse(const char *text, size_t len, unsigned flags, char *err,

@@ -1,5 +1,5 @@
 #include "prov/lw4o6.h"
-#include "prov/hb46pp.h"
+#include "prov/endpoint.h"
 #include "lib/err.h"
 #include "lib/maprule.h"
 
