@@ -113,19 +113,7 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
         return S46_XR_OK;
     }
     /* an error: its header and its quote */
-    size_t eat = pl->hlen;
-    uint8_t *e = pl->h + eat;
-    e[0] = t6;
-    e[1] = c6;
-    s46_put16(e + 2, 0);
-    s46_put32(e + 4, w6);
-    pl->hlen += 8;
-    if (depth == 0)
-        pl->err_at = eat;
-    else {
-        pl->in_ip_at = at;
-        pl->in_err_at = eat;
-    }
+    size_t eat = s46_xplan_icmp_error(pl, t6, c6, w6, depth, at);
     size_t qc;
     if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc) != S46_XR_OK)
         return S46_XR_QUOTE;

@@ -123,19 +123,7 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
                 l4[1] = c4;
                 r = S46_XR_OK;
             } else {
-                size_t eat = pl->hlen;
-                uint8_t *e = pl->h + eat;
-                e[0] = t4;
-                e[1] = c4;
-                s46_put16(e + 2, 0);
-                s46_put32(e + 4, w4);
-                pl->hlen += 8;
-                if (depth == 0)
-                    pl->err_at = eat;
-                else {
-                    pl->in_ip_at = at;
-                    pl->in_err_at = eat;
-                }
+                size_t eat = s46_xplan_icmp_error(pl, t4, c4, w4, depth, at);
                 size_t qc;
                 if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc, info) != S46_XR_OK)
                     return S46_XR_QUOTE;

@@ -69,6 +69,29 @@ static inline void s46_xfix_apply(const s46_xplan *pl)
     }
 }
 
+/* Appends a translated ICMP error header (type, code, the 32-bit word after
+ * the checksum) to the plan and notes where it is: the packet's own error
+ * (depth 0) or, with `at` the offset of the quoted IP header in h, the error
+ * a quote holds. Returns its offset in h. */
+static inline size_t s46_xplan_icmp_error(s46_xplan *pl, uint8_t type, uint8_t code,
+                                          uint32_t word, unsigned depth, size_t at)
+{
+    size_t eat = pl->hlen;
+    uint8_t *e = pl->h + eat;
+    e[0] = type;
+    e[1] = code;
+    s46_put16(e + 2, 0);
+    s46_put32(e + 4, word);
+    pl->hlen += 8;
+    if (depth == 0) {
+        pl->err_at = eat;
+    } else {
+        pl->in_ip_at = at;
+        pl->in_err_at = eat;
+    }
+    return eat;
+}
+
 /* The checksum over len bytes at d plus sum, ready to store. */
 static inline uint16_t s46_xsum(uint32_t sum, const uint8_t *d, size_t len)
 {
