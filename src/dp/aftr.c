@@ -269,7 +269,8 @@ static inline void owner4(s46_sw *sw, s46_ctx *c, uint64_t now)
     (void)now;
     s46_aftr *a = sw->mech;
     uint16_t port;
-    if (a->shares <= 1 || !s46_cgn_in_port(c->p->data, &c->l3, &port))
+    /* whole packets were steered by their port already (s46_aftr_steer) */
+    if (a->shares <= 1 || !c->was_fragment || !s46_cgn_in_port(c->p->data, &c->l3, &port))
         return;
     unsigned owner = s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
     if (owner != a->share) {

@@ -91,7 +91,8 @@ typedef struct s46_ctx {
     uint16_t peer_ctr;   /* S46_EVC of the counter of where it goes, or 0 */
     uint8_t local_idx;   /* side 1: which of sw->locals it came to */
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
-    bool was_fragment;   /* side 1: arrived as an outer fragment */
+    bool was_fragment;   /* arrived as a fragment (side 0: reassembled by
+                            reassemble4; side 1: an outer one, reassemble6) */
     bool new_block;      /* its NAT allocated a port block: it may leave only
                             once the block's log record is on disk */
     bool done;           /* finished: verdict set */

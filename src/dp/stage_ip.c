@@ -97,6 +97,7 @@ S46_STAGE(s46_st_self4, "self4", self4);
 
 static inline void reasm4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
+    c->was_fragment = c->l3.is_fragment && !c->fixed;
     if (c->l3.is_fragment && !c->fixed && !s46_dp_reasm(&sw->dp, false, c->p, &c->l3, now))
         c->done = true; /* held or refused, counted */
 }

@@ -15,6 +15,7 @@
  *  self4       to sw->self4: echo requests answered but from a source that
  *              is not unicast (ECHO_NOT_UNICAST), the rest dropped (TO_SELF4)
  *  reassemble4 IPv4 fragments (but c->fixed ones) held until whole
+ *              (c->was_fragment)
  *  reassemble6 outer IPv6 fragments held until whole (c->was_fragment)
  *  share6      a datagram reassembled here whose NAT share is another
  *              worker's is handed over to it
