@@ -307,28 +307,6 @@ static struct tpacket_block_desc *rx_block_at(afp_port *a, uint32_t i)
     return (struct tpacket_block_desc *)(a->rx + (size_t)i * a->rx_block_size);
 }
 
-/* A frame the local stack sent with checksum offload (veth, TP_STATUS_
- * CSUMNOTREADY) carries only the pseudo-header sum: complete it. */
-static bool complete_csum(s46_pkt *p)
-{
-    s46_l3 l3;
-    uint8_t *d = p->data;
-    bool v4 = (d[0] >> 4) == 4;
-    if ((v4 ? s46_parse_ipv4(d, p->len, &l3) : s46_parse_ipv6(d, p->len, &l3)) < 0 ||
-        l3.is_fragment)
-        return false;
-    unsigned at = l3.proto == S46_PROTO_TCP ? 16 : l3.proto == S46_PROTO_UDP ? 6 : 0;
-    if (!at || l3.l4_len < at + 2)
-        return false;
-    uint8_t *l4 = d + l3.l3_len;
-    s46_put16(l4 + at, 0);
-    uint32_t sum = v4 ? s46_csum_pseudo4(d + 12, d + 16, l3.proto, l3.l4_len)
-                      : s46_csum_pseudo6(d + 8, d + 24, l3.proto, l3.l4_len);
-    uint16_t c = s46_csum_fold(s46_csum_add(sum, l4, l3.l4_len));
-    s46_put16(l4 + at, l3.proto == S46_PROTO_UDP && c == 0 ? 0xffff : c);
-    return true;
-}
-
 enum { RX_NONE, RX_PKT, RX_SUPER };
 
 /* A super-packet (the virtio header says GSO) of len bytes at frame, in
@@ -404,7 +382,7 @@ static int rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s4
             p->data = out + off;
             p->len = n;
             p->ts_ns = ts;
-            if ((h->tp_status & TP_STATUS_CSUMNOTREADY) && complete_csum(p))
+            if ((h->tp_status & TP_STATUS_CSUMNOTREADY) && s46_csum_fill(p))
                 st->rx_csum_completed++;
             st->rx_packets++;
             st->rx_bytes += n;

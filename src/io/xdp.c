@@ -1,5 +1,6 @@
 #include "io/xdp.h"
 #include "lib/clock.h"
+#include "lib/gso.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,7 @@ typedef struct xdp_iface {
     struct xdp_program *prog;
     enum xdp_attach_mode mode;
     int xsks_fd, own4_fd, own6_fd;
+    int claim_fd;   /* the interface's claim (claim_iface) */
 } xdp_iface;
 
 static pthread_mutex_t ifaces_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -151,17 +155,73 @@ static int iface_attach_mode(xdp_iface *f, enum xdp_attach_mode mode, char *err,
     return 0;
 }
 
+/* One s46 process per interface and network namespace: the claim is an
+ * abstract Unix socket named after the interface's index (abstract names
+ * are per network namespace and vanish with the process, kill -9
+ * included). The fd, or -1 with err when another process holds it. */
+static int claim_iface(int ifindex, const char *name, char *err, size_t errlen)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        s46_seterr(err, errlen, "claim socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int n = snprintf(a.sun_path + 1, sizeof a.sun_path - 1, "s46-xdp-%d", ifindex);
+    if (bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) < 0) {
+        s46_seterr(err, errlen, errno == EADDRINUSE ? "another s46 process runs AF_XDP on %s"
+                                                    : "claiming %s: %s",
+                   name, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* With the interface claimed, an s46 program still attached to it is what
+ * a process that died (kill -9 detaches nothing) left: detached, so that
+ * a restart does not fail on it. True when one was. */
+static bool detach_stale(xdp_iface *f)
+{
+    bool gone = false;
+    for (int m = 0; m < 2; m++) {
+        uint32_t id = 0;
+        uint32_t flags = m ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+        if (bpf_xdp_query_id(f->ifindex, (int)flags, &id) < 0 || !id)
+            continue;
+        int pfd = bpf_prog_get_fd_by_id(id);
+        if (pfd < 0)
+            continue;
+        struct bpf_prog_info info;
+        uint32_t len = sizeof info;
+        memset(&info, 0, sizeof info);
+        bool ours = bpf_obj_get_info_by_fd(pfd, &info, &len) == 0 &&
+                    !strncmp(info.name, "s46_xdp_redirect", sizeof info.name - 1);
+        close(pfd);
+        if (ours && bpf_xdp_detach(f->ifindex, (int)flags, NULL) == 0)
+            gone = true;
+    }
+    return gone;
+}
+
 /* Native mode, else generic mode (said in note). */
 static int iface_attach(xdp_iface *f, char *note, size_t notelen, char *err, size_t errlen)
 {
+    char stale_note[120] = "";
+    if (detach_stale(f))
+        snprintf(stale_note, sizeof stale_note,
+                 "xdp on %s: detached the program a stopped s46 process left", f->name);
     char bpffs_why[160] = "";
     ensure_bpffs(bpffs_why, sizeof bpffs_why);
     char native_why[400];
-    if (iface_attach_mode(f, XDP_MODE_NATIVE, native_why, sizeof native_why) == 0)
+    if (iface_attach_mode(f, XDP_MODE_NATIVE, native_why, sizeof native_why) == 0) {
+        s46_seterr(note, notelen, "%s", stale_note);
         return 0;
+    }
     char skb_why[400];
     if (iface_attach_mode(f, XDP_MODE_SKB, skb_why, sizeof skb_why) == 0) {
-        s46_seterr(note, notelen, "xdp on %s: generic (SKB) mode: %s", f->name, native_why);
+        s46_seterr(note, notelen, "xdp on %s: generic (SKB) mode: %s%s%s", f->name, native_why,
+                   stale_note[0] ? "; " : "", stale_note);
         return 0;
     }
     s46_seterr(err, errlen, "%s; %s%s%s", native_why, skb_why, bpffs_why[0] ? "; " : "", bpffs_why);
@@ -188,7 +248,12 @@ static xdp_iface *iface_get(const char *ifname, char *note, size_t notelen, char
         free(f);
         return NULL;
     }
+    if ((f->claim_fd = claim_iface(f->ifindex, ifname, err, errlen)) < 0) {
+        free(f);
+        return NULL;
+    }
     if (iface_attach(f, note, notelen, err, errlen) < 0) {
+        close(f->claim_fd);
         free(f);
         return NULL;
     }
@@ -208,6 +273,7 @@ static void iface_put(xdp_iface *f)
             break;
         }
     iface_detach(f);
+    close(f->claim_fd);
     free(f);
 }
 
@@ -334,6 +400,10 @@ static uint32_t xdp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
         pk->len = len;
         memcpy(pk->data, f + off, len);
         pk->ts_ns = now;
+        /* a veth peer's stack sent it with checksum offload: nothing says
+         * so here, but the field then holds the pseudo-header sum */
+        if (s46_csum_fill_partial(pk))
+            pp->st.rx_csum_completed++;
         pp->st.rx_packets++;
         pp->st.rx_bytes += len;
         b->pkts[b->count++] = pk;

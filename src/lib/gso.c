@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lib/csum.h"
+#include "lib/parse.h"
 
 #define IPPROTO_IPIP_ 4
 #define IPPROTO_TCP_ 6
@@ -230,4 +231,68 @@ int s46_csum_complete(s46_pkt *p)
     s46_put16(p->data + field, c ? c : 0xffff);
     p->csum_partial = false;
     return 0;
+}
+
+/* Writes the checksum of the TCP (field at 16) or UDP (6) segment at l4. */
+static void fill(uint8_t *d, bool v4, uint8_t proto, uint8_t *l4, uint32_t l4len, unsigned at)
+{
+    s46_put16(l4 + at, 0);
+    uint32_t sum = v4 ? s46_csum_pseudo4(d + 12, d + 16, proto, l4len)
+                      : s46_csum_pseudo6(d + 8, d + 24, proto, l4len);
+    uint16_t c = s46_csum_fold(s46_csum_add(sum, l4, l4len));
+    s46_put16(l4 + at, proto == S46_PROTO_UDP && c == 0 ? 0xffff : c);
+}
+
+bool s46_csum_fill(s46_pkt *p)
+{
+    s46_l3 l3;
+    uint8_t *d = p->data;
+    bool v4 = (d[0] >> 4) == 4;
+    if ((v4 ? s46_parse_ipv4(d, p->len, &l3) : s46_parse_ipv6(d, p->len, &l3)) < 0 ||
+        l3.is_fragment)
+        return false;
+    unsigned at = l3.proto == S46_PROTO_TCP ? 16 : l3.proto == S46_PROTO_UDP ? 6 : 0;
+    if (!at || l3.l4_len < at + 2)
+        return false;
+    fill(d, v4, l3.proto, d + l3.l3_len, l3.l4_len, at);
+    return true;
+}
+
+bool s46_csum_fill_partial(s46_pkt *p)
+{
+    uint8_t *d = p->data;
+    uint32_t len = p->len, hl, l4len;
+    uint8_t proto;
+    bool v4;
+    if (len < 28)
+        return false;
+    if ((d[0] >> 4) == 4) {
+        hl = (d[0] & 15u) * 4u;
+        uint32_t tot = s46_get16(d + 2);
+        if (hl < 20 || tot > len || tot < hl || (s46_get16(d + 6) & 0x3fff))
+            return false;
+        proto = d[9];
+        l4len = tot - hl;
+        v4 = true;
+    } else if ((d[0] >> 4) == 6 && len >= 48) {
+        hl = 40;
+        l4len = s46_get16(d + 4);
+        if (40 + l4len > len)
+            return false;
+        proto = d[6];
+        v4 = false;
+    } else {
+        return false;
+    }
+    unsigned at = proto == S46_PROTO_TCP ? 16 : proto == S46_PROTO_UDP ? 6 : 0;
+    if (!at || l4len < at + 2u)
+        return false;
+    uint8_t *l4 = d + hl;
+    uint32_t ps = v4 ? s46_csum_pseudo4(d + 12, d + 16, proto, l4len)
+                     : s46_csum_pseudo6(d + 8, d + 24, proto, l4len);
+    uint16_t partial = (uint16_t)~s46_csum_fold(ps);
+    if (s46_get16(l4 + at) != partial)
+        return false;
+    fill(d, v4, proto, l4, l4len, at);
+    return true;
 }

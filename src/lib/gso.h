@@ -78,4 +78,16 @@ int s46_gso_segment(const s46_pkt *sp, s46_pktpool *pool, s46_pkt **out, uint32_
  * csum_start to the end, and clears csum_partial. A packet without
  * csum_partial is left alone. 0, or -1 when the offsets lie outside it. */
 int s46_csum_complete(s46_pkt *p);
+
+/* The TCP or UDP checksum of an unfragmented IP packet (IPv4, or IPv6 with
+ * TCP or UDP right after its header for s46_csum_fill_partial) computed
+ * and written: for frames a local stack sent with checksum offload, whose
+ * field holds only the pseudo-header sum. s46_csum_fill does it when the
+ * caller knows the checksum is partial (AF_PACKET's CSUMNOTREADY);
+ * s46_csum_fill_partial when the field holds exactly the partial value
+ * (what an AF_XDP port can tell: nothing marks such frames there; a
+ * packet whose correct checksum happens to equal it is rewritten with the
+ * same value). Both return whether they wrote the field. */
+bool s46_csum_fill(s46_pkt *p);
+bool s46_csum_fill_partial(s46_pkt *p);
 #endif

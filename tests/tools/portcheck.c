@@ -220,6 +220,8 @@ int main(int argc, char **argv)
         w[q].port = s46_port_open(&spec, q, note, sizeof note, err, sizeof err);
         if (!w[q].port) {
             fprintf(stderr, "portcheck: %s\n", err);
+            while (q--) /* detaches what the first queues attached */
+                s46_port_close(w[q].port);
             return 1;
         }
         if (note[0])
