@@ -223,8 +223,26 @@ else
     fail xdp_auto_on_veth_uses_afpacket "$(head -c 300 "$tmp/v.out")"
 fi
 
-# --- fallback: an XDP program already on mv0 and xa (generic) ---
-BPF_OBJ=build/gen/xdp_redirect.bpf.o
+# --- a program a killed s46 process left on mv0 (ours, attached by ip):
+# detached at the next start, said, and the port runs on XDP ---
+nsx "$A" ip link set dev mv0 xdpgeneric obj build/gen/xdp_redirect.bpf.o sec xdp
+start_tool "$tmp/s.out" auto mv0 rx
+stop_tool
+if grep -q '^open kind=xdp queues=1 note=.*detached the program a stopped s46 process left' "$tmp/s.out"; then
+    pass xdp_stale_program_replaced
+else
+    fail xdp_stale_program_replaced "$(head -c 400 "$tmp/s.out")"
+fi
+nsx "$A" ip link set dev mv0 xdpgeneric off 2>/dev/null
+
+# --- fallback: another XDP program (not ours) already on mv0 and xa ---
+cat >"$tmp/other.c" <<'C'
+struct xdp_md;
+__attribute__((section("xdp"), used)) int other_pass(struct xdp_md *c) { (void)c; return 2; /* XDP_PASS */ }
+char lic[] __attribute__((section("license"), used)) = "GPL";
+C
+clang -O2 -target bpf -c "$tmp/other.c" -o "$tmp/other.o"
+BPF_OBJ=$tmp/other.o
 nsx "$A" ip link set dev xa xdpgeneric obj "$BPF_OBJ" sec xdp
 nsx "$A" ip link set dev mv0 xdpgeneric obj "$BPF_OBJ" sec xdp
 start_tool "$tmp/f.out" auto mv0 rx --dump "$tmp/fdump"
