@@ -143,7 +143,8 @@ TEST(icmp_tables)
     for (unsigned p = 0; p < 20; p++)
         CHECK_INT(s46_xlat_ptr4to6(p), p46[p]);
     CHECK_INT(s46_xlat_ptr4to6(20), -1);
-    static const int p64[8] = {0, 1, 1, 1, 2, 2, 9, 8};
+    /* §5.2: 2 and 3 (flow label) have no IPv4 field */
+    static const int p64[8] = {0, 1, -1, -1, 2, 2, 9, 8};
     for (unsigned p = 0; p < 8; p++)
         CHECK_INT(s46_xlat_ptr6to4(p), p64[p]);
     CHECK_INT(s46_xlat_ptr6to4(8), 12);
@@ -181,7 +182,17 @@ TEST(mtu_arithmetic)
     CHECK(s46_xlat_icmp4to6(&x, 3, 4, 0, 9000, &t, &c, &w));
     CHECK_INT(w, 8186); /* plateau 8166 + 20 */
     CHECK(s46_xlat_icmp4to6(&x, 3, 4, 0, 1400, &t, &c, &w));
-    CHECK_INT(w, 1280); /* no plateau of 1280 or more below: IPv6's minimum */
+    CHECK_INT(w, 1280); /* plateau 1006 + 20, raised to IPv6's minimum (§5) */
+    CHECK(s46_xlat_icmp4to6(&x, 3, 4, 0, 4000, &t, &c, &w));
+    CHECK_INT(w, 2022); /* plateau 2002 + 20 */
+    CHECK(s46_xlat_icmp4to6(&x, 3, 4, 0, 60, &t, &c, &w));
+    CHECK_INT(w, 1280); /* no plateau below 60 bytes */
+    CHECK(s46_xlat_icmp4to6(&x, 3, 4, 576, 1500, &t, &c, &w));
+    CHECK_INT(w, 1280); /* an IPv4 MTU of 576: never below 1280 for IPv6 (§5) */
+    CHECK(s46_xlat_icmp4to6(&x, 3, 4, 1260, 1500, &t, &c, &w));
+    CHECK_INT(w, 1280);
+    CHECK(s46_xlat_icmp4to6(&x, 3, 4, 1261, 1500, &t, &c, &w));
+    CHECK_INT(w, 1281);
     x.mtu4 = x.mtu6 = 1500;
     CHECK(s46_xlat_icmp6to4(&x, 2, 0, 1400, false, &t, &c, &w));
     CHECK_INT(t, 3);
