@@ -188,5 +188,6 @@ void s46_xlat_default(s46_xlat *x)
     memset(x, 0, sizeof *x);
     x->mtu4 = 1500;
     x->mtu6 = 1500;
+    x->lowest_mtu6 = 1280;
     x->ttl_decrement = true;
 }
