@@ -62,7 +62,7 @@ int s46_siit_conf_from_json(const json_t *doc, s46_siit_conf *c, char *err, size
                                     "56, 64 or 96");
             return -1;
         }
-        if (c->map.pool6.len < 96 && c->map.pool6.addr.b[8]) {
+        if (c->map.pool6.addr.b[8]) { /* the u octet, inside a /96 too (RFC 6052 §2.2) */
             s46_seterr(err, errlen, "siit: pool6: bits 64..71 must be zero (RFC 6052)");
             return -1;
         }

@@ -5,6 +5,7 @@
  * §4.2 and §5.2, the address examples from RFC 6052 §2.4. */
 #include "t.h"
 
+#include "conf/siit_conf.h"
 #include "lib/csum.h"
 #include "lib/eam.h"
 #include "lib/rfc6052.h"
@@ -63,6 +64,41 @@ TEST(rfc6052_examples)
     CHECK(!s46_rfc6052_extract(&p, &other, &a4));
     CHECK(!s46_rfc6052_len_ok(36));
     CHECK(!s46_rfc6052_len_ok(128));
+}
+
+/* RFC 6052 §2.2: the u octet (bits 64..71) is never an address bit and an
+ * extraction ignores it and the suffix; a /96 prefix must have it zero. */
+TEST(rfc6052_u_octet)
+{
+    s46_pfx6 p = pfx6("2001:db8:122:344::/64");
+    s46_ip6 a = ip6("2001:db8:122:344:ffc0:2:21ff:ffff"); /* u = ff, suffix ff.. */
+    uint32_t a4 = 0;
+    CHECK(s46_rfc6052_extract(&p, &a, &a4));
+    CHECK_INT(a4, 0xc0000221);
+    p = pfx6("2001:db8:100::/40");
+    a = ip6("2001:db8:1c0:2:ff21:ffff:ffff:ffff");
+    CHECK(s46_rfc6052_extract(&p, &a, &a4));
+    CHECK_INT(a4, 0xc0000221);
+    static const struct { const char *json; int ok; } conf[] = {
+        {"{\"siit\": {\"pool6\": \"2001:db8:122:344::/96\"}}", 0},
+        {"{\"siit\": {\"pool6\": \"2001:db8:122:344:100::/96\"}}", -1},
+        {"{\"siit\": {\"pool6\": \"64:ff9b::/96\", \"lowest_ipv6_mtu\": 1400}}", 0},
+        {"{\"siit\": {\"pool6\": \"64:ff9b::/96\", \"lowest_ipv6_mtu\": 1279}}", -1},
+    };
+    for (size_t i = 0; i < sizeof conf / sizeof conf[0]; i++) {
+        json_t *doc = json_loads(conf[i].json, 0, NULL);
+        CHECK(doc != NULL);
+        s46_siit_conf c;
+        char e[S46_ERRLEN];
+        int r = s46_siit_conf_from_json(doc, &c, e, sizeof e);
+        if (r != conf[i].ok)
+            printf("# %s: %s\n", conf[i].json, r ? e : "accepted");
+        CHECK_INT(r, conf[i].ok);
+        if (!r && i == 2)
+            CHECK_INT(c.lowest_ipv6_mtu, 1400);
+        s46_siit_conf_free(&c);
+        json_decref(doc);
+    }
 }
 
 TEST(eam_longest_match)
@@ -531,7 +567,7 @@ TEST(round_trip_property)
     }
 }
 
-T_MAIN(T_CASE(rfc6052_examples), T_CASE(eam_longest_match), T_CASE(icmp_tables),
+T_MAIN(T_CASE(rfc6052_examples), T_CASE(rfc6052_u_octet), T_CASE(eam_longest_match), T_CASE(icmp_tables),
        T_CASE(mtu_arithmetic), T_CASE(packet_vectors), T_CASE(rfc7915_rules),
        T_CASE(refusals_leave_packet),
        T_CASE(round_trip_property))
