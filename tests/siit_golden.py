@@ -388,6 +388,20 @@ def param_problem_6to4():
               v4(SERVER4, CLIENT4, 63, ident=1) / ICMP(type=3, code=2) / inner4], "IPv4 out")
 
 
+def nested_quote_6to4():
+    """An ICMPv6 error quoting an ICMPv6 error is dropped (RFC 7915 §5.3);
+    one quoting an echo request is translated, the quoted echo too."""
+    inner6 = bytes(v6(CLIENT6, SERVER6, 60) / UDP(sport=1, dport=2) / PAY)
+    err = v6(SERVER6, CLIENT6, 64) / ICMPv6TimeExceeded(code=0) / \
+        bytes(v6(CLIENT6, SERVER6, 30) / ICMPv6DestUnreach(code=4) / inner6)
+    echo6 = v6(CLIENT6, SERVER6, 1) / ICMPv6EchoRequest(id=3, seq=4) / PAY
+    err2 = v6(SERVER6, CLIENT6, 64) / ICMPv6TimeExceeded(code=0) / bytes(echo6)
+    o4, _, c = replay("nested_quote_6to4", config(), v6_in=[err, err2])
+    echo4 = v4(CLIENT4, SERVER4, 1) / ICMP(type=8, id=3, seq=4) / PAY
+    same(o4, [v4(SERVER4, CLIENT4, 63) / ICMP(type=11, code=0) / bytes(echo4)], "IPv4 out")
+    expect_counts(c, drop_quote=1)
+
+
 def eam_precedence():
     """EAM before pool6 both ways: 198.51.100.10 goes to its EAM address,
     not 64:ff9b::c633:640a; 64:ff9b::c633:640a as a source still maps by
@@ -433,6 +447,6 @@ for f in (udp_4to6, tcp_4to6_tos_zero, echo_4to6, udp_zero_checksum_4to6, fragme
           icmp_error_truncated_4to6, frag_needed_4to6, nested_quote_4to6, untranslatable_4to6,
           tcp_6to4, echo_reply_6to4, fragments_6to4, ptb_6to4, fragmented_6to4,
           ext_header_after_fragment_6to4, icmp_error_rfc6791_6to4,
-          param_problem_6to4, eam_precedence, untranslatable_6to4, round_trip):
+          param_problem_6to4, nested_quote_6to4, eam_precedence, untranslatable_6to4, round_trip):
     case(f)
 G.finish()

@@ -124,40 +124,31 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
     } else if (nh == 58) {
         if (depth == 0 && fo)
             return S46_XR_ICMP_FRAGMENT;
-        if (first && l4a >= 8)
-            r = S46_XR_ICMP_TYPE; /* unless translated below */
-        else if (!depth)
-            return bad;
-        uint8_t t = l4a >= 8 ? l4[0] : 0, c = l4a >= 8 ? l4[1] : 0, t4, c4;
+        if (!first || l4a < (depth ? 4u : 8u))
+            return depth ? S46_XR_OK : bad; /* a quote cut before its ICMPv6 header */
+        uint8_t t = l4[0], c = l4[1], t4, c4;
         uint32_t w4;
-        if (r == S46_XR_OK) {
-            /* a quote without its ICMPv6 header: header alone */
-        } else if (t == 128 || t == 129) {
+        if (t == 128 || t == 129) {
             uint8_t nt = t == 128 ? 8 : 0;
             uint32_t minus = (uint32_t)(t << 8 | c) + s46_csum_pseudo6(s6.b, d6.b, 58, ulen);
             if (!s46_xfix_add(pl, l4 + 2, minus, (uint32_t)(nt << 8 | c), false, l4, nt))
                 return S46_XR_QUOTE;
-            r = S46_XR_OK;
-        } else if (s46_xlat_icmp6to4(x, t, c, s46_get32(l4 + 4),
-                                     l4a >= 15 && l4[8 + 6] == 44, &t4, &c4, &w4)) {
-            if (depth >= 2) {
-                if (!s46_xfix_add(pl, NULL, 0, 0, false, l4, t4))
-                    return S46_XR_QUOTE;
-                l4[1] = c4;
-                r = S46_XR_OK;
-            } else {
-                size_t eat = s46_xplan_icmp_error(pl, t4, c4, w4, depth, at);
-                size_t qc;
-                if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc, info) != S46_XR_OK)
-                    return S46_XR_QUOTE;
-                *consumed = off + 8 + qc;
-                size_t shrunk = qc - (pl->hlen - (eat + 8));
-                total -= (uint32_t)shrunk;
-                s46_put16(h + 2, (uint16_t)total);
-                r = S46_XR_OK;
-            }
         } else if (depth) {
-            r = S46_XR_OK;
+            /* anything but echo in a quote would need a second embedded
+             * header translated: refused (§5.3) */
+            return S46_XR_QUOTE;
+        } else if (s46_xlat_icmp6to4(x, t, c, s46_get32(l4 + 4), l4a >= 15 && l4[8 + 6] == 44,
+                                     &t4, &c4, &w4)) {
+            size_t eat = s46_xplan_icmp_error(pl, t4, c4, w4, depth, at);
+            size_t qc;
+            if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc, info) != S46_XR_OK)
+                return S46_XR_QUOTE;
+            *consumed = off + 8 + qc;
+            size_t shrunk = qc - (pl->hlen - (eat + 8));
+            total -= (uint32_t)shrunk;
+            s46_put16(h + 2, (uint16_t)total);
+        } else {
+            r = S46_XR_ICMP_TYPE;
         }
         if (r != S46_XR_OK)
             return r;

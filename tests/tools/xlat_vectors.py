@@ -101,6 +101,16 @@ row("s5_2_pointer_traffic_class", 1,
     IPv6(src=SERVER6, dst=CLIENT6, hlim=64) / ICMPv6ParamProblem(code=0, ptr=1) / pp_inner6,
     "OK", IP(src=SERVER4, dst=CLIENT4, ttl=63, id=ID) / ICMP(type=12, code=0, ptr=1) / pp_inner4)
 
+row("s5_3_quote_of_an_error_refused", 1,
+    IPv6(src=SERVER6, dst=CLIENT6, hlim=64) / ICMPv6TimeExceeded(code=0) /
+    bytes(IPv6(src=CLIENT6, dst=SERVER6, hlim=30) / ICMPv6DestUnreach(code=4) / pp_inner6),
+    "QUOTE")
+row("s5_3_quoted_echo_translated", 1,
+    IPv6(src=SERVER6, dst=CLIENT6, hlim=64) / ICMPv6TimeExceeded(code=0) /
+    bytes(IPv6(src=CLIENT6, dst=SERVER6, hlim=1) / ICMPv6EchoRequest(id=3, seq=4) / PAY),
+    "OK", IP(src=SERVER4, dst=CLIENT4, ttl=63, id=ID) / ICMP(type=11, code=0) /
+    bytes(IP(src=CLIENT4, dst=SERVER4, ttl=1, id=0) / ICMP(type=8, id=3, seq=4) / PAY))
+
 row("s5_1_extension_header_after_fragment_header", 1,
     IPv6(src=SERVER6, dst=CLIENT6, hlim=64) / IPv6ExtHdrFragment(nh=60, m=1, id=7) /
     IPv6ExtHdrDestOpt(nh=17) / UDP(sport=1, dport=2) / Raw(b"x" * 16), "MALFORMED")
