@@ -26,7 +26,8 @@
  *    (lowest_mtu6, 1280 unless set higher) or beyond mtu6: translated and
  *    frag_after set (the caller cuts IPv6 fragments of at most frag_mtu
  *    bytes, id = IPv4 id; an IPv4 fragment is cut into smaller ones); DF
- *    set beyond mtu6: S46_XR_TOO_BIG (ICMPv4 3/4 with mtu6 - 20). 6->4
+ *    set beyond mtu6: S46_XR_TOO_BIG (ICMPv4 3/4 with mtu6 - 20, - 28 for
+ *    a fragment, which takes a Fragment header). 6->4
  *    beyond mtu4: DF clear (up to 1260 bytes or a fragment): translated,
  *    frag_after (the caller cuts IPv4 fragments of frag_mtu = mtu4); DF set:
  *    S46_XR_TOO_BIG (ICMPv6 2/0 with mtu4 + 20, never below 1280).

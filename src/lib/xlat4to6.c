@@ -176,9 +176,11 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
             nlen = 1280;
     } else if (ff & 0x4000) {
         if (nlen > x->mtu6) {
+            /* the largest IPv4 packet that fits: 20 bytes less, 28 for a
+             * fragment, which takes a Fragment header */
             info->type = 3;
             info->code = 4;
-            info->extra = x->mtu6 - 20u;
+            info->extra = x->mtu6 - 20u - (ff & 0x3fff ? 8u : 0u);
             return S46_XR_TOO_BIG;
         }
     } else {

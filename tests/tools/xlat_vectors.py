@@ -70,6 +70,9 @@ big4df = IP(src=CLIENT4, dst=SERVER4, ttl=64, id=0x77, flags="DF") / UDP(sport=7
 row("s4_1_df_set_not_fragmented", 0, big4df, "OK", big6)
 row("s4_1_df_set_too_big", 0, big4df, "TOO_BIG", mtu6=1300, t=3, c=4, w=1280)
 
+row("s4_1_df_set_fragment_too_big", 0,
+    IP(src=CLIENT4, dst=SERVER4, ttl=64, id=0x78, flags="DF+MF", proto=17) / Raw(b"g" * 1280),
+    "TOO_BIG", mtu6=1300, t=3, c=4, w=1272)
 row("s4_1_illegal_source_dropped", 0,
     IP(src="127.0.0.1", dst=SERVER4, ttl=64) / UDP(sport=1, dport=2) / PAY, "NO_MAPPING")
 row("s4_1_illegal_source_multicast_dropped", 0,
