@@ -10,7 +10,8 @@ tshark. One PASS/FAIL line per case.
 """
 
 from golden import Golden
-from scapy.all import (ICMP, IP, UDP, TCP, IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest,
+from scapy.all import (ICMP, IP, UDP, TCP, IPv6, IPv6ExtHdrFragment, IPv6ExtHdrDestOpt,
+                       ICMPv6EchoRequest,
                        ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig,
                        ICMPv6TimeExceeded, ICMPv6ParamProblem, IPerror6, UDPerror, TCPerror,
                        IPerror, Raw, fragment, conf)
@@ -145,21 +146,33 @@ def fragments_4to6():
 
 
 def df_clear_fragmented_4to6():
-    """DF clear and over the IPv6 MTU: cut into IPv6 fragments (id = IPv4 id)."""
+    """DF clear and over the lowest IPv6 MTU (1280 unless "lowest_ipv6_mtu"
+    says more, RFC 7915 §4.1) or the IPv6 MTU: cut into IPv6 fragments
+    (id = IPv4 id) no bigger than that; within it, sent whole."""
+    def frags(o6, total, limit, ident):
+        whole = bytes(v6(CLIENT6, SERVER6, 63) / UDP(sport=7, dport=9) / Raw(b"q" * total))
+        l4 = whole[40:]
+        chunk = (limit - 48) & ~7
+        want = []
+        for off in range(0, len(l4), chunk):
+            want.append(v6(CLIENT6, SERVER6, 63) /
+                        IPv6ExtHdrFragment(nh=17, offset=off // 8, m=int(off + chunk < len(l4)),
+                                           id=ident) / Raw(l4[off:off + chunk]))
+        same(o6, want, "IPv6 fragments of %d bytes at most" % limit)
+
     pkt = v4(CLIENT4, SERVER4, 64, ident=0x99) / UDP(sport=7, dport=9) / Raw(b"q" * 1472)
     _, o6, c = replay("df_clear_fragmented", config(), v4_in=[pkt])
-    whole = bytes(v6(CLIENT6, SERVER6, 63) / UDP(sport=7, dport=9) / Raw(b"q" * 1472))
-    l4 = whole[40:]
-    if len(o6) != 2:
-        raise AssertionError("%d IPv6 packets, expected 2 fragments" % len(o6))
-    first = len(o6[0]) - 48
-    want = [v6(CLIENT6, SERVER6, 63) / IPv6ExtHdrFragment(nh=17, offset=0, m=1, id=0x99) / Raw(l4[:first]),
-            v6(CLIENT6, SERVER6, 63) / IPv6ExtHdrFragment(nh=17, offset=first // 8, m=0, id=0x99) /
-            Raw(l4[first:])]
-    same(o6, want, "IPv6 fragments")
-    if any(len(p) > 1500 for p in o6):
-        raise AssertionError("a fragment over the IPv6 MTU")
+    frags(o6, 1472, 1280, 0x99)
     expect_counts(c, fragmented=1)
+    _, o6, c = replay("df_clear_fragmented_lowest", config(lowest_ipv6_mtu=1500), v4_in=[pkt])
+    frags(o6, 1472, 1500, 0x99)
+    mid = v4(CLIENT4, SERVER4, 64, ident=0x98) / UDP(sport=7, dport=9) / Raw(b"q" * 1272)
+    _, o6, c = replay("df_clear_fragmented_mid", config(), v4_in=[mid])
+    frags(o6, 1272, 1280, 0x98)
+    _, o6, c = replay("df_clear_whole_mid", config(lowest_ipv6_mtu=1400), v4_in=[mid])
+    same(o6, [v6(CLIENT6, SERVER6, 63) / UDP(sport=7, dport=9) / Raw(b"q" * 1272)], "whole")
+    if c.get("fragmented", 0):
+        raise AssertionError("fragmented within the lowest IPv6 MTU")
 
 
 def df_too_big_4to6():
@@ -221,29 +234,42 @@ def frag_needed_4to6():
     _, o6, _ = replay("frag_needed_plateau", config(), v4_in=[err])
     if len(o6) != 1 or IPv6(o6[0])[ICMPv6PacketTooBig].mtu != 1500:
         raise AssertionError("plateau: %s" % (IPv6(o6[0]).summary() if o6 else "nothing"))
+    # an IPv4 MTU of 576: the IPv6 host is told 1280, never less (RFC 7915 §5)
+    inner4 = bytes(v4(SERVER4, CLIENT4, 50, flags="DF") / UDP(sport=80, dport=4) / Raw(b"s" * 700))
+    err = v4(ROUTER4, SERVER4, 64) / ICMP(type=3, code=4, nexthopmtu=576) / inner4[:548]
+    _, o6, _ = replay("frag_needed_576", config(), v4_in=[err])
+    inner6 = bytes(v6(SERVER6, CLIENT6, 50) / UDP(sport=80, dport=4) / Raw(b"s" * 700))
+    same(o6, [v6(ROUTER4_6, SERVER6, 63) / ICMPv6PacketTooBig(mtu=1280) / inner6[:568]], "mtu 576")
 
 
 def nested_quote_4to6():
-    """A quote that is itself an ICMP error: its header translated too."""
+    """A quote that is itself an ICMP error: translation stops at the first
+    embedded header, so the error is dropped (RFC 7915 §4.3); a quoted echo
+    request is translated (type and checksum)."""
     innermost = bytes(v4(CLIENT4, SERVER4, 9) / UDP(sport=1, dport=2) / Raw(b"n" * 8))
     inner = v4(SERVER4, CLIENT4, 40) / ICMP(type=3, code=3) / innermost
     err = v4(ROUTER4, SERVER4, 64) / ICMP(type=11, code=0) / bytes(inner)
-    _, o6, _ = replay("nested_quote", config(), v4_in=[err])
-    innermost6 = bytes(v6(CLIENT6, SERVER6, 9) / UDP(sport=1, dport=2) / Raw(b"n" * 8))
-    inner6 = v6(SERVER6, CLIENT6, 40) / ICMPv6DestUnreach(code=4) / innermost6
-    same(o6, [v6(ROUTER4_6, SERVER6, 63) / ICMPv6TimeExceeded(code=0) / bytes(inner6)], "IPv6 out")
+    echo4 = v4(SERVER4, CLIENT4, 40) / ICMP(type=8, id=5, seq=6) / PAY
+    err2 = v4(ROUTER4, SERVER4, 64) / ICMP(type=11, code=0) / bytes(echo4)
+    _, o6, c = replay("nested_quote", config(), v4_in=[err, err2])
+    echo6 = v6(SERVER6, CLIENT6, 40) / ICMPv6EchoRequest(id=5, seq=6) / PAY
+    same(o6, [v6(ROUTER4_6, SERVER6, 63) / ICMPv6TimeExceeded(code=0) / bytes(echo6)], "IPv6 out")
+    expect_counts(c, drop_quote=1)
 
 
 def untranslatable_4to6():
-    """ICMPv4 timestamp and redirect have no ICMPv6 counterpart; source
-    route unexpired: ICMPv4 3/5 back."""
+    """ICMPv4 timestamp and redirect have no ICMPv6 counterpart, IGMP is not
+    translated (RFC 7915 §4.2); source route unexpired: ICMPv4 3/5 back; a
+    loopback source is dropped (§4.1)."""
     ts = v4(CLIENT4, SERVER4, 64) / ICMP(type=13)
     red = v4(ROUTER4, SERVER4, 64) / ICMP(type=5, code=1, gw="1.1.1.1") / \
         bytes(v4(SERVER4, CLIENT4, 5) / UDP())
     lsrr = IP(src=CLIENT4, dst=SERVER4, ttl=64, options=[b"\x83\x07\x04\x0a\x00\x00\x01\x00"]) / UDP() / PAY
-    o4, o6, c = replay("untranslatable_4to6", config(), v4_in=[ts, red, lsrr])
+    igmp = v4(CLIENT4, SERVER4, 1 + 63, proto=2) / Raw(b"\x11\x64\xee\x9b\x00\x00\x00\x00")
+    lo = v4("127.0.0.1", SERVER4, 64) / UDP(sport=1, dport=2) / PAY
+    o4, o6, c = replay("untranslatable_4to6", config(), v4_in=[ts, red, lsrr, igmp, lo])
     same(o6, [], "IPv6 out")
-    expect_counts(c, drop_icmp_untranslatable=2)
+    expect_counts(c, drop_icmp_untranslatable=3, drop_no_mapping=1)
     if len(o4) != 1 or IP(o4[0])[ICMP].type != 3 or IP(o4[0])[ICMP].code != 5:
         raise AssertionError("expected ICMPv4 3/5 for the source route")
 
@@ -252,14 +278,14 @@ def untranslatable_4to6():
 
 def tcp_6to4():
     """TCP: traffic class -> TOS, hop limit - 1, EAM source, pool6
-    destination, DF clear and an id from the counter for <= 1260 bytes, DF
-    set and id 0 above."""
+    destination, an id from the counter for every unfragmented packet
+    (RFC 7915 §5.1), DF clear up to 1260 bytes and set above."""
     a = v6(SERVER6, CLIENT6, 64, tc=0x28) / TCP(sport=80, dport=40000, flags="SA", seq=1, ack=10) / PAY
     b = v6(SERVER6, CLIENT6, 64) / TCP(sport=80, dport=40000, flags="A") / Raw(b"b" * 1300)
     o4, _, c = replay("tcp_6to4", config(), v6_in=[a, b])
     same(o4, [v4(SERVER4, CLIENT4, 63, tos=0x28, ident=0) /
               TCP(sport=80, dport=40000, flags="SA", seq=1, ack=10) / PAY,
-              v4(SERVER4, CLIENT4, 63, ident=0, flags="DF") / TCP(sport=80, dport=40000, flags="A") /
+              v4(SERVER4, CLIENT4, 63, ident=1, flags="DF") / TCP(sport=80, dport=40000, flags="A") /
               Raw(b"b" * 1300)], "IPv4 out")
     expect_counts(c, translated6=2)
 
@@ -303,6 +329,38 @@ def ptb_6to4():
          "IPv4 out")
 
 
+def fragmented_6to4():
+    """Beyond the IPv4 MTU (576 here): DF clear (1260 bytes at most as IPv4)
+    is fragmented by the translator as the IPv4 router it is; DF set gets a
+    Packet Too Big from the translator that never says less than 1280
+    (RFC 7915 §5)."""
+    small = v6(SERVER6, CLIENT6, 64) / UDP(sport=9, dport=7) / Raw(bytes(range(250)) * 4)
+    big = v6(SERVER6, CLIENT6, 64) / UDP(sport=9, dport=7) / Raw(b"B" * 1300)
+    o4, o6, c = replay("fragmented_6to4", config(ipv4_mtu=576), v6_in=[small, big])
+    whole = v4(SERVER4, CLIENT4, 63, ident=0) / UDP(sport=9, dport=7) / Raw(bytes(range(250)) * 4)
+    same(o4, fragment(IP(bytes(whole)), fragsize=552), "IPv4 fragments")
+    if len(o6) != 1:
+        raise AssertionError("expected one Packet Too Big, got %d packets" % len(o6))
+    e = IPv6(o6[0])
+    if e.src != XLAT6 or e.dst != SERVER6 or ICMPv6PacketTooBig not in e or \
+            e[ICMPv6PacketTooBig].mtu != 1280:
+        raise AssertionError("bad error: %s" % e.summary())
+    expect_counts(c, fragmented=1, icmp_errors_sent=1, translated6=1)
+
+
+def ext_header_after_fragment_6to4():
+    """An extension header right after the Fragment header: dropped
+    (RFC 7915 §5.1); before it, skipped."""
+    bad = v6(SERVER6, CLIENT6, 64) / IPv6ExtHdrFragment(nh=60, m=1, id=7) / IPv6ExtHdrDestOpt(nh=17) / \
+        UDP(sport=1, dport=2) / Raw(b"x" * 16)
+    good = v6(SERVER6, CLIENT6, 64) / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(m=1, id=7) / \
+        UDP(sport=1, dport=2) / Raw(b"y" * 16)
+    o4, _, c = replay("ext_after_frag", config(), v6_in=[bad, good])
+    expect_counts(c, drop_xlat_malformed=1, translated6=1)
+    if len(o4) != 1 or IP(o4[0]).id != 7 or not IP(o4[0]).flags.MF:
+        raise AssertionError("expected the second one as an IPv4 fragment")
+
+
 def icmp_error_rfc6791_6to4():
     """Time exceeded from an IPv6 router with no IPv4 mapping: source
     192.0.0.8 (RFC 6791); without "rfc6791" it is dropped and counted."""
@@ -328,6 +386,20 @@ def param_problem_6to4():
     inner4 = bytes(v4(CLIENT4, SERVER4, 60) / UDP(sport=1, dport=2) / PAY)
     same(o4, [v4(SERVER4, CLIENT4, 63, ident=0) / ICMP(type=12, code=0, ptr=8) / inner4,
               v4(SERVER4, CLIENT4, 63, ident=1) / ICMP(type=3, code=2) / inner4], "IPv4 out")
+
+
+def nested_quote_6to4():
+    """An ICMPv6 error quoting an ICMPv6 error is dropped (RFC 7915 §5.3);
+    one quoting an echo request is translated, the quoted echo too."""
+    inner6 = bytes(v6(CLIENT6, SERVER6, 60) / UDP(sport=1, dport=2) / PAY)
+    err = v6(SERVER6, CLIENT6, 64) / ICMPv6TimeExceeded(code=0) / \
+        bytes(v6(CLIENT6, SERVER6, 30) / ICMPv6DestUnreach(code=4) / inner6)
+    echo6 = v6(CLIENT6, SERVER6, 1) / ICMPv6EchoRequest(id=3, seq=4) / PAY
+    err2 = v6(SERVER6, CLIENT6, 64) / ICMPv6TimeExceeded(code=0) / bytes(echo6)
+    o4, _, c = replay("nested_quote_6to4", config(), v6_in=[err, err2])
+    echo4 = v4(CLIENT4, SERVER4, 1) / ICMP(type=8, id=3, seq=4) / PAY
+    same(o4, [v4(SERVER4, CLIENT4, 63) / ICMP(type=11, code=0) / bytes(echo4)], "IPv4 out")
+    expect_counts(c, drop_quote=1)
 
 
 def eam_precedence():
@@ -373,7 +445,8 @@ def round_trip():
 for f in (udp_4to6, tcp_4to6_tos_zero, echo_4to6, udp_zero_checksum_4to6, fragments_4to6,
           df_clear_fragmented_4to6, df_too_big_4to6, ttl_expired_4to6, icmp_error_4to6,
           icmp_error_truncated_4to6, frag_needed_4to6, nested_quote_4to6, untranslatable_4to6,
-          tcp_6to4, echo_reply_6to4, fragments_6to4, ptb_6to4, icmp_error_rfc6791_6to4,
-          param_problem_6to4, eam_precedence, untranslatable_6to4, round_trip):
+          tcp_6to4, echo_reply_6to4, fragments_6to4, ptb_6to4, fragmented_6to4,
+          ext_header_after_fragment_6to4, icmp_error_rfc6791_6to4,
+          param_problem_6to4, nested_quote_6to4, eam_precedence, untranslatable_6to4, round_trip):
     case(f)
 G.finish()

@@ -62,7 +62,7 @@ int s46_siit_conf_from_json(const json_t *doc, s46_siit_conf *c, char *err, size
                                     "56, 64 or 96");
             return -1;
         }
-        if (c->map.pool6.len < 96 && c->map.pool6.addr.b[8]) {
+        if (c->map.pool6.addr.b[8]) { /* the u octet, inside a /96 too (RFC 6052 §2.2) */
             s46_seterr(err, errlen, "siit: pool6: bits 64..71 must be zero (RFC 6052)");
             return -1;
         }
@@ -99,6 +99,7 @@ int s46_siit_conf_from_json(const json_t *doc, s46_siit_conf *c, char *err, size
         s46_json_ip4(o, "rfc6791", &c->rfc6791, err, errlen) < 0 ||
         s46_json_u16(o, "ipv4_mtu", 68, 65535, &c->ipv4_mtu, err, errlen) < 0 ||
         s46_json_u16(o, "ipv6_mtu", 1280, 65535, &c->ipv6_mtu, err, errlen) < 0 ||
+        s46_json_u16(o, "lowest_ipv6_mtu", 1280, 65535, &c->lowest_ipv6_mtu, err, errlen) < 0 ||
         s46_json_bool(o, "ttl_decrement", &c->ttl_decrement, err, errlen) < 0 ||
         s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||
         choice(o, "tos", "copy", "zero", &c->tos_zero, err, errlen) < 0 ||

@@ -12,7 +12,9 @@
  *  "rfc6791"      IPv4 source of translated ICMPv6 errors whose source has
  *                 no mapping (RFC 6791; e.g. "192.0.0.8"; default none:
  *                 such errors dropped)
- *  "ipv4_mtu", "ipv6_mtu" (default 1500), "tos": "copy" | "zero",
+ *  "ipv4_mtu", "ipv6_mtu" (default 1500), "lowest_ipv6_mtu" (the IPv6
+ *  network's smallest MTU: IPv4 with DF clear is cut into IPv6 fragments
+ *  no larger, RFC 7915 §4.1; default 1280), "tos": "copy" | "zero",
  *  "udp_zero_checksum": "compute" | "drop" (RFC 7915 §4.5),
  *  "ttl_decrement" (true), "icmp_rate" (0..100000, default 1000). */
 #ifndef S46_CONF_SIIT_CONF_H

@@ -56,6 +56,7 @@ void s46_siit_conf_default(s46_siit_conf *c)
     memset(c, 0, sizeof *c);
     s46_eam_init(&c->map.eam);
     c->ipv4_mtu = c->ipv6_mtu = 1500;
+    c->lowest_ipv6_mtu = 1280;
     c->ttl_decrement = true;
     c->icmp_rate = 1000;
 }
@@ -71,8 +72,9 @@ static const s46_stage *const siit_stages6[] = {
 
 static int apply_conf(s46_siit *s, const s46_siit_conf *c, char *err, size_t errlen)
 {
-    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280) {
-        s46_seterr(err, errlen, "siit: ipv4_mtu must be at least 68, ipv6_mtu at least 1280");
+    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280 || c->lowest_ipv6_mtu < 1280) {
+        s46_seterr(err, errlen, "siit: ipv4_mtu must be at least 68, ipv6_mtu and "
+                                "lowest_ipv6_mtu at least 1280");
         return -1;
     }
     s46_siit_map m = {.pool6 = c->map.pool6, .has_pool6 = c->map.has_pool6};
@@ -90,6 +92,7 @@ static int apply_conf(s46_siit *s, const s46_siit_conf *c, char *err, size_t err
     s->x.rfc6791_src = c->rfc6791;
     s->x.mtu4 = c->ipv4_mtu;
     s->x.mtu6 = c->ipv6_mtu;
+    s->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     s->x.tos_zero = c->tos_zero;
     s->x.udp_zero_drop = c->udp_zero_drop;
     s->x.ttl_decrement = c->ttl_decrement;

@@ -6,10 +6,10 @@
  *  IPv4 in: parse, echo requests to our IPv4 address answered, ICMP
  *   fragments reassembled, translated (ICMPv4 errors for TTL, too big,
  *   source route from our IPv4 address when set), out to IPv6 (cut into
- *   fragments beyond ipv6_mtu when DF is clear).
+ *   fragments beyond lowest_ipv6_mtu or ipv6_mtu when DF is clear).
  *  IPv6 in: parse, ICMPv6 fragments reassembled, translated (ICMPv6 errors
  *   for hop limit, too big, segments left from our IPv6 address when set),
- *   out to IPv4.
+ *   out to IPv4 (cut into fragments beyond ipv4_mtu when DF is clear).
  * Stateless but for reassembly: with several workers only fragments are
  * steered (by datagram). */
 #ifndef S46_DP_SIIT_H
@@ -31,22 +31,22 @@
     X(icmp_errors_sent, "ICMP errors built by the translator: time exceeded, too big, source route, segments left") \
     X(fragments_held, "ICMP fragments stored for reassembly (each leaves the batch with this reason)") \
     X(reassembled, "ICMP datagrams completed from stored fragments, then translated whole") \
-    X(fragmented, "packets cut into IPv6 fragments for the IPv6 MTU") \
+    X(fragmented, "packets cut into fragments: IPv6 ones for the lowest or next-hop IPv6 MTU, IPv4 ones for the IPv4 MTU") \
     X(drop_reassembly_failed, "fragments refused by reassembly: overlapping, inconsistent or too big") \
     X(drop_no_buffer, "packets not fragmented for want of a buffer or room in the batch") \
     X(drop_icmp_ratelimited, "ICMP errors not sent for icmp_rate (the packet is counted under its own reason)") \
     X(drop_v4_malformed, "IPv4 packets that fail parsing (version, lengths, header checksum)") \
     X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
     X(drop_v4_to_self, "packets to the translator's IPv4 address that are not echo requests") \
-    X(drop_xlat_malformed, "packets whose headers the translator cannot read") \
+    X(drop_xlat_malformed, "packets whose headers the translator cannot read, or with an extension header after the Fragment header") \
     X(drop_ttl_expired, "TTL or hop limit expiring at the translator, and no ICMP error sent") \
     X(drop_too_big, "too big for the next hop and not to be fragmented, and no ICMP error sent") \
     X(drop_source_route, "IPv4 with an unexpired source route option, and no ICMPv4 error sent") \
     X(drop_segments_left, "IPv6 with a Routing header with segments left, and no ICMPv6 error sent") \
-    X(drop_no_mapping, "untranslatable: an address in neither the EAM table nor pool6") \
-    X(drop_icmp_untranslatable, "untranslatable: ICMP type or code without translation (informational, redirect, ...)") \
+    X(drop_no_mapping, "untranslatable: an address in neither the EAM table nor pool6, or an illegal source (0/8, 127/8, 224/3; ::, ::1, ff00::/8)") \
+    X(drop_icmp_untranslatable, "untranslatable: ICMP type or code without translation (informational, redirect, ...), IGMP") \
     X(drop_icmp_fragment, "untranslatable: ICMP fragments that reassembly did not make whole") \
-    X(drop_quote, "untranslatable: ICMP errors whose quoted packet cannot be translated") \
+    X(drop_quote, "untranslatable: ICMP errors whose quoted packet cannot be translated or is an ICMP error itself") \
     X(drop_udp_zero_checksum, "untranslatable: UDP with a zero checksum (fragmented, refused by policy, or IPv6)") \
     X(drop_no_room, "packets without the headroom their longer headers need") \
     X(drop_frag_too_big, "IPv4 fragments too big for the IPv6 MTU that could not be cut smaller") \
@@ -62,6 +62,7 @@ typedef struct s46_siit_conf {
     s46_ip6 ipv6;            /* source of ICMPv6 errors; ::: none */
     uint32_t rfc6791;        /* RFC 6791 source for untranslatable ICMPv6 error sources; 0: none */
     uint16_t ipv4_mtu, ipv6_mtu; /* next hops (default 1500) */
+    uint16_t lowest_ipv6_mtu; /* the IPv6 network's lowest MTU (RFC 7915 §4.1, default 1280) */
     bool tos_zero;           /* traffic class / TOS 0 (default: copied) */
     bool udp_zero_drop;      /* refuse IPv4 UDP with checksum 0 (default: computed) */
     bool ttl_decrement;      /* be the router hop (default on) */

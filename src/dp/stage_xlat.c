@@ -70,9 +70,9 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
         if (!info.frag_after)
             return;
         if (c->p->data[6] != 44)
-            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, sw->xlat.x->mtu6,
+            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, info.frag_mtu,
                                        info.frag_id, sw->dp.pool);
-        if (!refragment6(sw, c->p, sw->xlat.x->mtu6)) {
+        if (!refragment6(sw, c->p, info.frag_mtu)) {
             sw->dp.cnt[sw->dp.desc->out[1]]--;
             s46_sw_drop(sw, c, sw->xlat.frag_too_big);
         }
@@ -98,7 +98,11 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
     switch (r) {
     case S46_XR_OK:
         sw->dp.cnt[sw->xlat.done6]++;
-        return s46_sw_out(sw, c, 0);
+        s46_sw_out(sw, c, 0);
+        if (info.frag_after) /* DF clear beyond the IPv4 MTU (RFC 7915 §5) */
+            s46_dp_fragment4_out(&sw->dp.fc, sw->dp.desc->out[0], sw->dp.cur, c->p,
+                                 info.frag_mtu, sw->dp.pool);
+        return;
     case S46_XR_TTL:
     case S46_XR_TOO_BIG:
     case S46_XR_SEG_LEFT:

@@ -26,10 +26,26 @@ static bool source_route(const uint8_t *o, size_t len)
     return false;
 }
 
+/* A source no router forwards (RFC 1812 §5.3.7: 0/8, 127/8, multicast and
+ * class E), dropped (§4.1) unless the packet is an ICMP error, whose source
+ * is kept for troubleshooting. */
+static bool illegal_source(const uint8_t *ip, unsigned ihl, size_t len)
+{
+    uint8_t a = ip[12];
+    if (a != 0 && a != 127 && a < 224)
+        return false;
+    bool first = (s46_get16(ip + 6) & 0x1fff) == 0;
+    if (ip[9] == S46_XLAT_ICMP4 && first && len > ihl) {
+        uint8_t t = ip[ihl];
+        if (t == 3 || t == 11 || t == 12)
+            return false;
+    }
+    return true;
+}
+
 /* One IPv4 header at in (avail bytes there) and what follows it that
  * changes, planned into pl; *consumed: the bytes of in its new headers
- * replace. depth 0 is the packet, 1 the quote of an ICMP error, 2 a quote
- * inside that one (its header only). */
+ * replace. depth 0 is the packet, 1 the quote of an ICMP error. */
 static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail, unsigned depth,
                           size_t *consumed)
 {
@@ -85,13 +101,15 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
             return S46_XR_QUOTE;
         return S46_XR_OK;
     }
+    if (proto == 2 && depth == 0)
+        return S46_XR_ICMP_TYPE; /* IGMP: single-hop, not translated (§4.2) */
     if (proto != S46_XLAT_ICMP4)
         return S46_XR_OK;
     if (depth == 0 && frag)
         return S46_XR_ICMP_FRAGMENT;
     if (!first)
         return S46_XR_OK;
-    if (l4a < 8)
+    if (l4a < (depth ? 4u : 8u))
         return depth ? S46_XR_OK : S46_XR_MALFORMED;
     uint8_t t = l4[0], c = l4[1];
     if (t == 8 || t == 0) { /* echo request, reply */
@@ -101,17 +119,15 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
             return S46_XR_QUOTE;
         return S46_XR_OK;
     }
+    /* a quote holding anything but echo would need a second embedded header
+     * translated: refused (§4.3) */
+    if (depth)
+        return S46_XR_QUOTE;
     uint8_t t6, c6;
     uint32_t w6;
     uint16_t qlen = l4a >= 12 ? s46_get16(l4 + 10) : 0;
     if (!s46_xlat_icmp4to6(x, t, c, s46_get32(l4 + 4), qlen, &t6, &c6, &w6))
-        return depth ? S46_XR_OK : S46_XR_ICMP_TYPE;
-    if (depth >= 2) { /* its type only: no deeper */
-        if (!s46_xfix_add(pl, NULL, 0, 0, false, l4, t6))
-            return S46_XR_QUOTE;
-        l4[1] = c6; /* harmless before the checks: quotes inside quotes only */
-        return S46_XR_OK;
-    }
+        return S46_XR_ICMP_TYPE;
     /* an error: its header and its quote */
     size_t eat = s46_xplan_icmp_error(pl, t6, c6, w6, depth, at);
     size_t qc;
@@ -138,6 +154,8 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
         info->type = 11;
         return S46_XR_TTL;
     }
+    if (illegal_source(ip, ihl, len))
+        return S46_XR_NO_MAPPING;
     if (ihl > 20 && source_route(ip + 20, ihl - 20)) {
         info->type = 3;
         info->code = 5;
@@ -156,15 +174,26 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
     if (pl.err_at) {
         if (nlen > 1280)
             nlen = 1280;
-    } else if (nlen > x->mtu6) {
-        if (ff & 0x4000) {
+    } else if (ff & 0x4000) {
+        if (nlen > x->mtu6) {
+            /* the largest IPv4 packet that fits: 20 bytes less, 28 for a
+             * fragment, which takes a Fragment header */
             info->type = 3;
             info->code = 4;
-            info->extra = x->mtu6 - 20u;
+            info->extra = x->mtu6 - 20u - (ff & 0x3fff ? 8u : 0u);
             return S46_XR_TOO_BIG;
         }
-        info->frag_after = true;
-        info->frag_id = s46_get16(ip + 4);
+    } else {
+        /* DF clear: IPv6 fragments no bigger than the network's lowest IPv6
+         * MTU (§4, §4.1) nor the next hop's */
+        unsigned lim = x->lowest_mtu6 > 1280 ? x->lowest_mtu6 : 1280;
+        if (lim > x->mtu6)
+            lim = x->mtu6;
+        if (nlen > lim) {
+            info->frag_after = true;
+            info->frag_mtu = (uint16_t)lim;
+            info->frag_id = s46_get16(ip + 4);
+        }
     }
     uint8_t *tail = ip + consumed, *ns = tail - pl.hlen;
     if (ns < p->buf)

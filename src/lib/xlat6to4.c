@@ -4,6 +4,26 @@
 #include "lib/xlat.h"
 #include "lib/xlat_plan.h"
 
+/* IPv6 extension headers (RFC 8200 §4, the IANA list): Hop-by-Hop,
+ * Routing, Fragment, AH, Destination Options, Mobility, HIP, Shim6 and the
+ * two experimental values. ESP (50) is left out as §5.1 says. */
+static bool ext_header(uint8_t nh)
+{
+    return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 ||
+           nh == 140 || nh == 253 || nh == 254;
+}
+
+/* ::, ::1 and multicast: sources no translator forwards (§5.1). */
+static bool illegal_source(const uint8_t *a)
+{
+    if (a[0] == 0xff)
+        return true;
+    for (int i = 0; i < 15; i++)
+        if (a[i])
+            return false;
+    return a[15] <= 1;
+}
+
 /* One IPv6 header chain at in (avail bytes there) and what follows it that
  * changes, planned into pl (see xlat4to6.c). */
 static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail, unsigned depth,
@@ -25,6 +45,8 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
             fo = off;
             nh = in[off];
             off += 8;
+            if (ext_header(nh)) /* §5.1: dropped (ESP is not one here) */
+                return bad;
             continue;
         }
         if (nh == 43 && in[off + 3] != 0 && depth == 0) {
@@ -67,10 +89,11 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
         uint16_t f = s46_get16(in + fo + 2);
         ff = (uint16_t)((f >> 3) | (f & 1 ? 0x2000 : 0));
         id = (uint16_t)s46_get32(in + fo + 4);
-    } else if (total > 1260) {
-        ff = 0x4000;
-    } else if (depth == 0) {
-        id = x->next_id++;
+    } else {
+        if (total > 1260) /* §5.1: DF clear up to 1260 bytes, set above */
+            ff = 0x4000;
+        if (depth == 0) /* §5.1: every unfragmented packet gets an id */
+            id = x->next_id++;
     }
     h[0] = 0x45;
     h[1] = x->tos_zero ? 0 : (uint8_t)((in[0] & 15) << 4 | in[1] >> 4);
@@ -101,40 +124,31 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
     } else if (nh == 58) {
         if (depth == 0 && fo)
             return S46_XR_ICMP_FRAGMENT;
-        if (first && l4a >= 8)
-            r = S46_XR_ICMP_TYPE; /* unless translated below */
-        else if (!depth)
-            return bad;
-        uint8_t t = l4a >= 8 ? l4[0] : 0, c = l4a >= 8 ? l4[1] : 0, t4, c4;
+        if (!first || l4a < (depth ? 4u : 8u))
+            return depth ? S46_XR_OK : bad; /* a quote cut before its ICMPv6 header */
+        uint8_t t = l4[0], c = l4[1], t4, c4;
         uint32_t w4;
-        if (r == S46_XR_OK) {
-            /* a quote without its ICMPv6 header: header alone */
-        } else if (t == 128 || t == 129) {
+        if (t == 128 || t == 129) {
             uint8_t nt = t == 128 ? 8 : 0;
             uint32_t minus = (uint32_t)(t << 8 | c) + s46_csum_pseudo6(s6.b, d6.b, 58, ulen);
             if (!s46_xfix_add(pl, l4 + 2, minus, (uint32_t)(nt << 8 | c), false, l4, nt))
                 return S46_XR_QUOTE;
-            r = S46_XR_OK;
-        } else if (s46_xlat_icmp6to4(x, t, c, s46_get32(l4 + 4),
-                                     l4a >= 15 && l4[8 + 6] == 44, &t4, &c4, &w4)) {
-            if (depth >= 2) {
-                if (!s46_xfix_add(pl, NULL, 0, 0, false, l4, t4))
-                    return S46_XR_QUOTE;
-                l4[1] = c4;
-                r = S46_XR_OK;
-            } else {
-                size_t eat = s46_xplan_icmp_error(pl, t4, c4, w4, depth, at);
-                size_t qc;
-                if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc, info) != S46_XR_OK)
-                    return S46_XR_QUOTE;
-                *consumed = off + 8 + qc;
-                size_t shrunk = qc - (pl->hlen - (eat + 8));
-                total -= (uint32_t)shrunk;
-                s46_put16(h + 2, (uint16_t)total);
-                r = S46_XR_OK;
-            }
         } else if (depth) {
-            r = S46_XR_OK;
+            /* anything but echo in a quote would need a second embedded
+             * header translated: refused (§5.3) */
+            return S46_XR_QUOTE;
+        } else if (s46_xlat_icmp6to4(x, t, c, s46_get32(l4 + 4), l4a >= 15 && l4[8 + 6] == 44,
+                                     &t4, &c4, &w4)) {
+            size_t eat = s46_xplan_icmp_error(pl, t4, c4, w4, depth, at);
+            size_t qc;
+            if (level(x, pl, l4 + 8, l4a - 8, depth + 1, &qc, info) != S46_XR_OK)
+                return S46_XR_QUOTE;
+            *consumed = off + 8 + qc;
+            size_t shrunk = qc - (pl->hlen - (eat + 8));
+            total -= (uint32_t)shrunk;
+            s46_put16(h + 2, (uint16_t)total);
+        } else {
+            r = S46_XR_ICMP_TYPE;
         }
         if (r != S46_XR_OK)
             return r;
@@ -150,6 +164,8 @@ s46_xlat_res s46_xlat_6to4(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
     size_t len = p->len;
     if (len < 40 || ip[0] >> 4 != 6)
         return S46_XR_MALFORMED;
+    if (illegal_source(ip + 8))
+        return S46_XR_NO_MAPPING;
     if (x->ttl_decrement && ip[7] <= 1) {
         info->type = 3;
         return S46_XR_TTL;
@@ -169,10 +185,17 @@ s46_xlat_res s46_xlat_6to4(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
     if (nlen > x->mtu4) {
         if (pl.err_at) {
             nlen = x->mtu4;
+        } else if (!(pl.h[6] & 0x40)) {
+            /* DF clear (a fragment, or 1260 bytes at most): the translator
+             * is the IPv4 router that fragments it (§5) */
+            info->frag_after = true;
+            info->frag_mtu = x->mtu4;
         } else {
+            /* DF set, no Fragment header: Packet Too Big, never below the
+             * IPv6 minimum (§5): a 1280-byte packet leaves DF clear */
             x->next_id = next_id;
             info->type = 2;
-            info->extra = x->mtu4 + 20u + (pl.h[6] & 0x3f || pl.h[7] ? 8u : 0u);
+            info->extra = x->mtu4 + 20u < 1280u ? 1280u : x->mtu4 + 20u;
             return S46_XR_TOO_BIG;
         }
     }

@@ -25,10 +25,10 @@ int s46_xlat_ptr4to6(unsigned p4)
 
 int s46_xlat_ptr6to4(unsigned p6)
 {
-    if (p6 == 0)
-        return 0;
+    if (p6 <= 1)
+        return (int)p6; /* version/traffic class; traffic class/flow label */
     if (p6 <= 3)
-        return 1;
+        return -1;      /* flow label: no IPv4 field (§5.2) */
     if (p6 <= 5)
         return 2;
     if (p6 == 6)
@@ -42,16 +42,16 @@ int s46_xlat_ptr6to4(unsigned p6)
     return -1;
 }
 
-/* RFC 1191's plateaus at or above 1280: the likeliest IPv4 path MTU below a
- * packet of len bytes that a router refused without naming its MTU; 1260
- * (an IPv6 MTU of 1280) when none is below it. */
+/* RFC 1191's table of MTU plateaus: the likeliest IPv4 path MTU for a
+ * packet of len bytes that a router refused without naming its MTU is the
+ * greatest plateau below len (RFC 7915 §4.2); 0 when none is. */
 static unsigned plateau(unsigned len)
 {
-    static const unsigned pl[] = {65535, 32000, 17914, 8166, 4352, 2002, 1492};
+    static const unsigned pl[] = {65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
     for (unsigned i = 0; i < sizeof pl / sizeof pl[0]; i++)
         if (pl[i] < len)
             return pl[i];
-    return 1260;
+    return 0;
 }
 
 bool s46_xlat_icmp4to6(const s46_xlat *x, uint8_t t, uint8_t c, uint32_t word,
@@ -82,6 +82,8 @@ bool s46_xlat_icmp4to6(const s46_xlat *x, uint8_t t, uint8_t c, uint32_t word,
                 m4 = plateau(quoted_len);
             unsigned m = MIN(m4 + 20, (unsigned)x->mtu6);
             m = MIN(m, (unsigned)x->mtu4 + 20);
+            if (m < 1280) /* IPv6 hosts never see a smaller path MTU (§5) */
+                m = 1280;
             *t6 = 2;
             *c6 = 0;
             *word6 = m;
@@ -186,5 +188,6 @@ void s46_xlat_default(s46_xlat *x)
     memset(x, 0, sizeof *x);
     x->mtu4 = 1500;
     x->mtu6 = 1500;
+    x->lowest_mtu6 = 1280;
     x->ttl_decrement = true;
 }
