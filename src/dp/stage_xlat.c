@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dp/stages.h"
+#include "lib/csum.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 
@@ -62,6 +63,7 @@ static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
 static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
+    sw->xlat_cur = c;
     s46_xlat_res r = s46_xlat_4to6(sw->xlat.x, c->p, &info);
     switch (r) {
     case S46_XR_OK:
@@ -89,16 +91,91 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
+void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns) { xlat4to6(sw, c, now_ns); }
+
 static const s46_ip6 none6;
+
+/* The IPv4 packet p (already counted as sent out of side 0) beyond mtu
+ * with DF clear: its payload cut into IPv4 fragments of the same datagram,
+ * the others from the fragment pool appended to the batch. False (p
+ * untouched) for want of buffers or batch room. */
+static bool fragment4(s46_sw *sw, s46_pkt *p, unsigned mtu)
+{
+    s46_batch *b = sw->dp.cur;
+    uint8_t *d = p->data;
+    size_t hl = (size_t)(d[0] & 15) * 4, pay = p->len - hl, chunk = (mtu - hl) & ~7u;
+    if (mtu < hl + 8 || pay <= chunk)
+        return true;
+    unsigned extra = (unsigned)((pay - 1) / chunk);
+    if (b->count + extra > S46_BATCH_MAX || s46_pktpool_available(sw->dp.pool) < extra)
+        return false;
+    uint16_t fo = s46_get16(d + 6);
+    size_t off = (size_t)(fo & 0x1fff) * 8;
+    bool last_m = fo & 0x2000;
+    for (size_t done = chunk; done < pay; done += chunk) {
+        size_t n = pay - done < chunk ? pay - done : chunk;
+        s46_pkt *q = s46_pkt_alloc(sw->dp.pool);
+        s46_pkt_reset(q);
+        memcpy(q->data, d, hl);
+        memcpy(q->data + hl, d + hl + done, n);
+        q->len = (uint32_t)(hl + n);
+        s46_put16(q->data + 2, (uint16_t)(hl + n));
+        bool m = done + n < pay || last_m;
+        s46_put16(q->data + 6, (uint16_t)((off + done) / 8 | (m ? 0x2000 : 0)));
+        s46_put16(q->data + 10, 0);
+        s46_put16(q->data + 10, s46_csum_fold(s46_csum_add(0, q->data, hl)));
+        q->ts_ns = p->ts_ns;
+        q->in_port = p->in_port;
+        s46_dp_out(&sw->dp, q, 0);
+        b->pkts[b->count++] = q;
+    }
+    p->len = (uint32_t)(hl + chunk);
+    s46_put16(d + 2, (uint16_t)(hl + chunk));
+    s46_put16(d + 6, (uint16_t)(off / 8 | 0x2000));
+    s46_put16(d + 10, 0);
+    s46_put16(d + 10, s46_csum_fold(s46_csum_add(0, d, hl)));
+    sw->dp.cnt[sw->dp.desc->fragmented]++;
+    return true;
+}
+
+static inline void xlat_out4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_sw_out(sw, c, 0);
+    if (c->p->len <= sw->xlat.x->mtu4 || (c->p->data[6] & 0x40))
+        return;
+    if (!fragment4(sw, c->p, sw->xlat.x->mtu4)) {
+        sw->dp.cnt[sw->dp.desc->out[0]]--;
+        s46_sw_drop(sw, c, sw->dp.desc->no_buffer);
+    }
+}
+S46_STAGE(s46_st_xlat_out4, "xlat_out4", xlat_out4);
 
 static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
+    sw->xlat_cur = c;
+    /* a datagram reassembled here came as fragments: it leaves as IPv4
+     * fragments (DF clear) rather than be refused as too big */
+    uint16_t mtu4 = sw->xlat.x->mtu4;
+    if (c->was_fragment)
+        sw->xlat.x->mtu4 = 65535;
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
+    sw->xlat.x->mtu4 = mtu4;
     switch (r) {
     case S46_XR_OK:
         sw->dp.cnt[sw->xlat.done6]++;
-        return s46_sw_out(sw, c, 0);
+        if (c->was_fragment && (c->p->data[6] & 0x40)) {
+            uint16_t w = s46_get16(c->p->data + 6);
+            s46_put16(c->p->data + 6, (uint16_t)(w & ~0x4000));
+            s46_csum_replace16(c->p->data + 10, w, (uint16_t)(w & ~0x4000));
+        }
+        if (!sw->xlat_keep6to4)
+            return xlat_out4(sw, c, now);
+        if (s46_parse_ipv4(c->p->data, c->p->len, &c->in) == 0)
+            return;
+        r = S46_XR_MALFORMED; /* its own output: cannot be */
+        break;
     case S46_XR_TTL:
     case S46_XR_TOO_BIG:
     case S46_XR_SEG_LEFT:
