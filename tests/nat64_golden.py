@@ -283,8 +283,29 @@ def session_limits():
         raise AssertionError("want 3 flows through, got %d" % len(c))
 
 
+def subscriber_prefix_64():
+    h1, h2 = "2001:db8:1::10", "2001:db8:1::11"   # one /64
+    pkts = [out_udp(host=h1), out_udp(host=h2), out_udp(host=h1, sport=5001)]
+    cfg = config(subscriber_prefix=64, limits={"mappings": 2})
+    c, d, n, log = replay("sub64", cfg, v6_in=pkts)
+    if len(c) != 2:
+        raise AssertionError("want 2 flows through, got %d" % len(c))
+    (a1, p1), (a2, p2) = ext_of(c[0]), ext_of(c[1])
+    if a1 != a2:
+        raise AssertionError("one /64, two addresses: %s %s" % (a1, a2))
+    counters_have(n, drop_sub_mappings=1)
+    logged_block(log, "2001:db8:1::", a1, p1)
+    # each host gets its own traffic back
+    back = [IP(src=SERVER4, dst=a1, ttl=50) / UDP(sport=9000, dport=p2) / Raw(b"2"),
+            IP(src=SERVER4, dst=a1, ttl=50) / UDP(sport=9000, dport=p1) / Raw(b"1")]
+    c, d, n, _ = replay("sub64_back", cfg, v6_in=pkts, v4_in=back)
+    eq(d, [v6(SERVER6, h2, UDP(sport=9000, dport=5000) / Raw(b"2"), 49),
+           v6(SERVER6, h1, UDP(sport=9000, dport=5000) / Raw(b"1"), 49)])
+
+
 def bad_configs():
-    for bad in ({"pool6": "64:ff9b::/95"}, {"pool4": []}, {"filtering": "x"}):
+    for bad in ({"pool6": "64:ff9b::/95"}, {"pool4": []}, {"filtering": "x"},
+                {"subscriber_prefix": 129}):
         err = G.replay("bad", config(**bad), expect_fail=True, conf="nat64.json")
         if "nat64" not in err:
             raise AssertionError("error does not name the object: %s" % err)
@@ -292,6 +313,7 @@ def bad_configs():
 
 for fn in (udp_both_ways, tcp_both_ways, icmp_echo_both_ways, unsolicited_inbound_dropped,
            adf_filters_other_servers, v6_refused, icmp_error_inbound, icmp_error_outbound,
-           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, session_limits, bad_configs):
+           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, session_limits,
+           subscriber_prefix_64, bad_configs):
     case(fn)
 G.finish()

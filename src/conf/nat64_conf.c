@@ -40,7 +40,8 @@ int s46_nat64_settings_from_json(const json_t *doc, s46_nat64_settings *s, char 
         s46_json_u16(o, "ipv6_mtu", 1280, 65535, &c->ipv6_mtu, err, errlen) < 0 ||
         s46_json_bool(o, "tos_zero", &c->tos_zero, err, errlen) < 0 ||
         s46_json_bool(o, "hairpin", &c->hairpin, err, errlen) < 0 ||
-        s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0)
+        s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||
+        s46_json_u8(o, "subscriber_prefix", 32, 128, &c->cgn.sub_len, err, errlen) < 0)
         return -1;
     if (s46_cgn_settings_from_json(o, "pool4", &c->cgn, &s->g, e, sizeof e) < 0) {
         s46_seterr(err, errlen, "nat64.%s", e);

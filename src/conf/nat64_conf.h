@@ -8,7 +8,10 @@
  *   "ipv4": source of ICMPv4 errors (default: the first pool4 address);
  *   "ipv6": source of ICMPv6 errors (default: ipv4 inside pool6);
  *   "ipv4_mtu" (>= 68), "ipv6_mtu" (>= 1280), default 1500;
- *   "tos_zero" (default false), "hairpin" (default true), "icmp_rate".
+ *   "tos_zero" (default false), "hairpin" (default true), "icmp_rate";
+ *   "subscriber_prefix" (32..128, default 128): the subscriber whose
+ *   blocks, address and limits a host shares is its source address's
+ *   prefix of that length (64 or 56: a customer's /64 or /56).
  * 0, or -1 with err naming the member. */
 #ifndef S46_CONF_NAT64_CONF_H
 #define S46_CONF_NAT64_CONF_H

@@ -313,6 +313,9 @@ unsigned s46_nat64_steer(const s46_nat64 *n, const s46_pkt *p, uint16_t side)
         const uint8_t *d = p->data;
         bool err = d[6] == S46_PROTO_ICMPV6 && p->len >= 40 + 8 + 40 && d[40] < 128;
         memcpy(k.b, err ? d + 40 + 8 + 24 : d + 8, 16);
+        /* a subscriber's hosts on one worker: its blocks and limits are there */
+        if (n->c.cgn.sub_len && n->c.cgn.sub_len < 128)
+            k = s46_cgn_key_prefix(&k, n->c.cgn.sub_len);
         return s46_cgn_owner_out(&k, n->shares);
     }
     if (s46_steer_fragment(p, n->shares, &owner))

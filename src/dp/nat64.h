@@ -26,8 +26,10 @@
  * 0/8 are refused, drop_v4_bad_source): the translator maps it to the host
  * of the packet being translated (c->peer). Port blocks are logged
  * (lib/blocklog.h) before their first packet leaves, with the host's IPv6
- * address as the subscriber (`s46 trace` finds it). One instance per
- * worker: IPv6 packets steered by host, IPv4 by external port. */
+ * address as the subscriber (`s46 trace` finds it), or its prefix when the
+ * subscriber is a /64 or /56 (cgn.sub_len: the hosts inside share blocks,
+ * address and limits, each with its own mappings). One instance per
+ * worker: IPv6 packets steered by subscriber, IPv4 by external port. */
 #ifndef S46_DP_NAT64_H
 #define S46_DP_NAT64_H
 #include <jansson.h>
