@@ -91,7 +91,24 @@ static inline void cgn_out(s46_sw *sw, s46_ctx *c, uint64_t now)
     if (!o.error && s46_cgn_is_external(g->g, o.dst))
         hairpin(sw, c, now);
 }
-S46_STAGE(s46_st_cgn_out, "cgn_out", cgn_out);
+/* The batch's lookups prefetched together (their cache misses overlap),
+ * then each packet in order. */
+static void cgn_out_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
+{
+    s46_cgn_flow f[S46_BATCH_MAX];
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        s46_cgn_key sub = key_of(&c[i].peer);
+        if (!c[i].done && s46_cgn_flow_out(&sub, c[i].p->data, &c[i].in, &f[k]))
+            k++;
+    }
+    if (k)
+        s46_cgn_prefetch_out_batch(sw->cgn.g, f, k);
+    for (unsigned i = 0; i < n; i++)
+        if (!c[i].done)
+            cgn_out(sw, &c[i], now);
+}
+const s46_stage s46_st_cgn_out = {"cgn_out", cgn_out_run};
 
 /* A datagram reassembled here whose external port another worker owns is
  * handed to it (whole packets were steered by that port already). */
@@ -124,7 +141,20 @@ static inline void cgn_in(s46_sw *sw, s46_ctx *c, uint64_t now)
     }
     memcpy(c->peer.b, sub.b, 16);
 }
-S46_STAGE(s46_st_cgn_in, "cgn_in", cgn_in);
+static void cgn_in_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
+{
+    s46_cgn_flow f[S46_BATCH_MAX];
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (!c[i].done && s46_cgn_flow_in(c[i].p->data, &c[i].l3, &f[k]))
+            k++;
+    if (k)
+        s46_cgn_prefetch_in_batch(sw->cgn.g, f, k);
+    for (unsigned i = 0; i < n; i++)
+        if (!c[i].done)
+            cgn_in(sw, &c[i], now);
+}
+const s46_stage s46_st_cgn_in = {"cgn_in", cgn_in_run};
 
 /* The port blocks the batch's flows allocated are on disk before any of
  * their packets leaves: one sync per batch; a packet whose record could

@@ -1098,36 +1098,86 @@ refuse:
  * so that the batch's cache misses overlap; then every packet is handled
  * in order. Prefetches only: what earlier packets change is seen as usual. */
 #define STAGE_MAX STAGE_MAX_
+/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX). */
+static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    uint32_t m[STAGE_MAX], kh[STAGE_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        kh[i] = key_hash(&f[i].sub);
+        m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
+        __builtin_prefetch(&g->mo_idx[m[i]]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = g->mo_idx[m[i]];
+        if (m[i] != NONE)
+            __builtin_prefetch(&g->maps[m[i]]);
+        else /* a new mapping: its subscriber is looked up next */
+            __builtin_prefetch(&g->sub_idx[kh[i] & g->sub_mask]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t x = m[i];
+        if (x == NONE) {
+            uint32_t su = g->sub_idx[kh[i] & g->sub_mask];
+            if (su != NONE)
+                __builtin_prefetch(&g->subs[su]);
+            continue;
+        }
+        __builtin_prefetch(&g->subs[g->maps[x].sub]);
+        if (g->hosts)
+            __builtin_prefetch(&g->hosts[x]);
+        if (g->maps[x].sess_head != NONE)
+            __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+    }
+}
+
+/* The same for inbound flows. */
+static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    uint32_t m[STAGE_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
+        m[i] = NONE;
+        if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
+            m[i] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
+            __builtin_prefetch(&g->mi_idx[m[i]]);
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (m[i] == NONE)
+            continue;
+        m[i] = g->mi_idx[m[i]];
+        if (m[i] != NONE)
+            __builtin_prefetch(&g->maps[m[i]]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t x = m[i];
+        if (x == NONE)
+            continue;
+        __builtin_prefetch(&g->subs[g->maps[x].sub]);
+        if (g->hosts)
+            __builtin_prefetch(&g->hosts[x]);
+        __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+    }
+}
+
+void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX)
+        prefetch_out(g, f + b, n - b < STAGE_MAX ? n - b : STAGE_MAX);
+}
+
+void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX)
+        prefetch_in(g, f + b, n - b < STAGE_MAX ? n - b : STAGE_MAX);
+}
+
 void s46_cgn_outbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
                             s46_cgn_result *r, unsigned n, uint32_t now)
 {
     for (unsigned b = 0; b < n; b += STAGE_MAX) {
         unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
-        uint32_t m[STAGE_MAX], kh[STAGE_MAX];
-        for (unsigned i = b; i < e; i++) {
-            kh[i - b] = key_hash(&f[i].sub);
-            m[i - b] = mo_hash(kh[i - b], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
-            __builtin_prefetch(&g->mo_idx[m[i - b]]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            m[i - b] = g->mo_idx[m[i - b]];
-            if (m[i - b] != NONE)
-                __builtin_prefetch(&g->maps[m[i - b]]);
-            else /* a new mapping: its subscriber is looked up next */
-                __builtin_prefetch(&g->sub_idx[kh[i - b] & g->sub_mask]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            uint32_t x = m[i - b];
-            if (x == NONE) {
-                uint32_t su = g->sub_idx[kh[i - b] & g->sub_mask];
-                if (su != NONE)
-                    __builtin_prefetch(&g->subs[su]);
-                continue;
-            }
-            __builtin_prefetch(&g->subs[g->maps[x].sub]);
-            if (g->maps[x].sess_head != NONE)
-                __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
-        }
+        prefetch_out(g, f + b, e - b);
         g->defer_mi = true;
         for (unsigned i = b; i < e; i++)
             r[i] = s46_cgn_outbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
@@ -1141,29 +1191,7 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 {
     for (unsigned b = 0; b < n; b += STAGE_MAX) {
         unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
-        uint32_t m[STAGE_MAX];
-        for (unsigned i = b; i < e; i++) {
-            uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
-            m[i - b] = NONE;
-            if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
-                m[i - b] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
-                __builtin_prefetch(&g->mi_idx[m[i - b]]);
-            }
-        }
-        for (unsigned i = b; i < e; i++) {
-            if (m[i - b] == NONE)
-                continue;
-            m[i - b] = g->mi_idx[m[i - b]];
-            if (m[i - b] != NONE)
-                __builtin_prefetch(&g->maps[m[i - b]]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            uint32_t x = m[i - b];
-            if (x == NONE)
-                continue;
-            __builtin_prefetch(&g->subs[g->maps[x].sub]);
-            __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
-        }
+        prefetch_in(g, f + b, e - b);
         for (unsigned i = b; i < e; i++)
             r[i] = s46_cgn_inbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
     }

@@ -212,6 +212,13 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
  * the batch's cache misses overlap instead of following one another. */
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f);
 void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
+/* Deeper, for n flows at once: the index slots, then the mappings, then
+ * their subscribers and sessions, each step's misses overlapping (what
+ * the _batch calls do before handling the packets); the caller then makes
+ * its single calls. Outbound: sub, proto, int_addr, int_port; inbound:
+ * proto, ext_addr, ext_port, rem_addr, rem_port. */
+void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
+void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,
  * RFC 5508 REQ-6): the live mapping at an external address and port, or of
  * a subscriber's internal endpoint. */
