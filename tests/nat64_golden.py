@@ -144,10 +144,11 @@ def adf_filters_other_servers():
 def v6_refused():
     pkts = [IPv6(src=HOST, dst="2001:db8:9::1") / UDP(sport=1, dport=2),
             IPv6(src="64:ff9b::1.2.3.4", dst=SERVER6) / UDP(sport=1, dport=2),
-            IPv6(src=HOST, dst=SERVER6) / ICMPv6EchoReply(id=1)]
+            IPv6(src=HOST, dst=SERVER6) / ICMPv6EchoReply(id=1),
+            IPv6(src=HOST, dst="64:ff9b::1") / UDP(sport=1, dport=2)]
     c, d, n, _ = replay("v6_refused", config(), v6_in=pkts)
     eq(c + d, [])
-    counters_have(n, drop_v6_not_pool6=1, drop_v6_bad_source=1, drop_unsupported_proto=1)
+    counters_have(n, drop_v6_not_pool6=2, drop_v6_bad_source=1, drop_unsupported_proto=1)
 
 
 def icmp_error_inbound():

@@ -125,7 +125,11 @@ static inline void check6(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_nat64 *n = sw->mech;
     const uint8_t *d = c->p->data;
     static const uint8_t zero[16];
-    if (!in_pool6(n, d + 24))
+    uint32_t dst4;
+    s46_ip6 dst;
+    memcpy(dst.b, d + 24, 16);
+    /* 0/8 inside pool6 is no IPv4 destination (and 0.0.0.1 the host's stand-in) */
+    if (!s46_rfc6052_extract(&n->c.pool6, &dst, &dst4) || dst4 >> 24 == 0)
         return s46_sw_drop(sw, c, S46_NAT64_drop_v6_not_pool6);
     if (in_pool6(n, d + 8) || d[8] == 0xff || !memcmp(d + 8, zero, 16))
         return s46_sw_drop(sw, c, S46_NAT64_drop_v6_bad_source);

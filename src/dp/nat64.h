@@ -57,7 +57,7 @@
     X(drop_v4_malformed, "IPv4 packets that fail parsing (version, lengths, header checksum)") \
     X(drop_v4_bad_source, "IPv4 packets from 0.0.0.0/8 (the NAT64's own stand-in for the IPv6 host)") \
     X(drop_v6_malformed, "IPv6 packets that fail parsing (lengths, extension headers)") \
-    X(drop_v6_not_pool6, "IPv6 packets to a destination outside pool6") \
+    X(drop_v6_not_pool6, "IPv6 packets to a destination outside pool6, or to pool6 + an address of 0.0.0.0/8") \
     X(drop_v6_bad_source, "IPv6 packets from inside pool6, from ::, or from a multicast address") \
     X(drop_xlat_malformed, "packets whose headers the translator cannot read") \
     X(drop_ttl_expired, "TTL or hop limit expiring at the NAT64, and no ICMP error sent") \
