@@ -107,8 +107,9 @@ static int run(const s46_pipeline_ops *ops, const void *pconf, const char *const
     char e[512];
     volatile sig_atomic_t never = 0;
     s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = pconf, .workers = 1,
-                        .until_eof = true, .eof_v6_first = ops == &s46_pl_aftr || ops == &s46_pl_nat64, .wake_fd = -1,
-                        .stop = &never};
+                        .until_eof = true,
+                        .eof_v6_first = ops == &s46_pl_aftr || ops == &s46_pl_nat64,
+                        .wake_fd = -1, .stop = &never};
     for (int s = 0; s < 2; s++)
         lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
                                      .pcap_ethernet = eth};
