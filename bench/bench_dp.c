@@ -13,6 +13,7 @@
 #include "dp/ce_pipeline.h"
 #include "dp/lwaftr.h"
 #include "dp/aftr.h"
+#include "dp/nat64.h"
 #include "lib/bindtab.h"
 #include "io/loop.h"
 #include "lib/csum.h"
@@ -509,6 +510,135 @@ static void bench_aftr(double secs)
     free(af_seq);
 }
 
+/* NAT64: established sessions of many IPv6 hosts (UDP to one IPv4 server
+ * through 64:ff9b::/96), both ways; the hosts as the AFTR's subscribers. */
+static s46_nat64 *the_n64;
+static uint8_t n64_t6[2048], n64_t4[2048];
+static uint32_t n64_size;
+static void n64_templates(uint32_t size)
+{
+    if (n64_size == size)
+        return;
+    memset(n64_t6, 0, 40 + 8);
+    n64_t6[0] = 0x60;
+    s46_put16(n64_t6 + 4, (uint16_t)(size - 40));
+    n64_t6[6] = 17;
+    n64_t6[7] = 64;
+    s46_ip6 dst;
+    s46_ip6_parse("64:ff9b::cb00:7109", &dst);
+    memcpy(n64_t6 + 24, dst.b, 16);
+    s46_put16(n64_t6 + 42, 80);
+    s46_put16(n64_t6 + 44, (uint16_t)(size - 40));
+    s46_put16(n64_t6 + 46, 0x1234); /* any non-zero: updated incrementally */
+    build_v4(n64_t4, size, 0xcb007109, 0, 80, 0);
+    n64_size = size;
+}
+static void fill_n64_6_i(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    s46_pkt_reset(p);
+    n64_templates(size);
+    memcpy(p->data, n64_t6, size);
+    af_b4(i % af_subs, p->data + 8);
+    s46_put16(p->data + 40, (uint16_t)(1024 + i / af_subs));
+    p->len = size;
+}
+static void fill_n64_6(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    fill_n64_6_i(p, af_next(), size);
+}
+static void fill_n64_4(s46_pkt *p, uint32_t i, uint32_t size)
+{
+    (void)i;
+    uint32_t k = af_next();
+    s46_pkt_reset(p);
+    n64_templates(size);
+    memcpy(p->data, n64_t4, size);
+    patch_v4(p->data, 16, af_ext[k], 22, af_eport[k]);
+    p->len = size;
+}
+static void proc_n64(s46_batch *b, void *arg)
+{
+    s46_nat64_process(the_n64, b, (uint16_t)(uintptr_t)arg, 1000000000ull);
+    for (uint32_t k = 0; k < b->count; k++)
+        if (b->pkts[k]->verdict != S46_V_FORWARD)
+            abort();
+}
+
+static void bench_nat64(double secs)
+{
+    printf("\nNAT64 pipeline (RFC 7915 translation and the CGN), one core, 550 B UDP,\n"
+           "established sessions over up to 100 000 hosts, random order; next to the\n"
+           "MAP-E BR with 1M CEs in the same run (issue 14 target: >= 0.5 of it at 1M sessions)\n");
+    printf("%-10s %9s %8s %12s %12s %8s %8s %7s\n", "direction", "sessions", "hosts", "copy Mpps",
+           "NAT64 Mpps", "N64/cp", "/BR", "target");
+    make_ces(1000000);
+    double bbase, br;
+    measure_pair(fill_br4, 550, proc_br4, NULL, secs, &bbase, &br);
+    printf("%-10s %9s %8s %12.2f %12.2f %8.2f\n", "MAP-E BR", "1M CEs", "", bbase / 1e6, br / 1e6,
+           br / bbase);
+    af_seq = malloc(AF_SEQ * sizeof *af_seq);
+    static const uint32_t counts[] = {1, 100000, 1000000};
+    static s46_pfx4 pool;
+    s46_pfx4_parse("198.18.0.0/22", &pool, NULL, 0);
+    for (int c = 0; c < 3; c++) {
+        af_n = counts[c];
+        af_subs = af_n < 100000 ? af_n : 100000;
+        s46_nat64_conf nc;
+        s46_nat64_conf_default(&nc);
+        s46_pfx6_parse("64:ff9b::/96", &nc.pool6, NULL, 0);
+        nc.ipv6_mtu = 9000;
+        nc.cgn.pool = &pool;
+        nc.cgn.npool = 1;
+        nc.cgn.max_subscribers = 131072;
+        nc.cgn.max_blocks = 262144;
+        nc.cgn.max_mappings = nc.cgn.max_sessions = 1u << 21;
+        the_n64 = s46_nat64_new(&nc, 0, 1, NULL, 0);
+        if (!the_n64)
+            abort();
+        af_ext = malloc(af_n * sizeof *af_ext);
+        af_eport = malloc(af_n * sizeof *af_eport);
+        static s46_pktpool *pool_w;
+        if (!pool_w)
+            pool_w = s46_pktpool_new(S46_BATCH_MAX);
+        for (uint32_t i = 0; i < af_n;) {
+            s46_batch b = {0};
+            uint32_t first = i;
+            for (; i < af_n && b.count < S46_BATCH_IN; i++) {
+                s46_pkt *p = s46_pkt_alloc(pool_w);
+                fill_n64_6_i(p, i, 550);
+                b.pkts[b.count++] = p;
+            }
+            s46_nat64_process(the_n64, &b, 1, 1000000000ull);
+            for (uint32_t k = 0; k < b.count; k++) {
+                s46_pkt *p = b.pkts[k];
+                if (p->verdict != S46_V_FORWARD)
+                    abort();
+                af_ext[first + k] = s46_get32(p->data + 12);
+                af_eport[first + k] = s46_get16(p->data + 20);
+                s46_pkt_release(pool_w, p);
+            }
+        }
+        uint64_t x = 88172645463325252ull;
+        for (uint32_t i = 0; i < AF_SEQ; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            af_seq[i] = (uint32_t)(x % af_n);
+        }
+        for (int dir = 0; dir < 2; dir++) {
+            double base, pps;
+            measure_pair(dir ? fill_n64_4 : fill_n64_6, 550, proc_n64,
+                         (void *)(uintptr_t)(dir ? 0 : 1), secs, &base, &pps);
+            printf("%-10s %9u %8u %12.2f %12.2f %8.2f %8.2f %7s\n",
+                   dir ? "IPv4->IPv6" : "IPv6->IPv4", af_n, af_subs, base / 1e6, pps / 1e6,
+                   pps / base, pps / br, af_n == 1000000 ? met(pps / br >= 0.5) : "");
+        }
+        s46_nat64_free(the_n64);
+        free(af_ext);
+        free(af_eport);
+    }
+    free(af_seq);
+}
+
 /* NAPT table alone. Each figure is measured in turns (ten slices) with its
  * reference, the least a mapping table must do for the same work: the same
  * keys inserted into (or looked up in) a bare open-addressing table of the
@@ -762,7 +892,7 @@ static void bench_loop(double secs, const s46_br_conf *bc, const s46_ce_conf *cc
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 0.3;
-    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "lw", "aftr", "loop" */
+    const char *only = argc > 2 ? argv[2] : ""; /* "br4", "br6", "ce", "cet", "napt", "lw", "aftr", "nat64", "loop" */
     memset(&rule, 0, sizeof rule);
     s46_pfx6_parse("2001:db8::/32", &rule.ipv6, NULL, 0);
     s46_pfx4_parse("100.64.0.0/10", &rule.ipv4, NULL, 0);
@@ -809,6 +939,8 @@ int main(int argc, char **argv)
         bench_lw(secs);
     if (strcmp(only, "aftr") == 0)
         bench_aftr(secs);
+    if (strcmp(only, "nat64") == 0)
+        bench_nat64(secs);
     if (strcmp(only, "cet") == 0)
         bench_cet(secs);
     if (*only && strcmp(only, "ce") != 0 && strcmp(only, "loop") != 0)

@@ -68,6 +68,37 @@ void s46_aftr_conf_default(s46_aftr_conf *c)
 
 static const s46_stage *const aftr_stages4[], *const aftr_stages6[];
 
+/* What each CGN outcome (stage_cgn.c) is counted as. */
+static const uint16_t aftr_cw[S46_CW_N] = {
+    [S46_CW_UNSUPPORTED] = S46_AFTR_drop_unsupported_proto,
+    [S46_CW_ICMP_NO_MAPPING] = S46_AFTR_drop_icmp_no_mapping,
+    [S46_CW_NO_ADDRESS] = S46_AFTR_drop_no_address,
+    [S46_CW_NO_BLOCK] = S46_AFTR_drop_no_block,
+    [S46_CW_SUB_MAPPINGS] = S46_AFTR_drop_sub_mappings,
+    [S46_CW_SUB_SESSIONS] = S46_AFTR_drop_sub_sessions,
+    [S46_CW_SUB_RATE] = S46_AFTR_drop_sub_rate,
+    [S46_CW_FULL] = S46_AFTR_drop_table_full,
+    [S46_CW_LOG_REFUSED] = S46_AFTR_drop_log_refused,
+    [S46_CW_IN_MALFORMED] = S46_AFTR_drop_in_malformed,
+    [S46_CW_IN_NO_MAPPING] = S46_AFTR_drop_in_no_mapping,
+    [S46_CW_IN_FILTERED] = S46_AFTR_drop_in_filtered,
+    [S46_CW_IN_NOT_OURS] = S46_AFTR_drop_in_not_ours,
+    [S46_CW_LOG_UNSYNCED] = S46_AFTR_drop_log_unsynced,
+    [S46_CW_HAIRPIN_OFF] = S46_AFTR_drop_hairpin_off,
+    [S46_CW_HAIRPIN_MALFORMED] = S46_AFTR_drop_inner_malformed,
+};
+
+/* A hairpinned packet, translated in again: the router hop, then through
+ * the softwire of the B4 holding the destination port. */
+static void hairpin_out(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (sw->ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
+        return s46_sw_drop(sw, c, S46_AFTR_drop_inner_ttl_expired);
+    s46_ip6 to = c->peer;
+    s46_sw_encap_out(sw, c, &to, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
+}
+
 static int check(const s46_aftr_conf *c, char *err, size_t errlen)
 {
     static const s46_ip6 unspecified;
@@ -97,6 +128,7 @@ static void apply(s46_aftr *a, const s46_aftr_conf *c)
     sw->reasm_inner_all = true; /* the CGN needs every datagram's ports */
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     a->writer.log = c->log;
+    sw->cgn.hairpin = c->hairpin;
 }
 
 s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, char *err,
@@ -132,6 +164,10 @@ s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, 
         s46_aftr_free(a);
         return NULL;
     }
+    a->sw.cgn = (s46_sw_cgn){.g = a->cgn, .writer = &a->writer, .share = a->share,
+                             .shares = a->shares, .port_min = c->cgn.port_min,
+                             .block_size = c->cgn.block_size, .hairpin = c->hairpin,
+                             .why = aftr_cw, .hairpin_out = hairpin_out};
     return a;
 }
 
@@ -167,13 +203,6 @@ void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
         s46_blocklog_writer_flush(&a->writer, NULL, 0);
 }
 
-static s46_cgn_key key_of(const s46_ip6 *a)
-{
-    s46_cgn_key k;
-    memcpy(k.b, a->b, 16);
-    return k;
-}
-
 /* ---- IPv6 -> IPv4 ---- */
 
 /* ICMPv6 to the AFTR address other than echo requests (answered before). */
@@ -185,143 +214,17 @@ static inline void icmp6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_icmp6, "icmp6_other", icmp6);
 
-static const uint16_t refused_ctr[] = {
-    [S46_CGN_NO_ADDRESS] = S46_AFTR_drop_no_address,
-    [S46_CGN_NO_BLOCK] = S46_AFTR_drop_no_block,
-    [S46_CGN_SUB_MAPPINGS] = S46_AFTR_drop_sub_mappings,
-    [S46_CGN_SUB_SESSIONS] = S46_AFTR_drop_sub_sessions,
-    [S46_CGN_SUB_RATE] = S46_AFTR_drop_sub_rate,
-    [S46_CGN_FULL] = S46_AFTR_drop_table_full,
-    [S46_CGN_LOG_REFUSED] = S46_AFTR_drop_log_refused,
-};
-
-/* A packet to an external address of the pool, already translated
- * outbound: to the B4 holding the destination port, as if it came from
- * outside (the filtering applies; RFC 4787 REQ-9). */
-static void hairpin(s46_aftr *a, s46_ctx *c, uint64_t now)
-{
-    s46_sw *sw = &a->sw;
-    s46_l3 l3;
-    if (!a->c.hairpin)
-        return s46_sw_drop(sw, c, S46_AFTR_drop_hairpin_off);
-    if (s46_parse_ipv4(c->p->data, c->p->len, &l3) < 0)
-        return s46_sw_drop(sw, c, S46_AFTR_drop_inner_malformed);
-    uint16_t port;
-    if (!s46_cgn_in_port(c->p->data, &l3, &port))
-        return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
-    unsigned owner = s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
-    if (owner != a->share) {
-        /* the destination's mapping is another worker's: it takes the
-         * packet as one from the IPv4 side */
-        c->done = true;
-        c->p->in_port = 0;
-        return s46_pkt_redirect(c->p, owner);
-    }
-    s46_cgn_key sub;
-    switch (s46_cgn_xlate_in(a->cgn, c->p->data, &l3, s46_sw_secs(now), &sub)) {
-    case S46_CX_OK: break;
-    case S46_CX_FILTERED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_filtered);
-    case S46_CX_MALFORMED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
-    default: return s46_sw_drop(sw, c, S46_AFTR_drop_in_no_mapping);
-    }
-    if (sw->ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
-        return s46_sw_drop(sw, c, S46_AFTR_drop_inner_ttl_expired);
-    s46_ip6 to;
-    memcpy(to.b, sub.b, 16);
-    s46_sw_encap_out(sw, c, &to, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
-}
-
-/* The CGN, outbound, keyed by the softwire (the B4's IPv6 address). */
-static inline void cgn_out(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    s46_aftr *a = sw->mech;
-    s46_cgn_key sub = key_of(&c->peer);
-    s46_cx_out o;
-    switch (s46_cgn_xlate_out(a->cgn, &sub, c->p->data, &c->in, s46_sw_secs(now), &o)) {
-    case S46_CX_OK: break;
-    case S46_CX_ICMP_NO_MAPPING: return s46_sw_drop(sw, c, S46_AFTR_drop_icmp_no_mapping);
-    case S46_CX_REFUSED:
-        return s46_sw_drop(sw, c,
-                           (unsigned)o.cgn < sizeof refused_ctr / sizeof refused_ctr[0] &&
-                                   refused_ctr[o.cgn]
-                               ? refused_ctr[o.cgn]
-                               : S46_AFTR_drop_table_full);
-    default: return s46_sw_drop(sw, c, S46_AFTR_drop_unsupported_proto);
-    }
-    c->new_block = o.new_block;
-    if (!o.error && s46_cgn_is_external(a->cgn, o.dst))
-        hairpin(a, c, now);
-}
-S46_STAGE_LOCAL(st_cgn_out, "cgn_out", cgn_out);
-
-/* ---- IPv4 -> IPv6 ---- */
-
-/* A datagram reassembled here whose external port another worker owns is
- * handed to it. */
-static inline void owner4(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    (void)now;
-    s46_aftr *a = sw->mech;
-    uint16_t port;
-    /* whole packets were steered by their port already (s46_aftr_steer) */
-    if (a->shares <= 1 || !c->was_fragment || !s46_cgn_in_port(c->p->data, &c->l3, &port))
-        return;
-    unsigned owner = s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
-    if (owner != a->share) {
-        c->done = true;
-        s46_pkt_redirect(c->p, owner);
-    }
-}
-S46_STAGE_LOCAL(st_owner4, "owner4", owner4);
-
-/* The CGN, inbound: the softwire of the external address and port. */
-static inline void cgn_in(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    s46_aftr *a = sw->mech;
-    s46_cgn_key sub;
-    switch (s46_cgn_xlate_in(a->cgn, c->p->data, &c->l3, s46_sw_secs(now), &sub)) {
-    case S46_CX_OK: break;
-    case S46_CX_FILTERED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_filtered);
-    case S46_CX_NOT_OURS: return s46_sw_drop(sw, c, S46_AFTR_drop_in_not_ours);
-    case S46_CX_MALFORMED: return s46_sw_drop(sw, c, S46_AFTR_drop_in_malformed);
-    default: return s46_sw_drop(sw, c, S46_AFTR_drop_in_no_mapping);
-    }
-    memcpy(c->peer.b, sub.b, 16);
-}
-S46_STAGE_LOCAL(st_cgn_in, "cgn_in", cgn_in);
-
-/* ---- both ---- */
-
-/* The port blocks the batch's flows allocated are on disk before any of
- * their packets leaves: one sync per batch; a packet whose record could
- * not be synced does not leave. */
-static void log_sync_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
-{
-    (void)now;
-    s46_aftr *a = sw->mech;
-    bool any = false;
-    for (unsigned i = 0; i < n; i++)
-        any |= c[i].new_block;
-    if (!any || !a->writer.log || s46_blocklog_writer_flush(&a->writer, NULL, 0) == 0)
-        return;
-    for (unsigned i = 0; i < n; i++)
-        if (c[i].new_block && c[i].p->verdict != S46_V_DROP) {
-            c[i].done = true;
-            s46_dp_drop(&sw->dp, c[i].p, S46_AFTR_drop_log_unsynced);
-        }
-}
-static const s46_stage st_log_sync = {"log_sync", log_sync_run};
 
 /* The AFTR's composition. */
 static const s46_stage *const aftr_stages4[] = {
-    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_owner4,    &s46_st_ttl4,
-    &s46_st_mtu4,   &st_cgn_in,    &s46_st_encap,  &st_log_sync,  NULL,
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &s46_st_owner4,    &s46_st_ttl4,
+    &s46_st_mtu4,   &s46_st_cgn_in,    &s46_st_encap,  &s46_st_log_sync,  NULL,
 };
 static const s46_stage *const aftr_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,       &s46_st_reasm6,
     &s46_st_echo6,  &st_icmp6,         &s46_st_ipip6,     &s46_st_inner4,
-    &s46_st_decap,  &s46_st_reasm_inner4,     &st_cgn_out,       &s46_st_ttl4_back,
-    &s46_st_out4,   &st_log_sync,      NULL,
+    &s46_st_decap,  &s46_st_reasm_inner4, &s46_st_cgn_out,       &s46_st_ttl4_back,
+    &s46_st_out4,   &s46_st_log_sync,      NULL,
 };
 
 void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns)

@@ -131,3 +131,31 @@ bool s46_cgn_in_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port)
     ports_of(ip, l3, &s, port);
     return true;
 }
+
+bool s46_cgn_flow_out(const s46_cgn_key *sub, const uint8_t *ip, const s46_l3 *l3,
+                      s46_cgn_flow *f)
+{
+    int proto = cgn_proto(l3->proto);
+    if (proto < 0 || !l3->has_ports || l3->is_fragment ||
+        (proto == S46_CGN_ICMP && l3->icmp_type != 8))
+        return false;
+    uint16_t sport, dport;
+    ports_of(ip, l3, &sport, &dport);
+    *f = (s46_cgn_flow){.sub = *sub, .proto = (uint8_t)proto, .int_addr = s46_get32(ip + 12),
+                        .int_port = sport};
+    return true;
+}
+
+bool s46_cgn_flow_in(const uint8_t *ip, const s46_l3 *l3, s46_cgn_flow *f)
+{
+    int proto = cgn_proto(l3->proto);
+    if (proto < 0 || !l3->has_ports || l3->is_fragment ||
+        (proto == S46_CGN_ICMP && l3->icmp_type != 0))
+        return false;
+    uint16_t sport, dport;
+    ports_of(ip, l3, &sport, &dport);
+    *f = (s46_cgn_flow){.proto = (uint8_t)proto, .ext_addr = s46_get32(ip + 16),
+                        .ext_port = dport, .rem_addr = s46_get32(ip + 12),
+                        .rem_port = proto == S46_CGN_ICMP ? 0 : sport};
+    return true;
+}

@@ -50,4 +50,9 @@ s46_cx_result s46_cgn_xlate_in(s46_cgn *g, uint8_t *ip, const s46_l3 *l3, uint32
  * the destination port, an echo reply's identifier, an error's quoted
  * source port; false when it has none. */
 bool s46_cgn_in_port(uint8_t *ip, const s46_l3 *l3, uint16_t *port);
+/* The flow a packet's lookup will be about, for s46_cgn_prefetch_*_batch:
+ * false for what is not a flow's packet (errors, unsupported). */
+bool s46_cgn_flow_out(const s46_cgn_key *sub, const uint8_t *ip, const s46_l3 *l3,
+                      s46_cgn_flow *f);
+bool s46_cgn_flow_in(const uint8_t *ip, const s46_l3 *l3, s46_cgn_flow *f);
 #endif

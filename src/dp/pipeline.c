@@ -9,7 +9,7 @@
 const s46_pipeline_ops *s46_pipeline_find(const char *name)
 {
     static const s46_pipeline_ops *const all[] = {&s46_pl_br_mape, &s46_pl_ce, &s46_pl_lwaftr,
-                                                  &s46_pl_aftr, &s46_pl_siit};
+                                                  &s46_pl_aftr, &s46_pl_siit, &s46_pl_nat64};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (name && !strcmp(all[i]->name, name))
             return all[i];

@@ -142,6 +142,44 @@ typedef struct s46_sw_xlat {
     uint16_t frag_too_big;    /* counter: an IPv4 fragment too big as IPv6 */
 } s46_sw_xlat;
 
+/* The carrier-grade NAT a center mechanism runs (stage_cgn.c over
+ * lib/cgn.h and dp/cgn_rewrite.h): the AFTR keyed by the B4's address, the
+ * NAT64 by the IPv6 host's. What each outcome is counted as is the
+ * mechanism's (why, by s46_cw). */
+typedef enum s46_cw {
+    S46_CW_UNSUPPORTED,     /* out: not TCP, UDP, ICMP echo request or error */
+    S46_CW_ICMP_NO_MAPPING, /* out: an ICMP error about no flow of the subscriber */
+    S46_CW_NO_ADDRESS,      /* out: refused by the CGN, by s46_cgn_result */
+    S46_CW_NO_BLOCK,
+    S46_CW_SUB_MAPPINGS,
+    S46_CW_SUB_SESSIONS,
+    S46_CW_SUB_RATE,
+    S46_CW_FULL,
+    S46_CW_LOG_REFUSED,
+    S46_CW_IN_MALFORMED,    /* in: no ports, ICMP neither echo reply nor error */
+    S46_CW_IN_NO_MAPPING,
+    S46_CW_IN_FILTERED,
+    S46_CW_IN_NOT_OURS,
+    S46_CW_LOG_UNSYNCED,    /* its block's log record could not be synced */
+    S46_CW_HAIRPIN_OFF,
+    S46_CW_HAIRPIN_MALFORMED, /* translated outbound, then unreadable */
+    S46_CW_N
+} s46_cw;
+
+struct s46_cgn;
+struct s46_blocklog_writer;
+typedef struct s46_sw_cgn {
+    struct s46_cgn *g;        /* NULL: none */
+    struct s46_blocklog_writer *writer; /* the port-block log's (log NULL: none) */
+    unsigned share, shares;   /* this worker, the workers */
+    uint16_t port_min, block_size;
+    bool hairpin;             /* to a pool address: back in (RFC 4787 REQ-9) */
+    const uint16_t *why;      /* s46_cw -> counter index */
+    /* A hairpinned packet, translated in again (its IPv4 header parsed into
+     * c->in, c->peer its subscriber): sends it toward that subscriber. */
+    void (*hairpin_out)(s46_sw *sw, s46_ctx *c, uint64_t now);
+} s46_sw_cgn;
+
 struct s46_sw {
     s46_dp dp;                /* counters, buffers, rate limiter, encapsulation
                                  (dp.enc.dst: the default peer) */
@@ -165,6 +203,11 @@ struct s46_sw {
     s46_tunnel_icmp ti;       /* ICMPv6 errors about our tunnel packets */
     s46_sw_nat nat;
     s46_sw_xlat xlat;
+    bool xlat_keep6to4;       /* xlat6to4 leaves the IPv4 packet (parsed into
+                                 c->in) to the next stages instead of sending it */
+    const s46_ctx *xlat_cur;  /* the packet being translated (a stateful map
+                                 reads its c->peer) */
+    s46_sw_cgn cgn;
     s46_ctx ctx[S46_BATCH_MAX];
 };
 

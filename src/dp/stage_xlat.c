@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dp/stages.h"
+#include "lib/csum.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 
@@ -62,6 +63,7 @@ static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
 static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
+    sw->xlat_cur = c;
     s46_xlat_res r = s46_xlat_4to6(sw->xlat.x, c->p, &info);
     switch (r) {
     case S46_XR_OK:
@@ -89,20 +91,45 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
+void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns) { xlat4to6(sw, c, now_ns); }
+
 static const s46_ip6 none6;
+
+static inline void xlat_out4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_sw_out(sw, c, 0);
+    /* DF clear beyond the IPv4 MTU: IPv4 fragments (RFC 7915 §5) */
+    if (c->p->len > sw->xlat.x->mtu4 && !(c->p->data[6] & 0x40))
+        s46_dp_frag4_out(&sw->dp, c->p, sw->xlat.x->mtu4);
+}
+S46_STAGE(s46_st_xlat_out4, "xlat_out4", xlat_out4);
 
 static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
+    sw->xlat_cur = c;
+    /* a datagram reassembled here came as fragments: it leaves as IPv4
+     * fragments (DF clear) rather than be refused as too big */
+    uint16_t mtu4 = sw->xlat.x->mtu4;
+    if (c->was_fragment)
+        sw->xlat.x->mtu4 = 65535;
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
+    sw->xlat.x->mtu4 = mtu4;
     switch (r) {
     case S46_XR_OK:
         sw->dp.cnt[sw->xlat.done6]++;
-        s46_sw_out(sw, c, 0);
-        if (info.frag_after) /* DF clear beyond the IPv4 MTU (RFC 7915 §5) */
-            s46_dp_fragment4_out(&sw->dp.fc, sw->dp.desc->out[0], sw->dp.cur, c->p,
-                                 info.frag_mtu, sw->dp.pool);
-        return;
+        if (c->was_fragment && (c->p->data[6] & 0x40)) {
+            uint16_t w = s46_get16(c->p->data + 6);
+            s46_put16(c->p->data + 6, (uint16_t)(w & ~0x4000));
+            s46_csum_replace16(c->p->data + 10, w, (uint16_t)(w & ~0x4000));
+        }
+        if (!sw->xlat_keep6to4)
+            return xlat_out4(sw, c, now);
+        if (s46_parse_ipv4(c->p->data, c->p->len, &c->in) == 0)
+            return;
+        r = S46_XR_MALFORMED; /* its own output: cannot be */
+        break;
     case S46_XR_TTL:
     case S46_XR_TOO_BIG:
     case S46_XR_SEG_LEFT:

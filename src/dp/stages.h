@@ -65,9 +65,27 @@
  *              beyond the IPv6 MTU when DF is clear); TTL expiring, DF and
  *              too big, source route: ICMPv4 error from sw->icmp_src; other
  *              refusals dropped under sw->xlat.why
- *  xlat6to4    IPv6 into IPv4, out of side 0; hop limit expiring, too big,
+ *  xlat6to4    IPv6 into IPv4, out of side 0 (sw->xlat_keep6to4: left to
+ *              the next stages, parsed into c->in); hop limit expiring, too big,
  *              segments left: ICMPv6 error from sw->local (none when it is
- *              ::); other refusals dropped under sw->xlat.why
+ *              ::); other refusals dropped under sw->xlat.why. A datagram
+ *              reassembled here is never too big: it leaves as IPv4
+ *              fragments (DF clear) beyond the IPv4 MTU
+ *  xlat_out4   out of side 0, cut into IPv4 fragments beyond the IPv4 MTU
+ *              when DF is clear (after xlat6to4 with keep6to4)
+ * CGN (stage_cgn.c), a center mechanism's carrier-grade NAT (sw->cgn,
+ * lib/cgn.h), subscriber c->peer, counted by sw->cgn.why:
+ *  cgn_out     the IPv4 packet in c->in NAPTed outbound (a subscriber's ICMP
+ *              error: its quote back to our external endpoint); one to a
+ *              pool address hairpinned: translated inbound on the worker
+ *              owning its port, then sw->cgn.hairpin_out
+ *  owner4      a datagram reassembled here whose external port another
+ *              worker owns is handed to it
+ *  cgn_in      the IPv4 packet in c->l3 to its subscriber's internal
+ *              endpoint (an ICMP error: its quote's source); c->peer = the
+ *              subscriber
+ *  log_sync    the port blocks the batch allocated synced to the log before
+ *              their packets leave (else dropped, LOG_UNSYNCED)
  * Stages skip what does not concern them (napt_* without a NAT or for
  * c->fixed packets, mss_* for anything but TCP first fragments). */
 #ifndef S46_DP_STAGES_H
@@ -81,7 +99,11 @@ extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4,
     s46_st_reasm_inner4, s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
-extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4;
+extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4, s46_st_xlat_out4;
+extern const s46_stage s46_st_cgn_out, s46_st_owner4, s46_st_cgn_in, s46_st_log_sync;
+/* The xlat4to6 stage's work for one packet (c->l3 its IPv4 header): a
+ * mechanism's hairpin sends translated packets back out this way. */
+void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns);
 
 static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
 #endif

@@ -88,6 +88,8 @@ struct s46_cgn {
     blk_ent *blks;
     uint64_t *bits;             /* [max_blocks][NPROTO][words_pb] */
     map_ent *maps;
+    s46_cgn_key *hosts;         /* [max_mappings]: each mapping's whole key, when
+                                   the subscriber is a prefix of it (sub_len < 128) */
     sess_ent *sess;
     uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
@@ -186,10 +188,16 @@ static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 }
 
 static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->subs[i].key); }
+/* The whole key a mapping was made for (the host when the subscriber is a
+ * prefix). */
+static inline const s46_cgn_key *map_key(const s46_cgn *g, uint32_t m)
+{
+    return g->hosts ? &g->hosts[m] : &g->subs[g->maps[m].sub].key;
+}
 static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mo_hash(key_hash(&g->subs[m->sub].key), m->proto, m->int_addr, m->int_port);
+    return mo_hash(key_hash(map_key(g, i)), m->proto, m->int_addr, m->int_port);
 }
 static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
 {
@@ -246,8 +254,7 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     for (;; i = (i + 1) & g->mo_mask) {
         uint32_t m = g->mo_idx[i];
         if (m == NONE || (g->maps[m].int_addr == addr && g->maps[m].int_port == port &&
-                          g->maps[m].proto == proto &&
-                          !memcmp(g->subs[g->maps[m].sub].key.b, k->b, 16))) {
+                          g->maps[m].proto == proto && !memcmp(map_key(g, m)->b, k->b, 16))) {
             if (slot)
                 *slot = i;
             return m;
@@ -384,6 +391,8 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
     g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
     g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
+    if (c->sub_len && c->sub_len < 128)
+        g->hosts = table_alloc(c->max_mappings, sizeof *g->hosts);
     g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
     g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
     g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
@@ -393,7 +402,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
         !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
-        !g->grp_min || !g->grp_set) {
+        !g->grp_min || !g->grp_set || (c->sub_len && c->sub_len < 128 && !g->hosts)) {
         s46_seterr(err, errlen, "out of memory for the CGN tables");
         goto fail;
     }
@@ -442,6 +451,7 @@ void s46_cgn_free(s46_cgn *g)
     free(g->blks);
     free(g->bits);
     free(g->maps);
+    free(g->hosts);
     free(g->sess);
     free(g->sub_idx);
     free(g->mo_idx);
@@ -990,11 +1000,14 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     uint32_t kh = key_hash(&f->sub);
     uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
     bool new_mapping = m == NONE, new_subscriber = false;
+    s46_cgn_key sk = f->sub;
+    if (g->hosts)
+        sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
     if (!new_mapping) {
         s = g->maps[m].sub;
-    } else if ((s = find_sub(g, &f->sub, kh, &slot)) == NONE) {
+    } else if ((s = find_sub(g, &sk, g->hosts ? key_hash(&sk) : kh, &slot)) == NONE) {
         new_subscriber = true;
-        if ((s = new_sub(g, &f->sub, slot)) == NONE) {
+        if ((s = new_sub(g, &sk, slot)) == NONE) {
             *which = FULL_SUBS;
             return S46_CGN_FULL;
         }
@@ -1024,6 +1037,8 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         map_ent *e = &g->maps[m];
         g->free_map = e->sess_head;
         e->sub = s;
+        if (g->hosts)
+            g->hosts[m] = f->sub;
         e->int_addr = f->int_addr;
         e->int_port = f->int_port;
         e->ext_port = port;
@@ -1083,36 +1098,86 @@ refuse:
  * so that the batch's cache misses overlap; then every packet is handled
  * in order. Prefetches only: what earlier packets change is seen as usual. */
 #define STAGE_MAX STAGE_MAX_
+/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX). */
+static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    uint32_t m[STAGE_MAX], kh[STAGE_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        kh[i] = key_hash(&f[i].sub);
+        m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
+        __builtin_prefetch(&g->mo_idx[m[i]]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = g->mo_idx[m[i]];
+        if (m[i] != NONE)
+            __builtin_prefetch(&g->maps[m[i]]);
+        else /* a new mapping: its subscriber is looked up next */
+            __builtin_prefetch(&g->sub_idx[kh[i] & g->sub_mask]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t x = m[i];
+        if (x == NONE) {
+            uint32_t su = g->sub_idx[kh[i] & g->sub_mask];
+            if (su != NONE)
+                __builtin_prefetch(&g->subs[su]);
+            continue;
+        }
+        __builtin_prefetch(&g->subs[g->maps[x].sub]);
+        if (g->hosts)
+            __builtin_prefetch(&g->hosts[x]);
+        if (g->maps[x].sess_head != NONE)
+            __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+    }
+}
+
+/* The same for inbound flows. */
+static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    uint32_t m[STAGE_MAX];
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
+        m[i] = NONE;
+        if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
+            m[i] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
+            __builtin_prefetch(&g->mi_idx[m[i]]);
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (m[i] == NONE)
+            continue;
+        m[i] = g->mi_idx[m[i]];
+        if (m[i] != NONE)
+            __builtin_prefetch(&g->maps[m[i]]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t x = m[i];
+        if (x == NONE)
+            continue;
+        __builtin_prefetch(&g->subs[g->maps[x].sub]);
+        if (g->hosts)
+            __builtin_prefetch(&g->hosts[x]);
+        __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+    }
+}
+
+void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX)
+        prefetch_out(g, f + b, n - b < STAGE_MAX ? n - b : STAGE_MAX);
+}
+
+void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
+{
+    for (unsigned b = 0; b < n; b += STAGE_MAX)
+        prefetch_in(g, f + b, n - b < STAGE_MAX ? n - b : STAGE_MAX);
+}
+
 void s46_cgn_outbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags,
                             s46_cgn_result *r, unsigned n, uint32_t now)
 {
     for (unsigned b = 0; b < n; b += STAGE_MAX) {
         unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
-        uint32_t m[STAGE_MAX], kh[STAGE_MAX];
-        for (unsigned i = b; i < e; i++) {
-            kh[i - b] = key_hash(&f[i].sub);
-            m[i - b] = mo_hash(kh[i - b], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
-            __builtin_prefetch(&g->mo_idx[m[i - b]]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            m[i - b] = g->mo_idx[m[i - b]];
-            if (m[i - b] != NONE)
-                __builtin_prefetch(&g->maps[m[i - b]]);
-            else /* a new mapping: its subscriber is looked up next */
-                __builtin_prefetch(&g->sub_idx[kh[i - b] & g->sub_mask]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            uint32_t x = m[i - b];
-            if (x == NONE) {
-                uint32_t su = g->sub_idx[kh[i - b] & g->sub_mask];
-                if (su != NONE)
-                    __builtin_prefetch(&g->subs[su]);
-                continue;
-            }
-            __builtin_prefetch(&g->subs[g->maps[x].sub]);
-            if (g->maps[x].sess_head != NONE)
-                __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
-        }
+        prefetch_out(g, f + b, e - b);
         g->defer_mi = true;
         for (unsigned i = b; i < e; i++)
             r[i] = s46_cgn_outbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
@@ -1126,29 +1191,7 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 {
     for (unsigned b = 0; b < n; b += STAGE_MAX) {
         unsigned e = n - b < STAGE_MAX ? n : b + STAGE_MAX;
-        uint32_t m[STAGE_MAX];
-        for (unsigned i = b; i < e; i++) {
-            uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
-            m[i - b] = NONE;
-            if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
-                m[i - b] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
-                __builtin_prefetch(&g->mi_idx[m[i - b]]);
-            }
-        }
-        for (unsigned i = b; i < e; i++) {
-            if (m[i - b] == NONE)
-                continue;
-            m[i - b] = g->mi_idx[m[i - b]];
-            if (m[i - b] != NONE)
-                __builtin_prefetch(&g->maps[m[i - b]]);
-        }
-        for (unsigned i = b; i < e; i++) {
-            uint32_t x = m[i - b];
-            if (x == NONE)
-                continue;
-            __builtin_prefetch(&g->subs[g->maps[x].sub]);
-            __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
-        }
+        prefetch_in(g, f + b, e - b);
         for (unsigned i = b; i < e; i++)
             r[i] = s46_cgn_inbound(g, &f[i], tcp_flags ? tcp_flags[i] : 0, now);
     }
@@ -1249,7 +1292,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
         created = true;
     }
     sess_ent *e = &g->sess[x];
-    f->sub = se->key;
+    f->sub = *map_key(g, m);
     f->int_addr = g->maps[m].int_addr;
     f->int_port = g->maps[m].int_port;
     if (f->proto == S46_CGN_TCP)
@@ -1276,7 +1319,7 @@ bool s46_cgn_lookup_ext(const s46_cgn *g, uint8_t proto, uint32_t ext_addr, uint
     uint32_t m;
     if (find_ext(g, proto, ext_addr, ext_port, &m) != S46_CGN_OK || !map_live(g, m, now))
         return false;
-    *sub = g->subs[g->maps[m].sub].key;
+    *sub = *map_key(g, m);
     *int_addr = g->maps[m].int_addr;
     *int_port = g->maps[m].int_port;
     return true;
@@ -1310,7 +1353,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     s->addresses_in_use = g->addrs_used;
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
-    uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
+    uint64_t mb = (uint64_t)c->max_mappings * (sizeof(map_ent) + (g->hosts ? 16 : 0)) +
                   ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));

@@ -5,8 +5,11 @@
  *
  * - Subscribers: a 16-byte key (the B4's IPv6 address for DS-Lite; a plain
  *   IPv4 subscriber uses s46_cgn_key_v4, ::ffff:a.b.c.d). A mapping is
- *   per (subscriber, protocol, internal address, internal port), so two
- *   B4s behind the same private 192.0.0.2 never meet.
+ *   per (key, protocol, internal address, internal port), so two B4s
+ *   behind the same private 192.0.0.2 never meet. With sub_len < 128 the
+ *   subscriber (blocks, limits, log records) is the key's prefix of that
+ *   length and the key names a host inside it (the NAT64's /64 or /56);
+ *   inbound steps and lookups give back the host's whole key.
  * - Pool and paired pooling: external addresses from a pool of prefixes
  *   less excluded ones (cgn_pool.h). A subscriber's first block picks an
  *   address (round robin over those with a free block); every later block
@@ -80,6 +83,17 @@ static inline s46_cgn_key s46_cgn_key_v4(uint32_t a)
     return k;
 }
 
+/* k with its bits beyond the first len cleared (the subscriber of a host). */
+static inline s46_cgn_key s46_cgn_key_prefix(const s46_cgn_key *k, unsigned len)
+{
+    s46_cgn_key p = *k;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+        p.b[i] &= (uint8_t)(0xff00u >> keep);
+    }
+    return p;
+}
+
 typedef enum s46_cgn_block_kind { S46_CGN_BLOCK_ALLOC = 1, S46_CGN_BLOCK_RELEASE = 2 } s46_cgn_block_kind;
 
 typedef struct s46_cgn_block_event {
@@ -109,6 +123,10 @@ typedef struct s46_cgn_config {
     s46_cgn_filter filter;
     uint32_t udp_timeout, tcp_est_timeout, tcp_trans_timeout, icmp_timeout;
     uint64_t seed;             /* port and address randomisation */
+    uint8_t sub_len;           /* the subscriber is the key's first sub_len bits
+                                  (0 or 128: the whole key); a mapping keeps
+                                  the whole key (the host), so hosts inside
+                                  one subscriber share its blocks and limits */
     uint16_t share, shares;    /* this instance's worker index and the worker count
                                   (shares 0 or 1: one instance owns every block) */
     s46_cgn_block_cb on_block; /* may be NULL */
@@ -194,6 +212,13 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
  * the batch's cache misses overlap instead of following one another. */
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f);
 void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
+/* Deeper, for n flows at once: the index slots, then the mappings, then
+ * their subscribers and sessions, each step's misses overlapping (what
+ * the _batch calls do before handling the packets); the caller then makes
+ * its single calls. Outbound: sub, proto, int_addr, int_port; inbound:
+ * proto, ext_addr, ext_port, rem_addr, rem_port. */
+void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
+void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,
  * RFC 5508 REQ-6): the live mapping at an external address and port, or of
  * a subscriber's internal endpoint. */

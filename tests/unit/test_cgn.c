@@ -701,10 +701,66 @@ TEST(batch_same_as_single_calls)
     s46_cgn_free(b);
 }
 
+/* sub_len 64: two hosts of one /64 are one subscriber (its blocks, its
+ * address, its limit), each mapping still theirs; another /64 is not
+ * touched by the first one's limit. */
+TEST(subscriber_prefix_of_hosts)
+{
+    s46_cgn_config c;
+    conf(&c);
+    c.sub_len = 64;
+    c.sub_max_mappings = 2;
+    evlog *l = calloc(1, sizeof *l);
+    s46_cgn *g = make(&c, l);
+    CHECK(g);
+    s46_cgn_key h1 = sub_key(1), h2 = sub_key(2), other = sub_key(1);
+    other.b[7] = 1; /* 2001:db8:0:1::1, another /64 */
+    s46_cgn_key p64 = s46_cgn_key_prefix(&h1, 64);
+    CHECK(!memcmp(p64.b, s46_cgn_key_prefix(&h2, 64).b, 16));
+    CHECK(p64.b[15] == 0 && p64.b[3] == 0xb8);
+    s46_cgn_key p56 = s46_cgn_key_prefix(&other, 56);
+    CHECK(p56.b[7] == 0 && p56.b[6] == 0);
+    /* the same internal address and port from two hosts: two mappings */
+    s46_cgn_flow a = out_flow(1, S46_CGN_UDP, 5000, A4(203, 0, 113, 5), 53);
+    s46_cgn_flow b = out_flow(2, S46_CGN_UDP, 5000, A4(203, 0, 113, 5), 53);
+    CHECK_INT(s46_cgn_outbound(g, &a, 0, 1), S46_CGN_OK);
+    CHECK_INT(s46_cgn_outbound(g, &b, 0, 1), S46_CGN_OK);
+    CHECK(a.ext_port != b.ext_port);
+    CHECK_INT(a.ext_addr, b.ext_addr); /* one subscriber: one address */
+    CHECK_INT(l->allocs, 1);           /* and one block, logged for the /64 */
+    CHECK(!memcmp(l->ev[0].sub.b, p64.b, 16));
+    /* back in: each host by its whole key */
+    s46_cgn_flow in = {.proto = S46_CGN_UDP, .ext_addr = b.ext_addr, .ext_port = b.ext_port,
+                       .rem_addr = A4(203, 0, 113, 5), .rem_port = 53};
+    CHECK_INT(s46_cgn_inbound(g, &in, 0, 2), S46_CGN_OK);
+    CHECK(!memcmp(in.sub.b, h2.b, 16));
+    s46_cgn_key k;
+    uint32_t ia, ea;
+    uint16_t ip, ep;
+    CHECK(s46_cgn_lookup_ext(g, S46_CGN_UDP, a.ext_addr, a.ext_port, &k, &ia, &ip, 3));
+    CHECK(!memcmp(k.b, h1.b, 16));
+    CHECK(s46_cgn_lookup_int(g, S46_CGN_UDP, &h2, A4(192, 0, 0, 2), 5000, &ea, &ep, 3));
+    CHECK_INT(ep, b.ext_port);
+    /* the /64's limit of 2 mappings is reached by the two hosts together */
+    s46_cgn_flow c3 = out_flow(1, S46_CGN_UDP, 5001, A4(203, 0, 113, 5), 53);
+    CHECK_INT(s46_cgn_outbound(g, &c3, 0, 4), S46_CGN_SUB_MAPPINGS);
+    s46_cgn_flow d = {.sub = other, .int_addr = A4(192, 0, 0, 2), .int_port = 5000,
+                      .rem_addr = A4(203, 0, 113, 5), .rem_port = 53, .proto = S46_CGN_UDP};
+    CHECK_INT(s46_cgn_outbound(g, &d, 0, 4), S46_CGN_OK);
+    s46_cgn_stats st;
+    s46_cgn_stats_get(g, &st);
+    CHECK_INT(st.subscribers, 2);
+    CHECK_INT(st.mappings, 3);
+    CHECK(live_sessions(g, 100000) == 0);
+    s46_cgn_free(g);
+    free(l);
+}
+
 T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions), T_CASE(endpoint_independent_mapping),
        T_CASE(filtering_eif_and_adf), T_CASE(paired_pooling_and_blocks),
        T_CASE(block_release_after_idle), T_CASE(ports_random_parity_not_well_known),
        T_CASE(per_subscriber_limits), T_CASE(per_subscriber_rate),
        T_CASE(timers_per_protocol_and_state), T_CASE(icmp_ids_as_ports), T_CASE(hairpinning),
        T_CASE(workers_own_their_blocks), T_CASE(bounded_memory_refusals),
-       T_CASE(pool_exhaustion_paired), T_CASE(plain_ipv4_subscriber_key))
+       T_CASE(pool_exhaustion_paired), T_CASE(plain_ipv4_subscriber_key),
+       T_CASE(subscriber_prefix_of_hosts))

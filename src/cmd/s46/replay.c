@@ -7,7 +7,8 @@
  * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
  * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
  * (conf/aftr_conf.h; the IPv6 side first), one with a "siit" object the
- * SIIT translator (conf/siit_conf.h), whatever its mode. */
+ * SIIT translator (conf/siit_conf.h), whatever its mode, one with a "nat64"
+ * object the stateful NAT64 (conf/nat64_conf.h; the IPv6 side first). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
 #include "conf/lwaftr_conf.h"
+#include "conf/nat64_conf.h"
 #include "conf/siit_conf.h"
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
@@ -30,7 +32,8 @@ static const char replay_usage[] =
     "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\";\n"
     "a config with an \"lwaftr\" object runs the lwAFTR, one with an \"aftr\" object\n"
     "the DS-Lite AFTR, its port-block log written when it has \"log\"; one with a\n"
-    "\"siit\" object the SIIT translator)\n"
+    "\"siit\" object the SIIT translator, one with a \"nat64\" object the\n"
+    "stateful NAT64, its port-block log likewise)\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
@@ -104,8 +107,9 @@ static int run(const s46_pipeline_ops *ops, const void *pconf, const char *const
     char e[512];
     volatile sig_atomic_t never = 0;
     s46_loop_conf lc = {.pipeline = ops, .pipeline_conf = pconf, .workers = 1,
-                        .until_eof = true, .eof_v6_first = ops == &s46_pl_aftr, .wake_fd = -1,
-                        .stop = &never};
+                        .until_eof = true,
+                        .eof_v6_first = ops == &s46_pl_aftr || ops == &s46_pl_nat64,
+                        .wake_fd = -1, .stop = &never};
     for (int s = 0; s < 2; s++)
         lc.side[s] = (s46_port_spec){.kind = S46_PORT_PCAP, .ifname = in[s], .out_path = outp[s],
                                      .pcap_ethernet = eth};
@@ -195,6 +199,26 @@ static int replay_siit(const char *conf, json_t *doc, const char *const in[2],
     return rc;
 }
 
+static int replay_nat64(const char *conf, json_t *doc, const char *const in[2],
+                        const char *const outp[2], const char *counters, bool eth)
+{
+    char e[512];
+    s46_nat64_settings ns;
+    if (s46_nat64_settings_from_json(doc, &ns, e, sizeof e) < 0) {
+        fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+        return 2;
+    }
+    s46_blocklog *log = NULL;
+    int rc = 2;
+    if (ns.g.has_log && !(ns.c.log = log = s46_blocklog_open(&ns.g.log, e, sizeof e)))
+        fprintf(stderr, "s46 replay: port-block log: %s\n", e);
+    else
+        rc = run(&s46_pl_nat64, &ns.c, in, outp, counters, eth);
+    s46_blocklog_close(log);
+    s46_nat64_settings_free(&ns);
+    return rc;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -239,6 +263,11 @@ int cmd_replay(int argc, char **argv)
     }
     if (s46_siit_conf_is(doc)) {
         int r = replay_siit(conf, doc, in, outp, counters, eth);
+        json_decref(doc);
+        return r;
+    }
+    if (s46_nat64_settings_is(doc)) {
+        int r = replay_nat64(conf, doc, in, outp, counters, eth);
         json_decref(doc);
         return r;
     }

@@ -30,7 +30,7 @@ static const char trace_usage[] =
     "\n"
     "Who used IPv4 address IPV4, port PORT at TIME (unix seconds, or ISO 8601\n"
     "UTC: YYYY-MM-DDTHH:MM[:SS[.mmm]][Z|+HH:MM]).\n"
-    "  --block-log FILE  a DS-Lite AFTR's port-block log; its rotated files\n"
+    "  --block-log FILE  a DS-Lite AFTR's or a NAT64's port-block log; its rotated files\n"
     "                    FILE.1, FILE.2, ... are read too (repeat for several AFTRs)\n"
     "  --rules FILE      MAP-E rules in force (an HB46PP response or its map_e)\n"
     "  --provd-db DB     the provisioning server's database: without --rules, the\n"

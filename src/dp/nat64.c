@@ -1,0 +1,424 @@
+#include "dp/nat64.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dp/cgn_rewrite.h"
+#include "dp/pipeline.h"
+#include "dp/softwire.h"
+#include "dp/stages.h"
+#include "lib/err.h"
+#include "lib/rfc6052.h"
+
+#define S46_NAT64_NAME(n, d) #n,
+static const char *const counter_names[] = {S46_NAT64_COUNTERS(S46_NAT64_NAME)};
+#undef S46_NAT64_NAME
+
+static const s46_dp_desc nat64_desc = {
+    counter_names, S46_NAT64_NCOUNTERS, {S46_NAT64_v4_out, S46_NAT64_v6_out},
+    S46_NAT64_icmp_errors_sent, S46_NAT64_drop_icmp_ratelimited, S46_NAT64_fragments_held,
+    S46_NAT64_reassembled, S46_NAT64_drop_reassembly_failed, S46_NAT64_fragmented,
+    S46_NAT64_drop_no_buffer, 256,
+};
+
+static const uint16_t nat64_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_NAT64_v4_in),
+    [S46_EV_IN6] = S46_EVC(S46_NAT64_v6_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_NAT64_drop_v4_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_NAT64_drop_v6_malformed),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_NAT64_hairpinned),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_NAT64_drop_ttl_expired),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_NAT64_drop_unfinished),
+};
+
+static const uint16_t nat64_why[S46_XR_N] = {
+    [S46_XR_OK] = S46_NAT64_drop_unfinished,
+    [S46_XR_MALFORMED] = S46_NAT64_drop_xlat_malformed,
+    [S46_XR_TTL] = S46_NAT64_drop_ttl_expired,
+    [S46_XR_TOO_BIG] = S46_NAT64_drop_too_big,
+    [S46_XR_SRC_ROUTE] = S46_NAT64_drop_source_route,
+    [S46_XR_SEG_LEFT] = S46_NAT64_drop_segments_left,
+    [S46_XR_NO_MAPPING] = S46_NAT64_drop_no_mapping,
+    [S46_XR_ICMP_TYPE] = S46_NAT64_drop_icmp_untranslatable,
+    [S46_XR_ICMP_FRAGMENT] = S46_NAT64_drop_icmp_fragment,
+    [S46_XR_QUOTE] = S46_NAT64_drop_quote,
+    [S46_XR_UDP_ZERO] = S46_NAT64_drop_udp_zero_checksum,
+    [S46_XR_NO_ROOM] = S46_NAT64_drop_no_room,
+};
+
+static const uint16_t nat64_cw[S46_CW_N] = {
+    [S46_CW_UNSUPPORTED] = S46_NAT64_drop_unsupported_proto,
+    [S46_CW_ICMP_NO_MAPPING] = S46_NAT64_drop_icmp_no_mapping,
+    [S46_CW_NO_ADDRESS] = S46_NAT64_drop_no_address,
+    [S46_CW_NO_BLOCK] = S46_NAT64_drop_no_block,
+    [S46_CW_SUB_MAPPINGS] = S46_NAT64_drop_sub_mappings,
+    [S46_CW_SUB_SESSIONS] = S46_NAT64_drop_sub_sessions,
+    [S46_CW_SUB_RATE] = S46_NAT64_drop_sub_rate,
+    [S46_CW_FULL] = S46_NAT64_drop_table_full,
+    [S46_CW_LOG_REFUSED] = S46_NAT64_drop_log_refused,
+    [S46_CW_IN_MALFORMED] = S46_NAT64_drop_in_malformed,
+    [S46_CW_IN_NO_MAPPING] = S46_NAT64_drop_in_no_mapping,
+    [S46_CW_IN_FILTERED] = S46_NAT64_drop_in_filtered,
+    [S46_CW_IN_NOT_OURS] = S46_NAT64_drop_in_not_ours,
+    [S46_CW_LOG_UNSYNCED] = S46_NAT64_drop_log_unsynced,
+    [S46_CW_HAIRPIN_OFF] = S46_NAT64_drop_hairpin_off,
+    [S46_CW_HAIRPIN_MALFORMED] = S46_NAT64_drop_xlat_malformed,
+};
+
+/* The IPv4 stand-in of the IPv6 host between translation and the CGN. */
+#define HOST4 0x00000001u
+
+struct s46_nat64 {
+    s46_sw sw;                 /* first: the stages get it */
+    s46_nat64_conf c;
+    s46_xlat x;
+    unsigned share, shares;
+    s46_cgn *cgn;
+    s46_blocklog_writer writer;
+    uint64_t cnt[S46_NAT64_NCOUNTERS];
+};
+
+void s46_nat64_conf_default(s46_nat64_conf *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ipv4_mtu = c->ipv6_mtu = 1500;
+    c->ttl_decrement = true;
+    c->hairpin = true;
+    c->icmp_rate = 1000;
+    s46_cgn_config_default(&c->cgn);
+}
+
+static bool in_pool6(const s46_nat64 *n, const uint8_t *a)
+{
+    return memcmp(a, n->c.pool6.addr.b, n->c.pool6.len / 8) == 0;
+}
+
+/* The translator's map: pool6 <-> any IPv4 address; every other IPv6
+ * address is the host, HOST4 inside (the host of the packet being
+ * translated: the CGN put it in c->peer). */
+static bool map_to6(const void *arg, uint32_t a4, s46_ip6 *out)
+{
+    const s46_nat64 *n = arg;
+    if (a4 == HOST4 && n->sw.xlat_cur) {
+        *out = n->sw.xlat_cur->peer;
+        return true;
+    }
+    s46_rfc6052_embed(&n->c.pool6, a4, out);
+    return true;
+}
+static bool map_to4(const void *arg, const s46_ip6 *a6, uint32_t *out)
+{
+    const s46_nat64 *n = arg;
+    if (!s46_rfc6052_extract(&n->c.pool6, a6, out))
+        *out = HOST4;
+    return true;
+}
+
+/* ---- IPv6 -> IPv4 ---- */
+
+/* To pool6 from a unicast host outside it; the CGN's subscriber (c->peer)
+ * is the source, or for an ICMPv6 error the quote's destination (the host
+ * the quoted packet went to: a router's error is about it). */
+static inline void check6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    s46_nat64 *n = sw->mech;
+    const uint8_t *d = c->p->data;
+    static const uint8_t zero[16];
+    uint32_t dst4;
+    s46_ip6 dst;
+    memcpy(dst.b, d + 24, 16);
+    /* 0/8 inside pool6 is no IPv4 destination (and 0.0.0.1 the host's stand-in) */
+    if (!s46_rfc6052_extract(&n->c.pool6, &dst, &dst4) || dst4 >> 24 == 0)
+        return s46_sw_drop(sw, c, S46_NAT64_drop_v6_not_pool6);
+    if (in_pool6(n, d + 8) || d[8] == 0xff || !memcmp(d + 8, zero, 16))
+        return s46_sw_drop(sw, c, S46_NAT64_drop_v6_bad_source);
+    memcpy(c->peer.b, d + 8, 16);
+    if (c->l3.proto == S46_PROTO_ICMPV6 && c->l3.icmp_type < 128 &&
+        c->l3.l4_len >= 8 + 40)
+        memcpy(c->peer.b, d + c->l3.l3_len + 8 + 24, 16);
+}
+S46_STAGE_LOCAL(st_check6, "nat64_check6", check6);
+
+/* A hairpinned packet, translated in again: back out to its host. */
+static void hairpin_out(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    c->l3 = c->in;
+    s46_sw_xlat4to6(sw, c, now);
+    if (c->p->verdict == S46_V_FORWARD && c->p->out_port == 1)
+        s46_sw_count(sw, S46_EV_HAIRPINNED);
+}
+
+/* ---- IPv4 -> IPv6 ---- */
+
+static inline void check4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (c->p->data[12] == 0)
+        s46_sw_drop(sw, c, S46_NAT64_drop_v4_bad_source);
+}
+S46_STAGE_LOCAL(st_check4, "nat64_check4", check4);
+
+/* DF and too big for the IPv6 MTU once translated (20 bytes longer):
+ * ICMPv4 3/4 before the CGN, so that the error quotes the packet as it
+ * arrived, never the host's stand-in. */
+static inline void mtu4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_nat64 *n = sw->mech;
+    if (!c->l3.df || c->p->len + 20 <= n->c.ipv6_mtu)
+        return;
+    if (!s46_sw_error4(sw, c, &c->l3, 3, 4, (uint32_t)(n->c.ipv6_mtu - 20), now))
+        s46_sw_drop(sw, c, S46_NAT64_drop_too_big);
+}
+S46_STAGE_LOCAL(st_mtu4, "nat64_mtu4", mtu4);
+
+/* The NAT64's composition. */
+static const s46_stage *const nat64_stages4[] = {
+    &s46_st_parse4, &st_check4,     &s46_st_reasm4,   &s46_st_owner4,   &s46_st_ttl4,
+    &st_mtu4,       &s46_st_cgn_in, &s46_st_xlat4to6, &s46_st_log_sync, NULL,
+};
+static const s46_stage *const nat64_stages6[] = {
+    &s46_st_parse6,   &s46_st_reasm6,   &st_check6,       &s46_st_xlat6to4,
+    &s46_st_cgn_out,  &s46_st_xlat_out4, &s46_st_log_sync, NULL,
+};
+
+static int check(const s46_nat64_conf *c, char *err, size_t errlen)
+{
+    if (!s46_rfc6052_len_ok(c->pool6.len)) {
+        s46_seterr(err, errlen, "pool6: length must be 32, 40, 48, 56, 64 or 96");
+        return -1;
+    }
+    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280) {
+        s46_seterr(err, errlen, "ipv4_mtu must be at least 68, ipv6_mtu at least 1280");
+        return -1;
+    }
+    if (!c->ipv4 && !c->cgn.npool) {
+        s46_seterr(err, errlen, "pool4: required");
+        return -1;
+    }
+    return 0;
+}
+
+static void apply(s46_nat64 *n, const s46_nat64_conf *c)
+{
+    s46_sw *sw = &n->sw;
+    n->c = *c;
+    if (!n->c.ipv4)
+        n->c.ipv4 = c->cgn.pool[0].addr;
+    static const s46_ip6 none;
+    if (s46_ip6_eq(&n->c.ipv6, &none))
+        s46_rfc6052_embed(&n->c.pool6, n->c.ipv4, &n->c.ipv6);
+    uint16_t id = n->x.next_id;
+    s46_xlat_default(&n->x);
+    n->x.to6 = map_to6;
+    n->x.to4 = map_to4;
+    n->x.arg = n;
+    n->x.next_id = id;
+    n->x.mtu4 = c->ipv4_mtu;
+    n->x.mtu6 = c->ipv6_mtu;
+    n->x.tos_zero = c->tos_zero;
+    n->x.ttl_decrement = c->ttl_decrement;
+    s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
+    sw->icmp_src = n->c.ipv4;
+    sw->local = n->c.ipv6;
+    sw->ttl_decrement = c->ttl_decrement;
+    sw->xlat = (s46_sw_xlat){&n->x, nat64_why, S46_NAT64_translated4, S46_NAT64_translated6,
+                             S46_NAT64_drop_frag_too_big};
+    sw->xlat_keep6to4 = true;
+    n->writer.log = c->log;
+    sw->cgn.hairpin = c->hairpin;
+}
+
+s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned shares, char *err,
+                         size_t errlen)
+{
+    if (check(c, err, errlen) < 0)
+        return NULL;
+    s46_nat64 *n = calloc(1, sizeof *n);
+    if (!n || s46_sw_init(&n->sw, &nat64_desc, n->cnt, nat64_ev, c->icmp_rate,
+                          c->icmp_rate ? c->icmp_rate : 1) < 0) {
+        free(n);
+        s46_seterr(err, errlen, "out of memory");
+        return NULL;
+    }
+    n->sw.mech = n;
+    n->sw.stages[0] = nat64_stages4;
+    n->sw.stages[1] = nat64_stages6;
+    n->share = share;
+    n->shares = shares ? shares : 1;
+    apply(n, c);
+    s46_cgn_config gc = c->cgn;
+    gc.share = (uint16_t)share;
+    gc.shares = (uint16_t)n->shares;
+    gc.on_block = c->log ? s46_blocklog_cgn_cb : NULL;
+    gc.on_block_arg = c->log ? &n->writer : NULL;
+    char e[S46_ERRLEN];
+    if (!(n->cgn = s46_cgn_new(&gc, e, sizeof e))) {
+        s46_seterr(err, errlen, "cgn: %s", e);
+        s46_nat64_free(n);
+        return NULL;
+    }
+    n->sw.cgn = (s46_sw_cgn){.g = n->cgn, .writer = &n->writer, .share = n->share,
+                             .shares = n->shares, .port_min = c->cgn.port_min,
+                             .block_size = c->cgn.block_size, .hairpin = c->hairpin,
+                             .why = nat64_cw, .hairpin_out = hairpin_out};
+    return n;
+}
+
+void s46_nat64_free(s46_nat64 *n)
+{
+    if (!n)
+        return;
+    s46_cgn_free(n->cgn);
+    s46_sw_fini(&n->sw);
+    free(n);
+}
+
+int s46_nat64_reconfigure(s46_nat64 *n, const s46_nat64_conf *c, char *err, size_t errlen)
+{
+    if (check(c, err, errlen) < 0)
+        return -1;
+    if (c->log != n->c.log) {
+        s46_seterr(err, errlen, "the port-block log cannot change while running");
+        return -1;
+    }
+    if (c->pool6.len != n->c.pool6.len || !s46_ip6_eq(&c->pool6.addr, &n->c.pool6.addr)) {
+        s46_seterr(err, errlen, "pool6 cannot change while running");
+        return -1;
+    }
+    apply(n, c);
+    s46_cgn_set_policy(n->cgn, &c->cgn);
+    return 0;
+}
+
+void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_ns)
+{
+    n->sw.xlat_cur = NULL;
+    s46_sw_process(&n->sw, b, side, now_ns);
+}
+
+void s46_nat64_tick(s46_nat64 *n, uint64_t now_ns)
+{
+    s46_cgn_expire(n->cgn, s46_sw_secs(now_ns), 65536);
+    if (n->writer.log)
+        s46_blocklog_writer_flush(&n->writer, NULL, 0);
+}
+
+unsigned s46_nat64_steer(const s46_nat64 *n, const s46_pkt *p, uint16_t side)
+{
+    unsigned owner;
+    if (n->shares <= 1)
+        return 0;
+    if (side == S46_SIDE_V6) {
+        if (p->len < 40)
+            return n->share;
+        s46_cgn_key k;
+        /* an ICMPv6 error goes with the host its quote went to */
+        const uint8_t *d = p->data;
+        bool err = d[6] == S46_PROTO_ICMPV6 && p->len >= 40 + 8 + 40 && d[40] < 128;
+        memcpy(k.b, err ? d + 40 + 8 + 24 : d + 8, 16);
+        /* a subscriber's hosts on one worker: its blocks and limits are there */
+        if (n->c.cgn.sub_len && n->c.cgn.sub_len < 128)
+            k = s46_cgn_key_prefix(&k, n->c.cgn.sub_len);
+        return s46_cgn_owner_out(&k, n->shares);
+    }
+    if (s46_steer_fragment(p, n->shares, &owner))
+        return owner;
+    s46_l3 l3;
+    uint16_t port;
+    if (s46_parse_ipv4(p->data, p->len, &l3) < 0 ||
+        !s46_cgn_in_port((uint8_t *)p->data, &l3, &port))
+        return n->share;
+    return s46_cgn_owner_in(port, n->c.cgn.port_min, n->c.cgn.block_size, n->shares);
+}
+
+const s46_counters *s46_nat64_counters(const s46_nat64 *n) { return &n->sw.dp.counters; }
+
+struct blocks_arg {
+    json_t *a;
+    unsigned left;
+};
+static bool block_json(const s46_cgn_block_info *b, void *arg)
+{
+    struct blocks_arg *x = arg;
+    if (!x->left)
+        return false;
+    x->left--;
+    char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
+    s46_ip6 sub;
+    memcpy(sub.b, b->sub.b, 16);
+    json_array_append_new(x->a, json_pack("{s:s,s:s,s:i,s:i,s:i,s:b}", "subscriber",
+                                          s46_ip6_format(&sub, s6), "external",
+                                          s46_ip4_format(b->ext_addr, s4), "first",
+                                          b->port_first, "last", b->port_last, "mappings",
+                                          b->mappings, "idle", b->idle));
+    return true;
+}
+
+json_t *s46_nat64_show(const s46_nat64 *n, unsigned max_blocks)
+{
+    char s6[S46_PFX6_STRLEN];
+    s46_cgn_stats st;
+    s46_cgn_stats_get(n->cgn, &st);
+    json_t *o = json_object();
+    json_t *blocks = json_array();
+    if (!o || !blocks) {
+        json_decref(o);
+        json_decref(blocks);
+        return NULL;
+    }
+    struct blocks_arg x = {blocks, max_blocks};
+    s46_cgn_walk_blocks(n->cgn, block_json, &x);
+    json_object_set_new(o, "mechanism", json_string("nat64"));
+    json_object_set_new(o, "pool6", json_string(s46_pfx6_format(&n->c.pool6, s6)));
+    json_object_set_new(
+        o, "pool",
+        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "addresses", st.pool_addresses,
+                  "addresses_in_use", st.addresses_in_use, "blocks_per_address",
+                  st.blocks_per_address, "blocks_owned", st.blocks_owned, "blocks", st.blocks,
+                  "subscribers", st.subscribers, "mappings", st.mappings, "sessions",
+                  st.sessions));
+    json_object_set_new(o, "blocks", blocks);
+    json_object_set_new(o, "cgn", s46_counters_json(s46_cgn_counters(n->cgn)));
+    json_object_set_new(o, "stages", s46_sw_stages_json(&n->sw));
+    return o;
+}
+
+/* ---- as a pipeline (dp/pipeline.h) ---- */
+
+static void *pl_create(const void *conf, const s46_pipeline_env *env, char *err, size_t errlen)
+{
+    return s46_nat64_new(conf, env->worker, env->workers, err, errlen);
+}
+static int pl_reconfigure(void *self, const void *conf, char *err, size_t errlen)
+{
+    return s46_nat64_reconfigure(self, conf, err, errlen);
+}
+static unsigned pl_steer(const void *self, const s46_pkt *p, uint16_t side)
+{
+    return s46_nat64_steer(self, p, side);
+}
+static void pl_process(void *self, s46_batch *b, uint16_t side, uint64_t now)
+{
+    s46_nat64_process(self, b, side, now);
+}
+static void pl_tick(void *self, uint64_t now) { s46_nat64_tick(self, now); }
+static json_t *pl_show(const void *self, uint64_t now)
+{
+    (void)now;
+    return s46_nat64_show(self, 64);
+}
+static const s46_counters *pl_counters(const void *self) { return s46_nat64_counters(self); }
+static void pl_destroy(void *self) { s46_nat64_free(self); }
+
+const s46_pipeline_ops s46_pl_nat64 = {
+    .name = "nat64",
+    .create = pl_create,
+    .reconfigure = pl_reconfigure,
+    .steer = pl_steer,
+    .process = pl_process,
+    .tick = pl_tick,
+    .show = pl_show,
+    .counters = pl_counters,
+    .destroy = pl_destroy,
+};
