@@ -91,32 +91,35 @@ S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
 static const s46_ip6 none6;
 
+bool s46_sw_xlat6_error(s46_sw *sw, s46_ctx *c, s46_xlat_res r, const s46_xlat_info *info,
+                        uint64_t now)
+{
+    if (r != S46_XR_TTL && r != S46_XR_TOO_BIG && r != S46_XR_SEG_LEFT)
+        return false;
+    if (s46_ip6_eq(&sw->local, &none6) || !s46_icmp6_may_error(c->p->data, &c->l3))
+        return false;
+    if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
+        sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
+        return false;
+    }
+    if (s46_icmp6_error(&sw->dp.scratch, &sw->local, info->type, info->code, info->extra,
+                        c->p->data, c->p->len) < 0)
+        return false;
+    s46_dp_take_scratch(&sw->dp, c->p);
+    sw->dp.cnt[sw->dp.desc->icmp_sent]++;
+    s46_sw_out(sw, c, 1);
+    return true;
+}
+
 static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
-    switch (r) {
-    case S46_XR_OK:
+    if (r == S46_XR_OK) {
         sw->dp.cnt[sw->xlat.done6]++;
         return s46_sw_out(sw, c, 0);
-    case S46_XR_TTL:
-    case S46_XR_TOO_BIG:
-    case S46_XR_SEG_LEFT:
-        if (s46_ip6_eq(&sw->local, &none6) || !s46_icmp6_may_error(c->p->data, &c->l3))
-            break;
-        if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
-            sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
-            break;
-        }
-        if (s46_icmp6_error(&sw->dp.scratch, &sw->local, info.type, info.code, info.extra,
-                            c->p->data, c->p->len) < 0)
-            break;
-        s46_dp_take_scratch(&sw->dp, c->p);
-        sw->dp.cnt[sw->dp.desc->icmp_sent]++;
-        return s46_sw_out(sw, c, 1);
-    default:
-        break;
     }
-    xdrop(sw, c, r);
+    if (!s46_sw_xlat6_error(sw, c, r, &info, now))
+        xdrop(sw, c, r);
 }
 S46_STAGE(s46_st_xlat6to4, "xlat6to4", xlat6to4);

@@ -74,6 +74,12 @@ extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4,
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
 extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4;
+/* What xlat6to4 does with a refusal r of s46_xlat_6to4 about c: true when
+ * it sent c back out of side 1 as the ICMPv6 error r calls for (hop limit,
+ * too big, segments left; rate limited, from sw->local); false otherwise
+ * (c untouched: the caller drops it). */
+bool s46_sw_xlat6_error(s46_sw *sw, s46_ctx *c, s46_xlat_res r, const s46_xlat_info *info,
+                        uint64_t now);
 
 static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
 #endif
