@@ -305,9 +305,12 @@ static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
     }
     uint8_t *ip = c->p->data;
     if (c->was_fragment && (ip[6] & 0x40)) {
-        uint16_t old = s46_get16(ip + 6);
+        /* a datagram over 1260 bytes got DF and no id: clear one, an id */
+        uint16_t old = s46_get16(ip + 6), oid = s46_get16(ip + 4);
         s46_put16(ip + 6, (uint16_t)(old & ~0x4000u));
+        s46_put16(ip + 4, t->next_id++);
         s46_csum_replace16(ip + 10, old, s46_get16(ip + 6));
+        s46_csum_replace16(ip + 10, oid, s46_get16(ip + 4));
     }
     if (s46_parse_ipv4(ip, c->p->len, &c->in) < 0)
         return s46_sw_drop(sw, c, S46_CLAT_drop_inner_malformed);

@@ -62,7 +62,7 @@
     X(drop_wan_malformed, "WAN packets that fail IPv6 parsing (lengths, extension headers)") \
     X(drop_wan_not_clat_address, "WAN packets to an IPv6 address other than the CLAT's") \
     X(drop_wan_src_not_nat64, "WAN packets from outside the NAT64 prefix (but ICMPv6 errors), or from the CLAT address") \
-    X(drop_inner_malformed, "translated packets the NAPT cannot read") \
+    X(drop_inner_malformed, "translated packets the reverse NAPT cannot take: no ports, ICMP neither echo reply nor error") \
     X(drop_inner_port_not_mine, "translated packets to a port outside the NAPT's range") \
     X(drop_napt_no_mapping, "WAN packets with no NAPT mapping, or no room for their session") \
     X(drop_napt_filtered, "WAN packets refused by the NAPT's filtering (filter: adf or eif)") \
