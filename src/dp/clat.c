@@ -250,8 +250,7 @@ static inline void mss6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_mss6, "clat_mss_in", mss6);
 
-/* RFC 6877 §6.3: the CLAT takes translated traffic from the NAT64 prefix
- * only; ICMPv6 errors (a router's Packet Too Big, Time Exceeded) from any
+/* The CLAT takes translated traffic from the NAT64 prefix only; ICMPv6 errors (a router's Packet Too Big, Time Exceeded) from any
  * other address are translated with the RFC 6791 source when one is set.
  * Nothing comes from our own address. */
 static inline void src6(s46_sw *sw, s46_ctx *c, uint64_t now)

@@ -44,7 +44,7 @@
     X(napt_out, "LAN packets translated by the NAPT onto the CLAT IPv4 address") \
     X(napt_in, "WAN packets translated back by the NAPT") \
     X(napt_mappings_created, "NAPT mappings created") \
-    X(wan_rfc6791, "ICMPv6 errors from outside the NAT64 prefix translated with the rfc6791_ipv4 source") \
+    X(wan_rfc6791, "ICMPv6 errors from outside the NAT64 prefix taken in, to be translated with the rfc6791_ipv4 source") \
     X(fragments_held, "fragments stored for reassembly (each leaves the batch with this reason)") \
     X(reassembled, "datagrams completed from stored fragments, then processed whole") \
     X(fragmented, "packets cut into IPv6 fragments for the IPv6 MTU, or into IPv4 fragments for lan_mtu") \
