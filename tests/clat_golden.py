@@ -16,7 +16,7 @@ import ipaddress
 from golden import Golden
 from scapy.all import (ICMP, IP, UDP, TCP, IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest,
                        ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig,
-                       ICMPv6TimeExceeded, IPerror6, UDPerror, TCPerror, IPerror, Raw, GRE,
+                       ICMPv6TimeExceeded, IPerror6, UDPerror, TCPerror, IPerror, Raw, GRE, IPOption_LSRR,
                        fragment, conf)
 
 conf.verb = 0
@@ -223,6 +223,22 @@ def ttl_expiring_lan():
     have(c, icmp_errors_sent=1)
 
 
+def source_route_lan():
+    """An unexpired source route: ICMPv4 3/5 to the host (RFC 7915 §4.1),
+    before the NAPT; nothing translated."""
+    pkt = IP(src=HOST, dst=SERVER4, ttl=64, id=5, options=[IPOption_LSRR(routers=["10.9.9.9"])]) / \
+        UDP(sport=40123, dport=7000) / b"sr"
+    lan, wan, c = replay("srcroute", config(), lan_in=[pkt])
+    same(wan, [], "IPv6 out")
+    if len(lan) != 1:
+        raise AssertionError("expected one ICMPv4 error")
+    e = IP(lan[0])
+    if e.src != LAN4 or e.dst != HOST or e[ICMP].type != 3 or e[ICMP].code != 5 or \
+            e[IPerror].src != HOST:
+        raise AssertionError("not 3/5 to the host: %s" % e.summary())
+    have(c, icmp_errors_sent=1, napt_out=0, translated4=0)
+
+
 def hop_limit_expiring_wan():
     """Hop limit 1 from the WAN: ICMPv6 Time Exceeded from the CLAT address."""
     cfg = config()
@@ -380,6 +396,7 @@ def bad_config_refused():
 
 for fn in (udp_out, udp_in, other_prefix_lengths, tcp_both_ways_mss, icmp_echo_both_ways,
            echo_to_ce_answered, icmp_error_wan_to_lan, icmp_error_lan_to_wan, ttl_expiring_lan,
+           source_route_lan,
            hop_limit_expiring_wan, fragments_out, fragments_in, df_too_big_lan, ptb_wan_to_lan,
            frag_needed_lan_to_wan, too_big_for_lan, drops_counted, bad_config_refused):
     case(fn)

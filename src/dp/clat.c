@@ -216,18 +216,25 @@ void s46_clat_tick(s46_clat *x, uint64_t now_ns) { s46_napt_expire(x->napt, secs
 
 const s46_counters *s46_clat_counters(const s46_clat *x) { return &x->sw.dp.counters; }
 
-/* DF set and too big once translated (20 bytes more): Fragmentation
- * Needed to the LAN host, before the NAPT hides its address. */
-static inline void mtu4(s46_sw *sw, s46_ctx *c, uint64_t now)
+/* What the translator would refuse with an ICMPv4 error, answered to the
+ * LAN host before the NAPT hides its address: an unexpired source route
+ * (3/5, RFC 7915 §4.1), DF set and too big once translated (20 bytes
+ * more: Fragmentation Needed with that MTU). */
+static inline void errors4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     const s46_clat *x = sw->mech;
+    if (c->l3.l3_len > 20 && s46_xlat_source_route(c->p->data + 20, c->l3.l3_len - 20u)) {
+        if (!s46_sw_error4(sw, c, &c->l3, 3, 5, 0, now))
+            s46_sw_drop(sw, c, S46_CLAT_drop_source_route);
+        return;
+    }
     unsigned room = x->c.ipv6_mtu - 20u;
     if (c->p->len <= room || !c->l3.df)
         return;
     if (!s46_sw_error4(sw, c, &c->l3, 3, 4, room, now))
         s46_sw_drop_ev(sw, c, S46_EV_TOO_BIG);
 }
-S46_STAGE_LOCAL(st_mtu4, "clat_mtu4", mtu4);
+S46_STAGE_LOCAL(st_errors4, "clat_errors4", errors4);
 
 /* TCP MSS to what fits the IPv6 MTU (40 + 20 bytes of headers). */
 static inline void clamp(s46_sw *sw, s46_ctx *c, const s46_l3 *l3)
@@ -381,7 +388,7 @@ S46_STAGE_LOCAL(st_frag4, "clat_fragment4", frag4);
  * datagram that came in fragments), to the LAN. */
 static const s46_stage *const clat_stages4[] = {
     &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_napt_check, &s46_st_ttl4,
-    &st_mtu4,       &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
+    &st_errors4,       &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
 };
 static const s46_stage *const clat_stages6[] = {
     &s46_st_parse6, &s46_st_local6,   &st_src6, &s46_st_reasm6, &st_share6,

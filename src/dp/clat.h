@@ -69,7 +69,7 @@
     X(drop_xlat_malformed, "packets whose headers the translator cannot read") \
     X(drop_ttl_expired, "hop limit expiring at the CLAT, and no ICMPv6 error sent") \
     X(drop_too_big, "too big for the LAN (lan_mtu) with DF once translated, and no ICMPv6 error sent") \
-    X(drop_source_route, "LAN packets with an unexpired source route option") \
+    X(drop_source_route, "LAN packets with an unexpired source route option, and no ICMPv4 error sent") \
     X(drop_segments_left, "WAN packets with a Routing header with segments left, and no ICMPv6 error sent") \
     X(drop_no_mapping, "untranslatable: an address with no translation (ICMPv6 error from outside the prefix without rfc6791_ipv4)") \
     X(drop_icmp_untranslatable, "untranslatable: ICMP type or code without translation (informational, redirect, ...)") \

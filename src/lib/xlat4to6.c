@@ -6,7 +6,7 @@
 
 /* An unexpired loose or strict source route among the options (RFC 7915
  * §4.1): its pointer still inside the option. */
-static bool source_route(const uint8_t *o, size_t len)
+bool s46_xlat_source_route(const uint8_t *o, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -138,7 +138,7 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
         info->type = 11;
         return S46_XR_TTL;
     }
-    if (ihl > 20 && source_route(ip + 20, ihl - 20)) {
+    if (ihl > 20 && s46_xlat_source_route(ip + 20, ihl - 20)) {
         info->type = 3;
         info->code = 5;
         return S46_XR_SRC_ROUTE;
