@@ -13,7 +13,7 @@
 # 2001:db8:64::c633:6450, tayga translates that statelessly with an IPv4 address
 # of its pool for our CLAT address. First with the answer's nat64prefix,
 # then with none (the CE finds 2001:db8:64::/96 by RFC 7050 through unbound,
-# which answers ipv4only.arpa as a DNS64 does).
+# which answers ipv4only.arpa as a DNS64 does); then with two workers.
 set -u
 ROOT=${S46_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BIN=${S46_BIN:-$ROOT/build/bin}
@@ -213,3 +213,43 @@ check clat_tayga_rfc7050_discovered bash -c "tail -n +$((n + 1)) '$TMP/ce.log' |
 ping_ok clat_tayga_ping_after_discovery
 curl_ok clat_tayga_http_after_discovery
 kill -0 "$CEPID" 2>/dev/null && pass clat_tayga_ce_alive || fail clat_tayga_ce_alive "s46-ce exited: $(tail -n 3 "$TMP/ce.log")"
+
+# two workers: the NAPT's ports shared out, WAN packets steered to the
+# worker owning their port (s46_steer_clat6); 16 UDP flows and a page
+{ kill "$CEPID"; wait "$CEPID"; } 2>/dev/null
+CEPID=
+n=$(running)
+ip netns exec "$CE" "$CEBIN/s46-ce" --config "$TMP/ce.json" --tun tce0 --workers 2 --ctl "$TMP/ce.sock" 2>>"$TMP/ce.log" &
+CEPID=$!
+wait_for 15 eval '[ "$(running)" -gt '"$n"' ]'
+nss $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.80", 7001))
+s.settimeout(15)
+for _ in range(64):
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)' &
+PIDS+=($!)
+sleep 0.3
+got=$(nsl $PY -c '
+import socket
+socks = []
+for i in range(16):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    socks.append(s)
+ok = 0
+for i, s in enumerate(socks):
+    for k in range(3):
+        s.sendto(b"flow %d" % i, ("198.51.100.80", 7001))
+        try:
+            if s.recv(100) == b"flow %d" % i:
+                ok += 1
+                break
+        except socket.timeout:
+            pass
+print(ok)' 2>&1)
+why="$got of 16 flows echoed; $("$BIN/s46" show --json --ctl "$TMP/ce.sock" 2>/dev/null | $PY -c 'import json,sys; d=json.load(sys.stdin); print({k:v for k,v in d["counters"].items() if v})' 2>&1)"
+check clat_tayga_two_workers_udp [ "$got" = 16 ]
+curl_ok clat_tayga_two_workers_http
