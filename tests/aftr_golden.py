@@ -187,6 +187,36 @@ def inner_fragments_reassembled():
     counters_have(n, reassembled=1)
 
 
+def inner_fragments_of_two_b4s_never_meet():
+    """Both B4s use the same inner address (RFC 6333's 192.0.0.2 here PRIV)
+    and the same IP id: each datagram completes from its own B4's fragments
+    only. Keyed by the inner header alone, B4B's last fragment completed
+    B4A's datagram with B4B's bytes."""
+    a = IP(src=PRIV, dst=NET, ttl=64, id=99, flags=0) / UDP(sport=5000, dport=9) / Raw(b"a" * 800)
+    b = IP(src=PRIV, dst=NET, ttl=64, id=99, flags=0) / UDP(sport=5000, dport=9) / Raw(b"b" * 800)
+    fa, fb = fragment(IP(bytes(a)), fragsize=400), fragment(IP(bytes(b)), fragsize=400)
+    c, _, n, _ = replay("frag_two", config(),
+                        v6_in=[from_b4(B4A, fa[0]), from_b4(B4B, fb[1]), from_b4(B4B, fb[2]),
+                               from_b4(B4A, fa[1]), from_b4(B4A, fa[2])])
+    if len(c) != 1:
+        raise AssertionError("want B4A's datagram alone, got %d packets (%s)" % (len(c), n))
+    addr, port = ext_of(c[0])
+    eq(c, [translated(a, src=addr, sport=port)])
+    counters_have(n, reassembled=1, fragments_held=4)
+
+
+def reassembled_datagram_leaves_fragmented_at_ipv4_mtu():
+    big = IP(src=PRIV, dst=NET, ttl=64, id=4321, flags=0) / UDP(sport=5000, dport=9) / Raw(b"g" * 2000)
+    frags = fragment(IP(bytes(big)), fragsize=1000)
+    c, _, n, _ = replay("frag_mtu", config(ipv4_mtu=1280), v6_in=[from_b4(B4A, f) for f in frags])
+    if len(c) != 2:
+        raise AssertionError("want two IPv4 fragments, got %d (%s)" % (len(c), n))
+    addr, port = ext_of(c[0])
+    whole = IP(translated(big, src=addr, sport=port))
+    eq(c, [bytes(f) for f in fragment(whole, fragsize=1256)])
+    counters_have(n, reassembled=1, fragmented=1, v4_out=2)
+
+
 def pings_to_the_aftr():
     p4 = IP(src=NET, dst=AFTR4, ttl=60) / ICMP(type=8, id=5, seq=2) / Raw(b"z" * 8)
     p6 = IPv6(src=B4A, dst=AFTR6, hlim=60) / ICMPv6EchoRequest(id=5, seq=2, data=b"z" * 8)
@@ -303,7 +333,8 @@ def icmp_error_about_no_flow_dropped():
 
 for fn in (udp_out_and_back, two_b4s_same_private_address, paired_pool_and_eim,
            inbound_without_mapping, hairpin_between_b4s, echo_out_and_back,
-           inner_fragments_reassembled, pings_to_the_aftr, ttl_expires_back_to_the_b4,
+           inner_fragments_reassembled, inner_fragments_of_two_b4s_never_meet,
+           reassembled_datagram_leaves_fragmented_at_ipv4_mtu, pings_to_the_aftr, ttl_expires_back_to_the_b4,
            per_subscriber_limit, blocks_exhausted, echo_from_non_unicast_sources_not_answered,
            routing_header_type0_refused, icmp_error_from_the_internet_about_outbound,
            icmp_error_from_a_b4_about_inbound, icmp_error_about_no_flow_dropped):

@@ -12,7 +12,7 @@ from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, TCP, UDP, UDPerror, IPerror, Ether, IPv6,
                        ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig,
                        ICMPv6DestUnreach, ICMPv6ParamProblem, IPv6ExtHdrRouting,
-                       IPv6ExtHdrDestOpt, PadN, Raw, conf)
+                       IPv6ExtHdrDestOpt, PadN, Raw, conf, fragment)
 from scapy.layers.inet6 import HBHOptUnknown
 
 conf.verb = 0
@@ -447,6 +447,45 @@ def v6_routing_header_type0_refused():
         raise AssertionError("%d packets out, want the one rate-limited error" % len(d))
     counters_have(n, drop_v6_routing_header=2, echo_replies=0, drop_icmp_ratelimited=1)
 
+# ------------------------------------------- inner fragments, shared address
+def shared_ce_frags(ident, sport, fill, size=2000, fragsize=800):
+    ip = IP(src="192.0.2.18", dst=NET, ttl=64, id=ident, flags=0) / \
+        UDP(sport=sport, dport=7777) / Raw(fill * size)
+    return IP(bytes(ip)), fragment(IP(bytes(ip)), fragsize=fragsize)
+
+def v6_shared_ce_fragments_checked_whole():
+    """A later fragment shows no port: the BR makes a shared address's
+    datagram whole, checks its port, and sends it on cut to ipv4_mtu."""
+    ip, frags = shared_ce_frags(41, 1232, b"q")
+    c, d, n = replay("inner_frag_ok", config(ipv4_mtu=1500),
+                     v6_in=[tunnel(CE_A1, BR6, f) for f in (frags[2], frags[0], frags[1])])
+    eq(d, [])
+    eq(c, [bytes(f) for f in fragment(dec(ip), fragsize=1480)])
+    counters_have(n, reassembled=1, fragments_held=2, fragmented=1, v4_out=2)
+
+def v6_shared_ce_fragments_with_a_foreign_port_dropped():
+    """Ports of the other CE on the address: the first fragment was refused,
+    the later ones once went out unchecked."""
+    ip, frags = shared_ce_frags(42, 9030, b"s")
+    c, d, n = replay("inner_frag_spoof", config(),
+                     v6_in=[tunnel(CE_A1, BR6, f) for f in frags])
+    eq(c, []); eq(d, [])
+    counters_have(n, reassembled=1, drop_inner_spoofed_port=1)
+
+def v6_other_ce_cannot_add_to_a_datagram():
+    """CE_A2X shares 192.0.2.18: its fragment with CE_A1's datagram key
+    stays apart, and CE_A1's datagram completes from its own bytes."""
+    ip, frags = shared_ce_frags(43, 1232, b"a", size=1000, fragsize=400)
+    _, other = shared_ce_frags(43, 1232, b"x", size=1000, fragsize=400)
+    c, d, n = replay("inner_frag_inject", config(),
+                     v6_in=[tunnel(CE_A1, BR6, frags[0]), tunnel(CE_A2X, BR6, other[1]),
+                            tunnel(CE_A2X, BR6, other[2]), tunnel(CE_A1, BR6, frags[1]),
+                            tunnel(CE_A1, BR6, frags[2])])
+    eq(d, [])
+    eq(c, [bytes(dec(ip))])
+    counters_have(n, reassembled=1, fragments_held=4)
+
+
 try:
     for f in (v4_udp_to_ce, v4_port_9030_goes_to_the_other_ce, v4_draft03_layout,
               v4_icmp_echo_reply_by_identifier, v4_icmp_error_by_quoted_source_port,
@@ -461,7 +500,9 @@ try:
               v6_spoofed_icmp_errors_not_relayed, v6_packet_too_big_mtu_clamped,
               v6_shared_address_sends_only_checkable_protocols,
               echo_from_non_unicast_sources_not_answered, v6_routing_header_type0_refused,
-              hostile_bytes_never_crash):
+              v6_shared_ce_fragments_checked_whole,
+              v6_shared_ce_fragments_with_a_foreign_port_dropped,
+              v6_other_ce_cannot_add_to_a_datagram, hostile_bytes_never_crash):
         case(f)
 finally:
     G.finish()

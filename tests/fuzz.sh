@@ -7,6 +7,9 @@
 #   tests/fuzz.sh short   a few seconds each (part of `make test`), PASS/FAIL lines
 #   tests/fuzz.sh long    FUZZ_SECONDS each (default 600; `make fuzz`), corpora
 #                         kept in build/fuzz
+# With FUZZ_CPU_SECONDS set, a long run ends when the target has used that
+# much CPU time instead (for campaigns on a machine that does other work:
+# run them under nice; libFuzzer's own limit counts wall-clock time).
 # Each target prints its CPU seconds, executions and corpus size. An
 # argument after the mode (an extended regular expression) keeps only the
 # targets whose name matches it: tests/fuzz.sh long 'frag|napt'.
@@ -21,6 +24,38 @@ srcs=$(ls src/lib/*.c src/dp/*.c src/prov/*.c src/conf/*.c src/io/*.c | grep -v 
 libs="-ljansson -lcurl -lcares -lz -lmnl -lpcap -lxdp -lbpf -lpthread $(ls src/prov/*.c | xargs grep -l '<sqlite3.h>' >/dev/null 2>&1 && echo -lsqlite3) $(ls src/prov/*.c | xargs grep -l 'libpq-fe.h' >/dev/null 2>&1 && echo -lpq)"
 cflags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Isrc -Ibuild/gen -Itests/unit -D_GNU_SOURCE -std=gnu11 -g -O1"
 long=${FUZZ_SECONDS:-${FUZZ_SECS:-600}}
+cpu_budget=${FUZZ_CPU_SECONDS:-}
+[ "$mode" = long ] || cpu_budget=
+if [ -n "$cpu_budget" ] && ! [[ $cpu_budget =~ ^[0-9]+$ ]]; then
+    echo "fuzz.sh: FUZZ_CPU_SECONDS is a whole number of seconds" >&2; exit 2
+fi
+
+# cpu_of PID: the CPU seconds (user + system) the process has used so far.
+cpu_of() {
+    local f
+    f=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    f=${f##*) }  # the fields after the command name, which may hold spaces
+    # shellcheck disable=SC2086
+    set -- $f
+    echo $(( (${12} + ${13}) / $(getconf CLK_TCK) ))
+}
+
+# run_budget SECONDS CMD...: runs CMD until it has used SECONDS of CPU, then
+# interrupts it (libFuzzer then prints its final stats and exits 72).
+run_budget() {
+    local budget=$1; shift
+    "$@" &
+    local pid=$! used
+    while kill -0 "$pid" 2>/dev/null; do
+        used=$(cpu_of "$pid") || break
+        if [ "$used" -ge "$budget" ]; then kill -INT "$pid"; break; fi
+        sleep 5
+    done
+    wait "$pid"
+    local rc=$?
+    [ "$rc" = 72 ] && [ "${used:-0}" -ge "$budget" ] && rc=0
+    return $rc
+}
 
 # The library, instrumented once for every target.
 build_lib() {
@@ -47,8 +82,12 @@ fuzz() {
         echo "FAIL ${name}_build: $(tail -5 "$out/build_$name.log")"
         return 1
     fi
-    local TIMEFORMAT='%U %S' cpu rc
-    cpu=$( { time "$out/$name" -max_total_time="$secs" -max_len="$maxlen" -timeout=10 \
+    local TIMEFORMAT='%U %S' cpu rc wall=$secs budget=() t0=$SECONDS
+    if [ -n "$cpu_budget" ]; then
+        wall=$((cpu_budget * 100))  # the CPU budget ends it, not the clock
+        budget=(run_budget "$cpu_budget")
+    fi
+    cpu=$( { time "${budget[@]}" "$out/$name" -max_total_time="$wall" -max_len="$maxlen" -timeout=10 \
                  -rss_limit_mb=2048 -artifact_prefix="$out/crashes/$name-" -print_final_stats=1 \
                  "$corpus" "$@" >"$out/run_$name.log" 2>&1; echo "rc=$?" >"$out/rc_$name"; } 2>&1 )
     rc=$(sed 's/rc=//' "$out/rc_$name")
@@ -56,7 +95,8 @@ fuzz() {
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/run_$name.log" | grep -o '[0-9]*$')
     files=$(find "$corpus" -type f | wc -l)
     cpu=$(echo "$cpu" | awk 'NF == 2 { printf "%.1f", $1 + $2 }')
-    local fig="${secs} s, ${cpu:-?} CPU-s, ${runs:-?} executions, corpus ${files} inputs"
+    [ -n "$cpu_budget" ] && secs=$((SECONDS - t0))
+    local fig="${secs:-?} s, ${cpu:-?} CPU-s, ${runs:-?} executions, corpus ${files} inputs"
     if [ "$rc" = 0 ]; then
         echo "PASS $name ($fig)"
     else

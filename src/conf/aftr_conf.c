@@ -87,6 +87,7 @@ int s46_aftr_settings_from_json(const json_t *doc, s46_aftr_settings *s, char *e
         s46_json_ip4(o, "ipv4", &c->aftr4, err, errlen) < 0 ||
         s46_tunnel_conf_from_json(o, &c->ipv6_mtu, &c->hop_limit, &c->encap_limit, err,
                                   errlen) < 0 ||
+        s46_json_u16(o, "ipv4_mtu", 68, 9000, &c->ipv4_mtu, err, errlen) < 0 ||
         s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||
         s46_json_bool(o, "hairpin", &c->hairpin, err, errlen) < 0 ||
         prefixes(o, "pool", true, &s->pool, &g->npool, err, errlen) < 0 ||

@@ -13,7 +13,9 @@
  *   "blocks", "mappings", "sessions"};
  *   "log": {"path", "max_megabytes", "keep", "syslog": "unix:PATH" or
  *   "udp:HOST:PORT"} (no "log": no port-block log);
- *   "icmp_rate", "seed" (a fixed seed for the port choice: replays), and
+ *   "icmp_rate", "seed" (a fixed seed for the port choice: replays),
+ *   "ipv4_mtu" (68..9000, default 1500: reassembled inner datagrams leave
+ *   as fragments beyond it), and
  *   the tunnel settings of tunnel_conf.h.
  * 0, or -1 with err naming the member. */
 #ifndef S46_CONF_AFTR_CONF_H

@@ -10,6 +10,7 @@ static int options(const json_t *o, s46_br_conf *c, char *err, size_t errlen)
     if (s46_json_ip4(o, "br_ipv4", &c->br4, err, errlen) < 0 ||
         s46_tunnel_conf_from_json(o, &c->ipv6_mtu, &c->hop_limit, &c->encap_limit, err,
                                   errlen) < 0 ||
+        s46_json_u16(o, "ipv4_mtu", 68, 9000, &c->ipv4_mtu, err, errlen) < 0 ||
         s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||
         s46_json_bool(o, "hairpin", &c->hairpin, err, errlen) < 0 ||
         s46_json_bool(o, "icmp_unreachable", &c->icmp_unreachable, err, errlen) < 0)

@@ -57,6 +57,7 @@ void s46_aftr_conf_default(s46_aftr_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->ipv6_mtu = 1500;
+    c->ipv4_mtu = 1500;
     c->hop_limit = 64;
     c->encap_limit = -1;
     c->ttl_decrement = true;
@@ -92,6 +93,8 @@ static void apply(s46_aftr *a, const s46_aftr_conf *c)
     sw->self4 = c->aftr4;
     sw->icmp_src = c->aftr4;
     sw->ttl_decrement = c->ttl_decrement;
+    sw->ipv4_mtu = c->ipv4_mtu;
+    sw->reasm_inner_all = true; /* the CGN needs every datagram's ports */
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     a->writer.log = c->log;
 }
@@ -181,15 +184,6 @@ static inline void icmp6(s46_sw *sw, s46_ctx *c, uint64_t now)
         s46_sw_drop_ev(sw, c, S46_EV_ICMPV6_OTHER);
 }
 S46_STAGE_LOCAL(st_icmp6, "icmp6_other", icmp6);
-
-/* Inner fragments (a B4 forwards what its LAN fragmented) made whole: the
- * CGN needs the ports. */
-static inline void reasm_in4(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    if (c->in.is_fragment && !s46_dp_reasm(&sw->dp, false, c->p, &c->in, now))
-        c->done = true;
-}
-S46_STAGE_LOCAL(st_reasm_in4, "reassemble_inner4", reasm_in4);
 
 static const uint16_t refused_ctr[] = {
     [S46_CGN_NO_ADDRESS] = S46_AFTR_drop_no_address,
@@ -326,7 +320,7 @@ static const s46_stage *const aftr_stages4[] = {
 static const s46_stage *const aftr_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,       &s46_st_reasm6,
     &s46_st_echo6,  &st_icmp6,         &s46_st_ipip6,     &s46_st_inner4,
-    &s46_st_decap,  &st_reasm_in4,     &st_cgn_out,       &s46_st_ttl4_back,
+    &s46_st_decap,  &s46_st_reasm_inner4,     &st_cgn_out,       &s46_st_ttl4_back,
     &s46_st_out4,   &st_log_sync,      NULL,
 };
 

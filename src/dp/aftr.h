@@ -86,6 +86,8 @@ typedef struct s46_aftr_conf {
     uint32_t aftr4;           /* its IPv4 address: pings answered, source of
                                  ICMPv4 errors; 0: none */
     uint16_t ipv6_mtu;        /* largest IPv6 packet toward B4s (default 1500) */
+    uint16_t ipv4_mtu;        /* largest IPv4 packet out (default 1500): inner
+                                 datagrams reassembled here leave as fragments */
     uint8_t hop_limit;        /* outer hop limit (default 64) */
     int16_t encap_limit;      /* -1: no Tunnel Encapsulation Limit option */
     bool ttl_decrement;       /* be the IPv4 router hop (default on; off on TUN) */

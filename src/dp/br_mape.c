@@ -75,6 +75,7 @@ void s46_br_conf_default(s46_br_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->ipv6_mtu = 1500;
+    c->ipv4_mtu = 1500;
     c->hop_limit = 64;
     c->encap_limit = -1;
     c->hairpin = true;
@@ -101,6 +102,7 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
     sw->self4 = c->br4;
     sw->icmp_src = c->br4;
     sw->ttl_decrement = c->ttl_decrement;
+    sw->ipv4_mtu = c->ipv4_mtu;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     /* ICMPv6 errors about our tunnel packets: only about one we could have
      * sent; the BR stays stateless (no MTU learned) */
@@ -315,13 +317,14 @@ static inline void map_src6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_map_src6, "map_src6", map_src6);
 
-/* The inner packet must come from that CE's address and ports. */
+/* The inner packet (decapsulated; from a shared address made whole by
+ * reassemble_inner4) must come from that CE's address and ports. */
 static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
     const s46_ce_params *cp = &c->dom;
     const s46_l3 *in = &c->in;
-    uint8_t *v4 = c->p->data + c->l3.l3_len;
+    uint8_t *v4 = c->p->data;
     if ((s46_get32(v4 + 12) & s46_mask4(cp->ipv4_len)) != cp->ipv4)
         return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_address);
     if (!cp->psid_len)
@@ -333,10 +336,11 @@ static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
         if (!s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
             return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
         return;
-    case S46_SP_NONE: return; /* a non-first fragment */
+    case S46_SP_NONE: /* a non-first fragment: reassemble_inner4 let none through */
     case S46_SP_MALFORMED: return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
     case S46_SP_NO_QUOTE: return s46_sw_drop(sw, c, S46_BR_drop_inner_icmp_unverifiable);
-    case S46_SP_PORTLESS: return s46_sw_drop(sw, c, S46_BR_drop_inner_no_port);
+    case S46_SP_PORTLESS:
+        return s46_sw_drop(sw, c, S46_BR_drop_inner_no_port);
     }
 }
 S46_STAGE_LOCAL(st_map_inner_src, "map_inner_src", map_inner_src);
@@ -414,8 +418,10 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
  * the rules, the router hop, the tunnel MTU, RFC 2473 toward the CE.
  * IPv6 in: to the BR address, no Routing header to act on, reassembly,
  * ICMPv6 (echo; errors about packets it could have sent), only IPv4-in-IPv6 from
- * a MAP address with the CE's own inner address and ports, out of the
- * tunnel, CE-to-CE hairpinned, the router hop, out to IPv4. */
+ * a MAP address, out of the tunnel (inner fragments from a shared address
+ * made whole first: a later fragment shows no port), with the CE's own
+ * inner address and ports, CE-to-CE hairpinned, the router hop, out to
+ * IPv4. */
 static const s46_stage *const br_stages4[] = {
     &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_map_dst4,
     &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
@@ -423,8 +429,8 @@ static const s46_stage *const br_stages4[] = {
 static const s46_stage *const br_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,     &s46_st_reasm6,
     &s46_st_echo6,  &s46_st_relay6,    &s46_st_ipip6,   &st_map_src6,
-    &s46_st_inner4, &st_map_inner_src, &s46_st_decap,   &st_hairpin,
-    &s46_st_ttl4_back, &s46_st_out4,   NULL,
+    &s46_st_inner4, &s46_st_decap,     &s46_st_reasm_inner4, &st_map_inner_src,
+    &st_hairpin,    &s46_st_ttl4_back, &s46_st_out4,   NULL,
 };
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)

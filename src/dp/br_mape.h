@@ -78,6 +78,9 @@ typedef struct s46_br_conf {
     uint32_t br4;             /* BR IPv4 address: source of ICMPv4; 0 = none */
     s46_iid_layout layout;
     uint16_t ipv6_mtu;        /* largest IPv6 packet toward CEs (default 1500) */
+    uint16_t ipv4_mtu;        /* largest IPv4 packet out to the Internet (default
+                                 1500): inner datagrams the BR reassembled
+                                 leave as fragments beyond it */
     uint8_t hop_limit;        /* outer hop limit (default 64) */
     int16_t encap_limit;      /* -1 = no Tunnel Encapsulation Limit option */
     bool hairpin;             /* CE-to-CE through the BR (default on) */

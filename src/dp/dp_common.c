@@ -36,6 +36,17 @@ bool s46_dp_reasm(s46_dp *d, bool v6, s46_pkt *p, s46_l3 *l3, uint64_t now_ns)
     return s46_dp_reassemble(&d->fc, v6 ? d->reasm6 : d->reasm4, p, l3, now_ns);
 }
 
+bool s46_dp_reasm_inner4(s46_dp *d, s46_pkt *p, s46_l3 *l3, const uint8_t *peer,
+                         uint64_t now_ns)
+{
+    return s46_dp_reassemble_tagged(&d->fc, d->reasm4, p, l3, peer, now_ns);
+}
+
+void s46_dp_frag4_out(s46_dp *d, s46_pkt *p, unsigned mtu)
+{
+    s46_dp_fragment4_out(&d->fc, d->desc->out[0], d->cur, p, mtu, d->pool);
+}
+
 void s46_dp_frag_out(s46_dp *d, s46_pkt *p, unsigned mtu)
 {
     s46_dp_fragment_out(&d->fc, d->cur, p, mtu, ++d->frag_id, d->pool);

@@ -67,9 +67,16 @@ static inline void s46_dp_out(s46_dp *d, s46_pkt *p, uint16_t side)
  * true when p now holds the whole datagram (l3 re-parsed); else p was held
  * or dropped, counted. */
 bool s46_dp_reasm(s46_dp *d, bool v6, s46_pkt *p, s46_l3 *l3, uint64_t now_ns);
+/* An inner IPv4 fragment from the tunnel peer (16 bytes) into the IPv4
+ * table, keyed by that peer too. */
+bool s46_dp_reasm_inner4(s46_dp *d, s46_pkt *p, s46_l3 *l3, const uint8_t *peer,
+                         uint64_t now_ns);
 /* p, already sent out of side 1, exceeds mtu: outer IPv6 fragments of it
  * into the current batch (or a counted drop when out of buffers). */
 void s46_dp_frag_out(s46_dp *d, s46_pkt *p, unsigned mtu);
+/* p, an IPv4 packet already sent out of side 0, exceeds mtu: IPv4
+ * fragments of it into the current batch (or a counted drop). */
+void s46_dp_frag4_out(s46_dp *d, s46_pkt *p, unsigned mtu);
 /* Replaces the IPv4 packet in p (parsed into l3) by an ICMPv4 error from src
  * about it when one may be sent and the rate allows (counted as sent, or as
  * rate-limited); false with p untouched otherwise. */

@@ -23,8 +23,14 @@ typedef struct s46_frag_ctrs {
  * datagram, re-parsed into l3. Otherwise p got its drop verdict. */
 bool s46_dp_reassemble(const s46_frag_ctrs *c, s46_reasm *r, s46_pkt *p, s46_l3 *l3,
                        uint64_t now_ns);
+/* The same with a tag in the datagram's key (s46_reasm_offer_tagged). */
+bool s46_dp_reassemble_tagged(const s46_frag_ctrs *c, s46_reasm *r, s46_pkt *p, s46_l3 *l3,
+                              const uint8_t *tag, uint64_t now_ns);
 /* p, already counted as sent by c->out, exceeds mtu: fragments it into b.
  * Out of buffers, p is dropped instead. */
 void s46_dp_fragment_out(const s46_frag_ctrs *c, s46_batch *b, s46_pkt *p, unsigned mtu,
                          uint32_t id, s46_pktpool *pool);
+/* The same for an IPv4 packet (s46_frag4) counted as sent by out. */
+void s46_dp_fragment4_out(const s46_frag_ctrs *c, uint16_t out, s46_batch *b, s46_pkt *p,
+                          unsigned mtu, s46_pktpool *pool);
 #endif

@@ -93,6 +93,8 @@ typedef struct s46_ctx {
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
     bool was_fragment;   /* arrived as a fragment (side 0: reassembled by
                             reassemble4; side 1: an outer one, reassemble6) */
+    bool inner_reasm;    /* side 1: its inner datagram was made whole by
+                            reassemble_inner4 */
     bool new_block;      /* its NAT allocated a port block: it may leave only
                             once the block's log record is on disk */
     bool done;           /* finished: verdict set */
@@ -157,6 +159,8 @@ struct s46_sw {
     uint32_t self4;           /* an IPv4 address of ours answering pings (0: none) */
     uint32_t icmp_src;        /* source of our ICMPv4 errors (0: none sent) */
     bool ttl_decrement;       /* be the IPv4 router hop */
+    bool reasm_inner_all;     /* reassemble_inner4: every peer's fragments */
+    uint16_t ipv4_mtu;        /* out4: the IPv4 side's MTU (0: none known) */
     s46_pmtu pmtu;            /* the tunnel MTU per peer */
     s46_tunnel_icmp ti;       /* ICMPv6 errors about our tunnel packets */
     s46_sw_nat nat;

@@ -34,10 +34,18 @@
  *  inner4      the inner IPv4 packet parsed into c->in (INNER_MALFORMED)
  *  decap       the outer header(s) removed, the packet trimmed to the inner
  *              total length
+ *  reassemble_inner4  (after decap) an inner IPv4 fragment into the IPv4
+ *              table keyed by its tunnel peer too, so that no other tunnel
+ *              can add to the datagram; from every peer when
+ *              sw->reasm_inner_all, else only from a sender with a shared
+ *              address (c->dom.psid_len), whose ports the later stages
+ *              must see: its fragments are checked as a whole datagram
  *  ttl4_back   the router hop on the way out of the tunnel: a TTL that
  *              expires gets ICMPv4 Time Exceeded back through the tunnel to
  *              c->peer (INNER_TTL_EXPIRED when none is sent)
- *  out4        sent out of side 0 (DECAPSULATED)
+ *  out4        sent out of side 0 (DECAPSULATED); a datagram that
+ *              reassemble_inner4 made whole, beyond sw->ipv4_mtu, leaves as
+ *              IPv4 fragments again
  *  encap       the router hop (TTL), the outer header toward c->peer, out
  *              of side 1, outer fragments beyond the tunnel MTU
  *              (ENCAPSULATED, and c->peer_ctr)
@@ -70,7 +78,7 @@ extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_local
     s46_st_self4,
     s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
 extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
-    s46_st_out4, s46_st_encap, s46_st_ttl4_back;
+    s46_st_reasm_inner4, s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
 extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4;

@@ -45,6 +45,81 @@ int s46_frag6(s46_pkt *p, unsigned mtu, uint32_t id, s46_pktpool *pool, s46_pkt 
     return (int)(n - 1);
 }
 
+/* The options an IPv4 fragment other than the first carries: those with
+ * the copied flag (RFC 791), padded with End of Options to 4 bytes. */
+static unsigned copied_options(const uint8_t *opt, unsigned len, uint8_t *out)
+{
+    unsigned o = 0, n = 0;
+    while (o < len) {
+        uint8_t t = opt[o];
+        if (t == 0)
+            break;
+        if (t == 1) {
+            o++;
+            continue;
+        }
+        if (o + 1 >= len || opt[o + 1] < 2 || o + opt[o + 1] > len)
+            break; /* the parser accepted the header: cannot happen */
+        unsigned ol = opt[o + 1];
+        if (t & 0x80) {
+            memcpy(out + n, opt + o, ol);
+            n += ol;
+        }
+        o += ol;
+    }
+    while (n % 4)
+        out[n++] = 0;
+    return n;
+}
+
+int s46_frag4(s46_pkt *p, unsigned mtu, s46_pktpool *pool, s46_pkt **extra, unsigned max)
+{
+    if (p->len <= mtu)
+        return 0;
+    uint8_t *d = p->data;
+    unsigned hl = (d[0] & 15u) * 4u;
+    if (mtu < 68 || p->len < 20 || hl < 20 || hl > p->len || s46_get16(d + 2) != p->len ||
+        (s46_get16(d + 6) & 0x4000))
+        return -1;
+    uint8_t opts[40];
+    unsigned ohl = 20 + copied_options(d + 20, hl - 20, opts); /* later fragments' header */
+    uint32_t data = p->len - hl;
+    uint32_t first = (mtu - hl) & ~7u, later = (mtu - ohl) & ~7u;
+    if (first == 0 || later == 0)
+        return -1;
+    uint16_t fo = s46_get16(d + 6);
+    uint32_t base = (fo & 0x1fffu) * 8u; /* a fragment fragmented again keeps its place */
+    bool more = fo & 0x2000;
+    unsigned n = 1 + (unsigned)((data - first + later - 1) / later);
+    if (n - 1 > max || s46_pktpool_available(pool) < n - 1)
+        return -1;
+    for (unsigned i = 1; i < n; i++) {
+        uint32_t off = first + (i - 1) * later, len = data - off < later ? data - off : later;
+        s46_pkt *f = s46_pkt_alloc(pool);
+        f->ts_ns = p->ts_ns;
+        uint8_t *h = f->data;
+        memcpy(h, d, 20);
+        memcpy(h + 20, opts, ohl - 20);
+        h[0] = (uint8_t)(0x40 | ohl / 4);
+        s46_put16(h + 2, (uint16_t)(ohl + len));
+        s46_put16(h + 6, (uint16_t)((fo & 0x8000u) | ((off + base) / 8) |
+                                    (i + 1 < n || more ? 0x2000u : 0)));
+        memcpy(h + ohl, d + hl + off, len);
+        s46_put16(h + 10, 0);
+        s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, ohl)));
+        f->len = ohl + len;
+        f->verdict = p->verdict;
+        f->out_port = p->out_port;
+        extra[i - 1] = f;
+    }
+    s46_put16(d + 2, (uint16_t)(hl + first));
+    s46_put16(d + 6, (uint16_t)((fo & 0x8000u) | (base / 8) | 0x2000u));
+    s46_put16(d + 10, 0);
+    s46_put16(d + 10, s46_csum_fold(s46_csum_add(0, d, hl)));
+    p->len = hl + first;
+    return (int)(n - 1);
+}
+
 /* Reassembly. A context's bitmap has one bit per 8-byte block of the
  * datagram's payload. Every fragment starts on a block boundary and every
  * fragment but the last is a whole number of blocks, so two fragments
@@ -184,7 +259,8 @@ static void finish(s46_pkt *p, unsigned v, unsigned hlen, uint8_t proto, uint32_
     }
 }
 
-s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint64_t now)
+static s46_reasm_result add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, const uint8_t *tag,
+                            uint64_t now)
 {
     uint8_t key[36], *d = p->data;
     unsigned v = p->len ? d[0] >> 4 : 0, hlen;
@@ -194,6 +270,8 @@ s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint6
     memset(key, 0, sizeof key);
     if (v == 4 && p->len >= 20) {
         memcpy(key, d + 12, 8);
+        if (tag)
+            memcpy(key + 8, tag, 16);
         memcpy(key + 32, d + 4, 2);
         key[34] = d[9];
         hlen = l3->l3_len;
@@ -315,14 +393,34 @@ s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint6
     return S46_REASM_DONE;
 }
 
-s46_reasm_result s46_reasm_offer(s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now_ns)
+s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint64_t now)
 {
-    s46_reasm_result res = s46_reasm_add(r, p, l3, now_ns);
+    return add(r, p, l3, NULL, now);
+}
+
+s46_reasm_result s46_reasm_offer_tagged(s46_reasm *r, s46_pkt *p, s46_l3 *l3,
+                                        const uint8_t *tag, uint64_t now_ns)
+{
+    s46_reasm_result res = add(r, p, l3, tag, now_ns);
     if (res != S46_REASM_DONE)
         return res;
     int e = (p->data[0] >> 4) == 4 ? s46_parse_ipv4(p->data, p->len, l3)
                                    : s46_parse_ipv6(p->data, p->len, l3);
     return e < 0 || l3->is_fragment ? S46_REASM_BAD : S46_REASM_DONE;
+}
+
+s46_reasm_result s46_reasm_offer(s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now_ns)
+{
+    return s46_reasm_offer_tagged(r, p, l3, NULL, now_ns);
+}
+
+int s46_frag4_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, s46_pktpool *pool)
+{
+    s46_pkt *extra[S46_BATCH_MAX];
+    int n = s46_frag4(p, mtu, pool, extra, S46_BATCH_MAX - b->count);
+    for (int i = 0; i < n; i++)
+        b->pkts[b->count++] = extra[i];
+    return n;
 }
 
 int s46_frag6_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, uint32_t id,

@@ -24,6 +24,12 @@
 #include "lib/parse.h"
 #include "lib/pkt.h"
 
+/* Fragments p (IPv4, DF clear, total length = p->len) to fit mtu (RFC 791):
+ * payloads of multiples of 8 bytes, later fragments with only the options
+ * whose copied flag is set; a fragment is cut again keeping its offset and
+ * M. Writes up to max further fragments to extra (from pool). Returns how
+ * many went to extra, or -1 (p unchanged) when it cannot be fragmented. */
+int s46_frag4(s46_pkt *p, unsigned mtu, s46_pktpool *pool, s46_pkt **extra, unsigned max);
 /* Fragments p (IPv6) to fit mtu; writes up to max further fragments to
  * extra (allocated from pool). Returns how many went to extra, or -1 (p
  * unchanged) when the pool ran dry or max is too small. */
@@ -66,11 +72,19 @@ s46_reasm_result s46_reasm_add(s46_reasm *r, s46_pkt *p, const s46_l3 *l3, uint6
  * re-parses p into l3. Returns DONE (p whole, l3 valid), HELD, or a failure
  * (also when the rebuilt datagram does not parse). */
 s46_reasm_result s46_reasm_offer(s46_reasm *r, s46_pkt *p, s46_l3 *l3, uint64_t now_ns);
+/* The same for an IPv4 fragment that came through a tunnel: tag (16 bytes,
+ * the tunnel's far end) is part of the datagram's key, so fragments from
+ * two tunnels never meet in one datagram even when their inner headers are
+ * the same (DS-Lite B4s all use 192.0.0.2; CEs share an IPv4 address). */
+s46_reasm_result s46_reasm_offer_tagged(s46_reasm *r, s46_pkt *p, s46_l3 *l3,
+                                        const uint8_t *tag, uint64_t now_ns);
 /* For pipelines: fragments p (already FORWARD) to mtu and appends the other
  * fragments to b from pool. Returns how many were appended, -1 when out of
  * buffers or batch room (p is then unchanged). */
 int s46_frag6_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, uint32_t id,
                          s46_pktpool *pool);
+/* The same for IPv4 (s46_frag4). */
+int s46_frag4_into_batch(s46_batch *b, s46_pkt *p, unsigned mtu, s46_pktpool *pool);
 /* Datagrams dropped because they timed out or were pushed out. */
 uint64_t s46_reasm_expired(const s46_reasm *r);
 const s46_reasm_stats *s46_reasm_get_stats(const s46_reasm *r);

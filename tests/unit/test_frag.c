@@ -107,7 +107,125 @@ static void reuse_case(int *t_failed_, unsigned v)
 TEST(ipv4_recycled_context_holds_only_the_new_datagram) { reuse_case(t_failed_, 4); }
 TEST(ipv6_recycled_context_holds_only_the_new_datagram) { reuse_case(t_failed_, 6); }
 
+/* The same inner datagram key (source, destination, id, protocol) from two
+ * tunnel peers: two datagrams, each completed from its own fragments. */
+TEST(ipv4_tagged_datagrams_of_two_peers_never_meet)
+{
+    static uint8_t buf[S46_PKT_BUFSIZE];
+    s46_pkt p;
+    s46_pkt_init(&p, buf);
+    s46_reasm *r = s46_reasm_new(4, 1000000000ull);
+    CHECK(r != NULL);
+    uint8_t a[16] = {0x20, 1, 0xd, 0xb8, [15] = 0xa}, b[16] = {0x20, 1, 0xd, 0xb8, [15] = 0xb};
+    s46_l3 l3;
+    build(&p, 4, 9, 0, 64, true, 0xaa);
+    CHECK(s46_parse_ipv4(p.data, p.len, &l3) == 0);
+    CHECK_INT(s46_reasm_offer_tagged(r, &p, &l3, a, 1), S46_REASM_HELD);
+    /* peer b's last fragment would complete a's datagram were the key only the inner one */
+    build(&p, 4, 9, 64, 8, false, 0xbb);
+    CHECK(s46_parse_ipv4(p.data, p.len, &l3) == 0);
+    CHECK_INT(s46_reasm_offer_tagged(r, &p, &l3, b, 2), S46_REASM_HELD);
+    build(&p, 4, 9, 64, 16, false, 0xaa);
+    CHECK(s46_parse_ipv4(p.data, p.len, &l3) == 0);
+    CHECK_INT(s46_reasm_offer_tagged(r, &p, &l3, a, 3), S46_REASM_DONE);
+    CHECK_INT(p.len, 20 + 80);
+    for (unsigned i = 20; i < p.len; i++)
+        CHECK_INT(p.data[i], 0xaa);
+    /* untagged is a third key */
+    build(&p, 4, 9, 0, 64, true, 0xcc);
+    CHECK(s46_parse_ipv4(p.data, p.len, &l3) == 0);
+    CHECK_INT(s46_reasm_offer(r, &p, &l3, 4), S46_REASM_HELD);
+    CHECK_INT(s46_reasm_get_stats(r)->held, 3);
+    s46_reasm_free(r);
+}
+
+/* A 20-byte header, options (Record Route: not copied; then a copied
+ * option of type 0x94, Router Alert), payload bytes i % 251. */
+static void big4(s46_pkt *p, unsigned payload, bool opts, bool df)
+{
+    uint8_t *b = p->data;
+    s46_pkt_reset(p);
+    b = p->data;
+    unsigned hl = opts ? 32 : 20;
+    memset(b, 0, hl);
+    b[0] = (uint8_t)(0x40 | hl / 4);
+    s46_put16(b + 2, (uint16_t)(hl + payload));
+    s46_put16(b + 4, 0x1234);
+    s46_put16(b + 6, df ? 0x4000 : 0);
+    b[8] = 60, b[9] = 17;
+    b[12] = 192, b[14] = 2, b[15] = 1;
+    b[16] = 198, b[17] = 51, b[18] = 100, b[19] = 7;
+    if (opts) {
+        b[20] = 7, b[21] = 7, b[22] = 4;            /* Record Route, one slot */
+        b[27] = 0x94, b[28] = 4;                    /* Router Alert (copied) */
+        b[31] = 0;                                  /* End of Options */
+    }
+    for (unsigned i = 0; i < payload; i++)
+        b[hl + i] = (uint8_t)(i % 251);
+    s46_put16(b + 10, s46_csum_fold(s46_csum_add(0, b, hl)));
+    p->len = hl + payload;
+}
+
+static void frag4_case(int *t_failed_, bool opts)
+{
+    static uint8_t buf[S46_PKT_BUFSIZE];
+    s46_pkt p;
+    s46_pkt_init(&p, buf);
+    s46_pktpool *pool = s46_pktpool_new(8);
+    CHECK(pool != NULL);
+    s46_pkt *x[8];
+    big4(&p, 3000, opts, false);
+    int n = s46_frag4(&p, 1500, pool, x, 8);
+    CHECK_INT(n, 2);
+    unsigned hl = opts ? 32 : 20, ohl = opts ? 24 : 20;
+    /* the first keeps every option and carries (1500 - hl) & ~7 bytes */
+    unsigned first = (1500 - hl) & ~7u, later = (1500 - ohl) & ~7u;
+    s46_pkt *all[3] = {&p, x[0], x[1]};
+    unsigned off = 0;
+    for (unsigned k = 0; k < 3; k++) {
+        const uint8_t *d = all[k]->data;
+        unsigned h = (d[0] & 15u) * 4u, len = all[k]->len - h;
+        CHECK_INT(h, k ? ohl : hl);
+        CHECK(all[k]->len <= 1500);
+        CHECK_INT(s46_get16(d + 2), all[k]->len);
+        CHECK_INT(s46_get16(d + 4), 0x1234);
+        CHECK_INT((s46_get16(d + 6) & 0x1fff) * 8u, off);
+        CHECK_INT(!!(s46_get16(d + 6) & 0x2000), k < 2);
+        CHECK_INT(s46_csum_fold(s46_csum_add(0, d, h)), 0);
+        CHECK_INT(len, k == 0 ? first : k == 1 ? later : 3000 - first - later);
+        if (opts && k)
+            CHECK(d[20] == 0x94 && d[21] == 4); /* only the copied option */
+        for (unsigned i = 0; i < len; i++)
+            CHECK_INT(d[h + i], (off + i) % 251);
+        off += len;
+    }
+    CHECK_INT(off, 3000);
+    /* a fragment cut again keeps its place and M */
+    s46_pkt_release(pool, x[1]);
+    s46_pkt *mid = x[0];
+    unsigned moff = (s46_get16(mid->data + 6) & 0x1fff) * 8u;
+    CHECK_INT(s46_frag4(mid, 600, pool, x, 8), 2);
+    CHECK_INT((s46_get16(mid->data + 6) & 0x1fff) * 8u, moff);
+    CHECK(s46_get16(mid->data + 6) & 0x2000);
+    CHECK(s46_get16(x[1]->data + 6) & 0x2000);  /* the middle one's M stays */
+    s46_pkt_release(pool, x[0]);
+    s46_pkt_release(pool, x[1]);
+    s46_pkt_release(pool, mid);
+    /* DF set, or small enough: untouched */
+    big4(&p, 3000, opts, true);
+    CHECK_INT(s46_frag4(&p, 1500, pool, x, 8), -1);
+    CHECK_INT(p.len, hl + 3000);
+    big4(&p, 1000, opts, false);
+    CHECK_INT(s46_frag4(&p, 1500, pool, x, 8), 0);
+    s46_pktpool_free(pool);
+}
+
+TEST(ipv4_fragmented_to_the_mtu) { frag4_case(t_failed_, false); }
+TEST(ipv4_fragments_keep_only_copied_options) { frag4_case(t_failed_, true); }
+
 T_MAIN(T_CASE(ipv4_hole_never_filled_by_an_earlier_datagram),
        T_CASE(ipv6_hole_never_filled_by_an_earlier_datagram),
        T_CASE(ipv4_recycled_context_holds_only_the_new_datagram),
-       T_CASE(ipv6_recycled_context_holds_only_the_new_datagram))
+       T_CASE(ipv6_recycled_context_holds_only_the_new_datagram),
+       T_CASE(ipv4_tagged_datagrams_of_two_peers_never_meet),
+       T_CASE(ipv4_fragmented_to_the_mtu), T_CASE(ipv4_fragments_keep_only_copied_options))
