@@ -150,6 +150,7 @@ static void apply(s46_clat *x, const s46_clat_conf *c)
     sw->self4 = c->lan_ipv4;
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->clat4;
     sw->ttl_decrement = c->ttl_decrement;
+    sw->ipv4_mtu = c->lan_mtu;
     sw->nat = (s46_sw_nat){x->napt, c->clat4, c->clat4, 32, 0, 0, 0,
                            c->napt.share, c->napt.shares, nx_why};
     sw->xlat = (s46_sw_xlat){&x->x, xlat_why, S46_CLAT_translated4, S46_CLAT_translated6,
@@ -317,6 +318,7 @@ static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
         s46_put16(ip + 4, t->next_id++);
         s46_csum_replace16(ip + 10, old, s46_get16(ip + 6));
         s46_csum_replace16(ip + 10, oid, s46_get16(ip + 4));
+        c->inner_reasm = true; /* made whole here: out4 cuts it to lan_mtu */
     }
     if (s46_parse_ipv4(ip, c->p->len, &c->in) < 0)
         return s46_sw_drop(sw, c, S46_CLAT_drop_inner_malformed);
@@ -324,76 +326,20 @@ static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_xlat6, "clat_xlat6to4", xlat6);
 
-/* A datagram that came in IPv6 fragments and is longer than lan_mtu once
- * translated is cut into IPv4 fragments (its DF is clear: xlat6); the
- * others come from the fragment pool, appended to the batch. Translated
- * headers carry no options. */
-static bool cut4(s46_sw *sw, s46_pkt *p, unsigned mtu)
-{
-    s46_batch *b = sw->dp.cur;
-    uint8_t *d = p->data;
-    unsigned hl = (d[0] & 15u) * 4u;
-    size_t pay = p->len - hl, chunk = (mtu - hl) & ~7u;
-    if (chunk < 8 || pay <= chunk)
-        return false;
-    unsigned extra = (unsigned)((pay - 1) / chunk);
-    if (b->count + extra > S46_BATCH_MAX || s46_pktpool_available(sw->dp.pool) < extra)
-        return false;
-    uint16_t ff = s46_get16(d + 6);
-    size_t off = (ff & 0x1fffu) * 8u;
-    bool last_m = ff & 0x2000;
-    for (size_t done = chunk; done < pay; done += chunk) {
-        size_t n = pay - done < chunk ? pay - done : chunk;
-        s46_pkt *q = s46_pkt_alloc(sw->dp.pool);
-        s46_pkt_reset(q);
-        memcpy(q->data, d, hl);
-        memcpy(q->data + hl, d + hl + done, n);
-        q->len = (uint32_t)(hl + n);
-        s46_put16(q->data + 2, (uint16_t)(hl + n));
-        bool m = done + n < pay || last_m;
-        s46_put16(q->data + 6, (uint16_t)((off + done) / 8 | (m ? 0x2000u : 0)));
-        s46_put16(q->data + 10, 0);
-        s46_put16(q->data + 10, s46_csum_fold(s46_csum_add(0, q->data, hl)));
-        q->ts_ns = p->ts_ns;
-        q->in_port = p->in_port;
-        s46_dp_out(&sw->dp, q, 0);
-        b->pkts[b->count++] = q;
-    }
-    p->len = (uint32_t)(hl + chunk);
-    s46_put16(d + 2, (uint16_t)(hl + chunk));
-    s46_put16(d + 6, (uint16_t)(off / 8 | 0x2000u));
-    s46_put16(d + 10, 0);
-    s46_put16(d + 10, s46_csum_fold(s46_csum_add(0, d, hl)));
-    return true;
-}
-
-static inline void frag4(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    (void)now;
-    const s46_clat *x = sw->mech;
-    if (c->p->len <= x->c.lan_mtu)
-        return;
-    if (!cut4(sw, c->p, x->c.lan_mtu))
-        return s46_sw_drop(sw, c, S46_CLAT_drop_no_buffer);
-    sw->dp.cnt[S46_CLAT_fragmented]++;
-}
-S46_STAGE_LOCAL(st_frag4, "clat_fragment4", frag4);
-
 /* The CLAT's composition. LAN in: reassembly, what the NAPT translates,
  * the router hop, the IPv6 MTU (errors to the LAN host, before the NAPT),
  * the NAPT onto the CLAT IPv4 address (hairpinning), MSS, RFC 7915 toward
  * the NAT64 prefix. WAN in: to the CLAT IPv6 address, from the NAT64
  * prefix, reassembly (handed to the worker owning the port), RFC 7915 back
- * to IPv4, the reverse NAPT, MSS, IPv4 fragments beyond lan_mtu (a
- * datagram that came in fragments), to the LAN. */
+ * to IPv4, the reverse NAPT, MSS, to the LAN (a datagram that came in
+ * fragments cut to lan_mtu again by out4). */
 static const s46_stage *const clat_stages4[] = {
     &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_napt_check, &s46_st_ttl4,
     &st_errors4,       &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
 };
 static const s46_stage *const clat_stages6[] = {
     &s46_st_parse6, &s46_st_local6,   &st_src6, &s46_st_reasm6, &st_share6,
-    &st_xlat6,      &s46_st_napt_in,  &st_mss6, &st_frag4,      &s46_st_out4,
-    NULL,
+    &st_xlat6,      &s46_st_napt_in,  &st_mss6, &s46_st_out4,   NULL,
 };
 
 unsigned s46_steer_clat6(const s46_pkt *p, unsigned workers, unsigned self)
