@@ -294,6 +294,21 @@ def fragments_in():
          lan_out=len(want))
 
 
+def fragments_in_small_lan():
+    """A datagram under 1260 bytes that came in IPv6 fragments (DF clear
+    once translated) is cut again for a LAN MTU smaller than it."""
+    cfg = config(lan_mtu=600)
+    port = out_port(cfg, lan_udp())
+    data = bytes(range(200)) * 5
+    whole6 = IPv6(src=SERVER6, dst=CLAT6, hlim=50) / IPv6ExtHdrFragment(id=0x99) / \
+        UDP(sport=7000, dport=port) / data
+    frags6 = fragment6(whole6, 600)
+    lan, _, c = replay("frag_in_small", cfg, lan_in=[lan_udp()], wan_in=frags6)
+    whole4 = IP(src=SERVER4, dst=HOST, ttl=49, id=0, flags=0) / UDP(sport=7000, dport=40123) / data
+    same(lan, fragment(whole4, fragsize=576), "IPv4 fragments")
+    have(c, reassembled=1, fragmented=1)
+
+
 def fragment6(pkt, mtu):
     from scapy.all import fragment6 as f6
     return f6(pkt, mtu)
@@ -397,7 +412,7 @@ def bad_config_refused():
 for fn in (udp_out, udp_in, other_prefix_lengths, tcp_both_ways_mss, icmp_echo_both_ways,
            echo_to_ce_answered, icmp_error_wan_to_lan, icmp_error_lan_to_wan, ttl_expiring_lan,
            source_route_lan,
-           hop_limit_expiring_wan, fragments_out, fragments_in, df_too_big_lan, ptb_wan_to_lan,
+           hop_limit_expiring_wan, fragments_out, fragments_in, fragments_in_small_lan, df_too_big_lan, ptb_wan_to_lan,
            frag_needed_lan_to_wan, too_big_for_lan, drops_counted, bad_config_refused):
     case(fn)
 G.finish()

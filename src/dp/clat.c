@@ -258,9 +258,10 @@ static inline void mss6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_mss6, "clat_mss_in", mss6);
 
-/* The CLAT takes translated traffic from the NAT64 prefix only; ICMPv6 errors (a router's Packet Too Big, Time Exceeded) from any
- * other address are translated with the RFC 6791 source when one is set.
- * Nothing comes from our own address. */
+/* The CLAT takes translated traffic from the NAT64 prefix only; ICMPv6
+ * errors (a router's Packet Too Big, Time Exceeded) from any other address
+ * are translated with the RFC 6791 source when one is set. Nothing comes
+ * from our own address. */
 static inline void src6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
@@ -318,8 +319,8 @@ static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
         s46_put16(ip + 4, t->next_id++);
         s46_csum_replace16(ip + 10, old, s46_get16(ip + 6));
         s46_csum_replace16(ip + 10, oid, s46_get16(ip + 4));
-        c->inner_reasm = true; /* made whole here: out4 cuts it to lan_mtu */
     }
+    c->inner_reasm = c->was_fragment; /* made whole here: out4 cuts it to lan_mtu */
     if (s46_parse_ipv4(ip, c->p->len, &c->in) < 0)
         return s46_sw_drop(sw, c, S46_CLAT_drop_inner_malformed);
     sw->dp.cnt[sw->xlat.done6]++;
@@ -327,7 +328,8 @@ static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
 S46_STAGE_LOCAL(st_xlat6, "clat_xlat6to4", xlat6);
 
 /* The CLAT's composition. LAN in: reassembly, what the NAPT translates,
- * the router hop, the IPv6 MTU (errors to the LAN host, before the NAPT),
+ * the router hop, a source route and the IPv6 MTU (errors to the LAN
+ * host, before the NAPT),
  * the NAPT onto the CLAT IPv4 address (hairpinning), MSS, RFC 7915 toward
  * the NAT64 prefix. WAN in: to the CLAT IPv6 address, from the NAT64
  * prefix, reassembly (handed to the worker owning the port), RFC 7915 back
@@ -335,7 +337,7 @@ S46_STAGE_LOCAL(st_xlat6, "clat_xlat6to4", xlat6);
  * fragments cut to lan_mtu again by out4). */
 static const s46_stage *const clat_stages4[] = {
     &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_napt_check, &s46_st_ttl4,
-    &st_errors4,       &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
+    &st_errors4,    &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
 };
 static const s46_stage *const clat_stages6[] = {
     &s46_st_parse6, &s46_st_local6,   &st_src6, &s46_st_reasm6, &st_share6,
