@@ -8,9 +8,10 @@ mkdir -p build/bench
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc -D_GNU_SOURCE -o build/bench/bench_dp \
     bench/bench_dp.c build/libs46.a -ljansson -lpcap -lxdp -lbpf -lpthread || exit 1
 taskset -c 0 build/bench/bench_dp "${1:-0.3}" 2>/dev/null || build/bench/bench_dp "${1:-0.3}"
-# the lwAFTR, the DS-Lite AFTR and the NAT64 (each next to its own
-# baseline, the AFTR and the NAT64 next to the MAP-E BR in the same run)
-for only in lw aftr nat64; do
+# the lwAFTR, the DS-Lite AFTR, the NAT64 and the 464XLAT CLAT (each next
+# to its own baseline, the AFTR, the NAT64 and the CLAT next to the MAP-E BR
+# in the same run)
+for only in lw aftr nat64 clat; do
     taskset -c 0 build/bench/bench_dp "${1:-0.3}" $only 2>/dev/null | sed -n '/^$/,$p' ||
         build/bench/bench_dp "${1:-0.3}" $only | sed -n '/^$/,$p'
 done

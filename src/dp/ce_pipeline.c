@@ -9,6 +9,7 @@ typedef struct ce_pl {
     s46_ce *mape;
     s46_cet *cet;
     s46_lwb4 *lw;
+    s46_clat *clat;
     s46_pipeline_env env;
     uint64_t none_cnt[1];
     s46_counters none;
@@ -23,6 +24,7 @@ const char *s46_ce_mech_name(s46_ce_mech m)
     case S46_CE_MECH_DSLITE: return "dslite";
     case S46_CE_MECH_IPIP: return "ipip";
     case S46_CE_MECH_LW4O6: return "lw4o6";
+    case S46_CE_MECH_CLAT: return "464xlat";
     default: return "none";
     }
 }
@@ -42,12 +44,17 @@ static void drop_others(ce_pl *p, s46_ce_mech mech)
         s46_lwb4_free(p->lw);
         p->lw = NULL;
     }
+    if (mech != S46_CE_MECH_CLAT) {
+        s46_clat_free(p->clat);
+        p->clat = NULL;
+    }
 }
 
 /* Does mech run a NAPT (whose state is shared out by port among workers)? */
 static bool has_napt(s46_ce_mech mech)
 {
-    return mech == S46_CE_MECH_MAPE || mech == S46_CE_MECH_IPIP || mech == S46_CE_MECH_LW4O6;
+    return mech == S46_CE_MECH_MAPE || mech == S46_CE_MECH_IPIP || mech == S46_CE_MECH_LW4O6 ||
+           mech == S46_CE_MECH_CLAT;
 }
 
 static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen)
@@ -55,8 +62,9 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
     ce_pl *p = self;
     /* each worker's NAPT owns its share of the port set */
     s46_cepl_conf cc = *(const s46_cepl_conf *)conf;
-    cc.mape.napt.share = cc.tunnel.napt.share = cc.lw4o6.napt.share = (uint16_t)p->env.worker;
-    cc.mape.napt.shares = cc.tunnel.napt.shares = cc.lw4o6.napt.shares =
+    cc.mape.napt.share = cc.tunnel.napt.share = cc.lw4o6.napt.share = cc.clat.napt.share =
+        (uint16_t)p->env.worker;
+    cc.mape.napt.shares = cc.tunnel.napt.shares = cc.lw4o6.napt.shares = cc.clat.napt.shares =
         (uint16_t)p->env.workers;
     const s46_cepl_conf *c = &cc;
     switch (c->mech) {
@@ -74,6 +82,15 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
             if (s46_lwb4_reconfigure(p->lw, &c->lw4o6, err, errlen) < 0)
                 return -1;
         } else if (!(p->lw = s46_lwb4_new(&c->lw4o6, err, errlen))) {
+            return -1;
+        }
+        drop_others(p, c->mech);
+        break;
+    case S46_CE_MECH_CLAT:
+        if (p->clat) {
+            if (s46_clat_reconfigure(p->clat, &c->clat, err, errlen) < 0)
+                return -1;
+        } else if (!(p->clat = s46_clat_new(&c->clat, err, errlen))) {
             return -1;
         }
         drop_others(p, c->mech);
@@ -105,6 +122,8 @@ static unsigned ce_steer(const void *self, const s46_pkt *p, uint16_t side)
     unsigned owner;
     if (!has_napt(c->mech))
         return s46_steer_fragment(p, c->env.workers, &owner) ? owner : c->env.worker;
+    if (c->mech == S46_CE_MECH_CLAT && side == S46_SIDE_V6)
+        return s46_steer_clat6(p, c->env.workers, c->env.worker);
     return s46_steer_ce(p, side, c->env.workers, c->env.worker);
 }
 
@@ -113,6 +132,8 @@ static s46_spread ce_spread(const void *self, uint16_t side)
     const ce_pl *c = self;
     if (!has_napt(c->mech))
         return S46_SPREAD_FLOW;
+    if (c->mech == S46_CE_MECH_CLAT && side == S46_SIDE_V6)
+        return S46_SPREAD_FLOW; /* no IPv4-in-IPv6 to look into: steered */
     return side == S46_SIDE_V4 ? S46_SPREAD_V4_SRC : S46_SPREAD_NAPT_IN;
 }
 
@@ -144,6 +165,8 @@ static void ce_process(void *self, s46_batch *b, uint16_t side, uint64_t now)
     ce_pl *p = self;
     if (p->mape) {
         s46_ce_process(p->mape, b, side == S46_SIDE_V4 ? S46_CE_PORT_LAN : S46_CE_PORT_WAN, now);
+    } else if (p->clat) {
+        s46_clat_process(p->clat, b, side == S46_SIDE_V4 ? 0 : 1, now);
     } else if (p->lw) {
         s46_lwb4_process(p->lw, b, side == S46_SIDE_V4 ? 0 : 1, now);
     } else if (p->cet) {
@@ -165,6 +188,8 @@ static void ce_tick(void *self, uint64_t now)
         s46_cet_tick(p->cet, now);
     if (p->lw)
         s46_lwb4_tick(p->lw, now);
+    if (p->clat)
+        s46_clat_tick(p->clat, now);
 }
 
 static json_t *ce_show(const void *self, uint64_t now)
@@ -173,6 +198,7 @@ static json_t *ce_show(const void *self, uint64_t now)
     json_t *j = p->mape ? s46_ce_show(p->mape, now, 256)
                 : p->cet ? s46_cet_show(p->cet, now, 256)
                 : p->lw  ? s46_lwb4_show(p->lw, now, 256)
+                : p->clat ? s46_clat_show(p->clat, now, 256)
                          : json_object();
     if (j)
         json_object_set_new(j, "mechanism", json_string(s46_ce_mech_name(p->mech)));
@@ -185,6 +211,7 @@ static const s46_counters *ce_counters(const void *self)
     return p->mape  ? s46_ce_counters(p->mape)
            : p->cet ? s46_cet_counters(p->cet)
            : p->lw  ? s46_lwb4_counters(p->lw)
+           : p->clat ? s46_clat_counters(p->clat)
                     : &p->none;
 }
 

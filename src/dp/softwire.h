@@ -93,8 +93,9 @@ typedef struct s46_ctx {
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
     bool was_fragment;   /* arrived as a fragment (side 0: reassembled by
                             reassemble4; side 1: an outer one, reassemble6) */
-    bool inner_reasm;    /* side 1: its inner datagram was made whole by
-                            reassemble_inner4 */
+    bool inner_reasm;    /* side 1: its IPv4 datagram was made whole here
+                            (reassemble_inner4; a translator's reassemble6):
+                            out4 cuts it to ipv4_mtu again */
     bool new_block;      /* its NAT allocated a port block: it may leave only
                             once the block's log record is on disk */
     bool done;           /* finished: verdict set */

@@ -105,6 +105,26 @@ static inline void xlat_out4(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_xlat_out4, "xlat_out4", xlat_out4);
 
+bool s46_sw_xlat6_error(s46_sw *sw, s46_ctx *c, s46_xlat_res r, const s46_xlat_info *info,
+                        uint64_t now)
+{
+    if (r != S46_XR_TTL && r != S46_XR_TOO_BIG && r != S46_XR_SEG_LEFT)
+        return false;
+    if (s46_ip6_eq(&sw->local, &none6) || !s46_icmp6_may_error(c->p->data, &c->l3))
+        return false;
+    if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
+        sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
+        return false;
+    }
+    if (s46_icmp6_error(&sw->dp.scratch, &sw->local, info->type, info->code, info->extra,
+                        c->p->data, c->p->len) < 0)
+        return false;
+    s46_dp_take_scratch(&sw->dp, c->p);
+    sw->dp.cnt[sw->dp.desc->icmp_sent]++;
+    s46_sw_out(sw, c, 1);
+    return true;
+}
+
 static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     s46_xlat_info info;
@@ -116,8 +136,7 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
         sw->xlat.x->mtu4 = 65535;
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
     sw->xlat.x->mtu4 = mtu4;
-    switch (r) {
-    case S46_XR_OK:
+    if (r == S46_XR_OK) {
         sw->dp.cnt[sw->xlat.done6]++;
         if (c->was_fragment && (c->p->data[6] & 0x40)) {
             uint16_t w = s46_get16(c->p->data + 6);
@@ -129,25 +148,8 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
         if (s46_parse_ipv4(c->p->data, c->p->len, &c->in) == 0)
             return;
         r = S46_XR_MALFORMED; /* its own output: cannot be */
-        break;
-    case S46_XR_TTL:
-    case S46_XR_TOO_BIG:
-    case S46_XR_SEG_LEFT:
-        if (s46_ip6_eq(&sw->local, &none6) || !s46_icmp6_may_error(c->p->data, &c->l3))
-            break;
-        if (!s46_ratelimit_take(&sw->dp.icmp_rl, now)) {
-            sw->dp.cnt[sw->dp.desc->icmp_ratelimited]++;
-            break;
-        }
-        if (s46_icmp6_error(&sw->dp.scratch, &sw->local, info.type, info.code, info.extra,
-                            c->p->data, c->p->len) < 0)
-            break;
-        s46_dp_take_scratch(&sw->dp, c->p);
-        sw->dp.cnt[sw->dp.desc->icmp_sent]++;
-        return s46_sw_out(sw, c, 1);
-    default:
-        break;
     }
-    xdrop(sw, c, r);
+    if (!s46_sw_xlat6_error(sw, c, r, &info, now))
+        xdrop(sw, c, r);
 }
 S46_STAGE(s46_st_xlat6to4, "xlat6to4", xlat6to4);

@@ -104,6 +104,12 @@ extern const s46_stage s46_st_cgn_out, s46_st_owner4, s46_st_cgn_in, s46_st_log_
 /* The xlat4to6 stage's work for one packet (c->l3 its IPv4 header): a
  * mechanism's hairpin sends translated packets back out this way. */
 void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns);
+/* What xlat6to4 does with a refusal r of s46_xlat_6to4 about c: true when
+ * it sent c back out of side 1 as the ICMPv6 error r calls for (hop limit,
+ * too big, segments left; rate limited, from sw->local); false otherwise
+ * (c untouched: the caller drops it). */
+bool s46_sw_xlat6_error(s46_sw *sw, s46_ctx *c, s46_xlat_res r, const s46_xlat_info *info,
+                        uint64_t now);
 
 static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
 #endif

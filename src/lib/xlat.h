@@ -55,6 +55,7 @@
 #ifndef S46_XLAT_H
 #define S46_XLAT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lib/addr.h"
@@ -124,6 +125,10 @@ bool s46_xlat_icmp4to6(const s46_xlat *x, uint8_t t, uint8_t c, uint32_t word,
 /* quoted_frag: the quoted IPv6 packet has a Fragment header. */
 bool s46_xlat_icmp6to4(const s46_xlat *x, uint8_t t, uint8_t c, uint32_t word, bool quoted_frag,
                        uint8_t *t4, uint8_t *c4, uint32_t *word4);
+/* The IPv4 options o (len bytes) hold an unexpired loose or strict source
+ * route (what s46_xlat_4to6 refuses as S46_XR_SRC_ROUTE): a pipeline that
+ * must answer before it rewrites the source (a NAPT in front) asks first. */
+bool s46_xlat_source_route(const uint8_t *o, size_t len);
 /* Parameter problem pointers (RFC 7915 §4.2, §5.2); -1: none. */
 int s46_xlat_ptr4to6(unsigned p4);
 int s46_xlat_ptr6to4(unsigned p6);

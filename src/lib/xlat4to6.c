@@ -6,7 +6,7 @@
 
 /* An unexpired loose or strict source route among the options (RFC 7915
  * §4.1): its pointer still inside the option. */
-static bool source_route(const uint8_t *o, size_t len)
+bool s46_xlat_source_route(const uint8_t *o, size_t len)
 {
     size_t i = 0;
     while (i < len) {
@@ -156,7 +156,7 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
     }
     if (illegal_source(ip, ihl, len))
         return S46_XR_NO_MAPPING;
-    if (ihl > 20 && source_route(ip + 20, ihl - 20)) {
+    if (ihl > 20 && s46_xlat_source_route(ip + 20, ihl - 20)) {
         info->type = 3;
         info->code = 5;
         return S46_XR_SRC_ROUTE;

@@ -32,6 +32,7 @@ struct q {
     char *out;
     size_t outlen, len;
     s46_ip6 *addr;
+    size_t naddr, maxaddr;   /* s46_dns_aaaa_all: how many kept, room */
     char msg[160];
 };
 
@@ -100,9 +101,10 @@ static void on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *r
         snprintf(q->msg, sizeof q->msg, "no AAAA record");
         for (struct ares_addrinfo_node *n = res ? res->nodes : NULL; n; n = n->ai_next) {
             if (n->ai_family == AF_INET6) {
-                memcpy(q->addr->b, &((struct sockaddr_in6 *)n->ai_addr)->sin6_addr, 16);
+                memcpy(q->addr[q->naddr].b, &((struct sockaddr_in6 *)n->ai_addr)->sin6_addr, 16);
                 q->st = S46_DNS_OK;
-                break;
+                if (++q->naddr >= q->maxaddr)
+                    break;
             }
         }
     }
@@ -190,7 +192,7 @@ s46_dns_status s46_dns_aaaa(const char *name, const char *servers, unsigned time
 {
     if (s46_ip6_parse(name, out) == 0)
         return S46_DNS_OK;
-    struct q q = {.st = S46_DNS_FAIL, .addr = out};
+    struct q q = {.st = S46_DNS_FAIL, .addr = out, .maxaddr = 1};
     ares_channel ch;
     if (channel(&ch, servers, timeout_ms, &q) < 0) {
         s46_seterr(err, errlen, "%s", q.msg);
@@ -202,5 +204,25 @@ s46_dns_status s46_dns_aaaa(const char *name, const char *servers, unsigned time
     ares_destroy(ch);
     if (q.st != S46_DNS_OK)
         s46_seterr(err, errlen, "AAAA %s: %s", name, q.msg);
+    return q.st;
+}
+
+s46_dns_status s46_dns_aaaa_all(const char *name, const char *servers, unsigned timeout_ms,
+                                s46_ip6 *out, size_t max, size_t *n, char *err, size_t errlen)
+{
+    struct q q = {.st = S46_DNS_FAIL, .addr = out, .maxaddr = max};
+    ares_channel ch;
+    *n = 0;
+    if (max == 0 || channel(&ch, servers, timeout_ms, &q) < 0) {
+        s46_seterr(err, errlen, "%s", max ? q.msg : "no room");
+        return S46_DNS_FAIL;
+    }
+    struct ares_addrinfo_hints h = {.ai_family = AF_INET6};
+    ares_getaddrinfo(ch, name, NULL, &h, on_addr, &q);
+    wait_done(ch, &q);
+    ares_destroy(ch);
+    if (q.st != S46_DNS_OK)
+        s46_seterr(err, errlen, "AAAA %s: %s", name, q.msg);
+    *n = q.naddr;
     return q.st;
 }

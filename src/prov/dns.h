@@ -29,4 +29,9 @@ s46_dns_status s46_dns_txt(const char *name, const char *servers, unsigned timeo
 /* The first AAAA address of name (an IPv6 literal is returned as is). */
 s46_dns_status s46_dns_aaaa(const char *name, const char *servers, unsigned timeout_ms,
                             s46_ip6 *out, char *err, size_t errlen);
+/* Every AAAA address of name, at most max of them in out (*n set; a
+ * larger answer is cut at max): the CLAT's NAT64 prefix discovery
+ * (lib/rfc7050.h) looks at them all. */
+s46_dns_status s46_dns_aaaa_all(const char *name, const char *servers, unsigned timeout_ms,
+                                s46_ip6 *out, size_t max, size_t *n, char *err, size_t errlen);
 #endif

@@ -1,4 +1,6 @@
 #include "prov/hb46pp.h"
+
+#include "lib/rfc6052.h"
 #include "prov/endpoint.h"
 #include "prov/lw4o6.h"
 #include "prov/mape.h"
@@ -166,6 +168,9 @@ static int check_lw4o6(const json_t *o, char *err, size_t errlen)
     return s46_lw4o6_from_json(o, &c, err, errlen);
 }
 
+/* 464xlat (RFC 6877): nat64prefix optional (none: the CE discovers it,
+ * RFC 7050); an RFC 6052 length, a global unicast prefix, and the
+ * Well-Known Prefix only as 64:ff9b::/96 (RFC 6052 §2.1). */
 static int check_xlat(const json_t *o, char *err, size_t errlen)
 {
     s46_pfx6 p;
@@ -173,14 +178,25 @@ static int check_xlat(const json_t *o, char *err, size_t errlen)
         s46_seterr(err, errlen, "464xlat: must be an object");
         return -1;
     }
+    if (!json_object_get(o, "nat64prefix"))
+        return 0;
     if (pfx6_ok(o, "nat64prefix", "464xlat", &p, err, errlen) < 0)
         return -1;
-    static const unsigned ok[] = {32, 40, 48, 56, 64, 96};
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (p.len == ok[i])
-            return 0;
-    s46_seterr(err, errlen, "464xlat.nat64prefix: length must be 32, 40, 48, 56, 64 or 96");
-    return -1;
+    if (!s46_rfc6052_len_ok(p.len)) {
+        s46_seterr(err, errlen, "464xlat.nat64prefix: length must be 32, 40, 48, 56, 64 or 96");
+        return -1;
+    }
+    static const s46_ip6 wkp = {{0, 0x64, 0xff, 0x9b}};
+    const char *why = s46_hb46pp_endpoint_bad(&p.addr);
+    if (why) {
+        s46_seterr(err, errlen, "464xlat.nat64prefix: not global unicast (%s)", why);
+        return -1;
+    }
+    if (s46_ip6_prefix_eq(&p.addr, &wkp, p.len < 96 ? p.len : 96) && p.len != 96) {
+        s46_seterr(err, errlen, "464xlat.nat64prefix: the Well-Known Prefix is 64:ff9b::/96 only");
+        return -1;
+    }
+    return 0;
 }
 
 static int check_ipip(const json_t *a, char *err, size_t errlen)

@@ -26,7 +26,10 @@
  *    unicast), ipv4 (unicast address), psid, psid_length (0..16),
  *    psid_offset (0..15), psid_offset + psid_length <= 16,
  *    psid < 2^psid_length;
- *  - 464xlat: nat64prefix, an IPv6 prefix of length 32/40/48/56/64/96;
+ *  - 464xlat: nat64prefix optional (none: the CE discovers it, RFC 7050),
+ *    an IPv6 prefix of length 32/40/48/56/64/96, global unicast
+ *    (s46_hb46pp_endpoint_bad), the Well-Known Prefix only as
+ *    64:ff9b::/96;
  *  - ipip: non-empty array of {ipv6_local, ipv6_remote (global unicast,
  *    distinct), ipv4 (prefix of length 1..32)}.
  * Objects for mechanisms not in order are validated too when present. */

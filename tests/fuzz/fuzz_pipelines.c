@@ -1,7 +1,8 @@
 /* libFuzzer target for the data planes, driven through the one run loop
  * (io/loop.h) with mem ports, as the daemons drive them: the first byte
- * picks the pipeline and side (0 BR IPv4, 1 BR IPv6, 2 CE LAN, 3 CE WAN,
- * 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN); the rest is split on the
+ * picks the pipeline and side (modulo 10: 0 BR IPv4, 1 BR IPv6, 2 CE LAN,
+ * 3 CE WAN, 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN, 8/9 464XLAT CLAT
+ * LAN/WAN); the rest is split on the
  * 4-byte marker "S46|" into packets fed as one batch, with a clock that
  * advances so NAPT and reassembly state age. Any crash, sanitizer report,
  * leak, or forwarded packet outside its buffer (the mem port's tx_errors)
@@ -14,7 +15,7 @@
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
 
-static s46_loop *loops[4]; /* BR, MAP-E CE, DS-Lite, ipip */
+static s46_loop *loops[5]; /* BR, MAP-E CE, DS-Lite, ipip, CLAT */
 static s46_pktpool *pool;
 static uint64_t now = 1000000000ull;
 static volatile sig_atomic_t never;
@@ -69,8 +70,20 @@ static void setup(void)
         tc.tunnel.napt.max_sessions = 128;
         loops[2 + k] = make_loop(&s46_pl_ce, &tc);
     }
+    s46_cepl_conf xc;
+    memset(&xc, 0, sizeof xc);
+    xc.mech = S46_CE_MECH_CLAT;
+    s46_clat_conf_default(&xc.clat);
+    s46_pfx6_parse("64:ff9b::/96", &xc.clat.nat64, NULL, 0);
+    s46_ip6_parse("2001:db8:12:3400::c1a7", &xc.clat.clat6);
+    s46_ip4_parse("192.168.1.1", &xc.clat.lan_ipv4);
+    xc.clat.ttl_decrement = true;
+    xc.clat.lan_mtu = 1400;
+    xc.clat.napt.max_mappings = 64;
+    xc.clat.napt.max_sessions = 128;
+    loops[4] = make_loop(&s46_pl_ce, &xc);
     pool = s46_pktpool_new(S46_BATCH_MAX);
-    if (!loops[0] || !loops[1] || !loops[2] || !loops[3] || !pool)
+    if (!loops[0] || !loops[1] || !loops[2] || !loops[3] || !loops[4] || !pool)
         abort();
 }
 
@@ -80,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1)
         return 0;
-    unsigned which = data[0] & 7;
+    unsigned which = data[0] % 10;
     data++;
     size--;
     s46_batch b = {0};
@@ -98,7 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= len + 4;
     }
     now += 700000000ull; /* 0.7 s per input */
-    s46_loop *l = loops[which < 2 ? 0 : which < 4 ? 1 : which < 6 ? 2 : 3];
+    s46_loop *l = loops[which / 2];
     s46_loop_feed(l, &b, (uint16_t)(which & 1), now, true);
     for (unsigned side = 0; side < 2; side++) {
         s46_port_stats st;

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Writes a seed corpus for fuzz_pipelines: valid packets of every kind the
 pipelines handle, prefixed with the selector byte (0 BR IPv4 side, 1 BR IPv6
-side, 2 CE LAN, 3 CE WAN, 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN)."""
+side, 2 CE LAN, 3 CE WAN, 4/5 DS-Lite B4 LAN/WAN, 6/7 ipip CE LAN/WAN,
+8/9 464XLAT CLAT LAN/WAN)."""
 import os
 import sys
-from scapy.all import IP, IPv6, UDP, TCP, ICMP, IPerror, Raw, IPv6ExtHdrDestOpt, PadN, ICMPv6EchoRequest, ICMPv6PacketTooBig, fragment
+from scapy.all import IP, IPv6, UDP, TCP, ICMP, IPerror, Raw, IPv6ExtHdrDestOpt, PadN, ICMPv6EchoRequest, ICMPv6EchoReply, ICMPv6PacketTooBig, IPv6ExtHdrFragment, fragment, fragment6
 from scapy.layers.inet6 import HBHOptUnknown
 
 out = sys.argv[1]
@@ -39,6 +40,19 @@ seeds.update({
                      IP(src="192.168.1.2", dst="198.51.100.80") / ICMP(id=78)]),
     "ipip_wan": (7, [IPv6(src=BR, dst=B4) / IP(src="198.51.100.80", dst=FIX) / UDP(sport=53, dport=5000),
                      IPv6(src=BR, dst=B4) / IP(src="198.51.100.80", dst="203.0.113.1") / ICMP(type=3, code=4) / IPerror(bytes(IP(src="203.0.113.1", dst="198.51.100.80") / UDP(sport=1024, dport=53)))]),
+})
+CLAT6, SRV6 = "2001:db8:12:3400::c1a7", "64:ff9b::c633:6450"
+quoted6 = IPv6(src=CLAT6, dst=SRV6) / UDP(sport=1024, dport=7) / Raw(b"q" * 20)
+seeds.update({
+    "clat_lan": (8, [IP(src="192.168.1.2", dst="198.51.100.80") / TCP(sport=40000, dport=80, flags="S", options=[("MSS", 1460)]),
+                     IP(src="192.168.1.2", dst="198.51.100.80") / UDP(sport=40001, dport=7),
+                     IP(src="192.168.1.2", dst="198.51.100.80") / ICMP(id=79),
+                     IP(src="192.168.1.2", dst="198.51.100.80", flags="DF") / UDP(sport=40002, dport=7) / Raw(b"d" * 1480)]
+                 + fragment(IP(src="192.168.1.2", dst="198.51.100.80") / UDP(sport=40003, dport=7) / Raw(b"f" * 1900), 800)),
+    "clat_wan": (9, [IPv6(src=SRV6, dst=CLAT6) / UDP(sport=7, dport=1024) / Raw(b"r" * 20),
+                     IPv6(src=SRV6, dst=CLAT6) / ICMPv6EchoReply(id=1025),
+                     IPv6(src="2001:db8::9", dst=CLAT6) / ICMPv6PacketTooBig(mtu=1280) / bytes(quoted6)]
+                 + fragment6(IPv6(src=SRV6, dst=CLAT6) / IPv6ExtHdrFragment(id=9) / UDP(sport=7, dport=1024) / Raw(b"g" * 1900), 1280)),
 })
 for name, (sel, pkts) in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

@@ -255,7 +255,42 @@ TEST(fqdn)
     CHECK(!s46_hb46pp_fqdn_ok(""));
 }
 
+/* 464xlat.nat64prefix: optional (RFC 7050 discovery), RFC 6052 lengths,
+ * global unicast, the Well-Known Prefix only as 64:ff9b::/96. */
+static int xlat_ok(const char *prefix)
+{
+    char err[S46_ERRLEN];
+    json_t *j = json_loads(good, 0, NULL);
+    json_t *x = json_object_get(j, "464xlat");
+    if (prefix)
+        json_object_set_new(x, "nat64prefix", json_string(prefix));
+    else
+        json_object_del(x, "nat64prefix");
+    int rc = s46_hb46pp_validate(j, 0, NULL, err, sizeof err);
+    json_decref(j);
+    if (rc < 0 && strncmp(err, "464xlat.nat64prefix:", 20) != 0)
+        printf("unexpected error: %s\n", err);
+    return rc == 0;
+}
+
+TEST(nat64prefix_rules)
+{
+    CHECK(xlat_ok(NULL));
+    CHECK(xlat_ok("64:ff9b::/96"));
+    static const char *const good_len[] = {"2001:db8::/32", "2001:db8:100::/40", "2001:db8:122::/48",
+                                           "2001:db8:122:300::/56", "2001:db8:122:344::/64",
+                                           "2001:db8:122:344::/96", "64:ff9b:1::/48"};
+    for (size_t i = 0; i < sizeof good_len / sizeof good_len[0]; i++)
+        CHECK(xlat_ok(good_len[i]));
+    static const char *const bad[] = {"2001:db8::/33", "2001:db8::/128", "64:ff9b::/64",
+                                      "64:ff9b::/32", "fe80::/64", "ff0e::/32", "::/96",
+                                      "::ffff:0:0/96", "fec0::/48", "nope"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!xlat_ok(bad[i]));
+}
+
 T_MAIN(T_CASE(valid_full_example), T_CASE(empty_order_ok), T_CASE(bad_fields_named),
        T_CASE(name_length_boundary),
        T_CASE(lenient_token), T_CASE(rule_limits), T_CASE(fqdn),
-       T_CASE(conflicting_rules_refused), T_CASE(endpoints_global_unicast))
+       T_CASE(conflicting_rules_refused), T_CASE(endpoints_global_unicast),
+       T_CASE(nat64prefix_rules))

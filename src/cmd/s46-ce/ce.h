@@ -17,10 +17,10 @@
 #include "prov/dnsproxy.h"
 #include "prov/mape.h"
 
-enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP, MECH_LW4O6 };
+enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP, MECH_LW4O6, MECH_CLAT };
 const char *ce_mech_name(int mech);
 /* What this build announces in `capability` (exactly what it can run). */
-#define CE_CAPABILITY "map_e,dslite,ipip,lw4o6,hubspoke,mesh"
+#define CE_CAPABILITY "map_e,dslite,ipip,lw4o6,464xlat,hubspoke,mesh"
 
 /* The settings file (README: `ce.json`). */
 struct ce_opts {
@@ -31,10 +31,12 @@ struct ce_opts {
     s46_pfx6 prefix;
     char prefix_if[IF_NAMESIZE];  /* ... or one learnt from this interface */
     unsigned prefix_len;
-    bool prov;                 /* HB46PP mode (else fixed mode: map_e, dslite or lw4o6
-                                  from the file) */
+    bool prov;                 /* HB46PP mode (else fixed mode: map_e, dslite, lw4o6
+                                  or 464xlat from the file) */
     json_t *fixed;             /* fixed mode: the document holding it */
-    const char *fixed_mech;    /* fixed mode: "map_e", "dslite" or "lw4o6" */
+    const char *fixed_mech;    /* fixed mode: "map_e", "dslite", "lw4o6" or "464xlat" */
+    s46_clat_conf clat;        /* 464xlat: the CE's CLAT settings (conf/clat_conf.h) */
+    bool have_clat6;           /* clat_ipv6 given (else from the End-user prefix) */
     char *resolver, *ca_file, *vendorid, *product, *user, *pass, *server_name, *store, *txt_name;
     unsigned timeout_s, max_redirects;
     bool have_b4;              /* DS-Lite: the B4 address (default: End-user */
@@ -55,14 +57,16 @@ struct ce_plan {
     s46_mape_cfg mape;         /* owns conf.rules */
     s46_cet_conf cet;          /* DS-Lite and ipip */
     s46_lwb4_conf lw;          /* lw4o6 */
+    s46_clat_conf clat;        /* 464xlat */
+    const char *nat64_from;    /* 464xlat: "answer", "settings" or "rfc7050" */
     bool routes;
 };
 void ce_plan_free(struct ce_plan *p);
 /* A plan for mechanism `mech` (an `order` entry) of a validated HB46PP
  * response and this End-user prefix: -1 with err when it cannot run here
  * (unsupported, no MAP-E rule for the prefix, an AFTR name that does not
- * resolve, an lw4o6 address outside the prefix, ...). May block on DNS (the
- * AFTR's or lwAFTR's name). */
+ * resolve, an lw4o6 address outside the prefix, no NAT64 prefix, ...). May
+ * block on DNS (the AFTR's or lwAFTR's name, 464xlat's RFC 7050 query). */
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen);
 

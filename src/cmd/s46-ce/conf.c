@@ -1,5 +1,5 @@
 /* s46-ce's settings file: CE options, where the End-user prefix comes
- * from, and either a fixed map_e, dslite or lw4o6 (fixed mode) or a "provisioning" object
+ * from, and either a fixed map_e, dslite, lw4o6 or 464xlat (fixed mode) or a "provisioning" object
  * (HB46PP mode). Every error names the field. */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "ce.h"
 #include "conf/ce_conf.h"
+#include "conf/clat_conf.h"
 #include "conf/json_get.h"
 #include "lib/err.h"
 #include "prov/query.h"
@@ -251,11 +252,18 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     } else if (json_object_get(doc, "lw4o6")) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "lw4o6";
+    } else if (json_object_get(doc, "464xlat")) {
+        o->fixed = json_incref(doc);
+        o->fixed_mech = "464xlat";
     } else {
         s46_seterr(e, sizeof e,
-                   "neither a \"provisioning\" object nor a fixed map_e, dslite or lw4o6");
+                   "neither a \"provisioning\" object nor a fixed map_e, dslite, lw4o6 or 464xlat");
         goto bad;
     }
+    bool hn;
+    if (s46_clat_conf_from_json(doc, json_object_get(doc, "464xlat"), &o->base, &o->clat, &hn,
+                                &o->have_clat6, e, sizeof e) < 0)
+        goto bad;
     json_t *dp = json_object_get(doc, "dns_proxy");
     if (dp && load_dnsp(dp, o, e, sizeof e) < 0)
         goto bad;

@@ -10,6 +10,8 @@
 #include "prov/dns.h"
 #include "prov/hb46pp.h"
 #include "prov/lw4o6.h"
+#include "conf/clat_conf.h"
+#include "lib/rfc7050.h"
 
 const char *ce_mech_name(int mech)
 {
@@ -18,6 +20,7 @@ const char *ce_mech_name(int mech)
     case MECH_DSLITE: return "dslite";
     case MECH_IPIP: return "ipip";
     case MECH_LW4O6: return "lw4o6";
+    case MECH_CLAT: return "464xlat";
     default: return "none";
     }
 }
@@ -159,6 +162,63 @@ static int plan_lw4o6(const json_t *resp, const s46_pfx6 *prefix, const struct c
     return 0;
 }
 
+/* 464xlat: the answer's nat64prefix, else RFC 7050 discovery through the
+ * CE's resolver; the CLAT address from the settings or the End-user
+ * prefix (conf/clat_conf.h). */
+static int plan_clat(const json_t *resp, const s46_pfx6 *prefix, const struct ce_opts *o,
+                     struct ce_plan *out, char *err, size_t errlen)
+{
+    char e[S46_ERRLEN], b[S46_PFX6_STRLEN];
+    s46_clat_conf *c = &out->clat;
+    bool have_nat64, h6;
+    s46_clat_conf base = o->clat;
+    json_t *none = json_object(); /* the CE's own options are in base already */
+    int rc = s46_clat_conf_from_json(none, json_object_get(resp, "464xlat"), &o->base, c,
+                                     &have_nat64, &h6, err, errlen);
+    json_decref(none);
+    if (rc < 0)
+        return -1;
+    s46_pfx6 nat64 = c->nat64;
+    *c = base;
+    c->nat64 = nat64;
+    out->nat64_from = o->prov ? "answer" : "settings";
+    if (!have_nat64) {
+        s46_ip6 ans[16];
+        size_t n = 0;
+        s46_dns_status st = s46_dns_aaaa_all(S46_RFC7050_NAME, o->resolver,
+                                             (o->timeout_s ? o->timeout_s : 5) * 1000, ans,
+                                             sizeof ans / sizeof ans[0], &n, e, sizeof e);
+        if (st != S46_DNS_OK) {
+            s46_seterr(err, errlen, "464xlat: no nat64prefix, and RFC 7050 discovery failed: %s", e);
+            return -1;
+        }
+        unsigned k = s46_rfc7050_prefix(ans, n, &c->nat64);
+        if (k == 0) {
+            s46_seterr(err, errlen,
+                       "464xlat: no nat64prefix, and none of the %zu AAAA answers for %s holds "
+                       "192.0.0.170 or 192.0.0.171 (no DNS64?)", n, S46_RFC7050_NAME);
+            return -1;
+        }
+        const char *why = s46_hb46pp_endpoint_bad(&c->nat64.addr);
+        if (why) {
+            s46_seterr(err, errlen, "464xlat: the discovered prefix %s is not global unicast (%s)",
+                       s46_pfx6_format(&c->nat64, b), why);
+            return -1;
+        }
+        out->nat64_from = "rfc7050";
+    }
+    if (!o->have_clat6)
+        s46_clat_default_ipv6(prefix, &c->clat6);
+    s46_clat *probe = s46_clat_new(c, e, sizeof e);
+    if (!probe) {
+        s46_seterr(err, errlen, "464xlat: %s", e);
+        return -1;
+    }
+    s46_clat_free(probe);
+    out->mech = MECH_CLAT;
+    return 0;
+}
+
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
 {
@@ -170,6 +230,8 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
         return plan_tunnel(mech, resp, prefix, o, out, err, errlen);
     if (!strcmp(mech, "lw4o6"))
         return plan_lw4o6(resp, prefix, o, out, err, errlen);
+    if (!strcmp(mech, "464xlat"))
+        return plan_clat(resp, prefix, o, out, err, errlen);
     if (strcmp(mech, "map_e") != 0) {
         s46_seterr(err, errlen, "%s: not supported by this CE", mech);
         return -1;
@@ -246,6 +308,7 @@ static void own_addresses(struct ce_dp *dp, const struct ce_plan *p, const s46_i
 {
     uint32_t lan = p->mech == MECH_MAPE    ? p->conf.lan_ipv4
                    : p->mech == MECH_LW4O6 ? p->lw.lan_ipv4
+                   : p->mech == MECH_CLAT  ? p->clat.lan_ipv4
                                            : p->cet.lan_ipv4;
     if (lan) {
         uint8_t b[4] = {lan >> 24, lan >> 16, lan >> 8, lan};
@@ -263,12 +326,15 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
               : p->mech == MECH_DSLITE ? S46_CE_MECH_DSLITE
               : p->mech == MECH_IPIP   ? S46_CE_MECH_IPIP
               : p->mech == MECH_LW4O6  ? S46_CE_MECH_LW4O6
+              : p->mech == MECH_CLAT   ? S46_CE_MECH_CLAT
                                        : S46_CE_MECH_NONE;
     cc.mape = p->conf;
     cc.tunnel = p->cet;
     cc.lw4o6 = p->lw;
+    cc.clat = p->clat;
     /* on Ethernet nobody else is the IPv4 router hop */
-    cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = cc.lw4o6.ttl_decrement = dp->ethernet;
+    cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = cc.lw4o6.ttl_decrement =
+        cc.clat.ttl_decrement = dp->ethernet;
     const s46_ip6 *a6 = NULL;
     if (cc.mech == S46_CE_MECH_MAPE) {
         if (s46_ce_params_of(&p->conf, &dp->params, err, errlen) < 0)
@@ -276,6 +342,8 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
         a6 = &dp->params.map_addr;
     } else if (cc.mech == S46_CE_MECH_LW4O6) {
         a6 = &p->lw.b4;
+    } else if (cc.mech == S46_CE_MECH_CLAT) {
+        a6 = &p->clat.clat6;
     } else if (cc.mech != S46_CE_MECH_NONE) {
         a6 = &p->cet.local;
     }
@@ -323,6 +391,11 @@ void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const ch
         fprintf(stderr, "s46-ce: lw4o6 running: IPv4 %s PSID %u/%u (offset %u), B4 %s, lwAFTR %s%s%s\n",
                 s46_ip4_format(p->lw.ipv4, v4), p->lw.psid, p->lw.psid_len, p->lw.psid_offset,
                 s46_ip6_format(&p->lw.b4, a), s46_ip6_format(&p->lw.lwaftr, b), sep, e);
+    } else if (dp->mech == MECH_CLAT) {
+        char n6[S46_PFX6_STRLEN], v4b[S46_IP4_STRLEN];
+        fprintf(stderr, "s46-ce: 464XLAT CLAT running: %s as %s, NAT64 prefix %s (%s)%s%s\n",
+                s46_ip4_format(p->clat.clat4, v4b), s46_ip6_format(&p->clat.clat6, a),
+                s46_pfx6_format(&p->clat.nat64, n6), p->nat64_from ? p->nat64_from : "?", sep, e);
     } else if (dp->mech == MECH_IPIP) {
         fprintf(stderr, "s46-ce: ipip running: %s/%u over %s -> %s%s%s\n",
                 s46_ip4_format(p->cet.ipv4.addr, v4), p->cet.ipv4.len,

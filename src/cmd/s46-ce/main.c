@@ -3,7 +3,7 @@
  * for its LAN address and NDP for its tunnel address itself. In HB46PP mode (a
  * "provisioning" object in its settings file) it discovers its
  * provisioning server, fetches and applies its parameters and keeps them
- * fresh (prov.c); in fixed mode it runs the map_e, dslite or lw4o6 of the
+ * fresh (prov.c); in fixed mode it runs the map_e, dslite, lw4o6 or 464xlat of the
  * file. The kernel
  * routes LAN IPv4 traffic and the CE's tunnel address into the device; what
  * s46-ce writes back, it routes on. SIGHUP re-reads the file. */
@@ -39,8 +39,9 @@ static const char usage[] =
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
     "            \"map_e\" (or whole HB46PP response), \"dslite\" {\"aftr\": address\n"
-    "            or name} or \"lw4o6\" {lwaftr, ipv6, ipv4, psid, psid_length,\n"
-    "            psid_offset}; \"prefix\" or \"prefix_from\";\n"
+    "            or name}, \"lw4o6\" {lwaftr, ipv6, ipv4, psid, psid_length,\n"
+    "            psid_offset} or \"464xlat\" {nat64prefix (none: RFC 7050)};\n"
+    "            \"prefix\" or \"prefix_from\";\n"
     "            optional CE settings (docs/daemons.md)\n"
     "  --prefix  the delegated End-user prefix (overrides the file)\n"
     "  --tun     TUN device (default s46ce0)\n"
@@ -95,7 +96,7 @@ static int dns_proxy(struct ce_state *st, const struct ce_opts *o)
     return 0;
 }
 
-/* Fixed mode: runs the plan of the file's map_e, dslite or lw4o6 and logs the
+/* Fixed mode: runs the plan of the file's map_e, dslite, lw4o6 or 464xlat and logs the
  * outcome. */
 static int apply_fixed(struct ce_state *st, const struct ce_opts *o, char *err, size_t errlen)
 {

@@ -4,7 +4,8 @@
  * config's "mode" picks the pipeline: "br" (MAP-E BR, the default; the
  * s46-br config) or "ce" (the CE: an s46-ce settings document with a fixed
  * "prefix" and a "map_e" object, or a "dslite" object whose "aftr" is an
- * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
+ * IPv6 address plus "b4_ipv6", or a "464xlat" object with its
+ * "nat64prefix" and "prefix" or "clat_ipv6": conf/clat_conf.h). A config with an "lwaftr" object runs the
  * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
  * (conf/aftr_conf.h; the IPv6 side first), one with a "siit" object the
  * SIIT translator (conf/siit_conf.h), whatever its mode, one with a "nat64"
@@ -17,6 +18,7 @@
 #include "conf/aftr_conf.h"
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
+#include "conf/clat_conf.h"
 #include "conf/lwaftr_conf.h"
 #include "conf/nat64_conf.h"
 #include "conf/siit_conf.h"
@@ -48,8 +50,9 @@ static int err2(const char *what, const char *e)
     return 2;
 }
 
-/* The CE of a replay config: MAP-E from "map_e" and "prefix", or DS-Lite
- * from "dslite" {"aftr": IPv6 address} and "b4_ipv6". */
+/* The CE of a replay config: MAP-E from "map_e" and "prefix", DS-Lite
+ * from "dslite" {"aftr": IPv6 address} and "b4_ipv6", or the 464XLAT CLAT
+ * from "464xlat" (nat64prefix required: no DNS here). */
 static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, size_t errlen)
 {
     char e[S46_ERRLEN];
@@ -75,6 +78,28 @@ static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, s
         cc->tunnel.encap_limit = cc->mape.encap_limit;
         cc->tunnel.ttl_decrement = true;
         cc->mech = S46_CE_MECH_DSLITE;
+        return 0;
+    }
+    json_t *xo = json_object_get(doc, "464xlat");
+    if (xo) {
+        bool hn, h6;
+        if (s46_clat_conf_from_json(doc, xo, &cc->mape, &cc->clat, &hn, &h6, err, errlen) < 0)
+            return -1;
+        const char *ps = json_string_value(json_object_get(doc, "prefix"));
+        s46_pfx6 eu;
+        if (!hn) {
+            s46_seterr(err, errlen, "464xlat.nat64prefix: required by replay");
+            return -1;
+        }
+        if (!h6) {
+            if (!ps || s46_pfx6_parse(ps, &eu, e, sizeof e) < 0) {
+                s46_seterr(err, errlen, "464xlat: \"prefix\" or \"clat_ipv6\" is required");
+                return -1;
+            }
+            s46_clat_default_ipv6(&eu, &cc->clat.clat6);
+        }
+        cc->clat.ttl_decrement = true;
+        cc->mech = S46_CE_MECH_CLAT;
         return 0;
     }
     json_t *mo = s46_mape_find(doc);
