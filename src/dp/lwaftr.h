@@ -91,6 +91,8 @@ typedef struct s46_lw_conf {
     bool icmp_unreachable;    /* ICMPv4 3/1, 3/3 for unbound destinations (default on) */
     bool icmpv6_policy;       /* ICMPv6 1/5 for unbound sources (default off) */
     uint32_t icmp_rate;       /* ICMP errors per second (0 = unlimited; default 1000) */
+    uint32_t vlan[2];         /* 802.1Q VID of the IPv4 / IPv6 side's Ethernet ports
+                                 (0: untagged); for the daemon that opens them */
 } s46_lw_conf;
 
 typedef struct s46_lw s46_lw;
