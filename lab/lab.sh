@@ -32,7 +32,7 @@
 #            203.0.113.1/25 (the web server also 203.0.113.80/25), its own
 #            address 203.0.113.2, CGN pool 203.0.113.128/28; port-block log
 #            $RUN/blocks.log
-#   lwAFTR   2001:db8:fffd::1 (link 2001:db8:f0fd::2/64, ISP ::1); IPv4 side
+#   lwAFTR   2001:db8:fffd::1 (link 2001:db8:f0fc::2/64, ISP ::1); IPv4 side
 #            203.0.113.145/29 (the web server also 203.0.113.150/29), its
 #            own address 203.0.113.201; the third CE's binding 203.0.113.200
 #            PSID 1/6 offset 0 (ports 1024-2047), B4 2001:db8:12:e500:0:cb00:71c8:1
@@ -132,7 +132,7 @@ topology() {
     fi
     if [ "$CE3_MECH" = lw4o6 ]; then
         link "$NS_LW" v6 "$NS_ISP" tolw
-        link "$NS_LW" v4 "$NS_INET" eth2
+        link "$NS_LW" v4 "$NS_INET" eth3
     fi
 
     for ns in $NS_CE $NS_CE2 $NS_ISP $NS_BR $NS_AFTR; do
@@ -207,13 +207,13 @@ topology() {
         nsx "$NS_CE3" ip -6 addr add 2001:db8:12:e500::1/64 dev lan0 nodad
     fi
     if [ "$CE3_MECH" = lw4o6 ]; then
-        nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fd::1/64 dev tolw nodad
-        nsx "$NS_LW" ip -6 addr add 2001:db8:f0fd::2/64 dev v6 nodad
-        nsx "$NS_LW" ip -6 route add default via 2001:db8:f0fd::1
-        nsx "$NS_ISP" ip -6 route add 2001:db8:fffd::/64 via 2001:db8:f0fd::2
+        nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fc::1/64 dev tolw nodad
+        nsx "$NS_LW" ip -6 addr add 2001:db8:f0fc::2/64 dev v6 nodad
+        nsx "$NS_LW" ip -6 route add default via 2001:db8:f0fc::1
+        nsx "$NS_ISP" ip -6 route add 2001:db8:fffd::/64 via 2001:db8:f0fc::2
         nsx "$NS_LW" ip addr add 203.0.113.145/29 dev v4
         nsx "$NS_LW" ip route add default via 203.0.113.150
-        nsx "$NS_INET" ip addr add 203.0.113.150/29 dev eth2
+        nsx "$NS_INET" ip addr add 203.0.113.150/29 dev eth3
         nsx "$NS_INET" ip route add "$LW_PREFIX" via 203.0.113.145
     fi
     if [ "$BRS" = 2 ]; then brs_topology || return 1; fi
@@ -453,11 +453,11 @@ lwaftr() { # io
         nsx "$NS_LW" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
         nsx "$NS_LW" ip -6 route add blackhole "$LW6"/128
         nsx "$NS_LW" ip route add blackhole "$LW_PREFIX"
-        [ "$1" = xdp ] && for x in "$NS_INET:eth2" "$NS_ISP:tolw"; do
+        [ "$1" = xdp ] && for x in "$NS_INET:eth3" "$NS_ISP:tolw"; do
             nsx "${x%%:*}" ethtool -K "${x##*:}" tso off gso off tx off >/dev/null
         done
         start_bg lw "$NS_LW" "$BIN/s46-br" --config "$RUN/lw.json" --v4-if v4 --v6-if v6 \
-            --io "$1" --v4-peer-mac "$(mac "$NS_INET" eth2)" --v6-peer-mac "$(mac "$NS_ISP" tolw)" \
+            --io "$1" --v4-peer-mac "$(mac "$NS_INET" eth3)" --v6-peer-mac "$(mac "$NS_ISP" tolw)" \
             --ctl "$RUN/lw.sock"
         wait_for "lwAFTR" test -S "$RUN/lw.sock" || return 1
     fi
