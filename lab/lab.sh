@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The s46 lab: an IPv6-only access network with MAP-E and DS-Lite, in
-# network namespaces.
+# The s46 lab: an IPv6-only access network with MAP-E, DS-Lite and lw4o6,
+# in network namespaces.
 #
 #   s46-lan  --  s46-ce  --\                      /-- s46-br ---\
-#   s46-lan2 --  s46-ce2 ---+-- s46-isp (IPv6) --+               s46-inet
-#                               DNS + s46-provd   \-- s46-aftr -/  (IPv4 Internet
+#   s46-lan2 --  s46-ce2 ---+-- s46-isp (IPv6) --+--- s46-aftr --+ s46-inet
+#   s46-lan3 --  s46-ce3 --/    DNS + s46-provd   \-- s46-lw ----/  (IPv4 Internet
 #                                                                  host, web server)
 #
 # The CEs start with no configuration: they find the provisioning server
@@ -12,14 +12,19 @@
 # parameters over HTTPS (s46-provd, certificate of a lab CA, t=b) and bring
 # up what it answers for their prefix: MAP-E for the first CE, DS-Lite
 # (through the AFTR, s46-br with an "aftr" config and its CGN) for the
-# second (S46_LAB_CE2=map_e gives it MAP-E too; S46_LAB_CE_MODE=fixed gives
-# the CEs a static configuration instead).
+# second (S46_LAB_CE2=map_e gives it MAP-E too), lw4o6 (through the lwAFTR,
+# s46-br with an "lwaftr" config holding the third CE's binding) for the
+# third (S46_LAB_CE3=lw4o6|dslite|map_e|none: what it runs, none leaves it
+# and the lwAFTR out); S46_LAB_CE_MODE=fixed gives the CEs a static
+# configuration instead.
 # Usage: lab.sh up | check | down | status | trace IPV4 PORT TIME [--json]
 # Namespaces and addresses (documentation prefixes only):
 #   LAN      192.168.1.0/24 behind each CE (CE 192.168.1.1, host 192.168.1.2)
-#   CE WAN   2001:db8:f001::2/64 (ce), 2001:db8:f002::2/64 (ce2); ISP ::1
+#   CE WAN   2001:db8:f001::2/64 (ce), 2001:db8:f002::2/64 (ce2),
+#            2001:db8:f003::2/64 (ce3); ISP ::1
 #   BR link  2001:db8:f0ff::2/64 (br), ISP ::1; BR address 2001:db8:ffff::1
-#   PD       ce 2001:db8:12:3400::/56, ce2 2001:db8:12:d100::/56
+#   PD       ce 2001:db8:12:3400::/56, ce2 2001:db8:12:d100::/56,
+#            ce3 2001:db8:12:e500::/56
 #   Rule     2001:db8::/40 -> 192.0.2.0/24, EA 16, offset 6 (RFC 7597 App. A)
 #            both CEs share 192.0.2.18 (PSID 0x34 and 0xd1)
 #   IPv4 Internet 198.51.100.0/24: BR 198.51.100.1, web server 198.51.100.80
@@ -27,6 +32,10 @@
 #            203.0.113.1/25 (the web server also 203.0.113.80/25), its own
 #            address 203.0.113.2, CGN pool 203.0.113.128/28; port-block log
 #            $RUN/blocks.log
+#   lwAFTR   2001:db8:fffd::1 (link 2001:db8:f0fc::2/64, ISP ::1); IPv4 side
+#            203.0.113.145/29 (the web server also 203.0.113.150/29), its
+#            own address 203.0.113.201; the third CE's binding 203.0.113.200
+#            PSID 1/6 offset 0 (ports 1024-2047), B4 2001:db8:12:e500:0:cb00:71c8:1
 #   ISP services  DNS 2001:db8:f0f0::53, s46-provd https://prov.isp.example
 #                 (2001:db8:f0f0::443, port 443); each CE's LAN side holds
 #                 subnet 0 of its PD (2001:db8:12:3400::1/64), the address
@@ -40,9 +49,19 @@ set -u
 LAB_PREFIX=${S46_LAB_PREFIX:-s46}
 NS_LAN=$LAB_PREFIX-lan NS_CE=$LAB_PREFIX-ce NS_LAN2=$LAB_PREFIX-lan2 NS_CE2=$LAB_PREFIX-ce2
 NS_ISP=$LAB_PREFIX-isp NS_BR=$LAB_PREFIX-br NS_INET=$LAB_PREFIX-inet NS_AFTR=$LAB_PREFIX-aftr
+NS_LAN3=$LAB_PREFIX-lan3 NS_CE3=$LAB_PREFIX-ce3 NS_LW=$LAB_PREFIX-lw
 ALL_NS="$NS_LAN $NS_CE $NS_LAN2 $NS_CE2 $NS_ISP $NS_BR $NS_INET $NS_AFTR"
 CE2_MECH=${S46_LAB_CE2:-dslite}
+CE3_MECH=${S46_LAB_CE3:-lw4o6}
 AFTR6=2001:db8:fffe::1 AFTR_POOL=203.0.113.128/28
+LW6=2001:db8:fffd::1 LW_V4=203.0.113.201 LW_PREFIX=203.0.113.192/28
+LW_BIND4=203.0.113.200 LW_PSID=1 LW_B4=2001:db8:12:e500:0:cb00:71c8:1
+case "$CE3_MECH" in
+    lw4o6) CES="1 2 3"; ALL_NS="$ALL_NS $NS_LAN3 $NS_CE3 $NS_LW" ;;
+    dslite|map_e) CES="1 2 3"; ALL_NS="$ALL_NS $NS_LAN3 $NS_CE3" ;;
+    none) CES="1 2" ;;
+    *) echo "lab: S46_LAB_CE3 is lw4o6, dslite, map_e or none" >&2; exit 2 ;;
+esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/common.sh"
 ROOT=$(cd "$HERE/.." && pwd)
@@ -59,6 +78,10 @@ fi
 
 say() { printf '%s\n' "lab: $*"; }
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# CE number (1, 2, 3): its namespace, its LAN's, its delegated prefix
+ce_ns() { case $1 in 1) echo "$NS_CE" ;; 2) echo "$NS_CE2" ;; *) echo "$NS_CE3" ;; esac; }
+lan_ns() { case $1 in 1) echo "$NS_LAN" ;; 2) echo "$NS_LAN2" ;; *) echo "$NS_LAN3" ;; esac; }
+ce_pd() { case $1 in 1) echo 2001:db8:12:3400::/56 ;; 2) echo 2001:db8:12:d100::/56 ;; *) echo 2001:db8:12:e500::/56 ;; esac; }
 
 link() { # ns1 if1 ns2 if2 (two queues each way, one per worker)
     ip link add "$2" netns "$1" numtxqueues 2 numrxqueues 2 type veth peer name "$4" netns "$3" numtxqueues 2 numrxqueues 2
@@ -79,7 +102,8 @@ down() {
         fi
         rm -f "$pidf"
     done
-    for ns in $ALL_NS $LAB_PREFIX-br2; do  # br2: also when S46_LAB_BRS=2 is no longer set
+    # br2, lan3, ce3, lw: also when S46_LAB_BRS or S46_LAB_CE3 changed since up
+    for ns in $ALL_NS $LAB_PREFIX-br2 $NS_LAN3 $NS_CE3 $NS_LW; do
         if ip netns list | grep -qw "^$ns"; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
@@ -102,8 +126,21 @@ topology() {
     link "$NS_BR" v4 "$NS_INET" eth0
     link "$NS_AFTR" v6 "$NS_ISP" toaftr
     link "$NS_AFTR" v4 "$NS_INET" eth1
+    if [ "$CE3_MECH" != none ]; then
+        link "$NS_LAN3" eth0 "$NS_CE3" lan0
+        link "$NS_CE3" wan0 "$NS_ISP" toce3
+    fi
+    if [ "$CE3_MECH" = lw4o6 ]; then
+        link "$NS_LW" v6 "$NS_ISP" tolw
+        link "$NS_LW" v4 "$NS_INET" eth3
+    fi
 
     for ns in $NS_CE $NS_CE2 $NS_ISP $NS_BR $NS_AFTR; do
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
+        nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    done
+    for ns in $NS_CE3 $NS_LW; do
+        ip netns list | grep -qw "^$ns" || continue
         nsx "$ns" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
         nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
     done
@@ -114,8 +151,10 @@ topology() {
         done
     done
     # LANs (private IPv4 only: the CE's NAPT is the way out)
-    for pair in "$NS_LAN:$NS_CE" "$NS_LAN2:$NS_CE2"; do
-        local lan=${pair%%:*} ce=${pair##*:}
+    local n
+    for n in $CES; do
+        local lan ce
+        lan=$(lan_ns "$n") ce=$(ce_ns "$n")
         nsx "$lan" ip addr add 192.168.1.2/24 dev eth0
         nsx "$lan" ip addr add 192.168.1.3/24 dev eth0  # a second LAN host (hairpin tests)
         nsx "$lan" ip route add default via 192.168.1.1
@@ -151,12 +190,32 @@ topology() {
     nsx "$NS_BR" ip addr add 198.51.100.1/24 dev v4
     nsx "$NS_INET" ip addr add 198.51.100.80/24 dev eth0
     nsx "$NS_INET" ip addr add 198.51.100.81/24 dev eth0  # a second address (STUN)
+    # CEs that share an IPv4 address (MAP-E) share the kernel's ICMP rate
+    # limit per destination: one CE's traceroute must not starve the next's
+    nsx "$NS_INET" sysctl -qw net.ipv4.icmp_ratelimit=0
     nsx "$NS_INET" ip route add 192.0.2.0/24 via 198.51.100.1
     nsx "$NS_AFTR" ip addr add 203.0.113.1/25 dev v4
     nsx "$NS_AFTR" ip route add default via 203.0.113.80
     nsx "$NS_INET" ip addr add 203.0.113.80/25 dev eth1
     nsx "$NS_INET" ip route add "$AFTR_POOL" via 203.0.113.1
     nsx "$NS_INET" ip route add 203.0.113.2/32 via 203.0.113.1
+    if [ "$CE3_MECH" != none ]; then
+        nsx "$NS_ISP" ip -6 addr add 2001:db8:f003::1/64 dev toce3 nodad
+        nsx "$NS_CE3" ip -6 addr add 2001:db8:f003::2/64 dev wan0 nodad
+        nsx "$NS_CE3" ip -6 route add default via 2001:db8:f003::1
+        nsx "$NS_ISP" ip -6 route add "$(ce_pd 3)" via 2001:db8:f003::2
+        nsx "$NS_CE3" ip -6 addr add 2001:db8:12:e500::1/64 dev lan0 nodad
+    fi
+    if [ "$CE3_MECH" = lw4o6 ]; then
+        nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fc::1/64 dev tolw nodad
+        nsx "$NS_LW" ip -6 addr add 2001:db8:f0fc::2/64 dev v6 nodad
+        nsx "$NS_LW" ip -6 route add default via 2001:db8:f0fc::1
+        nsx "$NS_ISP" ip -6 route add 2001:db8:fffd::/64 via 2001:db8:f0fc::2
+        nsx "$NS_LW" ip addr add 203.0.113.145/29 dev v4
+        nsx "$NS_LW" ip route add default via 203.0.113.150
+        nsx "$NS_INET" ip addr add 203.0.113.150/29 dev eth3
+        nsx "$NS_INET" ip route add "$LW_PREFIX" via 203.0.113.145
+    fi
     if [ "$BRS" = 2 ]; then brs_topology || return 1; fi
 }
 
@@ -176,12 +235,13 @@ write_configs() {
 J
     local mape="{\"version\": $ver, \"mesh\": ${S46_LAB_MESH:-false}, \"br\": \"2001:db8:ffff::1\", \"rules\": $rules}"
     local dslite="{\"aftr\": \"$AFTR6\"}"
-    for n in 1 2; do
-        local pd=2001:db8:12:3400::/56
-        [ $n = 2 ] && pd=2001:db8:12:d100::/56
-        if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ] && [ $n = 2 ] && [ "$CE2_MECH" = dslite ]; then
+    local lw4o6="{\"lwaftr\": \"$LW6\", \"ipv6\": \"$(ce_pd 3)\", \"ipv4\": \"$LW_BIND4\", \"psid\": $LW_PSID, \"psid_length\": 6, \"psid_offset\": 0}"
+    local n pd
+    for n in $CES; do
+        pd=$(ce_pd $n)
+        if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ] && [ "$(ce_mech $n)" != map_e ]; then
             cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "dslite": $dslite,
+{"prefix": "$pd", "$(ce_mech $n)": $([ "$(ce_mech $n)" = dslite ] && echo "$dslite" || echo "$lw4o6"),
  "dns_proxy": {"listen": ["192.168.1.1"], "forwarders": ["2001:db8:f0f0::53"]}}
 J
         elif [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
@@ -199,7 +259,8 @@ J
         fi
     done
     # the VNE's provisioning profiles: every CE of 2001:db8:12::/48 gets the
-    # MAP-E rule, but the second CE's prefix (longest match) DS-Lite
+    # MAP-E rule, but the second CE's prefix (longest match) DS-Lite and the
+    # third CE's lw4o6 (its binding), unless S46_LAB_CE2/3 say otherwise
     cat >"$RUN/profile.json" <<J
 {"enabler_name": "s46 lab VNE", "service_name": "MAP-E", "ttl": 3600, "order": ["map_e"],
  "map_e": $mape}
@@ -207,6 +268,15 @@ J
     cat >"$RUN/profile_dslite.json" <<J
 {"enabler_name": "s46 lab VNE", "service_name": "DS-Lite", "ttl": 3600, "order": ["dslite"],
  "dslite": $dslite}
+J
+    cat >"$RUN/profile_lw4o6.json" <<J
+{"enabler_name": "s46 lab VNE", "service_name": "lw4o6", "ttl": 3600, "order": ["lw4o6"],
+ "lw4o6": $lw4o6}
+J
+    # the lwAFTR: one binding, the third CE's
+    cat >"$RUN/lw.json" <<J
+{"lwaftr": {"ipv6": "$LW6", "ipv4": "$LW_V4",
+  "bindings": [{"b4": "$LW_B4", "ipv4": "$LW_BIND4", "psid": $LW_PSID, "psid_length": 6, "psid_offset": 0}]}}
 J
     # the AFTR: its CGN over a pool of 16 addresses, blocks of 512 ports
     cat >"$RUN/aftr.json" <<J
@@ -245,8 +315,10 @@ C
 # and s46-provd over HTTPS.
 provisioning() {
     s46_test_ca "$RUN" prov.isp.example || return 1
-    local ce2profile=()
-    [ "$CE2_MECH" = dslite ] && ce2profile=(--profile 2001:db8:12:d100::/56="$RUN/profile_dslite.json")
+    local ce2profile=() n
+    for n in $CES; do
+        [ "$(ce_mech $n)" = map_e ] || ce2profile+=(--profile "$(ce_pd $n)=$RUN/profile_$(ce_mech $n).json")
+    done
     start_bg provd "$NS_ISP" "$BIN/s46-provd" serve --port 443 --tls-cert "$RUN/srv.pem" \
         --tls-key "$RUN/srv.key" --profile 2001:db8:12::/48="$RUN/profile.json" "${ce2profile[@]}" \
         --db "$RUN/provd.db" --ctl "$RUN/provd.sock"
@@ -257,7 +329,7 @@ ce_up() { # ctl socket, mechanism: running
     "$BIN/s46" show --json --ctl "$1" 2>/dev/null | grep -q "\"mechanism\": *\"$2\""
 }
 ce_mech() { # CE number: the mechanism it runs in the lab
-    if [ "$1" = 2 ]; then echo "$CE2_MECH"; else echo map_e; fi
+    case $1 in 2) echo "$CE2_MECH" ;; 3) echo "$CE3_MECH" ;; *) echo map_e ;; esac
 }
 
 listening() { ip netns exec "$1" ss -Hltn "sport = :$2" | grep -q LISTEN; }
@@ -328,14 +400,17 @@ daemons() {
             --ctl "$RUN/aftr.sock"
         wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
     fi
+    if [ "$CE3_MECH" = lw4o6 ]; then lwaftr "$io" || return 1; fi
     dns || return 1
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         provisioning || return 1
     fi
     local n ns
-    for n in 1 2; do
-        ns=$NS_CE
-        [ $n = 2 ] && ns=$NS_CE2
+    for n in $CES; do
+        ns=$(ce_ns $n)
+        [ "$io" = xdp ] && [ $n = 3 ] && for x in "$NS_LAN3:eth0" "$NS_ISP:toce3"; do
+            nsx "${x%%:*}" ethtool -K "${x##*:}" tso off gso off tx off >/dev/null
+        done
         nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
         if [ "$io" = tun ]; then
             # s46-ce routes the LAN's IPv4 and its MAP address into its TUN itself
@@ -347,7 +422,7 @@ daemons() {
         fi
         wait_for "s46-ce $n" test -S "$RUN/ce$n.sock" || return 1
     done
-    for n in 1 2; do
+    for n in $CES; do
         wait_for "$(ce_mech $n) on CE $n" ce_up "$RUN/ce$n.sock" "$(ce_mech $n)" || return 1
     done
     # the IPv4 Internet: a web server and an iperf3 server
@@ -367,6 +442,27 @@ socketserver.ThreadingTCPServer(("198.51.100.80", 8000), H).serve_forever()'
     wait_for "whoami server" listening "$NS_INET" 8000
 }
 
+# The lwAFTR (s46-br with lw.json) in its namespace, the way the AFTR runs
+lwaftr() { # io
+    if [ "$1" = tun ]; then
+        start_bg lw "$NS_LW" "$BIN/s46-br" --config "$RUN/lw.json" --tun s46lw0 --ctl "$RUN/lw.sock"
+        wait_for "lwAFTR" test -S "$RUN/lw.sock" || return 1
+        nsx "$NS_LW" ip -6 route add "$LW6"/128 dev s46lw0
+        nsx "$NS_LW" ip route add "$LW_PREFIX" dev s46lw0
+    else
+        nsx "$NS_LW" sysctl -qw net.ipv4.ip_forward=0 net.ipv6.conf.all.forwarding=0
+        nsx "$NS_LW" ip -6 route add blackhole "$LW6"/128
+        nsx "$NS_LW" ip route add blackhole "$LW_PREFIX"
+        [ "$1" = xdp ] && for x in "$NS_INET:eth3" "$NS_ISP:tolw"; do
+            nsx "${x%%:*}" ethtool -K "${x##*:}" tso off gso off tx off >/dev/null
+        done
+        start_bg lw "$NS_LW" "$BIN/s46-br" --config "$RUN/lw.json" --v4-if v4 --v6-if v6 \
+            --io "$1" --v4-peer-mac "$(mac "$NS_INET" eth3)" --v6-peer-mac "$(mac "$NS_ISP" tolw)" \
+            --ctl "$RUN/lw.sock"
+        wait_for "lwAFTR" test -S "$RUN/lw.sock" || return 1
+    fi
+}
+
 up() {
     down
     command -v "$BIN/s46-ce" >/dev/null || { say "build first: make"; return 1; }
@@ -374,7 +470,10 @@ up() {
     topology || { down; return 1; }
     write_configs
     rm -f "$RUN"/ce*.store  # the CEs start with nothing stored
-    say "starting s46-br (MAP-E BR and DS-Lite AFTR), DNS, s46-provd and two s46-ce (I/O: ${S46_LAB_IO:-tun})"
+    local what="MAP-E BR and DS-Lite AFTR" nce=two
+    [ "$CE3_MECH" = lw4o6 ] && what="MAP-E BR, DS-Lite AFTR and lw4o6 lwAFTR"
+    [ "$CE3_MECH" != none ] && nce=three
+    say "starting s46-br ($what), DNS, s46-provd and $nce s46-ce (I/O: ${S46_LAB_IO:-tun})"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
     fi
@@ -397,17 +496,17 @@ check() {
         "$BIN/s46" show --ctl "$RUN/provd.sock" |
             grep -E '^counters\.(requests|status_200|answered_by_source|tokens_issued) ' | sed 's/^/  /'
         "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -q '^provisioning.last_outcome *"ok"' &&
-            "$BIN/s46" show --ctl "$RUN/provd.sock" | awk '$1 == "counters.status_200" { ok = $2 >= 2 } END { exit !ok }'
-        result $? "both CEs discovered s46-provd and fetched their configuration over HTTPS (t=b)"
+            "$BIN/s46" show --ctl "$RUN/provd.sock" | awk -v n="$(wc -w <<<"$CES")" '$1 == "counters.status_200" { ok = $2 >= n } END { exit !ok }'
+        result $? "every CE discovered s46-provd and fetched its configuration over HTTPS (t=b)"
     fi
     step "what the CE derived (s46 show)"
     "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep -E '^(mechanism|prefix|ipv4|psid|port_count|ce_ipv6|br|iid|ports) '
     local n lan page want="Hello from the IPv4 Internet"
-    for n in 1 2; do
-        lan=$NS_LAN
-        [ $n = 2 ] && lan=$NS_LAN2
+    for n in $CES; do
+        lan=$(lan_ns $n)
         local via="MAP-E (CE -> BR)"
         [ "$(ce_mech $n)" = dslite ] && via="DS-Lite (B4 -> AFTR)"
+        [ "$(ce_mech $n)" = lw4o6 ] && via="lw4o6 (lwB4 -> lwAFTR)"
         step "LAN $n ($via): HTTP, ping and traceroute to the IPv4 web server"
         page=$(nsx "$lan" curl -s --max-time 10 http://198.51.100.80/)
         echo "$page"
@@ -422,7 +521,7 @@ check() {
     local rc=$?
     grep -E 'sender|receiver' "$RUN/iperf.txt"
     [ $rc -eq 0 ]; result $? "iperf3 through the tunnel"
-    if [ "$CE2_MECH" = dslite ]; then
+    if [ "$CE2_MECH" = dslite ] || [ "$CE3_MECH" = dslite ]; then
         step "the AFTR (s46 show): its pool, the port blocks of its subscribers"
         "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep -E '^(mechanism|aftr|pool\.(addresses|blocks|subscribers|mappings|sessions)) '
         "$BIN/s46" show --ctl "$RUN/aftr.sock" --json | /usr/bin/python3 -c '
@@ -431,23 +530,38 @@ j = json.load(sys.stdin)
 for b in j.get("blocks", []):
     print("  block %s ports %d-%d of %s (%d mappings)" % (b["external"], b["first"], b["last"], b["subscriber"], b["mappings"]))
 sys.exit(0 if j.get("blocks") else 1)'
-        result $? "the AFTR holds a port block for the second CE's B4"
-    else
+        result $? "the AFTR holds a port block for the DS-Lite CE's B4"
+    fi
+    if [ "$CE3_MECH" = lw4o6 ]; then
+        step "the third CE's lwB4 and its binding at the lwAFTR (s46 show)"
+        "$BIN/s46" show --ctl "$RUN/ce3.sock" | grep -E '^(mechanism|ipv4|psid|ports|b4|lwaftr) '
+        "$BIN/s46" show --ctl "$RUN/lw.sock" | grep -E '^(mechanism|bindings|bytes_per_binding|counters\.(v4_encapsulated|v6_decapsulated)) '
+        "$BIN/s46" show --ctl "$RUN/lw.sock" --json | /usr/bin/python3 -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+sys.exit(0 if c["v4_encapsulated"] > 0 and c["v6_decapsulated"] > 0 and c["drop_v6_no_binding"] == 0 else 1)'
+        result $? "the lwAFTR carried the third CE's traffic both ways through its binding, none unbound"
+    fi
+    if [ "$CE2_MECH" != dslite ]; then
         step "second CE shares 192.0.2.18 with other ports"
         "$BIN/s46" show --ctl "$RUN/ce2.sock" | grep -E '^(ipv4|psid) '
     fi
     step "traceback: who used this IPv4 address and port just now? (s46 lab trace)"
     local t who b4 want1
-    for n in 1 2; do
-        lan=$NS_LAN
-        [ $n = 2 ] && lan=$NS_LAN2
+    for n in $CES; do
+        lan=$(lan_ns $n)
+        if [ "$(ce_mech $n)" = lw4o6 ]; then
+            echo "LAN $n (lw4o6): its IPv4 address and ports are its binding at the lwAFTR, $LW_BIND4 PSID $LW_PSID -> $LW_B4"
+            continue
+        fi
         who=$(nsx "$lan" /usr/bin/python3 -c '
 import socket
 s = socket.create_connection(("198.51.100.80", 8000), timeout=5)
 print(s.recv(64).decode().strip())' 2>/dev/null)
         t=$(date -u +%Y-%m-%dT%H:%M:%SZ)
         echo "LAN $n: the server saw $who at $t"
-        if [ "$(ce_mech $n)" = dslite ]; then want1=2001:db8:12:d100::b4; else want1=2001:db8:12:$([ $n = 1 ] && echo 3400 || echo d100); fi
+        want1=$(ce_pd $n); want1=${want1%::/56}
+        [ "$(ce_mech $n)" = dslite ] && want1=$want1::b4
         [ -n "$who" ] && trace $who "$t" | tee "$RUN/trace$n.txt" | sed 's/^/  /'
         [ -n "$who" ] && grep -q "$want1" "$RUN/trace$n.txt"
         result $? "s46 lab trace $who names CE $n ($want1)"
@@ -455,7 +569,10 @@ print(s.recv(64).decode().strip())' 2>/dev/null)
     step "counters"
     echo "-- CE"; "$BIN/s46" show --ctl "$RUN/ce1.sock" | grep '^counters\.' | grep -v ' 0$'
     echo "-- BR"; "$BIN/s46" show --ctl "$RUN/br.sock" | grep '^counters\.' | grep -v ' 0$'
-    if [ "$CE2_MECH" = dslite ]; then
+    if [ "$CE3_MECH" = lw4o6 ]; then
+        echo "-- lwAFTR"; "$BIN/s46" show --ctl "$RUN/lw.sock" | grep '^counters\.' | grep -v ' 0$'
+    fi
+    if [ "$CE2_MECH" = dslite ] || [ "$CE3_MECH" = dslite ]; then
         echo "-- AFTR"; "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep '^counters\.' | grep -v ' 0$'
     fi
     if [ "$BRS" = 2 ]; then brs_check; fi

@@ -100,6 +100,18 @@ int s46_lw_conf_from_json(const json_t *doc, const char *dir, s46_lw_conf *c, s4
         s46_seterr(err, errlen, "lwaftr.%s", e);
         return -1;
     }
+    static const char *const side[2] = {"ipv4_interface", "ipv6_interface"};
+    for (int s = 0; s < 2; s++) {
+        const json_t *o = json_object_get(lw, side[s]);
+        if (o && !json_is_object(o)) {
+            s46_seterr(err, errlen, "lwaftr.%s: must be an object", side[s]);
+            return -1;
+        }
+        if (o && s46_json_u32(o, "vlan", 0, 4094, &c->vlan[s], e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "lwaftr.%s.%s", side[s], e);
+            return -1;
+        }
+    }
     const json_t *bs = json_object_get(lw, "bindings");
     if (bs && !json_is_array(bs)) {
         s46_seterr(err, errlen, "lwaftr.bindings: must be an array");

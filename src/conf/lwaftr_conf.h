@@ -19,6 +19,8 @@
  *  "hairpin" (default true), "icmp_unreachable" (true), "icmpv6_policy"
  *  (false: RFC 7596 §6.2 ICMPv6 1/5 to unbound B4s), "icmp_rate" (0..100000,
  *  default 1000), and the tunnel settings of tunnel_conf.h.
+ *  "ipv4_interface", "ipv6_interface": {"vlan": 802.1Q VID 1..4094, 0 or
+ *                  absent: untagged} of that side's Ethernet ports
  * Every binding of one IPv4 address must have the same psid_length and
  * psid_offset. */
 #ifndef S46_CONF_LWAFTR_CONF_H

@@ -2,6 +2,7 @@
 #include "dp/icmp_quote.h"
 #include "dp/softwire.h"
 #include "dp/stages.h"
+#include "lib/csum.h"
 #include "lib/icmp.h"
 #include "lib/parse.h"
 #include "lib/tunnel.h"
@@ -50,7 +51,26 @@ struct s46_lw {
     s46_lw_conf c;
     unsigned reader;           /* in c.bt */
     uint64_t cnt[S46_LW_NCOUNTERS];
+    /* The fast paths: the outer IPv6 header from a template (s46_tunnel_encap's
+     * own, src and dst patched in), and each packet's binding located for
+     * the whole batch before (pre: entry, block word, PSID; pre_p: whose),
+     * so that the lookups' memory latency overlaps; fast_i: the packet the
+     * fast path is called for next (in the batch's order). */
+    bool fast_ok, fast_wanted;
+    uint8_t hdr6_len;
+    uint8_t hdr6[64];
+    unsigned fast_i, fast_n;
+    const s46_pkt *pre_p[S46_BATCH_MAX];
+    const s46_bt_ent *pre_e[S46_BATCH_MAX];
+    uint64_t pre_w[S46_BATCH_MAX];
+    uint16_t pre_psid[S46_BATCH_MAX];
+    uint8_t pre_res[S46_BATCH_MAX]; /* s46_bt_result, 0xff: not located */
+    bool pre_bound[S46_BATCH_MAX];
+    s46_bt_hit pre_hit[S46_BATCH_MAX];
 };
+
+static bool v4_fast(s46_sw *sw, s46_pkt *p);
+static bool v6_fast(s46_sw *sw, s46_pkt *p);
 
 /* Could the lwAFTR have sent the IPv4 packet q4 (quoted in an ICMPv6
  * error) from its address number local to peer? Only when the binding of
@@ -98,6 +118,23 @@ static void apply_conf(s46_lw *lw, const s46_lw_conf *c)
     sw->ti = (s46_tunnel_icmp){.local = lw->c.aftr, .arg = lw, .icmp_src = c->ipv4,
                                .lowered_ctr = S46_LW_path_mtu_lowered, .nlocal = c->naftr,
                                .quote_ok = quote_ok};
+    /* the header template, by s46_tunnel_encap itself (no fast path when
+     * the encapsulation copies the TOS) */
+    s46_pkt_reset(&sw->dp.scratch);
+    memset(sw->dp.scratch.data, 0, 20);
+    sw->dp.scratch.data[0] = 0x45;
+    sw->dp.scratch.len = 20;
+    s46_encap e = sw->dp.enc;
+    memset(e.dst.b, 0, 16);
+    unsigned over = s46_encap_overhead(&e);
+    lw->fast_ok = !e.copy_tos && over <= sizeof lw->hdr6 &&
+                  s46_tunnel_encap(&sw->dp.scratch, &e) == 0;
+    lw->hdr6_len = (uint8_t)over;
+    if (lw->fast_ok)
+        memcpy(lw->hdr6, sw->dp.scratch.data, over);
+    bool fast = lw->fast_ok && lw->fast_wanted;
+    sw->fast[0] = fast ? v4_fast : NULL;
+    sw->fast[1] = fast ? v6_fast : NULL;
 }
 
 static const s46_stage *const lw_stages4[], *const lw_stages6[];
@@ -118,6 +155,7 @@ s46_lw *s46_lw_new(const s46_lw_conf *c, unsigned reader)
     lw->sw.stages[0] = lw_stages4;
     lw->sw.stages[1] = lw_stages6;
     lw->reader = reader;
+    lw->fast_wanted = true;
     apply_conf(lw, c);
     return lw;
 }
@@ -285,9 +323,151 @@ static const s46_stage *const lw_stages6[] = {
     &s46_st_out4,   NULL,
 };
 
+/* The binding the fast path will want for packet i of the batch (the
+ * first pass prefetched its address slot): located, its entry prefetched
+ * (a third pass reads it). */
+static void pre_locate(s46_lw *lw, unsigned i, const s46_pkt *p, uint16_t side)
+{
+    const uint8_t *d = p->data;
+    lw->pre_p[i] = p;
+    lw->pre_res[i] = 0xff;
+    if (side == 0 ? p->len < 28 || d[0] != 0x45 : p->len < 68 || d[6] != S46_PROTO_IPIP || d[40] != 0x45)
+        return;
+    const uint8_t *v4 = side ? d + 40 : d;
+    uint32_t a = s46_get32(v4 + (side ? 12 : 16));
+    uint16_t port = s46_get16(v4 + (side ? 20 : 22));
+    lw->pre_res[i] = (uint8_t)s46_bindtab_locate(lw->c.bt, a, port, &lw->pre_e[i], &lw->pre_w[i],
+                                                 &lw->pre_psid[i]);
+    if (lw->pre_res[i] == S46_BT_FOUND)
+        __builtin_prefetch(lw->pre_e[i]);
+}
+
+/* The binding of (a, port) for the packet p the fast path has: the one
+ * located beforehand when it is p's, else looked up now. */
+static bool fast_binding(s46_lw *lw, const s46_pkt *p, uint32_t a, uint16_t port, s46_bt_hit *h)
+{
+    unsigned i = lw->fast_i++;
+    if (i < lw->fast_n && lw->pre_p[i] == p && lw->pre_res[i] != 0xff) {
+        *h = lw->pre_hit[i];
+        return lw->pre_bound[i];
+    }
+    return s46_bindtab_lookup(lw->c.bt, a, port, h) == S46_BT_FOUND;
+}
+
+/* The commonest IPv4 -> IPv6 packet without the stages: an option-less,
+ * unfragmented TCP or UDP packet with its ports, not to the lwAFTR, to a
+ * bound address and port, with TTL to spare, that fits the tunnel MTU
+ * toward its B4 once encapsulated. Any other packet, and any packet the
+ * stages would drop or answer, makes it return false having changed
+ * nothing: the stages then handle it. When it returns true the packet and
+ * the counters are exactly as the stages leave them. */
+static bool v4_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_lw *lw = sw->mech;
+    const uint8_t *d = p->data;
+    if (p->len < 28 || d[0] != 0x45) {
+        lw->fast_i++;
+        return false;
+    }
+    unsigned tot = s46_get16(d + 2), proto = d[9];
+    uint32_t dst = s46_get32(d + 16);
+    s46_bt_hit h;
+    if (!fast_binding(lw, p, dst, s46_get16(d + 22), &h) || h.aftr >= lw->c.naftr ||
+        tot > p->len || (s46_get16(d + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(d) || (lw->c.ipv4 && dst == lw->c.ipv4) ||
+        (sw->ttl_decrement && d[8] <= 1) || tot > s46_sw_room(sw, &h.b4))
+        return false;
+    unsigned over = lw->hdr6_len;
+    if (s46_pkt_headroom(p) < over)
+        return false;
+    p->len = tot;
+    uint8_t *o = s46_pkt_push(p, over);
+    if (over == 40) /* no option: a copy of known size, no call */
+        memcpy(o, lw->hdr6, 40);
+    else
+        memcpy(o, lw->hdr6, over);
+    s46_put16(o + 4, (uint16_t)(tot + over - 40));
+    memcpy(o + 8, lw->c.aftr[h.aftr].b, 16);
+    memcpy(o + 24, h.b4.b, 16);
+    if (sw->ttl_decrement)
+        s46_ipv4_dec_ttl(o + over);
+    p->verdict = S46_V_FORWARD;
+    p->out_port = 1;
+    lw->cnt[S46_LW_v4_encapsulated]++;
+    lw->cnt[S46_LW_v6_out]++;
+    return true;
+}
+
+/* The commonest IPv6 -> IPv4 packet without the stages: IPv4 in IPv6
+ * without extension headers to an lwAFTR address, holding an option-less,
+ * unfragmented TCP or UDP packet whose source address and port are bound
+ * to the outer source at that lwAFTR address, with TTL to spare, to a
+ * destination that is not hairpinned. The same contract as v4_fast. */
+static bool v6_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_lw *lw = sw->mech;
+    const uint8_t *d = p->data;
+    if (p->len < 68 || d[0] >> 4 != 6 || d[6] != S46_PROTO_IPIP || d[40] != 0x45) {
+        lw->fast_i++;
+        return false;
+    }
+    const uint8_t *v4 = d + 40;
+    uint32_t isrc = s46_get32(v4 + 12), idst = s46_get32(v4 + 16);
+    s46_bt_hit h;
+    if (!fast_binding(lw, p, isrc, s46_get16(v4 + 20), &h))
+        return false;
+    unsigned plen = s46_get16(d + 4);
+    if (p->len < 40 + plen || h.aftr >= lw->c.naftr ||
+        memcmp(d + 24, lw->c.aftr[h.aftr].b, 16) != 0 || memcmp(d + 8, h.b4.b, 16) != 0)
+        return false;
+    unsigned tot = s46_get16(v4 + 2), proto = v4[9];
+    if (plen < 28 || tot > plen || (s46_get16(v4 + 6) & 0x3fff) != 0 ||
+        !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
+        !s46_csum_ok20(v4) || (sw->ttl_decrement && v4[8] <= 1) ||
+        (lw->c.hairpin && s46_bindtab_psid_len(lw->c.bt, idst) >= 0))
+        return false;
+    p->data += 40;
+    p->len = tot;
+    if (sw->ttl_decrement)
+        s46_ipv4_dec_ttl(p->data);
+    p->verdict = S46_V_FORWARD;
+    p->out_port = 0;
+    lw->cnt[S46_LW_v6_decapsulated]++;
+    lw->cnt[S46_LW_v4_out]++;
+    return true;
+}
+
+void s46_lw_set_fast_paths(s46_lw *lw, bool on)
+{
+    lw->fast_wanted = on;
+    lw->sw.fast[0] = on && lw->fast_ok ? v4_fast : NULL;
+    lw->sw.fast[1] = on && lw->fast_ok ? v6_fast : NULL;
+}
+
 void s46_lw_process(s46_lw *lw, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
     s46_bindtab_enter(lw->c.bt, lw->reader);
+    side &= 1;
+    if (lw->sw.fast[side]) {
+        /* the bindings of the whole batch, in two passes: address slots
+         * prefetched, then located and their entries prefetched */
+        uint32_t n = b->count;
+        for (uint32_t i = 0; i < n; i++) {
+            const s46_pkt *p = b->pkts[i];
+            if (p->len >= 68 || (side == 0 && p->len >= 20))
+                s46_bindtab_prefetch(lw->c.bt, s46_get32(p->data + (side ? 52 : 16)));
+        }
+        for (uint32_t i = 0; i < n; i++)
+            pre_locate(lw, i, b->pkts[i], side);
+        for (uint32_t i = 0; i < n; i++) /* then read, their latency overlapped */
+            lw->pre_bound[i] = lw->pre_res[i] == S46_BT_FOUND &&
+                               s46_bindtab_read(lw->pre_e[i], lw->pre_w[i], lw->pre_psid[i],
+                                                &lw->pre_hit[i]);
+        lw->fast_i = 0;
+        lw->fast_n = n;
+    }
     s46_sw_process(&lw->sw, b, side, now_ns);
+    lw->fast_n = 0;
     s46_bindtab_leave(lw->c.bt, lw->reader);
 }

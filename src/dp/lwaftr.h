@@ -91,6 +91,8 @@ typedef struct s46_lw_conf {
     bool icmp_unreachable;    /* ICMPv4 3/1, 3/3 for unbound destinations (default on) */
     bool icmpv6_policy;       /* ICMPv6 1/5 for unbound sources (default off) */
     uint32_t icmp_rate;       /* ICMP errors per second (0 = unlimited; default 1000) */
+    uint32_t vlan[2];         /* 802.1Q VID of the IPv4 / IPv6 side's Ethernet ports
+                                 (0: untagged); for the daemon that opens them */
 } s46_lw_conf;
 
 typedef struct s46_lw s46_lw;
@@ -102,6 +104,9 @@ void s46_lw_free(s46_lw *lw);
 /* A new conf between two batches: counters and reassembly stay. */
 void s46_lw_reconfigure(s46_lw *lw, const s46_lw_conf *c);
 void s46_lw_process(s46_lw *lw, s46_batch *b, uint16_t side, uint64_t now_ns);
+/* The fast paths (the commonest packets without the stages, the same
+ * result) on or off; on by default, off only in tests. */
+void s46_lw_set_fast_paths(s46_lw *lw, bool on);
 void s46_lw_tick(s46_lw *lw, uint64_t now_ns);
 const s46_counters *s46_lw_counters(const s46_lw *lw);
 json_t *s46_lw_stages_json(const s46_lw *lw);

@@ -54,7 +54,7 @@
 #define DEFAULT_FRAMES 4096u
 #define SCRATCH 256 /* ARP / NS frames not for the data plane are read here */
 #define VHDR ((uint32_t)sizeof(struct virtio_net_hdr))
-#define PRE (VHDR + S46_ETHER_HLEN) /* in front of each sent packet */
+#define PRE (VHDR + S46_ETHER_HLEN_MAX) /* in front of each sent packet, at most */
 #define TXPOOL 16 /* buffers for cutting a super-packet in software on tx */
 #define TX_IOV (2 * S46_BATCH_MAX + 2)
 
@@ -78,6 +78,7 @@ typedef struct afp_port {
     uint32_t rx_left;             /* frames left in rx_block; 0: not opened */
     uint8_t *rx_frame;            /* the next frame of rx_block */
     uint32_t tx_max;              /* largest frame (MTU + Ethernet header) */
+    uint32_t l2;                  /* Ethernet header sent: 14, 18 with a VLAN */
     bool vnet;                    /* PACKET_VNET_HDR: super-packets in and out */
     bool pending;                 /* rx_frame is a super-packet being cut */
     s46_gso gso;                  /* its segmentation (data in the ring) */
@@ -137,10 +138,10 @@ static uint32_t flush(afp_port *a)
 static bool msg_start(afp_port *a, s46_pkt *p, const struct virtio_net_hdr *vh)
 {
     txq *q = &a->q;
-    uint32_t pre = a->vnet ? PRE : S46_ETHER_HLEN;
+    uint32_t pre = (a->vnet ? VHDR : 0) + a->l2;
     bool room = p->buf && p->data >= p->buf + pre;
     uint8_t *h = room ? p->data - pre : q->hdr[q->k];
-    if (s46_ether_header(a->eth, h + pre - S46_ETHER_HLEN, p->data, p->len) < 0)
+    if (s46_ether_header(a->eth, h + pre - a->l2, p->data, p->len) < 0)
         return false;
     if (a->vnet)
         memcpy(h, vh, VHDR);
@@ -177,7 +178,7 @@ static uint32_t make_room(afp_port *a, uint32_t iovs)
 /* The virtio header of a super-packet p (gso_size, gso_type set; the
  * checksum field partial) with headers of hdrlen bytes, L4 at l4off. */
 static void gso_header(struct virtio_net_hdr *vh, const s46_pkt *p, uint32_t l4off,
-                       uint32_t hdrlen)
+                       uint32_t hdrlen, uint32_t l2)
 {
     memset(vh, 0, sizeof *vh);
     bool udp = p->gso_type == S46_GSO_UDP_L4;
@@ -187,9 +188,9 @@ static void gso_header(struct virtio_net_hdr *vh, const s46_pkt *p, uint32_t l4o
                                                  : VIRTIO_NET_HDR_GSO_UDP_L4;
     if (!udp && (p->data[l4off + 13] & 0x80))
         vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN; /* CWR: on the first segment only */
-    vh->hdr_len = (uint16_t)(S46_ETHER_HLEN + hdrlen);
+    vh->hdr_len = (uint16_t)(l2 + hdrlen);
     vh->gso_size = p->gso_size;
-    vh->csum_start = (uint16_t)(S46_ETHER_HLEN + l4off);
+    vh->csum_start = (uint16_t)(l2 + l4off);
     vh->csum_offset = udp ? 6 : 16;
 }
 
@@ -205,7 +206,7 @@ static uint32_t tx_super(afp_port *a, s46_pkt *p)
         return 0;
     }
     uint32_t sent = 0;
-    if (a->vnet && !g.inner && (uint32_t)g.hdrlen + p->gso_size + S46_ETHER_HLEN <= a->tx_max) {
+    if (a->vnet && !g.inner && (uint32_t)g.hdrlen + p->gso_size + a->l2 <= a->tx_max) {
         sent += make_room(a, 2);
         if (!(p->csum_partial && p->csum_start == g.l4off)) {
             /* the kernel wants the partial sum over the whole length */
@@ -219,7 +220,7 @@ static uint32_t tx_super(afp_port *a, s46_pkt *p)
             s46_put16(l4 + (proto == S46_PROTO_UDP ? 6 : 16), (uint16_t)~s46_csum_fold(sum));
         }
         struct virtio_net_hdr vh;
-        gso_header(&vh, p, g.l4off, g.hdrlen);
+        gso_header(&vh, p, g.l4off, g.hdrlen, a->l2);
         if (msg_start(a, p, &vh))
             st->tx_gso++;
         else
@@ -235,7 +236,7 @@ static uint32_t tx_super(afp_port *a, s46_pkt *p)
         if (m == 0)
             break;
         for (uint32_t i = 0; i < m; i++) {
-            if (seg[i]->len + S46_ETHER_HLEN > a->tx_max || !msg_start(a, seg[i], &vh))
+            if (seg[i]->len + a->l2 > a->tx_max || !msg_start(a, seg[i], &vh))
                 st->tx_errors++;
         }
         uint32_t out = flush(a);
@@ -264,10 +265,10 @@ static uint32_t afp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
          * which the kernel (or the NIC) cuts back into the same segments */
         s46_coalesce c;
         uint32_t m = a->vnet ? s46_coalesce_run(pkts + i, n - i, S46_BATCH_MAX, &c) : 1;
-        if (m > 1 && (uint32_t)c.hdrlen + c.gso_size + S46_ETHER_HLEN <= a->tx_max) {
+        if (m > 1 && (uint32_t)c.hdrlen + c.gso_size + a->l2 <= a->tx_max) {
             sent += make_room(a, m + 1);
             s46_coalesce_head(pkts + i, &c);
-            gso_header(&vh, p, c.l4off, c.hdrlen);
+            gso_header(&vh, p, c.l4off, c.hdrlen, a->l2);
             if (msg_start(a, p, &vh)) {
                 for (uint32_t j = 1; j < m; j++) {
                     s46_pkt *x = pkts[i + j];
@@ -287,14 +288,14 @@ static uint32_t afp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
         memset(&vh, 0, sizeof vh);
         if (p->csum_partial) {
             vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-            vh.csum_start = (uint16_t)(S46_ETHER_HLEN + p->csum_start);
+            vh.csum_start = (uint16_t)(a->l2 + p->csum_start);
             vh.csum_offset = p->csum_off;
             if (!a->vnet && s46_csum_complete(p) < 0) {
                 pp->st.tx_errors++;
                 continue;
             }
         }
-        if (p->len + S46_ETHER_HLEN > a->tx_max || !msg_start(a, p, &vh))
+        if (p->len + a->l2 > a->tx_max || !msg_start(a, p, &vh))
             pp->st.tx_errors++; /* too large for the link, or no next hop */
     }
     return sent + flush(a);
@@ -309,15 +310,26 @@ static struct tpacket_block_desc *rx_block_at(afp_port *a, uint32_t i)
 
 enum { RX_NONE, RX_PKT, RX_SUPER };
 
+/* The 802.1Q tag the kernel took off the frame (it does on receive), or
+ * S46_ETHER_NO_TAG. */
+static int rx_tci(const struct tpacket3_hdr *h)
+{
+    return h->tp_status & TP_STATUS_VLAN_VALID ? (int)h->hv1.tp_vlan_tci : S46_ETHER_NO_TAG;
+}
+
 /* A super-packet (the virtio header says GSO) of len bytes at frame, in
  * the ring: prepared to be cut into pool packets straight from there. */
-static int rx_super(afp_port *a, uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh,
-                    uint64_t ts)
+static int rx_super(afp_port *a, const struct tpacket3_hdr *h, uint8_t *frame, uint32_t len,
+                    const struct virtio_net_hdr *vh, uint64_t ts)
 {
     s46_port_stats *st = &a->port.st;
     uint32_t off, n;
-    if (s46_ether_rx(a->eth, frame, len, len, &off, &n) != S46_ETHER_IP) {
-        st->rx_ignored++;
+    s46_ether_class c = s46_ether_rx_tagged(a->eth, frame, len, len, rx_tci(h), &off, &n);
+    if (c != S46_ETHER_IP) {
+        if (c == S46_ETHER_OTHER_VLAN)
+            st->rx_vlan_dropped++;
+        else
+            st->rx_ignored++;
         return RX_NONE;
     }
     uint8_t gt = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
@@ -367,7 +379,7 @@ static int rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s4
             struct virtio_net_hdr vh;
             memcpy(&vh, frame - VHDR, VHDR);
             if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-                return rx_super(a, frame, len, &vh, ts);
+                return rx_super(a, h, frame, len, &vh, ts);
         }
         if (len - l2 > S46_PKT_MAXDATA) {
             st->rx_ignored++; /* does not fit a packet buffer */
@@ -377,7 +389,8 @@ static int rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s4
         s46_pkt_reset(p);
         out = p->buf + S46_PKT_HEADROOM - l2;
         memcpy(out, frame, len);
-        c = s46_ether_rx(a->eth, out, len, S46_PKT_BUFSIZE - (S46_PKT_HEADROOM - l2), &off, &n);
+        c = s46_ether_rx_tagged(a->eth, out, len, S46_PKT_BUFSIZE - (S46_PKT_HEADROOM - l2),
+                                rx_tci(h), &off, &n);
         if (c == S46_ETHER_IP) {
             p->data = out + off;
             p->len = n;
@@ -397,7 +410,7 @@ static int rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s4
         }
         out = a->scratch;
         memcpy(out, frame, len);
-        c = s46_ether_rx(a->eth, out, len, SCRATCH, &off, &n);
+        c = s46_ether_rx_tagged(a->eth, out, len, SCRATCH, rx_tci(h), &off, &n);
     } else {
         st->rx_ignored++;
         return RX_NONE;
@@ -411,6 +424,8 @@ static int rx_one(afp_port *a, const struct tpacket3_hdr *h, s46_pkt **spare, s4
         } else {
             st->tx_errors++;
         }
+    } else if (c == S46_ETHER_OTHER_VLAN) {
+        st->rx_vlan_dropped++;
     } else {
         st->rx_ignored++;
     }
@@ -550,7 +565,7 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
     a->port.ethernet = true;
     snprintf(a->port.name, sizeof a->port.name, "%s", spec->ifname);
     a->port.fd = -1;
-    a->eth = s46_ether_get(spec->ifname, spec->peer_mac, err, errlen);
+    a->eth = s46_ether_get(spec->ifname, spec->peer_mac, spec->vlan, err, errlen);
     if (!a->eth)
         goto fail_quiet;
     const char *what = "socket";
@@ -597,7 +612,8 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
     what = "PACKET_RX_RING";
     if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &rq, sizeof rq) < 0)
         goto fail;
-    a->tx_max = mtu + S46_ETHER_HLEN;
+    a->l2 = s46_ether_hlen(a->eth);
+    a->tx_max = mtu + a->l2; /* a tag does not count against the MTU */
     a->rx_len = (size_t)a->rx_blocks * a->rx_block_size;
     what = "mmap";
     void *m = mmap(NULL, a->rx_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);

@@ -41,6 +41,7 @@ struct s46_ether {
     uint8_t mac[6];
     bool has_peer;
     uint8_t peer[6];
+    uint16_t vlan; /* 802.1Q VID, 0: untagged */
     uint64_t last; /* NB_VALID | MAC of the last sender, 0: none (atomic) */
     pthread_mutex_t own_lock;
     uint32_t n_own4, n_own6; /* published with release after the entry */
@@ -103,13 +104,21 @@ void s46_ether_free(s46_ether *e)
     free(e);
 }
 
+void s46_ether_set_vlan(s46_ether *e, unsigned vlan) { e->vlan = (uint16_t)(vlan & 0xfff); }
+unsigned s46_ether_vlan(const s46_ether *e) { return e->vlan; }
+uint32_t s46_ether_hlen(const s46_ether *e) { return e->vlan ? S46_ETHER_HLEN_MAX : S46_ETHER_HLEN; }
 const uint8_t *s46_ether_mac(const s46_ether *e) { return e->mac; }
 int s46_ether_ifindex(const s46_ether *e) { return e->ifindex; }
 const char *s46_ether_ifname(const s46_ether *e) { return e->ifname; }
 
-s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, char *err, size_t errlen)
+s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, unsigned vlan, char *err,
+                         size_t errlen)
 {
     uint8_t peer[6];
+    if (vlan > 4094) {
+        s46_seterr(err, errlen, "%s: VLAN %u is not 0..4094", ifname, vlan);
+        return NULL;
+    }
     if (strlen(ifname) >= IF_NAMESIZE) {
         s46_seterr(err, errlen, "interface name '%s' too long", ifname);
         return NULL;
@@ -126,6 +135,9 @@ s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, char *err, si
     if (e) {
         if (peer_mac ? !e->has_peer || memcmp(e->peer, peer, 6) : e->has_peer) {
             s46_seterr(err, errlen, "%s: opened before with another peer MAC", ifname);
+            e = NULL;
+        } else if (e->vlan != vlan) {
+            s46_seterr(err, errlen, "%s: opened before with another VLAN", ifname);
             e = NULL;
         } else {
             e->refs++;
@@ -163,6 +175,7 @@ s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, char *err, si
         s46_seterr(err, errlen, "out of memory");
     } else {
         strcpy(e->ifname, ifname);
+        e->vlan = (uint16_t)vlan;
         e->next = registry;
         registry = e;
     }
@@ -468,19 +481,51 @@ static s46_ether_class rx_ns(s46_ether *e, uint8_t *frame, uint32_t l2, uint32_t
     return S46_ETHER_NA;
 }
 
+static s46_ether_class rx_frame(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
+                                int tci, uint32_t *off, uint32_t *len_out);
+
 s46_ether_class s46_ether_rx(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
                              uint32_t *off, uint32_t *len_out)
+{
+    return rx_frame(e, frame, len, cap, S46_ETHER_NO_TAG, off, len_out);
+}
+
+s46_ether_class s46_ether_rx_tagged(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
+                                    int tci, uint32_t *off, uint32_t *len_out)
+{
+    s46_ether_class c = rx_frame(e, frame, len, cap, tci, off, len_out);
+    if ((c == S46_ETHER_ARP_REPLY || c == S46_ETHER_NA) && e->vlan && tci >= 0 &&
+        s46_get16(frame + 12) != 0x8100) {
+        /* the request's tag came beside the frame: the reply carries it */
+        if (*len_out + 4 > cap)
+            return S46_ETHER_IGNORE;
+        memmove(frame + 16, frame + 12, *len_out - 12);
+        s46_put16(frame + 12, 0x8100);
+        s46_put16(frame + 14, e->vlan);
+        *len_out += 4;
+    }
+    return c;
+}
+
+static s46_ether_class rx_frame(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
+                                int tci, uint32_t *off, uint32_t *len_out)
 {
     if (len < 14 || cap < len)
         return S46_ETHER_IGNORE;
     uint32_t l2 = 14;
     uint16_t et = s46_get16(frame + 12);
+    int vid = tci >= 0 ? tci & 0xfff : -1;
     if (et == 0x8100) { /* one 802.1Q tag */
         if (len < 18)
             return S46_ETHER_IGNORE;
+        if (vid >= 0 && e->vlan) /* a second tag: not ours */
+            return S46_ETHER_OTHER_VLAN;
+        vid = s46_get16(frame + 14) & 0xfff;
         et = s46_get16(frame + 16);
         l2 = 18;
     }
+    if (e->vlan && vid != e->vlan)
+        return S46_ETHER_OTHER_VLAN;
     const uint8_t *src = frame + 6;
     if (src[0] & 1)
         return S46_ETHER_IGNORE;
@@ -528,14 +573,14 @@ s46_ether_class s46_ether_rx(s46_ether *e, uint8_t *frame, uint32_t len, uint32_
 
 /* ---- tx ---- */
 
-int s46_ether_header(s46_ether *e, uint8_t hdr[S46_ETHER_HLEN], const uint8_t *ip,
-                     uint32_t len)
+int s46_ether_header(s46_ether *e, uint8_t *hdr, const uint8_t *ip, uint32_t len)
 {
     uint8_t mac[6];
     bool known;
+    uint16_t et;
     if (len >= 20 && ip[0] >> 4 == 4) {
         const uint8_t *d = ip + 16;
-        hdr[12] = 0x08, hdr[13] = 0x00;
+        et = 0x0800;
         if ((d[0] & 0xf0) == 0xe0) { /* RFC 1112 6.4 */
             mac[0] = 0x01, mac[1] = 0x00, mac[2] = 0x5e, mac[3] = d[1] & 0x7f;
             mac[4] = d[2], mac[5] = d[3];
@@ -548,7 +593,7 @@ int s46_ether_header(s46_ether *e, uint8_t hdr[S46_ETHER_HLEN], const uint8_t *i
         }
     } else if (len >= 40 && ip[0] >> 4 == 6) {
         const uint8_t *d = ip + 24;
-        hdr[12] = 0x86, hdr[13] = 0xdd;
+        et = 0x86dd;
         if (d[0] == 0xff) { /* RFC 2464 7 */
             mac[0] = mac[1] = 0x33;
             memcpy(mac + 2, d + 12, 4);
@@ -571,14 +616,20 @@ int s46_ether_header(s46_ether *e, uint8_t hdr[S46_ETHER_HLEN], const uint8_t *i
     }
     memcpy(hdr, mac, 6);
     memcpy(hdr + 6, e->mac, 6);
+    if (e->vlan) {
+        s46_put16(hdr + 12, 0x8100);
+        s46_put16(hdr + 14, e->vlan);
+        hdr += 4;
+    }
+    s46_put16(hdr + 12, et);
     return 0;
 }
 
 int s46_ether_push(s46_ether *e, s46_pkt *p)
 {
-    if (s46_pkt_headroom(p) < S46_ETHER_HLEN ||
-        s46_ether_header(e, p->data - S46_ETHER_HLEN, p->data, p->len) < 0)
+    uint32_t h = s46_ether_hlen(e);
+    if (s46_pkt_headroom(p) < h || s46_ether_header(e, p->data - h, p->data, p->len) < 0)
         return -1;
-    s46_pkt_push(p, S46_ETHER_HLEN);
+    s46_pkt_push(p, h);
     return 0;
 }

@@ -6,13 +6,19 @@
  * Solicitation), and what is learnt from received frames (neighbour IPv4 /
  * IPv6 address -> MAC, and the MAC of the last sender).
  *
+ * VLAN: an interface opened with a VLAN (802.1Q VID 1..4094) takes only
+ * frames tagged with it (in the frame, or taken off by the kernel and
+ * given beside it) and tags what it sends, replies included; frames
+ * untagged or of another VLAN are S46_ETHER_OTHER_VLAN. Without one, one
+ * tag in the frame is skipped and nothing is tagged.
  * rx: s46_ether_rx classifies one received frame: an IP packet (offset and
- * length of the IP datagram returned; one 802.1Q tag is skipped), a reply
+ * length of the IP datagram returned), a reply
  * (the ARP request / NS was rewritten in place into the ARP reply / NA: the
  * port sends it back out), or something to ignore. Only unicast frames to
  * the interface's MAC can be IP; ARP is read from broadcast and unicast
  * frames, NS also from IPv6 multicast frames.
- * tx: s46_ether_push writes the Ethernet header in front of an IP packet,
+ * tx: s46_ether_push writes the Ethernet header (s46_ether_hlen bytes: 14,
+ * 18 with a VLAN) in front of an IP packet,
  * to the learnt neighbour of its destination, else the fixed peer MAC, else
  * the last sender.
  *
@@ -30,6 +36,8 @@
 
 #define S46_ETHER_OWN_MAX 16   /* owned addresses of each family */
 #define S46_ETHER_HLEN 14
+#define S46_ETHER_HLEN_MAX 18 /* with an 802.1Q tag */
+#define S46_ETHER_NO_TAG (-1) /* s46_ether_rx_tagged: no tag beside the frame */
 
 typedef struct s46_ether s46_ether;
 
@@ -38,18 +46,26 @@ typedef enum s46_ether_class {
     S46_ETHER_IP,         /* IPv4 / IPv6 datagram at frame + off, len bytes */
     S46_ETHER_ARP_REPLY,  /* frame rewritten into an ARP reply, len bytes */
     S46_ETHER_NA,         /* frame rewritten into a Neighbor Advertisement */
+    S46_ETHER_OTHER_VLAN, /* VLAN port: untagged, or tagged with another VID */
 } s46_ether_class;
 
 /* The state of interface ifname (created on first use: SIOCGIFHWADDR,
  * SIOCGIFINDEX; must be Ethernet). peer_mac ("aa:bb:..", or NULL) is the
- * fixed next hop; a second get of the same interface with another peer MAC
- * fails. NULL with err. */
-s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, char *err, size_t errlen);
+ * fixed next hop, vlan the VID (0: untagged); a second get of the same
+ * interface with another peer MAC or VLAN fails. NULL with err. */
+s46_ether *s46_ether_get(const char *ifname, const char *peer_mac, unsigned vlan, char *err,
+                         size_t errlen);
 void s46_ether_put(s46_ether *e);
 
 /* A state for tests and fuzzers, not bound to an interface. */
 s46_ether *s46_ether_new(const uint8_t mac[6], int ifindex, const uint8_t *peer_mac);
 void s46_ether_free(s46_ether *e);
+
+/* Tests: the VLAN of a state from s46_ether_new (0..4094). */
+void s46_ether_set_vlan(s46_ether *e, unsigned vlan);
+unsigned s46_ether_vlan(const s46_ether *e);
+/* Bytes of the Ethernet header sent: 14, or 18 with a VLAN. */
+uint32_t s46_ether_hlen(const s46_ether *e);
 
 const uint8_t *s46_ether_mac(const s46_ether *e);
 int s46_ether_ifindex(const s46_ether *e);
@@ -61,17 +77,22 @@ const char *s46_ether_ifname(const s46_ether *e);
 int s46_ether_own(s46_ether *e, int family, const void *addr);
 
 /* Classifies the frame of len bytes at frame, a buffer of cap >= len bytes
- * (a reply may be longer than the request: 90 bytes at most). IP: *off and
+ * (a reply may be longer than the request: 94 bytes at most). IP: *off and
  * *len_out give the datagram (trimmed to the IP header's length when the
- * frame carries padding). Replies: *off = 0, *len_out the frame length.
- * Reads nothing past len, writes nothing past cap. */
+ * frame carries padding). Replies: *off = 0, *len_out the frame length
+ * (tagged when the port has a VLAN). Reads nothing past len, writes nothing
+ * past cap. */
 s46_ether_class s46_ether_rx(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
                              uint32_t *off, uint32_t *len_out);
+/* The same for a frame whose 802.1Q tag the kernel took off and gave
+ * beside it (tci, the tag control information; S46_ETHER_NO_TAG: none). */
+s46_ether_class s46_ether_rx_tagged(s46_ether *e, uint8_t *frame, uint32_t len, uint32_t cap,
+                                    int tci, uint32_t *off, uint32_t *len_out);
 
-/* Writes the 14-byte header for the IP datagram ip (len bytes) at hdr.
- * 0, or -1 when no next hop is known (or ip is not IPv4/IPv6). */
-int s46_ether_header(s46_ether *e, uint8_t hdr[S46_ETHER_HLEN], const uint8_t *ip,
-                     uint32_t len);
+/* Writes the s46_ether_hlen-byte header for the IP datagram ip (len
+ * bytes) at hdr. 0, or -1 when no next hop is known (or ip is not
+ * IPv4/IPv6). */
+int s46_ether_header(s46_ether *e, uint8_t *hdr, const uint8_t *ip, uint32_t len);
 /* The same in p's headroom: p->data then starts at the Ethernet header.
  * -1 (p unchanged) without next hop or headroom. */
 int s46_ether_push(s46_ether *e, s46_pkt *p);

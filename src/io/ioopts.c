@@ -36,6 +36,13 @@ int s46_io_opts_take(s46_io_opts *o, int c, const char *arg, char *err, size_t e
     case S46_OPT_IF6: o->ifs[1] = arg; return 1;
     case S46_OPT_MAC4: o->macs[0] = arg; return 1;
     case S46_OPT_MAC6: o->macs[1] = arg; return 1;
+    case S46_OPT_VLAN4:
+    case S46_OPT_VLAN6:
+        if (!s46_uint_parse(arg, 1, 4094, &o->vlans[c == S46_OPT_VLAN6])) {
+            s46_seterr(err, errlen, "a VLAN must be 1..4094");
+            return -1;
+        }
+        return 1;
     default: return 0;
     }
 }
@@ -52,6 +59,10 @@ int s46_io_opts_check(const s46_io_opts *o, char *err, size_t errlen)
                    eth ? "Ethernet" : "TUN");
         return -1;
     }
+    if (!eth && (o->vlans[0] || o->vlans[1])) {
+        s46_seterr(err, errlen, "VLANs need Ethernet ports (the two interfaces)");
+        return -1;
+    }
     return 0;
 }
 
@@ -64,6 +75,7 @@ void s46_io_opts_apply(const s46_io_opts *o, s46_loop_conf *lc)
         lc->side[s].kind = eth ? (o->io < 0 ? S46_PORT_AUTO : (s46_port_kind)o->io) : S46_PORT_TUN;
         lc->side[s].ifname = eth ? o->ifs[s] : o->tun;
         lc->side[s].peer_mac = o->macs[s];
+        lc->side[s].vlan = eth ? (unsigned)o->vlans[s] : 0;
         lc->side[s].mtu = (unsigned)o->mtu;
         lc->side[s].offloads = true;
     }

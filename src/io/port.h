@@ -46,6 +46,7 @@ const char *s46_port_kind_name(s46_port_kind k);
     X(rx_dropped, "packets lost before the port read them: ring or queue full (kernel count)") \
     X(tx_errors, "packets the port could not send (ring full, device refused, no next hop)") \
     X(rx_ignored, "frames not for the data plane: other hosts', not IPv4/IPv6, too short") \
+    X(rx_vlan_dropped, "frames dropped by a port with a VLAN: untagged, or tagged with another VLAN") \
     X(rx_csum_completed, "packets whose partial TCP/UDP checksum the port completed") \
     X(rx_gso_split, "super-packets (GSO) the port received") \
     X(tx_gso, "super-packets handed to the kernel to segment") \
@@ -63,6 +64,7 @@ typedef struct s46_port_spec {
     const char *ifname;      /* interface / TUN device / pcap input file */
     const char *out_path;    /* pcap: output file (NULL: tx discards) */
     const char *peer_mac;    /* Ethernet: fixed next-hop MAC (else learnt) */
+    unsigned vlan;           /* Ethernet: 802.1Q VID taken and sent (0: untagged) */
     unsigned mtu;            /* TUN: device MTU (0: 1500) */
     unsigned queues;         /* queues opened on this interface (workers) */
     unsigned ring_frames;    /* ring size in frames (0: the kind's default) */

@@ -43,7 +43,7 @@ typedef struct xdp_iface {
     struct bpf_object *obj;
     struct xdp_program *prog;
     enum xdp_attach_mode mode;
-    int xsks_fd, own4_fd, own6_fd;
+    int xsks_fd, own4_fd, own6_fd, vlan_fd;
     int claim_fd;   /* the interface's claim (claim_iface) */
 } xdp_iface;
 
@@ -147,7 +147,8 @@ static int iface_attach_mode(xdp_iface *f, enum xdp_attach_mode mode, char *err,
     f->xsks_fd = bpf_object__find_map_fd_by_name(o, "s46_xsks");
     f->own4_fd = bpf_object__find_map_fd_by_name(o, "s46_own4");
     f->own6_fd = bpf_object__find_map_fd_by_name(o, "s46_own6");
-    if (f->xsks_fd < 0 || f->own4_fd < 0 || f->own6_fd < 0) {
+    f->vlan_fd = bpf_object__find_map_fd_by_name(o, "s46_vlan");
+    if (f->xsks_fd < 0 || f->own4_fd < 0 || f->own6_fd < 0 || f->vlan_fd < 0) {
         s46_seterr(err, errlen, "XDP program attached but its maps are missing");
         iface_detach(f);
         return -1;
@@ -388,6 +389,10 @@ static uint32_t xdp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
             }
             continue;
         }
+        if (c == S46_ETHER_OTHER_VLAN) {
+            pp->st.rx_vlan_dropped++;
+            continue;
+        }
         if (c != S46_ETHER_IP || len == 0 || len > S46_PKT_MAXDATA) {
             pp->st.rx_ignored++;
             continue;
@@ -425,8 +430,9 @@ static uint32_t xdp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
     uint32_t sent = 0;
     for (uint32_t i = 0; i < n; i++) {
         const s46_pkt *pk = pkts[i];
-        uint8_t hdr[S46_ETHER_HLEN];
-        if (pk->len == 0 || pk->len + S46_ETHER_HLEN > S46_XDP_FRAME ||
+        uint8_t hdr[S46_ETHER_HLEN_MAX];
+        uint32_t hl = s46_ether_hlen(p->eth);
+        if (pk->len == 0 || pk->len + hl > S46_XDP_FRAME ||
             s46_ether_header(p->eth, hdr, pk->data, pk->len) < 0) {
             p->tx_errors++;
             continue;
@@ -435,9 +441,9 @@ static uint32_t xdp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
         uint8_t *f = tx_frame(p, &d);
         if (!f)
             continue;
-        memcpy(f, hdr, S46_ETHER_HLEN);
-        memcpy(f + S46_ETHER_HLEN, pk->data, pk->len);
-        d->len = pk->len + S46_ETHER_HLEN;
+        memcpy(f, hdr, hl);
+        memcpy(f + hl, pk->data, pk->len);
+        d->len = pk->len + hl;
         sent++;
         pp->st.tx_packets++;
         pp->st.tx_bytes += pk->len;
@@ -574,7 +580,7 @@ s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err
         goto fail;
     }
     char why[300];
-    p->eth = s46_ether_get(spec->ifname, spec->peer_mac, why, sizeof why);
+    p->eth = s46_ether_get(spec->ifname, spec->peer_mac, spec->vlan, why, sizeof why);
     if (!p->eth) {
         s46_seterr(err, errlen, "xdp on %s: %s", spec->ifname, why);
         goto fail;
@@ -608,6 +614,12 @@ s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err
     if (!p->ifc) {
         pthread_mutex_unlock(&ifaces_lock);
         s46_seterr(err, errlen, "xdp on %s: %s", spec->ifname, why);
+        goto fail;
+    }
+    uint32_t key0 = 0, vlan = spec->vlan;
+    if (bpf_map_update_elem(p->ifc->vlan_fd, &key0, &vlan, BPF_ANY)) {
+        pthread_mutex_unlock(&ifaces_lock);
+        s46_seterr(err, errlen, "xdp on %s: VLAN into the program: %s", spec->ifname, strerror(errno));
         goto fail;
     }
     char zc_why[200];

@@ -11,7 +11,10 @@
  * EtherType. Exception: an ARP request or a Neighbor Solicitation whose
  * target is an address the data plane owns (s46_own4 / s46_own6, filled by
  * the port's `own` operation) goes to the socket, for the port to answer,
- * since the kernel does not have that address. */
+ * since the kernel does not have that address. A port with a VLAN
+ * (s46_vlan[0], an 802.1Q VID) takes only frames tagged with it, looked at
+ * past the tag the same way; untagged frames and other VLANs stay with the
+ * kernel. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 
@@ -46,6 +49,13 @@ struct {
     __type(value, __u8);
 } s46_own6 SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} s46_vlan SEC(".maps");
+
 static __always_inline int to_socket(struct xdp_md *ctx)
 {
     return bpf_redirect_map(&s46_xsks, ctx->rx_queue_index, XDP_PASS);
@@ -67,6 +77,13 @@ int s46_xdp_redirect(struct xdp_md *ctx)
         return XDP_PASS;
     __u16 type = (__u16)(d[12] << 8 | d[13]);
     __u8 *l3 = d + 14;
+    __u32 zero = 0, *vlan = bpf_map_lookup_elem(&s46_vlan, &zero);
+    if (vlan && *vlan) {
+        if (type != ETH_P_8021Q || d + 18 > end || ((d[14] << 8 | d[15]) & 0xfff) != *vlan)
+            return XDP_PASS;
+        type = (__u16)(d[16] << 8 | d[17]);
+        l3 = d + 18;
+    }
     if (type == ETH_P_IP)
         return to_socket(ctx);
     if (type == ETH_P_ARP) {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
 out=$(build/bin/s46 lab run 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'lab check: 11 ok, 0 failed' <<<"$out"; then
+if [ $rc -eq 0 ] && grep -q 'lab check: 15 ok, 0 failed' <<<"$out"; then
     echo "PASS lab_run"
 else
     echo "FAIL lab_run: exit $rc"; tail -n 40 <<<"$out"
@@ -32,4 +32,9 @@ grep -q '^ 2  203.0.113.1 ' <<<"$out" && echo "PASS lab_traceroute_shows_aftr" |
     echo "FAIL lab_traceroute_shows_aftr: $(grep -A4 'traceroute to' <<<"$out" | tail -5)"
 grep -q '^ *dslite   subscriber 2001:db8:12:d100::b4 (B4)' <<<"$out" && echo "PASS lab_trace_names_b4" ||
     echo "FAIL lab_trace_names_b4: $(grep -A6 'traceback' <<<"$out" | head -12)"
+# the third provisioned itself with lw4o6 (its binding from s46-provd) and
+# reaches the server through the lwAFTR, hop 2
+grep -q '^b4  *"2001:db8:12:e500:0:cb00:71c8:1"' <<<"$out" && grep -q '^ 2  203.0.113.145 ' <<<"$out" &&
+    echo "PASS lab_ce3_lw4o6_through_lwaftr" ||
+    echo "FAIL lab_ce3_lw4o6_through_lwaftr: $(grep -A8 'LAN 3' <<<"$out" | head -12)"
 rm -rf "$(dirname "$S46_LAB_RUN")"

@@ -32,7 +32,7 @@ ip netns exec "$NS" "$BIN/s46-br" --config "$D/lw.json" --tun lw0 --workers 2 --
 pid=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 
-if [ "$(field '" ".join(map(str, [j["bindings"], j["binding_addresses"], j["stages"]["ipv4"][3]]))' 2>/dev/null)" = "2 1 binding4" ]; then
+if [ "$(field '" ".join(map(str, [j["bindings"], j["binding_addresses"], j["stages"]["ipv4"][0], j["stages"]["ipv4"][4]]))' 2>/dev/null)" = "2 1 fast_path binding4" ]; then
     ok starts_as_lwaftr
 else
     bad starts_as_lwaftr "$(show 2>&1 | head -c 600) $(cat "$D/log")"

@@ -284,6 +284,65 @@ TEST(ip_frames)
     s46_ether_free(e);
 }
 
+/* A port with VLAN 5: tagged 5 in the frame or beside it is taken, the
+ * rest is OTHER_VLAN; a reply to a request whose tag came beside carries
+ * the tag; what it sends is tagged. */
+TEST(vlan_port)
+{
+    s46_ether *e = mk(true);
+    s46_ether_set_vlan(e, 5);
+    CHECK_INT(s46_ether_vlan(e), 5);
+    CHECK_INT(s46_ether_hlen(e), 18);
+    uint8_t f[128];
+    uint32_t off, len;
+    size_t n = ipv4_udp(f, ME, HOST, "10.0.0.1", "10.0.0.2", true); /* VID 5 */
+    CHECK_INT(classify(e, f, n, sizeof f, &off, &len), S46_ETHER_IP);
+    CHECK_INT(off, 18);
+    CHECK_INT(len, 28);
+    put16(f + 14, 0x2006); /* priority 1, VID 6 */
+    CHECK_INT(classify(e, f, n, sizeof f, &off, &len), S46_ETHER_OTHER_VLAN);
+    put16(f + 14, 0x2005); /* priority 1, VID 5 */
+    CHECK_INT(classify(e, f, n, sizeof f, &off, &len), S46_ETHER_IP);
+    n = ipv4_udp(f, ME, HOST, "10.0.0.1", "10.0.0.2", false);
+    CHECK_INT(classify(e, f, n, sizeof f, &off, &len), S46_ETHER_OTHER_VLAN);
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, sizeof f, 0x6005, &off, &len), S46_ETHER_IP);
+    CHECK_INT(off, 14);
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, sizeof f, 6, &off, &len),
+              S46_ETHER_OTHER_VLAN);
+    n = ipv4_udp(f, ME, HOST, "10.0.0.1", "10.0.0.2", true);
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, sizeof f, 5, &off, &len),
+              S46_ETHER_OTHER_VLAN); /* two tags */
+    n = arp_request(f, "10.0.0.1", "10.0.0.2");
+    CHECK_INT(classify(e, f, n, sizeof f, &off, &len), S46_ETHER_OTHER_VLAN);
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, sizeof f, 5, &off, &len),
+              S46_ETHER_ARP_REPLY);
+    CHECK_INT(len, 46);
+    static const uint8_t tag[6] = {0x81, 0x00, 0x00, 0x05, 0x08, 0x06};
+    CHECK(!memcmp(f, HOST, 6) && !memcmp(f + 6, ME, 6) && !memcmp(f + 12, tag, 6));
+    CHECK(f[18 + 7] == 2 && !memcmp(f + 18 + 8, ME, 6)); /* the reply after the tag */
+    n = arp_request(f, "10.0.0.1", "10.0.0.2");
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, (uint32_t)n + 3, 5, &off, &len),
+              S46_ETHER_IGNORE); /* no room for the tag */
+    static uint8_t buf[S46_PKT_BUFSIZE];
+    s46_pkt p;
+    s46_pkt_init(&p, buf);
+    s46_pkt_reset(&p);
+    p.len = 28;
+    memset(p.data, 0, 28);
+    p.data[0] = 0x45;
+    CHECK_INT(s46_ether_push(e, &p), 0);
+    CHECK_INT(p.len, 46);
+    static const uint8_t tag4[6] = {0x81, 0x00, 0x00, 0x05, 0x08, 0x00};
+    CHECK(!memcmp(p.data, PEER, 6) && !memcmp(p.data + 12, tag4, 6) && p.data[18] == 0x45);
+    s46_ether_free(e);
+    /* without a VLAN: a tag beside is not looked at, nothing is tagged */
+    e = mk(false);
+    n = ipv4_udp(f, ME, HOST, "10.0.0.1", "10.0.0.2", false);
+    CHECK_INT(s46_ether_rx_tagged(e, f, (uint32_t)n, sizeof f, 7, &off, &len), S46_ETHER_IP);
+    CHECK_INT(s46_ether_hlen(e), 14);
+    s46_ether_free(e);
+}
+
 TEST(truncated_frames)
 {
     s46_ether *e = mk(false);
@@ -489,6 +548,6 @@ TEST(learning_concurrent)
 }
 
 T_MAIN(T_CASE(arp_reply_bytes), T_CASE(arp_ignored), T_CASE(na_to_solicited_node),
-       T_CASE(na_unicast_and_dad), T_CASE(ns_ignored), T_CASE(ip_frames),
+       T_CASE(na_unicast_and_dad), T_CASE(ns_ignored), T_CASE(ip_frames), T_CASE(vlan_port),
        T_CASE(truncated_frames), T_CASE(next_hop_choice), T_CASE(push_into_headroom),
        T_CASE(own_table), T_CASE(learning_concurrent))

@@ -48,7 +48,7 @@ static void on_signal(int sig)
 static const char usage[] =
     "usage: s46-br --config br.json [--tun NAME] [--mtu N] [common options]\n"
     "       s46-br --config br.json --v4-if IF --v6-if IF [--v4-peer-mac MAC]\n"
-    "              [--v6-peer-mac MAC] [common options]\n"
+    "              [--v6-peer-mac MAC] [--v4-vlan VID] [--v6-vlan VID] [common options]\n"
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  TUN mode (default): the kernel routes traffic into the device.\n"
     "  Ethernet mode (--v4-if/--v6-if): s46-br takes the frames of two Ethernet\n"
@@ -57,7 +57,9 @@ static const char usage[] =
     "            BR address and the rules' prefixes so the kernel neither forwards\n"
     "            nor answers them; neighbours route those to the interfaces'\n"
     "            addresses; packets leave to the given next-hop MAC (else the\n"
-    "            last sender's).\n"
+    "            last sender's). --v4-vlan/--v6-vlan: that side takes and sends\n"
+    "            only frames tagged with this 802.1Q VLAN (an lwAFTR config may\n"
+    "            say it too: ipv4_interface/ipv6_interface {\"vlan\": VID})\n"
     "  --config  an HB46PP response or map_e object plus BR options (MAP-E BR),\n"
     "            an {\"lwaftr\": {...}} object (the lw4o6 lwAFTR), or an\n"
     "            {\"aftr\": {...}} object (the DS-Lite AFTR, docs/cgn.md), or a\n"
@@ -331,6 +333,8 @@ int main(int argc, char **argv)
         {"v4-if", required_argument, NULL, '4'},  {"v6-if", required_argument, NULL, '6'},
         {"v4-peer-mac", required_argument, NULL, 'a'},
         {"v6-peer-mac", required_argument, NULL, 'b'},
+        {"v4-vlan", required_argument, NULL, 'A'},
+        {"v6-vlan", required_argument, NULL, 'B'},
         {"io", required_argument, NULL, 'i'},     {"workers", required_argument, NULL, 'w'},
         {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
@@ -389,6 +393,16 @@ int main(int argc, char **argv)
                         .pipeline_conf = conf_of(&st.cur),
                         .ctl = &ctl, .command = command, .show_extra = show_extra, .tick = tick,
                         .wake_fd = -1, .arg = &st, .stop = &stop};
+    if (st.cur.lw) /* the config's VLANs, unless the command line gave them */
+        for (int s = 0; s < 2; s++)
+            if (!io.vlans[s])
+                io.vlans[s] = st.cur.lc.vlan[s];
+    if (!ethernet && (io.vlans[0] || io.vlans[1])) {
+        fprintf(stderr, "s46-br: VLANs need Ethernet ports (--v4-if and --v6-if)\n");
+        conf_free(&st.cur);
+        s46_blocklog_close(st.log);
+        return 2;
+    }
     s46_io_opts_apply(&io, &lc);
     st.loop = s46_loop_new(&lc, note, sizeof note, e, sizeof e);
     if (!st.loop) {

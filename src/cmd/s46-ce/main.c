@@ -34,7 +34,8 @@ static void on_signal(int sig)
 static const char usage[] =
     "usage: s46-ce --config ce.json [--prefix P] [--tun NAME] [--mtu N] [common options]\n"
     "       s46-ce --config ce.json [--prefix P] --lan-if IF --wan-if IF\n"
-    "              [--lan-peer-mac MAC] [--wan-peer-mac MAC] [common options]\n"
+    "              [--lan-peer-mac MAC] [--wan-peer-mac MAC] [--lan-vlan VID]\n"
+    "              [--wan-vlan VID] [common options]\n"
     "       s46-ce --config ce.json --erase\n"
     "  common options: [--io auto|xdp|afpacket|tun] [--workers N] [--pin] [--ctl PATH]\n"
     "  --config  JSON settings: a \"provisioning\" object (HB46PP mode) or a fixed\n"
@@ -49,7 +50,8 @@ static const char usage[] =
     "  --mtu     MTU of the TUN device (default 1500)\n"
     "  --lan-if, --wan-if  Ethernet mode: the LAN and WAN interfaces (the CE answers\n"
     "            ARP for its lan_ipv4 and NDP for its MAP/B4 address; packets leave\n"
-    "            to the learnt neighbour, else the peer MAC, else the last sender)\n"
+    "            to the learnt neighbour, else the peer MAC, else the last sender);\n"
+    "            --lan-vlan/--wan-vlan: only frames of that 802.1Q VLAN, tagged\n"
     "  --workers worker threads (default 1; NAPT state is shared out by port)\n"
     "  --pin     pin worker i to the i-th CPU this process may use\n"
     "  --erase   remove the stored HB46PP configuration and exit\n";
@@ -180,6 +182,8 @@ int main(int argc, char **argv)
         {"lan-if", required_argument, NULL, '4'}, {"wan-if", required_argument, NULL, '6'},
         {"lan-peer-mac", required_argument, NULL, 'a'},
         {"wan-peer-mac", required_argument, NULL, 'b'},
+        {"lan-vlan", required_argument, NULL, 'A'},
+        {"wan-vlan", required_argument, NULL, 'B'},
         {"io", required_argument, NULL, 'i'},     {"workers", required_argument, NULL, 'w'},
         {"pin", no_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
