@@ -57,6 +57,7 @@ extern const s46_pipeline_ops s46_pl_ce;      /* conf: s46_cepl_conf (ce_pipelin
 extern const s46_pipeline_ops s46_pl_lwaftr;  /* conf: s46_lw_conf (lwaftr.h) */
 extern const s46_pipeline_ops s46_pl_aftr;    /* conf: s46_aftr_conf (aftr.h) */
 extern const s46_pipeline_ops s46_pl_siit;    /* conf: s46_siit_conf (siit.h) */
+extern const s46_pipeline_ops s46_pl_br_mapt; /* conf: s46_brt_conf (br_mapt.h) */
 
 /* By name ("br_mape", "ce", "lwaftr", "aftr", "siit"); NULL if unknown. */
 const s46_pipeline_ops *s46_pipeline_find(const char *name);

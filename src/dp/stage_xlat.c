@@ -59,20 +59,29 @@ static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
     return true;
 }
 
-static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
+void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev)
 {
+    s46_xlat *x = sw->xlat.x;
     s46_xlat_info info;
-    s46_xlat_res r = s46_xlat_4to6(sw->xlat.x, c->p, &info);
+    if (sw->xlat.fix && !sw->xlat.fix(sw, c, x, false))
+        return xdrop(sw, c, S46_XR_NO_MAPPING);
+    bool hop = x->ttl_decrement;
+    x->ttl_decrement = hop && router_hop;
+    s46_xlat_res r = s46_xlat_4to6(x, c->p, &info);
+    x->ttl_decrement = hop;
     switch (r) {
     case S46_XR_OK:
-        sw->dp.cnt[sw->xlat.done4]++;
+        if (ev == S46_EV_NONE)
+            sw->dp.cnt[sw->xlat.done4]++;
+        else
+            s46_sw_count(sw, ev);
         s46_sw_out(sw, c, 1);
         if (!info.frag_after)
             return;
         if (c->p->data[6] != 44)
-            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, sw->xlat.x->mtu6,
-                                       info.frag_id, sw->dp.pool);
-        if (!refragment6(sw, c->p, sw->xlat.x->mtu6)) {
+            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, x->mtu6, info.frag_id,
+                                       sw->dp.pool);
+        if (!refragment6(sw, c->p, x->mtu6)) {
             sw->dp.cnt[sw->dp.desc->out[1]]--;
             s46_sw_drop(sw, c, sw->xlat.frag_too_big);
         }
@@ -87,16 +96,30 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
         xdrop(sw, c, r);
     }
 }
+
+static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_sw_xlat_out6(sw, c, now, true, S46_EV_NONE);
+}
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
 static const s46_ip6 none6;
 
-static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
+/* IPv6 into IPv4: out of side 0 (hold false) or left to the next stages
+ * with c->in describing the IPv4 packet (hold true, not counted yet). */
+static inline void xlat6to4_(s46_sw *sw, s46_ctx *c, uint64_t now, bool hold)
 {
     s46_xlat_info info;
+    if (sw->xlat.fix && !sw->xlat.fix(sw, c, sw->xlat.x, true))
+        return xdrop(sw, c, S46_XR_NO_MAPPING);
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
     switch (r) {
     case S46_XR_OK:
+        if (hold) {
+            if (s46_parse_ipv4(c->p->data, c->p->len, &c->in) < 0)
+                return s46_sw_drop_ev(sw, c, S46_EV_INNER_MALFORMED);
+            return;
+        }
         sw->dp.cnt[sw->xlat.done6]++;
         return s46_sw_out(sw, c, 0);
     case S46_XR_TTL:
@@ -119,4 +142,14 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
     }
     xdrop(sw, c, r);
 }
+static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    xlat6to4_(sw, c, now, false);
+}
 S46_STAGE(s46_st_xlat6to4, "xlat6to4", xlat6to4);
+
+static inline void xlat6to4_hold(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    xlat6to4_(sw, c, now, true);
+}
+S46_STAGE(s46_st_xlat6to4_hold, "xlat6to4_hold", xlat6to4_hold);

@@ -60,6 +60,20 @@
  *  xlat6to4    IPv6 into IPv4, out of side 0; hop limit expiring, too big,
  *              segments left: ICMPv6 error from sw->local (none when it is
  *              ::); other refusals dropped under sw->xlat.why
+ *  xlat6to4_hold  the same, but a translated packet is left to the next
+ *              stages (c->in: the IPv4 packet; INNER_MALFORMED), not counted
+ * MAP domain (stage_map.c, dp/map_domain.h), by sw->map:
+ *  map_dst4    c->peer = the MAP address of the CE owning the destination
+ *              address and port (MAP_UNMAPPABLE4, MAP_NO_RULE4 unless
+ *              ICMPv4 3/1 is sent, MAP_PORT_EXCLUDED)
+ *  map_src6    c->peer (the sender) must be a CE's MAP address; c->dom = its
+ *              address and port set (MAP_SRC_NO_RULE, MAP_SRC_NOT_MAP)
+ *  map_inner_src  the IPv4 packet at p->data (c->in) from that address and
+ *              a port of the set (MAP_SPOOFED_ADDR, MAP_SPOOFED_PORT,
+ *              MAP_NO_PORT, MAP_UNVERIFIABLE, INNER_MALFORMED)
+ *  hairpin     a destination inside the domain sent to its CE, translated
+ *              when sw->xlat.x is set, else encapsulated (HAIRPINNED,
+ *              MAP_DST_IN_DOMAIN, INNER_TTL_EXPIRED)
  * Stages skip what does not concern them (napt_* without a NAT or for
  * c->fixed packets, mss_* for anything but TCP first fragments). */
 #ifndef S46_DP_STAGES_H
@@ -73,7 +87,15 @@ extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4,
     s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
-extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4;
+extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4,
+    s46_st_xlat6to4_hold;
+extern const s46_stage s46_st_map_dst4, s46_st_map_src6, s46_st_map_inner_src,
+    s46_st_map_hairpin;
+
+/* The IPv4 packet of c translated into IPv6 and sent out of side 1, as
+ * xlat4to6 does (router_hop false: its TTL left as it is, the hop counted
+ * already), counted under ev (S46_EV_NONE: sw->xlat.done4). */
+void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev);
 
 static inline uint32_t s46_sw_secs(uint64_t ns) { return (uint32_t)(ns / 1000000000ull); }
 #endif

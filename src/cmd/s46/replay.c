@@ -7,7 +7,8 @@
  * IPv6 address plus "b4_ipv6"). A config with an "lwaftr" object runs the
  * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
  * (conf/aftr_conf.h; the IPv6 side first), one with a "siit" object the
- * SIIT translator (conf/siit_conf.h), whatever its mode. */
+ * SIIT translator (conf/siit_conf.h), one with a map_t object (and no
+ * map_e) the MAP-T BR (conf/mapt_conf.h) in mode "br". */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "conf/br_conf.h"
 #include "conf/ce_conf.h"
 #include "conf/lwaftr_conf.h"
+#include "conf/mapt_conf.h"
 #include "conf/siit_conf.h"
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
@@ -30,7 +32,8 @@ static const char replay_usage[] =
     "Runs the pipeline the config's \"mode\" names (\"br\", the default, or \"ce\";\n"
     "a config with an \"lwaftr\" object runs the lwAFTR, one with an \"aftr\" object\n"
     "the DS-Lite AFTR, its port-block log written when it has \"log\"; one with a\n"
-    "\"siit\" object the SIIT translator)\n"
+    "\"siit\" object the SIIT translator; in mode \"br\", one with a \"map_t\" object\n"
+    "the MAP-T BR)\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
@@ -254,6 +257,19 @@ int cmd_replay(int argc, char **argv)
         return err2(conf, "mode: \"br\" (MAP-E BR) or \"ce\" (the CE)");
     }
     bool ce = !strcmp(ms, "ce");
+    if (!ce && s46_mapt_conf_is(doc)) {
+        s46_brt_conf tc;
+        int r = s46_brt_conf_from_json(doc, &tc, e, sizeof e);
+        json_decref(doc);
+        if (r < 0) {
+            fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+            return 2;
+        }
+        r = run(&s46_pl_br_mapt, &tc, (const char *const *)in, (const char *const *)outp,
+                counters, eth);
+        s46_ruleset_free(tc.rules);
+        return r;
+    }
     s46_br_conf bc;
     s46_cepl_conf cc;
     s46_mape_cfg mc;
