@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden tests of the MAP-T BR (RFC 7599) through `s46 replay`.
+"""Golden tests of the MAP-T BR and CE (RFC 7599) through `s46 replay`.
 
 The domain is RFC 7599 Appendix A's: the FMR 2001:db8::/40, 192.0.2.0/24,
 16 EA bits, PSID offset 6, and the DMR 2001:db8:ffff::/64. Each case crafts
@@ -9,6 +9,8 @@ and RFC 7597 §6 addresses written out here, scapy's own lengths and
 checksums), plus the counters; tshark dissects every output. One PASS/FAIL
 line per case.
 """
+
+import shutil
 
 from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, TCP, UDP, IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest,
@@ -311,6 +313,164 @@ def config_refused():
     err = G.replay("bad_dmr", cfg, conf="mapt_br.json", expect_fail=True)
     if "map_t.dmr" not in err:
         raise AssertionError("error does not name map_t.dmr: %s" % err)
+
+
+# --- the MAP-T CE -------------------------------------------------------
+# The CE of RFC 7599 Appendix A example 1 (End-user prefix
+# 2001:db8:12:3400::/56: 192.0.2.18, PSID 0x34), a LAN host behind its NAPT.
+
+GC = Golden("mapt_ce")
+HOST = "192.168.1.2"
+
+
+def ce_config(**extra):
+    c = {"mode": "ce", "prefix": "2001:db8:12:3400::/56",
+         "map_t": {"dmr": DMR,
+                   "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24",
+                              "ea_length": 16, "psid_offset": 6}]}}
+    c.update(extra)
+    return c
+
+
+def ce_replay(name, cfg, lan_in=(), wan_in=()):
+    lan, wan, doc, _ = GC.replay(name, cfg, lan_in, wan_in, conf="mapt_ce.json")
+    return lan, wan, doc["counters"]
+
+
+def in_port_set(port):
+    return port >= 1024 and (port >> 2) & 0xff == 0x34
+
+
+def lan_udp(sport=40123, payload=PAY):
+    return v4(HOST, NET, 64, ident=7) / UDP(sport=sport, dport=7000) / payload
+
+
+def ext_port(wan):
+    if len(wan) != 1:
+        raise AssertionError("%d packets to the WAN, want 1" % len(wan))
+    p = IPv6(wan[0])
+    port = p[UDP].sport if UDP in p else p[TCP].sport if TCP in p else p[ICMPv6EchoRequest].id
+    if not in_port_set(port):
+        raise AssertionError("external port %d outside the port set" % port)
+    return port
+
+
+def ce_udp_out_and_back():
+    """LAN UDP: NAPT into the port set, translated from the MAP address to
+    the DMR address of the destination (hop limit = TTL - 1); the reply
+    translated back (IPv4 id from the counter, DF clear) and un-NAPTed."""
+    lan, wan, n = ce_replay("ce_udp_out", ce_config(), lan_in=[lan_udp()])
+    eq(lan, [])
+    port = ext_port(wan)
+    eq(wan, b([v6(CE_A, NET6, 63) / UDP(sport=port, dport=7000) / PAY]))
+    counters_have(n, translated4=1, napt_mappings_created=1, wan_out=1)
+    reply = v6(NET6, CE_A, 50) / UDP(sport=7000, dport=port) / Raw(b"back")
+    lan, wan, n = ce_replay("ce_udp_back", ce_config(), lan_in=[lan_udp()], wan_in=[reply])
+    eq(lan, b([v4(NET, HOST, 49) / UDP(sport=7000, dport=40123) / Raw(b"back")]))
+    counters_have(n, translated6=1, lan_out=1)
+
+
+def ce_tcp_and_echo():
+    """TCP and ICMP echo (the identifier is the NAPTed port)."""
+    syn = v4(HOST, NET, 64) / TCP(sport=40000, dport=80, flags="S", seq=1)
+    ping = v4(HOST, NET, 64) / ICMP(type=8, id=777, seq=1) / PAY
+    _, wan, _ = ce_replay("ce_tcp", ce_config(), lan_in=[syn])
+    port = ext_port(wan)
+    eq(wan, b([v6(CE_A, NET6, 63) / TCP(sport=port, dport=80, flags="S", seq=1)]))
+    _, wan, _ = ce_replay("ce_echo", ce_config(), lan_in=[ping])
+    ident = ext_port(wan)
+    eq(wan, b([v6(CE_A, NET6, 63) / ICMPv6EchoRequest(id=ident, seq=1) / PAY]))
+    pong = v6(NET6, CE_A, 60) / ICMPv6EchoReply(id=ident, seq=1) / PAY
+    lan, _, _ = ce_replay("ce_echo_back", ce_config(), lan_in=[ping], wan_in=[pong])
+    eq(lan, b([v4(NET, HOST, 59) / ICMP(type=0, id=777, seq=1) / PAY]))
+
+
+def ce_ptb_from_wan():
+    """Packet Too Big 1400 from a router (by the DMR) about our packet:
+    fragmentation needed 1380 (RFC 7915 §5.2) to the LAN host, its quote
+    translated and un-NAPTed."""
+    _, wan, _ = ce_replay("ce_ptb_probe", ce_config(), lan_in=[lan_udp()])
+    port = ext_port(wan)
+    q6 = bytes(v6(CE_A, NET6, 63) / UDP(sport=port, dport=7000) / PAY)
+    err = v6(ROUTER6, CE_A, 64) / ICMPv6PacketTooBig(mtu=1400) / q6
+    lan, _, n = ce_replay("ce_ptb", ce_config(), lan_in=[lan_udp()], wan_in=[err])
+    q4 = bytes(v4(HOST, NET, 63) / UDP(sport=40123, dport=7000) / PAY)
+    eq(lan, b([v4(ROUTER, HOST, 63) / ICMP(type=3, code=4, nexthopmtu=1380) / q4]))
+    counters_have(n, translated6=1)
+
+
+def ce_lan_too_big():
+    """DF and too big for the WAN: fragmentation needed from the CE, with
+    the tunnel's room (1460), quoting the packet as it came."""
+    big = v4(HOST, NET, 64, flags="DF") / UDP(sport=40123, dport=7000) / Raw(b"d" * 1472)
+    lan, wan, n = ce_replay("ce_too_big", ce_config(), lan_in=[big])
+    eq(wan, [])
+    e = IP(lan[0]) if len(lan) == 1 else None
+    if not e or e.dst != HOST or e[ICMP].type != 3 or e[ICMP].code != 4 or \
+            e[ICMP].nexthopmtu != 1460:
+        raise AssertionError("expected fragmentation needed 1460 to the host: %s" % lan)
+
+
+def ce_fragments_both_ways():
+    """LAN fragments reassembled, NAPTed, translated whole (UDP checksum of
+    the datagram); WAN fragments reassembled, translated, un-NAPTed."""
+    whole = lan_udp(payload=Raw(bytes(range(200)) * 4))
+    frags = fragment(whole, fragsize=256)
+    lan, wan, n = ce_replay("ce_frag_out", ce_config(), lan_in=frags)
+    port = ext_port(wan)
+    eq(wan, b([v6(CE_A, NET6, 63) / UDP(sport=port, dport=7000) / Raw(bytes(range(200)) * 4)]))
+    counters_have(n, reassembled=1, translated4=1)
+    back = v6(NET6, CE_A, 60) / IPv6ExtHdrFragment(id=0x55) / UDP(sport=7000, dport=port) / \
+        Raw(bytes(range(250)) * 4)
+    lan, _, n = ce_replay("ce_frag_in", ce_config(), lan_in=[lan_udp()],
+                          wan_in=fragment6(back, 400))
+    eq(lan, b([v4(NET, HOST, 59) / UDP(sport=7000, dport=40123) / Raw(bytes(range(250)) * 4)]))
+    counters_have(n, translated6=1)
+
+
+def ce_wan_drops():
+    """WAN packets the CE refuses, each counted by name."""
+    _, wan, _ = ce_replay("ce_drop_probe", ce_config(), lan_in=[lan_udp()])
+    port = ext_port(wan)
+    peer = "2001:db8:12:d100:0:c000:212:d1"  # CE B: an FMR CE, in mesh only
+    cases = [
+        ("not_mine", ce_config(), v6(NET6, CE_B, 60) / UDP(sport=7000, dport=port) / PAY,
+         "drop_wan_not_map_address"),
+        ("src_unknown", ce_config(), v6("2001:db8:eeee::1", CE_A, 60) / UDP(sport=7000, dport=port) / PAY,
+         "drop_wan_src_unknown"),
+        ("no_mapping", ce_config(), v6(NET6, CE_A, 60) / UDP(sport=7000, dport=port ^ 1) / PAY,
+         "drop_napt_no_mapping"),
+        ("spoofed_port", dict(ce_config(), map_t=dict(ce_config()["map_t"], mesh=True)),
+         v6(peer, CE_A, 60) / UDP(sport=1232, dport=port) / PAY, "drop_wan_spoofed_port"),
+        ("udp_zero", ce_config(), v6(NET6, CE_A, 60) / UDP(sport=7000, dport=port, chksum=0) / PAY,
+         "drop_xlat_udp_zero"),
+    ]
+    for name, cfg, p, ctr in cases:
+        lan, wan, n = ce_replay("ce_drop_" + name, cfg, lan_in=[lan_udp()], wan_in=[p])
+        eq(lan, [], name)
+        counters_have(n, **{ctr: 1})
+
+
+def ce_mesh_fmr_peer():
+    """Mesh: 192.0.2.18:9030 (CE B, PSID 0xd1) goes straight to CE B's MAP
+    address, not by the DMR; CE B's answer from its address and port is
+    taken."""
+    cfg = ce_config()
+    cfg["map_t"]["mesh"] = True
+    pkt = v4(HOST, CE4, 64) / UDP(sport=40123, dport=9030) / PAY
+    _, wan, n = ce_replay("ce_mesh", cfg, lan_in=[pkt])
+    port = ext_port(wan)
+    eq(wan, b([v6(CE_A, CE_B, 63) / UDP(sport=port, dport=9030) / PAY]))
+    back = v6(CE_B, CE_A, 60) / UDP(sport=9030, dport=port) / PAY
+    lan, _, _ = ce_replay("ce_mesh_back", cfg, lan_in=[pkt], wan_in=[back])
+    eq(lan, b([v4(CE4, HOST, 59) / UDP(sport=9030, dport=40123) / PAY]))
+
+
+for fn in (ce_udp_out_and_back, ce_tcp_and_echo, ce_ptb_from_wan, ce_lan_too_big,
+           ce_fragments_both_ways, ce_wan_drops, ce_mesh_fmr_peer):
+    GC.case(fn)
+G.failures += GC.failures
+shutil.rmtree(GC.tmp, ignore_errors=True)
 
 
 for fn in (rfc7599_example2_tcp_4to6, udp_port_9030_goes_to_the_other_ce,

@@ -1,6 +1,6 @@
 /* The CE as one pipeline that runs whichever mechanism it is given (MAP-E,
  * DS-Lite B4, ipip, lw4o6 lwB4) and switches mechanism at run time: a change of
- * mechanism builds the new data plane and drops the old one (its counters
+ * mechanism (MAP-E and MAP-T are two) builds the new data plane and drops the old one (its counters
  * and NAPT state go with it); the same mechanism is reconfigured in place
  * (ce_mape.h, ce_tunnel.h, ce_lw4o6.h say what is kept). */
 #ifndef S46_DP_CE_PIPELINE_H
@@ -16,6 +16,7 @@ typedef enum s46_ce_mech {
     S46_CE_MECH_DSLITE,
     S46_CE_MECH_IPIP,
     S46_CE_MECH_LW4O6,
+    S46_CE_MECH_MAPT,      /* the MAP-E CE's data plane with mape.mapt set */
 } s46_ce_mech;
 
 /* The conf of s46_pl_ce. */
@@ -26,6 +27,6 @@ typedef struct s46_cepl_conf {
     s46_lwb4_conf lw4o6;   /* the lwB4 */
 } s46_cepl_conf;
 
-/* "map_e", "dslite", "ipip", "lw4o6", "none". */
+/* "map_e", "map_t", "dslite", "ipip", "lw4o6", "none". */
 const char *s46_ce_mech_name(s46_ce_mech m);
 #endif

@@ -77,10 +77,28 @@ static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, s
         cc->mech = S46_CE_MECH_DSLITE;
         return 0;
     }
-    json_t *mo = s46_mape_find(doc);
     const char *pfx = json_string_value(json_object_get(doc, "prefix"));
+    json_t *to = s46_mapt_find(doc);
+    if (to && pfx) {
+        s46_mapt_cfg t;
+        if (s46_pfx6_parse(pfx, &cc->mape.eu_prefix, e, sizeof e) < 0 ||
+            s46_mapt_from_json(to, S46_HB46PP_MAX_MAPE_RULES, &t, e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "%s", e);
+            return -1;
+        }
+        m->rules = t.rules; /* freed with the map_e rules */
+        m->nrules = t.nrules;
+        cc->mape.rules = t.rules;
+        cc->mape.nrules = t.nrules;
+        cc->mape.mesh = t.mesh;
+        cc->mape.dmr = t.dmr;
+        cc->mape.mapt = true;
+        cc->mech = S46_CE_MECH_MAPT;
+        return 0;
+    }
+    json_t *mo = s46_mape_find(doc);
     if (!mo || !pfx) {
-        s46_seterr(err, errlen, "mode ce: \"prefix\" and \"map_e\" (or \"dslite\") are required");
+        s46_seterr(err, errlen, "mode ce: \"prefix\" and \"map_e\" or \"map_t\" (or \"dslite\") are required");
         return -1;
     }
     if (s46_pfx6_parse(pfx, &cc->mape.eu_prefix, e, sizeof e) < 0) {
