@@ -245,6 +245,9 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     } else if (s46_mape_find(doc)) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "map_e";
+    } else if (json_is_object(json_object_get(doc, "map_t"))) {
+        o->fixed = json_incref(doc);
+        o->fixed_mech = "map_t";
     } else if (json_is_object(json_object_get(doc, "dslite"))) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "dslite";
@@ -253,7 +256,7 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
         o->fixed_mech = "lw4o6";
     } else {
         s46_seterr(e, sizeof e,
-                   "neither a \"provisioning\" object nor a fixed map_e, dslite or lw4o6");
+                   "neither a \"provisioning\" object nor a fixed map_e, map_t, dslite or lw4o6");
         goto bad;
     }
     json_t *dp = json_object_get(doc, "dns_proxy");
