@@ -156,9 +156,10 @@ static inline void fix_csum(uint8_t *ck, uint32_t minus, uint32_t plus, bool udp
 }
 
 /* The one's complement sum of n bytes at p (n a multiple of 4), folded. */
-static inline uint32_t sum4n(const uint8_t *p, unsigned n)
+static inline __attribute__((always_inline)) uint32_t sum4n(const uint8_t *p, unsigned n)
 {
     uint64_t acc = 0;
+#pragma GCC unroll 8
     for (unsigned i = 0; i < n; i += 4)
         acc += s46_get32(p + i);
     acc = (acc & 0xffffffffu) + (acc >> 32);
@@ -219,6 +220,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
      * written: the DMR address's is the prefix's plus the IPv4 bytes at
      * their places (a byte at an even place is a word's high byte) */
     uint32_t s4 = s46_get32(d + 12), ss = b->dmr_sum;
+#pragma GCC unroll 4
     for (unsigned i = 0; i < 4; i++)
         ss += (uint32_t)(uint8_t)(s4 >> (24 - 8 * i)) << (b->dmr_pos[i] & 1 ? 0 : 8);
     fix_csum(ck, sum4n(d + 12, 8), ss + sum4n(ce.b, 16), proto == S46_PROTO_UDP);
