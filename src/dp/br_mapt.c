@@ -209,12 +209,11 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     if ((b->c.br4 && dst == b->c.br4) || (b->c.ttl_decrement && d[8] <= 1) ||
         tot + 20 > b->c.ipv6_mtu || s46_pkt_headroom(p) < 20)
         return false;
-    s46_ip6 ce, src;
+    s46_ip6 ce;
     s46_ev why;
     if (!s46_sw_map_ce(&sw->map, dst, s46_get16(d + 22), &ce, &why) ||
         s46_get32(ce.b + 10) != dst)
         return false;
-    dmr_embed(b, s46_get32(d + 12), &src);
     uint8_t *ck = d + 20 + (proto == S46_PROTO_TCP ? 16 : 6);
     /* the sums from the values, not re-read from where they were just
      * written: the DMR address's is the prefix's plus the IPv4 bytes at
@@ -231,8 +230,10 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     s46_put16(h + 4, (uint16_t)(tot - 20));
     h[6] = (uint8_t)proto;
     h[7] = ttl;
-    memcpy(h + 8, src.b, 16);
-    memcpy(h + 24, ce.b, 16);
+    /* written in place (no copy of bytes just stored: store forwarding) */
+    dmr_embed(b, s4, (s46_ip6 *)(h + 8));
+    memcpy(h + 24, ce.b, 8);
+    memcpy(h + 32, ce.b + 8, 8);
     p->verdict = S46_V_FORWARD;
     p->out_port = 1;
     b->cnt[S46_BRT_translated4]++;
