@@ -1,4 +1,5 @@
 #include "dp/br_mape.h"
+#include "dp/map_domain.h"
 #include "dp/softwire.h"
 #include "dp/stages.h"
 #include "dp/icmp_quote.h"
@@ -44,6 +45,16 @@ static const uint16_t br_ev[S46_EV_N] = {
     [S46_EV_ROUTING_HEADER] = S46_EVC(S46_BR_drop_v6_routing_header),
     [S46_EV_ICMP6_SPOOFED] = S46_EVC(S46_BR_drop_icmpv6_spoofed),
     [S46_EV_PTB_TOO_SMALL] = S46_EVC(S46_BR_drop_icmpv6_ptb_too_small),
+    [S46_EV_MAP_NO_RULE4] = S46_EVC(S46_BR_drop_v4_no_rule),
+    [S46_EV_MAP_PORT_EXCLUDED] = S46_EVC(S46_BR_drop_v4_port_excluded),
+    [S46_EV_MAP_UNMAPPABLE4] = S46_EVC(S46_BR_drop_v4_icmp_unmappable),
+    [S46_EV_MAP_SRC_NO_RULE] = S46_EVC(S46_BR_drop_v6_src_no_rule),
+    [S46_EV_MAP_SRC_NOT_MAP] = S46_EVC(S46_BR_drop_v6_src_not_map_address),
+    [S46_EV_MAP_SPOOFED_ADDR] = S46_EVC(S46_BR_drop_inner_spoofed_address),
+    [S46_EV_MAP_SPOOFED_PORT] = S46_EVC(S46_BR_drop_inner_spoofed_port),
+    [S46_EV_MAP_NO_PORT] = S46_EVC(S46_BR_drop_inner_no_port),
+    [S46_EV_MAP_UNVERIFIABLE] = S46_EVC(S46_BR_drop_inner_icmp_unverifiable),
+    [S46_EV_MAP_DST_IN_DOMAIN] = S46_EVC(S46_BR_drop_inner_dst_in_domain),
     [S46_EV_UNFINISHED] = S46_EVC(S46_BR_drop_unfinished),
 };
 
@@ -57,18 +68,6 @@ struct s46_br {
      * length and the destination, as s46_tunnel_encap writes them. */
     uint8_t hdr6[48];
     unsigned hdr6_len;
-    /* The rule of the last IPv6 source looked up: the answer depends only
-     * on the bits under the longest rule prefix (mask6), and a batch
-     * usually holds many packets of one domain. */
-    s46_u128 mask6, last6_key;
-    const s46_maprule *last6_rule;
-    const s46_rule_shape *last6_shape;
-    /* The same for IPv4 destinations when no rules share an IPv4 prefix
-     * (else the port takes part and mask4 is 0 with memo4 false). */
-    bool memo4;
-    uint32_t mask4, last4_key;
-    const s46_maprule *last4_rule;
-    const s46_rule_shape *last4_shape;
 };
 
 void s46_br_conf_default(s46_br_conf *c)
@@ -108,20 +107,7 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
      * sent; the BR stays stateless (no MTU learned) */
     sw->ti = (s46_tunnel_icmp){.local = &br->c.br6, .arg = br, .icmp_src = c->br4,
                                .nlocal = 1, .quote_ok = quote_ok, .stateless = true};
-    /* start with the answer for the sources whose masked bits are all 0 */
-    s46_ip6 zero = {{0}};
-    br->mask6 = s46_mask128(s46_ruleset_longest6(c->rules));
-    br->last6_key = 0;
-    br->last6_rule = s46_ruleset_match6(c->rules, &zero);
-    br->last6_shape = br->last6_rule ? s46_ruleset_shape(c->rules, br->last6_rule) : NULL;
-    br->memo4 = !s46_ruleset_shared4(c->rules);
-    if (br->memo4) {
-        br->mask4 = s46_mask4(s46_ruleset_longest4(c->rules));
-        br->last4_key = 0;
-        br->last4_rule = s46_ruleset_match4(c->rules, 0, 0);
-        br->last4_shape =
-            br->last4_rule ? s46_ruleset_shape(c->rules, br->last4_rule) : NULL;
-    }
+    s46_sw_map_set(&sw->map, c->rules, c->layout, c->hairpin, c->icmp_unreachable);
     /* the header template, by s46_tunnel_encap itself (the TOS is not
      * copied into it: no fast path when the encapsulation copies it) */
     s46_pkt_reset(&sw->dp.scratch);
@@ -168,56 +154,6 @@ const s46_counters *s46_br_counters(const s46_br *br) { return &br->sw.dp.counte
 
 json_t *s46_br_stages_json(const s46_br *br) { return s46_sw_stages_json(&br->sw); }
 
-/* The CE's MAP address for an IPv4 destination and port; false with the
- * counter to use when there is none. */
-static bool ce_of(s46_br *br, uint32_t dst, uint16_t port, s46_ip6 *ce, unsigned *why)
-{
-    const s46_maprule *r;
-    const s46_rule_shape *sh;
-    if (br->memo4) {
-        uint32_t k = dst & br->mask4;
-        if (k != br->last4_key) {
-            br->last4_key = k;
-            br->last4_rule = s46_ruleset_match4(br->c.rules, dst, port);
-            br->last4_shape =
-                br->last4_rule ? s46_ruleset_shape(br->c.rules, br->last4_rule) : NULL;
-        }
-        r = br->last4_rule;
-        sh = br->last4_shape;
-    } else {
-        r = s46_ruleset_match4(br->c.rules, dst, port);
-        sh = r ? s46_ruleset_shape(br->c.rules, r) : NULL;
-    }
-    if (!r) {
-        *why = S46_BR_drop_v4_no_rule;
-        return false;
-    }
-    if (!s46_map_ce_addr(r, sh, dst, port, br->c.layout, ce)) {
-        *why = S46_BR_drop_v4_port_excluded;
-        return false;
-    }
-    return true;
-}
-
-/* Domain lookup toward the CEs: the MAP address of the CE that owns the
- * destination address and port becomes the tunnel peer; no rule: ICMPv4
- * host unreachable when configured. */
-static inline void map_dst4(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    s46_br *br = sw->mech;
-    uint16_t port;
-    if (!s46_dst_port4(c->p->data, &c->l3, &port))
-        return s46_sw_drop(sw, c, S46_BR_drop_v4_icmp_unmappable);
-    unsigned why;
-    if (ce_of(br, s46_get32(c->p->data + 16), port, &c->peer, &why))
-        return;
-    if (why == S46_BR_drop_v4_no_rule && br->c.icmp_unreachable &&
-        s46_sw_error4(sw, c, &c->l3, 3, 1, 0, now))
-        return;
-    s46_sw_drop(sw, c, why);
-}
-S46_STAGE_LOCAL(st_map_dst4, "map_dst4", map_dst4);
-
 /* The commonest IPv4 -> IPv6 packet without the stages: an option-less,
  * unfragmented TCP or UDP packet with its ports, to a CE of a rule, with
  * TTL to spare, that fits the IPv6 MTU once encapsulated. Any other packet,
@@ -242,8 +178,8 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     if ((br->c.br4 && dst == br->c.br4) || (br->c.ttl_decrement && d[8] <= 1) || tot > room)
         return false;
     s46_ip6 ce;
-    unsigned why;
-    if (!ce_of(br, dst, s46_get16(d + 22), &ce, &why))
+    s46_ev why;
+    if (!s46_sw_map_ce(&sw->map, dst, s46_get16(d + 22), &ce, &why))
         return false;
     unsigned over = br->hdr6_len;
     if (s46_pkt_headroom(p) < over)
@@ -261,20 +197,6 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     br->cnt[S46_BR_v4_encapsulated]++;
     br->cnt[S46_BR_v6_out]++;
     return true;
-}
-
-/* The rule (longest match) of an IPv6 source, with its shape. */
-static const s46_maprule *rule6(s46_br *br, const s46_ip6 *src, const s46_rule_shape **sh)
-{
-    s46_u128 k = s46_ip6_u128(src) & br->mask6;
-    if (k != br->last6_key) {
-        br->last6_key = k;
-        br->last6_rule = s46_ruleset_match6(br->c.rules, src);
-        br->last6_shape =
-            br->last6_rule ? s46_ruleset_shape(br->c.rules, br->last6_rule) : NULL;
-    }
-    *sh = br->last6_shape;
-    return br->last6_rule;
 }
 
 /* Could the BR have sent the IPv4 packet q4 (quoted in an ICMPv6 error)
@@ -299,73 +221,6 @@ static bool quote_ok(const void *arg, unsigned local, const s46_ip6 *peer, const
            s46_ip6_eq(&ce, peer);
 }
 
-/* Domain check of the sender: the outer source must be exactly the MAP
- * address of a CE of a rule; c->dom gets that CE's address and port set. */
-static inline void map_src6(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    (void)now;
-    s46_br *br = sw->mech;
-    const s46_rule_shape *sh;
-    const s46_maprule *r = rule6(br, &c->peer, &sh);
-    if (!r)
-        return s46_sw_drop(sw, c, S46_BR_drop_v6_src_no_rule);
-    if (!s46_map_check_src(r, sh, &c->peer, br->c.layout, &c->dom.ipv4, &c->dom.ipv4_len,
-                           &c->dom.psid))
-        return s46_sw_drop(sw, c, S46_BR_drop_v6_src_not_map_address);
-    c->dom.psid_len = sh->psid_len;
-    c->dom.psid_offset = sh->psid_offset;
-}
-S46_STAGE_LOCAL(st_map_src6, "map_src6", map_src6);
-
-/* The inner packet (decapsulated; from a shared address made whole by
- * reassemble_inner4) must come from that CE's address and ports. */
-static inline void map_inner_src(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    (void)now;
-    const s46_ce_params *cp = &c->dom;
-    const s46_l3 *in = &c->in;
-    uint8_t *v4 = c->p->data;
-    if ((s46_get32(v4 + 12) & s46_mask4(cp->ipv4_len)) != cp->ipv4)
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_address);
-    if (!cp->psid_len)
-        return; /* a whole address: anything */
-    /* a shared address: only what shows the port that tells its CEs apart */
-    uint16_t sport;
-    switch (s46_src_port4(v4, in, &sport)) {
-    case S46_SP_PORT:
-        if (!s46_port_in_set(cp->psid_offset, cp->psid_len, cp->psid, sport))
-            return s46_sw_drop(sw, c, S46_BR_drop_inner_spoofed_port);
-        return;
-    case S46_SP_NONE: /* a non-first fragment: reassemble_inner4 let none through */
-    case S46_SP_MALFORMED: return s46_sw_drop(sw, c, S46_BR_drop_inner_malformed);
-    case S46_SP_NO_QUOTE: return s46_sw_drop(sw, c, S46_BR_drop_inner_icmp_unverifiable);
-    case S46_SP_PORTLESS:
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_no_port);
-    }
-}
-S46_STAGE_LOCAL(st_map_inner_src, "map_inner_src", map_inner_src);
-
-/* A destination inside the MAP domain: hairpinned to its CE (hub and
- * spoke) or dropped. */
-static inline void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    (void)now;
-    s46_br *br = sw->mech;
-    uint32_t idst = s46_get32(c->p->data + 16);
-    if (!s46_ruleset_covers4(br->c.rules, idst))
-        return;
-    s46_ip6 ce;
-    unsigned why;
-    uint16_t dport;
-    if (!br->c.hairpin || c->in.is_fragment || !s46_dst_port4(c->p->data, &c->in, &dport) ||
-        !ce_of(br, idst, dport, &ce, &why))
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_dst_in_domain);
-    if (br->c.ttl_decrement && s46_ipv4_dec_ttl(c->p->data) == 0)
-        return s46_sw_drop(sw, c, S46_BR_drop_inner_ttl_expired);
-    s46_sw_encap_out(sw, c, &ce, S46_EV_HAIRPINNED, S46_EV_INNER_MALFORMED);
-}
-S46_STAGE_LOCAL(st_hairpin, "hairpin", hairpin);
-
 /* The commonest IPv6 -> IPv4 packet without the stages: IPv4 in IPv6
  * without extension headers, to the BR address from a MAP address,
  * holding an option-less, unfragmented TCP or UDP packet from that CE's
@@ -383,7 +238,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     s46_ip6 src;
     memcpy(src.b, d + 8, 16);
     const s46_rule_shape *sh;
-    const s46_maprule *r = rule6(br, &src, &sh);
+    const s46_maprule *r = s46_sw_map_rule6(&sw->map, &src, &sh);
     uint32_t v4a;
     uint8_t v4len;
     uint16_t psid;
@@ -423,14 +278,14 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
  * inner address and ports, CE-to-CE hairpinned, the router hop, out to
  * IPv4. */
 static const s46_stage *const br_stages4[] = {
-    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &st_map_dst4,
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &s46_st_map_dst4,
     &s46_st_ttl4,   &s46_st_mtu4,  &s46_st_encap,  NULL,
 };
 static const s46_stage *const br_stages6[] = {
     &s46_st_parse6, &s46_st_local6,    &s46_st_rh6,     &s46_st_reasm6,
-    &s46_st_echo6,  &s46_st_relay6,    &s46_st_ipip6,   &st_map_src6,
-    &s46_st_inner4, &s46_st_decap,     &s46_st_reasm_inner4, &st_map_inner_src,
-    &st_hairpin,    &s46_st_ttl4_back, &s46_st_out4,   NULL,
+    &s46_st_echo6,  &s46_st_relay6,    &s46_st_ipip6,   &s46_st_map_src6,
+    &s46_st_inner4, &s46_st_decap,     &s46_st_reasm_inner4, &s46_st_map_inner_src,
+    &s46_st_map_hairpin, &s46_st_ttl4_back, &s46_st_out4, NULL,
 };
 
 void s46_br_process(s46_br *br, s46_batch *b, uint16_t in_port, uint64_t now_ns)

@@ -13,6 +13,7 @@
 #include "lib/icmp.h"
 #include "lib/mss.h"
 #include "lib/parse.h"
+#include "lib/rfc6052.h"
 #include "lib/tunnel.h"
 
 #include <stdlib.h>
@@ -53,6 +54,47 @@ static const uint16_t ce_ev[S46_EV_N] = {
     [S46_EV_UNFINISHED] = S46_EVC(S46_CE_drop_unfinished),
 };
 
+/* The MAP-T CE's: the same, translation in place of the tunnel. */
+static const uint16_t cet_ev[S46_EV_N] = {
+    [S46_EV_IN4] = S46_EVC(S46_CE_lan_in),
+    [S46_EV_IN6] = S46_EVC(S46_CE_wan_in),
+    [S46_EV_V4_MALFORMED] = S46_EVC(S46_CE_drop_lan_malformed),
+    [S46_EV_V6_MALFORMED] = S46_EVC(S46_CE_drop_wan_malformed),
+    [S46_EV_TO_SELF4] = S46_EVC(S46_CE_drop_lan_to_ce),
+    [S46_EV_NOT_LOCAL] = S46_EVC(S46_CE_drop_wan_not_map_address),
+    [S46_EV_ECHO_REPLIES] = S46_EVC(S46_CE_echo_replies),
+    [S46_EV_TTL_EXPIRED] = S46_EVC(S46_CE_drop_lan_ttl_expired),
+    [S46_EV_TOO_BIG] = S46_EVC(S46_CE_drop_lan_too_big),
+    [S46_EV_DECAPSULATED] = S46_EVC(S46_CE_translated6),
+    [S46_EV_INNER_MALFORMED] = S46_EVC(S46_CE_drop_inner_malformed),
+    [S46_EV_MSS_CLAMPED] = S46_EVC(S46_CE_mss_clamped),
+    [S46_EV_UNSUPPORTED] = S46_EVC(S46_CE_drop_lan_unsupported_proto),
+    [S46_EV_NAT_CREATED] = S46_EVC(S46_CE_napt_mappings_created),
+    [S46_EV_HAIRPINNED] = S46_EVC(S46_CE_hairpinned),
+    [S46_EV_HAIRPIN_NO_MAPPING] = S46_EVC(S46_CE_drop_hairpin_no_mapping),
+    [S46_EV_MAP_SPOOFED_ADDR] = S46_EVC(S46_CE_drop_wan_spoofed_address),
+    [S46_EV_MAP_SPOOFED_PORT] = S46_EVC(S46_CE_drop_wan_spoofed_port),
+    [S46_EV_MAP_NO_PORT] = S46_EVC(S46_CE_drop_inner_malformed),
+    [S46_EV_MAP_UNVERIFIABLE] = S46_EVC(S46_CE_drop_inner_malformed),
+    [S46_EV_UNFINISHED] = S46_EVC(S46_CE_drop_unfinished),
+};
+
+/* What each refusal of the MAP-T CE's translator is counted as. */
+static const uint16_t cet_why[S46_XR_N] = {
+    [S46_XR_OK] = S46_CE_drop_unfinished,
+    [S46_XR_MALFORMED] = S46_CE_drop_xlat_malformed,
+    [S46_XR_TTL] = S46_CE_drop_wan_hop_limit,
+    [S46_XR_TOO_BIG] = S46_CE_drop_xlat_other,
+    [S46_XR_SRC_ROUTE] = S46_CE_drop_xlat_other,
+    [S46_XR_SEG_LEFT] = S46_CE_drop_xlat_other,
+    [S46_XR_NO_MAPPING] = S46_CE_drop_xlat_no_mapping,
+    [S46_XR_ICMP_TYPE] = S46_CE_drop_xlat_icmp,
+    [S46_XR_ICMP_FRAGMENT] = S46_CE_drop_xlat_icmp,
+    [S46_XR_QUOTE] = S46_CE_drop_xlat_icmp,
+    [S46_XR_UDP_ZERO] = S46_CE_drop_xlat_udp_zero,
+    [S46_XR_NO_ROOM] = S46_CE_drop_xlat_other,
+};
+
 /* Drop reasons of the NAPT translation outcomes. */
 static const uint16_t nx_reason[] = S46_NX_DROP_REASONS(S46_CE_);
 
@@ -64,6 +106,7 @@ struct s46_ce {
     s46_ce_params me;
     uint32_t ext;              /* the address the NAPT maps onto */
     s46_napt *napt;
+    s46_xlat x;                /* MAP-T: the translator */
     uint64_t cnt[S46_CE_NCOUNTERS];
 };
 
@@ -102,8 +145,14 @@ static int setup(s46_ce *ce, const s46_ce_conf *c, s46_ruleset **rs_out, s46_map
                    s46_pfx6_format(&c->eu_prefix, b));
         goto fail;
     }
-    if (s46_maprule_derive(bmr, &c->eu_prefix, c->layout, me, err, errlen) < 0)
+    if (s46_maprule_derive(bmr, &c->eu_prefix, c->mapt ? S46_IID_RFC7597 : c->layout, me, err,
+                           errlen) < 0)
         goto fail;
+    if (c->mapt && me->ipv4_len != 32) {
+        s46_seterr(err, errlen, "map_t: the rule gives an IPv4 prefix (/%u), MAP-T needs an "
+                   "address", me->ipv4_len);
+        goto fail;
+    }
     (void)ce;
     *rs_out = rs;
     *rules_out = rules;
@@ -127,12 +176,41 @@ int s46_ce_params_of(const s46_ce_conf *c, s46_ce_params *out, char *err, size_t
 
 static bool peer_ok(const void *arg, const s46_ip6 *peer);
 static const s46_stage *const ce_stages4[], *const ce_stages6[];
+static const s46_stage *const cet_stages4[], *const cet_stages6[];
+static bool cet_fix(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6);
+
+/* MAP-T: every address but the CEs' by the DMR (RFC 6052). */
+static bool dmr_to6(const void *arg, uint32_t a4, s46_ip6 *out)
+{
+    s46_rfc6052_embed(arg, a4, out);
+    return true;
+}
+
+static bool dmr_to4(const void *arg, const s46_ip6 *a6, uint32_t *out)
+{
+    return s46_rfc6052_extract(arg, a6, out);
+}
 
 static void apply(s46_ce *ce, const s46_ce_conf *c)
 {
     s46_sw *sw = &ce->sw;
     ce->c = *c;
     ce->c.rules = ce->rules;
+    if (c->mapt) {
+        ce->c.layout = S46_IID_RFC7597; /* RFC 7599 §6 */
+        memset(&ce->c.br, 0, sizeof ce->c.br);
+        uint16_t id = ce->x.next_id;
+        s46_xlat_default(&ce->x);
+        ce->x.to6 = dmr_to6;
+        ce->x.to4 = dmr_to4;
+        ce->x.arg = &ce->c.dmr;
+        ce->x.next_id = id;
+        ce->x.mtu4 = 65535; /* the LAN's MTU is the kernel's business */
+        ce->x.mtu6 = c->ipv6_mtu;
+        ce->x.ttl_decrement = c->ttl_decrement;
+        sw->xlat = (s46_sw_xlat){&ce->x, cet_why, S46_CE_translated4, S46_CE_translated6,
+                                 S46_CE_drop_xlat_other, cet_fix};
+    }
     sw->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
                              .encap_limit = c->encap_limit};
     /* an IPv4 prefix: NAPT onto its first host address */
@@ -158,14 +236,14 @@ s46_ce *s46_ce_new(const s46_ce_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    if (s46_sw_init(&ce->sw, &ce_desc, ce->cnt, ce_ev, 100, 100) < 0) {
+    if (s46_sw_init(&ce->sw, &ce_desc, ce->cnt, c->mapt ? cet_ev : ce_ev, 100, 100) < 0) {
         s46_seterr(err, errlen, "out of memory");
         free(ce);
         return NULL;
     }
     ce->sw.mech = ce;
-    ce->sw.stages[0] = ce_stages4;
-    ce->sw.stages[1] = ce_stages6;
+    ce->sw.stages[0] = c->mapt ? cet_stages4 : ce_stages4;
+    ce->sw.stages[1] = c->mapt ? cet_stages6 : ce_stages6;
     if (setup(ce, c, &ce->rs, &ce->rules, &ce->me, err, errlen) < 0) {
         s46_ce_free(ce);
         return NULL;
@@ -191,6 +269,10 @@ int s46_ce_reconfigure(s46_ce *ce, const s46_ce_conf *c, char *err, size_t errle
     s46_ruleset *rs;
     s46_maprule *rules;
     s46_ce_params me;
+    if (c->mapt != ce->c.mapt) {
+        s46_seterr(err, errlen, "MAP-E and MAP-T: a new CE, not a reconfiguration");
+        return -1;
+    }
     if (setup(ce, c, &rs, &rules, &me, err, errlen) < 0)
         return -1;
     bool flush = me.ipv4 != ce->me.ipv4 || me.ipv4_len != ce->me.ipv4_len ||
@@ -315,7 +397,7 @@ static inline void mine4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
     const s46_ce *ce = sw->mech;
-    uint32_t dst = s46_get32(c->p->data + c->l3.l3_len + 16);
+    uint32_t dst = s46_get32(c->p->data + 16); /* decapsulated */
     if ((dst & s46_mask4(ce->me.ipv4_len)) != ce->me.ipv4)
         s46_sw_drop(sw, c, S46_CE_drop_inner_not_my_ipv4);
 }
@@ -333,8 +415,68 @@ static const s46_stage *const ce_stages4[] = {
 };
 static const s46_stage *const ce_stages6[] = {
     &s46_st_parse6, &s46_st_local6, &s46_st_reasm6, &s46_st_share6, &s46_st_echo6,
-    &s46_st_relay6, &s46_st_ipip6,  &s46_st_inner4, &st_src6,       &st_mine4,
-    &s46_st_decap,  &s46_st_napt_in, &s46_st_mss_in, &s46_st_out4,  NULL,
+    &s46_st_relay6, &s46_st_ipip6,  &s46_st_inner4, &st_src6,       &s46_st_decap,
+    &st_mine4,      &s46_st_napt_in, &s46_st_mss_in, &s46_st_out4,  NULL,
+};
+
+/* MAP-T (RFC 7599 §8.2): the sender is an address in the DMR prefix, or in
+ * mesh mode an FMR CE's MAP address (whose address and ports map_inner_src
+ * checks once translated); c->dom describes it (nothing to check for the
+ * DMR). */
+static inline void dmr_or_fmr6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    const s46_ce *ce = sw->mech;
+    memset(&c->dom, 0, sizeof c->dom);
+    if (s46_pfx6_contains(&ce->c.dmr, &c->peer))
+        return;
+    s46_ce_params peer;
+    if (!fmr_peer(ce, &c->peer, &peer))
+        return s46_sw_drop(sw, c, S46_CE_drop_wan_src_unknown);
+    c->dom = peer;
+}
+S46_STAGE_LOCAL(st_dmr_or_fmr6, "dmr_or_fmr6", dmr_or_fmr6);
+
+/* The MAP-T CE's ends of a packet: 4->6 the source is our MAP address (the
+ * NAPT made it ours), the destination an FMR CE's address when map_peer4
+ * found one (else the DMR); 6->4 the destination is ours, the source an FMR
+ * CE's when dmr_or_fmr6 found one. */
+static bool cet_fix(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6)
+{
+    const s46_ce *ce = sw->mech;
+    if (from6) {
+        x->fix_dst6 = &ce->me.map_addr;
+        x->fix_dst4 = ce->ext;
+        x->fix_src6 = c->dom.ipv4_len ? &c->peer : NULL;
+        x->fix_src4 = c->dom.ipv4;
+        return c->dom.ipv4_len == 0 || c->dom.ipv4_len == 32;
+    }
+    x->fix_src6 = &ce->me.map_addr;
+    x->fix_src4 = ce->ext;
+    bool fmr = c->peer_ctr == S46_EVC(S46_CE_to_fmr);
+    x->fix_dst6 = fmr ? &c->peer : NULL;
+    x->fix_dst4 = s46_get32(c->p->data + 16);
+    if (fmr && s46_get32(c->peer.b + 10) != x->fix_dst4)
+        return false; /* an FMR CE with an IPv4 prefix */
+    return true;
+}
+
+/* The MAP-T CE's composition. LAN in: as MAP-E's up to the NAPT, then
+ * translation (the DF and MSS limits of mtu4 and mss_out are the tunnel's,
+ * 20 bytes lower than translation needs). WAN in: to the MAP address,
+ * reassembly (handed to the worker owning the NAPT share), echo requests
+ * answered, from the DMR or a consistent FMR CE, translated, the reverse
+ * NAPT, MSS, to the LAN. */
+static const s46_stage *const cet_stages4[] = {
+    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4,  &s46_st_napt_check, &st_peer4,
+    &s46_st_ttl4,   &s46_st_mtu4,     &s46_st_napt_out, &s46_st_mss_out,   &s46_st_xlat4to6,
+    NULL,
+};
+static const s46_stage *const cet_stages6[] = {
+    &s46_st_parse6,         &s46_st_local6,         &s46_st_reasm6,  &s46_st_share6,
+    &s46_st_echo6,          &st_dmr_or_fmr6,        &s46_st_xlat6to4_hold,
+    &s46_st_map_inner_src,  &s46_st_napt_in,        &s46_st_mss_in,  &s46_st_out4,
+    NULL,
 };
 
 void s46_ce_process(s46_ce *ce, s46_batch *b, uint16_t in_port, uint64_t now_ns)
@@ -352,8 +494,13 @@ json_t *s46_ce_show(const s46_ce *ce, uint64_t now_ns, unsigned max_mappings)
         json_decref(maps);
         return NULL;
     }
-    json_object_set_new(o, "mechanism", json_string("map_e"));
-    json_object_set_new(o, "br", json_string(s46_ip6_format(&ce->c.br, b)));
+    json_object_set_new(o, "mechanism", json_string(ce->c.mapt ? "map_t" : "map_e"));
+    if (ce->c.mapt) {
+        char d[S46_PFX6_STRLEN];
+        json_object_set_new(o, "dmr", json_string(s46_pfx6_format(&ce->c.dmr, d)));
+    } else {
+        json_object_set_new(o, "br", json_string(s46_ip6_format(&ce->c.br, b)));
+    }
     json_object_set_new(o, "mesh", json_boolean(ce->c.mesh));
     json_object_set_new(o, "now", json_integer(now_s(now_ns)));
     json_object_set_new(o, "napt", s46_napt_state_json(ce->napt, ce->c.napt.filter));

@@ -1,5 +1,7 @@
 /* The MAP-E CE data plane (RFC 7597 §5.3, §8, §8.1, §9) with its NAPT44
- * (RFC 4787/5382/5508) restricted to the CE's port set.
+ * (RFC 4787/5382/5508) restricted to the CE's port set; with `mapt` set,
+ * the MAP-T CE (RFC 7599 §8.1, §8.2): the same domain and NAPT with RFC 7915
+ * translation as transport (see "MAP-T" below).
  *  LAN -> WAN: NAPT into the port set; destination in an FMR (mesh mode)
  *   -> that CE's MAP address, else the BR; RFC 2473 encapsulation from the
  *   CE's MAP address; TCP MSS clamped to the tunnel; DF packets too big for
@@ -12,6 +14,13 @@
  *   §8; tunnel_icmp.h): Packet Too Big lowers the tunnel MTU toward that BR
  *   or CE for 10 minutes (never below 1280) and, for a DF packet, becomes
  *   ICMPv4 3/4 to the LAN host; the other errors become ICMPv4 3/1 to it.
+ * MAP-T: LAN -> WAN as above up to the NAPT, then translated with the MAP
+ *  address as source and, for the destination, an FMR's CE address (mesh)
+ *  or the RFC 6052 embedding into the DMR prefix; WAN -> LAN: only to the
+ *  MAP address, from the DMR prefix or (mesh) an FMR CE's MAP address,
+ *  translated, that CE's source port checked, the reverse NAPT. The DF and
+ *  MSS limits are the tunnel's (20 bytes below what translation needs).
+ *  Only CEs with an IPv4 address (shared or not), not a prefix.
  * Port 0 is the LAN (IPv4) side, port 1 the WAN (IPv6) side. Every drop is
  * counted by name. */
 #ifndef S46_DP_CE_MAPE_H
@@ -69,6 +78,14 @@ enum { S46_CE_PORT_LAN = 0, S46_CE_PORT_WAN = 1 };
     X(drop_napt_no_mapping, "inbound packets with no NAPT mapping, or no room for their session") \
     X(drop_napt_filtered, "inbound packets refused by the NAPT's filtering (filter: adf or eif)") \
     X(drop_icmp_ratelimited, "ICMPv4 errors not sent for the rate limit (the packet is counted under its own reason)") \
+    X(translated4, "MAP-T: LAN packets translated by the NAPT, then into IPv6 from the MAP address") \
+    X(translated6, "MAP-T: WAN packets translated into IPv4, then back by the NAPT and sent to the LAN") \
+    X(drop_wan_hop_limit, "MAP-T: WAN packets whose hop limit would expire here (ICMPv6 time exceeded sent when allowed)") \
+    X(drop_xlat_malformed, "MAP-T: packets whose headers the translator cannot read") \
+    X(drop_xlat_no_mapping, "MAP-T: addresses with no translation (outside the DMR prefix, an FMR CE with an IPv4 prefix)") \
+    X(drop_xlat_icmp, "MAP-T: ICMP untranslatable: type or code, fragment, or its quoted packet") \
+    X(drop_xlat_udp_zero, "MAP-T: IPv6 UDP with a zero checksum") \
+    X(drop_xlat_other, "MAP-T: refused by the translator otherwise: too big, source route, segments left, no headroom, fragment too big") \
     X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_CE_ENUM(n, d) S46_CE_##n,
@@ -93,6 +110,8 @@ typedef struct s46_ce_conf {
                                   address of the CE's own kernel, which drops
                                   packets that come in from its own address. */
     s46_napt_config napt;      /* timers, filtering, capacities (addresses unused) */
+    bool mapt;                 /* MAP-T (br unused): fixed for the CE's life */
+    s46_pfx6 dmr;              /* MAP-T: the DMR prefix (an RFC 6052 length) */
 } s46_ce_conf;
 
 typedef struct s46_ce s46_ce;

@@ -21,6 +21,7 @@ const char *s46_ce_mech_name(s46_ce_mech m)
 {
     switch (m) {
     case S46_CE_MECH_MAPE: return "map_e";
+    case S46_CE_MECH_MAPT: return "map_t";
     case S46_CE_MECH_DSLITE: return "dslite";
     case S46_CE_MECH_IPIP: return "ipip";
     case S46_CE_MECH_LW4O6: return "lw4o6";
@@ -32,7 +33,7 @@ const char *s46_ce_mech_name(s46_ce_mech m)
 /* Frees the data planes other than the one of mech. */
 static void drop_others(ce_pl *p, s46_ce_mech mech)
 {
-    if (mech != S46_CE_MECH_MAPE) {
+    if (mech != S46_CE_MECH_MAPE && mech != S46_CE_MECH_MAPT) {
         s46_ce_free(p->mape);
         p->mape = NULL;
     }
@@ -53,8 +54,8 @@ static void drop_others(ce_pl *p, s46_ce_mech mech)
 /* Does mech run a NAPT (whose state is shared out by port among workers)? */
 static bool has_napt(s46_ce_mech mech)
 {
-    return mech == S46_CE_MECH_MAPE || mech == S46_CE_MECH_IPIP || mech == S46_CE_MECH_LW4O6 ||
-           mech == S46_CE_MECH_CLAT;
+    return mech == S46_CE_MECH_MAPE || mech == S46_CE_MECH_MAPT || mech == S46_CE_MECH_IPIP ||
+           mech == S46_CE_MECH_LW4O6 || mech == S46_CE_MECH_CLAT;
 }
 
 static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen)
@@ -69,6 +70,12 @@ static int ce_reconfigure(void *self, const void *conf, char *err, size_t errlen
     const s46_cepl_conf *c = &cc;
     switch (c->mech) {
     case S46_CE_MECH_MAPE:
+    case S46_CE_MECH_MAPT:
+        cc.mape.mapt = c->mech == S46_CE_MECH_MAPT;
+        if (p->mape && p->mech != c->mech) { /* MAP-E <-> MAP-T: a new data plane */
+            s46_ce_free(p->mape);
+            p->mape = NULL;
+        }
         if (p->mape) {
             if (s46_ce_reconfigure(p->mape, &c->mape, err, errlen) < 0)
                 return -1;

@@ -223,7 +223,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     sw->local = n->c.ipv6;
     sw->ttl_decrement = c->ttl_decrement;
     sw->xlat = (s46_sw_xlat){&n->x, nat64_why, S46_NAT64_translated4, S46_NAT64_translated6,
-                             S46_NAT64_drop_frag_too_big};
+                             S46_NAT64_drop_frag_too_big, NULL};
     sw->xlat_keep6to4 = true;
     n->writer.log = c->log;
     sw->cgn.hairpin = c->hairpin;

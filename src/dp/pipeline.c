@@ -75,7 +75,11 @@ unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigne
     if (s46_steer_fragment(p, workers, &owner))
         return owner; /* reassembled there, then handed on */
     s46_l3 l3;
-    if (s46_parse_ipv6(p->data, p->len, &l3) < 0 || l3.proto != S46_PROTO_IPIP)
+    if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
         return self;
+    if (l3.proto != S46_PROTO_IPIP) /* MAP-T: the translated packet's port */
+        return l3.has_ports && (l3.proto == S46_PROTO_TCP || l3.proto == S46_PROTO_UDP)
+                   ? s46_napt_port_owner(l3.dport, workers)
+                   : self;
     return s46_steer_napt_in(p->data + l3.l3_len, l3.l4_len, workers, self);
 }

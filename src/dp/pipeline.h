@@ -58,6 +58,7 @@ extern const s46_pipeline_ops s46_pl_lwaftr;  /* conf: s46_lw_conf (lwaftr.h) */
 extern const s46_pipeline_ops s46_pl_aftr;    /* conf: s46_aftr_conf (aftr.h) */
 extern const s46_pipeline_ops s46_pl_siit;    /* conf: s46_siit_conf (siit.h) */
 extern const s46_pipeline_ops s46_pl_nat64;   /* conf: s46_nat64_conf (nat64.h) */
+extern const s46_pipeline_ops s46_pl_br_mapt; /* conf: s46_brt_conf (br_mapt.h) */
 
 /* By name ("br_mape", "ce", "lwaftr", "aftr", "siit", "nat64"); NULL if unknown. */
 const s46_pipeline_ops *s46_pipeline_find(const char *name);

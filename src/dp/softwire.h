@@ -29,6 +29,7 @@
 #include "dp/tunnel_icmp.h"
 #include "lib/maprule.h"
 #include "lib/napt.h"
+#include "lib/ruleset.h"
 #include "lib/xlat.h"
 
 /* What the shared stages count. A mechanism maps each to one of its
@@ -69,6 +70,17 @@ typedef enum s46_ev {
     S46_EV_ICMP6_SPOOFED,    /* ICMPv6 error quoting a packet we could not
                                 have sent (tunnel_icmp.h); else ICMPV6_OTHER */
     S46_EV_PTB_TOO_SMALL,    /* Packet Too Big below 1280; else ICMPV6_OTHER */
+    /* The MAP domain stages (stage_map.c), as each MAP mechanism counts them. */
+    S46_EV_MAP_NO_RULE4,     /* IPv4 destination in no rule, no ICMPv4 unreachable sent */
+    S46_EV_MAP_PORT_EXCLUDED,/* destination port in no CE's port set */
+    S46_EV_MAP_UNMAPPABLE4,  /* no port to choose the CE by */
+    S46_EV_MAP_SRC_NO_RULE,  /* IPv6 source inside no rule's IPv6 prefix */
+    S46_EV_MAP_SRC_NOT_MAP,  /* IPv6 source not the MAP address its rule derives */
+    S46_EV_MAP_SPOOFED_ADDR, /* IPv4 source not the address of the CE */
+    S46_EV_MAP_SPOOFED_PORT, /* source port (ICMP: identifier, quoted port) outside the CE's set */
+    S46_EV_MAP_NO_PORT,      /* shared address: a protocol whose port cannot be checked */
+    S46_EV_MAP_UNVERIFIABLE, /* shared address: an ICMP error whose quote shows no port */
+    S46_EV_MAP_DST_IN_DOMAIN,/* destination inside the domain, not hairpinned */
     S46_EV_UNFINISHED,       /* no stage finished the packet (a composition bug) */
     S46_EV_NONE,             /* never counted (never mapped) */
     S46_EV_N
@@ -141,6 +153,11 @@ typedef struct s46_sw_xlat {
     const uint16_t *why;      /* s46_xlat_res -> counter index (drops) */
     uint16_t done4, done6;    /* counters: translated 4->6, 6->4 */
     uint16_t frag_too_big;    /* counter: an IPv4 fragment too big as IPv6 */
+    /* Per packet, before it is translated: the mechanism's fixed address
+     * pairs for it (lib/xlat.h fix_*; MAP-T: the MAP addresses of its CE
+     * ends, which depend on the port). false: the packet has no translation
+     * (dropped as S46_XR_NO_MAPPING). NULL: none, the map alone. */
+    bool (*fix)(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6);
 } s46_sw_xlat;
 
 /* The carrier-grade NAT a center mechanism runs (stage_cgn.c over
@@ -181,6 +198,23 @@ typedef struct s46_sw_cgn {
     void (*hairpin_out)(s46_sw *sw, s46_ctx *c, uint64_t now);
 } s46_sw_cgn;
 
+/* The MAP domain a MAP mechanism's domain stages read (stage_map.c): the
+ * rules (lib/ruleset.h), the interface identifier layout, and the last
+ * rule looked up on each side (most packets of a batch share a domain). */
+typedef struct s46_sw_map {
+    const s46_ruleset *rules;
+    s46_iid_layout layout;
+    bool hairpin;             /* CE-to-CE through here */
+    bool icmp_unreachable;    /* ICMPv4 3/1 for destinations in no rule */
+    s46_u128 mask6, last6_key;
+    const s46_maprule *last6_rule;
+    const s46_rule_shape *last6_shape;
+    bool memo4;               /* no rules share an IPv4 prefix */
+    uint32_t mask4, last4_key;
+    const s46_maprule *last4_rule;
+    const s46_rule_shape *last4_shape;
+} s46_sw_map;
+
 struct s46_sw {
     s46_dp dp;                /* counters, buffers, rate limiter, encapsulation
                                  (dp.enc.dst: the default peer) */
@@ -209,6 +243,7 @@ struct s46_sw {
     const s46_ctx *xlat_cur;  /* the packet being translated (a stateful map
                                  reads its c->peer) */
     s46_sw_cgn cgn;
+    s46_sw_map map;
     s46_ctx ctx[S46_BATCH_MAX];
 };
 

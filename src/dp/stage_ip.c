@@ -114,10 +114,16 @@ S46_STAGE(s46_st_reasm6, "reassemble6", reasm6);
 static inline void share6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
-    if (!c->was_fragment || sw->nat.shares <= 1 || c->l3.proto != S46_PROTO_IPIP)
+    if (!c->was_fragment || sw->nat.shares <= 1)
         return;
-    unsigned o = s46_steer_napt_in(c->p->data + c->l3.l3_len, c->l3.l4_len, sw->nat.shares,
-                                   sw->nat.share);
+    unsigned o;
+    if (c->l3.proto == S46_PROTO_IPIP)
+        o = s46_steer_napt_in(c->p->data + c->l3.l3_len, c->l3.l4_len, sw->nat.shares,
+                              sw->nat.share);
+    else if (c->l3.has_ports && (c->l3.proto == S46_PROTO_TCP || c->l3.proto == S46_PROTO_UDP))
+        o = s46_napt_port_owner(c->l3.dport, sw->nat.shares); /* MAP-T */
+    else
+        return;
     if (o != sw->nat.share) {
         c->done = true;
         s46_pkt_redirect(c->p, o);

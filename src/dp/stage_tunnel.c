@@ -90,8 +90,8 @@ static inline void out4(s46_sw *sw, s46_ctx *c, uint64_t now)
     (void)now;
     s46_sw_count(sw, S46_EV_DECAPSULATED);
     s46_sw_out(sw, c, 0);
-    if (c->inner_reasm && sw->ipv4_mtu && c->p->len > sw->ipv4_mtu &&
-        !(s46_get16(c->p->data + 6) & 0x4000))
+    /* the IPv4 router's part (RFC 791): DF clear beyond the MTU, fragments */
+    if (sw->ipv4_mtu && c->p->len > sw->ipv4_mtu && !(s46_get16(c->p->data + 6) & 0x4000))
         s46_dp_frag4_out(&sw->dp, c->p, sw->ipv4_mtu);
 }
 S46_STAGE(s46_st_out4, "out4", out4);

@@ -60,14 +60,23 @@ static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
     return true;
 }
 
-static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
+void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev)
 {
+    s46_xlat *x = sw->xlat.x;
     s46_xlat_info info;
     sw->xlat_cur = c;
-    s46_xlat_res r = s46_xlat_4to6(sw->xlat.x, c->p, &info);
+    if (sw->xlat.fix && !sw->xlat.fix(sw, c, x, false))
+        return xdrop(sw, c, S46_XR_NO_MAPPING);
+    bool hop = x->ttl_decrement;
+    x->ttl_decrement = hop && router_hop;
+    s46_xlat_res r = s46_xlat_4to6(x, c->p, &info);
+    x->ttl_decrement = hop;
     switch (r) {
     case S46_XR_OK:
-        sw->dp.cnt[sw->xlat.done4]++;
+        if (ev == S46_EV_NONE)
+            sw->dp.cnt[sw->xlat.done4]++;
+        else
+            s46_sw_count(sw, ev);
         s46_sw_out(sw, c, 1);
         if (!info.frag_after)
             return;
@@ -88,6 +97,11 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
     default:
         xdrop(sw, c, r);
     }
+}
+
+static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    s46_sw_xlat_out6(sw, c, now, true, S46_EV_NONE);
 }
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
@@ -125,10 +139,15 @@ bool s46_sw_xlat6_error(s46_sw *sw, s46_ctx *c, s46_xlat_res r, const s46_xlat_i
     return true;
 }
 
-static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
+/* IPv6 into IPv4: out of side 0, or left to the next stages with c->in
+ * describing the IPv4 packet (hold, or the mechanism's xlat_keep6to4). */
+static inline void xlat6to4_(s46_sw *sw, s46_ctx *c, uint64_t now, bool hold)
 {
     s46_xlat_info info;
     sw->xlat_cur = c;
+    hold |= sw->xlat_keep6to4;
+    if (sw->xlat.fix && !sw->xlat.fix(sw, c, sw->xlat.x, true))
+        return xdrop(sw, c, S46_XR_NO_MAPPING);
     /* a datagram reassembled here came as fragments: it leaves as IPv4
      * fragments (DF clear) rather than be refused as too big */
     uint16_t mtu4 = sw->xlat.x->mtu4;
@@ -137,13 +156,14 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_xlat_res r = s46_xlat_6to4(sw->xlat.x, c->p, &info);
     sw->xlat.x->mtu4 = mtu4;
     if (r == S46_XR_OK) {
-        sw->dp.cnt[sw->xlat.done6]++;
         if (c->was_fragment && (c->p->data[6] & 0x40)) {
             uint16_t w = s46_get16(c->p->data + 6);
             s46_put16(c->p->data + 6, (uint16_t)(w & ~0x4000));
             s46_csum_replace16(c->p->data + 10, w, (uint16_t)(w & ~0x4000));
         }
-        if (!sw->xlat_keep6to4)
+        if (!hold || sw->xlat_keep6to4)
+            sw->dp.cnt[sw->xlat.done6]++; /* (a held packet's stages count it) */
+        if (!hold)
             return xlat_out4(sw, c, now);
         if (s46_parse_ipv4(c->p->data, c->p->len, &c->in) == 0)
             return;
@@ -152,4 +172,14 @@ static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
     if (!s46_sw_xlat6_error(sw, c, r, &info, now))
         xdrop(sw, c, r);
 }
+static inline void xlat6to4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    xlat6to4_(sw, c, now, false);
+}
 S46_STAGE(s46_st_xlat6to4, "xlat6to4", xlat6to4);
+
+static inline void xlat6to4_hold(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    xlat6to4_(sw, c, now, true);
+}
+S46_STAGE(s46_st_xlat6to4_hold, "xlat6to4_hold", xlat6to4_hold);

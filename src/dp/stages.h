@@ -43,9 +43,9 @@
  *  ttl4_back   the router hop on the way out of the tunnel: a TTL that
  *              expires gets ICMPv4 Time Exceeded back through the tunnel to
  *              c->peer (INNER_TTL_EXPIRED when none is sent)
- *  out4        sent out of side 0 (DECAPSULATED); a datagram that
- *              reassemble_inner4 made whole, beyond sw->ipv4_mtu, leaves as
- *              IPv4 fragments again
+ *  out4        sent out of side 0 (DECAPSULATED); with DF clear beyond
+ *              sw->ipv4_mtu (when set) as IPv4 fragments (a datagram
+ *              reassemble_inner4 made whole, a translated packet)
  *  encap       the router hop (TTL), the outer header toward c->peer, out
  *              of side 1, outer fragments beyond the tunnel MTU
  *              (ENCAPSULATED, and c->peer_ctr)
@@ -71,6 +71,8 @@
  *              ::); other refusals dropped under sw->xlat.why. A datagram
  *              reassembled here is never too big: it leaves as IPv4
  *              fragments (DF clear) beyond the IPv4 MTU
+ *  xlat6to4_hold  the same, but a translated packet is left to the next
+ *              stages (c->in: the IPv4 packet), not counted
  *  xlat_out4   out of side 0, cut into IPv4 fragments beyond the IPv4 MTU
  *              when DF is clear (after xlat6to4 with keep6to4)
  * CGN (stage_cgn.c), a center mechanism's carrier-grade NAT (sw->cgn,
@@ -86,6 +88,18 @@
  *              subscriber
  *  log_sync    the port blocks the batch allocated synced to the log before
  *              their packets leave (else dropped, LOG_UNSYNCED)
+ * MAP domain (stage_map.c, dp/map_domain.h), by sw->map:
+ *  map_dst4    c->peer = the MAP address of the CE owning the destination
+ *              address and port (MAP_UNMAPPABLE4, MAP_NO_RULE4 unless
+ *              ICMPv4 3/1 is sent, MAP_PORT_EXCLUDED)
+ *  map_src6    c->peer (the sender) must be a CE's MAP address; c->dom = its
+ *              address and port set (MAP_SRC_NO_RULE, MAP_SRC_NOT_MAP)
+ *  map_inner_src  the IPv4 packet at p->data (c->in) from that address and
+ *              a port of the set (MAP_SPOOFED_ADDR, MAP_SPOOFED_PORT,
+ *              MAP_NO_PORT, MAP_UNVERIFIABLE, INNER_MALFORMED)
+ *  hairpin     a destination inside the domain sent to its CE, translated
+ *              when sw->xlat.x is set, else encapsulated (HAIRPINNED,
+ *              MAP_DST_IN_DOMAIN, INNER_TTL_EXPIRED)
  * Stages skip what does not concern them (napt_* without a NAT or for
  * c->fixed packets, mss_* for anything but TCP first fragments). */
 #ifndef S46_DP_STAGES_H
@@ -99,11 +113,18 @@ extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4,
     s46_st_reasm_inner4, s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,
     s46_st_mss_in;
-extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4, s46_st_xlat_out4;
+extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4, s46_st_xlat6to4_hold,
+    s46_st_xlat_out4;
 extern const s46_stage s46_st_cgn_out, s46_st_owner4, s46_st_cgn_in, s46_st_log_sync;
+extern const s46_stage s46_st_map_dst4, s46_st_map_src6, s46_st_map_inner_src,
+    s46_st_map_hairpin;
 /* The xlat4to6 stage's work for one packet (c->l3 its IPv4 header): a
  * mechanism's hairpin sends translated packets back out this way. */
 void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns);
+/* The IPv4 packet of c translated into IPv6 and sent out of side 1, as
+ * xlat4to6 does (router_hop false: its TTL left as it is, the hop counted
+ * already), counted under ev (S46_EV_NONE: sw->xlat.done4). */
+void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev);
 /* What xlat6to4 does with a refusal r of s46_xlat_6to4 about c: true when
  * it sent c back out of side 1 as the ICMPv6 error r calls for (hop limit,
  * too big, segments left; rate limited, from sw->local); false otherwise

@@ -94,6 +94,15 @@ typedef struct s46_xlat {
     uint16_t lowest_mtu6;  /* the lowest IPv6 MTU of the network: IPv4 with
                               DF clear becomes IPv6 fragments no larger
                               (§4.1); below 1280 (0 too): 1280 */
+    /* Fixed pairs for the packet about to be translated, set by the caller
+     * before each call (NULL: none). Its source (fix_src6/fix_src4) and its
+     * destination (fix_dst6/fix_dst4) are translated by the pair instead of
+     * the map when the address is the pair's (4->6: the IPv4 one, 6->4 the
+     * IPv6 one); in a quote the roles swap (its source is the packet's
+     * destination). MAP-T: the MAP address of a CE, which depends on the
+     * port and so is no function of the address alone. */
+    const s46_ip6 *fix_src6, *fix_dst6;
+    uint32_t fix_src4, fix_dst4;
 } s46_xlat;
 
 /* What the caller may send when a packet is refused, and how to send one

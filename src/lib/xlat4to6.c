@@ -43,6 +43,19 @@ static bool illegal_source(const uint8_t *ip, unsigned ihl, size_t len)
     return true;
 }
 
+/* An address of the header at depth (dst: its destination) into IPv6. */
+static bool map46(const s46_xlat *x, uint32_t a, bool dst, unsigned depth, s46_ip6 *o)
+{
+    if (depth & 1)
+        dst = !dst;
+    const s46_ip6 *f = dst ? x->fix_dst6 : x->fix_src6;
+    if (f && a == (dst ? x->fix_dst4 : x->fix_src4)) {
+        *o = *f;
+        return true;
+    }
+    return x->to6(x->arg, a, o);
+}
+
 /* One IPv4 header at in (avail bytes there) and what follows it that
  * changes, planned into pl; *consumed: the bytes of in its new headers
  * replace. depth 0 is the packet, 1 the quote of an ICMP error. */
@@ -60,7 +73,8 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
     bool frag = (ff & 0x3fff) != 0, first = (ff & 0x1fff) == 0;
     uint8_t proto = in[9], nh = proto == S46_XLAT_ICMP4 ? 58 : proto;
     s46_ip6 s6, d6;
-    if (!x->to6(x->arg, s46_get32(in + 12), &s6) || !x->to6(x->arg, s46_get32(in + 16), &d6))
+    if (!map46(x, s46_get32(in + 12), false, depth, &s6) ||
+        !map46(x, s46_get32(in + 16), true, depth, &d6))
         return depth ? S46_XR_QUOTE : S46_XR_NO_MAPPING;
     size_t at = pl->hlen, hl = frag ? 48 : 40;
     if (at + hl + 8 > sizeof pl->h)

@@ -24,6 +24,19 @@ static bool illegal_source(const uint8_t *a)
     return a[15] <= 1;
 }
 
+/* An address of the header at depth (dst: its destination) into IPv4. */
+static bool map64(const s46_xlat *x, const s46_ip6 *a, bool dst, unsigned depth, uint32_t *o)
+{
+    if (depth & 1)
+        dst = !dst;
+    const s46_ip6 *f = dst ? x->fix_dst6 : x->fix_src6;
+    if (f && s46_ip6_eq(a, f)) {
+        *o = dst ? x->fix_dst4 : x->fix_src4;
+        return true;
+    }
+    return x->to4(x->arg, a, o);
+}
+
 /* One IPv6 header chain at in (avail bytes there) and what follows it that
  * changes, planned into pl (see xlat4to6.c). */
 static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail, unsigned depth,
@@ -71,9 +84,9 @@ static s46_xlat_res level(s46_xlat *x, s46_xplan *pl, uint8_t *in, size_t avail,
     memcpy(s6.b, in + 8, 16);
     memcpy(d6.b, in + 24, 16);
     uint32_t s4, d4;
-    if (!x->to4(x->arg, &d6, &d4))
+    if (!map64(x, &d6, true, depth, &d4))
         return depth ? S46_XR_QUOTE : S46_XR_NO_MAPPING;
-    if (!x->to4(x->arg, &s6, &s4)) {
+    if (!map64(x, &s6, false, depth, &s4)) {
         /* RFC 6791: an ICMPv6 error from an address with no mapping */
         if (depth || !x->rfc6791_src || nh != 58 || !first || l4a < 1 || l4[0] >= 128)
             return depth ? S46_XR_QUOTE : S46_XR_NO_MAPPING;

@@ -16,7 +16,8 @@
  * reloads; a reload changes addresses, filtering, timers and limits).
  * A config with a "siit" object (conf/siit_conf.h) runs the stateless
  * SIIT / SIIT-DC translator (EAM table and pool6), one with a "nat64"
- * object (conf/nat64_conf.h) the stateful NAT64 with the same CGN and log. */
+ * object (conf/nat64_conf.h) the stateful NAT64 with the same CGN and log.
+ * A config with a "map_t" object (conf/mapt_conf.h) runs the MAP-T BR. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "conf/br_conf.h"
 #include "conf/lwaftr_conf.h"
 #include "conf/nat64_conf.h"
+#include "conf/mapt_conf.h"
 #include "conf/siit_conf.h"
 #include "dp/br_mape.h"
 #include "io/ioopts.h"
@@ -63,8 +65,9 @@ static const char usage[] =
     "  --config  an HB46PP response or map_e object plus BR options (MAP-E BR),\n"
     "            an {\"lwaftr\": {...}} object (the lw4o6 lwAFTR), or an\n"
     "            {\"aftr\": {...}} object (the DS-Lite AFTR, docs/cgn.md), or a\n"
-    "            {\"siit\": {...}} object (the SIIT-DC translator), or a\n"
-    "            {\"nat64\": {...}} object (the stateful NAT64, RFC 6146)\n"
+    "            {\"siit\": {...}} object (the SIIT-DC translator), a\n"
+    "            {\"nat64\": {...}} object (the stateful NAT64, RFC 6146), or an\n"
+    "            HB46PP response or map_t object plus BR options (the MAP-T BR)\n"
     "  --tun     TUN device to create or attach to (default s46br0)\n"
     "  --workers worker threads, one queue of each interface each (default: one\n"
     "            per CPU this process may use)\n"
@@ -75,8 +78,9 @@ static const char usage[] =
 /* A configuration and what it owns: a BR's rule set, an lwAFTR's
  * settings (its bindings live in `bindings`) or an AFTR's settings. */
 struct brconf {
-    bool lw, aftr, siit, nat64;
+    bool lw, aftr, siit, nat64, mapt;
     s46_br_conf bc;
+    s46_brt_conf tc;
     s46_siit_conf sc;
     s46_lw_conf lc;
     s46_aftr_settings as;
@@ -94,6 +98,8 @@ static void conf_free(struct brconf *c)
         s46_nat64_settings_free(&c->ns);
     s46_ruleset_free(c->bc.rules);
     c->bc.rules = NULL;
+    s46_ruleset_free(c->tc.rules);
+    c->tc.rules = NULL;
 }
 
 static const void *conf_of(const struct brconf *c)
@@ -102,6 +108,8 @@ static const void *conf_of(const struct brconf *c)
         return &c->sc;
     if (c->nat64)
         return &c->ns.c;
+    if (c->mapt)
+        return &c->tc;
     return c->lw ? (const void *)&c->lc : c->aftr ? (const void *)&c->as.c : (const void *)&c->bc;
 }
 
@@ -155,6 +163,19 @@ static int load(const char *path, bool ethernet, struct brconf *out)
         out->loaded = true;
         return 0;
     }
+    if (s46_mapt_conf_is(doc)) {
+        out->mapt = true;
+        int r = s46_brt_conf_from_json(doc, &out->tc, e, sizeof e);
+        json_decref(doc);
+        if (r < 0) {
+            fprintf(stderr, "s46-br: %s: %s\n", path, e);
+            out->mapt = false;
+            return -1;
+        }
+        out->tc.ttl_decrement = ethernet;
+        out->loaded = true;
+        return 0;
+    }
     out->aftr = s46_aftr_settings_is(doc);
     int r = out->aftr ? s46_aftr_settings_from_json(doc, &out->as, e, sizeof e)
                       : s46_br_conf_from_json(doc, &out->bc, e, sizeof e);
@@ -189,6 +210,9 @@ static void show_extra(json_t *j, void *arg)
         json_object_set_new(j, "eam", json_integer((json_int_t)st->cur.sc.map.eam.n));
     else if (st->cur.nat64)
         json_object_set_new(j, "pool_prefixes", json_integer((json_int_t)st->cur.ns.c.cgn.npool));
+    else if (st->cur.mapt)
+        json_object_set_new(j, "rules",
+                            json_integer((json_int_t)s46_ruleset_count(st->cur.tc.rules)));
     else if (st->cur.lw)
         json_object_set_new(j, "bindings", json_integer((json_int_t)s46_bindtab_count(bindings)));
     else if (st->cur.aftr)
@@ -200,7 +224,7 @@ static void show_extra(json_t *j, void *arg)
 
 static void own_addresses(struct br_state *st, const struct brconf *c)
 {
-    if (!st->ethernet || c->siit || c->nat64)
+    if (!st->ethernet || c->siit || c->nat64 || c->mapt)
         return;
     if (c->aftr)
         return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->as.c.aftr6.b);
@@ -218,9 +242,9 @@ static const char *reload_conf(struct br_state *st)
     if (load(st->config, st->ethernet, &n) < 0)
         return "the configuration does not load (see the daemon's log)";
     if (n.lw != st->cur.lw || n.aftr != st->cur.aftr || n.siit != st->cur.siit ||
-        n.nat64 != st->cur.nat64) {
+        n.nat64 != st->cur.nat64 || n.mapt != st->cur.mapt) {
         conf_free(&n);
-        return "the mechanism (MAP-E BR, lwAFTR, AFTR, SIIT, NAT64) changes only with a restart";
+        return "the mechanism (MAP-E BR, MAP-T BR, lwAFTR, AFTR, SIIT, NAT64) changes only with a restart";
     }
     n.as.c.log = st->log; /* the same port-block log goes on */
     n.ns.c.log = st->log;
@@ -237,6 +261,9 @@ static const char *reload_conf(struct br_state *st)
     else if (n.nat64)
         fprintf(stderr, "s46-br: configuration reloaded: NAT64, %zu pool4 prefixes\n",
                 n.ns.c.cgn.npool);
+    else if (n.mapt)
+        fprintf(stderr, "s46-br: configuration reloaded: MAP-T, %zu rules\n",
+                s46_ruleset_count(n.tc.rules));
     else if (n.aftr)
         fprintf(stderr, "s46-br: configuration reloaded: AFTR, %zu pool prefixes\n",
                 n.as.c.cgn.npool);
@@ -387,6 +414,7 @@ int main(int argc, char **argv)
     s46_ctl ctl = {.fd = -1};
     s46_loop_conf lc = {.pipeline = st.cur.siit   ? &s46_pl_siit
                                     : st.cur.nat64 ? &s46_pl_nat64
+                                    : st.cur.mapt ? &s46_pl_br_mapt
                                     : st.cur.lw   ? &s46_pl_lwaftr
                                     : st.cur.aftr ? &s46_pl_aftr
                                                   : &s46_pl_br_mape,
@@ -435,6 +463,8 @@ int main(int argc, char **argv)
         snprintf(what, sizeof what, "SIIT, %zu EAM entries", st.cur.sc.map.eam.n);
     else if (st.cur.nat64)
         snprintf(what, sizeof what, "NAT64, %zu pool4 prefixes", st.cur.ns.c.cgn.npool);
+    else if (st.cur.mapt)
+        snprintf(what, sizeof what, "MAP-T, %zu rules", s46_ruleset_count(st.cur.tc.rules));
     else if (st.cur.aftr)
         snprintf(what, sizeof what, "AFTR, %zu pool prefixes", st.cur.as.c.cgn.npool);
     else if (st.cur.lw)

@@ -17,10 +17,10 @@
 #include "prov/dnsproxy.h"
 #include "prov/mape.h"
 
-enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP, MECH_LW4O6, MECH_CLAT };
+enum ce_mech { MECH_NONE = 0, MECH_MAPE, MECH_DSLITE, MECH_IPIP, MECH_LW4O6, MECH_CLAT, MECH_MAPT };
 const char *ce_mech_name(int mech);
 /* What this build announces in `capability` (exactly what it can run). */
-#define CE_CAPABILITY "map_e,dslite,ipip,lw4o6,464xlat,hubspoke,mesh"
+#define CE_CAPABILITY "map_e,map_t,dslite,ipip,lw4o6,464xlat,hubspoke,mesh"
 
 /* The settings file (README: `ce.json`). */
 struct ce_opts {
@@ -31,10 +31,10 @@ struct ce_opts {
     s46_pfx6 prefix;
     char prefix_if[IF_NAMESIZE];  /* ... or one learnt from this interface */
     unsigned prefix_len;
-    bool prov;                 /* HB46PP mode (else fixed mode: map_e, dslite, lw4o6
-                                  or 464xlat from the file) */
+    bool prov;                 /* HB46PP mode (else fixed mode: map_e, map_t, dslite,
+                                  lw4o6 or 464xlat from the file) */
     json_t *fixed;             /* fixed mode: the document holding it */
-    const char *fixed_mech;    /* fixed mode: "map_e", "dslite", "lw4o6" or "464xlat" */
+    const char *fixed_mech;    /* fixed mode: "map_e", "map_t", "dslite", "lw4o6" or "464xlat" */
     s46_clat_conf clat;        /* 464xlat: the CE's CLAT settings (conf/clat_conf.h) */
     bool have_clat6;           /* clat_ipv6 given (else from the End-user prefix) */
     char *resolver, *ca_file, *vendorid, *product, *user, *pass, *server_name, *store, *txt_name;
@@ -53,8 +53,8 @@ void ce_opts_free(struct ce_opts *o);
 /* One mechanism ready to run. */
 struct ce_plan {
     int mech;
-    s46_ce_conf conf;          /* MAP-E: the whole CE configuration */
-    s46_mape_cfg mape;         /* owns conf.rules */
+    s46_ce_conf conf;          /* MAP-E and MAP-T: the whole CE configuration */
+    s46_mape_cfg mape;         /* owns conf.rules (MAP-T's too) */
     s46_cet_conf cet;          /* DS-Lite and ipip */
     s46_lwb4_conf lw;          /* lw4o6 */
     s46_clat_conf clat;        /* 464xlat */

@@ -246,6 +246,9 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
     } else if (s46_mape_find(doc)) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "map_e";
+    } else if (json_is_object(json_object_get(doc, "map_t"))) {
+        o->fixed = json_incref(doc);
+        o->fixed_mech = "map_t";
     } else if (json_is_object(json_object_get(doc, "dslite"))) {
         o->fixed = json_incref(doc);
         o->fixed_mech = "dslite";
@@ -257,7 +260,7 @@ int ce_opts_load(const char *path, const char *prefix_override, struct ce_opts *
         o->fixed_mech = "464xlat";
     } else {
         s46_seterr(e, sizeof e,
-                   "neither a \"provisioning\" object nor a fixed map_e, dslite, lw4o6 or 464xlat");
+                   "neither a \"provisioning\" object nor a fixed map_e, map_t, dslite, lw4o6 or 464xlat");
         goto bad;
     }
     bool hn;

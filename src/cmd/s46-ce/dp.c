@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ce.h"
+#include "conf/mapt_conf.h"
 #include "io/rtnl.h"
 #include "lib/err.h"
 #include "prov/dns.h"
@@ -17,6 +18,7 @@ const char *ce_mech_name(int mech)
 {
     switch (mech) {
     case MECH_MAPE: return "map_e";
+    case MECH_MAPT: return "map_t";
     case MECH_DSLITE: return "dslite";
     case MECH_IPIP: return "ipip";
     case MECH_LW4O6: return "lw4o6";
@@ -219,6 +221,42 @@ static int plan_clat(const json_t *resp, const s46_pfx6 *prefix, const struct ce
     return 0;
 }
 
+/* MAP-T: the MAP-E CE's configuration with the DMR instead of a BR; the
+ * rules must give this prefix an IPv4 address (not a prefix). */
+static int plan_mapt(const json_t *resp, const s46_pfx6 *prefix, struct ce_plan *out, char *err,
+                     size_t errlen)
+{
+    char e[S46_ERRLEN];
+    json_t *m = json_object_get(resp, "map_t");
+    if (!json_is_object(m))
+        m = s46_mapt_find((json_t *)resp);
+    s46_mapt_cfg t;
+    if (!m) {
+        s46_seterr(err, errlen, "map_t: missing");
+        return -1;
+    }
+    if (s46_mapt_from_json(m, S46_HB46PP_MAX_MAPT_RULES, &t, err, errlen) < 0)
+        return -1;
+    out->mape.rules = t.rules; /* freed by ce_plan_free */
+    out->mape.nrules = t.nrules;
+    s46_ce_conf *c = &out->conf;
+    c->rules = t.rules;
+    c->nrules = t.nrules;
+    c->mesh = t.mesh;
+    c->dmr = t.dmr;
+    c->mapt = true;
+    c->layout = S46_IID_RFC7597;
+    c->eu_prefix = *prefix;
+    s46_ce_params cp;
+    if (s46_ce_params_of(c, &cp, e, sizeof e) < 0) {
+        s46_seterr(err, errlen, "map_t: %s", e);
+        ce_plan_free(out);
+        return -1;
+    }
+    out->mech = MECH_MAPT;
+    return 0;
+}
+
 int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
                   const struct ce_opts *o, struct ce_plan *out, char *err, size_t errlen)
 {
@@ -232,6 +270,8 @@ int ce_plan_build(const char *mech, const json_t *resp, const s46_pfx6 *prefix,
         return plan_lw4o6(resp, prefix, o, out, err, errlen);
     if (!strcmp(mech, "464xlat"))
         return plan_clat(resp, prefix, o, out, err, errlen);
+    if (!strcmp(mech, "map_t"))
+        return plan_mapt(resp, prefix, out, err, errlen);
     if (strcmp(mech, "map_e") != 0) {
         s46_seterr(err, errlen, "%s: not supported by this CE", mech);
         return -1;
@@ -306,7 +346,7 @@ static void set_routes(struct ce_dp *dp, bool want, const s46_ip6 *a6, char *err
  * tunnel address. */
 static void own_addresses(struct ce_dp *dp, const struct ce_plan *p, const s46_ip6 *a6)
 {
-    uint32_t lan = p->mech == MECH_MAPE    ? p->conf.lan_ipv4
+    uint32_t lan = p->mech == MECH_MAPE || p->mech == MECH_MAPT ? p->conf.lan_ipv4
                    : p->mech == MECH_LW4O6 ? p->lw.lan_ipv4
                    : p->mech == MECH_CLAT  ? p->clat.lan_ipv4
                                            : p->cet.lan_ipv4;
@@ -323,6 +363,7 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     s46_cepl_conf cc;
     memset(&cc, 0, sizeof cc);
     cc.mech = p->mech == MECH_MAPE     ? S46_CE_MECH_MAPE
+              : p->mech == MECH_MAPT   ? S46_CE_MECH_MAPT
               : p->mech == MECH_DSLITE ? S46_CE_MECH_DSLITE
               : p->mech == MECH_IPIP   ? S46_CE_MECH_IPIP
               : p->mech == MECH_LW4O6  ? S46_CE_MECH_LW4O6
@@ -336,7 +377,7 @@ int ce_dp_apply(struct ce_dp *dp, const struct ce_plan *p, char *err, size_t err
     cc.tunnel.ttl_decrement = cc.mape.ttl_decrement = cc.lw4o6.ttl_decrement =
         cc.clat.ttl_decrement = dp->ethernet;
     const s46_ip6 *a6 = NULL;
-    if (cc.mech == S46_CE_MECH_MAPE) {
+    if (cc.mech == S46_CE_MECH_MAPE || cc.mech == S46_CE_MECH_MAPT) {
         if (s46_ce_params_of(&p->conf, &dp->params, err, errlen) < 0)
             return -1;
         a6 = &dp->params.map_addr;
@@ -379,10 +420,11 @@ void ce_dp_log(const struct ce_dp *dp, const struct ce_plan *p, int rc, const ch
     const char *sep = *e ? "; " : "";
     if (rc < 0) {
         fprintf(stderr, "s46-ce: %s could not start: %s\n", ce_mech_name(p->mech), e);
-    } else if (dp->mech == MECH_MAPE) {
+    } else if (dp->mech == MECH_MAPE || dp->mech == MECH_MAPT) {
         const s46_ce_params *cp = &dp->params;
-        fprintf(stderr, "s46-ce: MAP-E running: IPv4 %s/%u PSID %u/%u, MAP address %s%s%s\n",
-                s46_ip4_format(cp->ipv4, v4), cp->ipv4_len, cp->psid, cp->psid_len,
+        fprintf(stderr, "s46-ce: %s running: IPv4 %s/%u PSID %u/%u, MAP address %s%s%s\n",
+                dp->mech == MECH_MAPT ? "MAP-T" : "MAP-E", s46_ip4_format(cp->ipv4, v4),
+                cp->ipv4_len, cp->psid, cp->psid_len,
                 s46_ip6_format(&cp->map_addr, a), sep, e);
     } else if (dp->mech == MECH_DSLITE) {
         fprintf(stderr, "s46-ce: DS-Lite running: B4 %s, AFTR %s%s%s\n",

@@ -9,7 +9,9 @@
  * lwAFTR (conf/lwaftr_conf.h), one with an "aftr" object the DS-Lite AFTR
  * (conf/aftr_conf.h; the IPv6 side first), one with a "siit" object the
  * SIIT translator (conf/siit_conf.h), whatever its mode, one with a "nat64"
- * object the stateful NAT64 (conf/nat64_conf.h; the IPv6 side first). */
+ * object the stateful NAT64 (conf/nat64_conf.h; the IPv6 side first), one
+ * with a map_t object (and no map_e) the MAP-T BR (conf/mapt_conf.h) in
+ * mode "br". */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "conf/clat_conf.h"
 #include "conf/lwaftr_conf.h"
 #include "conf/nat64_conf.h"
+#include "conf/mapt_conf.h"
 #include "conf/siit_conf.h"
 #include "dp/ce_pipeline.h"
 #include "io/loop.h"
@@ -35,7 +38,8 @@ static const char replay_usage[] =
     "a config with an \"lwaftr\" object runs the lwAFTR, one with an \"aftr\" object\n"
     "the DS-Lite AFTR, its port-block log written when it has \"log\"; one with a\n"
     "\"siit\" object the SIIT translator, one with a \"nat64\" object the\n"
-    "stateful NAT64, its port-block log likewise)\n"
+    "stateful NAT64, its port-block log likewise; in mode \"br\", one with a\n"
+    "\"map_t\" object the MAP-T BR)\n"
     "over the packets of A (arriving on the IPv4 side: the BR's Internet side,\n"
     "the CE's LAN), then over those of B (the IPv6 side), and writes what leaves\n"
     "on each side to C and D (raw IP, or Ethernet with --ethernet), plus the\n"
@@ -102,10 +106,28 @@ static int ce_conf(json_t *doc, s46_cepl_conf *cc, s46_mape_cfg *m, char *err, s
         cc->mech = S46_CE_MECH_CLAT;
         return 0;
     }
-    json_t *mo = s46_mape_find(doc);
     const char *pfx = json_string_value(json_object_get(doc, "prefix"));
+    json_t *to = s46_mapt_find(doc);
+    if (to && pfx) {
+        s46_mapt_cfg t;
+        if (s46_pfx6_parse(pfx, &cc->mape.eu_prefix, e, sizeof e) < 0 ||
+            s46_mapt_from_json(to, S46_HB46PP_MAX_MAPE_RULES, &t, e, sizeof e) < 0) {
+            s46_seterr(err, errlen, "%s", e);
+            return -1;
+        }
+        m->rules = t.rules; /* freed with the map_e rules */
+        m->nrules = t.nrules;
+        cc->mape.rules = t.rules;
+        cc->mape.nrules = t.nrules;
+        cc->mape.mesh = t.mesh;
+        cc->mape.dmr = t.dmr;
+        cc->mape.mapt = true;
+        cc->mech = S46_CE_MECH_MAPT;
+        return 0;
+    }
+    json_t *mo = s46_mape_find(doc);
     if (!mo || !pfx) {
-        s46_seterr(err, errlen, "mode ce: \"prefix\" and \"map_e\" (or \"dslite\") are required");
+        s46_seterr(err, errlen, "mode ce: \"prefix\" and \"map_e\" or \"map_t\" (or \"dslite\", \"464xlat\") are required");
         return -1;
     }
     if (s46_pfx6_parse(pfx, &cc->mape.eu_prefix, e, sizeof e) < 0) {
@@ -308,6 +330,19 @@ int cmd_replay(int argc, char **argv)
         return err2(conf, "mode: \"br\" (MAP-E BR) or \"ce\" (the CE)");
     }
     bool ce = !strcmp(ms, "ce");
+    if (!ce && s46_mapt_conf_is(doc)) {
+        s46_brt_conf tc;
+        int r = s46_brt_conf_from_json(doc, &tc, e, sizeof e);
+        json_decref(doc);
+        if (r < 0) {
+            fprintf(stderr, "s46 replay: %s: %s\n", conf, e);
+            return 2;
+        }
+        r = run(&s46_pl_br_mapt, &tc, (const char *const *)in, (const char *const *)outp,
+                counters, eth);
+        s46_ruleset_free(tc.rules);
+        return r;
+    }
     s46_br_conf bc;
     s46_cepl_conf cc;
     s46_mape_cfg mc;
