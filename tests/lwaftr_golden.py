@@ -274,13 +274,33 @@ def v6_fragments_out_of_order_reassembled():
 
 
 def v6_inner_fragments_checked_by_address():
+    """A shared address's datagram is made whole (a later fragment shows no
+    port) and leaves whole; a stranger's fragment is refused."""
     ip = IP(src="192.0.2.1", dst=NET, id=99, ttl=64) / UDP(sport=1500, dport=7777) / Raw(b"I" * 600)
     f = fragment(ip, fragsize=304)
     ok = [IPv6(src=B4A, dst=AFTR1) / x for x in f]
     stranger = IPv6(src="2001:db8:9::1", dst=AFTR1) / f[1]
     c, d, n = replay("v6_inner_frag", config(), v6_in=ok + [stranger])
-    eq(c, [bytes(dec(x)) for x in f])
-    only_drop(n, "drop_v6_no_binding")
+    eq(c, [bytes(dec(IP(bytes(ip))))])
+    counters_have(n, reassembled=1, drop_v6_no_binding=1)
+
+
+def v6_inner_fragments_of_another_b4_never_join():
+    """B4B shares 192.0.2.1: its fragments with B4A's datagram key stay
+    apart; fragments after a first one with B4B's port go nowhere."""
+    ip = IP(src="192.0.2.1", dst=NET, id=98, ttl=64) / UDP(sport=1500, dport=7777) / Raw(b"a" * 600)
+    other = IP(src="192.0.2.1", dst=NET, id=98, ttl=64) / UDP(sport=1500, dport=7777) / Raw(b"x" * 600)
+    f, g = fragment(ip, fragsize=200), fragment(other, fragsize=200)
+    spoof = IP(src="192.0.2.1", dst=NET, id=97, ttl=64) / UDP(sport=2500, dport=7777) / Raw(b"s" * 600)
+    h = fragment(spoof, fragsize=200)
+    c, d, n = replay("v6_inner_frag_join", config(),
+                     v6_in=[IPv6(src=B4A, dst=AFTR1) / f[0], IPv6(src=B4B, dst=AFTR2) / g[1],
+                            IPv6(src=B4B, dst=AFTR2) / g[2], IPv6(src=B4A, dst=AFTR1) / f[1],
+                            IPv6(src=B4A, dst=AFTR1) / f[2], IPv6(src=B4A, dst=AFTR1) / f[3]] +
+                     [IPv6(src=B4A, dst=AFTR1) / x for x in h])
+    eq(d, [])
+    eq(c, [bytes(dec(IP(bytes(ip))))])
+    counters_have(n, reassembled=1, drop_v6_src_mismatch=1)
 
 
 # ------------------------------------------------- hardening (issue 16: 4-6)
@@ -381,7 +401,7 @@ for t in (the_issue_minimal_config, bad_configs_refused,
           v6_drop_reasons, v6_icmpv6_policy_error_back, v6_hairpin_between_b4s,
           v6_echo_and_ptb_relay, v6_icmp_error_from_b4_by_quoted_port,
           v6_ttl_expired_inside_gets_time_exceeded_back, v6_fragments_out_of_order_reassembled,
-          v6_inner_fragments_checked_by_address, v6_spoofed_icmp_errors_not_relayed,
+          v6_inner_fragments_checked_by_address, v6_inner_fragments_of_another_b4_never_join, v6_spoofed_icmp_errors_not_relayed,
           v6_packet_too_big_mtu_bounds, v6_shared_address_sends_only_checkable_protocols,
           echo_from_non_unicast_sources_not_answered, v6_routing_header_type0_refused):
     case(t)

@@ -94,6 +94,7 @@ int s46_lw_conf_from_json(const json_t *doc, const char *dir, s46_lw_conf *c, s4
         s46_tunnel_conf_from_json(lw, &c->ipv6_mtu, &c->hop_limit, &c->encap_limit, e,
                                   sizeof e) < 0 ||
         s46_json_u32(lw, "icmp_rate", 0, 100000, &c->icmp_rate, e, sizeof e) < 0 ||
+        s46_json_u16(lw, "ipv4_mtu", 68, 9000, &c->ipv4_mtu, e, sizeof e) < 0 ||
         s46_json_bool(lw, "hairpin", &c->hairpin, e, sizeof e) < 0 ||
         s46_json_bool(lw, "icmp_unreachable", &c->icmp_unreachable, e, sizeof e) < 0 ||
         s46_json_bool(lw, "icmpv6_policy", &c->icmpv6_policy, e, sizeof e) < 0) {

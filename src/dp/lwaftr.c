@@ -97,6 +97,7 @@ void s46_lw_conf_default(s46_lw_conf *c)
     c->encap_limit = -1;
     c->hairpin = true;
     c->ttl_decrement = true;
+    c->ipv4_mtu = 1500;
     c->icmp_unreachable = true;
     c->icmp_rate = 1000;
 }
@@ -114,6 +115,7 @@ static void apply_conf(s46_lw *lw, const s46_lw_conf *c)
     sw->self4 = c->ipv4;
     sw->icmp_src = c->ipv4;
     sw->ttl_decrement = c->ttl_decrement;
+    sw->ipv4_mtu = c->ipv4_mtu;
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     sw->ti = (s46_tunnel_icmp){.local = lw->c.aftr, .arg = lw, .icmp_src = c->ipv4,
                                .lowered_ctr = S46_LW_path_mtu_lowered, .nlocal = c->naftr,
@@ -260,7 +262,15 @@ static inline void bind6(s46_sw *sw, s46_ctx *c, uint64_t now)
     s46_sport have = s46_src_port4(v4, &c->in, &port);
     if (have == S46_SP_MALFORMED)
         return s46_sw_drop(sw, c, S46_LW_drop_inner_malformed);
-    if (have == S46_SP_NONE) { /* a non-first fragment: any binding of the address to this B4 */
+    /* A fragment of a shared address's datagram is made whole after decap
+     * (reassemble_inner4, keyed by this B4): a later fragment shows no
+     * port, and no other B4 on the address may add to the datagram. */
+    c->dom.psid_len = 0;
+    if (c->in.is_fragment) {
+        int k = s46_bindtab_psid_len(lw->c.bt, src);
+        c->dom.psid_len = (uint8_t)(k > 0 ? k : 0);
+    }
+    if (have == S46_SP_NONE) { /* a later fragment: a binding of the address to this B4 */
         if (!s46_bindtab_addr_has(lw->c.bt, src, &c->peer, c->local_idx, 1024))
             refuse6(sw, c, S46_LW_drop_v6_no_binding, now);
         return;
@@ -319,8 +329,8 @@ static const s46_stage *const lw_stages4[] = {
 static const s46_stage *const lw_stages6[] = {
     &s46_st_parse6, &s46_st_local6_any, &s46_st_rh6,    &s46_st_reasm6,
     &s46_st_echo6,  &s46_st_relay6,     &s46_st_ipip6,  &s46_st_inner4,
-    &st_bind6,      &s46_st_decap,      &st_hairpin,    &s46_st_ttl4_back,
-    &s46_st_out4,   NULL,
+    &st_bind6,      &s46_st_decap,      &s46_st_reasm_inner4, &st_hairpin,
+    &s46_st_ttl4_back, &s46_st_out4,    NULL,
 };
 
 /* The binding the fast path will want for packet i of the batch (the

@@ -84,6 +84,8 @@ typedef struct s46_lw_conf {
     uint32_t ipv4;            /* answers pings, source of ICMPv4 errors; 0 = none */
     s46_bindtab *bt;          /* the bindings (owned by the caller) */
     uint16_t ipv6_mtu;        /* largest IPv6 packet toward B4s (default 1500) */
+    uint16_t ipv4_mtu;        /* largest IPv4 packet out (default 1500): DF clear
+                                 beyond it (a datagram made whole here), fragments */
     uint8_t hop_limit;        /* outer hop limit (default 64) */
     int16_t encap_limit;      /* -1 = no Tunnel Encapsulation Limit option */
     bool hairpin;             /* B4-to-B4 through the lwAFTR (default on) */
