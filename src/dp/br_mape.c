@@ -249,6 +249,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
         return false;
     unsigned tot = s46_get16(v4 + 2), proto = v4[9];
     if (tot > plen || (s46_get16(v4 + 6) & 0x3fff) != 0 ||
+        (sw->ipv4_mtu && tot > sw->ipv4_mtu) || /* out4 cuts it: the stages */
         !(proto == S46_PROTO_UDP ? tot >= 28 : proto == S46_PROTO_TCP && tot >= 40) ||
         !s46_csum_ok20(v4))
         return false;
