@@ -153,21 +153,12 @@ s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, 
     a->share = share;
     a->shares = shares ? shares : 1;
     apply(a, c);
-    s46_cgn_config gc = c->cgn;
-    gc.share = (uint16_t)share;
-    gc.shares = (uint16_t)a->shares;
-    gc.on_block = c->log ? s46_blocklog_cgn_cb : NULL;
-    gc.on_block_arg = c->log ? &a->writer : NULL;
-    char e[S46_ERRLEN];
-    if (!(a->cgn = s46_cgn_new(&gc, e, sizeof e))) {
-        s46_seterr(err, errlen, "cgn: %s", e);
+    if (s46_sw_cgn_open(&a->sw, &c->cgn, share, a->shares, &a->writer, c->hairpin, aftr_cw,
+                        hairpin_out, err, errlen) < 0) {
         s46_aftr_free(a);
         return NULL;
     }
-    a->sw.cgn = (s46_sw_cgn){.g = a->cgn, .writer = &a->writer, .share = a->share,
-                             .shares = a->shares, .port_min = c->cgn.port_min,
-                             .block_size = c->cgn.block_size, .hairpin = c->hairpin,
-                             .why = aftr_cw, .hairpin_out = hairpin_out};
+    a->cgn = a->sw.cgn.g;
     return a;
 }
 
@@ -197,10 +188,7 @@ const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->sw.dp.coun
 
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
 {
-    s46_cgn_expire(a->cgn, s46_sw_secs(now_ns), 65536);
-    /* releases are logged too: make them durable now */
-    if (a->writer.log)
-        s46_blocklog_writer_flush(&a->writer, NULL, 0);
+    s46_sw_cgn_tick(&a->sw, now_ns);
 }
 
 /* ---- IPv6 -> IPv4 ---- */

@@ -247,21 +247,12 @@ s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned share
     n->share = share;
     n->shares = shares ? shares : 1;
     apply(n, c);
-    s46_cgn_config gc = c->cgn;
-    gc.share = (uint16_t)share;
-    gc.shares = (uint16_t)n->shares;
-    gc.on_block = c->log ? s46_blocklog_cgn_cb : NULL;
-    gc.on_block_arg = c->log ? &n->writer : NULL;
-    char e[S46_ERRLEN];
-    if (!(n->cgn = s46_cgn_new(&gc, e, sizeof e))) {
-        s46_seterr(err, errlen, "cgn: %s", e);
+    if (s46_sw_cgn_open(&n->sw, &c->cgn, share, n->shares, &n->writer, c->hairpin, nat64_cw,
+                        hairpin_out, err, errlen) < 0) {
         s46_nat64_free(n);
         return NULL;
     }
-    n->sw.cgn = (s46_sw_cgn){.g = n->cgn, .writer = &n->writer, .share = n->share,
-                             .shares = n->shares, .port_min = c->cgn.port_min,
-                             .block_size = c->cgn.block_size, .hairpin = c->hairpin,
-                             .why = nat64_cw, .hairpin_out = hairpin_out};
+    n->cgn = n->sw.cgn.g;
     return n;
 }
 
@@ -299,9 +290,7 @@ void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_n
 
 void s46_nat64_tick(s46_nat64 *n, uint64_t now_ns)
 {
-    s46_cgn_expire(n->cgn, s46_sw_secs(now_ns), 65536);
-    if (n->writer.log)
-        s46_blocklog_writer_flush(&n->writer, NULL, 0);
+    s46_sw_cgn_tick(&n->sw, now_ns);
 }
 
 unsigned s46_nat64_steer(const s46_nat64 *n, const s46_pkt *p, uint16_t side)

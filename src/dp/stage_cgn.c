@@ -10,6 +10,7 @@
 #include "dp/stages.h"
 #include "lib/blocklog.h"
 #include "lib/cgn.h"
+#include "lib/err.h"
 
 static inline void cdrop(s46_sw *sw, s46_ctx *c, s46_cw w)
 {
@@ -175,3 +176,34 @@ static void log_sync_run(s46_sw *sw, s46_ctx *c, unsigned n, uint64_t now)
         }
 }
 const s46_stage s46_st_log_sync = {"log_sync", log_sync_run};
+
+int s46_sw_cgn_open(s46_sw *sw, const s46_cgn_config *cfg, unsigned share, unsigned shares,
+                    struct s46_blocklog_writer *writer, bool hairpin, const uint16_t *why,
+                    void (*hairpin_out)(s46_sw *sw, s46_ctx *c, uint64_t now), char *err,
+                    size_t errlen)
+{
+    s46_cgn_config gc = *cfg;
+    bool log = writer && writer->log;
+    gc.share = (uint16_t)share;
+    gc.shares = (uint16_t)shares;
+    gc.on_block = log ? s46_blocklog_cgn_cb : NULL;
+    gc.on_block_arg = log ? writer : NULL;
+    char e[S46_ERRLEN];
+    s46_cgn *g = s46_cgn_new(&gc, e, sizeof e);
+    if (!g) {
+        s46_seterr(err, errlen, "cgn: %s", e);
+        return -1;
+    }
+    sw->cgn = (s46_sw_cgn){.g = g, .writer = writer, .share = share, .shares = shares,
+                           .port_min = cfg->port_min, .block_size = cfg->block_size,
+                           .hairpin = hairpin, .why = why, .hairpin_out = hairpin_out};
+    return 0;
+}
+
+void s46_sw_cgn_tick(s46_sw *sw, uint64_t now_ns)
+{
+    s46_cgn_expire(sw->cgn.g, s46_sw_secs(now_ns), 65536);
+    /* releases are logged too: make them durable now */
+    if (sw->cgn.writer && sw->cgn.writer->log)
+        s46_blocklog_writer_flush(sw->cgn.writer, NULL, 0);
+}

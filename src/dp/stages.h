@@ -116,6 +116,16 @@ extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_s
 extern const s46_stage s46_st_xlat_reasm, s46_st_xlat4to6, s46_st_xlat6to4, s46_st_xlat6to4_hold,
     s46_st_xlat_out4;
 extern const s46_stage s46_st_cgn_out, s46_st_owner4, s46_st_cgn_in, s46_st_log_sync;
+/* A center mechanism's CGN (lib/cgn.h: this worker's share of cfg's pool,
+ * its new and released blocks logged through writer when writer->log is
+ * set) made and put in sw->cgn with the rest of what the CGN stages read;
+ * 0, or -1 with err. s46_sw_cgn_tick: its timers, and the log synced. */
+struct s46_cgn_config;
+int s46_sw_cgn_open(s46_sw *sw, const struct s46_cgn_config *cfg, unsigned share, unsigned shares,
+                    struct s46_blocklog_writer *writer, bool hairpin, const uint16_t *why,
+                    void (*hairpin_out)(s46_sw *sw, s46_ctx *c, uint64_t now), char *err,
+                    size_t errlen);
+void s46_sw_cgn_tick(s46_sw *sw, uint64_t now_ns);
 extern const s46_stage s46_st_map_dst4, s46_st_map_src6, s46_st_map_inner_src,
     s46_st_map_hairpin;
 /* The xlat4to6 stage's work for one packet (c->l3 its IPv4 header): a
