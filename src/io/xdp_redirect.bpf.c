@@ -14,7 +14,7 @@
  * since the kernel does not have that address. A port with a VLAN
  * (s46_vlan[0], an 802.1Q VID) takes only frames tagged with it, looked at
  * past the tag the same way; untagged frames and other VLANs stay with the
- * kernel. */
+ * kernel. A port without one looks past one tag of any VLAN. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 
@@ -81,6 +81,11 @@ int s46_xdp_redirect(struct xdp_md *ctx)
     if (vlan && *vlan) {
         if (type != ETH_P_8021Q || d + 18 > end || ((d[14] << 8 | d[15]) & 0xfff) != *vlan)
             return XDP_PASS;
+        type = (__u16)(d[16] << 8 | d[17]);
+        l3 = d + 18;
+    } else if (type == ETH_P_8021Q && d + 18 <= end) {
+        /* no VLAN of the port's own: a tagged frame is looked at past its
+         * one tag, which the port skips (as AF_PACKET gets it untagged) */
         type = (__u16)(d[16] << 8 | d[17]);
         l3 = d + 18;
     }

@@ -22,7 +22,7 @@
 # The port is opened with offloads, as the daemons open it.
 set -u
 cd "$(dirname "$0")/../.."
-KINDS=${S46_PORT_KINDS:-afpacket}
+KINDS=${S46_PORT_KINDS:-afpacket xdp}
 PC=${S46_PORTCHECK:-build/asan/tools/portcheck}
 PY=/usr/bin/python3
 P=s46pc$$
