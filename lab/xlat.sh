@@ -177,6 +177,8 @@ xlat_check() { # result function of check()
     echo "-- SIIT-DC translator"; "$BIN/s46" show --ctl "$RUN/siit.sock" | grep '^counters\.' | grep -v ' 0$'
     if xlat_uses map_t; then
         step "the MAP-T CE and BR (s46 show)"
+        echo "(traceroute: the IPv6 routers between CE and BR, hops 2-4, answer from IPv6 addresses outside"
+        echo " the DMR and the rules, which have no IPv4 form: the MAP-T CE drops their errors, so \"*\")"
         "$BIN/s46" show --ctl "$RUN/ce$(xlat_ce map_t).sock" | grep -E '^(mechanism|ipv4|psid|ce_ipv6|dmr) '
         echo "-- MAP-T BR"; "$BIN/s46" show --ctl "$RUN/mt.sock" | grep '^counters\.' | grep -v ' 0$'
         "$BIN/s46" show --ctl "$RUN/mt.sock" --json | /usr/bin/python3 -c '
@@ -189,6 +191,12 @@ sys.exit(0 if c.get("v4_out", 0) > 0 and c.get("v6_out", 0) > 0 else 1)'
         local n; n=$(xlat_ce 464xlat)
         step "464XLAT: the CLAT of CE $n, DNS64 and the NAT64 (s46 show)"
         "$BIN/s46" show --ctl "$RUN/ce$n.sock" | grep -E '^(mechanism|clat|nat64|prefix)'
+        grep -E 'CLAT running' "$RUN/ce$n.log" | tail -n 1
+        echo "DNS64 for RFC 7050 (AAAA of ipv4only.arpa at the ISP's resolver):"
+        page=$(nsx "$NS_CE3" kdig +short +timeout=2 @2001:db8:f0f0::53 AAAA ipv4only.arpa | sort | tr '\n' ' ')
+        echo "  $page"
+        [ "$page" = "2001:db8:46::c000:aa 2001:db8:46::c000:ab " ]
+        result $? "DNS64 answers ipv4only.arpa with the NAT64 prefix (RFC 7050)"
         echo "DNS64 (AAAA of www.inet.example through the LAN host's resolver, the CE's DNS proxy):"
         page=$(nsx "$(lan_ns $n)" kdig +short +timeout=2 AAAA www.inet.example)
         echo "  $page"
