@@ -14,9 +14,12 @@
 # (through the AFTR, s46-br with an "aftr" config and its CGN) for the
 # second (S46_LAB_CE2=map_e gives it MAP-E too), lw4o6 (through the lwAFTR,
 # s46-br with an "lwaftr" config holding the third CE's binding) for the
-# third (S46_LAB_CE3=lw4o6|dslite|map_e|none: what it runs, none leaves it
-# and the lwAFTR out); S46_LAB_CE_MODE=fixed gives the CEs a static
-# configuration instead.
+# third (S46_LAB_CE3=lw4o6|dslite|map_e|464xlat|none: what it runs, none
+# leaves it and the lwAFTR out); S46_LAB_CE2=map_t gives the second CE
+# MAP-T through a MAP-T BR, S46_LAB_CE3=464xlat the third a CLAT through a
+# NAT64 with DNS64 (S46_LAB_NAT64PREFIX=discover: found by RFC 7050), and an
+# IPv6-only web server always sits behind SIIT-DC: see lab/xlat.sh.
+# S46_LAB_CE_MODE=fixed gives the CEs a static configuration instead.
 # Usage: lab.sh up | check | down | status | trace IPV4 PORT TIME [--json]
 # Namespaces and addresses (documentation prefixes only):
 #   LAN      192.168.1.0/24 behind each CE (CE 192.168.1.1, host 192.168.1.2)
@@ -486,6 +489,9 @@ up() {
     local what="MAP-E BR and DS-Lite AFTR" nce=two
     [ "$CE3_MECH" = lw4o6 ] && what="MAP-E BR, DS-Lite AFTR and lw4o6 lwAFTR"
     [ "$CE3_MECH" != none ] && nce=three
+    xlat_uses map_t && what="$what, MAP-T BR"
+    xlat_uses 464xlat && what="$what, NAT64"
+    what="$what; SIIT-DC"
     say "starting s46-br ($what), DNS, s46-provd and $nce s46-ce (I/O: ${S46_LAB_IO:-tun})"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
