@@ -14,9 +14,12 @@
 # (through the AFTR, s46-br with an "aftr" config and its CGN) for the
 # second (S46_LAB_CE2=map_e gives it MAP-E too), lw4o6 (through the lwAFTR,
 # s46-br with an "lwaftr" config holding the third CE's binding) for the
-# third (S46_LAB_CE3=lw4o6|dslite|map_e|none: what it runs, none leaves it
-# and the lwAFTR out); S46_LAB_CE_MODE=fixed gives the CEs a static
-# configuration instead.
+# third (S46_LAB_CE3=lw4o6|dslite|map_e|464xlat|none: what it runs, none
+# leaves it and the lwAFTR out); S46_LAB_CE2=map_t gives the second CE
+# MAP-T through a MAP-T BR, S46_LAB_CE3=464xlat the third a CLAT through a
+# NAT64 with DNS64 (S46_LAB_NAT64PREFIX=discover: found by RFC 7050), and an
+# IPv6-only web server always sits behind SIIT-DC: see lab/xlat.sh.
+# S46_LAB_CE_MODE=fixed gives the CEs a static configuration instead.
 # Usage: lab.sh up | check | down | status | trace IPV4 PORT TIME [--json]
 # Namespaces and addresses (documentation prefixes only):
 #   LAN      192.168.1.0/24 behind each CE (CE 192.168.1.1, host 192.168.1.2)
@@ -56,14 +59,20 @@ CE3_MECH=${S46_LAB_CE3:-lw4o6}
 AFTR6=2001:db8:fffe::1 AFTR_POOL=203.0.113.128/28
 LW6=2001:db8:fffd::1 LW_V4=203.0.113.201 LW_PREFIX=203.0.113.192/28
 LW_BIND4=203.0.113.200 LW_PSID=1 LW_B4=2001:db8:12:e500:0:cb00:71c8:1
+case "$CE2_MECH" in
+    dslite|map_e|map_t) ;;
+    *) echo "lab: S46_LAB_CE2 is dslite, map_e or map_t" >&2; exit 2 ;;
+esac
 case "$CE3_MECH" in
     lw4o6) CES="1 2 3"; ALL_NS="$ALL_NS $NS_LAN3 $NS_CE3 $NS_LW" ;;
-    dslite|map_e) CES="1 2 3"; ALL_NS="$ALL_NS $NS_LAN3 $NS_CE3" ;;
+    dslite|map_e|464xlat) CES="1 2 3"; ALL_NS="$ALL_NS $NS_LAN3 $NS_CE3" ;;
     none) CES="1 2" ;;
-    *) echo "lab: S46_LAB_CE3 is lw4o6, dslite, map_e or none" >&2; exit 2 ;;
+    *) echo "lab: S46_LAB_CE3 is lw4o6, dslite, map_e, 464xlat or none" >&2; exit 2 ;;
 esac
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/common.sh"
+. "$HERE/xlat.sh"
+ALL_NS="$ALL_NS $XLAT_NS"
 ROOT=$(cd "$HERE/.." && pwd)
 BIN=${S46_BIN:-$ROOT/build/bin}
 RUN=${S46_LAB_RUN:-/run/s46-lab/$LAB_PREFIX}
@@ -103,7 +112,7 @@ down() {
         rm -f "$pidf"
     done
     # br2, lan3, ce3, lw: also when S46_LAB_BRS or S46_LAB_CE3 changed since up
-    for ns in $ALL_NS $LAB_PREFIX-br2 $NS_LAN3 $NS_CE3 $NS_LW; do
+    for ns in $ALL_NS $LAB_PREFIX-br2 $NS_LAN3 $NS_CE3 $NS_LW $NS_MT $NS_N64; do
         if ip netns list | grep -qw "^$ns"; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
             ip netns del "$ns" 2>/dev/null
@@ -216,6 +225,7 @@ topology() {
         nsx "$NS_INET" ip addr add 203.0.113.150/29 dev eth3
         nsx "$NS_INET" ip route add "$LW_PREFIX" via 203.0.113.145
     fi
+    xlat_topology || return 1
     if [ "$BRS" = 2 ]; then brs_topology || return 1; fi
 }
 
@@ -240,8 +250,10 @@ J
     for n in $CES; do
         pd=$(ce_pd $n)
         if [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ] && [ "$(ce_mech $n)" != map_e ]; then
+            local obj=$lw4o6
+            case $(ce_mech $n) in dslite) obj=$dslite ;; map_t) obj=$(xlat_map_t) ;; 464xlat) obj=$(xlat_464xlat) ;; esac
             cat >"$RUN/ce$n.json" <<J
-{"prefix": "$pd", "$(ce_mech $n)": $([ "$(ce_mech $n)" = dslite ] && echo "$dslite" || echo "$lw4o6"),
+{"prefix": "$pd", "$(ce_mech $n)": $obj,
  "dns_proxy": {"listen": ["192.168.1.1"], "forwarders": ["2001:db8:f0f0::53"]}}
 J
         elif [ "${S46_LAB_CE_MODE:-hb46pp}" = fixed ]; then
@@ -273,6 +285,7 @@ J
 {"enabler_name": "s46 lab VNE", "service_name": "lw4o6", "ttl": 3600, "order": ["lw4o6"],
  "lw4o6": $lw4o6}
 J
+    xlat_configs
     # the lwAFTR: one binding, the third CE's
     cat >"$RUN/lw.json" <<J
 {"lwaftr": {"ipv6": "$LW6", "ipv4": "$LW_V4",
@@ -294,12 +307,14 @@ dns() {
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         txt=$("$BIN/s46-provd" txt https://prov.isp.example/config --t b) || return 1
     fi
+    if xlat_uses 464xlat; then xlat_dns_start || return 1; fi
     {
         s46_unbound_head "$RUN" 2001:db8:f0f0::53
-        cat <<C
+        if xlat_uses 464xlat; then xlat_dns_conf; else cat <<C
   local-zone: "inet.example." static
   local-data: "www.inet.example. 300 IN A 198.51.100.80"
 C
+        fi
         [ -z "$txt" ] || cat <<C
   local-zone: "4over6.info." static
   local-data: '$txt'
@@ -401,6 +416,7 @@ daemons() {
         wait_for "AFTR" test -S "$RUN/aftr.sock" || return 1
     fi
     if [ "$CE3_MECH" = lw4o6 ]; then lwaftr "$io" || return 1; fi
+    xlat_daemons || return 1
     dns || return 1
     if [ "${S46_LAB_CE_MODE:-hb46pp}" != fixed ]; then
         provisioning || return 1
@@ -473,6 +489,9 @@ up() {
     local what="MAP-E BR and DS-Lite AFTR" nce=two
     [ "$CE3_MECH" = lw4o6 ] && what="MAP-E BR, DS-Lite AFTR and lw4o6 lwAFTR"
     [ "$CE3_MECH" != none ] && nce=three
+    xlat_uses map_t && what="$what, MAP-T BR"
+    xlat_uses 464xlat && what="$what, NAT64"
+    what="$what; SIIT-DC"
     say "starting s46-br ($what), DNS, s46-provd and $nce s46-ce (I/O: ${S46_LAB_IO:-tun})"
     if ! daemons; then
         say "daemons failed; logs:"; tail -n 5 "$RUN"/*.log; down; return 1
@@ -507,6 +526,8 @@ check() {
         local via="MAP-E (CE -> BR)"
         [ "$(ce_mech $n)" = dslite ] && via="DS-Lite (B4 -> AFTR)"
         [ "$(ce_mech $n)" = lw4o6 ] && via="lw4o6 (lwB4 -> lwAFTR)"
+        [ "$(ce_mech $n)" = map_t ] && via="MAP-T (CE -> MAP-T BR)"
+        [ "$(ce_mech $n)" = 464xlat ] && via="464XLAT (CLAT -> NAT64)"
         step "LAN $n ($via): HTTP, ping and traceroute to the IPv4 web server"
         page=$(nsx "$lan" curl -s --max-time 10 http://198.51.100.80/)
         echo "$page"
@@ -542,7 +563,7 @@ c = json.load(sys.stdin)["counters"]
 sys.exit(0 if c["v4_encapsulated"] > 0 and c["v6_decapsulated"] > 0 and c["drop_v6_no_binding"] == 0 else 1)'
         result $? "the lwAFTR carried the third CE's traffic both ways through its binding, none unbound"
     fi
-    if [ "$CE2_MECH" != dslite ]; then
+    if [ "$CE2_MECH" = map_e ]; then
         step "second CE shares 192.0.2.18 with other ports"
         "$BIN/s46" show --ctl "$RUN/ce2.sock" | grep -E '^(ipv4|psid) '
     fi
@@ -552,6 +573,14 @@ sys.exit(0 if c["v4_encapsulated"] > 0 and c["v6_decapsulated"] > 0 and c["drop_
         lan=$(lan_ns $n)
         if [ "$(ce_mech $n)" = lw4o6 ]; then
             echo "LAN $n (lw4o6): its IPv4 address and ports are its binding at the lwAFTR, $LW_BIND4 PSID $LW_PSID -> $LW_B4"
+            continue
+        fi
+        if [ "$(ce_mech $n)" = map_t ]; then
+            echo "LAN $n (MAP-T): $MT_CE4 is the MAP-T rule's address of $(ce_pd $n) ($RUN/mapt_br.json)"
+            continue
+        fi
+        if [ "$(ce_mech $n)" = 464xlat ]; then
+            echo "LAN $n (464XLAT): the NAT64's port blocks are in $RUN/nat64-blocks.log"
             continue
         fi
         who=$(nsx "$lan" /usr/bin/python3 -c '
@@ -575,6 +604,7 @@ print(s.recv(64).decode().strip())' 2>/dev/null)
     if [ "$CE2_MECH" = dslite ] || [ "$CE3_MECH" = dslite ]; then
         echo "-- AFTR"; "$BIN/s46" show --ctl "$RUN/aftr.sock" | grep '^counters\.' | grep -v ' 0$'
     fi
+    xlat_check
     if [ "$BRS" = 2 ]; then brs_check; fi
     printf '\nlab check: %d ok, %d failed\n' "$ok" "$bad"
     [ "$bad" -eq 0 ]

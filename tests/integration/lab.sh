@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 export S46_LAB_PREFIX=s46t$$ S46_LAB_RUN=$(mktemp -d)/run
 out=$(build/bin/s46 lab run 2>&1)
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'lab check: 15 ok, 0 failed' <<<"$out"; then
+if [ $rc -eq 0 ] && grep -q 'lab check: 18 ok, 0 failed' <<<"$out"; then
     echo "PASS lab_run"
 else
     echo "FAIL lab_run: exit $rc"; tail -n 40 <<<"$out"
@@ -37,4 +37,10 @@ grep -q '^ *dslite   subscriber 2001:db8:12:d100::b4 (B4)' <<<"$out" && echo "PA
 grep -q '^b4  *"2001:db8:12:e500:0:cb00:71c8:1"' <<<"$out" && grep -q '^ 2  203.0.113.145 ' <<<"$out" &&
     echo "PASS lab_ce3_lw4o6_through_lwaftr" ||
     echo "FAIL lab_ce3_lw4o6_through_lwaftr: $(grep -A8 'LAN 3' <<<"$out" | head -12)"
+# SIIT-DC: the IPv4 Internet host reaches the IPv6-only server by its EAM
+# address; the server's log names the host's RFC 6052 address
+grep -q '^-> ok: HTTP from the IPv4 Internet to the IPv6-only server through SIIT-DC' <<<"$out" &&
+    grep -q '^-> ok: ping from the IPv4 Internet to the IPv6-only server through SIIT-DC' <<<"$out" &&
+    grep -q '^  2001:db8:6:64::cb00:71a6 .*"GET / ' <<<"$out" && echo "PASS lab_siit_dc_to_ipv6_only_server" ||
+    echo "FAIL lab_siit_dc_to_ipv6_only_server: $(grep -A14 'SIIT-DC:' <<<"$out" | head -16)"
 rm -rf "$(dirname "$S46_LAB_RUN")"

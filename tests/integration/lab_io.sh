@@ -47,7 +47,7 @@ for io in ${LAB_IO_KINDS:-afpacket xdp}; do
         # the server must be a hop, and the BR the second one
         grep -qE '^ *[0-9]+  198\.51\.100\.80 ' <<<"$out" && grep -q '^ 2  198.51.100.1 ' <<<"$out" &&
             pass lab_${io}_traceroute || fail lab_${io}_traceroute "$(grep -A7 '^traceroute to' <<<"$out" | tr '\n' ';')"
-        if [ $rc -eq 0 ] && [ "$(grep 'lab check:' <<<"$out" | tail -n 1)" = "lab check: 15 ok, 0 failed" ]; then
+        if [ $rc -eq 0 ] && [ "$(grep 'lab check:' <<<"$out" | tail -n 1)" = "lab check: 18 ok, 0 failed" ]; then
             pass lab_${io}_check
         else
             fail lab_${io}_check "exit $rc: $(grep -E 'FAILED|lab check' <<<"$out" | tr '\n' ' ')"
