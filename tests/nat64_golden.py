@@ -241,14 +241,20 @@ def fragments_4to6():
     if len(d) < 3:
         raise AssertionError("want IPv6 fragments, got %d packets" % len(d))
     for x in d:
-        if len(x) > 1500 or IPv6ExtHdrFragment not in IPv6(x):
-            raise AssertionError("an IPv6 packet of %d bytes, or not a fragment" % len(x))
+        if len(x) > 1280 or IPv6ExtHdrFragment not in IPv6(x):
+            raise AssertionError("an IPv6 packet of %d bytes (lowest IPv6 MTU 1280), or not a "
+                                 "fragment" % len(x))
     got = defragment6([IPv6(x) for x in d])
     want = IPv6(v6(SERVER6, HOST, UDP(sport=9000, dport=5000) / Raw(data), 59))
     if bytes(got[UDP]) != bytes(want[UDP]) or got.src != want.src or got.dst != want.dst:
         raise AssertionError("reassembled IPv6 differs:\n got  %s\n want %s" %
                              (bytes(got[UDP])[:16].hex(), bytes(want[UDP])[:16].hex()))
     counters_have(n, reassembled=1, fragmented=1)
+    # lowest_ipv6_mtu raised to the IPv6 MTU: fragments up to 1500 bytes (RFC 7915 §4.1)
+    c, d, n, _ = replay("frag4_low", config(lowest_ipv6_mtu=1500), v6_in=[pkt], v4_in=frags)
+    sizes = sorted(len(x) for x in d)
+    if not d or sizes[-1] <= 1280 or sizes[-1] > 1500:
+        raise AssertionError("with lowest_ipv6_mtu 1500: fragment sizes %s" % sizes)
 
 
 def hairpin():
@@ -306,7 +312,7 @@ def subscriber_prefix_64():
 
 def bad_configs():
     for bad in ({"pool6": "64:ff9b::/95"}, {"pool4": []}, {"filtering": "x"},
-                {"subscriber_prefix": 129}):
+                {"subscriber_prefix": 129}, {"lowest_ipv6_mtu": 1200}):
         err = G.replay("bad", config(**bad), expect_fail=True, conf="nat64.json")
         if "nat64" not in err:
             raise AssertionError("error does not name the object: %s" % err)

@@ -44,7 +44,8 @@ int s46_clat_conf_from_json(const json_t *doc, const json_t *resp_xlat, const s4
     }
     if (s46_json_ip6(doc, "clat_ipv6", &c->clat6, err, errlen) < 0 ||
         s46_json_ip4(doc, "clat_ipv4", &c->clat4, err, errlen) < 0 ||
-        s46_json_u16(doc, "lan_mtu", 68, 65535, &c->lan_mtu, err, errlen) < 0)
+        s46_json_u16(doc, "lan_mtu", 68, 65535, &c->lan_mtu, err, errlen) < 0 ||
+        s46_json_u16(doc, "lowest_ipv6_mtu", 1280, 65535, &c->lowest_ipv6_mtu, err, errlen) < 0)
         return -1;
     *have_clat6 = json_object_get(doc, "clat_ipv6") != NULL;
     json_t *r = json_object_get(doc, "rfc6791_ipv4");

@@ -81,6 +81,8 @@ int s46_brt_conf_from_json(json_t *doc, s46_brt_conf *c, char *err, size_t errle
              s46_json_ip6(o, "br_ipv6", &c->br6, err, errlen) < 0 ||
              s46_json_u16(o, "ipv4_mtu", 68, 65535, &c->ipv4_mtu, err, errlen) < 0 ||
              s46_json_u16(o, "ipv6_mtu", 1280, 65535, &mtu6, err, errlen) < 0 ||
+             s46_json_u16(o, "lowest_ipv6_mtu", 1280, 65535, &c->lowest_ipv6_mtu, err,
+                          errlen) < 0 ||
              s46_json_u8(o, "hop_limit", 1, 255, &hl, err, errlen) < 0 ||
              s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||
              s46_json_bool(o, "hairpin", &c->hairpin, err, errlen) < 0 ||

@@ -38,6 +38,7 @@ int s46_nat64_settings_from_json(const json_t *doc, s46_nat64_settings *s, char 
         s46_json_ip6(o, "ipv6", &c->ipv6, err, errlen) < 0 ||
         s46_json_u16(o, "ipv4_mtu", 68, 65535, &c->ipv4_mtu, err, errlen) < 0 ||
         s46_json_u16(o, "ipv6_mtu", 1280, 65535, &c->ipv6_mtu, err, errlen) < 0 ||
+        s46_json_u16(o, "lowest_ipv6_mtu", 1280, 65535, &c->lowest_ipv6_mtu, err, errlen) < 0 ||
         s46_json_bool(o, "tos_zero", &c->tos_zero, err, errlen) < 0 ||
         s46_json_bool(o, "hairpin", &c->hairpin, err, errlen) < 0 ||
         s46_json_u32(o, "icmp_rate", 0, 100000, &c->icmp_rate, err, errlen) < 0 ||

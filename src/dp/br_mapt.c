@@ -83,6 +83,7 @@ void s46_brt_conf_default(s46_brt_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->ipv4_mtu = c->ipv6_mtu = 1500;
+    c->lowest_ipv6_mtu = 1280;
     c->hairpin = true;
     c->ttl_decrement = true;
     c->icmp_unreachable = true;
@@ -330,8 +331,9 @@ static const s46_stage *const brt_stages6[] = {
 
 static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errlen)
 {
-    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280) {
-        s46_seterr(err, errlen, "map_t: ipv4_mtu must be at least 68, ipv6_mtu at least 1280");
+    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280 || c->lowest_ipv6_mtu < 1280) {
+        s46_seterr(err, errlen, "map_t: ipv4_mtu must be at least 68, ipv6_mtu and "
+                                "lowest_ipv6_mtu at least 1280");
         return -1;
     }
     if (!s46_rfc6052_len_ok(c->dmr.len)) {
@@ -363,6 +365,7 @@ static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errle
     b->x.mtu4 = c->ipv4_mtu;
     b->sw.ipv4_mtu = c->ipv4_mtu; /* out4: DF clear beyond it, fragments */
     b->x.mtu6 = c->ipv6_mtu;
+    b->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     b->x.ttl_decrement = c->ttl_decrement;
     s46_sw *sw = &b->sw;
     s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);

@@ -83,6 +83,9 @@ typedef struct s46_brt_conf {
     uint32_t br4;             /* answers pings, source of ICMPv4 errors; 0: none */
     s46_ip6 br6;              /* source of ICMPv6 errors; ::: none */
     uint16_t ipv4_mtu, ipv6_mtu; /* next hops (default 1500) */
+    uint16_t lowest_ipv6_mtu; /* the domain's lowest IPv6 MTU (default 1280):
+                                 DF-clear IPv4 becomes IPv6 fragments no
+                                 larger (RFC 7915 §4.1) */
     bool hairpin;             /* CE-to-CE through the BR (default on) */
     bool ttl_decrement;       /* be the router hop (default on) */
     bool icmp_unreachable;    /* ICMPv4 3/1 for destinations in no rule (default on) */

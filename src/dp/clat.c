@@ -79,6 +79,7 @@ void s46_clat_conf_default(s46_clat_conf *c)
     c->clat4 = S46_CLAT_IPV4_DEFAULT;
     c->rfc6791 = S46_CLAT_RFC6791_DEFAULT;
     c->ipv6_mtu = c->lan_mtu = 1500;
+    c->lowest_ipv6_mtu = 1280;
     s46_napt_config_default(&c->napt);
 }
 
@@ -122,8 +123,8 @@ static int check(const s46_clat_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "no CLAT IPv4 address");
         return -1;
     }
-    if (c->ipv6_mtu < 1280 || c->lan_mtu < 68) {
-        s46_seterr(err, errlen, "ipv6_mtu below 1280 or lan_mtu below 68");
+    if (c->ipv6_mtu < 1280 || c->lan_mtu < 68 || c->lowest_ipv6_mtu < 1280) {
+        s46_seterr(err, errlen, "ipv6_mtu or lowest_ipv6_mtu below 1280, or lan_mtu below 68");
         return -1;
     }
     return 0;
@@ -145,6 +146,7 @@ static void apply(s46_clat *x, const s46_clat_conf *c)
     x->x.rfc6791_src = c->rfc6791;
     x->x.mtu4 = c->lan_mtu;
     x->x.mtu6 = c->ipv6_mtu;
+    x->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     x->x.ttl_decrement = c->ttl_decrement;
     sw->local = c->clat6;
     sw->self4 = c->lan_ipv4;

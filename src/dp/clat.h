@@ -97,6 +97,9 @@ typedef struct s46_clat_conf {
     uint32_t lan_ipv4;         /* answers pings, source of ICMPv4 errors (0: clat4) */
     uint16_t ipv6_mtu;         /* the WAN's MTU (default 1500, at least 1280) */
     uint16_t lan_mtu;          /* the LAN's MTU (default 1500, at least 68) */
+    uint16_t lowest_ipv6_mtu;  /* the IPv6 path's lowest MTU (default 1280): a
+                                  DF-clear datagram becomes IPv6 fragments no
+                                  larger (RFC 7915 §4.1) */
     bool ttl_decrement;        /* be the router hop (off on a TUN, see ce_mape.h) */
     s46_napt_config napt;      /* timers, filtering, capacities (address unused) */
 } s46_clat_conf;

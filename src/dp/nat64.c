@@ -82,6 +82,7 @@ void s46_nat64_conf_default(s46_nat64_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->ipv4_mtu = c->ipv6_mtu = 1500;
+    c->lowest_ipv6_mtu = 1280;
     c->ttl_decrement = true;
     c->hairpin = true;
     c->icmp_rate = 1000;
@@ -188,8 +189,9 @@ static int check(const s46_nat64_conf *c, char *err, size_t errlen)
         s46_seterr(err, errlen, "pool6: length must be 32, 40, 48, 56, 64 or 96");
         return -1;
     }
-    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280) {
-        s46_seterr(err, errlen, "ipv4_mtu must be at least 68, ipv6_mtu at least 1280");
+    if (c->ipv4_mtu < 68 || c->ipv6_mtu < 1280 || c->lowest_ipv6_mtu < 1280) {
+        s46_seterr(err, errlen,
+                   "ipv4_mtu must be at least 68, ipv6_mtu and lowest_ipv6_mtu at least 1280");
         return -1;
     }
     if (!c->ipv4 && !c->cgn.npool) {
@@ -216,6 +218,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     n->x.next_id = id;
     n->x.mtu4 = c->ipv4_mtu;
     n->x.mtu6 = c->ipv6_mtu;
+    n->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     n->x.tos_zero = c->tos_zero;
     n->x.ttl_decrement = c->ttl_decrement;
     s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);

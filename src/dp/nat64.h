@@ -99,6 +99,9 @@ typedef struct s46_nat64_conf {
     s46_ip6 ipv6;             /* source of ICMPv6 errors (default: ipv4
                                  embedded in pool6) */
     uint16_t ipv4_mtu, ipv6_mtu; /* next hops (default 1500) */
+    uint16_t lowest_ipv6_mtu; /* the IPv6 network's lowest MTU (default 1280):
+                                 DF-clear IPv4 becomes IPv6 fragments no
+                                 larger (RFC 7915 §4.1) */
     bool tos_zero;            /* traffic class / TOS 0 (default: copied) */
     bool ttl_decrement;       /* be the router hop (default on; off on TUN) */
     bool hairpin;             /* host to host through pool4 (default on) */
