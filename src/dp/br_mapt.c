@@ -209,9 +209,8 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     uint32_t dst = s46_get32(d + 16);
     /* sources RFC 7915 §4.1 drops, and DF clear beyond the lowest IPv6
      * MTU (cut into fragments): the stages */
-    unsigned low6 = b->x.lowest_mtu6 > 1280 ? b->x.lowest_mtu6 : 1280;
     if (d[12] == 0 || d[12] == 127 || d[12] >= 224 ||
-        (!(d[6] & 0x40) && tot + 20 > low6))
+        (!(d[6] & 0x40) && tot + 20 > s46_xlat_lowest6(&b->x)))
         return false;
     if ((b->c.br4 && dst == b->c.br4) || (b->c.ttl_decrement && d[8] <= 1) ||
         tot + 20 > b->c.ipv6_mtu || s46_pkt_headroom(p) < 20)
@@ -363,7 +362,7 @@ static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errle
     b->x.arg = &b->dmr;
     b->x.next_id = id;
     b->x.mtu4 = c->ipv4_mtu;
-    b->sw.ipv4_mtu = c->ipv4_mtu; /* out4: DF clear beyond it, fragments */
+    b->sw.ipv4_mtu = c->ipv4_mtu;
     b->x.mtu6 = c->ipv6_mtu;
     b->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     b->x.ttl_decrement = c->ttl_decrement;

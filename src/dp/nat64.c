@@ -217,6 +217,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     n->x.arg = n;
     n->x.next_id = id;
     n->x.mtu4 = c->ipv4_mtu;
+    n->sw.ipv4_mtu = c->ipv4_mtu;
     n->x.mtu6 = c->ipv6_mtu;
     n->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     n->x.tos_zero = c->tos_zero;

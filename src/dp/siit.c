@@ -91,6 +91,7 @@ static int apply_conf(s46_siit *s, const s46_siit_conf *c, char *err, size_t err
     s->x.next_id = id;
     s->x.rfc6791_src = c->rfc6791;
     s->x.mtu4 = c->ipv4_mtu;
+    s->sw.ipv4_mtu = c->ipv4_mtu;
     s->x.mtu6 = c->ipv6_mtu;
     s->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     s->x.tos_zero = c->tos_zero;

@@ -35,7 +35,7 @@ void s46_sw_process(s46_sw *sw, s46_batch *b, uint16_t side, uint64_t now_ns)
         c->peer_ctr = 0;
         c->src = NULL;
         c->local_idx = 0;
-        c->fixed = c->was_fragment = c->inner_reasm = c->new_block = c->done = false;
+        c->fixed = c->was_fragment = c->new_block = c->done = false;
     }
     if (!m)
         return;

@@ -105,9 +105,6 @@ typedef struct s46_ctx {
     bool fixed;          /* its IPv4 address needs no NAT (ipip fixed prefix) */
     bool was_fragment;   /* arrived as a fragment (side 0: reassembled by
                             reassemble4; side 1: an outer one, reassemble6) */
-    bool inner_reasm;    /* side 1: its IPv4 datagram was made whole here
-                            (reassemble_inner4; a translator's reassemble6):
-                            out4 cuts it to ipv4_mtu again */
     bool new_block;      /* its NAT allocated a port block: it may leave only
                             once the block's log record is on disk */
     bool done;           /* finished: verdict set */
@@ -286,6 +283,14 @@ static inline void s46_sw_out(s46_sw *sw, s46_ctx *c, uint16_t side)
 {
     c->done = true;
     s46_dp_out(&sw->dp, c->p, side);
+}
+/* c's IPv4 packet out of side 0, the IPv4 router's part done (RFC 791):
+ * with DF clear beyond sw->ipv4_mtu (when set), as fragments. */
+static inline void s46_sw_out4(s46_sw *sw, s46_ctx *c)
+{
+    s46_sw_out(sw, c, 0);
+    if (sw->ipv4_mtu && c->p->len > sw->ipv4_mtu && !(s46_get16(c->p->data + 6) & 0x4000))
+        s46_dp_frag4_out(&sw->dp, c->p, sw->ipv4_mtu);
 }
 /* The tunnel MTU toward peer, and the IPv4 room it leaves. */
 static inline unsigned s46_sw_mtu(const s46_sw *sw, const s46_ip6 *peer)

@@ -79,7 +79,6 @@ static inline void reasm_inner4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     if (!c->in.is_fragment || !(sw->reasm_inner_all || c->dom.psid_len))
         return;
-    c->inner_reasm = true;
     if (!s46_dp_reasm_inner4(&sw->dp, c->p, &c->in, c->peer.b, now))
         c->done = true; /* held or refused, counted */
 }
@@ -89,10 +88,7 @@ static inline void out4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
     s46_sw_count(sw, S46_EV_DECAPSULATED);
-    s46_sw_out(sw, c, 0);
-    /* the IPv4 router's part (RFC 791): DF clear beyond the MTU, fragments */
-    if (sw->ipv4_mtu && c->p->len > sw->ipv4_mtu && !(s46_get16(c->p->data + 6) & 0x4000))
-        s46_dp_frag4_out(&sw->dp, c->p, sw->ipv4_mtu);
+    s46_sw_out4(sw, c);
 }
 S46_STAGE(s46_st_out4, "out4", out4);
 

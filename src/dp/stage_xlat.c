@@ -112,10 +112,7 @@ static const s46_ip6 none6;
 static inline void xlat_out4(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;
-    s46_sw_out(sw, c, 0);
-    /* DF clear beyond the IPv4 MTU: IPv4 fragments (RFC 7915 §5) */
-    if (c->p->len > sw->xlat.x->mtu4 && !(c->p->data[6] & 0x40))
-        s46_dp_frag4_out(&sw->dp, c->p, sw->xlat.x->mtu4);
+    s46_sw_out4(sw, c);
 }
 S46_STAGE(s46_st_xlat_out4, "xlat_out4", xlat_out4);
 

@@ -93,7 +93,7 @@ typedef struct s46_xlat {
     uint16_t next_id;      /* IPv4 id of the next unfragmented packet */
     uint16_t lowest_mtu6;  /* the lowest IPv6 MTU of the network: IPv4 with
                               DF clear becomes IPv6 fragments no larger
-                              (§4.1); below 1280 (0 too): 1280 */
+                              (§4.1); below 1280 (0 too): 1280 (s46_xlat_lowest6) */
     /* Fixed pairs for the packet about to be translated, set by the caller
      * before each call (NULL: none). Its source (fix_src6/fix_src4) and its
      * destination (fix_dst6/fix_dst4) are translated by the pair instead of
@@ -141,4 +141,9 @@ bool s46_xlat_source_route(const uint8_t *o, size_t len);
 /* Parameter problem pointers (RFC 7915 §4.2, §5.2); -1: none. */
 int s46_xlat_ptr4to6(unsigned p4);
 int s46_xlat_ptr6to4(unsigned p6);
+/* The lowest IPv6 MTU in force (lowest_mtu6, at least 1280). */
+static inline unsigned s46_xlat_lowest6(const s46_xlat *x)
+{
+    return x->lowest_mtu6 > 1280 ? x->lowest_mtu6 : 1280;
+}
 #endif

@@ -200,7 +200,7 @@ s46_xlat_res s46_xlat_4to6(s46_xlat *x, s46_pkt *p, s46_xlat_info *info)
     } else {
         /* DF clear: IPv6 fragments no bigger than the network's lowest IPv6
          * MTU (§4, §4.1) nor the next hop's */
-        unsigned lim = x->lowest_mtu6 > 1280 ? x->lowest_mtu6 : 1280;
+        unsigned lim = s46_xlat_lowest6(x);
         if (lim > x->mtu6)
             lim = x->mtu6;
         if (nlen > lim) {
