@@ -153,6 +153,7 @@ static void apply(s46_clat *x, const s46_clat_conf *c)
     sw->icmp_src = c->lan_ipv4 ? c->lan_ipv4 : c->clat4;
     sw->ttl_decrement = c->ttl_decrement;
     sw->ipv4_mtu = c->lan_mtu;
+    sw->xlat_keep6to4 = true; /* translated, then the reverse NAPT */
     sw->nat = (s46_sw_nat){x->napt, c->clat4, c->clat4, 32, 0, 0, 0,
                            c->napt.share, c->napt.shares, nx_why};
     sw->xlat = (s46_sw_xlat){&x->x, xlat_why, S46_CLAT_translated4, S46_CLAT_translated6,
@@ -295,40 +296,6 @@ static inline void share6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_share6, "clat_share6", share6);
 
-/* RFC 7915 §5 into IPv4, left to the reverse NAPT (c->in). A datagram
- * that arrived in fragments was cut by its sender: it is not refused as
- * too big for the LAN and leaves with DF clear (RFC 7915 §5.1.1 gives
- * translated fragments DF 0). */
-static inline void xlat6(s46_sw *sw, s46_ctx *c, uint64_t now)
-{
-    s46_xlat *t = sw->xlat.x;
-    s46_xlat_info info;
-    uint16_t m = t->mtu4;
-    if (c->was_fragment)
-        t->mtu4 = 0xffff;
-    s46_xlat_res r = s46_xlat_6to4(t, c->p, &info);
-    t->mtu4 = m;
-    if (r != S46_XR_OK) {
-        if (!s46_sw_xlat6_error(sw, c, r, &info, now))
-            s46_sw_drop(sw, c, sw->xlat.why[r]);
-        return;
-    }
-    uint8_t *ip = c->p->data;
-    if (c->was_fragment && (ip[6] & 0x40)) {
-        /* a datagram over 1260 bytes got DF and no id: clear one, an id */
-        uint16_t old = s46_get16(ip + 6), oid = s46_get16(ip + 4);
-        s46_put16(ip + 6, (uint16_t)(old & ~0x4000u));
-        s46_put16(ip + 4, t->next_id++);
-        s46_csum_replace16(ip + 10, old, s46_get16(ip + 6));
-        s46_csum_replace16(ip + 10, oid, s46_get16(ip + 4));
-    }
-    c->inner_reasm = c->was_fragment; /* made whole here: out4 cuts it to lan_mtu */
-    if (s46_parse_ipv4(ip, c->p->len, &c->in) < 0)
-        return s46_sw_drop(sw, c, S46_CLAT_drop_inner_malformed);
-    sw->dp.cnt[sw->xlat.done6]++;
-}
-S46_STAGE_LOCAL(st_xlat6, "clat_xlat6to4", xlat6);
-
 /* The CLAT's composition. LAN in: reassembly, what the NAPT translates,
  * the router hop, a source route and the IPv6 MTU (errors to the LAN
  * host, before the NAPT),
@@ -343,7 +310,7 @@ static const s46_stage *const clat_stages4[] = {
 };
 static const s46_stage *const clat_stages6[] = {
     &s46_st_parse6, &s46_st_local6,   &st_src6, &s46_st_reasm6, &st_share6,
-    &st_xlat6,      &s46_st_napt_in,  &st_mss6, &s46_st_out4,   NULL,
+    &s46_st_xlat6to4,      &s46_st_napt_in,  &st_mss6, &s46_st_out4,   NULL,
 };
 
 unsigned s46_steer_clat6(const s46_pkt *p, unsigned workers, unsigned self)
