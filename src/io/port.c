@@ -27,8 +27,7 @@ const char *s46_port_kind_name(s46_port_kind k)
     return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
 }
 
-/* The interface's driver is veth (ETHTOOL_GDRVINFO). */
-static bool is_veth(const char *ifname)
+bool s46_if_is_veth(const char *ifname)
 {
     struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
     struct ifreq ifr;
@@ -61,14 +60,14 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
             s46_seterr(err, errlen, "%s", why);
         return p;
     case S46_PORT_AUTO:
-        if (is_veth(spec->ifname)) {
-            /* the local senders of a veth pair leave TCP/UDP checksums
-             * partial and AF_XDP cannot tell (AF_PACKET can: it completes
-             * them) */
+        if (s46_if_is_veth(spec->ifname)) {
+            /* the local senders of a veth pair send TCP/UDP super-packets,
+             * which AF_PACKET takes whole and AF_XDP cannot (a frame must
+             * fit a UMEM frame: the peers would need TSO and GSO off) */
             p = s46_port_open_afpacket(spec, queue, err, errlen);
             if (p)
                 s46_seterr(note, notelen,
-                           "%s is a veth: AF_XDP cannot see partial checksums there: using "
+                           "%s is a veth: AF_XDP takes no super-packets from its peer: using "
                            "afpacket",
                            spec->ifname);
             return p;

@@ -295,6 +295,7 @@ typedef struct xdp_port {
     uint64_t tx_errors; /* ours; the kernel's invalid descriptors added in sync */
     uint32_t tx_pending; /* descriptors reserved, not yet submitted */
     bool zerocopy;
+    bool veth;          /* a local stack's peer: partial checksums arrive */
     s46_ether *eth; /* the interface's link layer, shared with its other queues */
 } xdp_port;
 
@@ -406,8 +407,9 @@ static uint32_t xdp_rx(s46_port *pp, s46_pktpool *pool, s46_batch *b, uint32_t m
         memcpy(pk->data, f + off, len);
         pk->ts_ns = now;
         /* a veth peer's stack sent it with checksum offload: nothing says
-         * so here, but the field then holds the pseudo-header sum */
-        if (s46_csum_fill_partial(pk))
+         * so here, but the field then holds the pseudo-header sum (from a
+         * wire, checksums are whole: not looked at) */
+        if (p->veth && s46_csum_fill_partial(pk))
             pp->st.rx_csum_completed++;
         pp->st.rx_packets++;
         pp->st.rx_bytes += len;
@@ -560,6 +562,7 @@ s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err
     p->port.fd = -1;
     p->port.queue = queue;
     p->port.ethernet = true;
+    p->veth = s46_if_is_veth(spec->ifname);
     snprintf(p->port.name, sizeof p->port.name, "%s", spec->ifname ? spec->ifname : "");
     if (!spec->ifname || strlen(spec->ifname) >= IF_NAMESIZE) {
         s46_seterr(err, errlen, "xdp: bad interface name");
