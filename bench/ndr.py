@@ -20,11 +20,24 @@ Flows: distinct CE addresses (BR) or LAN source ports (CE), made with
 trafgen's per-byte counters of coprime periods (so 10 000 is 9 999 and
 1 000 000 is 999 900 distinct values).
 Environment: IO_TRIAL_S (10), IO_QUICK=1 (2 s trials, 550 B, 1 flow),
-IO_CASES (comma list of br4,br6,ce4,ce6; default all), IO_BUDGET_S (5400:
-remaining measurements are skipped once spent), IO_STEPS (7 trials per
-search at most), IO_IO (--io value for the daemons when they support it),
+IO_CASES (comma list of br4,br6,ce4,ce6,lw4,lw6,aftr4,aftr6,nat64_4,nat64_6;
+default all), IO_BUDGET_S (7200) and IO_CASE_BUDGET_S (600: a case's
+remaining measurements are skipped once it spent that), IO_STEPS (7
+trials per search at most), IO_IO (--io value for the daemons when they support it),
 S46_BIN (build/bin), IO_KERNEL_ONLY=1 (the kernel's side alone: checks the
 generator, the packets and the topology).
+The center mechanisms (s46-br with another config): lw4/lw6 the lwAFTR
+(one binding per flow: IPv4 address 10.x.y.z, PSID length 0, B4
+2001:db8:1::x:yyzz), aftr4/aftr6 the DS-Lite AFTR (aftr6: one B4 per flow,
+each a subscriber with one session; aftr4: the return traffic of sessions
+made first, one packet definition per session, at most 64 512), nat64_4 /
+nat64_6 the NAT64 (the IPv6 hosts as the AFTR's B4s, to 2001:db8:64::/96), each
+next to the kernel forwarding the same input packets as plain IP, and the
+NAT64 also next to tayga (stateless NAT64 on a TUN device, its dynamic
+pool giving each host an IPv4 address) on the same path. Stateful cases
+make their sessions first (the flows offered once at 100 kpps, or for the
+return direction at 20 kpps with the external endpoints read off the
+IPv4 side), so the search measures established traffic.
 CPU per packet: non-idle time of the DUT's CPU(s) from /proc/stat over the
 trial at the NDR, per forwarded packet (with 2 workers the DUT shares the
 generator's CPU, so that figure is not printed), and the DUT process's own
@@ -45,7 +58,9 @@ BIN = os.environ.get("S46_BIN", os.path.join(ROOT, "build", "bin"))
 PFX = os.environ.get("IO_PREFIX", "s46io%d" % os.getpid())
 QUICK = os.environ.get("IO_QUICK", "") == "1"
 TRIAL = float(os.environ.get("IO_TRIAL_S", "2" if QUICK else "10"))
-BUDGET = float(os.environ.get("IO_BUDGET_S", "5400"))
+BUDGET = float(os.environ.get("IO_BUDGET_S", "7200"))
+CASE_BUDGET = float(os.environ.get("IO_CASE_BUDGET_S", "600"))
+CASE_START = [time.monotonic()]
 STEPS = int(os.environ.get("IO_STEPS", "7"))
 LOSS_MAX = 0.00001  # 0.001 %
 GEN_CPU, DUT_CPU = 0, 1
@@ -53,7 +68,8 @@ HZ = os.sysconf("SC_CLK_TCK")
 SIZES = [550] if QUICK else [64, 550, 1500]
 FLOWS = [1] if QUICK else [1, 10000, 1000000]
 KERNEL_ONLY = os.environ.get("IO_KERNEL_ONLY", "") == "1"  # checks the generator and paths
-CASES = os.environ.get("IO_CASES", "br4,br6,ce4,ce6").split(",")
+CASES = os.environ.get("IO_CASES", "br4,br6,ce4,ce6,lw4,lw6,aftr4,aftr6,nat64_4,nat64_6").split(",")
+PER_FLOW_MAX = 251 * 256  # return-direction cases: one trafgen packet definition per session
 CE_MAX_FLOWS = 251 * 256  # source ports 1024..65279: the CE's port set has 64 512
 START = time.monotonic()
 
@@ -239,6 +255,90 @@ def cfg_ce6(size, ports, dmac, smac):
     ln = size - 20
     return "".join("{ %s, %d, %d, %d, %d, 0, 0, fill(0, %d) }\n" %
                    (pre, p >> 8, p & 0xFF, ln >> 8, ln & 0xFF, size - 28) for p in ports)
+
+
+# ------------------------------------------------ center mechanisms' packets
+B4_PFX = [0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0]   # 2001:db8:1::/104
+POOL6 = "2001:db8:64::/96"     # the NAT64 prefix (network-specific: tayga, as RFC 6052 §3.1
+                               # asks, translates no private or documentation IPv4 in 64:ff9b::/96)
+NAT64_DST = "2001:db8:64::c633:6450"                             # 198.51.100.80 in POOL6
+POOL4 = "10.64.0.0/20"   # the AFTR's and NAT64's pool (4096 addresses, 1008 blocks of 64 each)
+B4_INNER = "192.0.0.2"   # the DS-Lite hosts' address (RFC 6333 B4 range)
+
+
+def flow_values(flows):
+    """The (x, y, z) byte triples trafgen's counters of ce_addr_tokens go
+    through: one per flow."""
+    import itertools
+    per = [range(t.lo, t.lo + t.period) if t.period else [t.v] for t in ce_addr_tokens(flows)]
+    return itertools.product(*per)
+
+
+def b4_addr(x, y, z):
+    import ipaddress
+    return str(ipaddress.IPv6Address(bytes(B4_PFX + [x, y, z])))
+
+
+def b4_tokens(flows):
+    """The B4 (or IPv6 host) of flow x.y.z: 2001:db8:1::x:yyzz, in step with
+    the IPv4 address 10.x.y.z of the same flow."""
+    return const(B4_PFX) + [Tok(t.v, t.period, t.lo) for t in ce_addr_tokens(flows)]
+
+
+def cfg_lw6(size, flows, dmac, smac):
+    """IPv4-in-IPv6 from each binding's B4 to the lwAFTR, inner source the
+    binding's IPv4 address."""
+    eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
+    outer = ipv6_hdr(size, b4_tokens(flows), const(ip6(BR6)))
+    src4 = const(b(10)) + [Tok(t.v, t.period, t.lo) for t in ce_addr_tokens(flows)]
+    f = eth + outer + ipv4_hdr(size, src4, const(ip4(INET4)), dyn_csum_at=54) + \
+        udp(port(10000), port(7000), size)
+    return render(f, size - 28)
+
+
+def cfg_aftr6(size, flows, dmac, smac):
+    """IPv4-in-IPv6 from B4s to the AFTR: each B4's host 192.0.0.2:10000 to
+    the Internet host (the inner packet is the same for every B4)."""
+    eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
+    outer = ipv6_hdr(size, b4_tokens(flows), const(ip6(BR6)))
+    f = eth + outer + ipv4_hdr(size, const(ip4(B4_INNER)), const(ip4(INET4))) + \
+        udp(port(10000), port(7000), size)
+    return render(f, size - 28)
+
+
+def cfg_nat64_6(size, flows, dmac, smac):
+    """UDP from IPv6 hosts to the Internet host's address in POOL6; the
+    IPv6 packet is 20 bytes longer than the IPv4 one it becomes."""
+    eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
+    pl = size - 20
+    h6 = const(b(0x60, 0, 0, 0, pl >> 8, pl & 0xFF, 17, 64)) + b4_tokens(flows) + const(ip6(NAT64_DST))
+    head = ", ".join(t.render() for t in eth + h6)
+    return "{ %s, 39, 16, 27, 88, %d, %d, csumudp6(14, 54), fill(0, %d) }\n" % (
+        head, pl >> 8, pl & 0xFF, size - 28)
+
+
+def udp4_csum(src, dst, sport, dport, payload_len):
+    ln = 8 + payload_len
+    words = ip4(src) + ip4(dst) + [0, 17, ln >> 8, ln & 0xFF] + \
+        [sport >> 8, sport & 0xFF, dport >> 8, dport & 0xFF, ln >> 8, ln & 0xFF, 0, 0]
+    c = csum(words)   # the payload is zeros
+    return c or 0xFFFF
+
+
+def cfg_to_endpoints(size, eps, dmac, smac):
+    """Replies from the Internet host to external endpoints (address, port)
+    of sessions (one packet definition each), UDP checksum filled."""
+    eth = mac(dmac) + mac(smac) + [0x08, 0x00]
+    out = []
+    for a, p in eps:
+        h = b(0x45, 0, size >> 8, size & 0xFF, 0, 0, 0, 0, 64, 17)
+        c = csum(h + [0, 0] + ip4(INET4) + ip4(a))
+        u = udp4_csum(INET4, a, 7000, p, size - 28)
+        ln = size - 20
+        f = eth + h + [c >> 8, c & 0xFF] + ip4(INET4) + ip4(a) + \
+            [7000 >> 8, 7000 & 0xFF, p >> 8, p & 0xFF, ln >> 8, ln & 0xFF, u >> 8, u & 0xFF]
+        out.append("{ %s, fill(0, %d) }\n" % (", ".join(str(x) for x in f), size - 28))
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ topology
@@ -476,7 +576,8 @@ def ndr(gen, top, secs, **kw):
 
 
 def time_left():
-    return BUDGET - (time.monotonic() - START)
+    now = time.monotonic()
+    return min(BUDGET - (now - START), CASE_BUDGET - (now - CASE_START[0]))
 
 
 # ------------------------------------------------------------------ DUTs
@@ -551,6 +652,78 @@ def start_ce(topo, direction, workers, tmp):
     return start_dut(topo, ["taskset", "-c", cpus] + args, os.path.join(tmp, "ce.sock"), tmp, "ce")
 
 
+def center_conf(case, tmp, flows):
+    """The s46-br config of a center mechanism's case."""
+    cgn = {"pool" if case.startswith("aftr") else "pool4": [POOL4], "block_size": 64,
+           "max_blocks_per_subscriber": 1, "block_idle": 86400,
+           "timeouts": {"udp": 86400},
+           "limits": {"new_per_second": 0},
+           "capacity": {k: max(2 * flows, 1024) for k in ("subscribers", "blocks", "mappings",
+                                                          "sessions")},
+           "log": {"path": os.path.join(tmp, "blocks.log")}}
+    if case.startswith("lw"):
+        with open(os.path.join(tmp, "bindings.csv"), "w") as f:
+            for x, y, z in flow_values(flows):
+                f.write("%s,10.%d.%d.%d,0,0\n" % (b4_addr(x, y, z), x, y, z))
+        return {"lwaftr": {"ipv6": BR6, "ipv4": "198.51.100.1", "ipv6_mtu": 1600,
+                           "bindings_file": "bindings.csv"}}
+    if case.startswith("aftr"):
+        return {"aftr": dict(cgn, ipv6=BR6, ipv4="198.51.100.1", ipv6_mtu=1600)}
+    return {"nat64": dict(cgn, pool6=POOL6, ipv4="198.51.100.1", ipv6_mtu=1600)}
+
+
+def start_center(topo, case, workers, tmp, flows):
+    """s46-br running the case's mechanism, its IPv4 side toward the
+    generator when the case measures IPv4 -> IPv6 (names ending in 4)."""
+    d = topo.d
+    v4, v6 = ("din", "dout") if case.endswith("4") else ("dout", "din")
+    nsx(d, "sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0")
+    nsx(d, "ip", "addr", "add", "198.51.100.1/24", "dev", v4)
+    nsx(d, "ip", "-6", "addr", "add", "2001:db8:f0ff::1/64", "dev", v6, "nodad")
+    nsx(d, "ip", "-6", "route", "add", "blackhole", BR6 + "/128")
+    nsx(d, "ip", "-6", "route", "add", "blackhole", POOL6)
+    nsx(d, "ip", "route", "add", "blackhole", "10.0.0.0/8")
+    conf = os.path.join(tmp, "br.json")
+    with open(conf, "w") as f:
+        json.dump(center_conf(case, tmp, flows), f)
+    peer = {"din": topo.mac["g0"], "dout": topo.mac["s0"]}
+    h = helptext("s46-br")
+    args = [os.path.join(BIN, "s46-br"), "--config", conf, "--v4-if", v4, "--v6-if", v6,
+            "--v4-peer-mac", peer[v4], "--v6-peer-mac", peer[v6], "--ctl", os.path.join(tmp, "br.sock")]
+    args += io_args(h)
+    cpus = str(DUT_CPU)
+    if workers > 1:
+        cpus = "0-%d" % (workers - 1)
+        args += ["--pin"] if "--pin" in h else []
+    args += ["--workers", str(workers)]
+    return start_dut(topo, ["taskset", "-c", cpus] + args, os.path.join(tmp, "br.sock"), tmp, "br")
+
+
+def start_tayga(topo, case, tmp):
+    """tayga (stateless NAT64, one packet per read/write on its TUN device)
+    translating between the same interfaces, the kernel routing into it."""
+    d = topo.d
+    topo.kernel_forwarding()
+    conf = os.path.join(tmp, "tayga.conf")
+    with open(conf, "w") as f:
+        f.write("tun-device s46tayga\nipv4-addr 10.255.255.1\nipv6-addr 2001:db8:f0ff::64\n"
+                "prefix %s\n"
+                "dynamic-pool %s\ndata-dir %s\n" % (POOL6, POOL4, tmp))
+    nsx(d, "tayga", "-c", conf, "--mktun")
+    nsx(d, "ip", "link", "set", "s46tayga", "up")
+    nsx(d, "ip", "route", "add", POOL4, "dev", "s46tayga")
+    nsx(d, "ip", "route", "add", "10.255.255.1/32", "dev", "s46tayga")
+    nsx(d, "ip", "-6", "route", "replace", POOL6, "dev", "s46tayga")
+    logf = open(os.path.join(tmp, "tayga.log"), "w")
+    p = subprocess.Popen(["ip", "netns", "exec", d, "taskset", "-c", str(DUT_CPU), "tayga", "-c", conf,
+                          "--nodetach"], stdout=logf, stderr=logf)
+    topo.procs.append(p)
+    time.sleep(0.5)
+    if p.poll() is not None:
+        raise SetupError("tayga exited: %s" % tail(os.path.join(tmp, "tayga.log")))
+    return p
+
+
 def start_dut(topo, args, sock, tmp, name):
     logf = open(os.path.join(tmp, name + ".log"), "w")
     p = subprocess.Popen(["ip", "netns", "exec", topo.d] + args, stdout=logf, stderr=logf)
@@ -583,18 +756,31 @@ def io_mode(tmp, name):
 
 # ------------------------------------------------------------------ one cell
 def framelen(case, size):
-    return size + (14 if case in ("br4", "ce4") else 54)
+    if case.endswith("4"):
+        return size + 14
+    return size + (34 if case == "nat64_6" else 54)
 
 
 def config_for(case, size, flows, topo, ports=None):
+    """ports: the CE's external ports (ce6) or the sessions' external
+    endpoints (aftr4, nat64_4), from priming."""
     dmac, smac = topo.mac["din"], topo.mac["g0"]
-    if case == "br4":
+    if case in ("br4", "lw4"):
         return cfg_br4(size, flows, dmac, smac)
-    if case == "br6":
-        return cfg_br6(size, flows, dmac, smac)
     if case == "ce4":
         return cfg_ce4(size, flows, dmac, smac)
-    return cfg_ce6(size, ports, dmac, smac)
+    if case == "ce6":
+        return cfg_ce6(size, ports, dmac, smac)
+    if case in ("aftr4", "nat64_4"):
+        return cfg_to_endpoints(size, ports, dmac, smac)
+    return {"br6": cfg_br6, "lw6": cfg_lw6, "aftr6": cfg_aftr6, "nat64_6": cfg_nat64_6}[case](
+        size, flows, dmac, smac)
+
+
+def kernel_endpoints(flows):
+    """For the kernel's forwarding of aftr4 / nat64_4: as many endpoints in
+    the pool as the DUT would have made."""
+    return [("10.64.%d.%d" % (i // 64512 // 256, i // 64512 % 256), 1024 + i % 64512) for i in range(flows)]
 
 
 def prime_ce(topo, flows, tmp):
@@ -640,6 +826,77 @@ def prime_ce(topo, flows, tmp):
     return sorted(ports)
 
 
+def pcap_frames(path):
+    """The frames of a classic pcap file (dumpcap -P)."""
+    import struct
+    try:
+        data = open(path, "rb").read()
+    except OSError:
+        return
+    if data[:4] != b"\xd4\xc3\xb2\xa1":
+        return
+    off = 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        yield data[off + 16:off + 16 + incl]
+        off += 16 + incl
+
+
+REVERSE_OF = {"aftr4": cfg_aftr6, "nat64_4": cfg_nat64_6}
+
+
+def prime_endpoints(topo, case, flows, tmp, tayga=False):
+    """aftr4 / nat64_4: the hosts on the IPv6 side (the sink namespace) send
+    one packet per flow through the DUT, slowly; the external endpoints
+    (IPv4 source address and port) are read off the IPv4 side (the
+    generator's interface; tayga's IPv4 leaves by the kernel's routes,
+    toward the sink). Returns them, in the order they appeared."""
+    pcap = os.path.join(tmp, "prime.pcap")
+    ns, dev = (topo.s, "s0") if tayga else (topo.g, "g0")
+    cap = subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-B", "32", "-i", dev,
+                            "-f", "ip and udp", "-w", pcap], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    fwd = REVERSE_OF[case]
+    cfg = fwd(64, flows, topo.mac["dout"], topo.mac["s0"])
+    g = Gen(topo, cfg, framelen(case[:-1] + "6", 64), ns=topo.s, dev="s0")
+    try:
+        g.pace(20000)
+        p = g.start(count=flows)
+        try:
+            p.wait(timeout=flows / 20000 + 60)
+        except subprocess.TimeoutExpired:
+            stop(p, signal.SIGKILL)
+        g.pace(None)
+    finally:
+        g.close()
+        time.sleep(0.5)
+        stop(cap, signal.SIGINT)
+    eps = {}
+    for fr in pcap_frames(pcap):
+        if len(fr) >= 14 + 20 + 8 and fr[12:14] == b"\x08\x00" and fr[14] == 0x45 and fr[23] == 17:
+            a = "%d.%d.%d.%d" % tuple(fr[26:30])
+            eps[(a, (fr[34] << 8) | fr[35])] = True
+    return list(eps)
+
+
+def prime_forward(topo, cfg, case, flows):
+    """aftr6 / nat64_6: each flow's session made before the search (the
+    flows offered once at 100 kpps), so the search sees established traffic."""
+    g = Gen(topo, cfg, framelen(case, 64))
+    try:
+        g.pace(100000)
+        p = g.start(count=flows)
+        try:
+            p.wait(timeout=flows / 100000 + 60)
+        except subprocess.TimeoutExpired:
+            stop(p, signal.SIGKILL)
+        g.pace(None)
+    finally:
+        g.close()
+    time.sleep(0.5)
+
+
 def gen_top(topo, cfg, flen):
     """What the generator reaches with nobody forwarding (the DUT namespace
     drops everything): the top of the search, 'generator limit'."""
@@ -659,14 +916,24 @@ def measure(case, size, flows, kind, workers=1):
     gen = None
     try:
         ports = None
+        name = "ce" if case.startswith("ce") else "br"
         if kind == "kernel":
             topo.kernel_forwarding()
             pid = p = None
+        elif kind == "tayga":
+            p = start_tayga(topo, case, tmp)
+            pid = p.pid
+            res["io"] = "tun"
+            name = "tayga"
+        elif case.startswith(("lw", "aftr", "nat64")):
+            p = start_center(topo, case, workers, tmp, flows)
+            pid = p.pid
+            res["io"] = io_mode(tmp, "br")
         else:
             start = start_br if case.startswith("br") else start_ce
             p = start(topo, case, workers, tmp)
             pid = p.pid
-            res["io"] = io_mode(tmp, "br" if case.startswith("br") else "ce")
+            res["io"] = io_mode(tmp, name)
         if case == "ce6":
             if kind == "kernel":
                 ports = list(range(1024, 1024 + min(flows, CE_MAX_FLOWS)))
@@ -676,7 +943,18 @@ def measure(case, size, flows, kind, workers=1):
                 if not ports:
                     res["error"] = "no mapping made by LAN->WAN priming"
                     return res
+        if case in ("aftr4", "nat64_4"):
+            if kind == "kernel":
+                ports = kernel_endpoints(flows)
+            else:
+                ports = prime_endpoints(topo, case, flows, tmp, tayga=kind == "tayga")
+                res["flows_made"] = len(ports)
+                if not ports:
+                    res["error"] = "no session made by IPv6->IPv4 priming"
+                    return res
         cfg = config_for(case, size, flows, topo, ports)
+        if case in ("aftr6", "nat64_6") and kind != "kernel":
+            prime_forward(topo, cfg, case, flows)
         if workers > 1:  # the DUT's ingress spread over its CPUs
             topo.rps((1 << workers) - 1)
         top = GEN_TOP.get((case, size, flows))
@@ -686,14 +964,12 @@ def measure(case, size, flows, kind, workers=1):
         if t["recv"] < 0.01 * t["sent"]:
             res["error"] = "forwards %d of %d packets at 10 kpps" % (t["recv"], t["sent"])
             if pid:
-                res["error"] += " (log: %s)" % tail(os.path.join(tmp, "br.log" if case.startswith("br")
-                                                                  else "ce.log"))
+                res["error"] += " (log: %s)" % tail(os.path.join(tmp, name + ".log"))
             return res
         cpus = (DUT_CPU,) if workers == 1 else tuple(range(workers))
         best, limited, trials = ndr(gen, top, TRIAL, dut_pid=pid, dut_cpus=cpus)
-        if kind == "s46" and p.poll() is not None:
-            res["error"] = "the DUT exited during the search: %s" % tail(
-                os.path.join(tmp, "br.log" if case.startswith("br") else "ce.log"))
+        if kind != "kernel" and p.poll() is not None:
+            res["error"] = "the DUT exited during the search: %s" % tail(os.path.join(tmp, name + ".log"))
             return res
         res.update({"best": best, "gen_limited": limited, "top": top, "trials": len(trials),
                     "lossy_all": best is None, "lowest": getattr(gen, "lowest", top),
@@ -722,6 +998,8 @@ def measure_top(case, size, flows):
         if case == "ce6":
             ports = list(range(1024, 1024 + min(flows, CE_MAX_FLOWS)))
             cfg = config_for(case, size, flows, topo, ports)
+        elif case in ("aftr4", "nat64_4"):
+            cfg = config_for(case, size, flows, topo, kernel_endpoints(flows))
         else:
             cfg = config_for(case, size, flows, topo)
         GEN_TOP[(case, size, flows)] = gen_top(topo, cfg, framelen(case, size))
@@ -730,7 +1008,10 @@ def measure_top(case, size, flows):
 
 
 # ------------------------------------------------------------------ output
-NAMES = {"br4": "BR IPv4->IPv6", "br6": "BR IPv6->IPv4", "ce4": "CE LAN->WAN", "ce6": "CE WAN->LAN"}
+NAMES = {"br4": "BR IPv4->IPv6", "br6": "BR IPv6->IPv4", "ce4": "CE LAN->WAN", "ce6": "CE WAN->LAN",
+         "lw4": "lwAFTR 4->6", "lw6": "lwAFTR 6->4", "aftr4": "AFTR 4->6", "aftr6": "AFTR 6->4",
+         "nat64_4": "NAT64 4->6", "nat64_6": "NAT64 6->4"}
+DAEMON = {"br": "br", "ce": "ce", "lw": "br", "af": "br", "na": "br"}
 
 
 def fmt_ndr(r):
@@ -768,6 +1049,7 @@ def main():
     hb, hc = helptext("s46-br"), helptext("s46-ce")
     ce_ok = "--lan-if" in hc
     workers_ok = {"br": "--workers" in hb, "ce": "--workers" in hc}
+    tayga_ok = subprocess.run(["sh", "-c", "command -v tayga"], stdout=subprocess.DEVNULL).returncode == 0
     print("I/O benchmark: RFC 2544 NDR (loss <= 0.001 %% over %g s trials), generator trafgen on CPU %d, "
           "DUT on CPU %d" % (TRIAL, GEN_CPU, DUT_CPU), flush=True)
     print("  size = IPv4 packet length (IPv4 side; +40 encapsulated, +14 Ethernet); Gbit/s of those "
@@ -784,20 +1066,27 @@ def main():
             if case.startswith("ce") and not ce_ok and not KERNEL_ONLY:
                 rows.append((case, None, None, "CE on Ethernet: not supported by this build"))
                 continue
+            CASE_START[0] = time.monotonic()
             for size in SIZES:
                 for flows in FLOWS:
                     if time_left() <= 0:
-                        rows.append((case, size, flows, "skipped: time budget IO_BUDGET_S spent"))
+                        rows.append((case, size, flows, "skipped: time budget IO_BUDGET_S or "
+                                     "IO_CASE_BUDGET_S spent"))
                         continue
                     f = min(flows, CE_MAX_FLOWS) if case.startswith("ce") else flows
+                    if case in ("aftr4", "nat64_4"):
+                        f = min(flows, PER_FLOW_MAX)
                     log("io bench: %s %d B %d flows ..." % (case, size, f))
                     measure_top(case, size, f)
                     k = measure(case, size, f, "kernel")
                     s = measure(case, size, f, "s46") if not KERNEL_ONLY else {"error": "IO_KERNEL_ONLY"}
                     w = None
-                    if workers_ok[case[:2]] and time_left() > 0 and not KERNEL_ONLY:
+                    if workers_ok[DAEMON[case[:2]]] and time_left() > 0 and not KERNEL_ONLY:
                         w = measure(case, size, f, "s46", workers=2)
-                    rows.append((case, size, f, (k, s, w)))
+                    t = None
+                    if case.startswith("nat64") and time_left() > 0 and not KERNEL_ONLY:
+                        t = measure(case, size, f, "tayga") if tayga_ok else {"error": "tayga not installed"}
+                    rows.append((case, size, f, (k, s, w, t)))
                     print_row(rows[-1], flush=True)
     except SetupError as e:
         log("io bench: setup failed: %s" % e)
@@ -817,7 +1106,7 @@ def row_text(row):
     case, size, flows, data = row
     if isinstance(data, str):
         return "%-14s %5s %7s | %s" % (NAMES[case], size or "", flows or "", data)
-    k, s, w = data
+    k, s, w, t = data
     werr = None
     if w and "error" in w:
         werr, w = w["error"], None
@@ -851,6 +1140,13 @@ def row_text(row):
     txt = "%-14s %5d %7s | %-15s %5s %5s | %-15s %5s %5s %-9s | %5s %-8s %-8s | %-15s %s" % (
         NAMES[case], size, flows if made is None or made >= flows else "%d/%d" % (made, flows), fmt_ndr(k), kc, fmt_cpu(k, "cpu_soft"), fmt_ndr(s), sc,
         fmt_cpu(s, "cpu_proc"), s.get("io", "?"), ratio, ndr_t, cpu_t, wtxt, wr)
+    if t is not None:  # the NAT64 next to tayga on the same path
+        if "error" in t:
+            txt += " | tayga error: %s" % t["error"][:150]
+        else:
+            tp = pps(t)
+            txt += " | tayga %s cpu %s, s46/tayga %s" % (fmt_ndr(t), fmt_cpu(t, "cpu_all"),
+                                                         "%.1f" % (sp / tp) if tp > 0 else "-")
     return txt
 
 
