@@ -23,7 +23,8 @@ Environment: IO_TRIAL_S (10), IO_QUICK=1 (2 s trials, 550 B, 1 flow),
 IO_CASES (comma list of br4,br6,ce4,ce6,lw4,lw6,aftr4,aftr6,nat64_4,nat64_6;
 default all), IO_BUDGET_S (7200) and IO_CASE_BUDGET_S (600: a case's
 remaining measurements are skipped once it spent that), IO_STEPS (7
-trials per search at most), IO_IO (--io value for the daemons when they support it),
+trials per search at most), IO_SIZES (64,550,1500), IO_FLOWS (1,10000,1000000, or
+2..255: one counter byte), IO_IO (--io value for the daemons when they support it),
 S46_BIN (build/bin), IO_KERNEL_ONLY=1 (the kernel's side alone: checks the
 generator, the packets and the topology).
 The center mechanisms (s46-br with another config): lw4/lw6 the lwAFTR
@@ -65,8 +66,8 @@ STEPS = int(os.environ.get("IO_STEPS", "7"))
 LOSS_MAX = 0.00001  # 0.001 %
 GEN_CPU, DUT_CPU = 0, 1
 HZ = os.sysconf("SC_CLK_TCK")
-SIZES = [550] if QUICK else [64, 550, 1500]
-FLOWS = [1] if QUICK else [1, 10000, 1000000]
+SIZES = [int(x) for x in os.environ.get("IO_SIZES", "550" if QUICK else "64,550,1500").split(",")]
+FLOWS = [int(x) for x in os.environ.get("IO_FLOWS", "1" if QUICK else "1,10000,1000000").split(",")]
 KERNEL_ONLY = os.environ.get("IO_KERNEL_ONLY", "") == "1"  # checks the generator and paths
 CASES = os.environ.get("IO_CASES", "br4,br6,ce4,ce6,lw4,lw6,aftr4,aftr6,nat64_4,nat64_6").split(",")
 PER_FLOW_MAX = 251 * 256  # return-direction cases: one trafgen packet definition per session
@@ -897,6 +898,24 @@ def prime_forward(topo, cfg, case, flows):
     time.sleep(0.5)
 
 
+def wrong_output(case, pcap):
+    """What is wrong with the frames the sink captured, or None: a case
+    named ...4 must deliver IPv6 (IPv4-in-IPv6, or UDP for the NAT64), one
+    named ...6 IPv4 UDP; up to 5 % others pass (neighbour discovery)."""
+    n = bad = 0
+    for fr in pcap_frames(pcap):
+        n += 1
+        if case.endswith("4"):
+            want = 17 if case == "nat64_4" else 4
+            ok = fr[12:14] == b"\x86\xdd" and len(fr) > 20 and fr[20] == want
+        else:
+            ok = fr[12:14] == b"\x08\x00" and len(fr) > 23 and fr[23] == 17
+        bad += not ok
+    if n == 0:
+        return None   # nothing came through: the caller's count says so
+    return "%d of %d frames not the expected output (e.g. ICMP errors)" % (bad, n) if bad > n // 20 else None
+
+
 def gen_top(topo, cfg, flen):
     """What the generator reaches with nobody forwarding (the DUT namespace
     drops everything): the top of the search, 'generator limit'."""
@@ -959,8 +978,20 @@ def measure(case, size, flows, kind, workers=1):
             topo.rps((1 << workers) - 1)
         top = GEN_TOP.get((case, size, flows))
         gen = Gen(topo, cfg, framelen(case, size))
-        # sanity: something comes through at a low rate
+        # sanity: something comes through at a low rate, and what reaches the
+        # sink is the translated or encapsulated packet, not an ICMP error
+        # the DUT sent back along the sink's route
+        pcap = os.path.join(tmp, "sanity.pcap")
+        cap = subprocess.Popen(["ip", "netns", "exec", topo.s, "dumpcap", "-q", "-P", "-B", "8", "-c", "200",
+                                "-i", "s0", "-f", "ip or ip6", "-w", pcap],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
         t = gen.trial(min(10000, top / 10), 1.0, dut_pid=pid)
+        stop(cap, signal.SIGINT)
+        bad = wrong_output(case, pcap) if kind != "kernel" else None  # the kernel forwards the input as is
+        if bad:
+            res["error"] = "the sink got %s" % bad
+            return res
         if t["recv"] < 0.01 * t["sent"]:
             res["error"] = "forwards %d of %d packets at 10 kpps" % (t["recv"], t["sent"])
             if pid:
@@ -1043,6 +1074,10 @@ def main():
         if subprocess.run(["sh", "-c", "command -v " + tool], stdout=subprocess.DEVNULL).returncode:
             log("io bench: %s is missing (scripts/setup installs it)" % tool)
             return 1
+    odd = [f for f in FLOWS if f not in (1, 10000, 1000000) and not 1 < f <= 255]
+    if odd:
+        log("io bench: IO_FLOWS: %s (1, 10000, 1000000 or 2..255)" % odd)
+        return 1
     if os.cpu_count() < 2:
         log("io bench: needs 2 CPUs (generator and DUT on their own)")
         return 1
