@@ -419,15 +419,40 @@ def ce_ptb_from_wan():
 
 
 def ce_lan_too_big():
-    """DF and too big for the WAN: fragmentation needed from the CE, with
-    the tunnel's room (1460), quoting the packet as it came."""
-    big = v4(HOST, NET, 64, flags="DF") / UDP(sport=40123, dport=7000) / Raw(b"d" * 1472)
+    """DF set: up to 1480 bytes (1500 as IPv6, no Fragment Header) the
+    packet is translated whole; one byte more gets fragmentation needed 1480
+    from the CE, quoting the packet as it came; the TCP MSS is clamped to
+    1440 (1500 - 40 - 20)."""
+    fits = v4(HOST, NET, 64, flags="DF") / UDP(sport=40123, dport=7000) / Raw(b"d" * 1452)
+    lan, wan, n = ce_replay("ce_df_fits", ce_config(), lan_in=[fits])
+    eq(lan, [])
+    port = ext_port(wan)
+    eq(wan, b([v6(CE_A, NET6, 63) / UDP(sport=port, dport=7000) / Raw(b"d" * 1452)]))
+    big = v4(HOST, NET, 64, flags="DF") / UDP(sport=40123, dport=7000) / Raw(b"d" * 1453)
     lan, wan, n = ce_replay("ce_too_big", ce_config(), lan_in=[big])
     eq(wan, [])
     e = IP(lan[0]) if len(lan) == 1 else None
     if not e or e.dst != HOST or e[ICMP].type != 3 or e[ICMP].code != 4 or \
-            e[ICMP].nexthopmtu != 1460:
-        raise AssertionError("expected fragmentation needed 1460 to the host: %s" % lan)
+            e[ICMP].nexthopmtu != 1480:
+        raise AssertionError("expected fragmentation needed 1480 to the host: %s" % lan)
+    syn = v4(HOST, NET, 64) / TCP(sport=40000, dport=80, flags="S", seq=1, options=[("MSS", 1460)])
+    _, wan, _ = ce_replay("ce_mss", ce_config(), lan_in=[syn])
+    mss = dict(IPv6(wan[0])[TCP].options).get("MSS") if len(wan) == 1 else None
+    if mss != 1440:
+        raise AssertionError("MSS %s toward the WAN, want 1440" % mss)
+
+
+def ce_lowest_ipv6_mtu():
+    """DF clear: a 1400-byte datagram becomes IPv6 fragments of at most 1280
+    bytes by default (RFC 7915 §4.1), one packet with lowest_ipv6_mtu 1500."""
+    p = v4(HOST, NET, 64) / UDP(sport=40123, dport=7000) / Raw(b"e" * 1372)
+    _, wan, _ = ce_replay("ce_lowest_default", ce_config(), lan_in=[p])
+    if len(wan) != 2 or any(len(f) > 1280 for f in wan) or \
+            any(IPv6ExtHdrFragment not in IPv6(f) for f in wan):
+        raise AssertionError("want 2 fragments of at most 1280 bytes: %s" % [len(f) for f in wan])
+    _, wan, _ = ce_replay("ce_lowest_1500", ce_config(lowest_ipv6_mtu=1500), lan_in=[p])
+    if len(wan) != 1 or IPv6ExtHdrFragment in IPv6(wan[0]) or len(wan[0]) != 1420:
+        raise AssertionError("want one 1420-byte packet: %s" % [len(f) for f in wan])
 
 
 def ce_fragments_both_ways():
@@ -485,7 +510,7 @@ def ce_mesh_fmr_peer():
     eq(lan, b([v4(CE4, HOST, 59) / UDP(sport=9030, dport=40123) / PAY]))
 
 
-for fn in (ce_udp_out_and_back, ce_tcp_and_echo, ce_ptb_from_wan, ce_lan_too_big,
+for fn in (ce_udp_out_and_back, ce_tcp_and_echo, ce_ptb_from_wan, ce_lan_too_big, ce_lowest_ipv6_mtu,
            ce_fragments_both_ways, ce_wan_drops, ce_mesh_fmr_peer):
     GC.case(fn)
 G.failures += GC.failures

@@ -24,6 +24,7 @@ int s46_ce_options_from_json(const json_t *doc, s46_ce_conf *c, char *err, size_
     if (s46_json_ip4(doc, "lan_ipv4", &c->lan_ipv4, err, errlen) < 0 ||
         s46_tunnel_conf_from_json(doc, &c->ipv6_mtu, &c->hop_limit, &c->encap_limit, err,
                                   errlen) < 0 ||
+        s46_json_u16(doc, "lowest_ipv6_mtu", 1280, 65535, &c->lowest_ipv6_mtu, err, errlen) < 0 ||
         s46_json_u32(doc, "udp_timeout", 120, 86400, &n->udp_timeout, err, errlen) < 0 ||
         s46_json_u32(doc, "dns_timeout", 10, 86400, &n->udp_short_timeout, err, errlen) < 0 ||
         s46_json_u32(doc, "tcp_established_timeout", 7440, 864000, &n->tcp_est_timeout, err,

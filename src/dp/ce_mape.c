@@ -114,6 +114,7 @@ void s46_ce_conf_default(s46_ce_conf *c)
 {
     memset(c, 0, sizeof *c);
     c->ipv6_mtu = 1500;
+    c->lowest_ipv6_mtu = 1280;
     c->hop_limit = 64;
     c->encap_limit = -1;
     s46_napt_config_default(&c->napt);
@@ -207,6 +208,7 @@ static void apply(s46_ce *ce, const s46_ce_conf *c)
         ce->x.next_id = id;
         ce->x.mtu4 = 65535; /* the LAN's MTU is the kernel's business */
         ce->x.mtu6 = c->ipv6_mtu;
+        ce->x.lowest_mtu6 = c->lowest_ipv6_mtu;
         ce->x.ttl_decrement = c->ttl_decrement;
         sw->xlat = (s46_sw_xlat){&ce->x, cet_why, S46_CE_translated4, S46_CE_translated6,
                                  S46_CE_drop_xlat_other, cet_fix};
@@ -462,8 +464,8 @@ static bool cet_fix(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6)
 }
 
 /* The MAP-T CE's composition. LAN in: as MAP-E's up to the NAPT, then
- * translation (the DF and MSS limits of mtu4 and mss_out are the tunnel's,
- * 20 bytes lower than translation needs). WAN in: to the MAP address,
+ * translation (the DF and MSS limits of mtu4 and mss_out leave 20 bytes
+ * for the IPv6 header, s46_sw_room). WAN in: to the MAP address,
  * reassembly (handed to the worker owning the NAPT share), echo requests
  * answered, from the DMR or a consistent FMR CE, translated, the reverse
  * NAPT, MSS, to the LAN. */

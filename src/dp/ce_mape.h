@@ -112,6 +112,8 @@ typedef struct s46_ce_conf {
     s46_napt_config napt;      /* timers, filtering, capacities (addresses unused) */
     bool mapt;                 /* MAP-T (br unused): fixed for the CE's life */
     s46_pfx6 dmr;              /* MAP-T: the DMR prefix (an RFC 6052 length) */
+    uint16_t lowest_ipv6_mtu;  /* MAP-T: IPv4 with DF clear becomes IPv6 fragments
+                                  no larger (default 1280, RFC 7915 §4.1) */
 } s46_ce_conf;
 
 typedef struct s46_ce s46_ce;

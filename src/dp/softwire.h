@@ -292,14 +292,17 @@ static inline void s46_sw_out4(s46_sw *sw, s46_ctx *c)
     if (sw->ipv4_mtu && c->p->len > sw->ipv4_mtu && !(s46_get16(c->p->data + 6) & 0x4000))
         s46_dp_frag4_out(&sw->dp, c->p, sw->ipv4_mtu);
 }
-/* The tunnel MTU toward peer, and the IPv4 room it leaves. */
+/* The IPv6 path MTU toward peer, and the IPv4 room it leaves: less the
+ * outer header when tunnelling, less 20 bytes when translating (RFC 7915
+ * §4: the IPv6 header replaces the IPv4 one; a packet with DF set gets no
+ * Fragment Header). */
 static inline unsigned s46_sw_mtu(const s46_sw *sw, const s46_ip6 *peer)
 {
     return s46_pmtu_get(&sw->pmtu, peer);
 }
 static inline unsigned s46_sw_room(const s46_sw *sw, const s46_ip6 *peer)
 {
-    return s46_sw_mtu(sw, peer) - s46_encap_overhead(&sw->dp.enc);
+    return s46_sw_mtu(sw, peer) - (sw->xlat.x ? 20u : s46_encap_overhead(&sw->dp.enc));
 }
 /* Replaces c's IPv4 packet (parsed into l3) by an ICMPv4 error from
  * icmp_src sent out of side 0; false (c untouched) when none may be sent. */
