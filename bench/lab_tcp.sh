@@ -47,12 +47,17 @@ snap() { # name file
     echo "$(ticks "$1")" >"$2.cpu"
     "$BIN/s46" show --json --ctl "$S46_LAB_RUN/$1.sock" >"$2.json" 2>/dev/null
 }
+# packets and bytes an interface received (the ISP's from the CE: what
+# crossed the middle hop, super-packets counted once)
+ifst() { nsx "$1" cat "/sys/class/net/$2/statistics/rx_packets" "/sys/class/net/$2/statistics/rx_bytes" 2>/dev/null | paste -sd' '; }
 for d in ce1 br; do snap $d "$TMP/$d.0"; done
+ifst "$S46_LAB_PREFIX-isp" toce1 >"$TMP/hop.s46.0"
 t0=$(date +%s.%N)
 nsx "$S46_LAB_PREFIX-lan" timeout $((DUR + 30)) iperf3 -c 198.51.100.80 -P 4 -t "$DUR" -J >"$TMP/s46.iperf" 2>/dev/null
 s46=$(gbps <"$TMP/s46.iperf")
 t1=$(date +%s.%N)
 for d in ce1 br; do snap $d "$TMP/$d.1"; done
+ifst "$S46_LAB_PREFIX-isp" toce1 >"$TMP/hop.s46.1"
 bash lab/lab.sh down >/dev/null 2>&1
 
 # the same hops, the kernel forwarding IPv4
@@ -72,8 +77,10 @@ nsx "$K-br" ip route add 10.99.1.0/24 via 10.99.3.1; nsx "$K-br" ip route add 10
 nsx "$K-inet" ip route add default via 10.99.4.1
 nsx "$K-inet" iperf3 -s -B 10.99.4.2 >/dev/null 2>&1 &
 for _ in $(seq 50); do nsx "$K-inet" ss -Hltn 'sport = :5201' | grep -q LISTEN && break; sleep 0.1; done
+ifst "$K-isp" w2 >"$TMP/hop.kern.0"
 nsx "$K-lan" timeout $((DUR + 30)) iperf3 -c 10.99.4.2 -P 4 -t "$DUR" -J >"$TMP/kern.iperf" 2>/dev/null
 kern=$(gbps <"$TMP/kern.iperf")
+ifst "$K-isp" w2 >"$TMP/hop.kern.1"
 
 printf '  %-34s %8s Gbit/s   (%s)\n' "s46 (CE + BR, MAP-E)" "${s46:-failed}" "$io"
 printf '  %-34s %8s Gbit/s\n' "kernel IPv4 forwarding, same hops" "${kern:-failed}"
@@ -116,6 +123,10 @@ s46c = ic + cores["CE"] + cores["BR"]
 print("  cores per Gbit/s: s46 %.2f (CE %.2f, BR %.2f, iperf3 client and server %.2f), kernel %.2f "
       "(iperf3 client and server, the forwarding in their softirqs)" % (
       s46c / g, cores["CE"] / g, cores["BR"] / g, ic / g, kc / gk))
+def hop(name):  # bytes per packet the ISP received from the CE
+    a, b = (open("%s/hop.%s.%d" % (tmp, name, i)).read().split() for i in (0, 1))
+    return (int(b[1]) - int(a[1])) / max(1, int(b[0]) - int(a[0]))
+print("  bytes per packet across the middle hop (ISP from CE): s46 %.0f, kernel %.0f" % (hop("s46"), hop("kern")))
 PY
 if [ -n "$s46" ] && [ -n "$kern" ]; then
     python3 -c "import sys; r = $s46 / $kern if $kern > 0 else 0; print('  ratio s46/kernel %.3f: target >= 0.5 %s' % (r, 'met' if r >= 0.5 else 'NOT met'))"
