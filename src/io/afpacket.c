@@ -277,6 +277,7 @@ static uint32_t afp_tx(s46_port *pp, s46_pkt *const *pkts, uint32_t n)
                 }
                 a->q.pkts[a->q.k - 1] = m;
                 pp->st.tx_gso++;
+                pp->st.tx_coalesced += m - 1;
             } else {
                 pp->st.tx_errors += m; /* no next hop */
             }

@@ -50,6 +50,7 @@ const char *s46_port_kind_name(s46_port_kind k);
     X(rx_csum_completed, "packets whose partial TCP/UDP checksum the port completed") \
     X(rx_gso_split, "super-packets (GSO) the port received") \
     X(tx_gso, "super-packets handed to the kernel to segment") \
+    X(tx_coalesced, "packets sent inside the super-packet of the one before them in their flow (the kernel counts one packet per run)") \
     X(arp_replies, "ARP replies sent for the port's own IPv4 addresses") \
     X(nd_adverts, "Neighbor Advertisements sent for the port's own IPv6 addresses")
 

@@ -14,7 +14,10 @@
  * ever sees plain packets that fit a buffer. tx writes a virtio_net_hdr:
  * none for a plain packet, a GSO one for a super-packet the pipeline left
  * whole (gso_size set; tx_gso), which the kernel segments; a super-packet
- * the kernel cannot take is cut in software. The header goes into the
+ * the kernel cannot take is cut in software. A run of one TCP flow's
+ * segments in a tx batch (lib/coalesce) is written as one super-packet
+ * (tx_gso, tx_coalesced): one system call and one trip through the
+ * kernel's forwarding for the run, as the AF_PACKET port does. The header goes into the
  * packet's headroom (scratch space) when it has 10 bytes of it. A
  * super-packet whose segments do not all fit the caller's batch waits in
  * the port (never in a pool buffer), and port.fd (then an epoll set of the
