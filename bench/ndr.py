@@ -784,49 +784,6 @@ def kernel_endpoints(flows):
     return [("10.64.%d.%d" % (i // 64512 // 256, i // 64512 % 256), 1024 + i % 64512) for i in range(flows)]
 
 
-def prime_ce(topo, flows, tmp):
-    """ce6: the LAN host (in the sink namespace) opens `flows` UDP mappings
-    through the CE, slowly; the external ports are read off the WAN side
-    (the generator namespace) with dumpcap. Returns the ports."""
-    pcap = os.path.join(tmp, "prime.pcap")
-    n = flows
-    cap = subprocess.Popen(["ip", "netns", "exec", topo.g, "dumpcap", "-q", "-P", "-B", "32", "-i", "g0", "-f",
-                            "ip6 and ip6[6] == 4", "-w", pcap], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    cfg = cfg_ce4(64, flows, topo.mac["dout"], topo.mac["s0"])
-    g = Gen(topo, cfg, framelen("ce4", 64), ns=topo.s, dev="s0")
-    try:
-        g.pace(20000)
-        p = g.start(count=n)
-        try:
-            p.wait(timeout=n / 20000 + 60)
-        except subprocess.TimeoutExpired:
-            stop(p, signal.SIGKILL)
-        g.pace(None)
-    finally:
-        g.close()
-        time.sleep(0.5)
-        stop(cap, signal.SIGINT)
-    ports = set()
-    try:
-        data = open(pcap, "rb").read()
-    except OSError:
-        return []
-    import struct
-    off = 24 if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4") else None
-    if off is None:  # pcapng from dumpcap: read it back as pcap through tshark
-        out = run(["tshark", "-r", pcap, "-T", "fields", "-e", "udp.srcport"], check=False)
-        return sorted({int(x) for x in out.split() if x.isdigit()})
-    while off + 16 <= len(data):
-        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
-        fr = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(fr) >= 14 + 40 + 20 + 4 and fr[12:14] == b"\x86\xdd" and fr[20] == 4:
-            ports.add(struct.unpack("!H", fr[74:76])[0])
-    return sorted(ports)
-
-
 def pcap_frames(path):
     """The frames of a classic pcap file (dumpcap -P)."""
     import struct
@@ -843,58 +800,70 @@ def pcap_frames(path):
         off += 16 + incl
 
 
+def send_once(topo, cfg, flen, count, rate, ns=None, dev="g0"):
+    """Offers each of `count` packets of cfg once, at `rate` pps."""
+    g = Gen(topo, cfg, flen, ns=ns, dev=dev)
+    try:
+        g.pace(rate)
+        p = g.start(count=count)
+        try:
+            p.wait(timeout=count / rate + 60)
+        except subprocess.TimeoutExpired:
+            stop(p, signal.SIGKILL)
+        g.pace(None)
+    finally:
+        g.close()
+
+
+def prime_captured(topo, cfg, flen, count, cap_ns, cap_dev, filt, tmp):
+    """The priming of a return direction: the sink namespace offers cfg's
+    `count` packets once at 20 kpps into the DUT's far side while dumpcap
+    records what comes out toward `cap_dev`; returns the captured frames."""
+    pcap = os.path.join(tmp, "prime.pcap")
+    cap = subprocess.Popen(["ip", "netns", "exec", cap_ns, "dumpcap", "-q", "-P", "-B", "32", "-i", cap_dev,
+                            "-f", filt, "-w", pcap], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    try:
+        send_once(topo, cfg, flen, count, 20000, ns=topo.s, dev="s0")
+    finally:
+        time.sleep(0.5)
+        stop(cap, signal.SIGINT)
+    return list(pcap_frames(pcap))
+
+
+def prime_ce(topo, flows, tmp):
+    """ce6: the LAN host (in the sink namespace) opens `flows` UDP mappings
+    through the CE; the external ports are read off the WAN side (the
+    generator namespace). Returns the ports."""
+    cfg = cfg_ce4(64, flows, topo.mac["dout"], topo.mac["s0"])
+    frames = prime_captured(topo, cfg, framelen("ce4", 64), flows, topo.g, "g0", "ip6 and ip6[6] == 4", tmp)
+    return sorted({(fr[74] << 8) | fr[75] for fr in frames
+                   if len(fr) >= 14 + 40 + 20 + 4 and fr[12:14] == b"\x86\xdd" and fr[20] == 4})
+
+
 REVERSE_OF = {"aftr4": cfg_aftr6, "nat64_4": cfg_nat64_6}
 
 
 def prime_endpoints(topo, case, flows, tmp, tayga=False):
     """aftr4 / nat64_4: the hosts on the IPv6 side (the sink namespace) send
-    one packet per flow through the DUT, slowly; the external endpoints
-    (IPv4 source address and port) are read off the IPv4 side (the
-    generator's interface; tayga's IPv4 leaves by the kernel's routes,
-    toward the sink). Returns them, in the order they appeared."""
-    pcap = os.path.join(tmp, "prime.pcap")
+    one packet per flow through the DUT; the external endpoints (IPv4
+    source address and port) are read off the IPv4 side (the generator's
+    interface; tayga's IPv4 leaves by the kernel's routes, toward the
+    sink). Returns them, in the order they appeared."""
+    cfg = REVERSE_OF[case](64, flows, topo.mac["dout"], topo.mac["s0"])
     ns, dev = (topo.s, "s0") if tayga else (topo.g, "g0")
-    cap = subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-B", "32", "-i", dev,
-                            "-f", "ip and udp", "-w", pcap], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    fwd = REVERSE_OF[case]
-    cfg = fwd(64, flows, topo.mac["dout"], topo.mac["s0"])
-    g = Gen(topo, cfg, framelen(case[:-1] + "6", 64), ns=topo.s, dev="s0")
-    try:
-        g.pace(20000)
-        p = g.start(count=flows)
-        try:
-            p.wait(timeout=flows / 20000 + 60)
-        except subprocess.TimeoutExpired:
-            stop(p, signal.SIGKILL)
-        g.pace(None)
-    finally:
-        g.close()
-        time.sleep(0.5)
-        stop(cap, signal.SIGINT)
+    frames = prime_captured(topo, cfg, framelen(case[:-1] + "6", 64), flows, ns, dev, "ip and udp", tmp)
     eps = {}
-    for fr in pcap_frames(pcap):
+    for fr in frames:
         if len(fr) >= 14 + 20 + 8 and fr[12:14] == b"\x08\x00" and fr[14] == 0x45 and fr[23] == 17:
-            a = "%d.%d.%d.%d" % tuple(fr[26:30])
-            eps[(a, (fr[34] << 8) | fr[35])] = True
+            eps[("%d.%d.%d.%d" % tuple(fr[26:30]), (fr[34] << 8) | fr[35])] = True
     return list(eps)
 
 
-def prime_forward(topo, cfg, case, flows):
+def prime_forward(topo, cfg, case, size, flows):
     """aftr6 / nat64_6: each flow's session made before the search (the
     flows offered once at 100 kpps), so the search sees established traffic."""
-    g = Gen(topo, cfg, framelen(case, 64))
-    try:
-        g.pace(100000)
-        p = g.start(count=flows)
-        try:
-            p.wait(timeout=flows / 100000 + 60)
-        except subprocess.TimeoutExpired:
-            stop(p, signal.SIGKILL)
-        g.pace(None)
-    finally:
-        g.close()
+    send_once(topo, cfg, framelen(case, size), flows, 100000)
     time.sleep(0.5)
 
 
@@ -973,7 +942,7 @@ def measure(case, size, flows, kind, workers=1):
                     return res
         cfg = config_for(case, size, flows, topo, ports)
         if case in ("aftr6", "nat64_6") and kind != "kernel":
-            prime_forward(topo, cfg, case, flows)
+            prime_forward(topo, cfg, case, size, flows)
         if workers > 1:  # the DUT's ingress spread over its CPUs
             topo.rps((1 << workers) - 1)
         top = GEN_TOP.get((case, size, flows))
