@@ -7,8 +7,18 @@
 #include <sys/mman.h>
 
 #define NONE UINT32_MAX
+
+/* A prefetch that stays: a function doing nothing but __builtin_prefetch
+ * is found pure by GCC's interprocedural analysis and its calls are
+ * dropped (the batch prefetch passes were compiled away); the empty
+ * volatile asm is a side effect that keeps them. */
+#define PF(p)                   \
+    do {                        \
+        __builtin_prefetch(p);  \
+        __asm__ volatile("");   \
+    } while (0)
 #define SUB_FREE 0xffff
-#define PROTO_FREE 0xff
+#define PROTO_FREE 0xf
 
 /* A subscriber: its key, its external address (paired pooling) and its
  * blocks, its counts for the limits. 44 bytes. */
@@ -37,16 +47,44 @@ typedef struct blk_ent {
     uint8_t idle, pad[3];
 } blk_ent;
 
-/* 20 bytes. Its block is found from the owner's address and ext_port. */
+/* A mapping as the established path reads it: one aligned 32-byte entry
+ * (never across two cache lines) holding everything an outbound or
+ * inbound packet of a known flow needs, so that its lookup touches the
+ * index slot, this entry and the session, not the subscriber: the whole
+ * key it was made for (the host when the subscriber is a prefix), the
+ * external address (the subscriber's, fixed while the mapping lives: its
+ * port is in one of the subscriber's blocks on that address). hp packs
+ * the first session (28 bits: capacities are below 2^28; HNONE for
+ * none; next free mapping when free) and the protocol (PROTO_FREE marks
+ * a free entry). Its block is found from the owner and ext_port. */
 typedef struct map_ent {
-    uint32_t sub;
-    uint32_t int_addr;
+    s46_cgn_key key;
+    uint32_t int_addr, ext_addr;
     uint16_t int_port, ext_port;
-    uint32_t sess_head;   /* first session; next free mapping when free */
-    uint16_t nsess;
-    uint8_t proto;        /* PROTO_FREE marks a free entry */
-    uint8_t pad;
+    uint32_t hp;
 } map_ent;
+_Static_assert(sizeof(map_ent) == 32, "a mapping is half a cache line");
+/* What only creating and freeing need, apart (8 bytes). */
+typedef struct map_cold {
+    uint32_t sub;
+    uint16_t nsess, pad;
+} map_cold;
+
+#define HNONE 0x0fffffffu
+static inline uint32_t mhead(const map_ent *e)
+{
+    uint32_t h = e->hp & HNONE;
+    return h == HNONE ? NONE : h;
+}
+static inline void mset_head(map_ent *e, uint32_t h)
+{
+    e->hp = (e->hp & ~HNONE) | (h == NONE ? HNONE : h);
+}
+static inline unsigned mproto(const map_ent *e) { return e->hp >> 28; }
+static inline void mset_proto(map_ent *e, unsigned p)
+{
+    e->hp = (e->hp & HNONE) | (uint32_t)p << 28;
+}
 
 /* 20 bytes. */
 typedef struct sess_ent {
@@ -88,8 +126,8 @@ struct s46_cgn {
     blk_ent *blks;
     uint64_t *bits;             /* [max_blocks][NPROTO][words_pb] */
     map_ent *maps;
-    s46_cgn_key *hosts;         /* [max_mappings]: each mapping's whole key, when
-                                   the subscriber is a prefix of it (sub_len < 128) */
+    map_cold *mc;               /* [max_mappings] */
+    bool prefix_subs;           /* sub_len < 128: a subscriber is a prefix of keys */
     sess_ent *sess;
     uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
@@ -178,9 +216,10 @@ static inline uint32_t mo_hash(uint32_t key_h, unsigned proto, uint32_t addr, ui
     return (uint32_t)s46_mix64(((uint64_t)key_h << 32 | addr) * 0x9e3779b97f4a7c15ULL +
                                ((uint64_t)port << 8 | proto));
 }
-static inline uint32_t mi_hash(unsigned proto, uint32_t addr_idx, uint16_t port)
+/* By external address (not its pool index): the inbound packet's own. */
+static inline uint32_t mi_hash(unsigned proto, uint32_t addr, uint16_t port)
 {
-    return (uint32_t)s46_mix64((uint64_t)addr_idx << 24 | (uint64_t)port << 8 | proto);
+    return (uint32_t)s46_mix64((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
 }
 static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 {
@@ -188,21 +227,15 @@ static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 }
 
 static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->subs[i].key); }
-/* The whole key a mapping was made for (the host when the subscriber is a
- * prefix). */
-static inline const s46_cgn_key *map_key(const s46_cgn *g, uint32_t m)
-{
-    return g->hosts ? &g->hosts[m] : &g->subs[g->maps[m].sub].key;
-}
 static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mo_hash(key_hash(map_key(g, i)), m->proto, m->int_addr, m->int_port);
+    return mo_hash(key_hash(&m->key), mproto(m), m->int_addr, m->int_port);
 }
 static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mi_hash(m->proto, g->subs[m->sub].addr, m->ext_port);
+    return mi_hash(mproto(m), m->ext_addr, m->ext_port);
 }
 static uint32_t s_hash_of(const s46_cgn *g, uint32_t i)
 {
@@ -253,8 +286,9 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     uint32_t i = mo_hash(key_h, proto, addr, port) & g->mo_mask;
     for (;; i = (i + 1) & g->mo_mask) {
         uint32_t m = g->mo_idx[i];
-        if (m == NONE || (g->maps[m].int_addr == addr && g->maps[m].int_port == port &&
-                          g->maps[m].proto == proto && !memcmp(map_key(g, m)->b, k->b, 16))) {
+        const map_ent *e = m == NONE ? NULL : &g->maps[m];
+        if (!e || (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
+                   !memcmp(e->key.b, k->b, 16))) {
             if (slot)
                 *slot = i;
             return m;
@@ -262,13 +296,13 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     }
 }
 
-static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr_idx, uint16_t port)
+static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr, uint16_t port)
 {
-    uint32_t i = mi_hash(proto, addr_idx, port) & g->mi_mask;
+    uint32_t i = mi_hash(proto, addr, port) & g->mi_mask;
     for (;; i = (i + 1) & g->mi_mask) {
         uint32_t m = g->mi_idx[i];
-        if (m == NONE || (g->maps[m].ext_port == port && g->maps[m].proto == proto &&
-                          g->subs[g->maps[m].sub].addr == addr_idx))
+        const map_ent *e = m == NONE ? NULL : &g->maps[m];
+        if (!e || (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr))
             return m;
     }
 }
@@ -303,19 +337,20 @@ static void mi_flush(s46_cgn *g)
     g->npend = 0;
 }
 
-/* The big tables: 2 MiB aligned and, when the kernel does it on request,
- * backed by huge pages (a lookup touches several tables at random: fewer
- * TLB misses). Zeroed. */
+/* The tables: cache-line aligned (an entry never straddles two lines when
+ * its size divides 64); the big ones 2 MiB aligned and, when the kernel
+ * does it on request, backed by huge pages (a lookup touches several
+ * tables at random: fewer TLB misses). Zeroed. */
 #define HUGE_SZ (2u << 20)
 static void *table_alloc(size_t n, size_t size)
 {
-    size_t bytes = n * size;
-    if (bytes < HUGE_SZ)
-        return calloc(n ? n : 1, size);
-    bytes = (bytes + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
-    void *p = aligned_alloc(HUGE_SZ, bytes);
+    size_t bytes = (n ? n : 1) * size;
+    size_t align = bytes < HUGE_SZ ? 64 : HUGE_SZ;
+    bytes = (bytes + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, bytes);
     if (p) {
-        madvise(p, bytes, MADV_HUGEPAGE);
+        if (align == HUGE_SZ)
+            madvise(p, bytes, MADV_HUGEPAGE);
         memset(p, 0, bytes);
     }
     return p;
@@ -391,8 +426,8 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
     g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
     g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
-    if (c->sub_len && c->sub_len < 128)
-        g->hosts = table_alloc(c->max_mappings, sizeof *g->hosts);
+    g->mc = table_alloc(c->max_mappings, sizeof *g->mc);
+    g->prefix_subs = c->sub_len && c->sub_len < 128;
     g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
     g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
     g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
@@ -402,7 +437,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
         !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
-        !g->grp_min || !g->grp_set || (c->sub_len && c->sub_len < 128 && !g->hosts)) {
+        !g->grp_min || !g->grp_set || !g->mc) {
         s46_seterr(err, errlen, "out of memory for the CGN tables");
         goto fail;
     }
@@ -418,8 +453,8 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
         g->blks[i].next = i + 1 < c->max_blocks ? i + 1 : NONE;
     }
     for (uint32_t i = 0; i < c->max_mappings; i++) {
-        g->maps[i].proto = PROTO_FREE;
-        g->maps[i].sess_head = i + 1 < c->max_mappings ? i + 1 : NONE;
+        mset_proto(&g->maps[i], PROTO_FREE);
+        mset_head(&g->maps[i], i + 1 < c->max_mappings ? i + 1 : NONE);
     }
     for (uint32_t i = 0; i < c->max_sessions; i++) {
         g->sess[i].map = NONE;
@@ -451,7 +486,7 @@ void s46_cgn_free(s46_cgn *g)
     free(g->blks);
     free(g->bits);
     free(g->maps);
-    free(g->hosts);
+    free(g->mc);
     free(g->sess);
     free(g->sub_idx);
     free(g->mo_idx);
@@ -764,7 +799,8 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
 {
     mi_flush(g); /* m may be a mapping of the running batch */
     map_ent *e = &g->maps[m];
-    uint32_t s = e->sub;
+    uint32_t s = g->mc[m].sub;
+    unsigned proto = mproto(e);
     idx_remove(g, g->mo_idx, g->mo_mask,
                idx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m), mo_hash_of);
     idx_remove(g, g->mi_idx, g->mi_mask,
@@ -772,12 +808,12 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
-    blk_bits(g, b, e->proto)[i / 64] &= ~(1ull << (i % 64));
-    be->used[e->proto]--;
+    blk_bits(g, b, proto)[i / 64] &= ~(1ull << (i % 64));
+    be->used[proto]--;
     if (blk_used(be) == 0)
         idle_append(g, b, now);
-    e->proto = PROTO_FREE;
-    e->sess_head = g->free_map;
+    mset_proto(e, PROTO_FREE);
+    mset_head(e, g->free_map);
     g->free_map = m;
     g->nmaps--;
     g->subs[s].nmaps--;
@@ -804,16 +840,20 @@ static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
     uint32_t m = e->map;
     idx_remove(g, g->s_idx, g->s_mask, idx_slot(g->s_idx, g->s_mask, s_hash_of(g, s), s),
                s_hash_of);
-    uint32_t *pp = &g->maps[m].sess_head;
-    while (*pp != s)
-        pp = &g->sess[*pp].next;
-    *pp = e->next;
+    if (mhead(&g->maps[m]) == s) {
+        mset_head(&g->maps[m], e->next);
+    } else {
+        uint32_t *pp = &g->sess[mhead(&g->maps[m])].next;
+        while (*pp != s)
+            pp = &g->sess[*pp].next;
+        *pp = e->next;
+    }
     e->map = NONE;
     e->next = g->free_sess;
     g->free_sess = s;
     g->nsessions--;
-    g->subs[g->maps[m].sub].nsess--;
-    if (--g->maps[m].nsess == 0)
+    g->subs[g->mc[m].sub].nsess--;
+    if (--g->mc[m].nsess == 0)
         free_map(g, m, now);
 }
 
@@ -957,15 +997,15 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
 {
     uint32_t s = g->free_sess;
     sess_ent *e = &g->sess[s];
-    sub_ent *se = &g->subs[g->maps[m].sub];
+    sub_ent *se = &g->subs[g->mc[m].sub];
     g->free_sess = e->next;
     e->rem_addr = rem;
     e->rem_port = rport;
     e->map = m;
     e->tcp = T_NONE;
-    e->next = g->maps[m].sess_head;
-    g->maps[m].sess_head = s;
-    g->maps[m].nsess++;
+    e->next = mhead(&g->maps[m]);
+    mset_head(&g->maps[m], s);
+    g->mc[m].nsess++;
     g->s_idx[slot] = s;
     g->nsessions++;
     se->nsess++;
@@ -992,29 +1032,29 @@ static s46_cgn_result full(s46_cgn *g, int which)
 enum { FULL_SUBS, FULL_BLOCKS, FULL_MAPS, FULL_SESS };
 
 /* One attempt; refusals are not counted here (the caller retries once
- * after reclaiming). *which tells the table of a FULL. */
+ * after reclaiming). *which tells the table of a FULL. A packet of a
+ * known flow reads the index, its mapping and its session only. */
 static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags,
                                     uint32_t now, int *which)
 {
-    uint32_t slot, mslot, sslot, s;
+    uint32_t slot, mslot, sslot, s = NONE;
     uint32_t kh = key_hash(&f->sub);
     uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
-    bool new_mapping = m == NONE, new_subscriber = false;
-    s46_cgn_key sk = f->sub;
-    if (g->hosts)
-        sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
-    if (!new_mapping) {
-        s = g->maps[m].sub;
-    } else if ((s = find_sub(g, &sk, g->hosts ? key_hash(&sk) : kh, &slot)) == NONE) {
-        new_subscriber = true;
-        if ((s = new_sub(g, &sk, slot)) == NONE) {
-            *which = FULL_SUBS;
-            return S46_CGN_FULL;
-        }
-    }
-    sub_ent *se = &g->subs[s];
     s46_cgn_result r;
+    bool new_mapping = m == NONE;
     if (new_mapping) {
+        bool new_subscriber = false;
+        s46_cgn_key sk = f->sub;
+        if (g->prefix_subs)
+            sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
+        if ((s = find_sub(g, &sk, g->prefix_subs ? key_hash(&sk) : kh, &slot)) == NONE) {
+            new_subscriber = true;
+            if ((s = new_sub(g, &sk, slot)) == NONE) {
+                *which = FULL_SUBS;
+                return S46_CGN_FULL;
+            }
+        }
+        sub_ent *se = &g->subs[s];
         if (g->cfg.sub_max_mappings && se->nmaps >= g->cfg.sub_max_mappings) {
             r = S46_CGN_SUB_MAPPINGS;
             goto refuse;
@@ -1035,19 +1075,19 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
             goto refuse;
         m = g->free_map;
         map_ent *e = &g->maps[m];
-        g->free_map = e->sess_head;
-        e->sub = s;
-        if (g->hosts)
-            g->hosts[m] = f->sub;
+        g->free_map = mhead(e);
+        g->mc[m].sub = s;
+        g->mc[m].nsess = 0;
+        e->key = f->sub;
         e->int_addr = f->int_addr;
         e->int_port = f->int_port;
+        e->ext_addr = se->ext;
         e->ext_port = port;
-        e->sess_head = NONE;
-        e->nsess = 0;
-        e->proto = f->proto;
+        e->hp = HNONE;
+        mset_proto(e, f->proto);
         g->mo_idx[mslot] = m;
         if (g->defer_mi && g->npend < STAGE_MAX_) {
-            __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, se->addr, port) & g->mi_mask]);
+            PF(&g->mi_idx[mi_hash(f->proto, se->ext, port) & g->mi_mask]);
             g->pend[g->npend++] = m;
         } else {
             mi_insert(g, m);
@@ -1058,9 +1098,10 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
             COUNT(g, subscribers_created);
         COUNT(g, mappings_created);
     }
-    f->ext_addr = se->ext;
-    f->ext_port = g->maps[m].ext_port;
-    uint32_t x = g->maps[m].sess_head;
+    const map_ent *me = &g->maps[m];
+    f->ext_addr = me->ext_addr;
+    f->ext_port = me->ext_port;
+    uint32_t x = mhead(me);
     if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
         g->sess[x].rem_port != f->rem_port)
         x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
@@ -1071,8 +1112,8 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     }
     bool created = false;
     if (x == NONE) {
-        if ((r = sess_allowed(g, se, now, true)) != S46_CGN_OK ||
-            g->maps[m].nsess == UINT16_MAX) {
+        if ((r = sess_allowed(g, &g->subs[g->mc[m].sub], now, true)) != S46_CGN_OK ||
+            g->mc[m].nsess == UINT16_MAX) {
             if (r == S46_CGN_OK)
                 r = S46_CGN_FULL;
             *which = FULL_SESS;
@@ -1098,48 +1139,58 @@ refuse:
  * so that the batch's cache misses overlap; then every packet is handled
  * in order. Prefetches only: what earlier packets change is seen as usual. */
 #define STAGE_MAX STAGE_MAX_
-/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX). */
+/* A session entry (20 bytes: it may span two lines). */
+static inline void pf_sess(const s46_cgn *g, uint32_t x)
+{
+    PF(&g->sess[x]);
+    PF((const char *)&g->sess[x] + sizeof(sess_ent) - 1);
+}
+
+/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX):
+ * index slots, mappings, then their first sessions (for a new mapping:
+ * the subscriber index slot, then the subscriber). */
 static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
     uint32_t m[STAGE_MAX], kh[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
         kh[i] = key_hash(&f[i].sub);
         m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
-        __builtin_prefetch(&g->mo_idx[m[i]]);
+        PF(&g->mo_idx[m[i]]);
     }
     for (unsigned i = 0; i < n; i++) {
         m[i] = g->mo_idx[m[i]];
         if (m[i] != NONE)
-            __builtin_prefetch(&g->maps[m[i]]);
-        else /* a new mapping: its subscriber is looked up next */
-            __builtin_prefetch(&g->sub_idx[kh[i] & g->sub_mask]);
+            PF(&g->maps[m[i]]);
+        else if (!g->prefix_subs) /* a new mapping: its subscriber is looked up next */
+            PF(&g->sub_idx[kh[i] & g->sub_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
         uint32_t x = m[i];
         if (x == NONE) {
+            if (g->prefix_subs)
+                continue;
             uint32_t su = g->sub_idx[kh[i] & g->sub_mask];
             if (su != NONE)
-                __builtin_prefetch(&g->subs[su]);
+                PF(&g->subs[su]);
             continue;
         }
-        __builtin_prefetch(&g->subs[g->maps[x].sub]);
-        if (g->hosts)
-            __builtin_prefetch(&g->hosts[x]);
-        if (g->maps[x].sess_head != NONE)
-            __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+        uint32_t h = mhead(&g->maps[x]);
+        if (h != NONE)
+            pf_sess(g, h);
     }
 }
 
-/* The same for inbound flows. */
+/* The same for inbound flows: index slots, mappings, their first
+ * sessions, then the session index slot where the first session is not
+ * the packet's. */
 static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
-    uint32_t m[STAGE_MAX];
+    uint32_t m[STAGE_MAX], h[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
-        uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
         m[i] = NONE;
-        if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
-            m[i] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
-            __builtin_prefetch(&g->mi_idx[m[i]]);
+        if (f[i].proto < S46_CGN_NPROTO) {
+            m[i] = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port) & g->mi_mask;
+            PF(&g->mi_idx[m[i]]);
         }
     }
     for (unsigned i = 0; i < n; i++) {
@@ -1147,16 +1198,20 @@ static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
             continue;
         m[i] = g->mi_idx[m[i]];
         if (m[i] != NONE)
-            __builtin_prefetch(&g->maps[m[i]]);
+            PF(&g->maps[m[i]]);
     }
     for (unsigned i = 0; i < n; i++) {
-        uint32_t x = m[i];
-        if (x == NONE)
+        h[i] = m[i] == NONE ? NONE : mhead(&g->maps[m[i]]);
+        if (h[i] != NONE)
+            pf_sess(g, h[i]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t x = h[i];
+        if (m[i] == NONE ||
+            (x != NONE && g->sess[x].rem_addr == f[i].rem_addr &&
+             g->sess[x].rem_port == f[i].rem_port))
             continue;
-        __builtin_prefetch(&g->subs[g->maps[x].sub]);
-        if (g->hosts)
-            __builtin_prefetch(&g->hosts[x]);
-        __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+        PF(&g->s_idx[s_hash(m[i], f[i].rem_addr, f[i].rem_port) & g->s_mask]);
     }
 }
 
@@ -1200,14 +1255,13 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)
 {
     uint32_t i = mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port) & g->mo_mask;
-    __builtin_prefetch(&g->mo_idx[i]);
+    PF(&g->mo_idx[i]);
 }
 
 void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 {
-    uint32_t a = s46_cgn_pool_index(g->pool, f->ext_addr);
-    if (a != NONE)
-        __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, a, f->ext_port) & g->mi_mask]);
+    if (f->proto < S46_CGN_NPROTO)
+        PF(&g->mi_idx[mi_hash(f->proto, f->ext_addr, f->ext_port) & g->mi_mask]);
 }
 
 static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)
@@ -1251,7 +1305,7 @@ static s46_cgn_result find_ext(const s46_cgn *g, unsigned proto, uint32_t ext_ad
         s46_cgn_owner_in(ext_port, g->cfg.port_min, g->cfg.block_size, g->cfg.shares) !=
             g->cfg.share)
         return S46_CGN_NOT_OURS;
-    *m = find_mi(g, proto, a, ext_port);
+    *m = find_mi(g, proto, ext_addr, ext_port);
     return *m == NONE ? S46_CGN_NOT_FOUND : S46_CGN_OK;
 }
 
@@ -1266,23 +1320,28 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
             COUNT(g, in_not_found);
         return r;
     }
-    uint32_t x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    /* the mapping's first session when it is the packet's (one remote per
+     * mapping is the common case: no session index read) */
+    const map_ent *me = &g->maps[m];
+    uint32_t x = mhead(me);
+    if (x == NONE || g->sess[x].rem_addr != f->rem_addr || g->sess[x].rem_port != f->rem_port)
+        x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
     if (x != NONE && reap(g, x, now)) {
         /* the mapping may have gone with it */
         return s46_cgn_inbound(g, f, tcp_flags, now);
     }
-    sub_ent *se = &g->subs[g->maps[m].sub];
     bool created = false;
     if (x == NONE) {
+        sub_ent *se = &g->subs[g->mc[m].sub];
         bool ok = g->cfg.filter == S46_CGN_FILTER_EIF;
-        for (uint32_t y = g->maps[m].sess_head; !ok && y != NONE; y = g->sess[y].next)
+        for (uint32_t y = mhead(me); !ok && y != NONE; y = g->sess[y].next)
             ok = g->sess[y].rem_addr == f->rem_addr && !due(g->sess[y].expires, now);
         if (!ok) {
             COUNT(g, in_filtered);
             return S46_CGN_FILTERED;
         }
         if ((r = sess_allowed(g, se, now, false)) != S46_CGN_OK ||
-            g->maps[m].nsess == UINT16_MAX) {
+            g->mc[m].nsess == UINT16_MAX) {
             if (r == S46_CGN_OK)
                 r = S46_CGN_FULL;
             count_refusal(g, r, FULL_SESS);
@@ -1292,9 +1351,9 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
         created = true;
     }
     sess_ent *e = &g->sess[x];
-    f->sub = *map_key(g, m);
-    f->int_addr = g->maps[m].int_addr;
-    f->int_port = g->maps[m].int_port;
+    f->sub = me->key;
+    f->int_addr = me->int_addr;
+    f->int_port = me->int_port;
     if (f->proto == S46_CGN_TCP)
         tcp_track(e, tcp_flags, false);
     if (f->proto == S46_CGN_TCP || created) {
@@ -1307,7 +1366,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
 
 static bool map_live(const s46_cgn *g, uint32_t m, uint32_t now)
 {
-    for (uint32_t x = g->maps[m].sess_head; x != NONE; x = g->sess[x].next)
+    for (uint32_t x = mhead(&g->maps[m]); x != NONE; x = g->sess[x].next)
         if (!due(g->sess[x].expires, now))
             return true;
     return false;
@@ -1319,7 +1378,7 @@ bool s46_cgn_lookup_ext(const s46_cgn *g, uint8_t proto, uint32_t ext_addr, uint
     uint32_t m;
     if (find_ext(g, proto, ext_addr, ext_port, &m) != S46_CGN_OK || !map_live(g, m, now))
         return false;
-    *sub = *map_key(g, m);
+    *sub = g->maps[m].key;
     *int_addr = g->maps[m].int_addr;
     *int_port = g->maps[m].int_port;
     return true;
@@ -1334,7 +1393,7 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
     uint32_t m = find_mo(g, sub, key_hash(sub), proto, int_addr, int_port, NULL);
     if (m == NONE || !map_live(g, m, now))
         return false;
-    *ext_addr = g->subs[g->maps[m].sub].ext;
+    *ext_addr = g->maps[m].ext_addr;
     *ext_port = g->maps[m].ext_port;
     return true;
 }
@@ -1353,7 +1412,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     s->addresses_in_use = g->addrs_used;
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
-    uint64_t mb = (uint64_t)c->max_mappings * (sizeof(map_ent) + (g->hosts ? 16 : 0)) +
+    uint64_t mb = (uint64_t)c->max_mappings * (sizeof(map_ent) + sizeof(map_cold)) +
                   ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
