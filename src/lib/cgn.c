@@ -142,9 +142,11 @@ struct s46_cgn {
 
     /* Inside a batch, new mappings enter the inbound index at the batch's
      * end (their slots prefetched meanwhile); anything that reads or
-     * removes from that index first inserts them (mi_flush). */
-    uint32_t pend[STAGE_MAX_];
-    uint32_t npend;
+     * removes from that index first inserts them (mi_flush). The first
+     * session of a new mapping likewise enters the session index at the
+     * batch's end (pend_s), before anything reads the session index. */
+    uint32_t pend[STAGE_MAX_], pend_s[STAGE_MAX_];
+    uint32_t npend, npend_s;
     bool defer_mi;
 
     uint64_t rng;
@@ -307,9 +309,12 @@ static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr, uint16_
     }
 }
 
-static uint32_t find_sess(const s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport,
+static void s_flush(s46_cgn *g);
+static uint32_t find_sess(s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport,
                           uint32_t *slot)
 {
+    if (g->npend_s)
+        s_flush(g);
     uint32_t i = s_hash(map, rem, rport) & g->s_mask;
     for (;; i = (i + 1) & g->s_mask) {
         uint32_t s = g->s_idx[i];
@@ -330,11 +335,24 @@ static void mi_insert(s46_cgn *g, uint32_t m)
     g->mi_idx[i] = m;
 }
 
+static void s_flush(s46_cgn *g)
+{
+    for (uint32_t k = 0; k < g->npend_s; k++) {
+        uint32_t i = s_hash_of(g, g->pend_s[k]) & g->s_mask;
+        while (g->s_idx[i] != NONE)
+            i = (i + 1) & g->s_mask;
+        g->s_idx[i] = g->pend_s[k];
+    }
+    g->npend_s = 0;
+}
+
+/* Both indexes' pending entries in. */
 static void mi_flush(s46_cgn *g)
 {
     for (uint32_t k = 0; k < g->npend; k++)
         mi_insert(g, g->pend[k]);
     g->npend = 0;
+    s_flush(g);
 }
 
 /* The tables: cache-line aligned (an entry never straddles two lines when
@@ -836,6 +854,8 @@ static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
 
 static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
 {
+    if (g->npend_s) /* s may be a session of the running batch */
+        s_flush(g);
     sess_ent *e = &g->sess[s];
     uint32_t m = e->map;
     idx_remove(g, g->s_idx, g->s_mask, idx_slot(g->s_idx, g->s_mask, s_hash_of(g, s), s),
@@ -1006,7 +1026,12 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
     e->next = mhead(&g->maps[m]);
     mset_head(&g->maps[m], s);
     g->mc[m].nsess++;
-    g->s_idx[slot] = s;
+    if (slot == NONE) { /* deferred (outbound batch): prefetched meanwhile */
+        PF(&g->s_idx[s_hash(m, rem, rport) & g->s_mask]);
+        g->pend_s[g->npend_s++] = s;
+    } else {
+        g->s_idx[slot] = s;
+    }
     g->nsessions++;
     se->nsess++;
     if (rate) {
@@ -1102,9 +1127,13 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     f->ext_addr = me->ext_addr;
     f->ext_port = me->ext_port;
     uint32_t x = mhead(me);
-    if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
-        g->sess[x].rem_port != f->rem_port)
+    if (new_mapping && g->defer_mi && g->npend_s < STAGE_MAX_) {
+        /* no session yet: its index slot is found at the batch's end */
+        x = sslot = NONE;
+    } else if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
+               g->sess[x].rem_port != f->rem_port) {
         x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    }
     if (x != NONE && due(g->sess[x].expires, now)) {
         /* expired but not swept: free it (maybe with its mapping) and redo */
         reap(g, x, now);
