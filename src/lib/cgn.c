@@ -114,6 +114,7 @@ struct s46_cgn {
     s46_cgn_config cfg;
     s46_cgn_pool *pool;
     uint32_t naddr, bpa;        /* pool size, block slots per address */
+    uint32_t port_end;          /* port_min + bpa * block_size: first port of no block */
     uint32_t words_pa;          /* 64-bit words of an address's slot bitmap */
     uint32_t words_pb;          /* 64-bit words of one protocol's port bitmap in a block */
     uint64_t *slots;            /* [naddr][words_pa]: slot taken */
@@ -424,6 +425,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
         goto fail;
     g->naddr = s46_cgn_pool_size(g->pool);
     g->bpa = (65536u - c->port_min) / c->block_size;
+    g->port_end = c->port_min + g->bpa * c->block_size;
     if (g->cfg.share >= g->bpa) {
         s46_seterr(err, errlen, "worker %u owns no block: %u blocks per address", g->cfg.share,
                    g->bpa);
@@ -1330,7 +1332,7 @@ static s46_cgn_result find_ext(const s46_cgn *g, unsigned proto, uint32_t ext_ad
 {
     uint32_t a = s46_cgn_pool_index(g->pool, ext_addr);
     if (proto >= S46_CGN_NPROTO || a == NONE || ext_port < g->cfg.port_min ||
-        (uint32_t)(ext_port - g->cfg.port_min) / g->cfg.block_size >= g->bpa ||
+        ext_port >= g->port_end ||
         s46_cgn_owner_in(ext_port, g->cfg.port_min, g->cfg.block_size, g->cfg.shares) !=
             g->cfg.share)
         return S46_CGN_NOT_OURS;
@@ -1391,6 +1393,140 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
             set_expiry(g, x, exp);
     }
     return S46_CGN_OK;
+}
+
+/* ---- invariants (tests) ---- */
+
+static bool idx_has(const uint32_t *tab, uint32_t mask, uint32_t h, uint32_t v)
+{
+    for (uint32_t i = h & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+        if (tab[i] == v)
+            return true;
+        if (tab[i] == NONE)
+            return false;
+    }
+    return false;
+}
+
+static uint32_t idx_count(const uint32_t *tab, uint32_t mask)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= mask; i++)
+        n += tab[i] != NONE;
+    return n;
+}
+
+bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
+{
+    const s46_cgn_config *c = &g->cfg;
+#define BAD(...) do { s46_seterr(err, errlen, __VA_ARGS__); return false; } while (0)
+    if (g->npend || g->npend_s)
+        BAD("entries pending outside a batch");
+    uint32_t nsubs = 0, nmaps = 0, nsess = 0, nblks = 0;
+    for (uint32_t s = 0; s < c->max_subscribers; s++) {
+        const sub_ent *se = &g->subs[s];
+        if (se->nblocks == SUB_FREE)
+            continue;
+        nsubs++;
+        if (!idx_has(g->sub_idx, g->sub_mask, key_hash(&se->key), s))
+            BAD("subscriber %u not in its index", s);
+        uint32_t nb = 0;
+        for (uint32_t b = se->blocks; b != NONE; b = g->blks[b].next, nb++)
+            if (g->blks[b].sub != s || g->blks[b].addr != se->addr)
+                BAD("block %u of subscriber %u: owner or address differs", b, s);
+        if (nb != se->nblocks)
+            BAD("subscriber %u: %u blocks listed, %u counted", s, nb, se->nblocks);
+    }
+    for (uint32_t b = 0; b < c->max_blocks; b++)
+        nblks += g->blks[b].sub != NONE;
+    uint32_t *sub_maps = calloc(c->max_subscribers, sizeof *sub_maps);
+    uint32_t *sub_sess = calloc(c->max_subscribers, sizeof *sub_sess);
+    if (!sub_maps || !sub_sess) {
+        free(sub_maps);
+        free(sub_sess);
+        BAD("out of memory");
+    }
+    bool ok = true;
+    for (uint32_t m = 0; ok && m < c->max_mappings; m++) {
+        const map_ent *e = &g->maps[m];
+        unsigned proto = mproto(e);
+        if (proto == PROTO_FREE)
+            continue;
+        nmaps++;
+        uint32_t s = g->mc[m].sub;
+        const sub_ent *se = s < c->max_subscribers ? &g->subs[s] : NULL;
+        s46_cgn_key pk = g->prefix_subs ? s46_cgn_key_prefix(&e->key, c->sub_len) : e->key;
+        ok = false;
+        if (proto >= S46_CGN_NPROTO || !se || se->nblocks == SUB_FREE)
+            s46_seterr(err, errlen, "mapping %u: bad protocol or subscriber", m);
+        else if (memcmp(pk.b, se->key.b, 16) || e->ext_addr != se->ext)
+            s46_seterr(err, errlen, "mapping %u: key or address not its subscriber's", m);
+        else if (!idx_has(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
+                 !idx_has(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
+            s46_seterr(err, errlen, "mapping %u not in both indexes", m);
+        else
+            ok = true;
+        if (!ok)
+            break;
+        if (e->ext_port < c->port_min || e->ext_port >= g->port_end) {
+            s46_seterr(err, errlen, "mapping %u: port %u in no block", m, e->ext_port);
+            ok = false;
+            break;
+        }
+        uint32_t slot = (uint32_t)(e->ext_port - c->port_min) / c->block_size, b;
+        for (b = se->blocks; b != NONE && g->blks[b].slot != slot; b = g->blks[b].next)
+            ;
+        uint32_t i = b == NONE ? 0 : (uint32_t)(e->ext_port - blk_first(g, &g->blks[b]));
+        if (b == NONE || !(blk_bits(g, b, proto)[i / 64] >> (i % 64) & 1)) {
+            s46_seterr(err, errlen, "mapping %u: its port is not taken in a block of its "
+                       "subscriber", m);
+            ok = false;
+            break;
+        }
+        uint32_t n = 0;
+        for (uint32_t x = mhead(e); x != NONE && n <= c->max_sessions; x = g->sess[x].next, n++)
+            if (g->sess[x].map != m) {
+                s46_seterr(err, errlen, "session %u on the list of mapping %u is not its", x, m);
+                ok = false;
+                break;
+            }
+        if (ok && (n != g->mc[m].nsess || n == 0)) {
+            s46_seterr(err, errlen, "mapping %u: %u sessions listed, %u counted", m, n,
+                       g->mc[m].nsess);
+            ok = false;
+        }
+        sub_maps[s]++;
+        sub_sess[s] += n;
+    }
+    for (uint32_t x = 0; ok && x < c->max_sessions; x++) {
+        const sess_ent *e = &g->sess[x];
+        if (e->map == NONE)
+            continue;
+        nsess++;
+        if (e->map >= c->max_mappings || mproto(&g->maps[e->map]) == PROTO_FREE ||
+            !idx_has(g->s_idx, g->s_mask, s_hash_of(g, x), x)) {
+            s46_seterr(err, errlen, "session %u: no live mapping or not in its index", x);
+            ok = false;
+        }
+    }
+    for (uint32_t s = 0; ok && s < c->max_subscribers; s++)
+        if (g->subs[s].nblocks != SUB_FREE &&
+            (g->subs[s].nmaps != sub_maps[s] || g->subs[s].nsess != sub_sess[s])) {
+            s46_seterr(err, errlen, "subscriber %u: mapping or session count differs", s);
+            ok = false;
+        }
+    free(sub_maps);
+    free(sub_sess);
+    if (!ok)
+        return false;
+    if (nsubs != g->nsubs || nmaps != g->nmaps || nsess != g->nsessions || nblks != g->nblks)
+        BAD("totals differ: subscribers %u/%u, mappings %u/%u, sessions %u/%u, blocks %u/%u",
+            nsubs, g->nsubs, nmaps, g->nmaps, nsess, g->nsessions, nblks, g->nblks);
+    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || idx_count(g->mo_idx, g->mo_mask) != nmaps ||
+        idx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
+        BAD("an index holds entries that are not live");
+#undef BAD
+    return true;
 }
 
 static bool map_live(const s46_cgn *g, uint32_t m, uint32_t now)

@@ -230,6 +230,13 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
 /* Whether addr is one of the pool's external addresses (hairpinning). */
 bool s46_cgn_is_external(const s46_cgn *g, uint32_t addr);
 
+/* Checks the instance's internal invariants (for tests): each live
+ * mapping, session and subscriber is found through its indexes and the
+ * indexes hold nothing else; a mapping's key, external address and port
+ * agree with its subscriber and block; session lists and counts agree.
+ * false with err naming the first broken one. */
+bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen);
+
 /* Frees expired sessions (looking at most at `budget`), then releases the
  * blocks idle for block_idle seconds (at most `budget`, each reported to
  * on_block). Call about once per batch or per tick; returns sessions freed. */
