@@ -47,28 +47,32 @@ typedef struct blk_ent {
     uint8_t idle, pad[3];
 } blk_ent;
 
-/* A mapping as the established path reads it: one aligned 32-byte entry
- * (never across two cache lines) holding everything an outbound or
- * inbound packet of a known flow needs, so that its lookup touches the
- * index slot, this entry and the session, not the subscriber: the whole
- * key it was made for (the host when the subscriber is a prefix), the
- * external address (the subscriber's, fixed while the mapping lives: its
- * port is in one of the subscriber's blocks on that address). hp packs
- * the first session (28 bits: capacities are below 2^28; HNONE for
- * none; next free mapping when free) and the protocol (PROTO_FREE marks
- * a free entry). Its block is found from the owner and ext_port. */
+/* A mapping as the established path reads it: one cache line holding
+ * everything an outbound or inbound packet of a known flow needs, so that
+ * its lookup touches the index slot and this line only (not the
+ * subscriber, not the session): the whole key it was made for (the host
+ * when the subscriber is a prefix), the external address (the
+ * subscriber's, fixed while the mapping lives: its port is in one of the
+ * subscriber's blocks on that address), and a copy of its first
+ * session's remote, expiry time and TCP state (h_*: equal to that
+ * session's whenever it has one; the session entry stays the reference,
+ * written too when they change). hp packs the first session (28 bits:
+ * capacities are below 2^28; HNONE for none; next free mapping when free)
+ * and the protocol (PROTO_FREE marks a free entry). Its block is found
+ * from the owner and ext_port. */
 typedef struct map_ent {
     s46_cgn_key key;
     uint32_t int_addr, ext_addr;
     uint16_t int_port, ext_port;
     uint32_t hp;
+    uint32_t h_rem, h_exp;
+    uint16_t h_rport;
+    uint8_t h_tcp, pad0;
+    uint32_t sub;         /* owner */
+    uint16_t nsess;
+    uint8_t pad[14];
 } map_ent;
-_Static_assert(sizeof(map_ent) == 32, "a mapping is half a cache line");
-/* What only creating and freeing need, apart (8 bytes). */
-typedef struct map_cold {
-    uint32_t sub;
-    uint16_t nsess, pad;
-} map_cold;
+_Static_assert(sizeof(map_ent) == 64, "a mapping is one cache line");
 
 #define HNONE 0x0fffffffu
 static inline uint32_t mhead(const map_ent *e)
@@ -127,7 +131,6 @@ struct s46_cgn {
     blk_ent *blks;
     uint64_t *bits;             /* [max_blocks][NPROTO][words_pb] */
     map_ent *maps;
-    map_cold *mc;               /* [max_mappings] */
     bool prefix_subs;           /* sub_len < 128: a subscriber is a prefix of keys */
     sess_ent *sess;
     uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
@@ -446,7 +449,6 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
     g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
     g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
-    g->mc = table_alloc(c->max_mappings, sizeof *g->mc);
     g->prefix_subs = c->sub_len && c->sub_len < 128;
     g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
     g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
@@ -457,7 +459,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
         !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
-        !g->grp_min || !g->grp_set || !g->mc) {
+        !g->grp_min || !g->grp_set) {
         s46_seterr(err, errlen, "out of memory for the CGN tables");
         goto fail;
     }
@@ -506,7 +508,6 @@ void s46_cgn_free(s46_cgn *g)
     free(g->blks);
     free(g->bits);
     free(g->maps);
-    free(g->mc);
     free(g->sess);
     free(g->sub_idx);
     free(g->mo_idx);
@@ -819,7 +820,7 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
 {
     mi_flush(g); /* m may be a mapping of the running batch */
     map_ent *e = &g->maps[m];
-    uint32_t s = g->mc[m].sub;
+    uint32_t s = g->maps[m].sub;
     unsigned proto = mproto(e);
     idx_remove(g, g->mo_idx, g->mo_mask,
                idx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m), mo_hash_of);
@@ -840,10 +841,28 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     COUNT(g, mappings_freed);
 }
 
+/* The mapping's copy of its first session (after the first session
+ * changed, or the session that is first did). */
+static void head_sync(s46_cgn *g, uint32_t m)
+{
+    map_ent *e = &g->maps[m];
+    uint32_t h = mhead(e);
+    if (h == NONE)
+        return;
+    const sess_ent *x = &g->sess[h];
+    e->h_rem = x->rem_addr;
+    e->h_rport = x->rem_port;
+    e->h_exp = x->expires;
+    e->h_tcp = x->tcp;
+}
+
 static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
 {
     uint32_t gr = s >> GRP_SHIFT;
     g->sess[s].expires = v;
+    map_ent *me = &g->maps[g->sess[s].map];
+    if (mhead(me) == s)
+        me->h_exp = v;
     if (!g->grp_set[gr] || before(v, g->grp_min[gr])) {
         g->grp_min[gr] = v;
         g->grp_set[gr] = 1;
@@ -864,6 +883,7 @@ static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
                s_hash_of);
     if (mhead(&g->maps[m]) == s) {
         mset_head(&g->maps[m], e->next);
+        head_sync(g, m);
     } else {
         uint32_t *pp = &g->sess[mhead(&g->maps[m])].next;
         while (*pp != s)
@@ -874,8 +894,8 @@ static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
     e->next = g->free_sess;
     g->free_sess = s;
     g->nsessions--;
-    g->subs[g->mc[m].sub].nsess--;
-    if (--g->mc[m].nsess == 0)
+    g->subs[g->maps[m].sub].nsess--;
+    if (--g->maps[m].nsess == 0)
         free_map(g, m, now);
 }
 
@@ -948,11 +968,11 @@ uint32_t s46_cgn_expire(s46_cgn *g, uint32_t now, uint32_t budget)
     return (uint32_t)(g->cnt[S46_CGN_C_sessions_expired] - before_n);
 }
 
-static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
+static uint32_t timeout_st(const s46_cgn *g, unsigned proto, unsigned tcp)
 {
     switch (proto) {
     case S46_CGN_TCP:
-        return s->tcp == T_EST || s->tcp == T_FIN_OUT || s->tcp == T_FIN_IN
+        return tcp == T_EST || tcp == T_FIN_OUT || tcp == T_FIN_IN
                    ? g->cfg.tcp_est_timeout
                    : g->cfg.tcp_trans_timeout;
     case S46_CGN_UDP:
@@ -960,6 +980,11 @@ static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
     default:
         return g->cfg.icmp_timeout;
     }
+}
+
+static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
+{
+    return timeout_st(g, proto, s->tcp);
 }
 
 /* RFC 5382-style tracking from the flags; outbound tells the direction. */
@@ -1019,7 +1044,7 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
 {
     uint32_t s = g->free_sess;
     sess_ent *e = &g->sess[s];
-    sub_ent *se = &g->subs[g->mc[m].sub];
+    sub_ent *se = &g->subs[g->maps[m].sub];
     g->free_sess = e->next;
     e->rem_addr = rem;
     e->rem_port = rport;
@@ -1027,7 +1052,8 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
     e->tcp = T_NONE;
     e->next = mhead(&g->maps[m]);
     mset_head(&g->maps[m], s);
-    g->mc[m].nsess++;
+    head_sync(g, m);
+    g->maps[m].nsess++;
     if (slot == NONE) { /* deferred (outbound batch): prefetched meanwhile */
         PF(&g->s_idx[s_hash(m, rem, rport) & g->s_mask]);
         g->pend_s[g->npend_s++] = s;
@@ -1057,6 +1083,28 @@ static s46_cgn_result full(s46_cgn *g, int which)
     return S46_CGN_FULL;
 }
 enum { FULL_SUBS, FULL_BLOCKS, FULL_MAPS, FULL_SESS };
+
+/* A packet of mapping m's first session x, live: its TCP state and expiry
+ * time from the mapping's copy (the session entry is written only when
+ * they change: the expiry about once a second). */
+static void refresh(s46_cgn *g, uint32_t m, uint32_t x, unsigned proto, uint8_t tcp_flags,
+                    bool outbound, uint32_t now)
+{
+    map_ent *me = &g->maps[m];
+    unsigned st = me->h_tcp;
+    if (proto == S46_CGN_TCP) {
+        sess_ent t = {.tcp = me->h_tcp};
+        tcp_track(&t, tcp_flags, outbound);
+        st = t.tcp;
+        if (st != me->h_tcp) {
+            g->sess[x].tcp = (uint8_t)st;
+            me->h_tcp = (uint8_t)st;
+        }
+    }
+    uint32_t exp = now + timeout_st(g, proto, st);
+    if (exp != me->h_exp)
+        set_expiry(g, x, exp);
+}
 
 /* One attempt; refusals are not counted here (the caller retries once
  * after reclaiming). *which tells the table of a FULL. A packet of a
@@ -1103,8 +1151,8 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         m = g->free_map;
         map_ent *e = &g->maps[m];
         g->free_map = mhead(e);
-        g->mc[m].sub = s;
-        g->mc[m].nsess = 0;
+        g->maps[m].sub = s;
+        g->maps[m].nsess = 0;
         e->key = f->sub;
         e->int_addr = f->int_addr;
         e->int_port = f->int_port;
@@ -1129,6 +1177,12 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     f->ext_addr = me->ext_addr;
     f->ext_port = me->ext_port;
     uint32_t x = mhead(me);
+    if (!new_mapping && x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
+        !due(me->h_exp, now)) {
+        /* the first session, live: from the mapping's copy of it */
+        refresh(g, m, x, f->proto, tcp_flags, true, now);
+        return S46_CGN_OK;
+    }
     if (new_mapping && g->defer_mi && g->npend_s < STAGE_MAX_) {
         /* no session yet: its index slot is found at the batch's end */
         x = sslot = NONE;
@@ -1143,8 +1197,8 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     }
     bool created = false;
     if (x == NONE) {
-        if ((r = sess_allowed(g, &g->subs[g->mc[m].sub], now, true)) != S46_CGN_OK ||
-            g->mc[m].nsess == UINT16_MAX) {
+        if ((r = sess_allowed(g, &g->subs[g->maps[m].sub], now, true)) != S46_CGN_OK ||
+            g->maps[m].nsess == UINT16_MAX) {
             if (r == S46_CGN_OK)
                 r = S46_CGN_FULL;
             *which = FULL_SESS;
@@ -1154,8 +1208,11 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         created = true;
     }
     sess_ent *e = &g->sess[x];
-    if (f->proto == S46_CGN_TCP)
+    if (f->proto == S46_CGN_TCP) {
         tcp_track(e, tcp_flags, true);
+        if (mhead(&g->maps[m]) == x)
+            g->maps[m].h_tcp = e->tcp;
+    }
     uint32_t exp = now + timeout_of(g, f->proto, e);
     if (created || exp != e->expires)
         set_expiry(g, x, exp);
@@ -1178,8 +1235,9 @@ static inline void pf_sess(const s46_cgn *g, uint32_t x)
 }
 
 /* The prefetch stages of a batch of outbound flows (at most STAGE_MAX):
- * index slots, mappings, then their first sessions (for a new mapping:
- * the subscriber index slot, then the subscriber). */
+ * index slots, mappings, then the first session where the mapping's copy
+ * of it is not the packet's (for a new mapping: the subscriber index
+ * slot, then the subscriber). */
 static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
     uint32_t m[STAGE_MAX], kh[STAGE_MAX];
@@ -1205,18 +1263,18 @@ static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
                 PF(&g->subs[su]);
             continue;
         }
-        uint32_t h = mhead(&g->maps[x]);
-        if (h != NONE)
-            pf_sess(g, h);
+        const map_ent *e = &g->maps[x];
+        uint32_t h = mhead(e);
+        if (h != NONE && (e->h_rem != f[i].rem_addr || e->h_rport != f[i].rem_port))
+            pf_sess(g, h); /* not the first session's remote (or unknown): the list */
     }
 }
 
-/* The same for inbound flows: index slots, mappings, their first
- * sessions, then the session index slot where the first session is not
- * the packet's. */
+/* The same for inbound flows: index slots, mappings, then the session
+ * index slot where the mapping's first session is not the packet's. */
 static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
-    uint32_t m[STAGE_MAX], h[STAGE_MAX];
+    uint32_t m[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
         m[i] = NONE;
         if (f[i].proto < S46_CGN_NPROTO) {
@@ -1232,16 +1290,11 @@ static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
             PF(&g->maps[m[i]]);
     }
     for (unsigned i = 0; i < n; i++) {
-        h[i] = m[i] == NONE ? NONE : mhead(&g->maps[m[i]]);
-        if (h[i] != NONE)
-            pf_sess(g, h[i]);
-    }
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t x = h[i];
-        if (m[i] == NONE ||
-            (x != NONE && g->sess[x].rem_addr == f[i].rem_addr &&
-             g->sess[x].rem_port == f[i].rem_port))
+        if (m[i] == NONE)
             continue;
+        const map_ent *e = &g->maps[m[i]];
+        if (mhead(e) != NONE && e->h_rem == f[i].rem_addr && e->h_rport == f[i].rem_port)
+            continue; /* the first session's copy in the mapping is enough */
         PF(&g->s_idx[s_hash(m[i], f[i].rem_addr, f[i].rem_port) & g->s_mask]);
     }
 }
@@ -1355,7 +1408,17 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
      * mapping is the common case: no session index read) */
     const map_ent *me = &g->maps[m];
     uint32_t x = mhead(me);
-    if (x == NONE || g->sess[x].rem_addr != f->rem_addr || g->sess[x].rem_port != f->rem_port)
+    if (x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
+        !due(me->h_exp, now)) {
+        /* live: from the mapping's copy of it */
+        f->sub = me->key;
+        f->int_addr = me->int_addr;
+        f->int_port = me->int_port;
+        if (f->proto == S46_CGN_TCP) /* inbound UDP and ICMP do not refresh */
+            refresh(g, m, x, f->proto, tcp_flags, false, now);
+        return S46_CGN_OK;
+    }
+    if (x == NONE || me->h_rem != f->rem_addr || me->h_rport != f->rem_port)
         x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
     if (x != NONE && reap(g, x, now)) {
         /* the mapping may have gone with it */
@@ -1363,7 +1426,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
     }
     bool created = false;
     if (x == NONE) {
-        sub_ent *se = &g->subs[g->mc[m].sub];
+        sub_ent *se = &g->subs[g->maps[m].sub];
         bool ok = g->cfg.filter == S46_CGN_FILTER_EIF;
         for (uint32_t y = mhead(me); !ok && y != NONE; y = g->sess[y].next)
             ok = g->sess[y].rem_addr == f->rem_addr && !due(g->sess[y].expires, now);
@@ -1372,7 +1435,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
             return S46_CGN_FILTERED;
         }
         if ((r = sess_allowed(g, se, now, false)) != S46_CGN_OK ||
-            g->mc[m].nsess == UINT16_MAX) {
+            g->maps[m].nsess == UINT16_MAX) {
             if (r == S46_CGN_OK)
                 r = S46_CGN_FULL;
             count_refusal(g, r, FULL_SESS);
@@ -1385,8 +1448,11 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
     f->sub = me->key;
     f->int_addr = me->int_addr;
     f->int_port = me->int_port;
-    if (f->proto == S46_CGN_TCP)
+    if (f->proto == S46_CGN_TCP) {
         tcp_track(e, tcp_flags, false);
+        if (mhead(me) == x)
+            g->maps[m].h_tcp = e->tcp;
+    }
     if (f->proto == S46_CGN_TCP || created) {
         uint32_t exp = now + timeout_of(g, f->proto, e);
         if (created || exp != e->expires)
@@ -1453,7 +1519,7 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
         if (proto == PROTO_FREE)
             continue;
         nmaps++;
-        uint32_t s = g->mc[m].sub;
+        uint32_t s = g->maps[m].sub;
         const sub_ent *se = s < c->max_subscribers ? &g->subs[s] : NULL;
         s46_cgn_key pk = g->prefix_subs ? s46_cgn_key_prefix(&e->key, c->sub_len) : e->key;
         ok = false;
@@ -1490,9 +1556,16 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
                 ok = false;
                 break;
             }
-        if (ok && (n != g->mc[m].nsess || n == 0)) {
+        uint32_t h = mhead(e);
+        if (ok && h != NONE &&
+            (e->h_rem != g->sess[h].rem_addr || e->h_rport != g->sess[h].rem_port ||
+             e->h_exp != g->sess[h].expires || e->h_tcp != g->sess[h].tcp)) {
+            s46_seterr(err, errlen, "mapping %u: its copy of its first session differs", m);
+            ok = false;
+        }
+        if (ok && (n != g->maps[m].nsess || n == 0)) {
             s46_seterr(err, errlen, "mapping %u: %u sessions listed, %u counted", m, n,
-                       g->mc[m].nsess);
+                       g->maps[m].nsess);
             ok = false;
         }
         sub_maps[s]++;
@@ -1577,7 +1650,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     s->addresses_in_use = g->addrs_used;
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
-    uint64_t mb = (uint64_t)c->max_mappings * (sizeof(map_ent) + sizeof(map_cold)) +
+    uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
                   ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
