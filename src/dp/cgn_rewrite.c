@@ -142,7 +142,8 @@ bool s46_cgn_flow_out(const s46_cgn_key *sub, const uint8_t *ip, const s46_l3 *l
     uint16_t sport, dport;
     ports_of(ip, l3, &sport, &dport);
     *f = (s46_cgn_flow){.sub = *sub, .proto = (uint8_t)proto, .int_addr = s46_get32(ip + 12),
-                        .int_port = sport};
+                        .int_port = sport, .rem_addr = s46_get32(ip + 16),
+                        .rem_port = proto == S46_CGN_ICMP ? 0 : dport};
     return true;
 }
 

@@ -7,8 +7,18 @@
 #include <sys/mman.h>
 
 #define NONE UINT32_MAX
+
+/* A prefetch that stays: a function doing nothing but __builtin_prefetch
+ * is found pure by GCC's interprocedural analysis and its calls are
+ * dropped (the batch prefetch passes were compiled away); the empty
+ * volatile asm is a side effect that keeps them. */
+#define PF(p)                   \
+    do {                        \
+        __builtin_prefetch(p);  \
+        __asm__ volatile("");   \
+    } while (0)
 #define SUB_FREE 0xffff
-#define PROTO_FREE 0xff
+#define PROTO_FREE 0xf
 
 /* A subscriber: its key, its external address (paired pooling) and its
  * blocks, its counts for the limits. 44 bytes. */
@@ -37,16 +47,48 @@ typedef struct blk_ent {
     uint8_t idle, pad[3];
 } blk_ent;
 
-/* 20 bytes. Its block is found from the owner's address and ext_port. */
+/* A mapping as the established path reads it: one cache line holding
+ * everything an outbound or inbound packet of a known flow needs, so that
+ * its lookup touches the index slot and this line only (not the
+ * subscriber, not the session): the whole key it was made for (the host
+ * when the subscriber is a prefix), the external address (the
+ * subscriber's, fixed while the mapping lives: its port is in one of the
+ * subscriber's blocks on that address), and a copy of its first
+ * session's remote, expiry time and TCP state (h_*: equal to that
+ * session's whenever it has one; the session entry stays the reference,
+ * written too when they change). hp packs the first session (28 bits:
+ * capacities are below 2^28; HNONE for none; next free mapping when free)
+ * and the protocol (PROTO_FREE marks a free entry). Its block is found
+ * from the owner and ext_port. */
 typedef struct map_ent {
-    uint32_t sub;
-    uint32_t int_addr;
+    s46_cgn_key key;
+    uint32_t int_addr, ext_addr;
     uint16_t int_port, ext_port;
-    uint32_t sess_head;   /* first session; next free mapping when free */
+    uint32_t hp;
+    uint32_t h_rem, h_exp;
+    uint16_t h_rport;
+    uint8_t h_tcp, pad0;
+    uint32_t sub;         /* owner */
     uint16_t nsess;
-    uint8_t proto;        /* PROTO_FREE marks a free entry */
-    uint8_t pad;
+    uint8_t pad[14];
 } map_ent;
+_Static_assert(sizeof(map_ent) == 64, "a mapping is one cache line");
+
+#define HNONE 0x0fffffffu
+static inline uint32_t mhead(const map_ent *e)
+{
+    uint32_t h = e->hp & HNONE;
+    return h == HNONE ? NONE : h;
+}
+static inline void mset_head(map_ent *e, uint32_t h)
+{
+    e->hp = (e->hp & ~HNONE) | (h == NONE ? HNONE : h);
+}
+static inline unsigned mproto(const map_ent *e) { return e->hp >> 28; }
+static inline void mset_proto(map_ent *e, unsigned p)
+{
+    e->hp = (e->hp & HNONE) | (uint32_t)p << 28;
+}
 
 /* 20 bytes. */
 typedef struct sess_ent {
@@ -76,6 +118,7 @@ struct s46_cgn {
     s46_cgn_config cfg;
     s46_cgn_pool *pool;
     uint32_t naddr, bpa;        /* pool size, block slots per address */
+    uint32_t port_end;          /* port_min + bpa * block_size: first port of no block */
     uint32_t words_pa;          /* 64-bit words of an address's slot bitmap */
     uint32_t words_pb;          /* 64-bit words of one protocol's port bitmap in a block */
     uint64_t *slots;            /* [naddr][words_pa]: slot taken */
@@ -88,8 +131,7 @@ struct s46_cgn {
     blk_ent *blks;
     uint64_t *bits;             /* [max_blocks][NPROTO][words_pb] */
     map_ent *maps;
-    s46_cgn_key *hosts;         /* [max_mappings]: each mapping's whole key, when
-                                   the subscriber is a prefix of it (sub_len < 128) */
+    bool prefix_subs;           /* sub_len < 128: a subscriber is a prefix of keys */
     sess_ent *sess;
     uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
@@ -104,9 +146,11 @@ struct s46_cgn {
 
     /* Inside a batch, new mappings enter the inbound index at the batch's
      * end (their slots prefetched meanwhile); anything that reads or
-     * removes from that index first inserts them (mi_flush). */
-    uint32_t pend[STAGE_MAX_];
-    uint32_t npend;
+     * removes from that index first inserts them (mi_flush). The first
+     * session of a new mapping likewise enters the session index at the
+     * batch's end (pend_s), before anything reads the session index. */
+    uint32_t pend[STAGE_MAX_], pend_s[STAGE_MAX_];
+    uint32_t npend, npend_s;
     bool defer_mi;
 
     uint64_t rng;
@@ -178,9 +222,10 @@ static inline uint32_t mo_hash(uint32_t key_h, unsigned proto, uint32_t addr, ui
     return (uint32_t)s46_mix64(((uint64_t)key_h << 32 | addr) * 0x9e3779b97f4a7c15ULL +
                                ((uint64_t)port << 8 | proto));
 }
-static inline uint32_t mi_hash(unsigned proto, uint32_t addr_idx, uint16_t port)
+/* By external address (not its pool index): the inbound packet's own. */
+static inline uint32_t mi_hash(unsigned proto, uint32_t addr, uint16_t port)
 {
-    return (uint32_t)s46_mix64((uint64_t)addr_idx << 24 | (uint64_t)port << 8 | proto);
+    return (uint32_t)s46_mix64((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
 }
 static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 {
@@ -188,21 +233,15 @@ static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 }
 
 static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->subs[i].key); }
-/* The whole key a mapping was made for (the host when the subscriber is a
- * prefix). */
-static inline const s46_cgn_key *map_key(const s46_cgn *g, uint32_t m)
-{
-    return g->hosts ? &g->hosts[m] : &g->subs[g->maps[m].sub].key;
-}
 static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mo_hash(key_hash(map_key(g, i)), m->proto, m->int_addr, m->int_port);
+    return mo_hash(key_hash(&m->key), mproto(m), m->int_addr, m->int_port);
 }
 static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mi_hash(m->proto, g->subs[m->sub].addr, m->ext_port);
+    return mi_hash(mproto(m), m->ext_addr, m->ext_port);
 }
 static uint32_t s_hash_of(const s46_cgn *g, uint32_t i)
 {
@@ -253,8 +292,9 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     uint32_t i = mo_hash(key_h, proto, addr, port) & g->mo_mask;
     for (;; i = (i + 1) & g->mo_mask) {
         uint32_t m = g->mo_idx[i];
-        if (m == NONE || (g->maps[m].int_addr == addr && g->maps[m].int_port == port &&
-                          g->maps[m].proto == proto && !memcmp(map_key(g, m)->b, k->b, 16))) {
+        const map_ent *e = m == NONE ? NULL : &g->maps[m];
+        if (!e || (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
+                   !memcmp(e->key.b, k->b, 16))) {
             if (slot)
                 *slot = i;
             return m;
@@ -262,20 +302,23 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     }
 }
 
-static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr_idx, uint16_t port)
+static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr, uint16_t port)
 {
-    uint32_t i = mi_hash(proto, addr_idx, port) & g->mi_mask;
+    uint32_t i = mi_hash(proto, addr, port) & g->mi_mask;
     for (;; i = (i + 1) & g->mi_mask) {
         uint32_t m = g->mi_idx[i];
-        if (m == NONE || (g->maps[m].ext_port == port && g->maps[m].proto == proto &&
-                          g->subs[g->maps[m].sub].addr == addr_idx))
+        const map_ent *e = m == NONE ? NULL : &g->maps[m];
+        if (!e || (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr))
             return m;
     }
 }
 
-static uint32_t find_sess(const s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport,
+static void s_flush(s46_cgn *g);
+static uint32_t find_sess(s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport,
                           uint32_t *slot)
 {
+    if (g->npend_s)
+        s_flush(g);
     uint32_t i = s_hash(map, rem, rport) & g->s_mask;
     for (;; i = (i + 1) & g->s_mask) {
         uint32_t s = g->s_idx[i];
@@ -296,26 +339,40 @@ static void mi_insert(s46_cgn *g, uint32_t m)
     g->mi_idx[i] = m;
 }
 
+static void s_flush(s46_cgn *g)
+{
+    for (uint32_t k = 0; k < g->npend_s; k++) {
+        uint32_t i = s_hash_of(g, g->pend_s[k]) & g->s_mask;
+        while (g->s_idx[i] != NONE)
+            i = (i + 1) & g->s_mask;
+        g->s_idx[i] = g->pend_s[k];
+    }
+    g->npend_s = 0;
+}
+
+/* Both indexes' pending entries in. */
 static void mi_flush(s46_cgn *g)
 {
     for (uint32_t k = 0; k < g->npend; k++)
         mi_insert(g, g->pend[k]);
     g->npend = 0;
+    s_flush(g);
 }
 
-/* The big tables: 2 MiB aligned and, when the kernel does it on request,
- * backed by huge pages (a lookup touches several tables at random: fewer
- * TLB misses). Zeroed. */
+/* The tables: cache-line aligned (an entry never straddles two lines when
+ * its size divides 64); the big ones 2 MiB aligned and, when the kernel
+ * does it on request, backed by huge pages (a lookup touches several
+ * tables at random: fewer TLB misses). Zeroed. */
 #define HUGE_SZ (2u << 20)
 static void *table_alloc(size_t n, size_t size)
 {
-    size_t bytes = n * size;
-    if (bytes < HUGE_SZ)
-        return calloc(n ? n : 1, size);
-    bytes = (bytes + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
-    void *p = aligned_alloc(HUGE_SZ, bytes);
+    size_t bytes = (n ? n : 1) * size;
+    size_t align = bytes < HUGE_SZ ? 64 : HUGE_SZ;
+    bytes = (bytes + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, bytes);
     if (p) {
-        madvise(p, bytes, MADV_HUGEPAGE);
+        if (align == HUGE_SZ)
+            madvise(p, bytes, MADV_HUGEPAGE);
         memset(p, 0, bytes);
     }
     return p;
@@ -371,6 +428,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
         goto fail;
     g->naddr = s46_cgn_pool_size(g->pool);
     g->bpa = (65536u - c->port_min) / c->block_size;
+    g->port_end = c->port_min + g->bpa * c->block_size;
     if (g->cfg.share >= g->bpa) {
         s46_seterr(err, errlen, "worker %u owns no block: %u blocks per address", g->cfg.share,
                    g->bpa);
@@ -391,8 +449,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->blks = table_alloc(c->max_blocks, sizeof *g->blks);
     g->bits = table_alloc((size_t)c->max_blocks * S46_CGN_NPROTO * g->words_pb, sizeof *g->bits);
     g->maps = table_alloc(c->max_mappings, sizeof *g->maps);
-    if (c->sub_len && c->sub_len < 128)
-        g->hosts = table_alloc(c->max_mappings, sizeof *g->hosts);
+    g->prefix_subs = c->sub_len && c->sub_len < 128;
     g->sess = table_alloc(c->max_sessions, sizeof *g->sess);
     g->sub_idx = table_alloc((size_t)g->sub_mask + 1, sizeof *g->sub_idx);
     g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
@@ -402,7 +459,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
         !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
-        !g->grp_min || !g->grp_set || (c->sub_len && c->sub_len < 128 && !g->hosts)) {
+        !g->grp_min || !g->grp_set) {
         s46_seterr(err, errlen, "out of memory for the CGN tables");
         goto fail;
     }
@@ -418,8 +475,8 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
         g->blks[i].next = i + 1 < c->max_blocks ? i + 1 : NONE;
     }
     for (uint32_t i = 0; i < c->max_mappings; i++) {
-        g->maps[i].proto = PROTO_FREE;
-        g->maps[i].sess_head = i + 1 < c->max_mappings ? i + 1 : NONE;
+        mset_proto(&g->maps[i], PROTO_FREE);
+        mset_head(&g->maps[i], i + 1 < c->max_mappings ? i + 1 : NONE);
     }
     for (uint32_t i = 0; i < c->max_sessions; i++) {
         g->sess[i].map = NONE;
@@ -451,7 +508,6 @@ void s46_cgn_free(s46_cgn *g)
     free(g->blks);
     free(g->bits);
     free(g->maps);
-    free(g->hosts);
     free(g->sess);
     free(g->sub_idx);
     free(g->mo_idx);
@@ -764,7 +820,8 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
 {
     mi_flush(g); /* m may be a mapping of the running batch */
     map_ent *e = &g->maps[m];
-    uint32_t s = e->sub;
+    uint32_t s = g->maps[m].sub;
+    unsigned proto = mproto(e);
     idx_remove(g, g->mo_idx, g->mo_mask,
                idx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m), mo_hash_of);
     idx_remove(g, g->mi_idx, g->mi_mask,
@@ -772,22 +829,40 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
-    blk_bits(g, b, e->proto)[i / 64] &= ~(1ull << (i % 64));
-    be->used[e->proto]--;
+    blk_bits(g, b, proto)[i / 64] &= ~(1ull << (i % 64));
+    be->used[proto]--;
     if (blk_used(be) == 0)
         idle_append(g, b, now);
-    e->proto = PROTO_FREE;
-    e->sess_head = g->free_map;
+    mset_proto(e, PROTO_FREE);
+    mset_head(e, g->free_map);
     g->free_map = m;
     g->nmaps--;
     g->subs[s].nmaps--;
     COUNT(g, mappings_freed);
 }
 
+/* The mapping's copy of its first session (after the first session
+ * changed, or the session that is first did). */
+static void head_sync(s46_cgn *g, uint32_t m)
+{
+    map_ent *e = &g->maps[m];
+    uint32_t h = mhead(e);
+    if (h == NONE)
+        return;
+    const sess_ent *x = &g->sess[h];
+    e->h_rem = x->rem_addr;
+    e->h_rport = x->rem_port;
+    e->h_exp = x->expires;
+    e->h_tcp = x->tcp;
+}
+
 static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
 {
     uint32_t gr = s >> GRP_SHIFT;
     g->sess[s].expires = v;
+    map_ent *me = &g->maps[g->sess[s].map];
+    if (mhead(me) == s)
+        me->h_exp = v;
     if (!g->grp_set[gr] || before(v, g->grp_min[gr])) {
         g->grp_min[gr] = v;
         g->grp_set[gr] = 1;
@@ -800,14 +875,21 @@ static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
 
 static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
 {
+    if (g->npend_s) /* s may be a session of the running batch */
+        s_flush(g);
     sess_ent *e = &g->sess[s];
     uint32_t m = e->map;
     idx_remove(g, g->s_idx, g->s_mask, idx_slot(g->s_idx, g->s_mask, s_hash_of(g, s), s),
                s_hash_of);
-    uint32_t *pp = &g->maps[m].sess_head;
-    while (*pp != s)
-        pp = &g->sess[*pp].next;
-    *pp = e->next;
+    if (mhead(&g->maps[m]) == s) {
+        mset_head(&g->maps[m], e->next);
+        head_sync(g, m);
+    } else {
+        uint32_t *pp = &g->sess[mhead(&g->maps[m])].next;
+        while (*pp != s)
+            pp = &g->sess[*pp].next;
+        *pp = e->next;
+    }
     e->map = NONE;
     e->next = g->free_sess;
     g->free_sess = s;
@@ -886,11 +968,11 @@ uint32_t s46_cgn_expire(s46_cgn *g, uint32_t now, uint32_t budget)
     return (uint32_t)(g->cnt[S46_CGN_C_sessions_expired] - before_n);
 }
 
-static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
+static uint32_t timeout_st(const s46_cgn *g, unsigned proto, unsigned tcp)
 {
     switch (proto) {
     case S46_CGN_TCP:
-        return s->tcp == T_EST || s->tcp == T_FIN_OUT || s->tcp == T_FIN_IN
+        return tcp == T_EST || tcp == T_FIN_OUT || tcp == T_FIN_IN
                    ? g->cfg.tcp_est_timeout
                    : g->cfg.tcp_trans_timeout;
     case S46_CGN_UDP:
@@ -898,6 +980,11 @@ static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
     default:
         return g->cfg.icmp_timeout;
     }
+}
+
+static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
+{
+    return timeout_st(g, proto, s->tcp);
 }
 
 /* RFC 5382-style tracking from the flags; outbound tells the direction. */
@@ -963,10 +1050,16 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
     e->rem_port = rport;
     e->map = m;
     e->tcp = T_NONE;
-    e->next = g->maps[m].sess_head;
-    g->maps[m].sess_head = s;
+    e->next = mhead(&g->maps[m]);
+    mset_head(&g->maps[m], s);
+    head_sync(g, m);
     g->maps[m].nsess++;
-    g->s_idx[slot] = s;
+    if (slot == NONE) { /* deferred (outbound batch): prefetched meanwhile */
+        PF(&g->s_idx[s_hash(m, rem, rport) & g->s_mask]);
+        g->pend_s[g->npend_s++] = s;
+    } else {
+        g->s_idx[slot] = s;
+    }
     g->nsessions++;
     se->nsess++;
     if (rate) {
@@ -991,30 +1084,52 @@ static s46_cgn_result full(s46_cgn *g, int which)
 }
 enum { FULL_SUBS, FULL_BLOCKS, FULL_MAPS, FULL_SESS };
 
+/* A packet of mapping m's first session x, live: its TCP state and expiry
+ * time from the mapping's copy (the session entry is written only when
+ * they change: the expiry about once a second). */
+static void refresh(s46_cgn *g, uint32_t m, uint32_t x, unsigned proto, uint8_t tcp_flags,
+                    bool outbound, uint32_t now)
+{
+    map_ent *me = &g->maps[m];
+    unsigned st = me->h_tcp;
+    if (proto == S46_CGN_TCP) {
+        sess_ent t = {.tcp = me->h_tcp};
+        tcp_track(&t, tcp_flags, outbound);
+        st = t.tcp;
+        if (st != me->h_tcp) {
+            g->sess[x].tcp = (uint8_t)st;
+            me->h_tcp = (uint8_t)st;
+        }
+    }
+    uint32_t exp = now + timeout_st(g, proto, st);
+    if (exp != me->h_exp)
+        set_expiry(g, x, exp);
+}
+
 /* One attempt; refusals are not counted here (the caller retries once
- * after reclaiming). *which tells the table of a FULL. */
+ * after reclaiming). *which tells the table of a FULL. A packet of a
+ * known flow reads the index, its mapping and its session only. */
 static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags,
                                     uint32_t now, int *which)
 {
-    uint32_t slot, mslot, sslot, s;
+    uint32_t slot, mslot, sslot, s = NONE;
     uint32_t kh = key_hash(&f->sub);
     uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
-    bool new_mapping = m == NONE, new_subscriber = false;
-    s46_cgn_key sk = f->sub;
-    if (g->hosts)
-        sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
-    if (!new_mapping) {
-        s = g->maps[m].sub;
-    } else if ((s = find_sub(g, &sk, g->hosts ? key_hash(&sk) : kh, &slot)) == NONE) {
-        new_subscriber = true;
-        if ((s = new_sub(g, &sk, slot)) == NONE) {
-            *which = FULL_SUBS;
-            return S46_CGN_FULL;
-        }
-    }
-    sub_ent *se = &g->subs[s];
     s46_cgn_result r;
+    bool new_mapping = m == NONE;
     if (new_mapping) {
+        bool new_subscriber = false;
+        s46_cgn_key sk = f->sub;
+        if (g->prefix_subs)
+            sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
+        if ((s = find_sub(g, &sk, g->prefix_subs ? key_hash(&sk) : kh, &slot)) == NONE) {
+            new_subscriber = true;
+            if ((s = new_sub(g, &sk, slot)) == NONE) {
+                *which = FULL_SUBS;
+                return S46_CGN_FULL;
+            }
+        }
+        sub_ent *se = &g->subs[s];
         if (g->cfg.sub_max_mappings && se->nmaps >= g->cfg.sub_max_mappings) {
             r = S46_CGN_SUB_MAPPINGS;
             goto refuse;
@@ -1035,19 +1150,19 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
             goto refuse;
         m = g->free_map;
         map_ent *e = &g->maps[m];
-        g->free_map = e->sess_head;
-        e->sub = s;
-        if (g->hosts)
-            g->hosts[m] = f->sub;
+        g->free_map = mhead(e);
+        g->maps[m].sub = s;
+        g->maps[m].nsess = 0;
+        e->key = f->sub;
         e->int_addr = f->int_addr;
         e->int_port = f->int_port;
+        e->ext_addr = se->ext;
         e->ext_port = port;
-        e->sess_head = NONE;
-        e->nsess = 0;
-        e->proto = f->proto;
+        e->hp = HNONE;
+        mset_proto(e, f->proto);
         g->mo_idx[mslot] = m;
         if (g->defer_mi && g->npend < STAGE_MAX_) {
-            __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, se->addr, port) & g->mi_mask]);
+            PF(&g->mi_idx[mi_hash(f->proto, se->ext, port) & g->mi_mask]);
             g->pend[g->npend++] = m;
         } else {
             mi_insert(g, m);
@@ -1058,12 +1173,23 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
             COUNT(g, subscribers_created);
         COUNT(g, mappings_created);
     }
-    f->ext_addr = se->ext;
-    f->ext_port = g->maps[m].ext_port;
-    uint32_t x = g->maps[m].sess_head;
-    if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
-        g->sess[x].rem_port != f->rem_port)
+    const map_ent *me = &g->maps[m];
+    f->ext_addr = me->ext_addr;
+    f->ext_port = me->ext_port;
+    uint32_t x = mhead(me);
+    if (!new_mapping && x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
+        !due(me->h_exp, now)) {
+        /* the first session, live: from the mapping's copy of it */
+        refresh(g, m, x, f->proto, tcp_flags, true, now);
+        return S46_CGN_OK;
+    }
+    if (new_mapping && g->defer_mi && g->npend_s < STAGE_MAX_) {
+        /* no session yet: its index slot is found at the batch's end */
+        x = sslot = NONE;
+    } else if (new_mapping || x == NONE || g->sess[x].rem_addr != f->rem_addr ||
+               g->sess[x].rem_port != f->rem_port) {
         x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    }
     if (x != NONE && due(g->sess[x].expires, now)) {
         /* expired but not swept: free it (maybe with its mapping) and redo */
         reap(g, x, now);
@@ -1071,7 +1197,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     }
     bool created = false;
     if (x == NONE) {
-        if ((r = sess_allowed(g, se, now, true)) != S46_CGN_OK ||
+        if ((r = sess_allowed(g, &g->subs[g->maps[m].sub], now, true)) != S46_CGN_OK ||
             g->maps[m].nsess == UINT16_MAX) {
             if (r == S46_CGN_OK)
                 r = S46_CGN_FULL;
@@ -1082,8 +1208,11 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         created = true;
     }
     sess_ent *e = &g->sess[x];
-    if (f->proto == S46_CGN_TCP)
+    if (f->proto == S46_CGN_TCP) {
         tcp_track(e, tcp_flags, true);
+        if (mhead(&g->maps[m]) == x)
+            g->maps[m].h_tcp = e->tcp;
+    }
     uint32_t exp = now + timeout_of(g, f->proto, e);
     if (created || exp != e->expires)
         set_expiry(g, x, exp);
@@ -1098,48 +1227,59 @@ refuse:
  * so that the batch's cache misses overlap; then every packet is handled
  * in order. Prefetches only: what earlier packets change is seen as usual. */
 #define STAGE_MAX STAGE_MAX_
-/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX). */
+/* A session entry (20 bytes: it may span two lines). */
+static inline void pf_sess(const s46_cgn *g, uint32_t x)
+{
+    PF(&g->sess[x]);
+    PF((const char *)&g->sess[x] + sizeof(sess_ent) - 1);
+}
+
+/* The prefetch stages of a batch of outbound flows (at most STAGE_MAX):
+ * index slots, mappings, then the first session where the mapping's copy
+ * of it is not the packet's (for a new mapping: the subscriber index
+ * slot, then the subscriber). */
 static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
     uint32_t m[STAGE_MAX], kh[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
         kh[i] = key_hash(&f[i].sub);
         m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
-        __builtin_prefetch(&g->mo_idx[m[i]]);
+        PF(&g->mo_idx[m[i]]);
     }
     for (unsigned i = 0; i < n; i++) {
         m[i] = g->mo_idx[m[i]];
         if (m[i] != NONE)
-            __builtin_prefetch(&g->maps[m[i]]);
-        else /* a new mapping: its subscriber is looked up next */
-            __builtin_prefetch(&g->sub_idx[kh[i] & g->sub_mask]);
+            PF(&g->maps[m[i]]);
+        else if (!g->prefix_subs) /* a new mapping: its subscriber is looked up next */
+            PF(&g->sub_idx[kh[i] & g->sub_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
         uint32_t x = m[i];
         if (x == NONE) {
+            if (g->prefix_subs)
+                continue;
             uint32_t su = g->sub_idx[kh[i] & g->sub_mask];
             if (su != NONE)
-                __builtin_prefetch(&g->subs[su]);
+                PF(&g->subs[su]);
             continue;
         }
-        __builtin_prefetch(&g->subs[g->maps[x].sub]);
-        if (g->hosts)
-            __builtin_prefetch(&g->hosts[x]);
-        if (g->maps[x].sess_head != NONE)
-            __builtin_prefetch(&g->sess[g->maps[x].sess_head]);
+        const map_ent *e = &g->maps[x];
+        uint32_t h = mhead(e);
+        if (h != NONE && (e->h_rem != f[i].rem_addr || e->h_rport != f[i].rem_port))
+            pf_sess(g, h); /* not the first session's remote (or unknown): the list */
     }
 }
 
-/* The same for inbound flows. */
+/* The same for inbound flows: index slots, mappings, then the session
+ * index slot where the mapping's first session is not the packet's. */
 static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
     uint32_t m[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
-        uint32_t a = s46_cgn_pool_index(g->pool, f[i].ext_addr);
         m[i] = NONE;
-        if (a != NONE && f[i].proto < S46_CGN_NPROTO) {
-            m[i] = mi_hash(f[i].proto, a, f[i].ext_port) & g->mi_mask;
-            __builtin_prefetch(&g->mi_idx[m[i]]);
+        if (f[i].proto < S46_CGN_NPROTO) {
+            m[i] = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port) & g->mi_mask;
+            PF(&g->mi_idx[m[i]]);
         }
     }
     for (unsigned i = 0; i < n; i++) {
@@ -1147,16 +1287,15 @@ static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
             continue;
         m[i] = g->mi_idx[m[i]];
         if (m[i] != NONE)
-            __builtin_prefetch(&g->maps[m[i]]);
+            PF(&g->maps[m[i]]);
     }
     for (unsigned i = 0; i < n; i++) {
-        uint32_t x = m[i];
-        if (x == NONE)
+        if (m[i] == NONE)
             continue;
-        __builtin_prefetch(&g->subs[g->maps[x].sub]);
-        if (g->hosts)
-            __builtin_prefetch(&g->hosts[x]);
-        __builtin_prefetch(&g->s_idx[s_hash(x, f[i].rem_addr, f[i].rem_port) & g->s_mask]);
+        const map_ent *e = &g->maps[m[i]];
+        if (mhead(e) != NONE && e->h_rem == f[i].rem_addr && e->h_rport == f[i].rem_port)
+            continue; /* the first session's copy in the mapping is enough */
+        PF(&g->s_idx[s_hash(m[i], f[i].rem_addr, f[i].rem_port) & g->s_mask]);
     }
 }
 
@@ -1200,14 +1339,13 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)
 {
     uint32_t i = mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port) & g->mo_mask;
-    __builtin_prefetch(&g->mo_idx[i]);
+    PF(&g->mo_idx[i]);
 }
 
 void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 {
-    uint32_t a = s46_cgn_pool_index(g->pool, f->ext_addr);
-    if (a != NONE)
-        __builtin_prefetch(&g->mi_idx[mi_hash(f->proto, a, f->ext_port) & g->mi_mask]);
+    if (f->proto < S46_CGN_NPROTO)
+        PF(&g->mi_idx[mi_hash(f->proto, f->ext_addr, f->ext_port) & g->mi_mask]);
 }
 
 static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)
@@ -1247,11 +1385,11 @@ static s46_cgn_result find_ext(const s46_cgn *g, unsigned proto, uint32_t ext_ad
 {
     uint32_t a = s46_cgn_pool_index(g->pool, ext_addr);
     if (proto >= S46_CGN_NPROTO || a == NONE || ext_port < g->cfg.port_min ||
-        (uint32_t)(ext_port - g->cfg.port_min) / g->cfg.block_size >= g->bpa ||
+        ext_port >= g->port_end ||
         s46_cgn_owner_in(ext_port, g->cfg.port_min, g->cfg.block_size, g->cfg.shares) !=
             g->cfg.share)
         return S46_CGN_NOT_OURS;
-    *m = find_mi(g, proto, a, ext_port);
+    *m = find_mi(g, proto, ext_addr, ext_port);
     return *m == NONE ? S46_CGN_NOT_FOUND : S46_CGN_OK;
 }
 
@@ -1266,16 +1404,31 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
             COUNT(g, in_not_found);
         return r;
     }
-    uint32_t x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
+    /* the mapping's first session when it is the packet's (one remote per
+     * mapping is the common case: no session index read) */
+    const map_ent *me = &g->maps[m];
+    uint32_t x = mhead(me);
+    if (x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
+        !due(me->h_exp, now)) {
+        /* live: from the mapping's copy of it */
+        f->sub = me->key;
+        f->int_addr = me->int_addr;
+        f->int_port = me->int_port;
+        if (f->proto == S46_CGN_TCP) /* inbound UDP and ICMP do not refresh */
+            refresh(g, m, x, f->proto, tcp_flags, false, now);
+        return S46_CGN_OK;
+    }
+    if (x == NONE || me->h_rem != f->rem_addr || me->h_rport != f->rem_port)
+        x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
     if (x != NONE && reap(g, x, now)) {
         /* the mapping may have gone with it */
         return s46_cgn_inbound(g, f, tcp_flags, now);
     }
-    sub_ent *se = &g->subs[g->maps[m].sub];
     bool created = false;
     if (x == NONE) {
+        sub_ent *se = &g->subs[g->maps[m].sub];
         bool ok = g->cfg.filter == S46_CGN_FILTER_EIF;
-        for (uint32_t y = g->maps[m].sess_head; !ok && y != NONE; y = g->sess[y].next)
+        for (uint32_t y = mhead(me); !ok && y != NONE; y = g->sess[y].next)
             ok = g->sess[y].rem_addr == f->rem_addr && !due(g->sess[y].expires, now);
         if (!ok) {
             COUNT(g, in_filtered);
@@ -1292,11 +1445,14 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
         created = true;
     }
     sess_ent *e = &g->sess[x];
-    f->sub = *map_key(g, m);
-    f->int_addr = g->maps[m].int_addr;
-    f->int_port = g->maps[m].int_port;
-    if (f->proto == S46_CGN_TCP)
+    f->sub = me->key;
+    f->int_addr = me->int_addr;
+    f->int_port = me->int_port;
+    if (f->proto == S46_CGN_TCP) {
         tcp_track(e, tcp_flags, false);
+        if (mhead(me) == x)
+            g->maps[m].h_tcp = e->tcp;
+    }
     if (f->proto == S46_CGN_TCP || created) {
         uint32_t exp = now + timeout_of(g, f->proto, e);
         if (created || exp != e->expires)
@@ -1305,9 +1461,150 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
     return S46_CGN_OK;
 }
 
+/* ---- invariants (tests) ---- */
+
+static bool idx_has(const uint32_t *tab, uint32_t mask, uint32_t h, uint32_t v)
+{
+    for (uint32_t i = h & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+        if (tab[i] == v)
+            return true;
+        if (tab[i] == NONE)
+            return false;
+    }
+    return false;
+}
+
+static uint32_t idx_count(const uint32_t *tab, uint32_t mask)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= mask; i++)
+        n += tab[i] != NONE;
+    return n;
+}
+
+bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
+{
+    const s46_cgn_config *c = &g->cfg;
+#define BAD(...) do { s46_seterr(err, errlen, __VA_ARGS__); return false; } while (0)
+    if (g->npend || g->npend_s)
+        BAD("entries pending outside a batch");
+    uint32_t nsubs = 0, nmaps = 0, nsess = 0, nblks = 0;
+    for (uint32_t s = 0; s < c->max_subscribers; s++) {
+        const sub_ent *se = &g->subs[s];
+        if (se->nblocks == SUB_FREE)
+            continue;
+        nsubs++;
+        if (!idx_has(g->sub_idx, g->sub_mask, key_hash(&se->key), s))
+            BAD("subscriber %u not in its index", s);
+        uint32_t nb = 0;
+        for (uint32_t b = se->blocks; b != NONE; b = g->blks[b].next, nb++)
+            if (g->blks[b].sub != s || g->blks[b].addr != se->addr)
+                BAD("block %u of subscriber %u: owner or address differs", b, s);
+        if (nb != se->nblocks)
+            BAD("subscriber %u: %u blocks listed, %u counted", s, nb, se->nblocks);
+    }
+    for (uint32_t b = 0; b < c->max_blocks; b++)
+        nblks += g->blks[b].sub != NONE;
+    uint32_t *sub_maps = calloc(c->max_subscribers, sizeof *sub_maps);
+    uint32_t *sub_sess = calloc(c->max_subscribers, sizeof *sub_sess);
+    if (!sub_maps || !sub_sess) {
+        free(sub_maps);
+        free(sub_sess);
+        BAD("out of memory");
+    }
+    bool ok = true;
+    for (uint32_t m = 0; ok && m < c->max_mappings; m++) {
+        const map_ent *e = &g->maps[m];
+        unsigned proto = mproto(e);
+        if (proto == PROTO_FREE)
+            continue;
+        nmaps++;
+        uint32_t s = g->maps[m].sub;
+        const sub_ent *se = s < c->max_subscribers ? &g->subs[s] : NULL;
+        s46_cgn_key pk = g->prefix_subs ? s46_cgn_key_prefix(&e->key, c->sub_len) : e->key;
+        ok = false;
+        if (proto >= S46_CGN_NPROTO || !se || se->nblocks == SUB_FREE)
+            s46_seterr(err, errlen, "mapping %u: bad protocol or subscriber", m);
+        else if (memcmp(pk.b, se->key.b, 16) || e->ext_addr != se->ext)
+            s46_seterr(err, errlen, "mapping %u: key or address not its subscriber's", m);
+        else if (!idx_has(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
+                 !idx_has(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
+            s46_seterr(err, errlen, "mapping %u not in both indexes", m);
+        else
+            ok = true;
+        if (!ok)
+            break;
+        if (e->ext_port < c->port_min || e->ext_port >= g->port_end) {
+            s46_seterr(err, errlen, "mapping %u: port %u in no block", m, e->ext_port);
+            ok = false;
+            break;
+        }
+        uint32_t slot = (uint32_t)(e->ext_port - c->port_min) / c->block_size, b;
+        for (b = se->blocks; b != NONE && g->blks[b].slot != slot; b = g->blks[b].next)
+            ;
+        uint32_t i = b == NONE ? 0 : (uint32_t)(e->ext_port - blk_first(g, &g->blks[b]));
+        if (b == NONE || !(blk_bits(g, b, proto)[i / 64] >> (i % 64) & 1)) {
+            s46_seterr(err, errlen, "mapping %u: its port is not taken in a block of its "
+                       "subscriber", m);
+            ok = false;
+            break;
+        }
+        uint32_t n = 0;
+        for (uint32_t x = mhead(e); x != NONE && n <= c->max_sessions; x = g->sess[x].next, n++)
+            if (g->sess[x].map != m) {
+                s46_seterr(err, errlen, "session %u on the list of mapping %u is not its", x, m);
+                ok = false;
+                break;
+            }
+        uint32_t h = mhead(e);
+        if (ok && h != NONE &&
+            (e->h_rem != g->sess[h].rem_addr || e->h_rport != g->sess[h].rem_port ||
+             e->h_exp != g->sess[h].expires || e->h_tcp != g->sess[h].tcp)) {
+            s46_seterr(err, errlen, "mapping %u: its copy of its first session differs", m);
+            ok = false;
+        }
+        if (ok && (n != g->maps[m].nsess || n == 0)) {
+            s46_seterr(err, errlen, "mapping %u: %u sessions listed, %u counted", m, n,
+                       g->maps[m].nsess);
+            ok = false;
+        }
+        sub_maps[s]++;
+        sub_sess[s] += n;
+    }
+    for (uint32_t x = 0; ok && x < c->max_sessions; x++) {
+        const sess_ent *e = &g->sess[x];
+        if (e->map == NONE)
+            continue;
+        nsess++;
+        if (e->map >= c->max_mappings || mproto(&g->maps[e->map]) == PROTO_FREE ||
+            !idx_has(g->s_idx, g->s_mask, s_hash_of(g, x), x)) {
+            s46_seterr(err, errlen, "session %u: no live mapping or not in its index", x);
+            ok = false;
+        }
+    }
+    for (uint32_t s = 0; ok && s < c->max_subscribers; s++)
+        if (g->subs[s].nblocks != SUB_FREE &&
+            (g->subs[s].nmaps != sub_maps[s] || g->subs[s].nsess != sub_sess[s])) {
+            s46_seterr(err, errlen, "subscriber %u: mapping or session count differs", s);
+            ok = false;
+        }
+    free(sub_maps);
+    free(sub_sess);
+    if (!ok)
+        return false;
+    if (nsubs != g->nsubs || nmaps != g->nmaps || nsess != g->nsessions || nblks != g->nblks)
+        BAD("totals differ: subscribers %u/%u, mappings %u/%u, sessions %u/%u, blocks %u/%u",
+            nsubs, g->nsubs, nmaps, g->nmaps, nsess, g->nsessions, nblks, g->nblks);
+    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || idx_count(g->mo_idx, g->mo_mask) != nmaps ||
+        idx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
+        BAD("an index holds entries that are not live");
+#undef BAD
+    return true;
+}
+
 static bool map_live(const s46_cgn *g, uint32_t m, uint32_t now)
 {
-    for (uint32_t x = g->maps[m].sess_head; x != NONE; x = g->sess[x].next)
+    for (uint32_t x = mhead(&g->maps[m]); x != NONE; x = g->sess[x].next)
         if (!due(g->sess[x].expires, now))
             return true;
     return false;
@@ -1319,7 +1616,7 @@ bool s46_cgn_lookup_ext(const s46_cgn *g, uint8_t proto, uint32_t ext_addr, uint
     uint32_t m;
     if (find_ext(g, proto, ext_addr, ext_port, &m) != S46_CGN_OK || !map_live(g, m, now))
         return false;
-    *sub = *map_key(g, m);
+    *sub = g->maps[m].key;
     *int_addr = g->maps[m].int_addr;
     *int_port = g->maps[m].int_port;
     return true;
@@ -1334,7 +1631,7 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
     uint32_t m = find_mo(g, sub, key_hash(sub), proto, int_addr, int_port, NULL);
     if (m == NONE || !map_live(g, m, now))
         return false;
-    *ext_addr = g->subs[g->maps[m].sub].ext;
+    *ext_addr = g->maps[m].ext_addr;
     *ext_port = g->maps[m].ext_port;
     return true;
 }
@@ -1353,7 +1650,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     s->addresses_in_use = g->addrs_used;
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
-    uint64_t mb = (uint64_t)c->max_mappings * (sizeof(map_ent) + (g->hosts ? 16 : 0)) +
+    uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
                   ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));

@@ -213,10 +213,11 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f);
 void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
 /* Deeper, for n flows at once: the index slots, then the mappings, then
- * their subscribers and sessions, each step's misses overlapping (what
+ * what else the packets will read (a new mapping's subscriber, a session
+ * that is not its mapping's first), each step's misses overlapping (what
  * the _batch calls do before handling the packets); the caller then makes
- * its single calls. Outbound: sub, proto, int_addr, int_port; inbound:
- * proto, ext_addr, ext_port, rem_addr, rem_port. */
+ * its single calls. Outbound: sub, proto, int_addr, int_port, rem_addr,
+ * rem_port; inbound: proto, ext_addr, ext_port, rem_addr, rem_port. */
 void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,
@@ -229,6 +230,13 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
                         uint16_t *ext_port, uint32_t now);
 /* Whether addr is one of the pool's external addresses (hairpinning). */
 bool s46_cgn_is_external(const s46_cgn *g, uint32_t addr);
+
+/* Checks the instance's internal invariants (for tests): each live
+ * mapping, session and subscriber is found through its indexes and the
+ * indexes hold nothing else; a mapping's key, external address and port
+ * agree with its subscriber and block; session lists and counts agree.
+ * false with err naming the first broken one. */
+bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen);
 
 /* Frees expired sessions (looking at most at `budget`), then releases the
  * blocks idle for block_idle seconds (at most `budget`, each reported to

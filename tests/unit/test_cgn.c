@@ -756,6 +756,147 @@ TEST(subscriber_prefix_of_hosts)
     free(l);
 }
 
+
+/* The indexes and the entries agree (s46_cgn_check) through a random mix
+ * of new and known flows both ways, in batches and single calls, with
+ * refusals, expiries inside and between batches and blocks released
+ * after idle; for whole keys and for /64 subscribers, one worker and the
+ * second of two. A twin instance fed the same packets one by one ends
+ * in the same state. */
+TEST(indexes_agree_with_entries)
+{
+    static const struct { uint8_t sub_len; uint16_t share, shares; } shapes[] = {
+        {0, 0, 1}, {64, 0, 1}, {0, 1, 2}};
+    for (unsigned z = 0; z < sizeof shapes / sizeof shapes[0]; z++) {
+        s46_cgn_config c;
+        conf(&c);
+        c.max_subscribers = 24;
+        c.max_blocks = 40;
+        c.max_mappings = 300;
+        c.max_sessions = 400;
+        c.block_size = 64;
+        c.max_blocks_per_sub = 2;
+        c.sub_max_mappings = 90;
+        c.sub_max_new_per_sec = 40;
+        c.udp_timeout = 120;
+        c.icmp_timeout = z == 1 ? 0 : 3; /* 0: due at once, freed inside the batch */
+        c.tcp_trans_timeout = 7;
+        c.block_idle = 5;
+        c.sub_len = shapes[z].sub_len;
+        c.share = shapes[z].share;
+        c.shares = shapes[z].shares;
+        s46_cgn *a = make(&c, NULL), *b = make(&c, NULL);
+        CHECK(a && b);
+        char err[200];
+        uint64_t x = 0x1234567 + z;
+        uint32_t now = 10;
+        enum { B = 48 };
+        s46_cgn_flow fa[B], fb[B];
+        s46_cgn_result ra[B], rb[B];
+        uint8_t fl[B];
+        unsigned oks = 0, ins = 0, nseen = 0;
+        s46_cgn_flow seen[64]; /* external endpoints handed out lately */
+        for (unsigned round = 0; round < 400; round++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            now += (unsigned)(x % 4 == 0) * (unsigned)(x >> 40) % 9;
+            if (round % 60 == 59) /* UDP sessions due, blocks idle */
+                now += 125;
+            unsigned n = 1 + (unsigned)(x >> 8) % B;
+            bool inbound = (x >> 20) % 3 == 0;
+            for (unsigned i = 0; i < n; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                uint8_t proto = (uint8_t)(x % 3);
+                if (!inbound) {
+                    bool few = round % 5 == 0; /* repeats inside the batch */
+                    fa[i] = out_flow((unsigned)(x >> 8) % (few ? 2 : 30), proto,
+                                     (uint16_t)(1 + (x >> 16) % (few ? 2 : 12)),
+                                     A4(203, 0, 113, (uint8_t)((x >> 24) % 4)),
+                                     (uint16_t)(53 + (x >> 28) % 2));
+                    if (c.sub_len == 64) /* hosts of /64s: the last bytes vary */
+                        fa[i].sub.b[7] = (uint8_t)((x >> 32) % 3);
+                } else {
+                    /* to a port of a block of this worker on a pool address,
+                     * known or not */
+                    uint16_t port = (uint16_t)(1024 + (x >> 8) % (64 * 40));
+                    uint32_t ea = A4(198, 51, 100, (uint8_t)((x >> 20) % 4));
+                    if (nseen && (x >> 36) % 4 != 0) { /* mostly to a known one */
+                        const s46_cgn_flow *k = &seen[(x >> 40) % (nseen < 64 ? nseen : 64)];
+                        proto = k->proto;
+                        ea = k->ext_addr;
+                        port = k->ext_port;
+                    }
+                    fa[i] = (s46_cgn_flow){.proto = proto, .ext_addr = ea, .ext_port = port,
+                                           .rem_addr = A4(203, 0, 113, (uint8_t)((x >> 24) % 4)),
+                                           .rem_port = proto == S46_CGN_ICMP ? 0
+                                                       : (uint16_t)(53 + (x >> 28) % 2)};
+                }
+                fb[i] = fa[i];
+                fl[i] = proto != S46_CGN_TCP ? 0 : (x >> 33) % 4 == 0 ? S46_CGN_FIN
+                        : (x >> 33) % 4 == 1 ? S46_CGN_RST : S46_CGN_SYN;
+            }
+            if (inbound) {
+                s46_cgn_inbound_batch(a, fa, fl, ra, n, now);
+                for (unsigned i = 0; i < n; i++)
+                    rb[i] = s46_cgn_inbound(b, &fb[i], fl[i], now);
+            } else {
+                s46_cgn_outbound_batch(a, fa, fl, ra, n, now);
+                for (unsigned i = 0; i < n; i++)
+                    rb[i] = s46_cgn_outbound(b, &fb[i], fl[i], now);
+            }
+            for (unsigned i = 0; i < n; i++) {
+                CHECK_INT(ra[i], rb[i]);
+                if (ra[i] == S46_CGN_OK && !inbound) {
+                    seen[nseen++ % 64] = fa[i];
+                    oks++;
+                    CHECK_INT(fa[i].ext_port, fb[i].ext_port);
+                }
+                if (ra[i] == S46_CGN_OK && inbound) {
+                    ins++;
+                    CHECK_INT(fa[i].int_port, fb[i].int_port);
+                    CHECK(!memcmp(fa[i].sub.b, fb[i].sub.b, 16));
+                }
+            }
+            if (round % 7 == 0) {
+                CHECK_INT(s46_cgn_expire(a, now, 50), s46_cgn_expire(b, now, 50));
+            }
+            bool ok = s46_cgn_check(a, err, sizeof err);
+            if (!ok)
+                printf("# shape %u round %u: %s\n", z, round, err);
+            CHECK(ok);
+            CHECK(s46_cgn_check(b, err, sizeof err));
+        }
+        printf("# shape %u: %u outbound and %u inbound admitted\n", z, oks, ins);
+        CHECK(oks > 200 && ins > 10);
+        uint64_t refusals = 0;
+        for (int k = S46_CGN_C_refused_no_address; k <= S46_CGN_C_refused_log; k++)
+            refusals += cnt(a, (enum s46_cgn_counter)k);
+        printf("# shape %u: %llu expired, %llu blocks released, %llu refused\n", z,
+               (unsigned long long)cnt(a, S46_CGN_C_sessions_expired),
+               (unsigned long long)cnt(a, S46_CGN_C_blocks_released),
+               (unsigned long long)refusals);
+        CHECK(cnt(a, S46_CGN_C_sessions_expired) > 50 && cnt(a, S46_CGN_C_blocks_released) > 1 &&
+              refusals > 10);
+        s46_cgn_stats sa, sb;
+        s46_cgn_stats_get(a, &sa);
+        s46_cgn_stats_get(b, &sb);
+        CHECK_INT(sa.mappings, sb.mappings);
+        CHECK_INT(sa.sessions, sb.sessions);
+        CHECK_INT(sa.blocks, sb.blocks);
+        CHECK_INT(sa.subscribers, sb.subscribers);
+        /* everything expires, blocks go, the tables empty and still agree */
+        s46_cgn_expire(a, now + 100000, 100000);
+        s46_cgn_expire(a, now + 200000, 100000);
+        CHECK(s46_cgn_check(a, err, sizeof err));
+        s46_cgn_stats_get(a, &sa);
+        CHECK_INT(sa.sessions, 0);
+        CHECK_INT(sa.mappings, 0);
+        CHECK_INT(sa.blocks, 0);
+        CHECK_INT(sa.subscribers, 0);
+        s46_cgn_free(a);
+        s46_cgn_free(b);
+    }
+}
+
 T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions), T_CASE(endpoint_independent_mapping),
        T_CASE(filtering_eif_and_adf), T_CASE(paired_pooling_and_blocks),
        T_CASE(block_release_after_idle), T_CASE(ports_random_parity_not_well_known),
@@ -763,4 +904,4 @@ T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions),
        T_CASE(timers_per_protocol_and_state), T_CASE(icmp_ids_as_ports), T_CASE(hairpinning),
        T_CASE(workers_own_their_blocks), T_CASE(bounded_memory_refusals),
        T_CASE(pool_exhaustion_paired), T_CASE(plain_ipv4_subscriber_key),
-       T_CASE(subscriber_prefix_of_hosts))
+       T_CASE(subscriber_prefix_of_hosts), T_CASE(indexes_agree_with_entries))
