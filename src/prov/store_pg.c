@@ -62,9 +62,10 @@ static const char *const migrations[S46_STORE_SCHEMA] = {
 };
 
 enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, Q_TOKS_DEL, Q_TOKS_ADD, Q_TOKS_SEEN,
-       Q_LOGS_ADD, NQ };
-static const char *const cached_name[NQ] = {"tok_add",   "tok_seen", "tok_del",   "log_add",
-                                            "toks_del",  "toks_add", "toks_seen", "logs_add"};
+       Q_LOGS_ADD, Q_TOK_GET, NQ };
+static const char *const cached_name[NQ] = {"tok_add",  "tok_seen", "tok_del",   "log_add",
+                                            "toks_del", "toks_add", "toks_seen", "logs_add",
+                                            "tok_get"};
 static const char *const cached_sql[NQ] = {
     "INSERT INTO tokens (hash, prefix, created, last_seen, owner, \"user\")"
     " VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
@@ -84,6 +85,9 @@ static const char *const cached_sql[NQ] = {
     " capability, status, mechs, auth) SELECT * FROM unnest($1::bigint[], $2::text[],"
     " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],"
     " $10::text[], $11::text[])",
+    /* a request thread's look-up of a token another front issued */
+    "SELECT id, hash, prefix, created, last_seen, revoked, owner, \"user\" FROM tokens"
+    " WHERE hash = $1",
 };
 
 /* A PostgreSQL array literal being built: "{e1,e2,...". */
@@ -946,15 +950,17 @@ static int64_t icol(const PGresult *r, int row, int i)
     return strtoll(PQgetvalue(r, row, i), NULL, 10);
 }
 
-/* Runs a query in single-row mode (a large table is never held whole) and
- * hands each row to fn; a non-zero fn result stops and is returned. */
+/* Runs a query (the cached statement q, or sql when q < 0) in single-row
+ * mode (a large table is never held whole) and hands each row to fn; a
+ * non-zero fn result stops and is returned. */
 typedef int (*row_fn)(const PGresult *r, void *cb, void *ctx);
-static int each(pg_store *st, const char *sql, int n, const char *const *v, row_fn fn, void *cb,
-                void *ctx, char *err, size_t errlen)
+static int each_q(pg_store *st, int q, const char *sql, int n, const char *const *v, row_fn fn,
+                  void *cb, void *ctx, char *err, size_t errlen)
 {
     if (unpipe(st, err, errlen) < 0 || ensure(st, err, errlen) < 0)
         return -1;
-    if (PQsendQueryParams(st->c, sql, n, NULL, v, NULL, NULL, 0) != 1)
+    if ((q >= 0 ? PQsendQueryPrepared(st->c, cached_name[q], n, v, NULL, NULL, 0)
+                : PQsendQueryParams(st->c, sql, n, NULL, v, NULL, NULL, 0)) != 1)
         return pgerr(st, err, errlen, "query", NULL);
     PQsetSingleRowMode(st->c);
     int stop = 0, rc = 0;
@@ -969,6 +975,13 @@ static int each(pg_store *st, const char *sql, int n, const char *const *v, row_
         PQclear(r); /* after a stop, the remaining rows are read and dropped */
     }
     return stop ? stop : rc;
+}
+
+/* each() of a statement given as text */
+static int each(pg_store *st, const char *sql, int n, const char *const *v, row_fn fn, void *cb,
+                void *ctx, char *err, size_t errlen)
+{
+    return each_q(st, -1, sql, n, v, fn, cb, ctx, err, errlen);
 }
 
 static int profile_row(const PGresult *r, void *cb, void *ctx)
@@ -1057,8 +1070,7 @@ static int pg_token_get(s46_store *b, const char *hash, s46_store_token_cb cb, v
 {
     struct get_ctx g = {cb, ctx, false};
     const char *v[] = {hash};
-    if (each(PG(b), TOKEN_COLS " WHERE hash = $1", 1, v, token_row, (void *)get_row, &g, err,
-             errlen) < 0)
+    if (each_q(PG(b), Q_TOK_GET, NULL, 1, v, token_row, (void *)get_row, &g, err, errlen) < 0)
         return -1;
     if (!g.found)
         s46_seterr(err, errlen, "no token %.16s", hash);
