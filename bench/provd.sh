@@ -179,7 +179,7 @@ trap '[ -n "$PID" ] && kill $PID 2>/dev/null; for p in ${FRONTS:-}; do kill $p 2
       [ -f "$TMP/pg/postmaster.pid" ] && PGCTL -m fast stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 chown postgres "$TMP" && mkdir "$TMP/sock" && chown postgres "$TMP/sock"
 (cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U s46 >/dev/null 2>&1 &&
-    PGCTL -o "-k $TMP/sock -c listen_addresses=''" -l "$TMP/pg.log" -w start >/dev/null) ||
+    PGCTL -o "-k $TMP/sock -c listen_addresses='' -c track_wal_io_timing=on" -l "$TMP/pg.log" -w start >/dev/null) ||
     { echo "  PostgreSQL did not start: $(tail -2 "$TMP/pg.log" 2>/dev/null)"; exit 1; }
 PGDB="postgresql:///postgres?host=$TMP/sock&user=s46"
 PGMAIN=$(head -1 "$TMP/pg/postmaster.pid")
@@ -221,6 +221,8 @@ pg_jif() { local pids t
     echo $((t + $(awk '{ print $16 + $17 }' "/proc/$PGMAIN/stat")))
 }
 now_ns() { date +%s%N; }
+# WAL flushes so far and the milliseconds they took (track_wal_io_timing)
+walsync() { psql -X -At -F ' ' "$PGDB" -c 'select wal_sync, wal_sync_time from pg_stat_wal' 2>/dev/null || echo "0 0"; }
 # A load generator whose CPU is known: sh waits for wrk, then its own
 # reaped-children time (wrk's alone) goes to $1.
 cwrk() { local out=$1; shift; sh -c 'f=$1; shift; wrk "$@"; awk "{ print \$16 + \$17 }" /proc/$$/stat >"$f"' _ "$out" "$@"; }
@@ -230,8 +232,9 @@ pc() { awk -v j="$1" -v ns="$2" -v hz="$HZ" 'BEGIN { printf "%.0f", 100 * j / hz
 measure() {
     local kind=$1 i pids= f0 f1 g0=0 g1=0 m0 m1 t0 t1 w=0 fr= ours=0 frs=0 busy niced others ns
     [ -n "$PGMAIN" ] && g0=$(pg_jif)
-    local ck0 ck1
+    local ck0 ck1 ws0 ws1 wal=
     ck0=$(grep -c 'checkpoint starting' "$TMP/pg.log")
+    ws0=$(walsync)
     for i in $(seq "$n"); do eval "f0_$i=\$(jif \$FRONT_$i)"; done
     m0=$(machine); t0=$(now_ns)
     for i in $(seq "$n"); do
@@ -242,6 +245,10 @@ measure() {
     t1=$(now_ns); m1=$(machine)
     [ -n "$PGMAIN" ] && g1=$(pg_jif)
     ck1=$(grep -c 'checkpoint starting' "$TMP/pg.log")
+    sleep 1 # (PostgreSQL's statistics are sent at most once a second)
+    ws1=$(walsync)
+    wal=$(awk -v a="$ws0" -v b="$ws1" -v ns="$((t1 - t0))" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1]
+        if (n > 0) printf "; PostgreSQL WAL flushes: %.0f/s, %.2f ms each on average", n / (ns / 1e9), (y[2] - x[2]) / n }')
     for i in $(seq "$n"); do
         eval "f1=\$(jif \$FRONT_$i); f0=\$f0_$i"
         fr="$fr${fr:+/}$(pc $((f1 - f0)) $((t1 - t0)))"
@@ -254,7 +261,7 @@ measure() {
         printf "%.0f %.0f", 100 * c * (y[1] - x[1]) / (y[3] - x[3]), 100 * c * (y[2] - x[2]) / (y[3] - x[3]) }')"
     others=$((busy - ours)) # (our processes run at normal priority)
     [ "$others" -lt 0 ] && others=0
-    CPULINE="CPU, % of one core ($(nproc) cores: $(( $(nproc) * 100 ))): wrk $(pc $w $ns), front$([ "$n" = 2 ] && echo s) $fr, PostgreSQL $(pc $((g1 - g0)) $ns) ($((ck1 - ck0)) checkpoints began) = ours $ours; other processes $others; niced processes (they yield to ours) $niced"
+    CPULINE="CPU, % of one core ($(nproc) cores: $(( $(nproc) * 100 ))): wrk $(pc $w $ns), front$([ "$n" = 2 ] && echo s) $fr, PostgreSQL $(pc $((g1 - g0)) $ns) ($((ck1 - ck0)) checkpoints began) = ours $ours; other processes $others; niced processes (they yield to ours) $niced$wal"
     echo "B|$LABEL|$kind|$ours|$(pc $w $ns)|$(pc $((g1 - g0)) $ns)|$(pc $frs $ns)|$others|$niced" >>"$TMP/summary"
 }
 # $1 = db, $2 = number of fronts; every front on its own port, one wrk each
@@ -323,10 +330,9 @@ awk -F'|' -v cores="$(nproc)" '
                 printf "    in the 2-front run the %d cores were saturated: ours %d%% (fronts %d, wrk %d, PostgreSQL %d) + other processes %d of %d\n", cores, ours[k], fr[k], wrk[k], pg[k], oth[k], 100 * cores
                 if (wrk[k] + pg[k] + oth[k] >= fr[k])
                     printf "    the client, the database and the rest took as much CPU as the fronts: the client (on the same cores) is a limit, not the fronts\n"
-            } else {
+            } else
                 printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d\n", ours[k], oth[k], 100 * cores
-                if (k == "first" && p50[k] > 0)
-                    printf "    latency-bound: 48 connections / p50 %.2f ms = %.0f answers/s; the closed-loop client waits for each commit (the disk flush above): the client is the limit\n", p50[k], 48000 / p50[k]
-            }
+            if (k == "first" && p50[k] > 0)
+                printf "    each answer waits for a commit (one disk flush per batch, above), so 48 connections give 48 / p50 %.2f ms = %.0f answers/s\n    whatever the number of fronts: the client (48 connections in all) is the limit, not the fronts\n", p50[k], 48000 / p50[k]
         }
     }' "$TMP/summary"
