@@ -232,7 +232,7 @@ pc() { awk -v j="$1" -v ns="$2" -v hz="$HZ" 'BEGIN { printf "%.0f", 100 * j / hz
 measure() {
     local kind=$1 i pids= f0 f1 g0=0 g1=0 m0 m1 t0 t1 w=0 fr= ours=0 frs=0 busy niced others ns
     [ -n "$PGMAIN" ] && g0=$(pg_jif)
-    local ck0 ck1 ws0 ws1 wal=
+    local ck0 ck1 ws0 ws1 wal= wfs wms
     ck0=$(grep -c 'checkpoint starting' "$TMP/pg.log")
     ws0=$(walsync)
     for i in $(seq "$n"); do eval "f0_$i=\$(jif \$FRONT_$i)"; done
@@ -247,8 +247,9 @@ measure() {
     ck1=$(grep -c 'checkpoint starting' "$TMP/pg.log")
     sleep 1 # (PostgreSQL's statistics are sent at most once a second)
     ws1=$(walsync)
-    wal=$(awk -v a="$ws0" -v b="$ws1" -v ns="$((t1 - t0))" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1]
-        if (n > 0) printf "; PostgreSQL WAL flushes: %.0f/s, %.2f ms each on average", n / (ns / 1e9), (y[2] - x[2]) / n }')
+    read -r wfs wms <<<"$(awk -v a="$ws0" -v b="$ws1" -v ns="$((t1 - t0))" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        n = y[1] - x[1]; printf "%.1f %.3f", n / (ns / 1e9), (n > 0 ? (y[2] - x[2]) / n : 0) }')"
+    awk -v f="$wfs" 'BEGIN { exit !(f >= 1) }' && wal=$(printf '; PostgreSQL WAL flushes: %.0f/s, %.2f ms each on average' "$wfs" "$wms")
     for i in $(seq "$n"); do
         eval "f1=\$(jif \$FRONT_$i); f0=\$f0_$i"
         fr="$fr${fr:+/}$(pc $((f1 - f0)) $((t1 - t0)))"
@@ -262,7 +263,7 @@ measure() {
     others=$((busy - ours)) # (our processes run at normal priority)
     [ "$others" -lt 0 ] && others=0
     CPULINE="CPU, % of one core ($(nproc) cores: $(( $(nproc) * 100 ))): wrk $(pc $w $ns), front$([ "$n" = 2 ] && echo s) $fr, PostgreSQL $(pc $((g1 - g0)) $ns) ($((ck1 - ck0)) checkpoints began) = ours $ours; other processes $others; niced processes (they yield to ours) $niced$wal"
-    echo "B|$LABEL|$kind|$ours|$(pc $w $ns)|$(pc $((g1 - g0)) $ns)|$(pc $frs $ns)|$others|$niced" >>"$TMP/summary"
+    echo "B|$LABEL|$kind|$ours|$(pc $w $ns)|$(pc $((g1 - g0)) $ns)|$(pc $frs $ns)|$others|$niced|$wfs|$wms" >>"$TMP/summary"
 }
 # $1 = db, $2 = number of fronts; every front on its own port, one wrk each
 backend_run() {
@@ -319,7 +320,7 @@ backend_run "$PGDB" 2 "2 fronts, one PostgreSQL"
 awk -F'|' -v cores="$(nproc)" '
     $1 == "R" && $2 == "1 front, PostgreSQL" { one[$3] = $4 }
     $1 == "R" && $2 ~ /^2 fronts/ { two[$3] = $4; p50[$3] = $5 }
-    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; wrk[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8 }
+    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; wrk[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; wfs[$3] = $10; wms[$3] = $11 }
     END { split("herd first", ks, " ")
         for (i = 1; i <= 2; i++) { k = ks[i]; if (!(one[k] > 0)) continue
             r = two[k] / one[k]
@@ -333,6 +334,8 @@ awk -F'|' -v cores="$(nproc)" '
             } else
                 printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d\n", ours[k], oth[k], 100 * cores
             if (k == "first" && p50[k] > 0)
-                printf "    each answer waits for a commit (one disk flush per batch, above), so 48 connections give 48 / p50 %.2f ms = %.0f answers/s\n    whatever the number of fronts: the client (48 connections in all) is the limit, not the fronts\n", p50[k], 48000 / p50[k]
+                printf "    each answer waits for its batch'"'"'s commit: 48 connections / p50 %.2f ms = %.0f answers/s\n", p50[k], 48000 / p50[k]
+            if (k == "first" && wfs[k] > 0)
+                printf "    PostgreSQL flushed its WAL %.0f times a second, %.1f new tokens per flush, busy flushing %.0f%% of the time;\n    flushes happen one at a time, so a second front makes more, smaller flushes, not more tokens: more need more\n    CEs waiting at once (bigger batches; the client'"'"'s 48 connections are the limit) or a faster disk flush\n", wfs[k], two[k] / wfs[k], wfs[k] * wms[k] / 10
         }
     }' "$TMP/summary"
