@@ -9,9 +9,13 @@
  *    that returned is on the server's disk (a server configured otherwise
  *    does not weaken the token promise).
  *  - Batches: between begin and commit, the writes a server makes per
- *    request (token add/seen/delete, log rows) are sent in libpq's pipeline
- *    mode, 256 at a time, without waiting for each answer; commit collects
- *    the answers, then commits (one round trip and one WAL flush per batch).
+ *    request (token add/seen/delete, log rows) are kept and sent as a few
+ *    statements with one array parameter per column (unnest), up to 1000
+ *    rows each, ordered so that the outcome is that of writing them one by
+ *    one (batch_send). BEGIN, those statements and COMMIT go out in libpq's
+ *    pipeline mode and one sync reads every answer: one round trip and one
+ *    WAL flush per batch. commit returns 0 only when the server answered
+ *    COMMIT (synchronous_commit=on: the batch is on the server's disk).
  *  - Changes: every admin write sends NOTIFY s46_provd inside its
  *    transaction (delivered when it commits); data_version counts the
  *    notifications this connection received.
@@ -27,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PIPE_CHUNK 256 /* pipelined writes between two syncs */
+#define PIPE_CHUNK 256 /* pipelined statements between two syncs */
 #define CHANNEL "s46_provd"
 #define LOCK_ID "4604604646" /* advisory lock of the migrations */
 
@@ -57,8 +61,11 @@ static const char *const migrations[S46_STORE_SCHEMA] = {
     "  SELECT prefix, name, template, updated FROM profiles;",
 };
 
-enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, NQ };
-static const char *const cached_name[NQ] = {"tok_add", "tok_seen", "tok_del", "log_add"};
+enum { Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL, Q_LOG_ADD, Q_TOKS_DEL, Q_TOKS_ADD, Q_TOKS_SEEN,
+       Q_LOGS_ADD, Q_TOK_GET, NQ };
+static const char *const cached_name[NQ] = {"tok_add",  "tok_seen", "tok_del",   "log_add",
+                                            "toks_del", "toks_add", "toks_seen", "logs_add",
+                                            "tok_get"};
 static const char *const cached_sql[NQ] = {
     "INSERT INTO tokens (hash, prefix, created, last_seen, owner, \"user\")"
     " VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (hash) DO NOTHING",
@@ -66,7 +73,37 @@ static const char *const cached_sql[NQ] = {
     "DELETE FROM tokens WHERE hash = $1",
     "INSERT INTO provlog (t_ms, src, src_prefix, token, vendorid, product, version,"
     " capability, status, mechs, auth) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    /* the same for a batch: one array per column */
+    "DELETE FROM tokens WHERE hash = ANY ($1::text[])",
+    "INSERT INTO tokens (hash, prefix, created, last_seen, owner, \"user\")"
+    " SELECT h, p, c, c, o, u FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[],"
+    " $5::text[]) AS v (h, p, c, o, u) ON CONFLICT (hash) DO NOTHING",
+    "UPDATE tokens SET last_seen = v.s FROM (SELECT h, max(s) AS s FROM"
+    " unnest($1::text[], $2::bigint[]) AS u (h, s) GROUP BY h) AS v"
+    " WHERE tokens.hash = v.h AND tokens.last_seen < v.s",
+    "INSERT INTO provlog (t_ms, src, src_prefix, token, vendorid, product, version,"
+    " capability, status, mechs, auth) SELECT * FROM unnest($1::bigint[], $2::text[],"
+    " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],"
+    " $10::text[], $11::text[])",
+    /* a request thread's look-up of a token another front issued */
+    "SELECT id, hash, prefix, created, last_seen, revoked, owner, \"user\" FROM tokens"
+    " WHERE hash = $1",
 };
+
+/* A PostgreSQL array literal being built: "{e1,e2,...". */
+typedef struct arr {
+    char *s;
+    size_t n, cap;
+} arr;
+
+/* A token write kept for the batch (strings owned). */
+typedef struct tokrec {
+    int kind; /* Q_TOK_ADD, Q_TOK_SEEN, Q_TOK_DEL */
+    char *hash, *prefix, *owner, *user;
+    int64_t t;
+} tokrec;
+
+#define BATCH_MAX 1000 /* rows per batched statement */
 
 typedef struct pg_store {
     s46_store base;
@@ -76,6 +113,14 @@ typedef struct pg_store {
     int npiped;      /* writes sent since the last sync */
     bool pipe_failed;
     char pipe_err[200];
+    char last_tag[16];   /* command tag of the last pipelined answer */
+    /* writes made between begin and commit, sent as a few statements with
+     * one array per column (batch_send) */
+    tokrec *toks;
+    size_t ntoks, captoks;
+    arr logcol[11];
+    size_t nlogs;
+    bool oom;           /* a batch lost a write: the transaction must fail */
     bool listening;
     int64_t notes;   /* notifications received + reconnections */
 } pg_store;
@@ -179,6 +224,8 @@ static void pipe_sync(pg_store *st)
             PQclear(r);
             break;
         }
+        snprintf(st->last_tag, sizeof st->last_tag, "%s",
+                 s == PGRES_COMMAND_OK ? PQcmdStatus(r) : "");
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && !st->pipe_failed) {
             const char *m = PQresultErrorMessage(r);
             snprintf(st->pipe_err, sizeof st->pipe_err, "%s",
@@ -191,15 +238,179 @@ static void pipe_sync(pg_store *st)
     st->pipe_err[strcspn(st->pipe_err, "\n")] = 0;
 }
 
-/* Leaves pipeline mode (answers read): 0, or -1 with the pipeline's error. */
+/* Appends one element (NULL: SQL NULL) to an array literal, quoted with
+ * backslash escapes; false when out of memory. */
+static bool arr_put(arr *a, const char *v)
+{
+    size_t need = a->n + 8 + (v ? 2 * strlen(v) : 4);
+    if (need > a->cap) {
+        size_t cap = a->cap ? a->cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *s = realloc(a->s, cap);
+        if (!s)
+            return false;
+        a->s = s;
+        a->cap = cap;
+    }
+    char sep = a->n ? ',' : '{';
+    a->s[a->n++] = sep;
+    if (!v) {
+        memcpy(a->s + a->n, "NULL", 4);
+        a->n += 4;
+    } else {
+        a->s[a->n++] = '"';
+        for (; *v; v++) {
+            if (*v == '"' || *v == '\\')
+                a->s[a->n++] = '\\';
+            a->s[a->n++] = *v;
+        }
+        a->s[a->n++] = '"';
+    }
+    a->s[a->n] = 0;
+    return true;
+}
+
+/* The finished literal ("{}" when empty); the array is emptied by arr_reset. */
+static const char *arr_end(arr *a)
+{
+    if (!a->n)
+        return "{}";
+    a->s[a->n] = '}';
+    a->s[a->n + 1] = 0; /* arr_put keeps room for it */
+    return a->s;
+}
+
+static void arr_reset(arr *a)
+{
+    a->n = 0;
+}
+
+static void arr_free(arr *a)
+{
+    free(a->s);
+    memset(a, 0, sizeof *a);
+}
+
+static void tokrec_free(tokrec *r)
+{
+    free(r->hash);
+    free(r->prefix);
+    free(r->owner);
+    free(r->user);
+}
+
+/* Sends a batched statement whose parameters are the n literals of cols. */
+static void batch_stmt(pg_store *st, int q, int n, arr *cols)
+{
+    const char *v[11];
+    for (int i = 0; i < n; i++)
+        v[i] = arr_end(&cols[i]);
+    if (!st->pipe_failed) {
+        if (PQsendQueryPrepared(st->c, cached_name[q], n, v, NULL, NULL, 0) == 1)
+            st->npiped++;
+        else {
+            snprintf(st->pipe_err, sizeof st->pipe_err, "%s", PQerrorMessage(st->c));
+            st->pipe_failed = true;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        arr_reset(&cols[i]);
+}
+
+/* Whether the token write at i is an add that a later delete of the same
+ * hash in the batch undoes (the owner's oldest forgotten at once). At most
+ * BATCH_MAX writes are kept, so this stays cheap. */
+static bool undone(const pg_store *st, size_t i)
+{
+    for (size_t j = i + 1; j < st->ntoks; j++)
+        if (st->toks[j].kind == Q_TOK_DEL && !strcmp(st->toks[j].hash, st->toks[i].hash))
+            return true;
+    return false;
+}
+
+/* Sends the kept writes into the pipeline as array statements, in an
+ * order with the same outcome as one by one: deletes first, then the adds
+ * that no later delete undoes (a delete before an add of the same hash
+ * still comes first), then "last seen" (the latest per hash; only moves
+ * forward), then the log rows. Every row is written or the transaction
+ * fails (oom, pipe_failed). */
+static void batch_send(pg_store *st)
+{
+    if (!st->ntoks && !st->nlogs)
+        return;
+    if (!st->piped) {
+        if (PQenterPipelineMode(st->c) != 1) {
+            snprintf(st->pipe_err, sizeof st->pipe_err, "%s", PQerrorMessage(st->c));
+            st->pipe_failed = true;
+        } else
+            st->piped = true;
+    }
+    arr c[5] = {0};
+    static const int kinds[] = {Q_TOK_DEL, Q_TOK_ADD, Q_TOK_SEEN};
+    static const int qs[] = {Q_TOKS_DEL, Q_TOKS_ADD, Q_TOKS_SEEN};
+    static const int ncols[] = {1, 5, 2};
+    for (int k = 0; k < 3; k++) {
+        size_t rows = 0;
+        for (size_t i = 0; i < st->ntoks; i++) {
+            const tokrec *r = &st->toks[i];
+            if (r->kind != kinds[k] || (r->kind == Q_TOK_ADD && undone(st, i)))
+                continue;
+            char t[24];
+            snprintf(t, sizeof t, "%lld", (long long)r->t);
+            bool ok = arr_put(&c[0], r->hash);
+            if (k == 1)
+                ok = ok && arr_put(&c[1], r->prefix) && arr_put(&c[2], t) &&
+                     arr_put(&c[3], r->owner) && arr_put(&c[4], r->user);
+            else if (k == 2)
+                ok = ok && arr_put(&c[1], t);
+            if (!ok)
+                st->oom = true;
+            if (++rows == BATCH_MAX) {
+                batch_stmt(st, qs[k], ncols[k], c);
+                rows = 0;
+            }
+        }
+        if (rows)
+            batch_stmt(st, qs[k], ncols[k], c);
+    }
+    for (int i = 0; i < 5; i++)
+        arr_free(&c[i]);
+    for (size_t i = 0; i < st->ntoks; i++)
+        tokrec_free(&st->toks[i]);
+    st->ntoks = 0;
+    if (st->nlogs)
+        batch_stmt(st, Q_LOGS_ADD, 11, st->logcol);
+    st->nlogs = 0;
+    if (st->oom && !st->pipe_failed) {
+        snprintf(st->pipe_err, sizeof st->pipe_err, "out of memory for a batch");
+        st->pipe_failed = true;
+    }
+}
+
+/* Forgets the kept writes (a rollback). */
+static void batch_drop(pg_store *st)
+{
+    for (size_t i = 0; i < st->ntoks; i++)
+        tokrec_free(&st->toks[i]);
+    st->ntoks = 0;
+    for (int i = 0; i < 11; i++)
+        arr_reset(&st->logcol[i]);
+    st->nlogs = 0;
+    st->oom = false;
+}
+
+/* Sends the kept writes and leaves pipeline mode (answers read): 0, or -1
+ * with the pipeline's error. */
 static int unpipe(pg_store *st, char *err, size_t errlen)
 {
-    if (!st->piped)
-        return 0;
-    if (st->npiped)
-        pipe_sync(st);
-    PQexitPipelineMode(st->c);
-    st->piped = false;
+    batch_send(st);
+    if (st->piped) {
+        if (st->npiped)
+            pipe_sync(st);
+        PQexitPipelineMode(st->c);
+        st->piped = false;
+    }
     if (st->pipe_failed) {
         s46_seterr(err, errlen, "database: write: %s", st->pipe_err);
         return -1;
@@ -236,7 +447,67 @@ static int run(pg_store *st, const char *sql, int n, const char *const *v, int64
     return 0;
 }
 
-/* A cached write: pipelined inside begin/commit, else one transaction. */
+/* Sends sql (no parameters) into the pipeline, entering it if needed:
+ * 0, or -1 with err (the pipeline is marked failed). */
+static int pipe_send(pg_store *st, const char *sql, char *err, size_t errlen)
+{
+    if (!st->piped) {
+        if (PQenterPipelineMode(st->c) != 1)
+            return pgerr(st, err, errlen, "pipeline", NULL);
+        st->piped = true;
+    }
+    if (PQsendQueryParams(st->c, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        snprintf(st->pipe_err, sizeof st->pipe_err, "%s", PQerrorMessage(st->c));
+        st->pipe_failed = true;
+        return pgerr(st, err, errlen, sql, NULL);
+    }
+    st->npiped++;
+    return 0;
+}
+
+static char *dup(const char *v)
+{
+    return v ? strdup(v) : NULL;
+}
+
+/* Keeps a write for the batch; false when out of memory. */
+static bool keep(pg_store *st, int q, const char *const *v)
+{
+    if (q == Q_LOG_ADD) {
+        bool ok = true;
+        for (int i = 0; i < 11; i++)
+            ok = arr_put(&st->logcol[i], v[i]) && ok;
+        st->nlogs++;
+        return ok;
+    }
+    if (st->ntoks == st->captoks) {
+        size_t cap = st->captoks ? 2 * st->captoks : 64;
+        tokrec *t = realloc(st->toks, cap * sizeof *t);
+        if (!t)
+            return false;
+        st->toks = t;
+        st->captoks = cap;
+    }
+    tokrec *r = &st->toks[st->ntoks];
+    memset(r, 0, sizeof *r);
+    r->kind = q;
+    r->hash = dup(v[0]);
+    bool ok = r->hash != NULL;
+    if (q == Q_TOK_ADD) {
+        r->prefix = dup(v[1]);
+        r->owner = dup(v[3]);
+        r->user = dup(v[4]);
+        r->t = strtoll(v[2], NULL, 10);
+        ok = ok && r->prefix && (r->owner || !v[3]) && (r->user || !v[4]);
+    } else if (q == Q_TOK_SEEN)
+        r->t = strtoll(v[1], NULL, 10);
+    st->ntoks++;
+    return ok;
+}
+
+/* A cached write: kept for the batch inside begin/commit (sent with the
+ * commit, or when BATCH_MAX are kept, or before any other statement), else
+ * one transaction. */
 static int cached(pg_store *st, int q, int n, const char *const *v, char *err, size_t errlen)
 {
     if (!st->in_tx) {
@@ -249,18 +520,13 @@ static int cached(pg_store *st, int q, int n, const char *const *v, char *err, s
     }
     if (st->pipe_failed) /* the transaction is lost already; commit says so */
         return 0;
-    if (!st->piped) {
-        if (PQenterPipelineMode(st->c) != 1)
-            return pgerr(st, err, errlen, "pipeline", NULL);
-        st->piped = true;
+    if (!keep(st, q, v))
+        st->oom = true;
+    if (st->ntoks >= BATCH_MAX || st->nlogs >= BATCH_MAX) {
+        batch_send(st);
+        if (st->npiped >= PIPE_CHUNK)
+            pipe_sync(st);
     }
-    if (PQsendQueryPrepared(st->c, cached_name[q], n, v, NULL, NULL, 0) != 1) {
-        snprintf(st->pipe_err, sizeof st->pipe_err, "%s", PQerrorMessage(st->c));
-        st->pipe_failed = true;
-        return 0;
-    }
-    if (++st->npiped >= PIPE_CHUNK)
-        pipe_sync(st);
     return 0;
 }
 
@@ -333,24 +599,30 @@ static void pg_close(s46_store *b)
     pg_store *st = PG(b);
     if (st->c)
         PQfinish(st->c);
+    batch_drop(st);
+    free(st->toks);
+    for (int i = 0; i < 11; i++)
+        arr_free(&st->logcol[i]);
     free(st);
 }
 
+/* BEGIN goes into the pipeline: no round trip of its own. */
 static int pg_begin(s46_store *b, char *err, size_t errlen)
 {
     pg_store *st = PG(b);
-    if (unpipe(st, err, errlen) < 0 || ensure(st, err, errlen) < 0 ||
-        exec(st, "BEGIN", err, errlen) < 0)
+    if (unpipe(st, err, errlen) < 0 || ensure(st, err, errlen) < 0)
         return -1;
-    st->in_tx = true;
     st->pipe_failed = false;
-    return 0;
+    batch_drop(st);
+    st->in_tx = true; /* a failed send leaves it to rollback */
+    return pipe_send(st, "BEGIN", err, errlen);
 }
 
 static void pg_rollback(s46_store *b)
 {
     pg_store *st = PG(b);
     char e[8];
+    batch_drop(st);
     unpipe(st, e, sizeof e);
     if (st->in_tx && PQstatus(st->c) == CONNECTION_OK)
         exec(st, "ROLLBACK", NULL, 0);
@@ -358,21 +630,33 @@ static void pg_rollback(s46_store *b)
     st->pipe_failed = false;
 }
 
+/* COMMIT goes behind the writes in the pipeline; one sync reads every
+ * answer. A COMMIT of a failed transaction "succeeds" as ROLLBACK, and one
+ * after a failed write is not run at all: only the tag COMMIT, as the last
+ * answer, with the connection back outside a transaction, is success. */
 static int pg_commit(s46_store *b, char *err, size_t errlen)
 {
     pg_store *st = PG(b);
+    if (!st->in_tx) {
+        s46_seterr(err, errlen, "database: commit without begin");
+        return -1;
+    }
+    st->last_tag[0] = 0;
+    batch_send(st);
+    if (!st->pipe_failed)
+        pipe_send(st, "COMMIT", err, errlen); /* a failure marks the pipeline failed */
     if (unpipe(st, err, errlen) < 0) {
         pg_rollback(b);
         return -1;
     }
-    /* A COMMIT of a failed transaction "succeeds" as ROLLBACK: check the tag. */
-    PGresult *r = PQexec(st->c, "COMMIT");
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT")
-                 ? 0
-                 : pgerr(st, err, errlen, "commit", r);
-    PQclear(r);
+    if (strcmp(st->last_tag, "COMMIT") || PQtransactionStatus(st->c) != PQTRANS_IDLE) {
+        s46_seterr(err, errlen, "database: commit: %s",
+                   st->last_tag[0] ? "the transaction was rolled back" : "no answer");
+        pg_rollback(b);
+        return -1;
+    }
     st->in_tx = false;
-    return rc;
+    return 0;
 }
 
 static int64_t pg_data_version(s46_store *b)
@@ -666,15 +950,17 @@ static int64_t icol(const PGresult *r, int row, int i)
     return strtoll(PQgetvalue(r, row, i), NULL, 10);
 }
 
-/* Runs a query in single-row mode (a large table is never held whole) and
- * hands each row to fn; a non-zero fn result stops and is returned. */
+/* Runs a query (the cached statement q, or sql when q < 0) in single-row
+ * mode (a large table is never held whole) and hands each row to fn; a
+ * non-zero fn result stops and is returned. */
 typedef int (*row_fn)(const PGresult *r, void *cb, void *ctx);
-static int each(pg_store *st, const char *sql, int n, const char *const *v, row_fn fn, void *cb,
-                void *ctx, char *err, size_t errlen)
+static int each_q(pg_store *st, int q, const char *sql, int n, const char *const *v, row_fn fn,
+                  void *cb, void *ctx, char *err, size_t errlen)
 {
     if (unpipe(st, err, errlen) < 0 || ensure(st, err, errlen) < 0)
         return -1;
-    if (PQsendQueryParams(st->c, sql, n, NULL, v, NULL, NULL, 0) != 1)
+    if ((q >= 0 ? PQsendQueryPrepared(st->c, cached_name[q], n, v, NULL, NULL, 0)
+                : PQsendQueryParams(st->c, sql, n, NULL, v, NULL, NULL, 0)) != 1)
         return pgerr(st, err, errlen, "query", NULL);
     PQsetSingleRowMode(st->c);
     int stop = 0, rc = 0;
@@ -689,6 +975,13 @@ static int each(pg_store *st, const char *sql, int n, const char *const *v, row_
         PQclear(r); /* after a stop, the remaining rows are read and dropped */
     }
     return stop ? stop : rc;
+}
+
+/* each() of a statement given as text */
+static int each(pg_store *st, const char *sql, int n, const char *const *v, row_fn fn, void *cb,
+                void *ctx, char *err, size_t errlen)
+{
+    return each_q(st, -1, sql, n, v, fn, cb, ctx, err, errlen);
 }
 
 static int profile_row(const PGresult *r, void *cb, void *ctx)
@@ -777,8 +1070,7 @@ static int pg_token_get(s46_store *b, const char *hash, s46_store_token_cb cb, v
 {
     struct get_ctx g = {cb, ctx, false};
     const char *v[] = {hash};
-    if (each(PG(b), TOKEN_COLS " WHERE hash = $1", 1, v, token_row, (void *)get_row, &g, err,
-             errlen) < 0)
+    if (each_q(PG(b), Q_TOK_GET, NULL, 1, v, token_row, (void *)get_row, &g, err, errlen) < 0)
         return -1;
     if (!g.found)
         s46_seterr(err, errlen, "no token %.16s", hash);

@@ -156,6 +156,29 @@ sleep 1
 R=$(ce 8082 $CE1 "$TA"); WHY="B after revoke: $R"
 ok revoke_reaches_other_front test -n "$(field "$R" 'd["token"]')" -a "$(field "$R" 'd["token"]')" != "$TA"
 
+# --- one owner's burst: a batch that issues and forgets in one transaction ------
+# 24 first contacts from one /56, 8 at a time, land in a few write batches in
+# which a token is added and, once its owner holds more than 4, deleted again:
+# the database must end with exactly the owner's 4 newest, all answered ones.
+nse python3 - "$TMP" 8081 >"$TMP/burst" <<'PY'
+import json, sys, threading
+sys.path.insert(0, sys.argv[1]); from ce import get
+out, lock = [], threading.Lock()
+def run():
+    for _ in range(3):
+        st, b = get(int(sys.argv[2]), "2001:db8:7766:6600::1")
+        if st == 200:
+            with lock: out.append(json.loads(b)["token"])
+ts = [threading.Thread(target=run) for _ in range(8)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("\n".join(out))
+PY
+hashes "$TMP/burst" | sort >"$TMP/burst.h"
+sql "select hash from tokens where owner = '2001:db8:7766:6600::/56' and revoked = 0" | sort >"$TMP/burst.db"
+WHY="$(wc -l <"$TMP/burst.h") answered, database holds $(wc -l <"$TMP/burst.db") for the owner, $(comm -13 "$TMP/burst.h" "$TMP/burst.db" | wc -l) never answered"
+ok burst_keeps_owner_bound_in_database test "$(wc -l <"$TMP/burst.h")" = 24 -a "$(wc -l <"$TMP/burst.db")" = 4 \
+    -a "$(comm -13 "$TMP/burst.h" "$TMP/burst.db" | wc -l)" = 0
+
 # --- kill -9 of a front under load: no answered token lost -----------------------
 nse python3 "$TMP/load.py" 8081 1000 3 "$TMP/acked_a" &
 LP=$!
