@@ -137,10 +137,12 @@ def periods(flows):
 
 class Tok:
     """One byte of a trafgen packet: a constant or a runtime counter."""
-    def __init__(self, v=None, period=None, lo=1):
-        self.v, self.period, self.lo = v, period, lo
+    def __init__(self, v=None, period=None, lo=1, down=False):
+        self.v, self.period, self.lo, self.down = v, period, lo, down
 
     def render(self):
+        if self.period and self.down:   # 255 minus the up-counter of the same period
+            return "ddec(%d, %d, 1)" % (255 - (self.lo + self.period - 1), 255 - self.lo)
         if self.period:
             return "dinc(%d, %d, 1)" % (self.lo, self.lo + self.period - 1)
         return "%d" % self.v
@@ -264,6 +266,7 @@ POOL6 = "2001:db8:64::/96"     # the NAT64 prefix (network-specific: tayga, as R
                                # asks, translates no private or documentation IPv4 in 64:ff9b::/96)
 NAT64_DST = "2001:db8:64::c633:6450"                             # 198.51.100.80 in POOL6
 POOL4 = "10.64.0.0/20"   # the AFTR's and NAT64's pool (4096 addresses, 1008 blocks of 64 each)
+TAYGA_POOL = "10.64.0.0/12"   # tayga maps each IPv6 host to an address of its own
 B4_INNER = "192.0.0.2"   # the DS-Lite hosts' address (RFC 6333 B4 range)
 
 
@@ -309,13 +312,22 @@ def cfg_aftr6(size, flows, dmac, smac):
 
 def cfg_nat64_6(size, flows, dmac, smac):
     """UDP from IPv6 hosts to the Internet host's address in POOL6; the
-    IPv6 packet is 20 bytes longer than the IPv4 one it becomes."""
+    IPv6 packet is 20 bytes longer than the IPv4 one it becomes. The
+    payload's first bytes count down as the host's bytes count up (255 - x
+    at the same parity), so every flow's UDP checksum is the same, computed
+    here (trafgen's csumudp6 would send a sum of 0 as 0, which IPv6 forbids)."""
     eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
     pl = size - 20
-    h6 = const(b(0x60, 0, 0, 0, pl >> 8, pl & 0xFF, 17, 64)) + b4_tokens(flows) + const(ip6(NAT64_DST))
-    head = ", ".join(t.render() for t in eth + h6)
-    return "{ %s, 39, 16, 27, 88, %d, %d, csumudp6(14, 54), fill(0, %d) }\n" % (
-        head, pl >> 8, pl & 0xFF, size - 28)
+    host = b4_tokens(flows)
+    h6 = const(b(0x60, 0, 0, 0, pl >> 8, pl & 0xFF, 17, 64)) + host + const(ip6(NAT64_DST))
+    mirror = [Tok(255 - t.v) if not t.period else Tok(period=t.period, lo=t.lo, down=True)
+              for t in host[13:]]
+    first = [t.v if not t.period else t.lo for t in host]
+    data = [0] + [255 - x for x in first[13:]] + [0] * (size - 28 - 4)
+    udp_h = [10000 >> 8, 10000 & 0xFF, 7000 >> 8, 7000 & 0xFF, pl >> 8, pl & 0xFF]
+    c = csum(first + ip6(NAT64_DST) + [0, 0, pl >> 8, pl & 0xFF, 0, 0, 0, 17] + udp_h + [0, 0] + data) or 0xFFFF
+    f = eth + h6 + const(udp_h + [c >> 8, c & 0xFF, 0]) + mirror
+    return render(f, size - 28 - 4)
 
 
 def udp4_csum(src, dst, sport, dport, payload_len):
@@ -709,10 +721,10 @@ def start_tayga(topo, case, tmp):
     with open(conf, "w") as f:
         f.write("tun-device s46tayga\nipv4-addr 10.255.255.1\nipv6-addr 2001:db8:f0ff::64\n"
                 "prefix %s\n"
-                "dynamic-pool %s\ndata-dir %s\n" % (POOL6, POOL4, tmp))
+                "dynamic-pool %s\ndata-dir %s\n" % (POOL6, TAYGA_POOL, tmp))
     nsx(d, "tayga", "-c", conf, "--mktun")
     nsx(d, "ip", "link", "set", "s46tayga", "up")
-    nsx(d, "ip", "route", "add", POOL4, "dev", "s46tayga")
+    nsx(d, "ip", "route", "add", TAYGA_POOL, "dev", "s46tayga")
     nsx(d, "ip", "route", "add", "10.255.255.1/32", "dev", "s46tayga")
     nsx(d, "ip", "-6", "route", "replace", POOL6, "dev", "s46tayga")
     logf = open(os.path.join(tmp, "tayga.log"), "w")
