@@ -155,8 +155,6 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
                                  size_t errlen);
 /* On success err holds a note ("" or why generic XDP mode is used). */
 s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
-/* The interface's driver is veth (ETHTOOL_GDRVINFO). */
-bool s46_if_is_veth(const char *ifname);
 s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_pcap(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_mem(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
