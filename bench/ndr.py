@@ -221,10 +221,11 @@ def ipv6_hdr(size4, src, dst):
     return const(b(0x60, 0, 0, 0, pl >> 8, pl & 0xFF, 4, 64)) + src + dst
 
 
-def cfg_br6(size, flows, dmac, smac):
-    """IPv4-in-IPv6 from CEs of the rule to the BR, inner source = the CE's."""
+def cfg_br6(size, flows, dmac, smac, src6=None):
+    """IPv4-in-IPv6 from CEs of the rule to the BR, inner source = the CE's
+    (src6: the outer sources' tokens, default the CEs' MAP addresses)."""
     eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
-    outer = ipv6_hdr(size, ce6_tokens(flows), const(ip6(BR6)))
+    outer = ipv6_hdr(size, (src6 or ce6_tokens)(flows), const(ip6(BR6)))
     src4 = const(b(10)) + [Tok(t.v, t.period, t.lo) for t in ce_addr_tokens(flows)]
     f = eth + outer + ipv4_hdr(size, src4, const(ip4(INET4)), dyn_csum_at=54) + \
         udp(port(10000), port(7000), size)
@@ -292,12 +293,7 @@ def b4_tokens(flows):
 def cfg_lw6(size, flows, dmac, smac):
     """IPv4-in-IPv6 from each binding's B4 to the lwAFTR, inner source the
     binding's IPv4 address."""
-    eth = const(mac(dmac) + mac(smac) + b(0x86, 0xdd))
-    outer = ipv6_hdr(size, b4_tokens(flows), const(ip6(BR6)))
-    src4 = const(b(10)) + [Tok(t.v, t.period, t.lo) for t in ce_addr_tokens(flows)]
-    f = eth + outer + ipv4_hdr(size, src4, const(ip4(INET4)), dyn_csum_at=54) + \
-        udp(port(10000), port(7000), size)
-    return render(f, size - 28)
+    return cfg_br6(size, flows, dmac, smac, src6=b4_tokens)
 
 
 def cfg_aftr6(size, flows, dmac, smac):
