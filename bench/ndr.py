@@ -1068,6 +1068,10 @@ def main():
           "IPv4 packets; cpu = non-idle ns of the DUT's CPU per forwarded packet (/proc/stat; includes "
           "softirq and the sink's tc drop; other load on that CPU adds); own = s46 process utime+stime, "
           "kernel: softirq", flush=True)
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print("  load average %s at the start: other processes on the DUT's CPU are counted in cpu "
+          "(nice time too): measure on an idle machine" % load, flush=True)
     rows = []
     try:
         # probe the setup once: a failure here is a setup failure (exit 1)
