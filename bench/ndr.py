@@ -604,17 +604,28 @@ def io_args(h):
 
 
 def start_br(topo, direction, workers, tmp):
+    """s46-br as the MAP-E BR of RULE."""
+    return start_s46br(topo, direction.endswith("4"), {"version": 1, "br": BR6, "br_ipv4": "198.51.100.1",
+                                                       "ipv6_mtu": 1600, "rules": [RULE]},
+                       [BR6 + "/128"], [RULE["ipv4"]], workers, tmp)
+
+
+def start_s46br(topo, v4_first, conf_obj, black6, black4, workers, tmp):
+    """s46-br with config conf_obj between the DUT's interfaces, its IPv4
+    side toward the generator when v4_first; the kernel's forwarding off
+    and blackhole routes for what the daemon serves (black6, black4)."""
     d = topo.d
-    v4, v6 = ("din", "dout") if direction == "br4" else ("dout", "din")
+    v4, v6 = ("din", "dout") if v4_first else ("dout", "din")
     nsx(d, "sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0")
     nsx(d, "ip", "addr", "add", "198.51.100.1/24", "dev", v4)
     nsx(d, "ip", "-6", "addr", "add", "2001:db8:f0ff::1/64", "dev", v6, "nodad")
-    nsx(d, "ip", "-6", "route", "add", "blackhole", BR6 + "/128")
-    nsx(d, "ip", "route", "add", "blackhole", RULE["ipv4"])
+    for p in black6:
+        nsx(d, "ip", "-6", "route", "add", "blackhole", p)
+    for p in black4:
+        nsx(d, "ip", "route", "add", "blackhole", p)
     conf = os.path.join(tmp, "br.json")
     with open(conf, "w") as f:
-        json.dump({"version": 1, "br": BR6, "br_ipv4": "198.51.100.1", "ipv6_mtu": 1600,
-                   "rules": [RULE]}, f)
+        json.dump(conf_obj, f)
     peer = {"din": topo.mac["g0"], "dout": topo.mac["s0"]}
     h = helptext("s46-br")
     args = [os.path.join(BIN, "s46-br"), "--config", conf, "--v4-if", v4, "--v6-if", v6,
@@ -684,28 +695,8 @@ def center_conf(case, tmp, flows):
 def start_center(topo, case, workers, tmp, flows):
     """s46-br running the case's mechanism, its IPv4 side toward the
     generator when the case measures IPv4 -> IPv6 (names ending in 4)."""
-    d = topo.d
-    v4, v6 = ("din", "dout") if case.endswith("4") else ("dout", "din")
-    nsx(d, "sysctl", "-qw", "net.ipv4.ip_forward=0", "net.ipv6.conf.all.forwarding=0")
-    nsx(d, "ip", "addr", "add", "198.51.100.1/24", "dev", v4)
-    nsx(d, "ip", "-6", "addr", "add", "2001:db8:f0ff::1/64", "dev", v6, "nodad")
-    nsx(d, "ip", "-6", "route", "add", "blackhole", BR6 + "/128")
-    nsx(d, "ip", "-6", "route", "add", "blackhole", POOL6)
-    nsx(d, "ip", "route", "add", "blackhole", "10.0.0.0/8")
-    conf = os.path.join(tmp, "br.json")
-    with open(conf, "w") as f:
-        json.dump(center_conf(case, tmp, flows), f)
-    peer = {"din": topo.mac["g0"], "dout": topo.mac["s0"]}
-    h = helptext("s46-br")
-    args = [os.path.join(BIN, "s46-br"), "--config", conf, "--v4-if", v4, "--v6-if", v6,
-            "--v4-peer-mac", peer[v4], "--v6-peer-mac", peer[v6], "--ctl", os.path.join(tmp, "br.sock")]
-    args += io_args(h)
-    cpus = str(DUT_CPU)
-    if workers > 1:
-        cpus = "0-%d" % (workers - 1)
-        args += ["--pin"] if "--pin" in h else []
-    args += ["--workers", str(workers)]
-    return start_dut(topo, ["taskset", "-c", cpus] + args, os.path.join(tmp, "br.sock"), tmp, "br")
+    return start_s46br(topo, case.endswith("4"), center_conf(case, tmp, flows), [BR6 + "/128", POOL6],
+                       ["10.0.0.0/8"], workers, tmp)
 
 
 def start_tayga(topo, case, tmp):
