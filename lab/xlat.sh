@@ -51,31 +51,30 @@ xlat_topology() {
     nsx "$NS_V6SRV" ip -6 addr add "$SIIT_SRV6"/64 dev eth0 nodad
     nsx "$NS_V6SRV" ip -6 route add "$SIIT_POOL6" via 2001:db8:6::1
     if xlat_uses map_t; then
-        link "$NS_MT" v6 "$NS_ISP" tomt
-        link "$NS_MT" v4 "$NS_INET" eth5
-        xlat_router "$NS_MT"
-        nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fb::1/64 dev tomt nodad
-        nsx "$NS_MT" ip -6 addr add 2001:db8:f0fb::2/64 dev v6 nodad
-        nsx "$NS_MT" ip -6 route add default via 2001:db8:f0fb::1
-        nsx "$NS_ISP" ip -6 route add "$MT_DMR" via 2001:db8:f0fb::2
-        nsx "$NS_MT" ip addr add 203.0.113.153/29 dev v4
-        nsx "$NS_MT" ip route add default via 203.0.113.158
-        nsx "$NS_INET" ip addr add 203.0.113.158/29 dev eth5
-        nsx "$NS_INET" ip route add "$MT_R4" via 203.0.113.153
+        xlat_center "$NS_MT" tomt eth5 2001:db8:f0fb "$MT_DMR" 203.0.113.153 203.0.113.158 "$MT_R4"
     fi
     if xlat_uses 464xlat; then
-        link "$NS_N64" v6 "$NS_ISP" ton64
-        link "$NS_N64" v4 "$NS_INET" eth6
-        xlat_router "$NS_N64"
-        nsx "$NS_ISP" ip -6 addr add 2001:db8:f0fa::1/64 dev ton64 nodad
-        nsx "$NS_N64" ip -6 addr add 2001:db8:f0fa::2/64 dev v6 nodad
-        nsx "$NS_N64" ip -6 route add default via 2001:db8:f0fa::1
-        nsx "$NS_ISP" ip -6 route add "$N64_POOL6" via 2001:db8:f0fa::2
-        nsx "$NS_N64" ip addr add 203.0.113.233/29 dev v4
-        nsx "$NS_N64" ip route add default via 203.0.113.238
-        nsx "$NS_INET" ip addr add 203.0.113.238/29 dev eth6
-        nsx "$NS_INET" ip route add "$N64_POOL4" via 203.0.113.233
+        xlat_center "$NS_N64" ton64 eth6 2001:db8:f0fa "$N64_POOL6" 203.0.113.233 203.0.113.238 "$N64_POOL4"
     fi
+}
+
+# A translator's namespace between the ISP router and the Internet host:
+# NS ISP_IF INET_IF NET6 ROUTE6 ADDR4 GW4 ROUTE4: its v6 side in NET6::/64
+# (the ISP at ::1, it at ::2) and ROUTE6 routed to it by the ISP; its v4
+# side ADDR4/29 with the Internet host at GW4, which routes ROUTE4 to it.
+xlat_center() {
+    local ns=$1 ispif=$2 inetif=$3 net6=$4 route6=$5 addr4=$6 gw4=$7 route4=$8
+    link "$ns" v6 "$NS_ISP" "$ispif"
+    link "$ns" v4 "$NS_INET" "$inetif"
+    xlat_router "$ns"
+    nsx "$NS_ISP" ip -6 addr add "$net6::1/64" dev "$ispif" nodad
+    nsx "$ns" ip -6 addr add "$net6::2/64" dev v6 nodad
+    nsx "$ns" ip -6 route add default via "$net6::1"
+    nsx "$NS_ISP" ip -6 route add "$route6" via "$net6::2"
+    nsx "$ns" ip addr add "$addr4/29" dev v4
+    nsx "$ns" ip route add default via "$gw4"
+    nsx "$NS_INET" ip addr add "$gw4/29" dev "$inetif"
+    nsx "$NS_INET" ip route add "$route4" via "$addr4"
 }
 
 # the HB46PP objects of the translation mechanisms (profiles and fixed mode)
