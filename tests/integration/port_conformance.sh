@@ -176,10 +176,13 @@ elif mode == "flood":  # flood COUNT: as fast as the stack takes them
     time.sleep(float(sys.argv[6]))  # open until the reflections are in: no ICMP errors
 PY
 
-pc_start() { # portcheck in the port's namespace; waits for "ready"
+pc_start() { # portcheck in the port's namespace; waits for "ready" (up to
+    # 30 s: a loaded machine with sanitizers can take seconds to open a ring,
+    # and traffic sent before it is open never reaches the port)
     nsx "$PORT" "$PC" --kind "$kind" --if p0 --offloads --own 10.0.0.2 --own fd00::2 "$@" >"$tmp/pc.json" 2>"$tmp/pc.err" &
     pc_pid=$!
-    for _ in $(seq 100); do grep -q ready "$tmp/pc.err" 2>/dev/null && return 0; sleep 0.05; done
+    for _ in $(seq 600); do grep -q ready "$tmp/pc.err" 2>/dev/null && return 0
+        kill -0 "$pc_pid" 2>/dev/null || return 1; sleep 0.05; done
     return 1
 }
 pc_wait() { wait "$pc_pid"; [ -s "$tmp/pc.json" ]; }
@@ -259,9 +262,9 @@ fi
 
 # 3. ring full: the port reads nothing for 2 s while the far side floods
 d0=$(nsx "$FAR" cat /sys/class/net/f0/statistics/tx_dropped)
-pc_start --ring-frames 64 --hold 2 reflect 1.5
-far flood 20000 2.5
-if pc_wait; then
+if ! pc_start --ring-frames 64 --hold 2 reflect 1.5; then
+    fail ${kind}_ring_full "portcheck not ready: $(tail -2 "$tmp/pc.err")"
+elif far flood 20000 2.5; pc_wait; then
     rx=$(j "$tmp/pc.json" 'total["rx_packets"]') dr=$(j "$tmp/pc.json" 'total["rx_dropped"]')
     vd=$(( $(nsx "$FAR" cat /sys/class/net/f0/statistics/tx_dropped) - d0 ))
     if [ "$dr" -gt 0 ] && [ $((rx + dr + vd)) = 20000 ]; then pass ${kind}_ring_full_dropped
