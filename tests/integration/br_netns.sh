@@ -56,7 +56,7 @@ J
 if [ "$mode" = tun ]; then
     ip netns exec "$BR" "$BIN/s46-br" --config "$tmp/br.json" --tun s46br0 --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
     brpid=$!
-    for _ in $(seq 50); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
     nsx "$BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
     nsx "$BR" ip route add 192.0.2.0/24 dev s46br0
 else
@@ -65,18 +65,18 @@ else
     ip netns exec "$BR" "$BIN/s46-br" --config "$tmp/br.json" --v4-if b4 --v6-if b6 --v4-peer-mac "$(mac "$INET" i0)" \
         --v6-peer-mac "$(mac "$CE" c0)" --io "$mode" --workers "$([ "$mode" = xdp ] && echo 1 || echo 2)" --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
     brpid=$!
-    for _ in $(seq 50); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
 fi
 
 nsx "$CE" /usr/bin/python3 tests/minice.py mce0 2001:db8:12::c000:212:0 2001:db8:ffff::1 >"$tmp/ce.log" 2>&1 &
-for _ in $(seq 50); do grep -q ready "$tmp/ce.log" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q ready "$tmp/ce.log" 2>/dev/null && break; sleep 0.1; done
 nsx "$CE" ip link set mce0 up
 nsx "$CE" ip addr add 192.0.2.18/32 dev mce0
 nsx "$CE" ip route add 198.51.100.0/24 dev mce0 src 192.0.2.18
 
 mkdir -p "$tmp/www" && echo "hello from the IPv4 Internet" >"$tmp/www/index.html"
 nsx "$INET" /usr/bin/python3 -m http.server 8080 --bind 198.51.100.80 --directory "$tmp/www" >/dev/null 2>&1 &
-for _ in $(seq 50); do nsx "$INET" ss -ltn | grep -q 8080 && break; sleep 0.1; done
+for _ in $(seq 300); do nsx "$INET" ss -ltn | grep -q 8080 && break; sleep 0.1; done
 
 if out=$(nsx "$CE" curl -s --max-time 10 http://198.51.100.80:8080/index.html) && [ "$out" = "hello from the IPv4 Internet" ]; then
     pass br_${mode}_http_through_br

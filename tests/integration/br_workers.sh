@@ -177,8 +177,9 @@ port_drops() { show | jget "sum(v.get('rx_dropped', 0) for v in j['interfaces'].
 # receiver in NS, sender in NS2: starts the receiver, waits for its "ready"
 start_recv() { # out ns args...
     local out=$1 ns=$2; shift 2
+    : >"$out" # (a reused file's old "ready" must not be seen before the job truncates it)
     ip netns exec "$ns" $PY "$tmp/flow.py" "$@" >"$out" 2>&1 &
-    for _ in $(seq 100); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.1; done
+    for _ in $(seq 300); do grep -q ready "$out" 2>/dev/null && return 0; sleep 0.1; done
     return 1
 }
 got_all() { grep -qE "^got ([0-9]+) of \1 bad 0$" "$1"; }
@@ -205,7 +206,7 @@ start_br() { # workers (mode from run_mode)
             --v6-peer-mac "$(mac "$CE" c0)" --io "$mode" --workers "$1" --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
     fi
     brpid=$!
-    for _ in $(seq 100); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
 }
 stop_br() { # name of the check
     kill -TERM "$brpid" 2>/dev/null

@@ -83,7 +83,7 @@ cat >"$tmp/ce.json" <<'J'
   "rules": [{"ipv6": "2001:db8::/40", "ipv4": "192.0.2.0/24", "ea_length": 16, "psid_offset": 6}]}}
 J
 ip netns exec "$BR" "$BIN/s46-br" --config "$tmp/br.json" --tun s46br0 --workers 1 --ctl "$tmp/br.sock" 2>"$tmp/br.log" &
-for _ in $(seq 50); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$tmp/br.sock" ] && break; sleep 0.1; done
 nsx "$BR" ip -6 route add 2001:db8:ffff::1/128 dev s46br0
 nsx "$BR" ip route add 192.0.2.0/24 dev s46br0
 ip netns exec "$CE" "$BIN/s46-ce" --config "$tmp/ce.json" --lan-if lan0 --wan-if wan0 --io "$kind" \

@@ -30,7 +30,7 @@ printf '2001:db8:1::3,192.0.2.1,2,6,0,2001:db8:ffff::2\n' >"$D/b.csv"
 ip netns add "$NS"
 ip netns exec "$NS" "$BIN/s46-br" --config "$D/lw.json" --tun lw0 --workers 2 --ctl "$SOCK" 2>"$D/log" &
 pid=$!
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$SOCK" ] && break; sleep 0.1; done
 
 if [ "$(field '" ".join(map(str, [j["bindings"], j["binding_addresses"], j["stages"]["ipv4"][0], j["stages"]["ipv4"][4]]))' 2>/dev/null)" = "2 1 fast_path binding4" ]; then
     ok starts_as_lwaftr

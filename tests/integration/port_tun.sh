@@ -82,14 +82,15 @@ done
 head -c 16000000 /dev/urandom >"$tmp/big.bin"
 want=$(sha256sum <"$tmp/big.bin" | cut -d' ' -f1)
 nsx "$B" /usr/bin/python3 -m http.server 8080 --bind :: --directory "$tmp" >/dev/null 2>&1 &
-for _ in $(seq 50); do nsx "$B" ss -ltn | grep -q 8080 && break; sleep 0.1; done
+for _ in $(seq 300); do nsx "$B" ss -ltn | grep -q 8080 && break; sleep 0.1; done
 
 TC=
 start_tun() { # label, tuncheck options...
     local label=$1; shift
+    : >"$tmp/$label.json" # (a reused label's old "ready" must not be seen first)
     ip netns exec "$M" "$TOOLS/tuncheck" --dev "$TUN" --verify "$@" >"$tmp/$label.json" 2>"$tmp/$label.err" &
     TC=$!
-    for _ in $(seq 50); do grep -q ready "$tmp/$label.json" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q ready "$tmp/$label.json" 2>/dev/null && break; sleep 0.1; done
     nsx "$M" sysctl -qw "net.ipv4.conf.$TUN.rp_filter=0"
     nsx "$M" ip route add 192.0.2.0/24 dev "$TUN" table 100
     nsx "$M" ip route add 198.51.100.0/24 dev "$TUN" table 100
