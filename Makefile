@@ -80,17 +80,20 @@ $(BUILD)/asan/tools/%: tests/tools/%.c $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -MMD -MP -o $@ $< $(ASAN_LIB) $(LDFLAGS) $(TEST_LDLIBS)
 
-# The AF_XDP port's XDP program, compiled for BPF and embedded into the
-# library as a byte array (nothing to find at run time).
+# The ports' BPF programs (AF_XDP's XDP program, AF_PACKET's tc ingress
+# program), compiled for BPF and embedded into the library as byte arrays
+# (nothing to find at run time).
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -I/usr/include/$(shell $(CC) -print-multiarch)
-$(BUILD)/gen/xdp_redirect.bpf.o: src/io/xdp_redirect.bpf.c
+$(BUILD)/gen/%.bpf.o: src/io/%.bpf.c src/io/take.bpf.h
 	@mkdir -p $(dir $@)
 	clang $(BPF_CFLAGS) -c $< -o $@
-$(BUILD)/gen/xdp_redirect.bpf.h: $(BUILD)/gen/xdp_redirect.bpf.o
-	{ echo 'static const unsigned char s46_xdp_redirect_obj[] = {'; \
+$(BUILD)/gen/%.bpf.h: $(BUILD)/gen/%.bpf.o
+	{ echo 'static const unsigned char s46_$*_obj[] = {'; \
 	  od -An -v -tx1 $< | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } >$@.tmp && mv $@.tmp $@
 $(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: $(BUILD)/gen/xdp_redirect.bpf.h
-$(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o: CPPFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/src/io/take.o $(BUILD)/asan/src/io/take.o: $(BUILD)/gen/tc_take.bpf.h
+$(BUILD)/obj/src/io/xdp.o $(BUILD)/asan/src/io/xdp.o $(BUILD)/obj/src/io/take.o \
+	$(BUILD)/asan/src/io/take.o: CPPFLAGS += -I$(BUILD)/gen
 
 unit: $(UNIT_BINS)
 tools: $(TOOL_BINS)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "io/ether.h"
+#include "io/take.h"
 #include "lib/coalesce.h"
 #include "lib/csum.h"
 #include "lib/err.h"
@@ -71,6 +72,7 @@ typedef struct txq {
 typedef struct afp_port {
     s46_port port;
     s46_ether *eth;
+    s46_take *take;               /* the tc ingress filter (NULL: none) */
     uint8_t *rx;
     size_t rx_len;
     uint32_t rx_block_size;
@@ -513,7 +515,10 @@ static void afp_sync(s46_port *pp)
 
 static int afp_own(s46_port *pp, int family, const void *addr)
 {
-    return s46_ether_own(((afp_port *)pp)->eth, family, addr);
+    afp_port *a = (afp_port *)pp;
+    if (s46_ether_own(a->eth, family, addr) < 0)
+        return -1;
+    return a->take ? s46_take_own(a->take, family, addr) : 0;
 }
 
 static void afp_close(s46_port *pp)
@@ -521,6 +526,7 @@ static void afp_close(s46_port *pp)
     afp_port *a = (afp_port *)pp;
     if (a->rx)
         munmap(a->rx, a->rx_len);
+    s46_take_put(a->take);
     if (pp->fd >= 0)
         close(pp->fd);
     s46_ether_put(a->eth);
@@ -561,6 +567,7 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
+    s46_seterr(err, errlen, "%s", "");
     a->port.ops = &afp_ops;
     a->port.queue = queue;
     a->port.ethernet = true;
@@ -648,6 +655,10 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
         if (afp_spread(&a->port, S46_SPREAD_FLOW, queues) < 0)
             goto fail;
     }
+    /* with the tap bound, the kernel's receive of what it takes is cut
+     * off (io/take.h); without it the port works as well */
+    if (!spec->kernel_copy)
+        a->take = s46_take_get(sll.sll_ifindex, spec->ifname, spec->vlan, err, errlen);
     return &a->port;
 fail:
     s46_seterr(err, errlen, "afpacket %s: %s: %s", spec->ifname, what, strerror(errno));

@@ -15,9 +15,10 @@
  * leave as one super-packet the kernel cuts back (lib/coalesce, tx_gso),
  * and a super-packet from the data plane leaves whole when the virtio
  * header can describe it, else cut. The kernel keeps the interface's
- * own addresses and answers ARP/NDP for them too; with forwarding off in
- * the namespace it drops the transit traffic that this port hands to the
- * data plane. */
+ * own addresses and answers ARP/NDP for them too; its copy of the frames
+ * the data plane takes is dropped in tc ingress (io/take.h; where that
+ * cannot be attached, forwarding off in the namespace keeps it from
+ * routing them). On success err holds a note: "" or why no tc filter. */
 #ifndef S46_IO_AFPACKET_H
 #define S46_IO_AFPACKET_H
 #include <stdbool.h>

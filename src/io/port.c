@@ -45,12 +45,14 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
             /* the local senders of a veth pair send TCP/UDP super-packets,
              * which AF_PACKET takes whole and AF_XDP cannot (a frame must
              * fit a UMEM frame: the peers would need TSO and GSO off) */
-            p = s46_port_open_afpacket(spec, queue, err, errlen);
+            p = s46_port_open_afpacket(spec, queue, why, sizeof why);
             if (p)
                 s46_seterr(note, notelen,
                            "%s is a veth: AF_XDP takes no super-packets from its peer: using "
-                           "afpacket",
-                           spec->ifname);
+                           "afpacket%s%s",
+                           spec->ifname, *why ? "; " : "", why);
+            else
+                s46_seterr(err, errlen, "%s", why);
             return p;
         }
         p = s46_port_open_xdp(spec, queue, why, sizeof why);
@@ -58,11 +60,20 @@ s46_port *s46_port_open(const s46_port_spec *spec, unsigned queue, char *note, s
             s46_seterr(note, notelen, "%s", why);
             return p;
         }
-        p = s46_port_open_afpacket(spec, queue, err, errlen);
+        char why2[200];
+        p = s46_port_open_afpacket(spec, queue, why2, sizeof why2);
         if (p)
-            s46_seterr(note, notelen, "%s: using afpacket", why);
+            s46_seterr(note, notelen, "%s: using afpacket%s%s", why, *why2 ? "; " : "", why2);
+        else
+            s46_seterr(err, errlen, "%s", why2);
         return p;
-    case S46_PORT_AFPACKET: return s46_port_open_afpacket(spec, queue, err, errlen);
+    case S46_PORT_AFPACKET:
+        p = s46_port_open_afpacket(spec, queue, why, sizeof why);
+        if (p)
+            s46_seterr(note, notelen, "%s", why);
+        else
+            s46_seterr(err, errlen, "%s", why);
+        return p;
     case S46_PORT_TUN: return s46_port_open_tun(spec, queue, err, errlen);
     case S46_PORT_PCAP: return s46_port_open_pcap(spec, queue, err, errlen);
     case S46_PORT_MEM: return s46_port_open_mem(spec, queue, err, errlen);

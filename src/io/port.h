@@ -71,6 +71,8 @@ typedef struct s46_port_spec {
     unsigned ring_frames;    /* ring size in frames (0: the kind's default) */
     bool offloads;           /* TUN: IFF_VNET_HDR with TSO/USO/checksum offload;
                                 AF_PACKET: PACKET_VNET_HDR (super-packets) */
+    bool kernel_copy;        /* AF_PACKET: leave the kernel its copy of the frames
+                                the port takes (no tc ingress filter, io/take.h) */
     bool pcap_ethernet;      /* pcap: write Ethernet frames (else raw IP) */
     /* mem: rx hands out copies of these IP packets in turn, mem_rounds
      * times over (0: for ever; then eof); tx counts and discards. */
@@ -151,9 +153,10 @@ void s46_port_stats_add(s46_port_stats *sum, const s46_port_stats *st);
 json_t *s46_port_stats_json(const s46_port_stats *st);
 
 /* The kinds' constructors (the factory above picks one). */
+/* AF_PACKET, AF_XDP: on success err holds a note ("" or what the port
+ * does without: generic XDP mode, no tc ingress filter). */
 s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char *err,
                                  size_t errlen);
-/* On success err holds a note ("" or why generic XDP mode is used). */
 s46_port *s46_port_open_xdp(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_tun(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);
 s46_port *s46_port_open_pcap(const s46_port_spec *spec, unsigned queue, char *err, size_t errlen);

@@ -51,7 +51,7 @@ start_tool() { # out-file, args...: waits for the "open" line
     local out=$1; shift
     ip netns exec "$A" "$TOOL" "$@" >"$out" 2>"$out.err" &
     tool_pid=$!
-    for _ in $(seq 50); do grep -q -E '^(open|error)' "$out" 2>/dev/null && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -q -E '^(open|error)' "$out" 2>/dev/null && break; sleep 0.1; done
 }
 stop_tool() {
     kill -TERM "$tool_pid" 2>/dev/null
@@ -86,15 +86,18 @@ amac, out = os.environ["AMAC"], os.environ["OUT"]
 me = get_if_hwaddr("xb")
 frames, sent = [], []
 for i in range(20):
-    ip = IP(src="10.9.0.50", dst="10.9.0.1", id=i) / UDP(sport=20000 + i, dport=7) / (b"v4-%02d" % i * (i + 1))
+    ip = IP(src="10.9.0.50", dst="10.9.0.60", id=i) / UDP(sport=20000 + i, dport=7) / (b"v4-%02d" % i * (i + 1))
     frames.append(Ether(src=me, dst=amac) / ip)
     sent.append(raw(ip))
 for i in range(10):
     ip = IPv6(src="2001:db8:9::50", dst="2001:db8:9::77") / UDP(sport=30000 + i, dport=7) / (b"v6-%02d" % i * (i + 3))
     frames.append(Ether(src=me, dst=amac) / ip)
     sent.append(raw(ip))
-other = [Ether(src=me, dst="02:00:00:00:00:99") / IP(src="10.9.0.2", dst="10.9.0.1") / UDP(sport=1, dport=7) / b"x"
+other = [Ether(src=me, dst="02:00:00:00:00:99") / IP(src="10.9.0.2", dst="10.9.0.60") / UDP(sport=1, dport=7) / b"x"
          for _ in range(5)]
+# to the kernel's own address: the kernel's, never the port's (io/take.bpf.h)
+other += [Ether(src=me, dst=amac) / IP(src="10.9.0.2", dst="10.9.0.1") / UDP(sport=2, dport=9) / b"k"
+          for _ in range(5)]
 with open(out + "/sent", "w") as f:
     for s in sent:
         f.write(s.hex() + "\n")
@@ -110,9 +113,9 @@ ok = 0
 for p in got:
     if p.dst != me:
         continue
-    if IP in p and p[IP].src == "10.9.0.1" and p[IP].dst == "10.9.0.50":
+    if IP in p and p[IP].src == "10.9.0.60" and p[IP].dst == "10.9.0.50":
         q = p[IP].copy()
-        q.src, q.dst = "10.9.0.50", "10.9.0.1"
+        q.src, q.dst = "10.9.0.50", "10.9.0.60"
         ok += raw(q) in sent
     elif IPv6 in p and p[IPv6].src == "2001:db8:9::77" and p[IPv6].dst == "2001:db8:9::50":
         q = p[IPv6].copy()
@@ -186,7 +189,7 @@ nsx "$B" env MAC="$AMAC" $PY -c '
 import os
 from scapy.all import IP, UDP, Ether, conf, sendp
 conf.verb = 0
-sendp([Ether(dst=os.environ["MAC"]) / IP(src="10.9.0.50", dst="10.9.0.1") / UDP(dport=9) / b"d" for _ in range(100)], iface="xb")
+sendp([Ether(dst=os.environ["MAC"]) / IP(src="10.9.0.50", dst="10.9.0.60") / UDP(dport=9) / b"d" for _ in range(100)], iface="xb")
 '
 sleep 1.5
 stop_tool

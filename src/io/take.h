@@ -1,0 +1,28 @@
+/* The frames the data plane takes, kept from the kernel (io/take.bpf.h
+ * says which: transit IPv4, IPv6 to the data plane's addresses, ARP/NS for
+ * them). The AF_XDP port's program redirects them; for the AF_PACKET port,
+ * whose packet tap copies every frame before tc ingress, s46_take_get
+ * attaches a tc ingress program (clsact, direct action) that drops them
+ * there, so the kernel does not receive, route and drop each frame the
+ * port already has (half the CPU per packet on veth).
+ *
+ * s46_take_get: once per interface and process (refcounted; the VLAN of
+ * the first get holds). NULL with note when it cannot be attached (no
+ * clsact/BPF in the kernel, no CAP_NET_ADMIN): the port works without it,
+ * the kernel then receives a copy of each frame as well. A filter a killed
+ * process left is replaced. s46_take_put detaches it with the last port.
+ * s46_take_own adds an owned address (AF_INET 4 bytes, AF_INET6 16).
+ * s46_take_keep_local4 fills a program's s46_keep4 map with every IPv4
+ * address of this network namespace (the kernel keeps what is sent to
+ * them). */
+#ifndef S46_IO_TAKE_H
+#define S46_IO_TAKE_H
+#include <stddef.h>
+
+typedef struct s46_take s46_take;
+
+s46_take *s46_take_get(int ifindex, const char *ifname, unsigned vlan, char *note, size_t notelen);
+int s46_take_own(s46_take *t, int family, const void *addr);
+void s46_take_put(s46_take *t);
+int s46_take_keep_local4(int map_fd);
+#endif
