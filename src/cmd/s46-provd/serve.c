@@ -478,7 +478,15 @@ static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
 
 /* Header checks the library (0.9.75) does not make: HTTP/1.1 needs Host,
  * and one Content-Length at most (two can make a proxy in front and this
- * server disagree on where the request ends). NULL when fine. */
+ * server disagree on where the request ends). NULL when fine.
+ * A Content-Length that is not a number (-1, say) never gets here:
+ * libmicrohttpd 0.9.75 answers 400 itself while reading the headers, and
+ * in that version the connection's state machine then goes on as if the
+ * headers were fine and builds the response header a second time, so the
+ * client gets the header block twice (the status is right; the body starts
+ * with the repeated header). No callback of that version runs between the
+ * headers and that answer, so no handler can work around it; later
+ * versions rewrote that path. */
 struct hdr_count { unsigned host, clen; };
 static enum MHD_Result hdr_it(void *cls, enum MHD_ValueKind kind, const char *key,
                               const char *value)
