@@ -521,6 +521,12 @@ static int afp_own(s46_port *pp, int family, const void *addr)
     return a->take ? s46_take_own(a->take, family, addr) : 0;
 }
 
+static int afp_own_prefix6(s46_port *pp, const uint8_t addr[16], unsigned plen)
+{
+    afp_port *a = (afp_port *)pp;
+    return a->take ? s46_take_own_prefix6(a->take, addr, plen) : 0;
+}
+
 static void afp_close(s46_port *pp)
 {
     afp_port *a = (afp_port *)pp;
@@ -546,6 +552,7 @@ static const s46_port_ops afp_ops = {.kind = S46_PORT_AFPACKET,
                                      .tx = afp_tx,
                                      .sync = afp_sync,
                                      .own = afp_own,
+                                     .own_prefix6 = afp_own_prefix6,
                                      .spread = afp_spread,
                                      .close = afp_close};
 

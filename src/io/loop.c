@@ -597,13 +597,25 @@ void s46_loop_set_wake(s46_loop *l, int fd, void (*wake)(void *arg))
 typedef struct own_job {
     unsigned side;
     int family;
+    bool prefix; /* an IPv6 prefix of plen bits, else the address */
+    unsigned plen;
     uint8_t addr[16];
 } own_job;
 
 static void own_one(worker *w, void *arg)
 {
     own_job *j = arg;
-    s46_port_own(w->port[j->side], j->family, j->addr);
+    if (j->prefix)
+        s46_port_own_prefix6(w->port[j->side], j->addr, j->plen);
+    else
+        s46_port_own(w->port[j->side], j->family, j->addr);
+}
+
+void s46_loop_own_prefix6(s46_loop *l, unsigned side, const uint8_t addr[16], unsigned plen)
+{
+    own_job j = {.side = side & 1, .family = AF_INET6, .prefix = true, .plen = plen};
+    memcpy(j.addr, addr, 16);
+    each_worker(l, own_one, &j);
 }
 
 void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr)

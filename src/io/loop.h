@@ -75,6 +75,9 @@ void s46_loop_set_wake(s46_loop *l, int fd, void (*wake)(void *arg));
 /* Main thread: every worker's port of `side` answers ARP/NDP for addr
  * (s46_port_own; nothing for ports without a link layer). */
 void s46_loop_own(s46_loop *l, unsigned side, int family, const void *addr);
+/* Main thread: frames to the IPv6 prefix addr/plen are the data plane's
+ * too, on every worker's port of `side` (s46_port_own_prefix6). */
+void s46_loop_own_prefix6(s46_loop *l, unsigned side, const uint8_t addr[16], unsigned plen);
 /* The "show" answer: {"io": kind, "workers": N, "interfaces": {"v4", "v6"}
  * or {"tun"}: port counters summed over the workers, the loop counters
  * (S46_LOOP_COUNTERS), the pipeline's state (worker 0's, with the NAPT

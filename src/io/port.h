@@ -100,6 +100,11 @@ typedef struct s46_port_ops {
      * plane (the CE's LAN address, its MAP/B4 address). NULL where the
      * port has no link layer. 0, or -1 when the table is full. */
     int (*own)(s46_port *p, int family, const void *addr);
+    /* Ethernet: frames to addresses in the IPv6 prefix addr/plen are the
+     * data plane's too (a translator's prefixes; no Neighbor Solicitation
+     * is answered for them). NULL where the port takes every packet. 0, or
+     * -1 when the table is full. */
+    int (*own_prefix6)(s46_port *p, const uint8_t addr[16], unsigned plen);
     /* Several queues: spread the interface's packets over them as `how`
      * says (io/fanout.h). NULL where the kernel's choice cannot be
      * changed (TUN, AF_XDP: the NIC's). 0, or -1. */
@@ -146,6 +151,10 @@ static inline void s46_port_close(s46_port *p)
 static inline int s46_port_own(s46_port *p, int family, const void *addr)
 {
     return p->ops->own ? p->ops->own(p, family, addr) : 0;
+}
+static inline int s46_port_own_prefix6(s46_port *p, const uint8_t addr[16], unsigned plen)
+{
+    return p->ops->own_prefix6 ? p->ops->own_prefix6(p, addr, plen) : 0;
 }
 /* Adds the kernel counters (sync first) to a sum; used by `show`. */
 void s46_port_stats_add(s46_port_stats *sum, const s46_port_stats *st);

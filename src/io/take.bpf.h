@@ -8,7 +8,8 @@
  * kernel's own IPv4 addresses when the port opened: its DNS proxy, its
  * management, its routing protocols stay the kernel's); IPv6 packets to an
  * address the data plane owns (s46_own6: the BR address, a CE's MAP or B4
- * address), except Neighbor Discovery (ICMPv6 133-137) and Multicast
+ * address) or into a prefix it owns (s46_own6p: a translator's NAT64 or
+ * DMR prefix, its EAM prefixes), except Neighbor Discovery (ICMPv6 133-137) and Multicast
  * Listener Discovery (130-132, 143); an ARP request or Neighbor
  * Solicitation for an owned address (s46_own4 / s46_own6), which the port
  * answers. Everything else (other IPv6, ARP, NDP, MLD, other EtherTypes)
@@ -22,6 +23,7 @@
 
 #define S46_TAKE_MAX_OWN 64
 #define S46_TAKE_MAX_KEEP 256
+#define S46_TAKE_MAX_PREFIX 1024
 
 struct s46_in6 {
     __u8 b[16];
@@ -40,6 +42,19 @@ struct {
     __type(key, struct s46_in6);
     __type(value, __u8);
 } s46_own6 SEC(".maps");
+
+struct s46_lpm6 {
+    __u32 prefixlen;
+    __u8 b[16];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+    __uint(max_entries, S46_TAKE_MAX_PREFIX);
+    __type(key, struct s46_lpm6);
+    __type(value, __u8);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+} s46_own6p SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -62,11 +77,22 @@ static __always_inline __u32 s46_take_vlan(void)
     return vlan ? *vlan : 0;
 }
 
+/* a is an owned address (answered for Neighbor Solicitation) */
 static __always_inline int s46_owned6(const __u8 *a)
 {
     struct s46_in6 k;
     __builtin_memcpy(&k, a, 16);
     return bpf_map_lookup_elem(&s46_own6, &k) != 0;
+}
+
+/* a is an owned address or inside an owned prefix */
+static __always_inline int s46_taken6(const __u8 *a)
+{
+    if (s46_owned6(a))
+        return 1;
+    struct s46_lpm6 k = {.prefixlen = 128};
+    __builtin_memcpy(k.b, a, 16);
+    return bpf_map_lookup_elem(&s46_own6p, &k) != 0;
 }
 
 /* 1 when the packet of EtherType type whose network header is at l3
@@ -101,12 +127,12 @@ static __always_inline int s46_take_l3(__u16 type, __u8 *l3, __u8 *end)
         l4 += ((__u32)l4[1] + 1) * 8;
     }
     if (next != 58 /* ICMPv6 */ || l4 + 1 > end)
-        return s46_owned6(l3 + 24);
+        return s46_taken6(l3 + 24);
     __u8 icmp = l4[0];
     if (icmp == 135 && l4 + 24 <= end && s46_owned6(l4 + 8)) /* NS: target at 8 */
         return 1;
     if ((icmp >= 130 && icmp <= 137) || icmp == 143)
         return 0;
-    return s46_owned6(l3 + 24);
+    return s46_taken6(l3 + 24);
 }
 #endif

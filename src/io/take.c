@@ -26,7 +26,7 @@ struct s46_take {
     unsigned refs;
     int created_hook; /* the clsact qdisc was ours to make */
     struct bpf_object *obj;
-    int own4_fd, own6_fd;
+    int own4_fd, own6_fd, own6p_fd;
 };
 
 static pthread_mutex_t takes_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -93,7 +93,9 @@ static s46_take *attach(int ifindex, const char *ifname, unsigned vlan, char *no
     int vlan_fd = bpf_object__find_map_fd_by_name(t->obj, "s46_vlan");
     t->own4_fd = bpf_object__find_map_fd_by_name(t->obj, "s46_own4");
     t->own6_fd = bpf_object__find_map_fd_by_name(t->obj, "s46_own6");
-    if (prog < 0 || keep4 < 0 || vlan_fd < 0 || t->own4_fd < 0 || t->own6_fd < 0)
+    t->own6p_fd = bpf_object__find_map_fd_by_name(t->obj, "s46_own6p");
+    if (prog < 0 || keep4 < 0 || vlan_fd < 0 || t->own4_fd < 0 || t->own6_fd < 0 ||
+        t->own6p_fd < 0)
         goto fail;
     uint32_t key0 = 0, vid = vlan;
     what = "filling its maps";
@@ -155,6 +157,24 @@ int s46_take_own(s46_take *t, int family, const void *addr)
         return -1;
     return bpf_map_update_elem(family == AF_INET ? t->own4_fd : t->own6_fd, addr, &one, BPF_ANY) ? -1
                                                                                                : 0;
+}
+
+int s46_take_map_prefix6(int map_fd, const uint8_t addr[16], unsigned plen)
+{
+    struct {
+        uint32_t prefixlen;
+        uint8_t b[16];
+    } k = {.prefixlen = plen};
+    uint8_t one = 1;
+    if (plen > 128)
+        return -1;
+    memcpy(k.b, addr, 16);
+    return bpf_map_update_elem(map_fd, &k, &one, BPF_ANY) ? -1 : 0;
+}
+
+int s46_take_own_prefix6(s46_take *t, const uint8_t addr[16], unsigned plen)
+{
+    return s46_take_map_prefix6(t->own6p_fd, addr, plen);
 }
 
 void s46_take_put(s46_take *t)

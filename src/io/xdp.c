@@ -45,7 +45,7 @@ typedef struct xdp_iface {
     struct bpf_object *obj;
     struct xdp_program *prog;
     enum xdp_attach_mode mode;
-    int xsks_fd, own4_fd, own6_fd, vlan_fd;
+    int xsks_fd, own4_fd, own6_fd, own6p_fd, vlan_fd;
     int claim_fd;   /* the interface's claim (claim_iface) */
 } xdp_iface;
 
@@ -149,9 +149,11 @@ static int iface_attach_mode(xdp_iface *f, enum xdp_attach_mode mode, char *err,
     f->xsks_fd = bpf_object__find_map_fd_by_name(o, "s46_xsks");
     f->own4_fd = bpf_object__find_map_fd_by_name(o, "s46_own4");
     f->own6_fd = bpf_object__find_map_fd_by_name(o, "s46_own6");
+    f->own6p_fd = bpf_object__find_map_fd_by_name(o, "s46_own6p");
     f->vlan_fd = bpf_object__find_map_fd_by_name(o, "s46_vlan");
     int keep4_fd = bpf_object__find_map_fd_by_name(o, "s46_keep4");
-    if (f->xsks_fd < 0 || f->own4_fd < 0 || f->own6_fd < 0 || f->vlan_fd < 0 || keep4_fd < 0) {
+    if (f->xsks_fd < 0 || f->own4_fd < 0 || f->own6_fd < 0 || f->own6p_fd < 0 || f->vlan_fd < 0 ||
+        keep4_fd < 0) {
         s46_seterr(err, errlen, "XDP program attached but its maps are missing");
         iface_detach(f);
         return -1;
@@ -477,6 +479,11 @@ static void xdp_sync(s46_port *pp)
     pp->st.tx_errors = p->tx_errors + s.tx_invalid_descs;
 }
 
+static int xdp_own_prefix6(s46_port *pp, const uint8_t addr[16], unsigned plen)
+{
+    return s46_take_map_prefix6(((xdp_port *)pp)->ifc->own6p_fd, addr, plen);
+}
+
 /* The link layer answers; the program sends it the requests for addr. */
 static int xdp_own(s46_port *pp, int family, const void *addr)
 {
@@ -516,6 +523,7 @@ static const s46_port_ops xdp_ops = {.kind = S46_PORT_XDP,
                                      .tx = xdp_tx,
                                      .sync = xdp_sync,
                                      .own = xdp_own,
+                                     .own_prefix6 = xdp_own_prefix6,
                                      .close = xdp_close};
 
 static int make_socket(xdp_port *p, const char *ifname, unsigned queue, uint16_t mode, char *why,

@@ -65,7 +65,8 @@ counter() { # file, name: the counter from the tool's final JSON line
 # The far side sends from addresses nobody has (.50), so the reflected
 # packets die quietly in its kernel (forwarding off) instead of drawing
 # ICMP errors that would come back as more traffic.
-start_tool "$tmp/r.out" xdp xa reflect --queues 2 --dump "$tmp/dump" --own 10.9.0.77 --own 2001:db8:9::77
+start_tool "$tmp/r.out" xdp xa reflect --queues 2 --dump "$tmp/dump" --own 10.9.0.77 --own 2001:db8:9::77 \
+    --own-prefix 64:ff9b::/96
 if grep -q '^open kind=xdp queues=2 note=$' "$tmp/r.out"; then
     pass xdp_open_native
 else
@@ -93,6 +94,11 @@ for i in range(10):
     ip = IPv6(src="2001:db8:9::50", dst="2001:db8:9::77") / UDP(sport=30000 + i, dport=7) / (b"v6-%02d" % i * (i + 3))
     frames.append(Ether(src=me, dst=amac) / ip)
     sent.append(raw(ip))
+# into an owned prefix (a NAT64's): taken as well
+for i in range(5):
+    ip = IPv6(src="2001:db8:9::50", dst="64:ff9b::c000:2%02x" % i) / UDP(sport=31000 + i, dport=7) / (b"p6-%02d" % i)
+    frames.append(Ether(src=me, dst=amac) / ip)
+    sent.append(raw(ip))
 other = [Ether(src=me, dst="02:00:00:00:00:99") / IP(src="10.9.0.2", dst="10.9.0.60") / UDP(sport=1, dport=7) / b"x"
          for _ in range(5)]
 # to the kernel's own address: the kernel's, never the port's (io/take.bpf.h)
@@ -117,9 +123,9 @@ for p in got:
         q = p[IP].copy()
         q.src, q.dst = "10.9.0.50", "10.9.0.60"
         ok += raw(q) in sent
-    elif IPv6 in p and p[IPv6].src == "2001:db8:9::77" and p[IPv6].dst == "2001:db8:9::50":
+    elif IPv6 in p and p[IPv6].dst == "2001:db8:9::50":
         q = p[IPv6].copy()
-        q.src, q.dst = "2001:db8:9::50", "2001:db8:9::77"
+        q.src, q.dst = "2001:db8:9::50", p[IPv6].src
         ok += raw(q) in sent
 print("reflected", ok, "of", len(got))
 
@@ -144,7 +150,7 @@ print("own-nd", "ok" if r is not None and ICMPv6ND_NA in r and r[ICMPv6ND_NA].tg
 EOF
 stop_tool
 
-if grep -q '^reflected 30 of 30$' "$tmp/far.log"; then
+if grep -q '^reflected 35 of 35$' "$tmp/far.log"; then
     pass xdp_reflect_seen_by_far_side
 else
     fail xdp_reflect_seen_by_far_side "$(tr '\n' ' ' <"$tmp/far.log" | tail -c 400)"
@@ -167,7 +173,7 @@ grep -q '^own-arp ok$' "$tmp/far.log" && pass xdp_port_answers_arp_for_owned || 
 grep -q '^own-nd ok$' "$tmp/far.log" && pass xdp_port_answers_ns_for_owned || fail xdp_port_answers_ns_for_owned "no Neighbor Advertisement for 2001:db8:9::77"
 
 bytes=$(awk '/^bytes/ {print $2}' "$tmp/far.log")
-want="rx_packets=30 rx_bytes=$bytes tx_packets=30 tx_bytes=$bytes rx_ignored=5 rx_dropped=0 tx_errors=0 arp_replies=1 nd_adverts=1"
+want="rx_packets=35 rx_bytes=$bytes tx_packets=35 tx_bytes=$bytes rx_ignored=5 rx_dropped=0 tx_errors=0 arp_replies=1 nd_adverts=1"
 have=""
 for c in rx_packets rx_bytes tx_packets tx_bytes rx_ignored rx_dropped tx_errors arp_replies nd_adverts; do
     have="$have $c=$(counter "$tmp/r.out" $c)"

@@ -10,6 +10,7 @@
  *   --queues N    opens queues 0..N-1 of the interface (default 1)
  *   --peer-mac M  fixed next-hop MAC
  *   --own ADDR    an address the port answers ARP/NDP for (repeatable)
+ *   --own-prefix P/LEN  an IPv6 prefix whose frames the port takes (repeatable)
  *   --dump FILE   writes every received packet as one hex line
  *   --seconds S   stops after S seconds (default: at SIGTERM/SIGINT)
  *   --count N     rx/reflect: stops after N packets received
@@ -76,8 +77,8 @@ int main(int argc, char **argv)
     }
     spec.kind = (s46_port_kind)kind;
     const char *mode = argv[3], *dump = NULL, *src = "198.18.0.1", *dst = "198.18.0.2";
-    const char *own[8];
-    unsigned nown = 0;
+    const char *own[8], *ownp[8];
+    unsigned nown = 0, nownp = 0;
     double seconds = 0, pause = 0;
     unsigned long count = 0;
     for (int i = 4; i + 1 < argc; i += 2) {
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
             spec.peer_mac = argv[i + 1];
         else if (!strcmp(argv[i], "--own") && nown < 8)
             own[nown++] = argv[i + 1];
+        else if (!strcmp(argv[i], "--own-prefix") && nownp < 8)
+            ownp[nownp++] = argv[i + 1];
         else if (!strcmp(argv[i], "--dump"))
             dump = argv[i + 1];
         else if (!strcmp(argv[i], "--seconds"))
@@ -130,6 +133,17 @@ int main(int argc, char **argv)
             int fam = strchr(own[i], ':') ? AF_INET6 : AF_INET;
             if (inet_pton(fam, own[i], a) != 1 || s46_port_own(ports[q], fam, a) < 0) {
                 printf("error: own %s refused\n", own[i]);
+                stop = 1;
+            }
+        }
+        for (unsigned i = 0; i < nownp; i++) {
+            char a6[64];
+            uint8_t a[16];
+            const char *sl = strchr(ownp[i], '/');
+            snprintf(a6, sizeof a6, "%.*s", sl ? (int)(sl - ownp[i]) : 0, ownp[i]);
+            if (!sl || inet_pton(AF_INET6, a6, a) != 1 ||
+                s46_port_own_prefix6(ports[q], a, (unsigned)atoi(sl + 1)) < 0) {
+                printf("error: own prefix %s refused\n", ownp[i]);
                 stop = 1;
             }
         }

@@ -224,8 +224,21 @@ static void show_extra(json_t *j, void *arg)
 
 static void own_addresses(struct br_state *st, const struct brconf *c)
 {
-    if (!st->ethernet || c->siit || c->nat64 || c->mapt)
+    if (!st->ethernet)
         return;
+    /* the translators take what is sent into their IPv6 prefixes */
+    if (c->nat64)
+        return s46_loop_own_prefix6(st->loop, S46_SIDE_V6, c->ns.c.pool6.addr.b, c->ns.c.pool6.len);
+    if (c->mapt)
+        return s46_loop_own_prefix6(st->loop, S46_SIDE_V6, c->tc.dmr.addr.b, c->tc.dmr.len);
+    if (c->siit) {
+        if (c->sc.map.has_pool6)
+            s46_loop_own_prefix6(st->loop, S46_SIDE_V6, c->sc.map.pool6.addr.b, c->sc.map.pool6.len);
+        for (size_t i = 0; i < c->sc.map.eam.n; i++)
+            s46_loop_own_prefix6(st->loop, S46_SIDE_V6, c->sc.map.eam.by6[i].v6.addr.b,
+                                 c->sc.map.eam.by6[i].v6.len);
+        return;
+    }
     if (c->aftr)
         return s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->as.c.aftr6.b);
     if (!c->lw)
