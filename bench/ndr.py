@@ -456,6 +456,24 @@ def stop(p, sig=signal.SIGTERM):
 
 
 # ------------------------------------------------------------------ trials
+def softnet_drops():
+    """Frames the kernel's per-CPU input backlogs dropped (netdev_max_backlog
+    reached), all CPUs, since boot: machine-wide."""
+    with open("/proc/net/softnet_stat") as f:
+        return sum(int(line.split()[1], 16) for line in f if line.strip())
+
+
+def dut_port_drops(sock):
+    """The s46 DUT's frames lost before its pipeline: the ports' rx_dropped
+    (ring full) and the loop's redirect_dropped, summed; None without one."""
+    try:
+        j = json.loads(run([os.path.join(BIN, "s46"), "show", "--json", "--ctl", sock]))
+    except (SetupError, ValueError):
+        return None
+    n = sum(v.get("rx_dropped", 0) for v in j.get("interfaces", {}).values() if isinstance(v, dict))
+    return n + j.get("redirect_dropped", 0)  # (the loop's counters are at the top)
+
+
 def cpu_jiffies(cpus):
     busy = soft = 0
     with open("/proc/stat") as f:
@@ -510,14 +528,19 @@ class Gen:
             args += ["-n", str(count)]
         return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
-    def trial(self, rate, secs, sink_ns=None, sink_if="s0", dut_pid=None, dut_cpus=(DUT_CPU,)):
+    def trial(self, rate, secs, sink_ns=None, sink_if="s0", dut_pid=None, dut_cpus=(DUT_CPU,),
+              dut_sock=None):
         """Offers `rate` pps (None: as fast as it goes) for `secs`; returns
-        a dict of the counters."""
+        a dict of the counters, with where the lost packets went: the
+        input backlogs, the DUT's ring (dut_sock: an s46 control socket),
+        its output veth (tx_dropped of dout)."""
         t = self.topo
         sink_ns = sink_ns or t.s
         self.pace(rate)
         tx0 = self.tx()
         rx0 = t.dev(sink_ns, sink_if)[0]
+        sn0, vo0 = softnet_drops(), t.dev(t.d, "dout")[2]
+        ring0 = dut_port_drops(dut_sock) if dut_sock else None
         p = self.start()
         # the measurement window starts once packets flow (trafgen compiles first)
         deadline = time.monotonic() + 110
@@ -539,13 +562,16 @@ class Gen:
         time.sleep(0.3)   # queues drain
         sent = self.tx() - tx0
         recv = t.dev(sink_ns, sink_if)[0] - rx0
+        ring1 = dut_port_drops(dut_sock) if ring0 is not None else None
+        where = {"backlog": softnet_drops() - sn0, "veth_out": t.dev(t.d, "dout")[2] - vo0,
+                 "ring": ring1 - ring0 if ring1 is not None else None}
         win = a1 - a0
         fwd = win * (recv / sent) if sent else 0
         ns_per = lambda j: (j * 1e9 / HZ / fwd) if fwd > 0 else None
         # with the DUT on the generator's CPU too (2 workers) the generator's
         # time is in the DUT CPUs' figure: not separable, shown as is
         return {"rate": rate, "achieved": win / (w1 - w0), "sent": sent, "recv": recv,
-                "loss": (sent - recv) / sent if sent else 1.0,
+                "loss": (sent - recv) / sent if sent else 1.0, "lost": sent - recv, "where": where,
                 "cpu_all": ns_per(c1 - c0), "cpu_soft": ns_per(s1 - s0),
                 "cpu_proc": ns_per(j1 - j0) if dut_pid else None}
 
@@ -966,13 +992,17 @@ def measure(case, size, flows, kind, workers=1):
                 res["error"] += " (log: %s)" % tail(os.path.join(tmp, name + ".log"))
             return res
         cpus = (DUT_CPU,) if workers == 1 else tuple(range(workers))
-        best, limited, trials = ndr(gen, top, TRIAL, dut_pid=pid, dut_cpus=cpus)
+        sock = os.path.join(tmp, name + ".sock") if kind == "s46" else None
+        best, limited, trials = ndr(gen, top, TRIAL, dut_pid=pid, dut_cpus=cpus, dut_sock=sock)
         if kind != "kernel" and p.poll() is not None:
             res["error"] = "the DUT exited during the search: %s" % tail(os.path.join(tmp, name + ".log"))
             return res
         res.update({"best": best, "gen_limited": limited, "top": top, "trials": len(trials),
                     "lossy_all": best is None, "lowest": getattr(gen, "lowest", top),
                     "worst_loss": max(x["loss"] for x in trials),
+                    # the lowest offered rate that lost packets: where they went
+                    "first_loss": min((x for x in trials if x["loss"] > LOSS_MAX),
+                                      key=lambda x: x["achieved"], default=None),
                     # a trial without loss where the generator offered clearly
                     # less than asked (its CPU is shared): the DUT took all of it
                     "gen_short": any(x["loss"] <= LOSS_MAX and x["achieved"] < 0.9 * x["rate"]
@@ -1157,8 +1187,29 @@ def row_text(row):
     return txt
 
 
+def loss_text(r):
+    """Where the packets of the lowest lossy trial went, or None."""
+    x = r.get("first_loss") if r and "error" not in r else None
+    if not x or x["lost"] <= 0:
+        return None
+    w = x["where"]
+    parts = ["input backlogs %d (machine-wide)" % w["backlog"], "DUT output veth %d" % w["veth_out"]]
+    known = w["backlog"] + w["veth_out"]
+    if w.get("ring") is not None:
+        parts.append("DUT ring %d" % w["ring"])
+        known += w["ring"]
+    parts.append("elsewhere %d" % max(x["lost"] - known, 0))
+    return "lost %d of %d at %.0fk offered: %s" % (x["lost"], x["sent"], x["achieved"] / 1e3, ", ".join(parts))
+
+
 def print_row(row, flush=False):
     log("  " + row_text(row))
+    data = row[3]
+    if not isinstance(data, str):
+        for r, who in ((data[0], "kernel"), (data[1], "s46")):
+            lt = loss_text(r)
+            if lt:
+                log("    %s: %s" % (who, lt))
 
 
 def print_table(rows):
@@ -1166,6 +1217,13 @@ def print_table(rows):
     print("-" * len(HDR))
     for r in rows:
         print(row_text(r))
+    lost = [(case, size, flows, who, loss_text(r)) for case, size, flows, data in rows
+            if not isinstance(data, str) for r, who in ((data[0], "kernel"), (data[1], "s46"))
+            if loss_text(r)]
+    if lost:
+        print("  where the lowest lossy trial of each search lost its packets (above the NDR):")
+    for case, size, flows, who, lt in lost:
+        print("    %-14s %5d %7d %-6s %s" % (NAMES[case], size, flows, who, lt))
     print("  '>=' : the generator's ceiling (trafgen as fast as it goes, measured with nobody forwarding) "
           "passed: the generator is the limit, the DUT may do more")
     print("  flows 10000 / 1000000: 9 999 / 999 900 distinct values (coprime per-byte counters)")
