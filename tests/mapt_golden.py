@@ -273,6 +273,27 @@ def hairpin_ce_to_ce():
     counters_have(n, hairpinned=1, translated6=0, v6_out=1)
 
 
+def hairpin_too_big_answered_into_the_domain():
+    """Hairpinned, then too big for the IPv6 MTU on the way back into the
+    domain (DF: over 1260 bytes as IPv4, RFC 7915 5.1): the sender, a CE
+    too, gets Packet Too Big (ipv6_mtu) from the BR's DMR address, not an
+    ICMPv4 error out of the IPv4 side."""
+    p = v6(CE_A, CE4_6, 64) / UDP(sport=1232, dport=9030) / Raw(b"h" * 1402)
+    o4, o6, n = replay("hairpin_too_big", config(ipv6_mtu=1400), v6_in=[p])
+    eq(o4, [])
+    e = IPv6(o6[0]) if len(o6) == 1 else None
+    if not e or e.src != BR6 or e.dst != CE_A or ICMPv6PacketTooBig not in e or \
+            e[ICMPv6PacketTooBig].mtu != 1400:
+        raise AssertionError("expected Packet Too Big 1400 from %s to %s: %s" %
+                             (BR6, CE_A, [IPv6(x).summary() for x in o6]))
+    # the quote shows the packet as A sent it (A's own addresses and ports),
+    # so that A's stack finds the flow it belongs to
+    q = e[ICMPv6PacketTooBig].payload
+    if (q.src, q.dst, q.nh, q.payload.sport, q.payload.dport) != (CE_A, CE4_6, 17, 1232, 9030):
+        raise AssertionError("the quote is not A's packet: %r" % q)
+    counters_have(n, icmp_errors_sent=1, v6_out=1, v4_out=0)
+
+
 def fragments_6to4_reassembled():
     """IPv6 fragments from the CE reassembled, then translated whole (the
     UDP checksum of the datagram for the IPv4 pseudo-header)."""
@@ -523,6 +544,6 @@ for fn in (rfc7599_example2_tcp_4to6, udp_port_9030_goes_to_the_other_ce,
            v4_drops, no_rule_unreachable, echo_to_br4_answered, rfc7599_example3_tcp_6to4,
            echo_request_6to4, ptb_6to4, too_big_6to4_answered, small_over_ipv4_mtu_fragmented_6to4,
            hop_limit_6to4_answered,
-           hairpin_ce_to_ce, fragments_6to4_reassembled, v6_drops, config_refused):
+           hairpin_ce_to_ce, hairpin_too_big_answered_into_the_domain, fragments_6to4_reassembled, v6_drops, config_refused):
     case(fn)
 G.finish()

@@ -2,6 +2,8 @@
  * of a mechanism, and the ICMP errors it calls for. */
 #include <string.h>
 
+#include "dp/icmp_quote.h"
+#include "dp/map_domain.h"
 #include "dp/stages.h"
 #include "lib/csum.h"
 #include "lib/icmp.h"
@@ -60,6 +62,29 @@ static bool refragment6(s46_sw *sw, s46_pkt *p, unsigned mtu)
     return true;
 }
 
+/* A hairpinned packet refused on its way back into the domain (too big,
+ * hop limit): its sender is a CE of the domain too, so the ICMPv4 error
+ * about it goes back in, translated toward that CE (chosen by the error's
+ * destination and the quoted source port, as any packet toward a CE), not
+ * out of the IPv4 side. true when it was sent or dropped (counted). */
+static bool error4_into_domain(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, uint64_t now)
+{
+    if (!sw->icmp_src || !s46_dp_icmp4_error(&sw->dp, c->p, &c->l3, sw->icmp_src, info->type,
+                                             info->code, info->extra, now))
+        return false;
+    s46_l3 l3;
+    uint16_t port;
+    s46_ev why;
+    if (s46_parse_ipv4(c->p->data, c->p->len, &l3) < 0 || !s46_dst_port4(c->p->data, &l3, &port) ||
+        !s46_sw_map_ce(&sw->map, s46_get32(c->p->data + 16), port, &c->peer, &why)) {
+        s46_sw_drop_ev(sw, c, S46_EV_MAP_DST_IN_DOMAIN);
+        return true;
+    }
+    c->l3 = l3;
+    s46_sw_xlat_out6(sw, c, now, false, S46_EV_NONE);
+    return true;
+}
+
 void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev)
 {
     s46_xlat *x = sw->xlat.x;
@@ -91,7 +116,8 @@ void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46
     case S46_XR_TTL:
     case S46_XR_TOO_BIG:
     case S46_XR_SRC_ROUTE:
-        if (s46_sw_error4(sw, c, &c->l3, info.type, info.code, info.extra, now))
+        if (ev == S46_EV_HAIRPINNED ? error4_into_domain(sw, c, &info, now)
+                                    : s46_sw_error4(sw, c, &c->l3, info.type, info.code, info.extra, now))
             return;
         /* fall through */
     default:
