@@ -195,6 +195,8 @@ int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t 
 
 const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->sw.dp.counters; }
 
+const s46_cgn *s46_aftr_cgn(const s46_aftr *a) { return a->cgn; }
+
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
 {
     s46_sw_cgn_tick(&a->sw, now_ns);
