@@ -228,30 +228,35 @@ static const s46_stage *const aftr_stages6[] = {
 
 /* ---- the fast paths: established flows without the stages ---- */
 
-/* IPv4-in-IPv6 without extension headers to the AFTR address, holding an
- * IPv4 packet of the fast path's shape (cgn_fast.h): its flow, the B4's. */
-static bool cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+/* IPv4-in-IPv6 without extension headers to the AFTR address: its inner
+ * packet's class (cgn_fast.h), the flow the B4's. Extension headers may
+ * hide a fragment (any flow); anything else to no CGN state. */
+static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
 {
     const s46_aftr *a = arg;
     const uint8_t *d = p->data;
-    if (p->len < 40 + 28 || d[0] >> 4 != 6 || d[6] != S46_PROTO_IPIP)
-        return false;
-    unsigned plen = s46_get16(d + 4);
-    if (40 + plen > p->len || memcmp(d + 24, a->sw.local.b, 16) != 0 ||
-        !s46_cgn_fast_ip4(d + 40, plen, true, l))
-        return false;
+    if (p->len < 40 || d[0] >> 4 != 6 || 40u + s46_get16(d + 4) > p->len)
+        return S46_CGN_FAST_NONE;
+    if (d[6] != S46_PROTO_IPIP)
+        return d[6] == S46_PROTO_HOPOPT || d[6] == S46_PROTO_ROUTING ||
+                       d[6] == S46_PROTO_FRAG || d[6] == S46_PROTO_DSTOPT
+                   ? S46_CGN_FAST_ANY
+                   : S46_CGN_FAST_NONE;
+    if (memcmp(d + 24, a->sw.local.b, 16) != 0)
+        return S46_CGN_FAST_NONE;
     s46_cgn_key k;
     memcpy(k.b, d + 8, 16);
-    return s46_cgn_flow_out(&k, d + 40, l, f);
+    return s46_cgn_fast_class4(d + 40, s46_get16(d + 4), &k, l, f);
 }
 
-/* An IPv4 packet of the fast path's shape, not to the AFTR's address. */
-static bool cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+/* An IPv4 packet's class, but to the AFTR's own address (answered). */
+static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
 {
     const s46_aftr *a = arg;
     const uint8_t *d = p->data;
-    return s46_cgn_fast_ip4(d, p->len, false, l) &&
-           !(a->sw.self4 && s46_get32(d + 16) == a->sw.self4) && s46_cgn_flow_in(d, l, f);
+    if (a->sw.self4 && p->len >= 20 && s46_get32(d + 16) == a->sw.self4)
+        return S46_CGN_FAST_NONE;
+    return s46_cgn_fast_class4(d, p->len, NULL, l, f);
 }
 
 /* A B4's packet of an established flow, decapsulated, NAPTed and sent out

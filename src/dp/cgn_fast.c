@@ -3,17 +3,16 @@
 #include "dp/cgn_rewrite.h"
 #include "dp/napt_rewrite.h"
 
-bool s46_cgn_fast_ip4(const uint8_t *ip, unsigned avail, bool out, s46_l3 *l)
+s46_cgn_fast_class s46_cgn_fast_class4(const uint8_t *ip, unsigned avail,
+                                       const s46_cgn_key *sub, s46_l3 *l, s46_cgn_flow *f)
 {
-    if (avail < 28 || ip[0] != 0x45 || s46_parse_ipv4(ip, avail, l) < 0 || l->is_fragment ||
-        !l->has_ports)
-        return false;
-    switch (l->proto) {
-    case S46_PROTO_TCP:
-    case S46_PROTO_UDP: return true;
-    case S46_PROTO_ICMP: return l->icmp_type == (out ? 8 : 0);
-    default: return false;
-    }
+    if (s46_parse_ipv4(ip, avail, l) < 0)
+        return S46_CGN_FAST_NONE;
+    if (l->is_fragment)
+        return S46_CGN_FAST_ANY;
+    if (!(sub ? s46_cgn_flow_out(sub, ip, l, f) : s46_cgn_flow_in(ip, l, f)))
+        return S46_CGN_FAST_NONE;
+    return l->l3_len == 20 ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
 }
 
 void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b, uint16_t side,
@@ -22,12 +21,14 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
     unsigned n = b->count < S46_BATCH_MAX ? b->count : S46_BATCH_MAX, k = 0;
     x->now = now;
     x->side = side;
-    x->i = 0;
+    x->i = x->nslow = 0;
+    x->wild = x->pending = false;
     x->n = n;
     for (unsigned i = 0; i < n; i++) {
         x->p[i] = b->pkts[i];
-        x->k[i] = S46_CGN_FAST_NONE;
-        if (cand(arg, b->pkts[i], &x->l3[k], &x->f[k]))
+        s46_cgn_fast_class c = cand(arg, b->pkts[i], &x->l3[k], &x->f[k]);
+        x->cls[i] = (uint8_t)c;
+        if (c == S46_CGN_FAST_CAND || c == S46_CGN_FAST_FLOW)
             x->k[i] = (uint8_t)k++;
     }
     if (side)
@@ -36,25 +37,52 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
         s46_cgn_hint_in(g, x->f, x->h, k);
 }
 
+static bool slow_has(const s46_cgn_fast *x, uint32_t tag)
+{
+    for (unsigned j = 0; j < x->nslow; j++)
+        if (x->slow[j] == tag)
+            return true;
+    return false;
+}
+
 bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, const s46_l3 **l,
                        s46_cgn_flow **f, uint32_t *ref)
 {
     unsigned i = x->i++;
-    if (i >= x->n || x->p[i] != p || x->k[i] == S46_CGN_FAST_NONE)
+    if (x->pending) /* the last one went to the stages after all */
+        x->slow[x->nslow++] = x->pend_tag;
+    x->pending = false;
+    if (i >= x->n || x->p[i] != p) {
+        x->wild = true;
+        return false;
+    }
+    s46_cgn_fast_class c = (s46_cgn_fast_class)x->cls[i];
+    if (c == S46_CGN_FAST_ANY)
+        x->wild = true;
+    if (c != S46_CGN_FAST_CAND && c != S46_CGN_FAST_FLOW)
         return false;
     unsigned k = x->k[i];
+    uint32_t tag = x->h[k].h;
     *l = &x->l3[k];
     *f = &x->f[k];
-    if (!x->side)
-        return s46_cgn_est_in(g, *f, x->h[k], x->now, ref);
-    /* to a pool address: hairpinned by the stages */
-    return s46_cgn_est_out(g, *f, x->h[k], x->now, ref) &&
-           !s46_cgn_is_external(g, (*f)->rem_addr);
+    bool ok = c == S46_CGN_FAST_CAND && !x->wild && !slow_has(x, tag) &&
+              (x->side ? s46_cgn_est_out(g, *f, x->h[k], x->now, ref) &&
+                             /* to a pool address: hairpinned by the stages */
+                             !s46_cgn_is_external(g, (*f)->rem_addr)
+                       : s46_cgn_est_in(g, *f, x->h[k], x->now, ref));
+    if (ok) {
+        x->pending = true;
+        x->pend_tag = tag;
+    } else {
+        x->slow[x->nslow++] = tag;
+    }
+    return ok;
 }
 
 void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
                          const s46_cgn_flow *f, uint32_t ref)
 {
+    x->pending = false;
     s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
     if (x->side)
         s46_napt_rewrite(ip, l, true, f->ext_addr, true, f->ext_port);
