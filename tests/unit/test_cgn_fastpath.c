@@ -1,6 +1,6 @@
-/* The DS-Lite AFTR's fast path for established flows (dp/cgn_fast.h)
- * against its stages: two AFTRs of one configuration, one with the fast
- * path off, get the same random traffic (flows of six B4s, two behind the
+/* The fast paths for established flows (dp/cgn_fast.h) of the DS-Lite
+ * AFTR and of the NAT64 against their stages: two instances of one
+ * configuration, one with the fast paths off, get the same random traffic (flows of six B4s, two behind the
  * same private address, to a few remote endpoints, TCP with random flags,
  * UDP, ICMP echo; replies to the external endpoints the AFTR handed out),
  * mutated at random (TTL, DF, fragments, options, bad checksums, sizes
@@ -9,12 +9,16 @@
  * timers. Every packet must leave both with the same verdict, reason, port,
  * length and bytes; the counters (the AFTR's and the CGN's) must agree, and
  * both CGNs' indexes and entries (s46_cgn_check). Several configurations:
- * MTUs, encapsulation limit, TTL decrement, filtering, hairpinning. */
+ * MTUs, encapsulation limit, TTL decrement, filtering, hairpinning. The
+ * NAT64's hosts send TCP, UDP and echo requests to 64:ff9b::/96; its IPv4
+ * identification is a counter the fast path takes ahead of the packets it
+ * leaves to the stages of the same batch: not compared (see same_pkt). */
 #include "t.h"
 
 #include <jansson.h>
 
 #include "dp/aftr.h"
+#include "dp/nat64.h"
 #include "lib/cgn.h"
 #include "lib/csum.h"
 
@@ -176,6 +180,75 @@ static uint32_t make6(uint8_t *b)
     return len;
 }
 
+/* A NAT64 host's packet: TCP, UDP or ICMPv6 to 64:ff9b::/96, the
+ * checksum right, mutated at random. */
+static uint32_t make6n(uint8_t *b)
+{
+    unsigned i = below(NB4);
+    uint8_t proto = (uint8_t)proto_pick();
+    uint32_t dst = 0xcb007101u + below(2);
+    uint16_t sport = (uint16_t)(1000 + below(4)), dport = below(2) ? 80 : 443;
+    if (!below(16) && nlearnt) { /* hairpin toward a mapping */
+        const ext_ep *e = &learnt[below(nlearnt)];
+        dst = e->ext, dport = e->eport, proto = e->proto;
+    } else if (!below(48)) {
+        dst = below(2) ? 0x00000005u : POOL0 + below(4);
+    }
+    uint32_t plen = pick_len() - 20;
+    unsigned th = proto == 6 ? 20 : 8;
+    if (plen < th)
+        plen = th;
+    memset(b, 0, 40 + plen);
+    b[0] = 0x60;
+    b[1] = (uint8_t)next();
+    s46_put16(b + 4, (uint16_t)plen);
+    b[6] = proto == 1 ? 58 : proto;
+    b[7] = (uint8_t)(below(16) ? 64 : below(3));
+    b4_of(i, b + 8);
+    if (!below(48))
+        memset(b + 8, 0, 16), b[23] = (uint8_t)below(2); /* :: or ::1 */
+    b[24] = 0x00, b[25] = 0x64, b[26] = 0xff, b[27] = 0x9b;
+    s46_put32(b + 36, dst);
+    if (!below(48))
+        b[30] = 1; /* outside pool6 */
+    uint8_t *l4 = b + 40;
+    for (uint32_t k = th; k < plen; k++)
+        l4[k] = (uint8_t)next();
+    if (proto == 1) {
+        l4[0] = (uint8_t)(below(8) ? 128 : below(2) ? 129 : 1);
+        s46_put16(l4 + 4, sport);
+        s46_put16(l4 + 2, 0);
+        s46_put16(l4 + 2, s46_csum_fold(s46_csum_add(s46_csum_pseudo6(b + 8, b + 24, 58, plen),
+                                                     l4, plen)));
+    } else {
+        s46_put16(l4, sport);
+        s46_put16(l4 + 2, dport);
+        unsigned ck = proto == 6 ? 16 : 6;
+        if (proto == 6)
+            l4[12] = 0x50, l4[13] = tcp_flags[below(sizeof tcp_flags)];
+        else
+            s46_put16(l4 + 4, (uint16_t)plen);
+        uint16_t c = s46_csum_fold(s46_csum_add(s46_csum_pseudo6(b + 8, b + 24, proto, plen),
+                                                l4, plen));
+        s46_put16(l4 + ck, proto == 17 && (c == 0 || !below(32)) ? (c ? 0 : 0xffff) : c);
+    }
+    uint32_t len = 40 + plen;
+    if (!below(48)) { /* a Destination Options header first */
+        memmove(b + 48, b + 40, plen);
+        memset(b + 40, 0, 8);
+        b[40] = b[6];
+        b[42] = 1, b[43] = 4; /* PadN */
+        b[6] = 60;
+        len += 8;
+        s46_put16(b + 4, (uint16_t)(plen + 8));
+    }
+    if (!below(48))
+        s46_put16(b + 4, (uint16_t)(s46_get16(b + 4) - below(8)));
+    if (!below(16))
+        len += below(9);
+    return len;
+}
+
 /* A packet from the IPv4 side, most to an endpoint the AFTR handed out. */
 static uint32_t make4(uint8_t *b)
 {
@@ -197,6 +270,8 @@ static uint32_t make4(uint8_t *b)
     if (proto == 1)
         sport = dport;
     uint32_t len = build4(b, pick_len(), proto, src, dst, sport, dport, ft, !below(32));
+    if (proto == 17 && !below(16))
+        s46_put16(b + (b[0] & 15) * 4 + 6, 0); /* no UDP checksum */
     return mutate4(b, len);
 }
 
@@ -214,7 +289,21 @@ static void learn(const s46_pkt *p)
     learnt[nlearnt < 256 ? nlearnt++ : below(256)] = e;
 }
 
-static s46_aftr *aftr_new(int variant, s46_pfx4 *pfx)
+static void cgn_conf(s46_cgn_config *c, int variant, s46_pfx4 *pfx)
+{
+    s46_pfx4_parse("192.0.2.128/30", pfx, NULL, 0);
+    c->pool = pfx;
+    c->npool = 1;
+    c->filter = variant & 64 ? S46_CGN_FILTER_ADF : S46_CGN_FILTER_EIF;
+    c->block_size = 64;
+    c->max_sessions = c->max_mappings = 512;
+    c->icmp_timeout = 60;
+    c->udp_timeout = 120;
+    c->tcp_trans_timeout = 240;
+    c->tcp_est_timeout = 600;
+}
+
+static void *aftr_new(int variant, s46_pfx4 *pfx)
 {
     s46_aftr_conf c;
     s46_aftr_conf_default(&c);
@@ -226,16 +315,7 @@ static s46_aftr *aftr_new(int variant, s46_pfx4 *pfx)
     c.ttl_decrement = !(variant & 16);
     c.hairpin = !(variant & 32);
     c.icmp_rate = 0;
-    s46_pfx4_parse("192.0.2.128/30", pfx, NULL, 0);
-    c.cgn.pool = pfx;
-    c.cgn.npool = 1;
-    c.cgn.filter = variant & 64 ? S46_CGN_FILTER_ADF : S46_CGN_FILTER_EIF;
-    c.cgn.block_size = 64;
-    c.cgn.max_sessions = c.cgn.max_mappings = 512;
-    c.cgn.icmp_timeout = 60;
-    c.cgn.udp_timeout = 120;
-    c.cgn.tcp_trans_timeout = 240;
-    c.cgn.tcp_est_timeout = 600;
+    cgn_conf(&c.cgn, variant, pfx);
     char err[256];
     s46_aftr *a = s46_aftr_new(&c, 0, 1, err, sizeof err);
     if (!a)
@@ -243,14 +323,76 @@ static s46_aftr *aftr_new(int variant, s46_pfx4 *pfx)
     return a;
 }
 
-static int same_pkt(const s46_pkt *a, const s46_pkt *b)
+static void *nat64_new(int variant, s46_pfx4 *pfx)
+{
+    s46_nat64_conf c;
+    s46_nat64_conf_default(&c);
+    s46_pfx6_parse("64:ff9b::/96", &c.pool6, NULL, 0);
+    c.ipv4 = variant & 1 ? AFTR4 : 0;
+    c.ipv6_mtu = variant & 2 ? 1280 : 1500;
+    c.ipv4_mtu = variant & 4 ? 576 : 1500;
+    c.tos_zero = variant & 8;
+    c.ttl_decrement = !(variant & 16);
+    c.hairpin = !(variant & 32);
+    c.icmp_rate = 0;
+    cgn_conf(&c.cgn, variant, pfx);
+    char err[256];
+    s46_nat64 *n = s46_nat64_new(&c, 0, 1, err, sizeof err);
+    if (!n)
+        printf("nat64: %s\n", err);
+    return n;
+}
+
+/* A mechanism under test. */
+typedef struct mech {
+    void *(*make)(int variant, s46_pfx4 *pfx);
+    void (*fast)(void *m, bool on);
+    void (*process)(void *m, s46_batch *b, uint16_t side, uint64_t now);
+    void (*tick)(void *m, uint64_t now);
+    const s46_counters *(*counters)(const void *m);
+    const s46_cgn *(*cgn)(const void *m);
+    void (*destroy)(void *m);
+    uint32_t (*make6)(uint8_t *b);
+    bool xlat; /* translated IPv4: identification not compared */
+} mech;
+
+static void af_fast(void *m, bool on) { s46_aftr_set_fast_paths(m, on); }
+static void af_process(void *m, s46_batch *b, uint16_t side, uint64_t now)
+{
+    s46_aftr_process(m, b, side, now);
+}
+static void af_tick(void *m, uint64_t now) { s46_aftr_tick(m, now); }
+static const s46_counters *af_counters(const void *m) { return s46_aftr_counters(m); }
+static const s46_cgn *af_cgn(const void *m) { return s46_aftr_cgn(m); }
+static void af_destroy(void *m) { s46_aftr_free(m); }
+static const mech aftr_m = {aftr_new, af_fast, af_process, af_tick, af_counters, af_cgn,
+                            af_destroy, make6, false};
+
+static void n64_fast(void *m, bool on) { s46_nat64_set_fast_paths(m, on); }
+static void n64_process(void *m, s46_batch *b, uint16_t side, uint64_t now)
+{
+    s46_nat64_process(m, b, side, now);
+}
+static void n64_tick(void *m, uint64_t now) { s46_nat64_tick(m, now); }
+static const s46_counters *n64_counters(const void *m) { return s46_nat64_counters(m); }
+static const s46_cgn *n64_cgn(const void *m) { return s46_nat64_cgn(m); }
+static void n64_destroy(void *m) { s46_nat64_free(m); }
+static const mech nat64_m = {nat64_new, n64_fast, n64_process, n64_tick, n64_counters, n64_cgn,
+                             n64_destroy, make6n, true};
+
+static int same_pkt(const s46_pkt *a, const s46_pkt *b, bool xlat)
 {
     if (a->verdict != b->verdict || a->reason != b->reason)
         return 0;
     if (a->verdict != S46_V_FORWARD)
         return 1;
-    return a->out_port == b->out_port && a->len == b->len &&
-           memcmp(a->data, b->data, a->len) == 0;
+    if (a->out_port != b->out_port || a->len != b->len)
+        return 0;
+    if (xlat && a->out_port == 0 && a->len >= 20 && a->data[0] == 0x45 && b->data[0] == 0x45)
+        return s46_csum_ok20(a->data) && s46_csum_ok20(b->data) &&
+               memcmp(a->data, b->data, 4) == 0 && memcmp(a->data + 6, b->data + 6, 4) == 0 &&
+               memcmp(a->data + 12, b->data + 12, a->len - 12) == 0;
+    return memcmp(a->data, b->data, a->len) == 0;
 }
 
 static bool same_counters(const s46_counters *c0, const s46_counters *c1, const char *what)
@@ -264,7 +406,7 @@ static bool same_counters(const s46_counters *c0, const s46_counters *c1, const 
     return true;
 }
 
-TEST(aftr_fast_path_matches_stages)
+static void run(const mech *m, int *t_failed_)
 {
     s46_pktpool *pool = s46_pktpool_new(4 * S46_BATCH_MAX);
     CHECK(pool);
@@ -273,16 +415,16 @@ TEST(aftr_fast_path_matches_stages)
     uint64_t out[2] = {0, 0};
     for (int variant = 0; variant < 128; variant += 1 + (int)below(3)) {
         s46_pfx4 pfx[2];
-        s46_aftr *a[2] = {aftr_new(variant, &pfx[0]), aftr_new(variant, &pfx[1])};
+        void *a[2] = {m->make(variant, &pfx[0]), m->make(variant, &pfx[1])};
         CHECK(a[0] && a[1]);
-        s46_aftr_set_fast_paths(a[1], false);
+        m->fast(a[1], false);
         nlearnt = 0;
         uint64_t now = 1000 * 1000000000ull;
         for (int round = 0; round < 400; round++) {
             int v6 = below(5) < 3;
             uint32_t n = 1 + below(S46_BATCH_IN);
             for (uint32_t i = 0; i < n; i++)
-                lens[i] = v6 ? make6(buf[i]) : make4(buf[i]);
+                lens[i] = v6 ? m->make6(buf[i]) : make4(buf[i]);
             now += below(8) ? below(1500) * 1000000ull : below(400) * 1000000000ull;
             bool tick = !below(16);
             s46_batch b[2];
@@ -295,14 +437,14 @@ TEST(aftr_fast_path_matches_stages)
                     p->len = lens[i];
                     b[k].pkts[b[k].count++] = p;
                 }
-                s46_aftr_process(a[k], &b[k], (uint16_t)v6, now);
+                m->process(a[k], &b[k], (uint16_t)v6, now);
                 if (tick)
-                    s46_aftr_tick(a[k], now);
+                    m->tick(a[k], now);
             }
             CHECK_INT(b[0].count, b[1].count);
             for (uint32_t i = 0; i < b[0].count; i++) {
                 const s46_pkt *p = b[0].pkts[i], *q = b[1].pkts[i];
-                if (!same_pkt(p, q)) {
+                if (!same_pkt(p, q, m->xlat)) {
                     printf("variant %d round %d packet %u: verdict %u/%u reason %u/%u "
                            "port %u/%u len %u/%u\n", variant, round, i, p->verdict,
                            q->verdict, p->reason, q->reason, p->out_port, q->out_port,
@@ -319,20 +461,20 @@ TEST(aftr_fast_path_matches_stages)
                 for (uint32_t i = 0; i < b[k].count; i++)
                     s46_pkt_release(pool, b[k].pkts[i]);
             /* the state too, batch by batch */
-            CHECK(same_counters(s46_cgn_counters(s46_aftr_cgn(a[0])),
-                                s46_cgn_counters(s46_aftr_cgn(a[1])), "cgn"));
+            CHECK(same_counters(s46_cgn_counters(m->cgn(a[0])),
+                                s46_cgn_counters(m->cgn(a[1])), "cgn"));
         }
         char err[256];
         for (int k = 0; k < 2; k++)
-            if (!s46_cgn_check(s46_aftr_cgn(a[k]), err, sizeof err)) {
-                printf("variant %d, aftr %d: %s\n", variant, k, err);
+            if (!s46_cgn_check(m->cgn(a[k]), err, sizeof err)) {
+                printf("variant %d, instance %d: %s\n", variant, k, err);
                 CHECK(0);
             }
-        CHECK(same_counters(s46_aftr_counters(a[0]), s46_aftr_counters(a[1]), "aftr"));
-        CHECK(same_counters(s46_cgn_counters(s46_aftr_cgn(a[0])),
-                            s46_cgn_counters(s46_aftr_cgn(a[1])), "cgn"));
-        s46_aftr_free(a[0]);
-        s46_aftr_free(a[1]);
+        CHECK(same_counters(m->counters(a[0]), m->counters(a[1]), "pipeline"));
+        CHECK(same_counters(s46_cgn_counters(m->cgn(a[0])),
+                            s46_cgn_counters(m->cgn(a[1])), "cgn"));
+        m->destroy(a[0]);
+        m->destroy(a[1]);
     }
     /* both ways, many packets left (the fast path had work) */
     printf("forwarded IPv4 side in %" PRIu64 ", IPv6 side in %" PRIu64 "\n", out[0], out[1]);
@@ -340,4 +482,7 @@ TEST(aftr_fast_path_matches_stages)
     s46_pktpool_free(pool);
 }
 
-T_MAIN(T_CASE(aftr_fast_path_matches_stages))
+TEST(aftr_fast_path_matches_stages) { run(&aftr_m, t_failed_); }
+TEST(nat64_fast_paths_match_stages) { run(&nat64_m, t_failed_); }
+
+T_MAIN(T_CASE(aftr_fast_path_matches_stages), T_CASE(nat64_fast_paths_match_stages))
