@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp/cgn_fast.h"
 #include "dp/cgn_rewrite.h"
 #include "dp/pipeline.h"
 #include "dp/softwire.h"
@@ -51,7 +52,12 @@ struct s46_aftr {
     s46_cgn *cgn;
     s46_blocklog_writer writer;
     uint64_t cnt[S46_AFTR_NCOUNTERS];
+    bool fast_wanted;          /* the fast paths (off only in tests) */
+    s46_cgn_fast fast;         /* the batch's flows, for them */
 };
+
+static bool v4_fast(s46_sw *sw, s46_pkt *p);
+static bool v6_fast(s46_sw *sw, s46_pkt *p);
 
 void s46_aftr_conf_default(s46_aftr_conf *c)
 {
@@ -153,6 +159,9 @@ s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, 
     a->share = share;
     a->shares = shares ? shares : 1;
     apply(a, c);
+    a->fast_wanted = true;
+    a->sw.fast[0] = v4_fast;
+    a->sw.fast[1] = v6_fast;
     if (s46_sw_cgn_open(&a->sw, &c->cgn, share, a->shares, &a->writer, c->hairpin, aftr_cw,
                         hairpin_out, err, errlen) < 0) {
         s46_aftr_free(a);
@@ -186,6 +195,8 @@ int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t 
 
 const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->sw.dp.counters; }
 
+const s46_cgn *s46_aftr_cgn(const s46_aftr *a) { return a->cgn; }
+
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
 {
     s46_sw_cgn_tick(&a->sw, now_ns);
@@ -215,9 +226,110 @@ static const s46_stage *const aftr_stages6[] = {
     &s46_st_out4,   &s46_st_log_sync,      NULL,
 };
 
+/* ---- the fast paths: established flows without the stages ---- */
+
+/* IPv4-in-IPv6 without extension headers to the AFTR address: its inner
+ * packet's class (cgn_fast.h), the flow the B4's. Extension headers may
+ * hide a fragment (any flow); anything else to no CGN state. */
+static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+{
+    const s46_aftr *a = arg;
+    const uint8_t *d = p->data;
+    if (p->len < 40 || d[0] >> 4 != 6 || 40u + s46_get16(d + 4) > p->len)
+        return S46_CGN_FAST_NONE;
+    if (d[6] != S46_PROTO_IPIP)
+        return d[6] == S46_PROTO_HOPOPT || d[6] == S46_PROTO_ROUTING ||
+                       d[6] == S46_PROTO_FRAG || d[6] == S46_PROTO_DSTOPT
+                   ? S46_CGN_FAST_ANY
+                   : S46_CGN_FAST_NONE;
+    if (memcmp(d + 24, a->sw.local.b, 16) != 0)
+        return S46_CGN_FAST_NONE;
+    s46_cgn_key k;
+    memcpy(k.b, d + 8, 16);
+    return s46_cgn_fast_class4(d + 40, s46_get16(d + 4), &k, l, f);
+}
+
+/* An IPv4 packet's class, but to the AFTR's own address (answered). */
+static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+{
+    const s46_aftr *a = arg;
+    const uint8_t *d = p->data;
+    if (a->sw.self4 && p->len >= 20 && s46_get32(d + 16) == a->sw.self4)
+        return S46_CGN_FAST_NONE;
+    return s46_cgn_fast_class4(d, p->len, NULL, l, f);
+}
+
+/* A B4's packet of an established flow, decapsulated, NAPTed and sent out
+ * in one pass: when its TTL does not expire here and it needs no IPv4
+ * fragmentation. Otherwise (false) nothing changed: the stages take it.
+ * When true, the packet and the counters are as the stages leave them. */
+static bool v6_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_aftr *a = sw->mech;
+    const s46_l3 *l;
+    s46_cgn_flow *f;
+    uint32_t ref;
+    if (!s46_cgn_fast_next(&a->fast, a->cgn, p, &l, &f, &ref))
+        return false;
+    uint8_t *ip = p->data + 40;
+    unsigned tot = (unsigned)l->l3_len + l->l4_len;
+    if ((sw->ttl_decrement && ip[8] <= 1) || (sw->ipv4_mtu && tot > sw->ipv4_mtu))
+        return false;
+    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref);
+    p->data = ip;
+    p->len = tot;
+    if (sw->ttl_decrement)
+        s46_ipv4_dec_ttl(ip);
+    s46_sw_count(sw, S46_EV_DECAPSULATED);
+    s46_dp_out(&sw->dp, p, 0);
+    return true;
+}
+
+/* An IPv4 packet of an established flow NAPTed back and encapsulated to
+ * its B4 in one pass: when its TTL does not expire here and it fits the
+ * tunnel (the mtu4 stage's check toward the default peer, then the B4's
+ * path MTU: no outer fragment). The same contract as v6_fast. */
+static bool v4_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_aftr *a = sw->mech;
+    const s46_l3 *l;
+    s46_cgn_flow *f;
+    uint32_t ref;
+    if (!s46_cgn_fast_next(&a->fast, a->cgn, p, &l, &f, &ref))
+        return false;
+    uint8_t *ip = p->data;
+    unsigned tot = (unsigned)l->l3_len + l->l4_len, over = s46_encap_overhead(&sw->dp.enc);
+    s46_ctx c;
+    memcpy(c.peer.b, f->sub.b, 16);
+    if ((sw->ttl_decrement && ip[8] <= 1) ||
+        (l->df && tot > s46_sw_room(sw, &sw->dp.enc.dst)) ||
+        tot + over > s46_sw_mtu(sw, &c.peer) || s46_pkt_headroom(p) < over)
+        return false;
+    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref);
+    p->len = tot;
+    if (sw->ttl_decrement)
+        s46_ipv4_dec_ttl(ip);
+    c.p = p;
+    c.src = NULL;
+    s46_sw_encap_out(sw, &c, &c.peer, S46_EV_ENCAPSULATED, S46_EV_V4_MALFORMED);
+    return true;
+}
+
+void s46_aftr_set_fast_paths(s46_aftr *a, bool on)
+{
+    a->fast_wanted = on;
+    a->sw.fast[0] = on ? v4_fast : NULL;
+    a->sw.fast[1] = on ? v6_fast : NULL;
+}
+
 void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
+    side &= 1;
+    if (a->sw.fast[side])
+        s46_cgn_fast_prepare(&a->fast, a->cgn, b, side, s46_sw_secs(now_ns),
+                             side ? cand6 : cand4, a);
     s46_sw_process(&a->sw, b, side, now_ns);
+    s46_cgn_fast_end(&a->fast);
 }
 
 unsigned s46_aftr_steer(const s46_aftr *a, const s46_pkt *p, uint16_t side)

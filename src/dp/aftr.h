@@ -110,6 +110,11 @@ void s46_aftr_free(s46_aftr *a);
  * batches (pool, blocks and capacities stay: a new pool needs a restart);
  * -1 with err keeps the running one. */
 int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t errlen);
+/* Its CGN (read-only: tests check its invariants). */
+const s46_cgn *s46_aftr_cgn(const s46_aftr *a);
+/* The fast path for packets of established flows (dp/cgn_fast.h) is on by
+ * default; tests turn it off to compare with the stages alone. */
+void s46_aftr_set_fast_paths(s46_aftr *a, bool on);
 void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns);
 /* Expires sessions and idle blocks; about once a second. */
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp/cgn_fast.h"
 #include "dp/cgn_rewrite.h"
 #include "dp/pipeline.h"
 #include "dp/softwire.h"
@@ -76,7 +77,11 @@ struct s46_nat64 {
     s46_cgn *cgn;
     s46_blocklog_writer writer;
     uint64_t cnt[S46_NAT64_NCOUNTERS];
+    s46_cgn_fast fast;         /* the batch's flows, for the fast paths */
 };
+
+static bool v4_fast(s46_sw *sw, s46_pkt *p);
+static bool v6_fast(s46_sw *sw, s46_pkt *p);
 
 void s46_nat64_conf_default(s46_nat64_conf *c)
 {
@@ -251,6 +256,8 @@ s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned share
     n->share = share;
     n->shares = shares ? shares : 1;
     apply(n, c);
+    n->sw.fast[0] = v4_fast;
+    n->sw.fast[1] = v6_fast;
     if (s46_sw_cgn_open(&n->sw, &c->cgn, share, n->shares, &n->writer, c->hairpin, nat64_cw,
                         hairpin_out, err, errlen) < 0) {
         s46_nat64_free(n);
@@ -286,10 +293,134 @@ int s46_nat64_reconfigure(s46_nat64 *n, const s46_nat64_conf *c, char *err, size
     return 0;
 }
 
+/* ---- the fast paths: established flows without the stages ---- */
+
+/* An IPv6 packet from a host outside pool6 (not ::, multicast) to a
+ * pool6 address, TCP, UDP or an echo request: its flow, the host's; a
+ * candidate (cgn_fast.h) without extension headers, with a UDP checksum,
+ * from a source other than ::1, that the translator sends whole (hop limit
+ * to spare, within the IPv4 MTU). A fragment may be any flow's. */
+static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+{
+    const s46_nat64 *n = arg;
+    const uint8_t *d = p->data;
+    static const uint8_t zero[15];
+    if (p->len < 40 || d[0] >> 4 != 6 || s46_parse_ipv6(d, p->len, l) < 0)
+        return S46_CGN_FAST_NONE;
+    if (l->is_fragment)
+        return S46_CGN_FAST_ANY;
+    int proto = l->proto == S46_PROTO_TCP ? S46_CGN_TCP
+                : l->proto == S46_PROTO_UDP ? S46_CGN_UDP
+                : l->proto == S46_PROTO_ICMPV6 && l->icmp_type == 128 ? S46_CGN_ICMP : -1;
+    s46_ip6 dst;
+    uint32_t dst4;
+    memcpy(dst.b, d + 24, 16);
+    if (proto < 0 || !l->has_ports || !s46_rfc6052_extract(&n->c.pool6, &dst, &dst4) ||
+        dst4 >> 24 == 0 || in_pool6(n, d + 8) || d[8] == 0xff || !memcmp(d + 8, zero, 16))
+        return S46_CGN_FAST_NONE;
+    memcpy(f->sub.b, d + 8, 16);
+    f->proto = (uint8_t)proto;
+    f->int_addr = HOST4;
+    f->int_port = l->sport;
+    f->rem_addr = dst4;
+    f->rem_port = proto == S46_CGN_ICMP ? 0 : l->dport;
+    bool whole = l->l3_len == 40 && 20u + l->l4_len <= n->x.mtu4 &&
+                 !(n->x.ttl_decrement && d[7] <= 1) &&
+                 !(proto == S46_CGN_UDP && s46_get16(d + 46) == 0) &&
+                 !(!memcmp(d + 8, zero, 15) && d[23] == 1);
+    return whole ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
+}
+
+/* An IPv4 packet's class, a candidate from a source the translator takes
+ * (UDP without a checksum: when it computes one) that fits the IPv6 MTU
+ * once translated (whole: DF set, or within the lowest IPv6 MTU) with TTL
+ * to spare. */
+static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f)
+{
+    const s46_nat64 *n = arg;
+    const uint8_t *d = p->data;
+    if (p->len >= 20 && d[12] == 0)
+        return S46_CGN_FAST_NONE; /* check4 drops it */
+    s46_cgn_fast_class c = s46_cgn_fast_class4(d, p->len, NULL, l, f);
+    if (c != S46_CGN_FAST_CAND)
+        return c;
+    unsigned lim = l->df ? n->x.mtu6 : s46_xlat_lowest6(&n->x);
+    if (lim > n->x.mtu6)
+        lim = n->x.mtu6;
+    bool whole = d[12] != 127 && d[12] < 224 &&
+                 !(l->proto == S46_PROTO_UDP && s46_get16(d + 26) == 0 && n->x.udp_zero_drop) &&
+                 !(n->x.ttl_decrement && d[8] <= 1) && 20u + l->l3_len + l->l4_len <= lim;
+    return whole ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
+}
+
+/* A host's packet of an established flow translated (lib/xlat.h) and NAPTed
+ * in one pass, without the stages; the same contract as the AFTR's. */
+static bool v6_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_nat64 *n = sw->mech;
+    const s46_l3 *l6;
+    s46_cgn_flow *f;
+    uint32_t ref;
+    s46_xlat_info info;
+    s46_l3 l;
+    if (!s46_cgn_fast_next(&n->fast, n->cgn, p, &l6, &f, &ref))
+        return false;
+    uint32_t len = p->len;
+    p->len = (uint32_t)l6->l3_len + l6->l4_len; /* trimmed, as parse6 does */
+    if (s46_xlat_6to4(&n->x, p, &info) != S46_XR_OK) {
+        p->len = len;
+        return false;
+    }
+    /* cannot fail: the translator's own output, whole (cand6) */
+    s46_parse_ipv4(p->data, p->len, &l);
+    s46_cgn_fast_commit(&n->fast, n->cgn, p->data, &l, f, ref);
+    sw->dp.cnt[S46_NAT64_translated6]++;
+    s46_dp_out(&sw->dp, p, 0);
+    return true;
+}
+
+static bool v4_fast(s46_sw *sw, s46_pkt *p)
+{
+    s46_nat64 *n = sw->mech;
+    const s46_l3 *l;
+    s46_cgn_flow *f;
+    uint32_t ref;
+    s46_xlat_info info;
+    if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->fast, n->cgn, p, &l, &f, &ref))
+        return false;
+    p->len = (uint32_t)l->l3_len + l->l4_len;
+    s46_cgn_fast_commit(&n->fast, n->cgn, p->data, l, f, ref);
+    s46_ctx c; /* the host the translator puts in place of HOST4 */
+    memcpy(c.peer.b, f->sub.b, 16);
+    sw->xlat_cur = &c;
+    s46_xlat_res r = s46_xlat_4to6(&n->x, p, &info);
+    sw->xlat_cur = NULL;
+    if (r != S46_XR_OK) { /* cand4 leaves no reason: as the stage would */
+        s46_dp_drop(&sw->dp, p, nat64_why[r]);
+        return true;
+    }
+    sw->dp.cnt[S46_NAT64_translated4]++;
+    s46_dp_out(&sw->dp, p, 1);
+    return true;
+}
+
+void s46_nat64_set_fast_paths(s46_nat64 *n, bool on)
+{
+    n->sw.fast[0] = on ? v4_fast : NULL;
+    n->sw.fast[1] = on ? v6_fast : NULL;
+}
+
+const s46_cgn *s46_nat64_cgn(const s46_nat64 *n) { return n->cgn; }
+
 void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
+    side &= 1;
     n->sw.xlat_cur = NULL;
+    if (n->sw.fast[side])
+        s46_cgn_fast_prepare(&n->fast, n->cgn, b, side, s46_sw_secs(now_ns),
+                             side ? cand6 : cand4, n);
     s46_sw_process(&n->sw, b, side, now_ns);
+    s46_cgn_fast_end(&n->fast);
 }
 
 void s46_nat64_tick(s46_nat64 *n, uint64_t now_ns)

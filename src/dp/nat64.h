@@ -119,6 +119,11 @@ s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned share
 void s46_nat64_free(s46_nat64 *n);
 /* Timers, limits, filtering, MTUs; pool4, pool6 and the log stay. */
 int s46_nat64_reconfigure(s46_nat64 *n, const s46_nat64_conf *c, char *err, size_t errlen);
+/* The fast paths for packets of established flows (dp/cgn_fast.h) are on
+ * by default; tests turn them off to compare with the stages alone. */
+void s46_nat64_set_fast_paths(s46_nat64 *n, bool on);
+/* Its CGN (read-only: tests check its invariants). */
+const s46_cgn *s46_nat64_cgn(const s46_nat64 *n);
 void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_ns);
 void s46_nat64_tick(s46_nat64 *n, uint64_t now_ns);
 /* The worker a packet arriving on side belongs to. */

@@ -286,15 +286,26 @@ static uint32_t find_sub(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h,
     }
 }
 
-static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, unsigned proto,
-                        uint32_t addr, uint16_t port, uint32_t *slot)
+static inline bool key_eq(const s46_cgn_key *a, const s46_cgn_key *b)
 {
-    uint32_t i = mo_hash(key_h, proto, addr, port) & g->mo_mask;
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a->b, 8);
+    memcpy(&a1, a->b + 8, 8);
+    memcpy(&b0, b->b, 8);
+    memcpy(&b1, b->b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The mapping of (k, proto, addr, port) from its index hash mh (mo_hash). */
+static inline uint32_t find_mo_h(const s46_cgn *g, const s46_cgn_key *k, uint32_t mh,
+                                 unsigned proto, uint32_t addr, uint16_t port, uint32_t *slot)
+{
+    uint32_t i = mh & g->mo_mask;
     for (;; i = (i + 1) & g->mo_mask) {
         uint32_t m = g->mo_idx[i];
         const map_ent *e = m == NONE ? NULL : &g->maps[m];
         if (!e || (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
-                   !memcmp(e->key.b, k->b, 16))) {
+                   key_eq(&e->key, k))) {
             if (slot)
                 *slot = i;
             return m;
@@ -302,15 +313,27 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, 
     }
 }
 
-static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr, uint16_t port)
+static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, unsigned proto,
+                        uint32_t addr, uint16_t port, uint32_t *slot)
 {
-    uint32_t i = mi_hash(proto, addr, port) & g->mi_mask;
+    return find_mo_h(g, k, mo_hash(key_h, proto, addr, port), proto, addr, port, slot);
+}
+
+static inline uint32_t find_mi_h(const s46_cgn *g, uint32_t mh, unsigned proto, uint32_t addr,
+                                 uint16_t port)
+{
+    uint32_t i = mh & g->mi_mask;
     for (;; i = (i + 1) & g->mi_mask) {
         uint32_t m = g->mi_idx[i];
         const map_ent *e = m == NONE ? NULL : &g->maps[m];
         if (!e || (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr))
             return m;
     }
+}
+
+static uint32_t find_mi(const s46_cgn *g, unsigned proto, uint32_t addr, uint16_t port)
+{
+    return find_mi_h(g, mi_hash(proto, addr, port), proto, addr, port);
 }
 
 static void s_flush(s46_cgn *g);
@@ -1346,6 +1369,101 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 {
     if (f->proto < S46_CGN_NPROTO)
         PF(&g->mi_idx[mi_hash(f->proto, f->ext_addr, f->ext_port) & g->mi_mask]);
+}
+
+/* ---- the established-flow fast path ---- */
+
+/* The mappings read, not only prefetched: their misses (and page walks,
+ * which a prefetch may not start) overlap here, in a loop with nothing
+ * else to do, instead of stalling each packet in turn. */
+static void touch_maps(const s46_cgn *g, const uint32_t *idx, uint32_t mask,
+                       const s46_cgn_hint *h, unsigned n)
+{
+    uint32_t acc = 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t m = idx[h[i].h & mask];
+        if (m != NONE)
+            acc += g->maps[m].hp;
+    }
+    __asm__ volatile("" : : "r"(acc));
+}
+
+void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        h[i].h = f[i].proto < S46_CGN_NPROTO
+                     ? mo_hash(key_hash(&f[i].sub), f[i].proto, f[i].int_addr, f[i].int_port)
+                     : 0;
+        PF(&g->mo_idx[h[i].h & g->mo_mask]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t m = g->mo_idx[h[i].h & g->mo_mask];
+        if (m != NONE)
+            PF(&g->maps[m]);
+    }
+    touch_maps(g, g->mo_idx, g->mo_mask, h, n);
+}
+
+void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        h[i].h = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port);
+        PF(&g->mi_idx[h[i].h & g->mi_mask]);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t m = g->mi_idx[h[i].h & g->mi_mask];
+        if (m != NONE)
+            PF(&g->maps[m]);
+    }
+    touch_maps(g, g->mi_idx, g->mi_mask, h, n);
+}
+
+/* Mapping m's first session is the flow's and live. */
+static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t now)
+{
+    return mhead(e) != NONE && e->h_rem == f->rem_addr && e->h_rport == f->rem_port &&
+           !due(e->h_exp, now);
+}
+
+bool s46_cgn_est_out(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
+                     uint32_t *ref)
+{
+    if (f->proto >= S46_CGN_NPROTO)
+        return false;
+    uint32_t m = find_mo_h(g, &f->sub, h.h, f->proto, f->int_addr, f->int_port, NULL);
+    if (m == NONE || !est_head(&g->maps[m], f, now))
+        return false;
+    f->ext_addr = g->maps[m].ext_addr;
+    f->ext_port = g->maps[m].ext_port;
+    f->new_block = false;
+    *ref = m;
+    return true;
+}
+
+bool s46_cgn_est_in(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
+                    uint32_t *ref)
+{
+    /* a mapping at the address and port is one of this instance's blocks
+     * on a pool address: find_ext's checks hold */
+    if (f->proto >= S46_CGN_NPROTO || g->npend)
+        return false;
+    uint32_t m = find_mi_h(g, h.h, f->proto, f->ext_addr, f->ext_port);
+    if (m == NONE || !est_head(&g->maps[m], f, now))
+        return false;
+    const map_ent *e = &g->maps[m];
+    f->sub = e->key;
+    f->int_addr = e->int_addr;
+    f->int_port = e->int_port;
+    *ref = m;
+    return true;
+}
+
+void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outbound, uint32_t now)
+{
+    const map_ent *e = &g->maps[ref];
+    unsigned proto = mproto(e);
+    if (outbound || proto == S46_CGN_TCP) /* inbound UDP and ICMP do not refresh */
+        refresh(g, ref, mhead(e), proto, tcp_flags, outbound, now);
 }
 
 static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)

@@ -1,0 +1,91 @@
+#include "dp/cgn_fast.h"
+
+#include "dp/cgn_rewrite.h"
+#include "dp/napt_rewrite.h"
+
+s46_cgn_fast_class s46_cgn_fast_class4(const uint8_t *ip, unsigned avail,
+                                       const s46_cgn_key *sub, s46_l3 *l, s46_cgn_flow *f)
+{
+    if (s46_parse_ipv4(ip, avail, l) < 0)
+        return S46_CGN_FAST_NONE;
+    if (l->is_fragment)
+        return S46_CGN_FAST_ANY;
+    if (!(sub ? s46_cgn_flow_out(sub, ip, l, f) : s46_cgn_flow_in(ip, l, f)))
+        return S46_CGN_FAST_NONE;
+    return l->l3_len == 20 ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
+}
+
+void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b, uint16_t side,
+                          uint32_t now, s46_cgn_fast_cand cand, const void *arg)
+{
+    unsigned n = b->count < S46_BATCH_MAX ? b->count : S46_BATCH_MAX, k = 0;
+    x->now = now;
+    x->side = side;
+    x->i = x->nslow = 0;
+    x->wild = x->pending = false;
+    x->n = n;
+    for (unsigned i = 0; i < n; i++) {
+        x->p[i] = b->pkts[i];
+        s46_cgn_fast_class c = cand(arg, b->pkts[i], &x->l3[k], &x->f[k]);
+        x->cls[i] = (uint8_t)c;
+        if (c == S46_CGN_FAST_CAND || c == S46_CGN_FAST_FLOW)
+            x->k[i] = (uint8_t)k++;
+    }
+    if (side)
+        s46_cgn_hint_out(g, x->f, x->h, k);
+    else
+        s46_cgn_hint_in(g, x->f, x->h, k);
+}
+
+static bool slow_has(const s46_cgn_fast *x, uint32_t tag)
+{
+    for (unsigned j = 0; j < x->nslow; j++)
+        if (x->slow[j] == tag)
+            return true;
+    return false;
+}
+
+bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, const s46_l3 **l,
+                       s46_cgn_flow **f, uint32_t *ref)
+{
+    unsigned i = x->i++;
+    if (x->pending) /* the last one went to the stages after all */
+        x->slow[x->nslow++] = x->pend_tag;
+    x->pending = false;
+    if (i >= x->n || x->p[i] != p) {
+        x->wild = true;
+        return false;
+    }
+    s46_cgn_fast_class c = (s46_cgn_fast_class)x->cls[i];
+    if (c == S46_CGN_FAST_ANY)
+        x->wild = true;
+    if (c != S46_CGN_FAST_CAND && c != S46_CGN_FAST_FLOW)
+        return false;
+    unsigned k = x->k[i];
+    uint32_t tag = x->h[k].h;
+    *l = &x->l3[k];
+    *f = &x->f[k];
+    bool ok = c == S46_CGN_FAST_CAND && !x->wild && !slow_has(x, tag) &&
+              (x->side ? s46_cgn_est_out(g, *f, x->h[k], x->now, ref) &&
+                             /* to a pool address: hairpinned by the stages */
+                             !s46_cgn_is_external(g, (*f)->rem_addr)
+                       : s46_cgn_est_in(g, *f, x->h[k], x->now, ref));
+    if (ok) {
+        x->pending = true;
+        x->pend_tag = tag;
+    } else {
+        x->slow[x->nslow++] = tag;
+    }
+    return ok;
+}
+
+void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
+                         const s46_cgn_flow *f, uint32_t ref)
+{
+    x->pending = false;
+    s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
+    if (x->side)
+        s46_napt_rewrite(ip, l, true, f->ext_addr, true, f->ext_port);
+    else
+        s46_napt_rewrite(ip, l, false, f->int_addr, true, f->int_port);
+}

@@ -1,0 +1,84 @@
+/* The established-flow shortcut of the center mechanisms (the DS-Lite
+ * AFTR, the NAT64) through their CGN (lib/cgn.h s46_cgn_hint_*, est_*),
+ * used by their fast paths (softwire.h sw->fast): the commonest packet,
+ * one of a known flow, parsed, looked up and rewritten in one pass instead
+ * of the stages.
+ *  - s46_cgn_fast_prepare, before the batch runs: the mechanism's class
+ *    function sorts each packet (s46_cgn_fast_class); the flow of each
+ *    candidate, and of each packet whose stages may touch a flow's state,
+ *    is hashed once, its index slot and mapping prefetched with the
+ *    batch's others;
+ *  - s46_cgn_fast_next, from the fast path, once per packet in the batch's
+ *    order: a candidate's flow looked up from that hash; true only when the
+ *    CGN stage would translate it as a packet of its mapping's live first
+ *    session (outbound: to no pool address, which hairpins), and no
+ *    earlier packet of the batch left to the stages may touch that mapping
+ *    (the stages run after the fast path: a flow's packets keep their
+ *    order). Nothing changed yet: the fast path makes its own checks, then
+ *    commits (else the packet goes to the stages like the others);
+ *  - s46_cgn_fast_commit: the CGN's refresh and the address and port
+ *    rewritten (RFC 1624 incremental checksums), as the CGN stage does.
+ * Anything else is left to the stages, unchanged. */
+#ifndef S46_DP_CGN_FAST_H
+#define S46_DP_CGN_FAST_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/cgn.h"
+#include "lib/parse.h"
+#include "lib/pkt.h"
+
+/* What the stages may do with a packet's CGN state. */
+typedef enum s46_cgn_fast_class {
+    S46_CGN_FAST_NONE = 0, /* nothing: dropped, answered, an ICMP error's lookup */
+    S46_CGN_FAST_CAND,     /* a candidate for the fast path; flow filled */
+    S46_CGN_FAST_FLOW,     /* the stages' (options, sizes...): touches flow f */
+    S46_CGN_FAST_ANY,      /* may touch any flow (a fragment: whose datagram?) */
+} s46_cgn_fast_class;
+
+typedef struct s46_cgn_fast {
+    uint32_t now;                 /* the batch's time (CGN seconds) */
+    uint16_t side;                /* 0: inbound (IPv4 side), 1: outbound */
+    unsigned i, n;                /* the next packet, the batch's packets */
+    bool wild;                    /* a packet that may touch any flow went to the stages */
+    bool pending;                 /* next() said true: the packet may still go there */
+    uint32_t pend_tag;
+    unsigned nslow;               /* the flows earlier packets took to the stages */
+    uint32_t slow[S46_BATCH_MAX];
+    const s46_pkt *p[S46_BATCH_MAX];
+    uint8_t cls[S46_BATCH_MAX];   /* s46_cgn_fast_class */
+    uint8_t k[S46_BATCH_MAX];     /* its flow, when it has one */
+    s46_l3 l3[S46_BATCH_MAX];     /* per flow: the packet as parsed */
+    s46_cgn_flow f[S46_BATCH_MAX];
+    s46_cgn_hint h[S46_BATCH_MAX];
+} s46_cgn_fast;
+
+/* The class of packet p (arrived on the side prepared), with *l (the
+ * packet as parsed) and *f (its flow, s46_cgn_flow_out/in) for CAND and
+ * FLOW. Read-only; arg is the mechanism. */
+typedef s46_cgn_fast_class (*s46_cgn_fast_cand)(const void *arg, const s46_pkt *p, s46_l3 *l,
+                                                s46_cgn_flow *f);
+
+/* The class of the IPv4 packet at ip (avail bytes) as far as it is IPv4's:
+ * NONE when the stages cannot parse it or it has no flow (an ICMP error, a
+ * protocol without ports), ANY for a fragment, CAND for a flow's packet
+ * without options (TCP, UDP, an ICMP echo: a request from the subscriber
+ * when sub is given, a reply to it otherwise), FLOW with options. */
+s46_cgn_fast_class s46_cgn_fast_class4(const uint8_t *ip, unsigned avail,
+                                       const s46_cgn_key *sub, s46_l3 *l, s46_cgn_flow *f);
+
+void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b, uint16_t side,
+                          uint32_t now, s46_cgn_fast_cand cand, const void *arg);
+/* The next packet p's established flow; false when it has none here, was
+ * not prepared or must keep its place behind a packet of its mapping. *l
+ * and *f point into x. */
+bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, const s46_l3 **l,
+                       s46_cgn_flow **f, uint32_t *ref);
+/* The CGN's part for the packet at ip that next() accepted, parsed into l:
+ * state refreshed, outbound its source, inbound its destination
+ * rewritten. */
+void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
+                         const s46_cgn_flow *f, uint32_t ref);
+/* Ends the batch (next() answers false until the next prepare). */
+static inline void s46_cgn_fast_end(s46_cgn_fast *x) { x->n = 0; }
+#endif
