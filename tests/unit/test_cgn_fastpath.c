@@ -13,6 +13,7 @@
  * NAT64's hosts send TCP, UDP and echo requests to 64:ff9b::/96; its IPv4
  * identification is a counter the fast path takes ahead of the packets it
  * leaves to the stages of the same batch: not compared (see same_pkt). */
+#include "batch_copy.h"
 #include "t.h"
 
 #include <jansson.h>
@@ -429,14 +430,7 @@ static void run(const mech *m, int *t_failed_)
             bool tick = !below(16);
             s46_batch b[2];
             for (int k = 0; k < 2; k++) {
-                b[k].count = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                    s46_pkt *p = s46_pkt_alloc(pool);
-                    s46_pkt_reset(p);
-                    memcpy(p->data, buf[i], lens[i]);
-                    p->len = lens[i];
-                    b[k].pkts[b[k].count++] = p;
-                }
+                t_batch_copy(&b[k], pool, buf, lens, n);
                 m->process(a[k], &b[k], (uint16_t)v6, now);
                 if (tick)
                     m->tick(a[k], now);

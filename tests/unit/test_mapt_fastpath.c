@@ -3,6 +3,7 @@
  * one configuration, one with the fast paths off; every packet must leave
  * both with the same verdict, reason, port, length and bytes (see same_pkt
  * for the IPv4 identification), and the counters must agree. */
+#include "batch_copy.h"
 #include "t.h"
 
 #include "dp/br_mapt.h"
@@ -187,14 +188,7 @@ TEST(mapt_fast_paths_match_general_path)
                 lens[i] = v6 ? make6(buf[i]) : make4(buf[i]);
             s46_batch b[2];
             for (int k = 0; k < 2; k++) {
-                b[k].count = 0;
-                for (uint32_t i = 0; i < n; i++) {
-                    s46_pkt *p = s46_pkt_alloc(pool);
-                    s46_pkt_reset(p);
-                    memcpy(p->data, buf[i], lens[i]);
-                    p->len = lens[i];
-                    b[k].pkts[b[k].count++] = p;
-                }
+                t_batch_copy(&b[k], pool, buf, lens, n);
                 s46_brt_process(br[k], &b[k], (uint16_t)v6, 1000000000ull * (uint64_t)round);
             }
             CHECK_INT(b[0].count, b[1].count);
