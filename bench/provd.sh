@@ -47,6 +47,8 @@
 #     written), with FC_CONC requests in flight in all (default "48 512":
 #     the first as many as wrk's connections, the second a herd where more
 #     CEs wait at once, so each commit carries more tokens).
+#     PGOPTS adds PostgreSQL server options (e.g. "-c commit_delay=1000
+#     -c commit_siblings=1": the fronts' commits share WAL flushes).
 #     Needs root (a network namespace) and the postgres user (Debian
 #     postgresql); HERD5_DUR (default 15 s) and DUR per measurement.
 # PARTS=4 or PARTS=5 runs that part only.
@@ -201,9 +203,10 @@ cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$ROOT/build/bench/srcl
     exit 1
 chown postgres "$TMP" && mkdir "$TMP/sock" && chown postgres "$TMP/sock"
 (cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U s46 >/dev/null 2>&1 &&
-    PGCTL -o "-k $TMP/sock -c listen_addresses='' -c track_wal_io_timing=on" -l "$TMP/pg.log" -w start >/dev/null) ||
+    PGCTL -o "-k $TMP/sock -c listen_addresses='' -c track_wal_io_timing=on ${PGOPTS:-}" -l "$TMP/pg.log" -w start >/dev/null) ||
     { echo "  PostgreSQL did not start: $(tail -2 "$TMP/pg.log" 2>/dev/null)"; exit 1; }
 PGDB="postgresql:///postgres?host=$TMP/sock&user=s46"
+[ -n "${PGOPTS:-}" ] && echo "  PostgreSQL server options added: $PGOPTS"
 PGMAIN=$(head -1 "$TMP/pg/postmaster.pid")
 # What a durable answer waits for at least: the disk's flush, measured here
 # (first contact's p99 cannot be below the disk's).
