@@ -32,7 +32,7 @@
 #     each front, PostgreSQL's processes, the rest of the machine, niced
 #     processes apart since they yield to ours), then for the 2-front run
 #     which resource was the limit: the cores (saturated: who took them) or
-#     latency (first contact waits for commits: 48 connections / p50). The
+#     latency (first contact waits for commits: requests in flight / p50). The
 #     disk's fdatasync latency is measured first (a durable answer waits
 #     for one).
 #     The herd's CEs were last seen 10 minutes before each run (each
@@ -387,7 +387,7 @@ awk -F'|' -v cores="$(nproc)" '
     $1 == "R" && !($3 in title) { order[++nk] = $3; title[$3] = $7; conc[$3] = $6 }
     $1 == "R" && $2 == "1 front, PostgreSQL" { one[$3] = $4 }
     $1 == "R" && $2 ~ /^2 fronts/ { two[$3] = $4; p50[$3] = $5 }
-    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; gc[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; wfs[$3] = $10; wms[$3] = $11; gen[$3] = $12 }
+    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; gc[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; nic[$3] = $9; wfs[$3] = $10; wms[$3] = $11; gen[$3] = $12 }
     END {
         for (i = 1; i <= nk; i++) { k = order[i]; if (!(one[k] > 0)) continue
             r = two[k] / one[k]
@@ -399,10 +399,15 @@ awk -F'|' -v cores="$(nproc)" '
                 if (gc[k] + pg[k] + oth[k] >= fr[k])
                     printf "    the client, the database and the rest took as much CPU as the fronts: the client (on the same cores) is a limit, not the fronts\n"
             } else
-                printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d\n", ours[k], oth[k], 100 * cores
+                printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d (niced processes took %d of what was left)\n", ours[k], oth[k], 100 * cores, nic[k]
             if (k ~ /^first/ && p50[k] > 0)
                 printf "    each answer waits for its batch'"'"'s commit: %d in flight / p50 %.2f ms = %.0f answers/s\n", conc[k], p50[k], conc[k] * 1000 / p50[k]
-            if (k ~ /^first/ && wfs[k] > 0)
+            if (k ~ /^first/ && wfs[k] > 0) {
                 printf "    PostgreSQL flushed its WAL %.0f times a second, %.1f new tokens per flush, busy flushing %.0f%% of the time\n", wfs[k], two[k] / wfs[k], wfs[k] * wms[k] / 10
+                if (wfs[k] * wms[k] / 10 >= 50)
+                    printf "    the fronts'"'"' commits take turns on the WAL flush: a second front makes more, smaller flushes, not more tokens\n"
+                else
+                    printf "    the WAL flush is busy less than half the time: the answers wait in the fronts, not for the disk\n"
+            }
         }
     }' "$TMP/summary"
