@@ -28,13 +28,15 @@
 #     the herd (100 000 CEs by token, split between the fronts; each front
 #     has its own wrk) and first contact (each answer a new token, durable
 #     before it is sent): requests/s, p50/p99 per front, tokens/s, and
-#     where the CPU went during each measurement (from /proc: each wrk,
+#     where the CPU went during each measurement (from /proc: each load generator,
 #     each front, PostgreSQL's processes, the rest of the machine, niced
 #     processes apart since they yield to ours), then for the 2-front run
 #     which resource was the limit: the cores (saturated: who took them) or
 #     latency (first contact waits for commits: requests in flight / p50). The
 #     disk's fdatasync latency is measured first (a durable answer waits
-#     for one).
+#     for one); last, for scale, 2 fronts without a database (nothing
+#     durable, nothing held) under the largest first-contact load: what
+#     the cores give for new connections with this client.
 #     The herd's CEs were last seen 10 minutes before each run (each
 #     backend's run records "last seen" for every CE alike), and each run
 #     starts without the first-contact tokens of the one before.
@@ -383,7 +385,31 @@ backend_run() {
 backend_run "$DB" 1 "1 front, SQLite"
 backend_run "$PGDB" 1 "1 front, PostgreSQL"
 backend_run "$PGDB" 2 "2 fronts, one PostgreSQL"
+# What these cores give for new connections with nothing durable: 2 fronts
+# without a database (tokens issued, none held), the largest FC_CONC.
+fc=${FC_CONC##* } n=2 LABEL=nodb GEN=srcload NCMD=2
+FRONTS=
+for i in 1 2; do
+    ip netns exec "$NS" "$BIN/s46-provd" serve --port $((18480 + i)) --threads 2 --profile "$SRCPFX=$TMP/a.json" \
+        >/dev/null 2>"$TMP/f$i.log" &
+    FRONTS="$FRONTS $!"
+    eval "FRONT_$i=$!"
+    for _ in $(seq 100); do ip netns exec "$NS" curl -s -o /dev/null "http://[::1]:$((18480 + i))/" && break; sleep 0.1; done
+    printf '%s\n' "$(declare -f cload)" "NS=$NS" \
+        "cload $TMP/cj$i $ROOT/build/bench/srcload ::1 $((18480 + i)) '/config?$Q' $DUR $((fc / 2)) $SRCPFX $SRCNEXT 100000 >$TMP/s$i 2>&1" \
+        >"$TMP/cmd$i"
+    SRCNEXT=$((SRCNEXT + 100000))
+done
+measure nodb
+awk -v fc="$fc" '/answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); rps += s }
+    /latency p50/ { p50 = p50 (p50 ? "/" : "") $4; p99 = p99 (p99 ? "/" : "") $7 }
+    END { printf "  for scale, 2 fronts without a database (nothing held), distinct CEs, %d in flight: %.0f answers/s, p50 %s ms, p99 %s ms\n", fc, rps, p50, p99 }' "$TMP"/s?
+echo "      $CPULINE"
+echo "R|nodb|nodb|$(awk '/answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); r += s } END { print r }' "$TMP"/s?)||$fc|no database" >>"$TMP/summary"
+for p in $FRONTS; do kill "$p"; wait "$p" 2>/dev/null; done
+FRONTS=
 awk -F'|' -v cores="$(nproc)" '
+    $1 == "R" && $2 == "nodb" { nodb = $4; nodbc = $6; next }
     $1 == "R" && !($3 in title) { order[++nk] = $3; title[$3] = $7; conc[$3] = $6 }
     $1 == "R" && $2 == "1 front, PostgreSQL" { one[$3] = $4 }
     $1 == "R" && $2 ~ /^2 fronts/ { two[$3] = $4; p50[$3] = $5 }
@@ -409,5 +435,8 @@ awk -F'|' -v cores="$(nproc)" '
                 else
                     printf "    the WAL flush is busy less than half the time: the answers wait in the fronts, not for the disk\n"
             }
+            if (k == "firstd" nodbc && nodb > 0)
+                printf "    2 fronts without a database answered %.0f/s under the same load: these are %.0f%% of it%s\n", nodb, 100 * two[k] / nodb,
+                       (two[k] >= 0.8 * nodb ? ": the client and the new connections on these cores are the limit, not the database" : "")
         }
     }' "$TMP/summary"
