@@ -28,15 +28,31 @@
 #     the herd (100 000 CEs by token, split between the fronts; each front
 #     has its own wrk) and first contact (each answer a new token, durable
 #     before it is sent): requests/s, p50/p99 per front, tokens/s, and
-#     where the CPU went during each measurement (from /proc: each wrk,
+#     where the CPU went during each measurement (from /proc: each load generator,
 #     each front, PostgreSQL's processes, the rest of the machine, niced
 #     processes apart since they yield to ours), then for the 2-front run
 #     which resource was the limit: the cores (saturated: who took them) or
-#     latency (first contact waits for commits: 48 connections / p50). The
+#     latency (first contact waits for commits: requests in flight / p50). The
 #     disk's fdatasync latency is measured first (a durable answer waits
-#     for one).
-#     Needs root and the postgres user (Debian postgresql); HERD5_DUR
-#     (default 15 s) and DUR per measurement.
+#     for one); last, for scale, 2 fronts without a database (nothing
+#     durable, nothing held) under the largest first-contact load: what
+#     the cores give for new connections with this client.
+#     The herd's CEs were last seen 10 minutes before each run (each
+#     backend's run records "last seen" for every CE alike), and each run
+#     starts without the first-contact tokens of the one before.
+#     First contact is measured twice: from one source (::1, wrk,
+#     keep-alive: every token has the same owner, so each new one replaces
+#     that owner's oldest, most within the very batch that adds it) and from
+#     distinct CEs (bench/srcload.c: every request a new connection from a
+#     /56 of 2001:db8::/32 not used before, made local in a private network
+#     namespace by an AnyIP route, so every token is a new owner's and is
+#     written), with FC_CONC requests in flight in all (default "48 512":
+#     the first as many as wrk's connections, the second a herd where more
+#     CEs wait at once, so each commit carries more tokens).
+#     PGOPTS adds PostgreSQL server options (e.g. "-c commit_delay=1000
+#     -c commit_siblings=1": the fronts' commits share WAL flushes).
+#     Needs root (a network namespace) and the postgres user (Debian
+#     postgresql); HERD5_DUR (default 15 s) and DUR per measurement.
 # PARTS=4 or PARTS=5 runs that part only.
 # The server runs with --db (tokens and the provisioning log are written).
 set -u
@@ -169,19 +185,30 @@ fi
 HERD5_DUR=${HERD5_DUR:-15}
 [ "$HERD5_DUR" -gt 60 ] && HERD5_DUR=60
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-echo "5. database backends, same run: herd ${HERD5_DUR}s (48 connections in all), first contact ${DUR}s"
+echo "5. database backends, same run: herd ${HERD5_DUR}s (48 connections in all), first contact ${DUR}s each (one source; distinct CEs, ${FC_CONC:-48 512} in flight)"
 if [ -z "$PGBIN" ] || ! id postgres >/dev/null 2>&1; then
     echo "  PostgreSQL server not installed (scripts/setup): part 5 skipped"
     exit 0
 fi
 PGCTL() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" "$@"; }
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; for p in ${FRONTS:-}; do kill $p 2>/dev/null; done;
+# Part 5 runs in a private network namespace whose loopback also owns a
+# documentation /32 (an "AnyIP" local route): bench/srcload.c sends each
+# first contact from its own /56 of it without configuring the addresses.
+NS=s46pb$$
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; for p in ${FRONTS:-}; do kill $p 2>/dev/null; wait $p 2>/dev/null; done;
+      ip netns del "$NS" 2>/dev/null
       [ -f "$TMP/pg/postmaster.pid" ] && PGCTL -m fast stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+SRCPFX=2001:db8::/32
+ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" -6 route add local "$SRCPFX" dev lo ||
+    { echo "  could not make a network namespace (needs root): part 5 skipped"; exit 1; }
+cc -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -o "$ROOT/build/bench/srcload" "$ROOT/bench/srcload.c" ||
+    exit 1
 chown postgres "$TMP" && mkdir "$TMP/sock" && chown postgres "$TMP/sock"
 (cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/pg" -A trust -U s46 >/dev/null 2>&1 &&
-    PGCTL -o "-k $TMP/sock -c listen_addresses='' -c track_wal_io_timing=on" -l "$TMP/pg.log" -w start >/dev/null) ||
+    PGCTL -o "-k $TMP/sock -c listen_addresses='' -c track_wal_io_timing=on ${PGOPTS:-}" -l "$TMP/pg.log" -w start >/dev/null) ||
     { echo "  PostgreSQL did not start: $(tail -2 "$TMP/pg.log" 2>/dev/null)"; exit 1; }
 PGDB="postgresql:///postgres?host=$TMP/sock&user=s46"
+[ -n "${PGOPTS:-}" ] && echo "  PostgreSQL server options added: $PGOPTS"
 PGMAIN=$(head -1 "$TMP/pg/postmaster.pid")
 # What a durable answer waits for at least: the disk's flush, measured here
 # (first contact's p99 cannot be below the disk's).
@@ -200,7 +227,10 @@ print("  disk: fdatasync of 8 KiB appended in the database's directory, 3 s: p50
       % (lat[n // 2], lat[n * 99 // 100], lat[-1]))
 PY
 rm -f "$TMP/fsync.probe"
-"$BIN/s46-provd" profile add ::1/128 "$TMP/a.json" --db "$PGDB" >/dev/null || exit 1
+for d in "$PGDB" "$DB"; do
+    [ "$d" = "$DB" ] || "$BIN/s46-provd" profile add ::1/128 "$TMP/a.json" --db "$d" >/dev/null || exit 1
+    "$BIN/s46-provd" profile add "$SRCPFX" "$TMP/a.json" --db "$d" >/dev/null || exit 1
+done
 grep -o "'[0-9a-f]\{64\}'" "$TMP/tokens.sql" | tr -d "'" |
     awk -v now="$(date +%s)" '{ printf "%s\t::1/128\t%s\t%s\n", $1, now, now }' >"$TMP/tokens.tsv"
 psql -X -q "$PGDB" -c "\\copy tokens (hash, prefix, created, last_seen) from '$TMP/tokens.tsv'" || exit 1
@@ -223,12 +253,14 @@ pg_jif() { local pids t
 now_ns() { date +%s%N; }
 # WAL flushes so far and the milliseconds they took (track_wal_io_timing)
 walsync() { psql -X -At -F ' ' "$PGDB" -c 'select wal_sync, wal_sync_time from pg_stat_wal' 2>/dev/null || echo "0 0"; }
-# A load generator whose CPU is known: sh waits for wrk, then its own
-# reaped-children time (wrk's alone) goes to $1.
-cwrk() { local out=$1; shift; sh -c 'f=$1; shift; wrk "$@"; awk "{ print \$16 + \$17 }" /proc/$$/stat >"$f"' _ "$out" "$@"; }
+# A load generator whose CPU is known: sh waits for it (run in the
+# namespace: ip netns exec execs it), then its own reaped-children time
+# (the generator's alone) goes to $1.
+cload() { local out=$1; shift; sh -c 'f=$1; shift; "$@"; awk "{ print \$16 + \$17 }" /proc/$$/stat >"$f"' _ "$out" ip netns exec "$NS" "$@"; }
 # % of one core: jiffies $1 over wall nanoseconds $2
 pc() { awk -v j="$1" -v ns="$2" -v hz="$HZ" 'BEGIN { printf "%.0f", 100 * j / hz / (ns / 1e9) }'; }
-# measure KIND LABEL: runs "$TMP/cmd$i" (one per front) and prints where the CPU went
+# measure KIND: runs "$TMP/cmd1".."$TMP/cmd$NCMD" (the load generators, named
+# $GEN) at once and prints where the CPU went (fronts: $n)
 measure() {
     local kind=$1 i pids= f0 f1 g0=0 g1=0 m0 m1 t0 t1 w=0 fr= ours=0 frs=0 busy niced others ns
     [ -n "$PGMAIN" ] && g0=$(pg_jif)
@@ -236,8 +268,9 @@ measure() {
     ck0=$(grep -c 'checkpoint starting' "$TMP/pg.log")
     ws0=$(walsync)
     for i in $(seq "$n"); do eval "f0_$i=\$(jif \$FRONT_$i)"; done
+    rm -f "$TMP"/cj?
     m0=$(machine); t0=$(now_ns)
-    for i in $(seq "$n"); do
+    for i in $(seq "$NCMD"); do
         bash "$TMP/cmd$i" &
         pids="$pids $!"
     done
@@ -254,37 +287,49 @@ measure() {
         eval "f1=\$(jif \$FRONT_$i); f0=\$f0_$i"
         fr="$fr${fr:+/}$(pc $((f1 - f0)) $((t1 - t0)))"
         frs=$((frs + f1 - f0))
-        w=$((w + $(cat "$TMP/cj$i" 2>/dev/null || echo 0)))
     done
+    for i in $(seq "$NCMD"); do w=$((w + $(cat "$TMP/cj$i" 2>/dev/null || echo 0))); done
     ns=$((t1 - t0))
     ours=$(pc $((frs + w + g1 - g0)) $ns)
     read -r busy niced <<<"$(awk -v a="$m0" -v b="$m1" -v c="$(nproc)" 'BEGIN { split(a, x, " "); split(b, y, " ");
         printf "%.0f %.0f", 100 * c * (y[1] - x[1]) / (y[3] - x[3]), 100 * c * (y[2] - x[2]) / (y[3] - x[3]) }')"
     others=$((busy - ours)) # (our processes run at normal priority)
     [ "$others" -lt 0 ] && others=0
-    CPULINE="CPU, % of one core ($(nproc) cores: $(( $(nproc) * 100 ))): wrk $(pc $w $ns), front$([ "$n" = 2 ] && echo s) $fr, PostgreSQL $(pc $((g1 - g0)) $ns) ($((ck1 - ck0)) checkpoints began) = ours $ours; other processes $others; niced processes (they yield to ours) $niced$wal"
-    echo "B|$LABEL|$kind|$ours|$(pc $w $ns)|$(pc $((g1 - g0)) $ns)|$(pc $frs $ns)|$others|$niced|$wfs|$wms" >>"$TMP/summary"
+    CPULINE="CPU, % of one core ($(nproc) cores: $(( $(nproc) * 100 ))): $GEN $(pc $w $ns), front$([ "$n" = 2 ] && echo s) $fr, PostgreSQL $(pc $((g1 - g0)) $ns) ($((ck1 - ck0)) checkpoints began) = ours $ours; other processes $others; niced processes (they yield to ours) $niced$wal"
+    echo "B|$LABEL|$kind|$ours|$(pc $w $ns)|$(pc $((g1 - g0)) $ns)|$(pc $frs $ns)|$others|$niced|$wfs|$wms|$GEN" >>"$TMP/summary"
 }
-# $1 = db, $2 = number of fronts; every front on its own port, one wrk each
+# SQL run on $1 (the SQLite file or the PostgreSQL URI)
+sql() { if [ "$1" = "$DB" ]; then sqlite3 "$DB" "$2"; else psql -X -q "$PGDB" -c "$2"; fi; }
+FC_CONC=${FC_CONC:-48 512}
+SRCNEXT=0 # the next unused /56 of $SRCPFX: every first contact from a new one
+# $1 = db, $2 = number of fronts, $3 = label; every front on its own port,
+# herd and single-source first contact: one wrk per front; first contact
+# from distinct CEs: two srcload processes in all (one per front with 2)
 backend_run() {
     local db=$1 label=$3 i
     n=$2 LABEL=$3
+    # Every run starts from the same database: the herd's CEs last seen 10
+    # minutes ago (each one's first answer records that it was seen, in
+    # every run alike), no first-contact tokens of an earlier run.
+    sql "$db" "DELETE FROM tokens WHERE prefix <> '::1/128'; UPDATE tokens SET last_seen = $(( $(date +%s) - 600 ))" >/dev/null
+    [ "$db" = "$DB" ] || sql "$db" "VACUUM ANALYZE tokens" >/dev/null
     FRONTS=
     for i in $(seq "$n"); do
-        "$BIN/s46-provd" serve --port $((18480 + i)) --threads 2 --db "$db" >/dev/null 2>"$TMP/f$i.log" &
+        ip netns exec "$NS" "$BIN/s46-provd" serve --port $((18480 + i)) --threads 2 --db "$db" >/dev/null 2>"$TMP/f$i.log" &
         FRONTS="$FRONTS $!"
         eval "FRONT_$i=$!"
     done
     for i in $(seq "$n"); do
-        for _ in $(seq 100); do curl -s -o /dev/null "http://[::1]:$((18480 + i))/" && break; sleep 0.1; done
+        for _ in $(seq 100); do ip netns exec "$NS" curl -s -o /dev/null "http://[::1]:$((18480 + i))/" && break; sleep 0.1; done
     done
     echo "  $label:"
-    local toks=("$TMP/tokens") c=$((48 / n)) t=$((2 / n))
+    local toks=("$TMP/tokens") c=$((48 / n)) t=$((2 / n)) k fc
     [ "$n" = 2 ] && toks=("$TMP/tokens.1" "$TMP/tokens.2")
     [ "$t" -lt 1 ] && t=1
+    GEN=wrk NCMD=$n
     for i in $(seq "$n"); do
-        printf '%s\n' "$(declare -f cwrk)" \
-            "HERD_TOKENS=${toks[$((i - 1))]} cwrk $TMP/cj$i -t$t -c$c -d${HERD5_DUR}s -s $ROOT/bench/provd_herd.lua 'http://[::1]:$((18480 + i))/config' -- ${toks[$((i - 1))]} $t '/config?$Q' >$TMP/h$i 2>&1" \
+        printf '%s\n' "$(declare -f cload)" "NS=$NS" \
+            "HERD_TOKENS=${toks[$((i - 1))]} cload $TMP/cj$i wrk -t$t -c$c -d${HERD5_DUR}s -s $ROOT/bench/provd_herd.lua 'http://[::1]:$((18480 + i))/config' -- ${toks[$((i - 1))]} $t '/config?$Q' >$TMP/h$i 2>&1" \
             >"$TMP/cmd$i"
     done
     measure herd
@@ -295,21 +340,44 @@ backend_run() {
         END { printf "    herd: %.0f req/s over %d front(s), p50 %s ms, p99 %s ms (worst p99 %.1f ms: target < 100 %s)\n",
                      rps, n, p50, p99, mx, (mx < 100 ? "met" : "NOT met") }' "$TMP"/h?
     echo "      $CPULINE"
-    echo "R|$label|herd|$(awk '/ requests in [0-9.]+ s \(/ { s = $0; sub(/ req\/s\).*/, "", s); sub(/.*\(/, "", s); r += s + 0 } END { print r }' "$TMP"/h?)" >>"$TMP/summary"
+    echo "R|$label|herd|$(awk '/ requests in [0-9.]+ s \(/ { s = $0; sub(/ req\/s\).*/, "", s); sub(/.*\(/, "", s); r += s + 0 } END { print r }' "$TMP"/h?)||48|herd" >>"$TMP/summary"
+    # first contact from one source (::1: one owner of tokens), keep-alive
     for i in $(seq "$n"); do
-        printf '%s\n' "$(declare -f cwrk)" \
-            "cwrk $TMP/cj$i -t$t -c$c -d${DUR}s --latency 'http://[::1]:$((18480 + i))/config?$Q' >$TMP/w$i 2>&1" >"$TMP/cmd$i"
+        printf '%s\n' "$(declare -f cload)" "NS=$NS" \
+            "cload $TMP/cj$i wrk -t$t -c$c -d${DUR}s --latency 'http://[::1]:$((18480 + i))/config?$Q' >$TMP/w$i 2>&1" >"$TMP/cmd$i"
     done
     measure first
     awk '
         /^Requests\/sec/ { rps += $2; n++ }
         /^ +50%/ { p50 = p50 (p50 ? "/" : "") $2 } /^ +99%/ { p99 = p99 (p99 ? "/" : "") $2; v = $2 + 0; if ($2 ~ /[0-9]s$/ && $2 !~ /ms$/) v *= 1000; if (v > mx) mx = v }
-        END { printf "    first contact: %.0f new tokens/s (each durable before its answer), p50 %s, p99 %s (target < 100 ms %s)\n",
+        END { printf "    first contact, one source (::1, one owner of tokens; keep-alive, 48 connections): %.0f new tokens/s (each durable before its answer), p50 %s, p99 %s (target < 100 ms %s)\n",
                      rps, p50, p99, (mx < 100 ? "met" : "NOT met") }' "$TMP"/w?
     echo "      $CPULINE"
     echo "R|$label|first|$(awk '/^Requests\/sec/ { r += $2 } END { print r }' "$TMP"/w?)|$(awk '
         /^ +50%/ { v = $2 + 0; if ($2 ~ /us$/) v /= 1000; else if ($2 !~ /ms$/) v *= 1000; s += v; k++ }
-        END { if (k) printf "%.2f", s / k }' "$TMP"/w?)" >>"$TMP/summary"
+        END { if (k) printf "%.2f", s / k }' "$TMP"/w?)|48|first contact, one source" >>"$TMP/summary"
+    # first contact from distinct CEs: every request a new connection from
+    # a /56 not seen before, FC in flight in all
+    GEN=srcload NCMD=2
+    for fc in $FC_CONC; do
+        for k in 1 2; do
+            i=$(( n == 2 ? k : 1 ))
+            printf '%s\n' "$(declare -f cload)" "NS=$NS" \
+                "cload $TMP/cj$k $ROOT/build/bench/srcload ::1 $((18480 + i)) '/config?$Q' $DUR $((fc / 2)) $SRCPFX $SRCNEXT 100000 >$TMP/s$k 2>&1" \
+                >"$TMP/cmd$k"
+            SRCNEXT=$((SRCNEXT + 100000))
+        done
+        measure "firstd$fc"
+        awk -v fc="$fc" '
+            /answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); rps += s; tok += $6; bad += $(NF - 3) + $(NF - 1) }
+            /latency p50/ { p50 = p50 (p50 ? "/" : "") $4; p99 = p99 (p99 ? "/" : "") $7; if ($7 + 0 > mx) mx = $7 + 0 }
+            END { printf "    first contact, distinct CEs (each from its own /56, one connection each), %d in flight: %.0f new tokens/s, p50 %s ms, p99 %s ms (target < 100 ms %s)%s\n",
+                         fc, rps, p50, p99, (mx < 100 ? "met" : "NOT met"), (bad ? sprintf("; %d failed", bad) : "") }' "$TMP"/s?
+        echo "      $CPULINE"
+        echo "R|$label|firstd$fc|$(awk '/answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); r += s } END { print r }' "$TMP"/s?)|$(awk '
+            /latency p50/ { s += $4; k++ } END { if (k) printf "%.2f", s / k }' "$TMP"/s?)|$fc|first contact, distinct CEs, $fc in flight" >>"$TMP/summary"
+        grep -h '^srcload: [a-z]' "$TMP"/s? | grep -v 'answers in\|latency p50' | sort -u | sed 's/^/      /'
+    done
     for p in $FRONTS; do kill "$p"; wait "$p" 2>/dev/null; done
     FRONTS=
 }
@@ -317,25 +385,58 @@ backend_run() {
 backend_run "$DB" 1 "1 front, SQLite"
 backend_run "$PGDB" 1 "1 front, PostgreSQL"
 backend_run "$PGDB" 2 "2 fronts, one PostgreSQL"
+# What these cores give for new connections with nothing durable: 2 fronts
+# without a database (tokens issued, none held), the largest FC_CONC.
+fc=${FC_CONC##* } n=2 LABEL=nodb GEN=srcload NCMD=2
+FRONTS=
+for i in 1 2; do
+    ip netns exec "$NS" "$BIN/s46-provd" serve --port $((18480 + i)) --threads 2 --profile "$SRCPFX=$TMP/a.json" \
+        >/dev/null 2>"$TMP/f$i.log" &
+    FRONTS="$FRONTS $!"
+    eval "FRONT_$i=$!"
+    for _ in $(seq 100); do ip netns exec "$NS" curl -s -o /dev/null "http://[::1]:$((18480 + i))/" && break; sleep 0.1; done
+    printf '%s\n' "$(declare -f cload)" "NS=$NS" \
+        "cload $TMP/cj$i $ROOT/build/bench/srcload ::1 $((18480 + i)) '/config?$Q' $DUR $((fc / 2)) $SRCPFX $SRCNEXT 100000 >$TMP/s$i 2>&1" \
+        >"$TMP/cmd$i"
+    SRCNEXT=$((SRCNEXT + 100000))
+done
+measure nodb
+awk -v fc="$fc" '/answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); rps += s }
+    /latency p50/ { p50 = p50 (p50 ? "/" : "") $4; p99 = p99 (p99 ? "/" : "") $7 }
+    END { printf "  for scale, 2 fronts without a database (nothing held), distinct CEs, %d in flight: %.0f answers/s, p50 %s ms, p99 %s ms\n", fc, rps, p50, p99 }' "$TMP"/s?
+echo "      $CPULINE"
+echo "R|nodb|nodb|$(awk '/answers in/ { s = $0; sub(/\/s\).*/, "", s); sub(/.*\(/, "", s); r += s } END { print r }' "$TMP"/s?)||$fc|no database" >>"$TMP/summary"
+for p in $FRONTS; do kill "$p"; wait "$p" 2>/dev/null; done
+FRONTS=
 awk -F'|' -v cores="$(nproc)" '
+    $1 == "R" && $2 == "nodb" { nodb = $4; nodbc = $6; next }
+    $1 == "R" && !($3 in title) { order[++nk] = $3; title[$3] = $7; conc[$3] = $6 }
     $1 == "R" && $2 == "1 front, PostgreSQL" { one[$3] = $4 }
     $1 == "R" && $2 ~ /^2 fronts/ { two[$3] = $4; p50[$3] = $5 }
-    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; wrk[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; wfs[$3] = $10; wms[$3] = $11 }
-    END { split("herd first", ks, " ")
-        for (i = 1; i <= 2; i++) { k = ks[i]; if (!(one[k] > 0)) continue
+    $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; gc[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; nic[$3] = $9; wfs[$3] = $10; wms[$3] = $11; gen[$3] = $12 }
+    END {
+        for (i = 1; i <= nk; i++) { k = order[i]; if (!(one[k] > 0)) continue
             r = two[k] / one[k]
-            printf "  2 fronts / 1 front on PostgreSQL, %s: %.2fx (target 1.6x: %s)\n", (k == "herd" ? "herd" : "first contact"), r, (r >= 1.6 ? "met" : "NOT met")
+            printf "  2 fronts / 1 front on PostgreSQL, %s: %.2fx (target 1.6x: %s)\n", title[k], r, (r >= 1.6 ? "met" : "NOT met")
             if (oth[k] > ours[k])
                 printf "    in the 2-front run other processes (not this benchmark) took %d%% of %d, more than ours (%d): a shared machine, rerun on a quiet machine\n", oth[k], 100 * cores, ours[k]
             else if (ours[k] + oth[k] >= 90 * cores) {
-                printf "    in the 2-front run the %d cores were saturated: ours %d%% (fronts %d, wrk %d, PostgreSQL %d) + other processes %d of %d\n", cores, ours[k], fr[k], wrk[k], pg[k], oth[k], 100 * cores
-                if (wrk[k] + pg[k] + oth[k] >= fr[k])
+                printf "    in the 2-front run the %d cores were saturated: ours %d%% (fronts %d, %s %d, PostgreSQL %d) + other processes %d of %d\n", cores, ours[k], fr[k], gen[k], gc[k], pg[k], oth[k], 100 * cores
+                if (gc[k] + pg[k] + oth[k] >= fr[k])
                     printf "    the client, the database and the rest took as much CPU as the fronts: the client (on the same cores) is a limit, not the fronts\n"
             } else
-                printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d\n", ours[k], oth[k], 100 * cores
-            if (k == "first" && p50[k] > 0)
-                printf "    each answer waits for its batch'"'"'s commit: 48 connections / p50 %.2f ms = %.0f answers/s\n", p50[k], 48000 / p50[k]
-            if (k == "first" && wfs[k] > 0)
-                printf "    PostgreSQL flushed its WAL %.0f times a second, %.1f new tokens per flush, busy flushing %.0f%% of the time;\n    flushes happen one at a time, so a second front makes more, smaller flushes, not more tokens: more need more\n    CEs waiting at once (bigger batches; the client'"'"'s 48 connections are the limit) or a faster disk flush\n", wfs[k], two[k] / wfs[k], wfs[k] * wms[k] / 10
+                printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d (niced processes took %d of what was left)\n", ours[k], oth[k], 100 * cores, nic[k]
+            if (k ~ /^first/ && p50[k] > 0)
+                printf "    each answer waits for its batch'"'"'s commit: %d in flight / p50 %.2f ms = %.0f answers/s\n", conc[k], p50[k], conc[k] * 1000 / p50[k]
+            if (k ~ /^first/ && wfs[k] > 0) {
+                printf "    PostgreSQL flushed its WAL %.0f times a second, %.1f new tokens per flush, busy flushing %.0f%% of the time\n", wfs[k], two[k] / wfs[k], wfs[k] * wms[k] / 10
+                if (wfs[k] * wms[k] / 10 >= 50)
+                    printf "    the fronts'"'"' commits take turns on the WAL flush: a second front makes more, smaller flushes, not more tokens\n"
+                else
+                    printf "    the WAL flush is busy less than half the time: the answers wait in the fronts, not for the disk\n"
+            }
+            if (k == "firstd" nodbc && nodb > 0)
+                printf "    2 fronts without a database answered %.0f/s under the same load: these are %.0f%% of it%s\n", nodb, 100 * two[k] / nodb,
+                       (two[k] >= 0.8 * nodb ? ": the client and the new connections on these cores are the limit, not the database" : "")
         }
     }' "$TMP/summary"
