@@ -304,7 +304,7 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
 {
     const s46_nat64 *n = arg;
     const uint8_t *d = p->data;
-    static const uint8_t zero[15];
+    static const uint8_t zero[16];
     if (p->len < 40 || d[0] >> 4 != 6 || s46_parse_ipv6(d, p->len, l) < 0)
         return S46_CGN_FAST_NONE;
     if (l->is_fragment)
