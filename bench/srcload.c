@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadstat.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -48,21 +50,6 @@ static char req[1024];
 static size_t reqlen;
 static int ep;
 static unsigned long ok, with_token, fail_connect, fail_http;
-static double *lat;
-static size_t nlat, caplat;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void want(struct conn *c, unsigned ev)
 {
@@ -173,14 +160,7 @@ static void step(struct conn *c)
                 ok++;
                 if (strstr(c->buf, "\"token\""))
                     with_token++;
-                if (nlat == caplat) {
-                    caplat = caplat ? caplat * 2 : 65536;
-                    if (!(lat = realloc(lat, caplat * sizeof *lat))) {
-                        perror("srcload");
-                        exit(1);
-                    }
-                }
-                lat[nlat++] = now() - c->t0;
+                lat_add("srcload", now() - c->t0);
             } else if (fail_http++ == 0) {
                 fprintf(stderr, "srcload: unexpected answer: %.80s\n", c->buf);
             }
@@ -241,11 +221,7 @@ int main(int argc, char **argv)
             step(ev[i].data.ptr);
     }
     double el = now() - t0;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    qsort(lat, nlat, sizeof *lat, cmpd);
+    double cpu = lat_done();
     printf("srcload: %lu answers in %.2f s (%.0f/s), %lu with a new token, from %lu source /56s;"
            " failed: %lu connect, %lu http\n",
            ok, el, (double)ok / el, with_token, started < count ? started : count, fail_connect, fail_http);

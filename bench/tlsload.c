@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loadstat.h"
+
 enum { ST_CONNECT, ST_HANDSHAKE, ST_SEND, ST_RECV };
 
 struct conn {
@@ -46,21 +48,6 @@ static gnutls_certificate_credentials_t cred;
 static gnutls_priority_t prio_cache;
 static int ep;
 static unsigned long ok, fail_connect, fail_tls, fail_http;
-static double *lat;
-static size_t nlat, caplat;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int want(struct conn *c, unsigned ev)
 {
@@ -176,14 +163,7 @@ static void step(struct conn *c)
             /* end of the answer: close_notify (0) or the TCP close */
             if ((n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) && answer_ok(c)) {
                 ok++;
-                if (nlat == caplat) {
-                    caplat = caplat ? caplat * 2 : 65536;
-                    if (!(lat = realloc(lat, caplat * sizeof *lat))) {
-                        perror("tlsload");
-                        exit(1);
-                    }
-                }
-                lat[nlat++] = now() - c->t0;
+                lat_add("tlsload", now() - c->t0);
             } else if (n < 0 && n != GNUTLS_E_PREMATURE_TERMINATION) {
                 fail_tls++;
             } else {
@@ -257,11 +237,7 @@ int main(int argc, char **argv)
             step(ev[i].data.ptr);
     }
     double el = now() - t0;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    qsort(lat, nlat, sizeof *lat, cmpd);
+    double cpu = lat_done();
     printf("%lu answers in %.2f s: %.0f per second; failed: %lu connect, %lu tls, %lu http\n", ok, el,
            (double)ok / el, fail_connect, fail_tls, fail_http);
     if (nlat)
