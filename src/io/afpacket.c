@@ -664,8 +664,7 @@ s46_port *s46_port_open_afpacket(const s46_port_spec *spec, unsigned queue, char
     }
     /* with the tap bound, the kernel's receive of what it takes is cut
      * off (io/take.h); without it the port works as well */
-    if (!spec->kernel_copy)
-        a->take = s46_take_get(sll.sll_ifindex, spec->ifname, spec->vlan, err, errlen);
+    a->take = s46_take_get(sll.sll_ifindex, spec->ifname, spec->vlan, err, errlen);
     return &a->port;
 fail:
     s46_seterr(err, errlen, "afpacket %s: %s: %s", spec->ifname, what, strerror(errno));

@@ -71,8 +71,6 @@ typedef struct s46_port_spec {
     unsigned ring_frames;    /* ring size in frames (0: the kind's default) */
     bool offloads;           /* TUN: IFF_VNET_HDR with TSO/USO/checksum offload;
                                 AF_PACKET: PACKET_VNET_HDR (super-packets) */
-    bool kernel_copy;        /* AF_PACKET: leave the kernel its copy of the frames
-                                the port takes (no tc ingress filter, io/take.h) */
     bool pcap_ethernet;      /* pcap: write Ethernet frames (else raw IP) */
     /* mem: rx hands out copies of these IP packets in turn, mem_rounds
      * times over (0: for ever; then eof); tx counts and discards. */

@@ -122,7 +122,6 @@ fail:
     s46_seterr(note, notelen,
                "tc ingress on %s: %s: %s (the kernel also receives every frame the port takes)",
                ifname, what, strerror(e < 0 ? -e : e ? e : EINVAL));
-    t->created_hook = 0;
     if (t->obj)
         bpf_object__close(t->obj);
     free(t);
@@ -150,13 +149,17 @@ out:
     return t;
 }
 
-int s46_take_own(s46_take *t, int family, const void *addr)
+int s46_take_map_own(int own4_fd, int own6_fd, int family, const void *addr)
 {
     uint8_t one = 1;
     if (family != AF_INET && family != AF_INET6)
         return -1;
-    return bpf_map_update_elem(family == AF_INET ? t->own4_fd : t->own6_fd, addr, &one, BPF_ANY) ? -1
-                                                                                               : 0;
+    return bpf_map_update_elem(family == AF_INET ? own4_fd : own6_fd, addr, &one, BPF_ANY) ? -1 : 0;
+}
+
+int s46_take_own(s46_take *t, int family, const void *addr)
+{
+    return s46_take_map_own(t->own4_fd, t->own6_fd, family, addr);
 }
 
 int s46_take_map_prefix6(int map_fd, const uint8_t addr[16], unsigned plen)

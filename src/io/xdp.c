@@ -488,11 +488,9 @@ static int xdp_own_prefix6(s46_port *pp, const uint8_t addr[16], unsigned plen)
 static int xdp_own(s46_port *pp, int family, const void *addr)
 {
     xdp_port *p = (xdp_port *)pp;
-    uint8_t one = 1;
-    if ((family != AF_INET && family != AF_INET6) || s46_ether_own(p->eth, family, addr) < 0)
+    if (s46_ether_own(p->eth, family, addr) < 0)
         return -1;
-    int fd = family == AF_INET ? p->ifc->own4_fd : p->ifc->own6_fd;
-    return bpf_map_update_elem(fd, addr, &one, BPF_ANY) == 0 ? 0 : -1;
+    return s46_take_map_own(p->ifc->own4_fd, p->ifc->own6_fd, family, addr);
 }
 
 static void xdp_close(s46_port *pp)
