@@ -10,6 +10,7 @@
 #include "lib/err.h"
 #include "lib/parse.h"
 #include "lib/rfc6052.h"
+#include "lib/xlat_fast.h"
 
 #define S46_BRT_NAME(n, d) #n,
 static const char *const counter_names[] = {S46_BRT_COUNTERS(S46_BRT_NAME)};
@@ -136,38 +137,6 @@ static inline void dmr6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE_LOCAL(st_dmr6, "dmr6", dmr6);
 
-/* A transport checksum at ck after its pseudo-header's sum went from minus
- * to plus (RFC 1624), as the translator updates it (a UDP 0 sent as
- * 0xffff), so both ways leave the same bytes. */
-static inline uint16_t fold16(uint32_t s)
-{
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)s;
-}
-static inline void fix_csum(uint8_t *ck, uint32_t minus, uint32_t plus, bool udp)
-{
-    uint32_t s = (uint16_t)~s46_get16(ck);
-    s += (uint16_t)~fold16(minus);
-    s += fold16(plus);
-    uint16_t v = (uint16_t)~fold16(s);
-    if (udp && v == 0)
-        v = 0xffff;
-    s46_put16(ck, v);
-}
-
-/* The one's complement sum of n bytes at p (n a multiple of 4), folded. */
-static inline __attribute__((always_inline)) uint32_t sum4n(const uint8_t *p, unsigned n)
-{
-    uint64_t acc = 0;
-#pragma GCC unroll 8
-    for (unsigned i = 0; i < n; i += 4)
-        acc += s46_get32(p + i);
-    acc = (acc & 0xffffffffu) + (acc >> 32);
-    acc = (acc & 0xffffffffu) + (acc >> 32);
-    return fold16((uint32_t)acc);
-}
-
 /* a4 in the DMR, as s46_rfc6052_embed puts it. */
 static inline void dmr_embed(const s46_brt *b, uint32_t a4, s46_ip6 *out)
 {
@@ -228,14 +197,12 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
 #pragma GCC unroll 4
     for (unsigned i = 0; i < 4; i++)
         ss += (uint32_t)(uint8_t)(s4 >> (24 - 8 * i)) << (b->dmr_pos[i] & 1 ? 0 : 8);
-    fix_csum(ck, sum4n(d + 12, 8), ss + sum4n(ce.b, 16), proto == S46_PROTO_UDP);
+    s46_xf_fix_csum(ck, s46_xf_sum4n(d + 12, 8), ss + s46_xf_sum4n(ce.b, 16),
+                    proto == S46_PROTO_UDP);
     uint8_t tos = d[1], ttl = (uint8_t)(b->c.ttl_decrement ? d[8] - 1 : d[8]);
     p->len = tot;
     uint8_t *h = s46_pkt_push(p, 20);
-    s46_put32(h, 0x60000000u | (uint32_t)tos << 20);
-    s46_put16(h + 4, (uint16_t)(tot - 20));
-    h[6] = (uint8_t)proto;
-    h[7] = ttl;
+    s46_xf_put6(h, tos, tot - 20, (uint8_t)proto, ttl);
     /* written in place (no copy of bytes just stored: store forwarding) */
     dmr_embed(b, s4, (s46_ip6 *)(h + 8));
     memcpy(h + 24, ce.b, 8);
@@ -283,29 +250,11 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     unsigned total = 20 + plen;
     uint8_t *h = d + 20;
     uint8_t *ck = d + 40 + (nh == S46_PROTO_TCP ? 16 : 6);
-    fix_csum(ck, sum4n(d + 8, 32),
-             (v4a >> 16) + (v4a & 0xffff) + (d4 >> 16) + (d4 & 0xffff), nh == S46_PROTO_UDP);
+    s46_xf_fix_csum(ck, s46_xf_sum4n(d + 8, 32), s46_xf_sum32(v4a) + s46_xf_sum32(d4),
+                    nh == S46_PROTO_UDP);
     uint8_t tos = (uint8_t)((d[0] & 15) << 4 | d[1] >> 4),
             ttl = (uint8_t)(b->c.ttl_decrement ? d[7] - 1 : d[7]);
-    uint16_t id = 0, ff = 0;
-    if (total > 1260)
-        ff = 0x4000;
-    else
-        id = b->x.next_id++;
-    h[0] = 0x45;
-    h[1] = tos;
-    s46_put16(h + 2, (uint16_t)total);
-    s46_put16(h + 4, id);
-    s46_put16(h + 6, ff);
-    h[8] = ttl;
-    h[9] = (uint8_t)nh;
-    s46_put16(h + 10, 0);
-    s46_put32(h + 12, v4a);
-    s46_put32(h + 16, d4);
-    /* the header checksum from the values (not re-read from memory) */
-    uint32_t hs = (0x45u << 8 | tos) + total + id + ff + ((uint32_t)ttl << 8 | nh) +
-                  (v4a >> 16) + (v4a & 0xffff) + (d4 >> 16) + (d4 & 0xffff);
-    s46_put16(h + 10, (uint16_t)~fold16(hs));
+    s46_xf_put4(&b->x, h, tos, total, ttl, (uint8_t)nh, v4a, d4);
     p->data = h;
     p->len = total;
     p->verdict = S46_V_FORWARD;
@@ -354,7 +303,7 @@ static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errle
     }
     s46_ip6 z;
     s46_ip6_from_u128(&z, b->dmr128);
-    b->dmr_sum = sum4n(z.b, 16);
+    b->dmr_sum = s46_xf_sum4n(z.b, 16);
     uint16_t id = b->x.next_id;
     s46_xlat_default(&b->x);
     b->x.to6 = dmr_to6;

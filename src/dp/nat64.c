@@ -10,6 +10,7 @@
 #include "dp/stages.h"
 #include "lib/err.h"
 #include "lib/rfc6052.h"
+#include "lib/xlat_fast.h"
 
 #define S46_NAT64_NAME(n, d) #n,
 static const char *const counter_names[] = {S46_NAT64_COUNTERS(S46_NAT64_NAME)};
@@ -353,51 +354,100 @@ static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s4
     return whole ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
 }
 
-/* A host's packet of an established flow translated (lib/xlat.h) and NAPTed
- * in one pass, without the stages; the same contract as the AFTR's. */
+/* A host's packet of an established flow translated and NAPTed in one
+ * pass, without the stages; the same contract as the AFTR's. The
+ * translation is lib/xlat_fast.h's (cand6 made the translator's checks:
+ * no extension header, whole, TCP, UDP with a checksum or an echo
+ * request): the IPv4 header with HOST4 as the source, as the translator
+ * writes it, then the CGN's rewrite, as the stages do, so both leave the
+ * same bytes. */
 static bool v6_fast(s46_sw *sw, s46_pkt *p)
 {
     s46_nat64 *n = sw->mech;
     const s46_l3 *l6;
     s46_cgn_flow *f;
     uint32_t ref;
-    s46_xlat_info info;
-    s46_l3 l;
     if (!s46_cgn_fast_next(&n->fast, n->cgn, p, &l6, &f, &ref))
         return false;
-    uint32_t len = p->len;
-    p->len = (uint32_t)l6->l3_len + l6->l4_len; /* trimmed, as parse6 does */
-    if (s46_xlat_6to4(&n->x, p, &info) != S46_XR_OK) {
-        p->len = len;
-        return false;
+    uint8_t *d = p->data, *l4 = d + 40;
+    unsigned plen = l6->l4_len, total = 20 + plen;
+    uint8_t nh = d[6], proto = nh;
+    uint32_t d4 = f->rem_addr; /* cand6: the destination's IPv4 address */
+    if (nh == S46_PROTO_ICMPV6) { /* echo request: type 128 -> 8, no pseudo-header */
+        uint32_t minus = (uint32_t)(128u << 8 | l4[1]) +
+                         s46_csum_pseudo6(d + 8, d + 24, S46_PROTO_ICMPV6, plen);
+        s46_xf_fix_csum(l4 + 2, minus, 8u << 8 | l4[1], false);
+        l4[0] = 8;
+        proto = S46_PROTO_ICMP;
+    } else {
+        s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 8, 32),
+                        s46_xf_sum32(HOST4) + s46_xf_sum32(d4), nh == S46_PROTO_UDP);
     }
-    /* cannot fail: the translator's own output, whole (cand6) */
-    s46_parse_ipv4(p->data, p->len, &l);
-    s46_cgn_fast_commit(&n->fast, n->cgn, p->data, &l, f, ref);
+    uint8_t tos = n->x.tos_zero ? 0 : (uint8_t)((d[0] & 15) << 4 | d[1] >> 4),
+            ttl = (uint8_t)(n->x.ttl_decrement ? d[7] - 1 : d[7]);
+    uint8_t *h = d + 20;
+    s46_xf_put4(&n->x, h, tos, total, ttl, proto, HOST4, d4);
+    p->data = h;
+    p->len = total;
+    s46_l3 l = *l6; /* as parse4 would see it: ports, flags, lengths */
+    l.l3_len = 20;
+    l.proto = proto;
+    s46_cgn_fast_commit(&n->fast, n->cgn, h, &l, f, ref);
     sw->dp.cnt[S46_NAT64_translated6]++;
     s46_dp_out(&sw->dp, p, 0);
     return true;
 }
 
+/* The way back: the CGN's rewrite (the destination becomes HOST4, as in
+ * the stages), then the translation by hand (cand4 made the translator's
+ * checks; a UDP datagram without checksum, whose checksum the translator
+ * computes over the whole datagram, goes through lib/xlat). */
 static bool v4_fast(s46_sw *sw, s46_pkt *p)
 {
     s46_nat64 *n = sw->mech;
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    s46_xlat_info info;
     if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->fast, n->cgn, p, &l, &f, &ref))
         return false;
-    p->len = (uint32_t)l->l3_len + l->l4_len;
-    s46_cgn_fast_commit(&n->fast, n->cgn, p->data, l, f, ref);
-    s46_ctx c; /* the host the translator puts in place of HOST4 */
-    memcpy(c.peer.b, f->sub.b, 16);
-    sw->xlat_cur = &c;
-    s46_xlat_res r = s46_xlat_4to6(&n->x, p, &info);
-    sw->xlat_cur = NULL;
-    if (r != S46_XR_OK) { /* cand4 leaves no reason: as the stage would */
-        s46_dp_drop(&sw->dp, p, nat64_why[r]);
-        return true;
+    uint8_t *d = p->data, *l4 = d + 20;
+    unsigned tot = (unsigned)l->l3_len + l->l4_len;
+    p->len = tot;
+    s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref);
+    if ((l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) ||
+        (l->proto == S46_PROTO_ICMP && l4[0] != 0)) {
+        s46_ctx c; /* the host the translator puts in place of HOST4 */
+        s46_xlat_info info;
+        memcpy(c.peer.b, f->sub.b, 16);
+        sw->xlat_cur = &c;
+        s46_xlat_res r = s46_xlat_4to6(&n->x, p, &info);
+        sw->xlat_cur = NULL;
+        if (r != S46_XR_OK) { /* cand4 leaves no reason: as the stage would */
+            s46_dp_drop(&sw->dp, p, nat64_why[r]);
+            return true;
+        }
+    } else {
+        s46_ip6 s6;
+        s46_rfc6052_embed(&n->c.pool6, s46_get32(d + 12), &s6);
+        unsigned plen = tot - 20;
+        uint8_t nh = l->proto;
+        if (nh == S46_PROTO_ICMP) { /* echo reply: type 0 -> 129, pseudo-header added */
+            nh = S46_PROTO_ICMPV6;
+            uint32_t plus = (uint32_t)(129u << 8 | l4[1]) +
+                            s46_csum_pseudo6(s6.b, f->sub.b, S46_PROTO_ICMPV6, plen);
+            s46_xf_fix_csum(l4 + 2, l4[1], plus, false);
+            l4[0] = 129;
+        } else {
+            s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 12, 8),
+                            s46_xf_sum4n(s6.b, 16) + s46_xf_sum4n(f->sub.b, 16),
+                            nh == S46_PROTO_UDP);
+        }
+        uint8_t tos = n->x.tos_zero ? 0 : d[1],
+                ttl = (uint8_t)(n->x.ttl_decrement ? d[8] - 1 : d[8]);
+        uint8_t *h = s46_pkt_push(p, 20);
+        s46_xf_put6(h, tos, plen, nh, ttl);
+        memcpy(h + 8, s6.b, 16);
+        memcpy(h + 24, f->sub.b, 16);
     }
     sw->dp.cnt[S46_NAT64_translated4]++;
     s46_dp_out(&sw->dp, p, 1);

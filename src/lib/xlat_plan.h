@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lib/csum.h"
+#include "lib/xlat_fast.h"
 
 #define S46_XLAT_HMAX 256
 #define S46_XLAT_FIXUPS 4
@@ -35,13 +36,6 @@ typedef struct s46_xplan {
     bool udp_full;         /* compute the UDP checksum over the whole packet */
 } s46_xplan;
 
-static inline uint16_t s46_xfold(uint32_t s)
-{
-    s = (s & 0xffff) + (s >> 16);
-    s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)s;
-}
-
 static inline bool s46_xfix_add(s46_xplan *pl, uint8_t *ck, uint32_t minus, uint32_t plus,
                                 bool udp, uint8_t *tb, uint8_t t)
 {
@@ -57,15 +51,8 @@ static inline void s46_xfix_apply(const s46_xplan *pl)
         const s46_xfix *f = &pl->fx[i];
         if (f->tb)
             *f->tb = f->t;
-        if (!f->ck)
-            continue;
-        uint32_t s = (uint16_t)~s46_get16(f->ck);
-        s += (uint16_t)~s46_xfold(f->minus);
-        s += s46_xfold(f->plus);
-        uint16_t v = (uint16_t)~s46_xfold(s);
-        if (f->udp && v == 0)
-            v = 0xffff;
-        s46_put16(f->ck, v);
+        if (f->ck)
+            s46_xf_fix_csum(f->ck, f->minus, f->plus, f->udp);
     }
 }
 
