@@ -26,7 +26,10 @@ remaining measurements are skipped once it spent that), IO_STEPS (7
 trials per search at most), IO_SIZES (64,550,1500), IO_FLOWS (1,10000,1000000, or
 2..255: one counter byte), IO_IO (--io value for the daemons when they support it),
 S46_BIN (build/bin), IO_KERNEL_ONLY=1 (the kernel's side alone: checks the
-generator, the packets and the topology).
+generator, the packets and the topology), IO_PROFILE=1 (after each search of
+s46 with one worker, one more trial at its NDR with `perf record` on the
+DUT's CPU: where that CPU's time went, by binary and by symbol, printed
+under the row: what a gap to the kernel is made of).
 The center mechanisms (s46-br with another config): lw4/lw6 the lwAFTR
 (one binding per flow: IPv4 address 10.x.y.z, PSID length 0, B4
 2001:db8:1::x:yyzz), aftr4/aftr6 the DS-Lite AFTR (aftr6: one B4 per flow,
@@ -69,6 +72,7 @@ HZ = os.sysconf("SC_CLK_TCK")
 SIZES = [int(x) for x in os.environ.get("IO_SIZES", "550" if QUICK else "64,550,1500").split(",")]
 FLOWS = [int(x) for x in os.environ.get("IO_FLOWS", "1" if QUICK else "1,10000,1000000").split(",")]
 KERNEL_ONLY = os.environ.get("IO_KERNEL_ONLY", "") == "1"  # checks the generator and paths
+PROFILE = os.environ.get("IO_PROFILE", "") == "1"  # perf profile of the DUT's CPU at its NDR
 CASES = os.environ.get("IO_CASES", "br4,br6,ce4,ce6,lw4,lw6,aftr4,aftr6,nat64_4,nat64_6").split(",")
 PER_FLOW_MAX = 251 * 256  # return-direction cases: one trafgen packet definition per session
 CE_MAX_FLOWS = 251 * 256  # source ports 1024..65279: the CE's port set has 64 512
@@ -464,14 +468,17 @@ def softnet_drops():
 
 
 def dut_port_drops(sock):
-    """The s46 DUT's frames lost before its pipeline: the ports' rx_dropped
-    (ring full) and the loop's redirect_dropped, summed; None without one."""
+    """The s46 DUT's frames lost before its pipeline (the ports' rx_dropped:
+    ring full, and the loop's redirect_dropped, summed) and its pipeline's
+    drop counters (name: value, summed over workers); None without one."""
     try:
         j = json.loads(run([os.path.join(BIN, "s46"), "show", "--json", "--ctl", sock]))
     except (SetupError, ValueError):
         return None
     n = sum(v.get("rx_dropped", 0) for v in j.get("interfaces", {}).values() if isinstance(v, dict))
-    return n + j.get("redirect_dropped", 0)  # (the loop's counters are at the top)
+    drops = {k: v for k, v in j.get("counters", {}).items()
+             if k.startswith("drop_") and isinstance(v, int)}
+    return n + j.get("redirect_dropped", 0), drops  # (the loop's counters are at the top)
 
 
 def cpu_jiffies(cpus):
@@ -564,7 +571,9 @@ class Gen:
         recv = t.dev(sink_ns, sink_if)[0] - rx0
         ring1 = dut_port_drops(dut_sock) if ring0 is not None else None
         where = {"backlog": softnet_drops() - sn0, "veth_out": t.dev(t.d, "dout")[2] - vo0,
-                 "ring": ring1 - ring0 if ring1 is not None else None}
+                 "ring": ring1[0] - ring0[0] if ring1 is not None else None,
+                 "dropped": {k: v - ring0[1].get(k, 0) for k, v in ring1[1].items()
+                             if v - ring0[1].get(k, 0) > 0} if ring1 is not None else None}
         win = a1 - a0
         fwd = win * (recv / sent) if sent else 0
         ns_per = lambda j: (j * 1e9 / HZ / fwd) if fwd > 0 else None
@@ -580,6 +589,38 @@ class Gen:
             os.unlink(self.cfg)
         except OSError:
             pass
+
+
+def profile_trial(gen, rate, secs, cpus, tmp):
+    """One trial at `rate` with perf sampling the DUT's CPUs (process,
+    kernel and softirq time alike). Returns (by binary, by symbol): lists
+    of (percent, name), or None when perf is missing or failed."""
+    data = os.path.join(tmp, "perf.data")
+    try:
+        p = subprocess.Popen(["perf", "record", "-q", "-F", "2999", "-C", ",".join(map(str, cpus)),
+                              "-o", data, "--", "sleep", "%g" % (secs + 1.5)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+    time.sleep(0.5)
+    gen.trial(rate, secs, dut_cpus=cpus)
+    p.wait()
+    if p.returncode != 0:
+        return None
+
+    def report(sort, limit):
+        out = run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
+                   "--percent-limit", str(limit)], check=False)
+        rows = []
+        for line in out.splitlines():
+            v = line.split(None, 1)
+            if len(v) == 2 and v[0].endswith("%") and not line.startswith("#"):
+                try:
+                    rows.append((float(v[0][:-1]), " ".join(v[1].split())))
+                except ValueError:
+                    pass
+        return rows
+    return report("dso", 1), report("symbol", 2)[:8]
 
 
 def ndr(gen, top, secs, **kw):
@@ -997,6 +1038,8 @@ def measure(case, size, flows, kind, workers=1):
         if kind != "kernel" and p.poll() is not None:
             res["error"] = "the DUT exited during the search: %s" % tail(os.path.join(tmp, name + ".log"))
             return res
+        if PROFILE and kind == "s46" and workers == 1 and best and best["rate"]:
+            res["profile"] = profile_trial(gen, best["rate"], min(TRIAL, 5.0), cpus, tmp)
         res.update({"best": best, "gen_limited": limited, "top": top, "trials": len(trials),
                     "lossy_all": best is None, "lowest": getattr(gen, "lowest", top),
                     "worst_loss": max(x["loss"] for x in trials),
@@ -1198,18 +1241,38 @@ def loss_text(r):
     if w.get("ring") is not None:
         parts.append("DUT ring %d" % w["ring"])
         known += w["ring"]
+    if w.get("dropped") is not None:
+        dr = w["dropped"]
+        parts.append("DUT pipeline drops %d%s" % (
+            sum(dr.values()), " (%s)" % ", ".join("%s %d" % kv for kv in sorted(
+                dr.items(), key=lambda kv: -kv[1])[:3]) if dr else ""))
+        known += sum(dr.values())
     parts.append("elsewhere %d" % max(x["lost"] - known, 0))
     return "lost %d of %d at %.0fk offered: %s" % (x["lost"], x["sent"], x["achieved"] / 1e3, ", ".join(parts))
+
+
+def profile_text(r):
+    """The DUT CPU's profile at the NDR (IO_PROFILE=1), or None."""
+    pr = r.get("profile") if r and "error" not in r else None
+    if not pr:
+        return None
+    by_bin, by_sym = pr
+    return ("by binary " + ", ".join("%s %.0f %%" % (n, v) for v, n in by_bin) +
+            "; top symbols " + ", ".join("%s %.1f %%" % (n.replace("[k] ", "").replace("[.] ", ""), v)
+                                         for v, n in by_sym))
 
 
 def print_row(row, flush=False):
     log("  " + row_text(row))
     data = row[3]
     if not isinstance(data, str):
-        for r, who in ((data[0], "kernel"), (data[1], "s46")):
+        for r, who in ((data[0], "kernel"), (data[1], "s46"), (data[2], "s46 2 workers")):
             lt = loss_text(r)
             if lt:
                 log("    %s: %s" % (who, lt))
+        pt = profile_text(data[1])
+        if pt:
+            log("    s46 profile at its NDR: %s" % pt)
 
 
 def print_table(rows):
@@ -1218,12 +1281,19 @@ def print_table(rows):
     for r in rows:
         print(row_text(r))
     lost = [(case, size, flows, who, loss_text(r)) for case, size, flows, data in rows
-            if not isinstance(data, str) for r, who in ((data[0], "kernel"), (data[1], "s46"))
+            if not isinstance(data, str)
+            for r, who in ((data[0], "kernel"), (data[1], "s46"), (data[2], "s46 2w"))
             if loss_text(r)]
     if lost:
         print("  where the lowest lossy trial of each search lost its packets (above the NDR):")
     for case, size, flows, who, lt in lost:
         print("    %-14s %5d %7d %-6s %s" % (NAMES[case], size, flows, who, lt))
+    prof = [(case, size, flows, profile_text(data[1])) for case, size, flows, data in rows
+            if not isinstance(data, str) and profile_text(data[1])]
+    if prof:
+        print("  where the DUT's CPU went at s46's NDR (perf, one worker; IO_PROFILE=1):")
+    for case, size, flows, pt in prof:
+        print("    %-14s %5d %7d %s" % (NAMES[case], size, flows, pt))
     print("  '>=' : the generator's ceiling (trafgen as fast as it goes, measured with nobody forwarding) "
           "passed: the generator is the limit, the DUT may do more")
     print("  flows 10000 / 1000000: 9 999 / 999 900 distinct values (coprime per-byte counters)")
