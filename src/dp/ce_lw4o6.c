@@ -233,7 +233,7 @@ S46_STAGE_LOCAL(st_mine4, "mine4", mine4);
  * to our IPv4 address, out of the tunnel, the reverse NAPT, MSS, to the
  * LAN. */
 static const s46_stage *const lwb4_stages4[] = {
-    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4,  &s46_st_napt_check, &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_share4,  &s46_st_napt_check, &s46_st_ttl4,
     &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out, &s46_st_encap,      NULL,
 };
 static const s46_stage *const lwb4_stages6[] = {

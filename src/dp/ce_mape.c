@@ -412,7 +412,7 @@ S46_STAGE_LOCAL(st_mine4, "mine4", mine4);
  * NAPT share), ICMPv6, IPv4-in-IPv6 from the BR or a consistent FMR CE to
  * our address, out of the tunnel, the reverse NAPT, MSS, to the LAN. */
 static const s46_stage *const ce_stages4[] = {
-    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4,   &s46_st_napt_check, &st_peer4,     &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4, &s46_st_reasm4, &s46_st_share4,   &s46_st_napt_check, &st_peer4,     &s46_st_ttl4,
     &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out,    &s46_st_encap, NULL,
 };
 static const s46_stage *const ce_stages6[] = {
@@ -470,7 +470,7 @@ static bool cet_fix(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6)
  * answered, from the DMR or a consistent FMR CE, translated, the reverse
  * NAPT, MSS, to the LAN. */
 static const s46_stage *const cet_stages4[] = {
-    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4,  &s46_st_napt_check, &st_peer4,
+    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_share4,  &s46_st_napt_check, &st_peer4,
     &s46_st_ttl4,   &s46_st_mtu4,     &s46_st_napt_out, &s46_st_mss_out,   &s46_st_xlat4to6,
     NULL,
 };

@@ -141,7 +141,7 @@ static s46_spread ce_spread(const void *self, uint16_t side)
         return S46_SPREAD_FLOW;
     if (c->mech == S46_CE_MECH_CLAT && side == S46_SIDE_V6)
         return S46_SPREAD_FLOW; /* no IPv4-in-IPv6 to look into: steered */
-    return side == S46_SIDE_V4 ? S46_SPREAD_V4_SRC : S46_SPREAD_NAPT_IN;
+    return side == S46_SIDE_V4 ? S46_SPREAD_NAPT_OUT : S46_SPREAD_NAPT_IN;
 }
 
 static void ce_destroy(void *self)

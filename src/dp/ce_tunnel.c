@@ -296,7 +296,7 @@ static const s46_stage *const dslite_stages6[] = {
 };
 /* ipip: the same with the NAPT for the sources outside the fixed prefix. */
 static const s46_stage *const ipip_stages4[] = {
-    &s46_st_parse4, &s46_st_self4, &st_fixed4,       &s46_st_reasm4,  &s46_st_napt_check, &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4, &st_fixed4,       &s46_st_reasm4, &s46_st_share4,  &s46_st_napt_check, &s46_st_ttl4,
     &s46_st_mtu4,   &s46_st_napt_out, &s46_st_mss_out, &s46_st_encap,      NULL,
 };
 static const s46_stage *const ipip_stages6[] = {

@@ -305,7 +305,7 @@ S46_STAGE_LOCAL(st_share6, "clat_share6", share6);
  * to IPv4, the reverse NAPT, MSS, to the LAN (a datagram that came in
  * fragments cut to lan_mtu again by out4). */
 static const s46_stage *const clat_stages4[] = {
-    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_napt_check, &s46_st_ttl4,
+    &s46_st_parse4, &s46_st_self4,    &s46_st_reasm4, &s46_st_share4, &s46_st_napt_check, &s46_st_ttl4,
     &st_errors4,    &s46_st_napt_out, &st_mss4,       &s46_st_xlat4to6,   NULL,
 };
 static const s46_stage *const clat_stages6[] = {

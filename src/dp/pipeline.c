@@ -49,6 +49,30 @@ bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
     return false;
 }
 
+unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers)
+{
+    s46_l3 l3;
+    if (workers < 2 || len < 20)
+        return 0;
+    if (s46_parse_ipv4(ip, len, &l3) == 0 && l3.has_ports) {
+        const uint8_t *a = ip + 12;
+        uint8_t proto = l3.proto;
+        uint16_t port = l3.sport;
+        s46_quote q;
+        if (proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3.icmp_type)) {
+            /* about a packet sent to the host: its destination endpoint */
+            if (!s46_icmp_quote((uint8_t *)ip, &l3, &q) || !q.l3.has_ports)
+                return s46_steer_hash(ip + 12, 4, workers);
+            a = q.ip + 16;
+            proto = q.l3.proto;
+            port = q.l3.dport;
+        }
+        uint8_t key[7] = {a[0], a[1], a[2], a[3], proto, (uint8_t)(port >> 8), (uint8_t)port};
+        return s46_steer_hash(key, sizeof key, workers);
+    }
+    return s46_steer_hash(ip + 12, 4, workers);
+}
+
 unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsigned self)
 {
     s46_l3 l3;
@@ -69,9 +93,11 @@ unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigne
 {
     if (workers < 2 || p->len < 20)
         return self;
-    if (side == 0) /* a LAN host's every packet, fragments too, to one worker */
-        return s46_steer_hash(p->data + 12, 4, workers);
     unsigned owner;
+    if (side == 0) /* fragments: reassembled there, then handed on (share4) */
+        return s46_steer_fragment(p, workers, &owner)
+                   ? owner
+                   : s46_steer_napt_out(p->data, p->len, workers);
     if (s46_steer_fragment(p, workers, &owner))
         return owner; /* reassembled there, then handed on */
     s46_l3 l3;

@@ -73,8 +73,15 @@ bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner);
  * destination port, echo identifier, or an ICMP error's quoted source
  * port; self when it has none. */
 unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsigned self);
-/* A CE's steering: LAN packets by source address (one host's flows and
- * fragments on one worker, which allocates their ports from its share);
+/* The worker owning an outbound IPv4 packet's NAPT mapping when the
+ * tables are shared out: by its internal endpoint (source address,
+ * protocol, source port or ICMP query identifier; an ICMP error by the
+ * endpoint its quoted packet went to), so that each endpoint keeps one
+ * mapping (RFC 4787 REQ-1) while one host's flows spread over every
+ * worker's share of the port set; by source address when it has none. */
+unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers);
+/* A CE's steering: LAN packets by internal endpoint (s46_steer_napt_out),
+ * LAN fragments by datagram (handed on after reassembly: stage share4);
  * WAN packets by the inner packet's port (s46_steer_napt_in), outer
  * fragments by datagram (handed on after reassembly). */
 unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigned self);

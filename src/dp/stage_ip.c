@@ -111,6 +111,19 @@ static inline void reasm6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_reasm6, "reassemble6", reasm6);
 
+static inline void share4(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    (void)now;
+    if (!c->was_fragment || sw->nat.shares <= 1)
+        return;
+    unsigned o = s46_steer_napt_out(c->p->data, c->p->len, sw->nat.shares);
+    if (o != sw->nat.share) {
+        c->done = true;
+        s46_pkt_redirect(c->p, o);
+    }
+}
+S46_STAGE(s46_st_share4, "share4", share4);
+
 static inline void share6(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     (void)now;

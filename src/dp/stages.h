@@ -17,6 +17,9 @@
  *  reassemble4 IPv4 fragments (but c->fixed ones) held until whole
  *              (c->was_fragment)
  *  reassemble6 outer IPv6 fragments held until whole (c->was_fragment)
+ *  share4      a LAN datagram reassembled here whose internal endpoint
+ *              another worker's NAT share owns (s46_steer_napt_out) is
+ *              handed over to it
  *  share6      a datagram reassembled here whose NAT share is another
  *              worker's is handed over to it
  *  ttl4        a TTL that would expire here: ICMPv4 11/0 (TTL_EXPIRED)
@@ -108,7 +111,7 @@
 
 extern const s46_stage s46_st_parse4, s46_st_parse6, s46_st_local6, s46_st_local6_any, s46_st_rh6,
     s46_st_self4,
-    s46_st_reasm4, s46_st_reasm6, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
+    s46_st_reasm4, s46_st_reasm6, s46_st_share4, s46_st_share6, s46_st_ttl4, s46_st_mtu4;
 extern const s46_stage s46_st_echo6, s46_st_relay6, s46_st_ipip6, s46_st_inner4, s46_st_decap,
     s46_st_reasm_inner4, s46_st_out4, s46_st_encap, s46_st_ttl4_back;
 extern const s46_stage s46_st_napt_check, s46_st_napt_out, s46_st_napt_in, s46_st_mss_out,

@@ -122,10 +122,75 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
     unsigned n = 0;
     if (q < 1)
         q = 1;
-    if (how == S46_SPREAD_V4_SRC) {
-        /* IPv4: FNV-1a over the 4 source address bytes, (h ^ h >> 16) % q */
+    if (how == S46_SPREAD_NAPT_OUT) {
+        /* IPv4 not a fragment, TCP, UDP or an ICMP query: FNV-1a over its
+         * internal endpoint (source address, protocol, source port or
+         * query identifier), (h ^ h >> 16) % q; other IPv4 (fragments,
+         * ICMP errors, other protocols) FNV-1a over the source address.
+         * Uses M[1] (the port). */
+        unsigned j_ip, j_frag, j_tcp, j_udp, j_icmp, j_t0, j_t8, j_t13, j_t14, j_id, ports, id,
+            src, flow;
         I(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
-        J(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 0); /* 1: else the flow hash */
+        j_ip = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 0);
+        I(BPF_LD | BPF_H | BPF_ABS, NET(6));
+        j_frag = n;
+        J(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 0, 0);
+        I(BPF_LD | BPF_B | BPF_ABS, NET(0));
+        I(BPF_ALU | BPF_AND | BPF_K, 0xf);
+        I(BPF_ALU | BPF_LSH | BPF_K, 2);
+        I(BPF_MISC | BPF_TAX, 0); /* X = IHL */
+        I(BPF_LD | BPF_B | BPF_ABS, NET(9));
+        j_tcp = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 0);
+        j_udp = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 0);
+        j_icmp = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
+        I(BPF_LD | BPF_B | BPF_IND, NET(0)); /* ICMP type */
+        j_t0 = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
+        j_t8 = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 0);
+        j_t13 = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 13, 0, 0);
+        j_t14 = n;
+        J(BPF_JMP | BPF_JEQ | BPF_K, 14, 0, 0);
+        id = n;
+        I(BPF_LD | BPF_H | BPF_IND, NET(4)); /* identifier */
+        j_id = n;
+        J(BPF_JMP | BPF_JA, 0, 0, 0);
+        ports = n;
+        I(BPF_LD | BPF_H | BPF_IND, NET(0)); /* source port */
+        unsigned store = n;
+        I(BPF_ST, 1);
+        I(BPF_LD | BPF_IMM, 2166136261u);
+        for (unsigned i = 12; i < 16; i++) {
+            I(BPF_MISC | BPF_TAX, 0);
+            I(BPF_LD | BPF_B | BPF_ABS, NET(i));
+            I(BPF_ALU | BPF_XOR | BPF_X, 0);
+            I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
+        }
+        I(BPF_MISC | BPF_TAX, 0);
+        I(BPF_LD | BPF_B | BPF_ABS, NET(9));
+        I(BPF_ALU | BPF_XOR | BPF_X, 0);
+        I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
+        for (unsigned hi = 1; hi <= 2; hi++) {
+            I(BPF_MISC | BPF_TAX, 0);
+            I(BPF_LD | BPF_MEM, 1);
+            if (hi == 1)
+                I(BPF_ALU | BPF_RSH | BPF_K, 8);
+            else
+                I(BPF_ALU | BPF_AND | BPF_K, 0xff);
+            I(BPF_ALU | BPF_XOR | BPF_X, 0);
+            I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
+        }
+        I(BPF_MISC | BPF_TAX, 0);
+        I(BPF_ALU | BPF_RSH | BPF_K, 16);
+        I(BPF_ALU | BPF_XOR | BPF_X, 0);
+        I(BPF_ALU | BPF_MOD | BPF_K, q);
+        I(BPF_RET | BPF_A, 0);
+        src = n;
         I(BPF_LD | BPF_IMM, 2166136261u);
         for (unsigned i = 0; i < 4; i++) {
             I(BPF_MISC | BPF_TAX, 0);
@@ -138,7 +203,21 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
         I(BPF_ALU | BPF_XOR | BPF_X, 0);
         I(BPF_ALU | BPF_MOD | BPF_K, q);
         I(BPF_RET | BPF_A, 0);
-        f[1].jf = (unsigned char)(n - 2);
+        flow = n;
+        /* relative jumps: to target t from instruction i is t - (i + 1) */
+#define TO(t, i) ((unsigned char)((t) - ((i) + 1)))
+        f[j_ip].jf = TO(flow, j_ip);
+        f[j_frag].jt = TO(src, j_frag);
+        f[j_tcp].jt = TO(ports, j_tcp);
+        f[j_udp].jt = TO(ports, j_udp);
+        f[j_icmp].jf = TO(src, j_icmp);
+        f[j_t0].jt = TO(id, j_t0);
+        f[j_t8].jt = TO(id, j_t8);
+        f[j_t13].jt = TO(id, j_t13);
+        f[j_t14].jt = TO(id, j_t14);
+        f[j_t14].jf = TO(src, j_t14);
+        f[j_id].k = store - (j_id + 1);
+#undef TO
         return by_flow(f, n, q);
     }
     if (how == S46_SPREAD_NAPT_IN) {
@@ -209,10 +288,24 @@ unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned q)
 
 unsigned s46_fanout_pick(s46_spread how, const uint8_t *ip, size_t len, unsigned q)
 {
-    if (how == S46_SPREAD_V4_SRC && len >= 20 && ip[0] >> 4 == 4) {
+    if (how == S46_SPREAD_NAPT_OUT && len >= 20 && ip[0] >> 4 == 4) {
         uint32_t h = 2166136261u;
         for (unsigned i = 12; i < 16; i++)
             h = (h ^ ip[i]) * 16777619u;
+        unsigned ihl = (ip[0] & 15u) * 4;
+        const uint8_t *l4 = ip + ihl;
+        bool frag = ((ip[6] << 8 | ip[7]) & 0x3fff) != 0;
+        int port = -1;
+        if (!frag && (ip[9] == 6 || ip[9] == 17) && len >= ihl + 2)
+            port = l4[0] << 8 | l4[1];
+        else if (!frag && ip[9] == 1 && len >= ihl + 6 &&
+                 (l4[0] == 0 || l4[0] == 8 || l4[0] == 13 || l4[0] == 14))
+            port = l4[4] << 8 | l4[5];
+        if (port >= 0) {
+            h = (h ^ ip[9]) * 16777619u;
+            h = (h ^ (unsigned)(port >> 8)) * 16777619u;
+            h = (h ^ (unsigned)(port & 0xff)) * 16777619u;
+        }
         return q ? (h ^ h >> 16) % q : 0;
     }
     if (how == S46_SPREAD_NAPT_IN && len >= 60 && ip[0] >> 4 == 6 && ip[6] == 4 &&

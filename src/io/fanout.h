@@ -1,8 +1,10 @@
 /* Classic BPF programs for PACKET_FANOUT_CBPF that spread an interface's
  * packets over n sockets the way the pipelines' steering expects
  * (lib/pkt.h s46_spread), so a packet reaches the worker owning its state
- * and is not handed over: by IPv4 source address (the same FNV-1a hash as
- * s46_steer_hash), or by the inner IPv4 packet's NAPT port of IPv4-in-IPv6
+ * and is not handed over: by an IPv4 packet's NAPT internal endpoint
+ * (source address, protocol and port or ICMP query identifier: the same
+ * FNV-1a hash as s46_steer_napt_out; other IPv4 by source address), or by
+ * the inner IPv4 packet's NAPT port of IPv4-in-IPv6
  * (s46_napt_port_owner of the TCP/UDP destination port or the ICMP echo
  * identifier). Anything else, and S46_SPREAD_FLOW, by a hash of the IP
  * addresses (s46_fanout_flow). Loads are relative to the network header
@@ -15,7 +17,7 @@
 
 #include "lib/pkt.h"
 
-#define S46_FANOUT_MAX_INSNS 128
+#define S46_FANOUT_MAX_INSNS 192
 
 /* Writes the program into f (S46_FANOUT_MAX_INSNS room); returns its
  * length. n: the number of sockets (1..256). */

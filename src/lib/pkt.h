@@ -33,12 +33,13 @@ enum { S46_GSO_NONE = 0, S46_GSO_TCP4, S46_GSO_TCP6, S46_GSO_UDP_L4 };
 
 /* How packets of one side should be spread over the workers, so that they
  * land where their state is (dp/pipeline.h steering) and are seldom handed
- * over: by flow (the kernel's hash), by IPv4 source address (a CE's LAN:
- * s46_steer_hash of it), or by the inner packet's NAPT port of IPv4-in-IPv6
- * (a CE's WAN: s46_steer_napt_in). Ports that choose the queue use it. */
+ * over: by flow (the kernel's hash), by an IPv4 packet's NAPT internal
+ * endpoint (a CE's LAN: s46_steer_napt_out), or by the inner packet's NAPT
+ * port of IPv4-in-IPv6 (a CE's WAN: s46_steer_napt_in). Ports that choose
+ * the queue use it. */
 typedef enum s46_spread {
     S46_SPREAD_FLOW = 0,
-    S46_SPREAD_V4_SRC,
+    S46_SPREAD_NAPT_OUT,
     S46_SPREAD_NAPT_IN,
 } s46_spread;
 

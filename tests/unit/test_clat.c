@@ -203,6 +203,63 @@ TEST(share_and_steering)
     pool = NULL;
 }
 
+/* Bytes off..off+n of the IPv4 datagram w's payload as a fragment of it
+ * (identification 0x4242; mf: more fragments). */
+static s46_pkt *frag4(const s46_pkt *w, unsigned off, unsigned n, bool mf)
+{
+    s46_pkt *p = alloc();
+    uint8_t *h = p->data;
+    memcpy(h, w->data, 20);
+    memcpy(h + 20, w->data + 20 + off, n);
+    s46_put16(h + 2, (uint16_t)(20 + n));
+    s46_put16(h + 4, 0x4242);
+    s46_put16(h + 6, (uint16_t)(off / 8 | (mf ? 0x2000 : 0)));
+    s46_put16(h + 10, 0);
+    s46_put16(h + 10, s46_csum_fold(s46_csum_add(0, h, 20)));
+    p->len = 20 + n;
+    return p;
+}
+
+/* With the NAPT shared out, a LAN host's flows spread over the workers by
+ * internal endpoint; the fragments of a datagram all go to one worker (by
+ * datagram), which reassembles it and hands it to the worker owning its
+ * endpoint (stage share4), or translates it when that is itself. */
+TEST(lan_fragments_handed_to_endpoint_owner)
+{
+    s46_clat_conf c;
+    conf(&c);
+    c.napt.share = 1;
+    c.napt.shares = 2;
+    s46_clat *x = s46_clat_new(&c, NULL, 0);
+    CHECK(x != NULL);
+    unsigned seen[2] = {0, 0};
+    for (uint16_t sport = 40000; sport < 40016; sport++) {
+        s46_pkt *w = udp4(LANHOST, SERVER4, sport, 7000);
+        unsigned owner = s46_steer_napt_out(w->data, w->len, 2);
+        CHECK_INT(s46_steer_ce(w, 0, 2, 9), owner);
+        s46_pkt *f1 = frag4(w, 0, 16, true), *f2 = frag4(w, 16, 4, false);
+        CHECK_INT(s46_steer_ce(f1, 0, 2, 9), s46_steer_ce(f2, 0, 2, 9));
+        run(x, f1, 0, SEC);
+        run(x, f2, 0, SEC + sport);
+        if (owner == 1) {
+            CHECK_INT(f2->verdict, S46_V_FORWARD);
+            CHECK_INT(f2->out_port, 1);
+        } else {
+            CHECK_INT(f2->verdict, S46_V_REDIRECT);
+            CHECK_INT(f2->out_port, 0);
+            CHECK_INT(f2->len, w->len); /* the whole datagram, untranslated */
+            CHECK(!memcmp(f2->data + 20, w->data + 20, w->len - 20));
+        }
+        seen[owner]++;
+        s46_pkt_release(pool, w);
+        s46_pkt_release(pool, f2);
+    }
+    CHECK(seen[0] > 0 && seen[1] > 0); /* one host's flows on both workers */
+    s46_clat_free(x);
+    s46_pktpool_free(pool);
+    pool = NULL;
+}
+
 /* A reconfiguration keeps the counters and the mappings; a new CLAT IPv4
  * address flushes the NAPT (the old mappings were for the old address). */
 TEST(reconfigure)
@@ -246,4 +303,5 @@ TEST(reconfigure)
     pool = NULL;
 }
 
-T_MAIN(T_CASE(refused_settings), T_CASE(share_and_steering), T_CASE(reconfigure))
+T_MAIN(T_CASE(refused_settings), T_CASE(share_and_steering),
+       T_CASE(lan_fragments_handed_to_endpoint_owner), T_CASE(reconfigure))

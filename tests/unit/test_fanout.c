@@ -119,21 +119,45 @@ static unsigned ipv4(uint8_t *b, uint32_t src, uint32_t dst, uint8_t proto, unsi
     return len;
 }
 
-TEST(lan_spread_matches_source_steering)
+TEST(lan_spread_matches_endpoint_steering)
 {
     struct sock_filter f[S46_FANOUT_MAX_INSNS];
+    static const uint8_t protos[] = {6, 17, 1, 1, 1, 47};
+    static const uint8_t icmp_types[] = {8, 0, 13, 3}; /* queries, an error */
     for (unsigned q = 2; q <= 9; q++) {
-        unsigned n = s46_fanout_prog(S46_SPREAD_V4_SRC, q, f);
+        unsigned n = s46_fanout_prog(S46_SPREAD_NAPT_OUT, q, f);
         CHECK(n > 0 && n <= S46_FANOUT_MAX_INSNS);
-        for (int k = 0; k < 2000; k++) {
+        unsigned used[9] = {0};
+        for (int k = 0; k < 3000; k++) {
             uint8_t b[80];
-            unsigned len = ipv4(b, rnd(), rnd(), 17, 5);
+            uint8_t proto = protos[rnd() % sizeof protos];
+            /* one LAN host for a third of them: its flows must spread */
+            uint32_t src = k % 3 ? rnd() : 0xc0a80002u;
+            unsigned len = ipv4(b, src, rnd(), proto, 5 + (rnd() % 4 == 0 ? 1 : 0));
+            unsigned ihl = (b[0] & 15u) * 4;
+            s46_put32(b + ihl, rnd());
+            s46_put32(b + ihl + 4, rnd());
+            bool frag = rnd() % 8 == 0;
+            if (proto == 1)
+                b[ihl] = icmp_types[rnd() % sizeof icmp_types];
+            if (frag)
+                s46_put16(b + 6, (uint16_t)(rnd() % 2 ? 0x2000 : 0x0010));
+            b[10] = b[11] = 0;
+            s46_put16(b + 10, s46_csum_fold(s46_csum_add(0, b, ihl)));
             skb s = {b, len, ETH_P_IP, rnd()};
             s46_pkt p = {.data = b, .len = len};
             uint32_t got = run(f, n, &s);
-            CHECK_INT(got, s46_steer_ce(&p, 0, q, 99));
-            CHECK_INT(got, s46_fanout_pick(S46_SPREAD_V4_SRC, b, len, q));
+            CHECK_INT(got, s46_fanout_pick(S46_SPREAD_NAPT_OUT, b, len, q));
+            /* the steering agrees but where it looks further: a fragment
+             * (by datagram), an ICMP error (by its quote) */
+            bool error = proto == 1 && b[ihl] == 3;
+            if (!frag && !error)
+                CHECK_INT(got, s46_steer_ce(&p, 0, q, 99));
+            if (src == 0xc0a80002u && !frag && proto != 47 && !error)
+                used[got]++;
         }
+        for (unsigned w = 0; w < q; w++)
+            CHECK(used[w] > 0); /* one host's flows on every worker */
         /* not IPv4: by flow (the addresses) */
         uint8_t b6[40] = {0x60};
         for (int i = 8; i < 40; i++)
@@ -217,5 +241,5 @@ TEST(flow_spread_hashes_addresses_and_ports)
         CHECK(hits[i] > 120);
 }
 
-T_MAIN(T_CASE(lan_spread_matches_source_steering), T_CASE(wan_spread_matches_napt_steering),
+T_MAIN(T_CASE(lan_spread_matches_endpoint_steering), T_CASE(wan_spread_matches_napt_steering),
        T_CASE(flow_spread_hashes_addresses_and_ports))
