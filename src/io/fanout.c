@@ -117,6 +117,31 @@ static unsigned port_owner(struct sock_filter *f, unsigned n, unsigned q)
     return n;
 }
 
+/* A = FNV-1a over the IPv4 source address (4 bytes), as s46_steer_hash;
+ * appended at n; returns the new length. Uses X. */
+static unsigned fnv_src4(struct sock_filter *f, unsigned n)
+{
+    I(BPF_LD | BPF_IMM, 2166136261u);
+    for (unsigned i = 0; i < 4; i++) {
+        I(BPF_MISC | BPF_TAX, 0);
+        I(BPF_LD | BPF_B | BPF_ABS, NET(12 + i));
+        I(BPF_ALU | BPF_XOR | BPF_X, 0);
+        I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
+    }
+    return n;
+}
+
+/* Appends: return (A ^ A >> 16) % q, as s46_steer_hash folds. */
+static unsigned fold_ret(struct sock_filter *f, unsigned n, unsigned q)
+{
+    I(BPF_MISC | BPF_TAX, 0);
+    I(BPF_ALU | BPF_RSH | BPF_K, 16);
+    I(BPF_ALU | BPF_XOR | BPF_X, 0);
+    I(BPF_ALU | BPF_MOD | BPF_K, q);
+    I(BPF_RET | BPF_A, 0);
+    return n;
+}
+
 unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
 {
     unsigned n = 0;
@@ -128,8 +153,7 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
          * query identifier), (h ^ h >> 16) % q; other IPv4 (fragments,
          * ICMP errors, other protocols) FNV-1a over the source address.
          * Uses M[1] (the port). */
-        unsigned j_ip, j_frag, j_tcp, j_udp, j_icmp, j_t0, j_t8, j_t13, j_t14, j_id, ports, id,
-            src, flow;
+        unsigned j_ip, j_frag, j_tcp, j_udp, j_icmp, j_id, ports, id, src, flow;
         I(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
         j_ip = n;
         J(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 0);
@@ -147,15 +171,13 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
         J(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 0);
         j_icmp = n;
         J(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 0);
-        I(BPF_LD | BPF_B | BPF_IND, NET(0)); /* ICMP type */
-        j_t0 = n;
-        J(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0);
-        j_t8 = n;
-        J(BPF_JMP | BPF_JEQ | BPF_K, 8, 0, 0);
-        j_t13 = n;
-        J(BPF_JMP | BPF_JEQ | BPF_K, 13, 0, 0);
-        j_t14 = n;
-        J(BPF_JMP | BPF_JEQ | BPF_K, 14, 0, 0);
+        I(BPF_LD | BPF_B | BPF_IND, NET(0)); /* ICMP type: a query's? */
+        static const uint8_t query[4] = {0, 8, 13, 14};
+        unsigned j_q[4];
+        for (unsigned i = 0; i < 4; i++) {
+            j_q[i] = n;
+            J(BPF_JMP | BPF_JEQ | BPF_K, query[i], 0, 0);
+        }
         id = n;
         I(BPF_LD | BPF_H | BPF_IND, NET(4)); /* identifier */
         j_id = n;
@@ -164,13 +186,7 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
         I(BPF_LD | BPF_H | BPF_IND, NET(0)); /* source port */
         unsigned store = n;
         I(BPF_ST, 1);
-        I(BPF_LD | BPF_IMM, 2166136261u);
-        for (unsigned i = 12; i < 16; i++) {
-            I(BPF_MISC | BPF_TAX, 0);
-            I(BPF_LD | BPF_B | BPF_ABS, NET(i));
-            I(BPF_ALU | BPF_XOR | BPF_X, 0);
-            I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
-        }
+        n = fnv_src4(f, n);
         I(BPF_MISC | BPF_TAX, 0);
         I(BPF_LD | BPF_B | BPF_ABS, NET(9));
         I(BPF_ALU | BPF_XOR | BPF_X, 0);
@@ -185,24 +201,9 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
             I(BPF_ALU | BPF_XOR | BPF_X, 0);
             I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
         }
-        I(BPF_MISC | BPF_TAX, 0);
-        I(BPF_ALU | BPF_RSH | BPF_K, 16);
-        I(BPF_ALU | BPF_XOR | BPF_X, 0);
-        I(BPF_ALU | BPF_MOD | BPF_K, q);
-        I(BPF_RET | BPF_A, 0);
+        n = fold_ret(f, n, q);
         src = n;
-        I(BPF_LD | BPF_IMM, 2166136261u);
-        for (unsigned i = 0; i < 4; i++) {
-            I(BPF_MISC | BPF_TAX, 0);
-            I(BPF_LD | BPF_B | BPF_ABS, NET(12 + i));
-            I(BPF_ALU | BPF_XOR | BPF_X, 0);
-            I(BPF_ALU | BPF_MUL | BPF_K, 16777619u);
-        }
-        I(BPF_MISC | BPF_TAX, 0);
-        I(BPF_ALU | BPF_RSH | BPF_K, 16);
-        I(BPF_ALU | BPF_XOR | BPF_X, 0);
-        I(BPF_ALU | BPF_MOD | BPF_K, q);
-        I(BPF_RET | BPF_A, 0);
+        n = fold_ret(f, fnv_src4(f, n), q);
         flow = n;
         /* relative jumps: to target t from instruction i is t - (i + 1) */
 #define TO(t, i) ((unsigned char)((t) - ((i) + 1)))
@@ -211,11 +212,9 @@ unsigned s46_fanout_prog(s46_spread how, unsigned q, struct sock_filter *f)
         f[j_tcp].jt = TO(ports, j_tcp);
         f[j_udp].jt = TO(ports, j_udp);
         f[j_icmp].jf = TO(src, j_icmp);
-        f[j_t0].jt = TO(id, j_t0);
-        f[j_t8].jt = TO(id, j_t8);
-        f[j_t13].jt = TO(id, j_t13);
-        f[j_t14].jt = TO(id, j_t14);
-        f[j_t14].jf = TO(src, j_t14);
+        for (unsigned i = 0; i < 4; i++)
+            f[j_q[i]].jt = TO(id, j_q[i]);
+        f[j_q[3]].jf = TO(src, j_q[3]);
         f[j_id].k = store - (j_id + 1);
 #undef TO
         return by_flow(f, n, q);

@@ -138,16 +138,22 @@ TEST(refused_settings)
     CHECK(s46_clat_new(&c, err, sizeof err) == NULL);
 }
 
-/* Worker 1 of 2 takes ports of its own share; the reply to such a port is
- * steered to worker 1, whatever carries it (UDP, an ICMPv6 error quoting
- * our packet, an echo reply), and fragments of one datagram all to one. */
-TEST(share_and_steering)
+/* The CLAT of worker 1 when the NAPT is shared out over 2 workers. */
+static s46_clat *worker1_of_2(void)
 {
     s46_clat_conf c;
     conf(&c);
     c.napt.share = 1;
     c.napt.shares = 2;
-    s46_clat *x = s46_clat_new(&c, NULL, 0);
+    return s46_clat_new(&c, NULL, 0);
+}
+
+/* Worker 1 of 2 takes ports of its own share; the reply to such a port is
+ * steered to worker 1, whatever carries it (UDP, an ICMPv6 error quoting
+ * our packet, an echo reply), and fragments of one datagram all to one. */
+TEST(share_and_steering)
+{
+    s46_clat *x = worker1_of_2();
     CHECK(x != NULL);
     s46_pkt *p = run(x, udp4(LANHOST, SERVER4, 40000, 7000), 0, SEC);
     CHECK_INT(p->verdict, S46_V_FORWARD);
@@ -226,11 +232,7 @@ static s46_pkt *frag4(const s46_pkt *w, unsigned off, unsigned n, bool mf)
  * endpoint (stage share4), or translates it when that is itself. */
 TEST(lan_fragments_handed_to_endpoint_owner)
 {
-    s46_clat_conf c;
-    conf(&c);
-    c.napt.share = 1;
-    c.napt.shares = 2;
-    s46_clat *x = s46_clat_new(&c, NULL, 0);
+    s46_clat *x = worker1_of_2();
     CHECK(x != NULL);
     unsigned seen[2] = {0, 0};
     for (uint16_t sport = 40000; sport < 40016; sport++) {
