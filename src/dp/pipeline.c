@@ -51,24 +51,25 @@ bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
 
 unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers)
 {
-    s46_l3 l3;
-    if (workers < 2 || len < 20)
+    uint8_t key[7];
+    if (workers < 2)
         return 0;
-    if (s46_parse_ipv4(ip, len, &l3) == 0 && l3.has_ports) {
-        const uint8_t *a = ip + 12;
-        uint8_t proto = l3.proto;
-        uint16_t port = l3.sport;
-        s46_quote q;
-        if (proto == S46_PROTO_ICMP && s46_icmp4_is_error(l3.icmp_type)) {
-            /* about a packet sent to the host: its destination endpoint */
-            if (!s46_icmp_quote((uint8_t *)ip, &l3, &q) || !q.l3.has_ports)
-                return s46_steer_hash(ip + 12, 4, workers);
-            a = q.ip + 16;
-            proto = q.l3.proto;
-            port = q.l3.dport;
-        }
-        uint8_t key[7] = {a[0], a[1], a[2], a[3], proto, (uint8_t)(port >> 8), (uint8_t)port};
-        return s46_steer_hash(key, sizeof key, workers);
+    unsigned k = s46_napt_out_key(ip, len, key);
+    if (k)
+        return s46_steer_hash(key, k, workers);
+    /* an ICMP error about a packet sent to the host: its destination
+     * endpoint; else by source address */
+    s46_l3 l3;
+    s46_quote q;
+    if (len < 20)
+        return 0;
+    if (s46_parse_ipv4(ip, len, &l3) == 0 && l3.proto == S46_PROTO_ICMP &&
+        s46_icmp4_is_error(l3.icmp_type) && s46_icmp_quote((uint8_t *)ip, &l3, &q) &&
+        q.l3.has_ports) {
+        const uint8_t *a = q.ip + 16;
+        uint8_t qk[7] = {a[0], a[1], a[2], a[3], q.l3.proto, (uint8_t)(q.l3.dport >> 8),
+                         (uint8_t)q.l3.dport};
+        return s46_steer_hash(qk, sizeof qk, workers);
     }
     return s46_steer_hash(ip + 12, 4, workers);
 }

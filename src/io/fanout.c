@@ -4,6 +4,7 @@
 
 #include <linux/if_ether.h>
 #include <stdbool.h>
+#include <string.h>
 
 #define NET(k) ((unsigned)(SKF_NET_OFF + (k)))
 
@@ -287,24 +288,16 @@ unsigned s46_fanout_flow(const uint8_t *ip, size_t len, unsigned q)
 
 unsigned s46_fanout_pick(s46_spread how, const uint8_t *ip, size_t len, unsigned q)
 {
+    uint8_t key[7];
+    unsigned k;
     if (how == S46_SPREAD_NAPT_OUT && len >= 20 && ip[0] >> 4 == 4) {
+        /* an ICMP error (0) by its source address, as the program */
+        k = s46_napt_out_key(ip, len, key);
+        if (!k)
+            memcpy(key, ip + 12, k = 4);
         uint32_t h = 2166136261u;
-        for (unsigned i = 12; i < 16; i++)
-            h = (h ^ ip[i]) * 16777619u;
-        unsigned ihl = (ip[0] & 15u) * 4;
-        const uint8_t *l4 = ip + ihl;
-        bool frag = ((ip[6] << 8 | ip[7]) & 0x3fff) != 0;
-        int port = -1;
-        if (!frag && (ip[9] == 6 || ip[9] == 17) && len >= ihl + 2)
-            port = l4[0] << 8 | l4[1];
-        else if (!frag && ip[9] == 1 && len >= ihl + 6 &&
-                 (l4[0] == 0 || l4[0] == 8 || l4[0] == 13 || l4[0] == 14))
-            port = l4[4] << 8 | l4[5];
-        if (port >= 0) {
-            h = (h ^ ip[9]) * 16777619u;
-            h = (h ^ (unsigned)(port >> 8)) * 16777619u;
-            h = (h ^ (unsigned)(port & 0xff)) * 16777619u;
-        }
+        for (unsigned i = 0; i < k; i++)
+            h = (h ^ key[i]) * 16777619u;
         return q ? (h ^ h >> 16) % q : 0;
     }
     if (how == S46_SPREAD_NAPT_IN && len >= 60 && ip[0] >> 4 == 6 && ip[6] == 4 &&

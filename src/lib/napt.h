@@ -26,6 +26,7 @@
 #ifndef S46_NAPT_H
 #define S46_NAPT_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum { S46_NAPT_TCP = 0, S46_NAPT_UDP = 1, S46_NAPT_ICMP = 2, S46_NAPT_NPROTO = 3 };
@@ -54,6 +55,39 @@ typedef struct s46_napt_config {
 } s46_napt_config;
 
 #define S46_NAPT_MAX_SHARES 256
+
+/* What a table shared out by port steers an outbound IPv4 packet by: its
+ * internal endpoint, source address, protocol and source port (ICMP query:
+ * identifier) in key[7], returning 7; the source address alone (4) for a
+ * fragment or a packet without ports; 0 for an ICMP error (the endpoint is
+ * the one its quoted packet went to) or less than an IPv4 header. Reads
+ * the headers only, checks nothing (a malformed packet is dropped wherever
+ * it goes): cheap enough for every packet. */
+static inline unsigned s46_napt_out_key(const uint8_t *ip, size_t len, uint8_t key[7])
+{
+    if (len < 20 || ip[0] >> 4 != 4)
+        return 0;
+    unsigned ihl = (ip[0] & 15u) * 4u, port = 0x10000;
+    const uint8_t *l4 = ip + ihl;
+    if (!((ip[6] << 8 | ip[7]) & 0x3fff) && ihl >= 20) {
+        if ((ip[9] == 6 || ip[9] == 17) && len >= ihl + 2)
+            port = (unsigned)(l4[0] << 8 | l4[1]);
+        else if (ip[9] == 1 && len >= ihl + 6 &&
+                 (l4[0] == 0 || l4[0] == 8 || l4[0] == 13 || l4[0] == 14))
+            port = (unsigned)(l4[4] << 8 | l4[5]);
+        else if (ip[9] == 1 && len > ihl && (l4[0] == 3 || l4[0] == 4 || l4[0] == 5 ||
+                                              l4[0] == 11 || l4[0] == 12))
+            return 0;
+    }
+    for (unsigned i = 0; i < 4; i++)
+        key[i] = ip[12 + i];
+    if (port > 0xffff)
+        return 4;
+    key[4] = ip[9];
+    key[5] = (uint8_t)(port >> 8);
+    key[6] = (uint8_t)port;
+    return 7;
+}
 
 /* Which of `shares` shares owns external port ext_port (0 when shares is 0,
  * 1 or above S46_NAPT_MAX_SHARES). Pure and cheap: for steering each inbound
