@@ -400,8 +400,9 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
 
 /* The way back: the CGN's rewrite (the destination becomes HOST4, as in
  * the stages), then the translation by hand (cand4 made the translator's
- * checks; a UDP datagram without checksum, whose checksum the translator
- * computes over the whole datagram, goes through lib/xlat). */
+ * checks; an ICMP candidate is an echo reply, s46_cgn_flow_in; a UDP
+ * datagram without checksum, whose checksum the translator computes over
+ * the whole datagram, goes through lib/xlat). */
 static bool v4_fast(s46_sw *sw, s46_pkt *p)
 {
     s46_nat64 *n = sw->mech;
@@ -414,8 +415,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     p->len = tot;
     s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref);
-    if ((l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) ||
-        (l->proto == S46_PROTO_ICMP && l4[0] != 0)) {
+    if (l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) {
         s46_ctx c; /* the host the translator puts in place of HOST4 */
         s46_xlat_info info;
         memcpy(c.peer.b, f->sub.b, 16);

@@ -57,8 +57,8 @@ unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers)
     unsigned k = s46_napt_out_key(ip, len, key);
     if (k)
         return s46_steer_hash(key, k, workers);
-    /* an ICMP error about a packet sent to the host: its destination
-     * endpoint; else by source address */
+    /* ICMP: an error about a packet sent to the host by that packet's
+     * destination endpoint; else by source address */
     s46_l3 l3;
     s46_quote q;
     if (len < 20)
@@ -95,12 +95,10 @@ unsigned s46_steer_ce(const s46_pkt *p, uint16_t side, unsigned workers, unsigne
     if (workers < 2 || p->len < 20)
         return self;
     unsigned owner;
-    if (side == 0) /* fragments: reassembled there, then handed on (share4) */
-        return s46_steer_fragment(p, workers, &owner)
-                   ? owner
-                   : s46_steer_napt_out(p->data, p->len, workers);
     if (s46_steer_fragment(p, workers, &owner))
-        return owner; /* reassembled there, then handed on */
+        return owner; /* reassembled there, then handed on (share4, share6) */
+    if (side == 0)
+        return s46_steer_napt_out(p->data, p->len, workers);
     s46_l3 l3;
     if (s46_parse_ipv6(p->data, p->len, &l3) < 0)
         return self;

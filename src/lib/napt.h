@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/parse.h"
+
 enum { S46_NAPT_TCP = 0, S46_NAPT_UDP = 1, S46_NAPT_ICMP = 2, S46_NAPT_NPROTO = 3 };
 
 typedef enum s46_napt_filter {
@@ -59,10 +61,10 @@ typedef struct s46_napt_config {
 /* What a table shared out by port steers an outbound IPv4 packet by: its
  * internal endpoint, source address, protocol and source port (ICMP query:
  * identifier) in key[7], returning 7; the source address alone (4) for a
- * fragment or a packet without ports; 0 for an ICMP error (the endpoint is
- * the one its quoted packet went to) or less than an IPv4 header. Reads
- * the headers only, checks nothing (a malformed packet is dropped wherever
- * it goes): cheap enough for every packet. */
+ * fragment or a packet without ports; 0 for other ICMP (an error's
+ * endpoint is the one its quoted packet went to: the caller looks) or less
+ * than an IPv4 header. Reads the headers only, checks nothing (a malformed
+ * packet is dropped wherever it goes): cheap enough for every packet. */
 static inline unsigned s46_napt_out_key(const uint8_t *ip, size_t len, uint8_t key[7])
 {
     if (len < 20 || ip[0] >> 4 != 4)
@@ -72,12 +74,10 @@ static inline unsigned s46_napt_out_key(const uint8_t *ip, size_t len, uint8_t k
     if (!((ip[6] << 8 | ip[7]) & 0x3fff) && ihl >= 20) {
         if ((ip[9] == 6 || ip[9] == 17) && len >= ihl + 2)
             port = (unsigned)(l4[0] << 8 | l4[1]);
-        else if (ip[9] == 1 && len >= ihl + 6 &&
-                 (l4[0] == 0 || l4[0] == 8 || l4[0] == 13 || l4[0] == 14))
-            port = (unsigned)(l4[4] << 8 | l4[5]);
-        else if (ip[9] == 1 && len > ihl && (l4[0] == 3 || l4[0] == 4 || l4[0] == 5 ||
-                                              l4[0] == 11 || l4[0] == 12))
+        else if (ip[9] == 1 && len > ihl && !s46_icmp4_has_id(l4[0]))
             return 0;
+        else if (ip[9] == 1 && len >= ihl + 6)
+            port = (unsigned)(l4[4] << 8 | l4[5]);
     }
     for (unsigned i = 0; i < 4; i++)
         key[i] = ip[12 + i];
