@@ -571,9 +571,10 @@ class Gen:
         recv = t.dev(sink_ns, sink_if)[0] - rx0
         ring1 = dut_port_drops(dut_sock) if ring0 is not None else None
         where = {"backlog": softnet_drops() - sn0, "veth_out": t.dev(t.d, "dout")[2] - vo0,
-                 "ring": ring1[0] - ring0[0] if ring1 is not None else None,
-                 "dropped": {k: v - ring0[1].get(k, 0) for k, v in ring1[1].items()
-                             if v - ring0[1].get(k, 0) > 0} if ring1 is not None else None}
+                 "ring": None, "dropped": None}
+        if ring1 is not None:
+            grew = {k: v - ring0[1].get(k, 0) for k, v in ring1[1].items()}
+            where.update(ring=ring1[0] - ring0[0], dropped={k: d for k, d in grew.items() if d > 0})
         win = a1 - a0
         fwd = win * (recv / sent) if sent else 0
         ns_per = lambda j: (j * 1e9 / HZ / fwd) if fwd > 0 else None
@@ -615,8 +616,8 @@ def profile_trial(gen, rate, secs, cpus, tmp):
         for line in out.splitlines():
             v = line.split(None, 1)
             if len(v) == 2 and v[0].endswith("%") and not line.startswith("#"):
-                try:
-                    rows.append((float(v[0][:-1]), " ".join(v[1].split())))
+                try:  # perf pads empty sort columns with "-"
+                    rows.append((float(v[0][:-1]), " ".join(t for t in v[1].split() if t != "-")))
                 except ValueError:
                     pass
         return rows
