@@ -277,6 +277,26 @@ def hairpin():
     counters_have(n, hairpinned=1)
 
 
+def hairpin_too_big():
+    # a hairpinned packet too big for ipv6_mtu on its way back to the
+    # receiving host: Packet Too Big to the sender (not an ICMPv4 error out
+    # of the IPv4 side toward its pool address), quoting what it sent
+    b_out = out_udp(host=HOST2, sport=6000)
+    cfg = config(ipv6_mtu=1280)
+    c, _, _, _ = replay("hpbig0", cfg, v6_in=[b_out])
+    addr_b, port_b = ext_of(c[0])
+    a_to_b = IPv6(src=HOST, dst="64:ff9b::" + addr_b, hlim=64) / \
+        UDP(sport=5000, dport=port_b) / Raw((bytes(range(256)) * 6)[:1352])
+    c, d, n, _ = replay("hpbig", cfg, v6_in=[b_out, a_to_b])
+    if len(c) != 1:
+        raise AssertionError("want only B's packet out of the IPv4 side, got %d" % len(c))
+    # the ICMPv4 error quotes 548 bytes (576 in all), 568 once translated
+    quote = bytes(IPv6(src=HOST, dst="64:ff9b::" + addr_b, hlim=63) / UDP(sport=5000, dport=port_b) /
+                  Raw((bytes(range(256)) * 6)[:1352]))[:568]
+    eq(d, [v6(NAT6, HOST, ICMPv6PacketTooBig(mtu=1280) / Raw(quote), 64)])
+    counters_have(n, icmp_errors_sent=1, hairpinned=0, v4_out=1, v6_out=1)
+
+
 def session_limits():
     pkts = [out_udp(sport=5000 + i) for i in range(3)]
     c, d, n, _ = replay("limits", config(limits={"mappings": 2}), v6_in=pkts)
@@ -320,7 +340,7 @@ def bad_configs():
 
 for fn in (udp_both_ways, tcp_both_ways, icmp_echo_both_ways, unsolicited_inbound_dropped,
            adf_filters_other_servers, v6_refused, icmp_error_inbound, icmp_error_outbound,
-           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, session_limits,
+           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, hairpin_too_big, session_limits,
            subscriber_prefix_64, bad_configs):
     case(fn)
 G.finish()

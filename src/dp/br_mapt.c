@@ -322,7 +322,7 @@ static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errle
     sw->local = c->br6;
     sw->ttl_decrement = c->ttl_decrement;
     sw->xlat = (s46_sw_xlat){&b->x, brt_why, S46_BRT_translated4, S46_BRT_translated6,
-                             S46_BRT_drop_frag_too_big, brt_fix};
+                             S46_BRT_drop_frag_too_big, brt_fix, NULL};
     s46_sw_map_set(&sw->map, c->rules, S46_IID_RFC7597, c->hairpin, c->icmp_unreachable);
     sw->fast[0] = b->fast_wanted ? v4_fast : NULL;
     sw->fast[1] = b->fast_wanted ? v6_fast : NULL;

@@ -211,7 +211,7 @@ static void apply(s46_ce *ce, const s46_ce_conf *c)
         ce->x.lowest_mtu6 = c->lowest_ipv6_mtu;
         ce->x.ttl_decrement = c->ttl_decrement;
         sw->xlat = (s46_sw_xlat){&ce->x, cet_why, S46_CE_translated4, S46_CE_translated6,
-                                 S46_CE_drop_xlat_other, cet_fix};
+                                 S46_CE_drop_xlat_other, cet_fix, NULL};
     }
     sw->dp.enc = (s46_encap){.src = ce->me.map_addr, .dst = c->br, .hop_limit = c->hop_limit,
                              .encap_limit = c->encap_limit};

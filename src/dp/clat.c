@@ -157,7 +157,7 @@ static void apply(s46_clat *x, const s46_clat_conf *c)
     sw->nat = (s46_sw_nat){x->napt, c->clat4, c->clat4, 32, 0, 0, 0,
                            c->napt.share, c->napt.shares, nx_why};
     sw->xlat = (s46_sw_xlat){&x->x, xlat_why, S46_CLAT_translated4, S46_CLAT_translated6,
-                             S46_CLAT_drop_frag_too_big, NULL};
+                             S46_CLAT_drop_frag_too_big, NULL, NULL};
     sw->stages[0] = clat_stages4;
     sw->stages[1] = clat_stages6;
 }

@@ -5,6 +5,7 @@
 
 #include "dp/cgn_fast.h"
 #include "dp/cgn_rewrite.h"
+#include "dp/napt_rewrite.h"
 #include "dp/pipeline.h"
 #include "dp/softwire.h"
 #include "dp/stages.h"
@@ -151,9 +152,59 @@ S46_STAGE_LOCAL(st_check6, "nat64_check6", check6);
 static void hairpin_out(s46_sw *sw, s46_ctx *c, uint64_t now)
 {
     c->l3 = c->in;
-    s46_sw_xlat4to6(sw, c, now);
-    if (c->p->verdict == S46_V_FORWARD && c->p->out_port == 1)
+    if (s46_sw_xlat_hairpin6(sw, c, now))
         s46_sw_count(sw, S46_EV_HAIRPINNED);
+}
+
+/* The translator refused a hairpinned packet on its way back to the
+ * receiving host (too big for ipv6_mtu, hop limit). The sender is one of
+ * our hosts: the ICMPv4 error about it goes to the sender as one from the
+ * IPv4 side would, through the CGN's inbound step (the quote's source,
+ * the sender's external endpoint, finds its host) and the translator,
+ * quoting the packet as it left the CGN outbound: its destination, the
+ * receiver's internal endpoint by now, is set back to the external one the
+ * sender addressed. Another worker's sender: the error handed to it as an
+ * IPv4 packet. Not out of the IPv4 side toward the pool address. */
+static bool hairpin_error4(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, uint64_t now)
+{
+    s46_nat64 *n = sw->mech;
+    uint8_t *d = c->p->data;
+    uint32_t secs = s46_sw_secs(now), ext_addr;
+    uint16_t ext_port;
+    s46_cgn_key rk;
+    memcpy(rk.b, c->peer.b, 16);
+    uint8_t proto = c->l3.proto == S46_PROTO_TCP ? S46_CGN_TCP : S46_CGN_UDP;
+    if ((c->l3.proto != S46_PROTO_TCP && c->l3.proto != S46_PROTO_UDP) || c->l3.l4_len < 4 ||
+        !s46_cgn_lookup_int(n->cgn, proto, &rk, s46_get32(d + 16),
+                            s46_get16(d + c->l3.l3_len + 2), &ext_addr, &ext_port, secs)) {
+        s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
+        return true;
+    }
+    s46_napt_rewrite(d, &c->l3, false, ext_addr, true, ext_port);
+    if (!sw->icmp_src || !s46_dp_icmp4_error(&sw->dp, c->p, &c->l3, sw->icmp_src, info->type,
+                                             info->code, info->extra, now))
+        return false;
+    uint16_t port;
+    if (s46_parse_ipv4(c->p->data, c->p->len, &c->l3) < 0 ||
+        !s46_cgn_in_port(c->p->data, &c->l3, &port)) {
+        s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
+        return true;
+    }
+    unsigned owner = s46_cgn_owner_in(port, sw->cgn.port_min, sw->cgn.block_size, sw->cgn.shares);
+    if (owner != sw->cgn.share) {
+        c->done = true;
+        c->p->in_port = 0;
+        s46_pkt_redirect(c->p, owner);
+        return true;
+    }
+    s46_cgn_key sub;
+    if (s46_cgn_xlate_in(n->cgn, c->p->data, &c->l3, secs, &sub) != S46_CX_OK) {
+        s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
+        return true;
+    }
+    memcpy(c->peer.b, sub.b, 16);
+    s46_sw_xlat_out6(sw, c, now, false, S46_EV_NONE);
+    return true;
 }
 
 /* ---- IPv4 -> IPv6 ---- */
@@ -233,7 +284,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     sw->local = n->c.ipv6;
     sw->ttl_decrement = c->ttl_decrement;
     sw->xlat = (s46_sw_xlat){&n->x, nat64_why, S46_NAT64_translated4, S46_NAT64_translated6,
-                             S46_NAT64_drop_frag_too_big, NULL};
+                             S46_NAT64_drop_frag_too_big, NULL, hairpin_error4};
     sw->xlat_keep6to4 = true;
     n->writer.log = c->log;
     sw->cgn.hairpin = c->hairpin;

@@ -86,6 +86,7 @@
     X(drop_in_filtered, "IPv4 packets refused by the filtering (filtering: adf)") \
     X(drop_in_not_ours, "IPv4 packets to an address outside pool4") \
     X(drop_hairpin_off, "IPv6 packets to pool6 + a pool4 address with hairpinning off") \
+    X(drop_hairpin_error, "ICMPv4 errors about a hairpinned packet (too big or hop limit on its way back) with no way back to its sender") \
     X(drop_unfinished, "packets no stage of the pipeline finished (a bug in the composition: please report)")
 
 #define S46_NAT64_ENUM(n, d) S46_NAT64_##n,

@@ -104,7 +104,7 @@ static int apply_conf(s46_siit *s, const s46_siit_conf *c, char *err, size_t err
     sw->local = c->ipv6;
     sw->ttl_decrement = c->ttl_decrement;
     sw->xlat = (s46_sw_xlat){&s->x, siit_why, S46_SIIT_translated4, S46_SIIT_translated6,
-                             S46_SIIT_drop_frag_too_big, NULL};
+                             S46_SIIT_drop_frag_too_big, NULL, NULL};
     return 0;
 }
 

@@ -155,6 +155,12 @@ typedef struct s46_sw_xlat {
      * ends, which depend on the port). false: the packet has no translation
      * (dropped as S46_XR_NO_MAPPING). NULL: none, the map alone. */
     bool (*fix)(s46_sw *sw, const s46_ctx *c, s46_xlat *x, bool from6);
+    /* A hairpinned IPv4 packet (c->l3) the translator refused on its way
+     * back into side 1 (info: the ICMPv4 error it calls for): its sender is
+     * inside too, so the error goes back to it; true when sent or dropped
+     * (counted), false to send it out of side 0 after all. NULL: the MAP
+     * domain's (the CE of the error's destination and port). */
+    bool (*hairpin_error4)(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, uint64_t now);
 } s46_sw_xlat;
 
 /* The carrier-grade NAT a center mechanism runs (stage_cgn.c over

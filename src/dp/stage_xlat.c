@@ -85,13 +85,16 @@ static bool error4_into_domain(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info
     return true;
 }
 
-void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev)
+static bool xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev,
+                      bool hairpinned)
 {
     s46_xlat *x = sw->xlat.x;
     s46_xlat_info info;
     sw->xlat_cur = c;
-    if (sw->xlat.fix && !sw->xlat.fix(sw, c, x, false))
-        return xdrop(sw, c, S46_XR_NO_MAPPING);
+    if (sw->xlat.fix && !sw->xlat.fix(sw, c, x, false)) {
+        xdrop(sw, c, S46_XR_NO_MAPPING);
+        return false;
+    }
     bool hop = x->ttl_decrement;
     x->ttl_decrement = hop && router_hop;
     s46_xlat_res r = s46_xlat_4to6(x, c->p, &info);
@@ -104,25 +107,40 @@ void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46
             s46_sw_count(sw, ev);
         s46_sw_out(sw, c, 1);
         if (!info.frag_after)
-            return;
-        if (c->p->data[6] != 44)
-            return s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, info.frag_mtu,
-                                       info.frag_id, sw->dp.pool);
+            return true;
+        if (c->p->data[6] != 44) {
+            s46_dp_fragment_out(&sw->dp.fc, sw->dp.cur, c->p, info.frag_mtu, info.frag_id,
+                                sw->dp.pool);
+            return true;
+        }
         if (!refragment6(sw, c->p, info.frag_mtu)) {
             sw->dp.cnt[sw->dp.desc->out[1]]--;
             s46_sw_drop(sw, c, sw->xlat.frag_too_big);
+            return false;
         }
-        return;
+        return true;
     case S46_XR_TTL:
     case S46_XR_TOO_BIG:
     case S46_XR_SRC_ROUTE:
-        if (ev == S46_EV_HAIRPINNED ? error4_into_domain(sw, c, &info, now)
-                                    : s46_sw_error4(sw, c, &c->l3, info.type, info.code, info.extra, now))
-            return;
+        if (!hairpinned ? s46_sw_error4(sw, c, &c->l3, info.type, info.code, info.extra, now)
+            : sw->xlat.hairpin_error4 ? sw->xlat.hairpin_error4(sw, c, &info, now)
+                                      : error4_into_domain(sw, c, &info, now))
+            return false;
         /* fall through */
     default:
         xdrop(sw, c, r);
+        return false;
     }
+}
+
+void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev)
+{
+    xlat_out6(sw, c, now, router_hop, ev, ev == S46_EV_HAIRPINNED);
+}
+
+bool s46_sw_xlat_hairpin6(s46_sw *sw, s46_ctx *c, uint64_t now)
+{
+    return xlat_out6(sw, c, now, true, S46_EV_NONE, true);
 }
 
 static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)

@@ -138,6 +138,10 @@ void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns);
  * xlat4to6 does (router_hop false: its TTL left as it is, the hop counted
  * already), counted under ev (S46_EV_NONE: sw->xlat.done4). */
 void s46_sw_xlat_out6(s46_sw *sw, s46_ctx *c, uint64_t now, bool router_hop, s46_ev ev);
+/* A hairpinned IPv4 packet (c->l3) back out of side 1 as xlat4to6 sends
+ * it (the router hop counted, sw->xlat.done4), an error about it back into
+ * side 1 (sw->xlat.hairpin_error4); true when it was translated. */
+bool s46_sw_xlat_hairpin6(s46_sw *sw, s46_ctx *c, uint64_t now);
 /* What xlat6to4 does with a refusal r of s46_xlat_6to4 about c: true when
  * it sent c back out of side 1 as the ICMPv6 error r calls for (hop limit,
  * too big, segments left; rate limited, from sw->local); false otherwise
