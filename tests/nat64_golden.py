@@ -17,7 +17,7 @@ import socket
 
 from golden import Golden, counters_have, eq
 from scapy.all import (ICMP, IP, UDP, TCP, IPv6, IPv6ExtHdrFragment, ICMPv6EchoRequest,
-                       ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig, IPerror,
+                       ICMPv6EchoReply, ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6TimeExceeded, IPerror,
                        Raw, fragment, fragment6, defragment6, conf)
 
 conf.verb = 0
@@ -277,7 +277,7 @@ def hairpin():
     counters_have(n, hairpinned=1)
 
 
-def hairpin_too_big():
+def hairpin_refused_on_the_way_back():
     # a hairpinned packet too big for ipv6_mtu on its way back to the
     # receiving host: Packet Too Big to the sender (not an ICMPv4 error out
     # of the IPv4 side toward its pool address), quoting what it sent
@@ -295,6 +295,14 @@ def hairpin_too_big():
                   Raw((bytes(range(256)) * 6)[:1352]))[:568]
     eq(d, [v6(NAT6, HOST, ICMPv6PacketTooBig(mtu=1280) / Raw(quote), 64)])
     counters_have(n, icmp_errors_sent=1, hairpinned=0, v4_out=1, v6_out=1)
+    # its hop limit runs out on the second translation: Time Exceeded to the sender
+    low = IPv6(src=HOST, dst="64:ff9b::" + addr_b, hlim=2) / UDP(sport=5000, dport=port_b) / \
+        Raw(b"t" * 20)
+    c, d, n, _ = replay("hpttl", cfg, v6_in=[b_out, low])
+    quote = IPv6(src=HOST, dst="64:ff9b::" + addr_b, hlim=1) / UDP(sport=5000, dport=port_b) / \
+        Raw(b"t" * 20)
+    eq(d, [v6(NAT6, HOST, ICMPv6TimeExceeded(code=0) / quote, 64)])
+    counters_have(n, icmp_errors_sent=1, hairpinned=0)
 
 
 def session_limits():
@@ -340,7 +348,7 @@ def bad_configs():
 
 for fn in (udp_both_ways, tcp_both_ways, icmp_echo_both_ways, unsolicited_inbound_dropped,
            adf_filters_other_servers, v6_refused, icmp_error_inbound, icmp_error_outbound,
-           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, hairpin_too_big, session_limits,
+           ptb_both_ways, fragments_6to4, fragments_4to6, hairpin, hairpin_refused_on_the_way_back, session_limits,
            subscriber_prefix_64, bad_configs):
     case(fn)
 G.finish()
