@@ -85,6 +85,7 @@ static void center(void)
     static s46_aftr_settings as;
     json_t *d = doc("{\"aftr\": {\"ipv6\": \"2001:db8:ffff::2\", \"ipv4\": \"198.51.100.2\", "
                     "\"pool\": [\"192.0.2.128/30\"], \"block_size\": 64, \"icmp_rate\": 0, "
+                    "\"filtering\": \"adf\", "
                     "\"limits\": {\"mappings\": 8, \"new_per_second\": 4}, "
                     "\"capacity\": {\"subscribers\": 16, \"blocks\": 32, \"mappings\": 64, "
                     "\"sessions\": 128}}}");
@@ -95,7 +96,7 @@ static void center(void)
 
     static s46_nat64_settings ns;
     d = doc("{\"nat64\": {\"pool6\": \"64:ff9b::/96\", \"pool4\": [\"198.51.100.128/30\"], "
-            "\"block_size\": 64, \"icmp_rate\": 0, \"filtering\": \"adf\", "
+            "\"block_size\": 64, \"icmp_rate\": 0, \"ipv6_mtu\": 1280, "
             "\"capacity\": {\"subscribers\": 16, \"blocks\": 32, \"mappings\": 64, "
             "\"sessions\": 128}}}");
     if (s46_nat64_settings_from_json(d, &ns, e, sizeof e) < 0)

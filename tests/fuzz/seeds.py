@@ -80,6 +80,11 @@ seeds.update({
     "nat64_6": (19, [IPv6(src=H6, dst=N64SRV) / UDP(sport=40001, dport=53),
                      IPv6(src=H6, dst=N64SRV) / TCP(sport=40000, dport=80, flags="S"),
                      IPv6(src=H6, dst=N64SRV) / ICMPv6EchoRequest(id=82)]),
+    # host 2 opens a mapping, the host sends it a datagram too big for the
+    # way back (ipv6_mtu 1280) through the pool: a hairpin refused, its error
+    "nat64_hairpin": (19, [IPv6(src=H6.replace("::", "::2:"), dst=N64SRV) / UDP(sport=40002, dport=53),
+                           IPv6(src=H6, dst="64:ff9b::c633:6480") / UDP(sport=40003, dport=1024) /
+                           Raw(b"h" * 1300)]),
     "siit4": (20, [IP(src="192.0.2.5", dst="198.51.100.5") / UDP(sport=53, dport=1100),
                    IP(src="192.0.2.5", dst="198.51.100.5") / ICMP(type=8, id=83)]),
     "siit6": (21, [IPv6(src="2001:db8:6::5", dst="64:ff9b::c000:205") / UDP(sport=1100, dport=53),
