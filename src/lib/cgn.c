@@ -100,6 +100,15 @@ typedef struct sess_ent {
     uint8_t tcp, pad;
 } sess_ent;
 
+/* A slot of a mapping index (outbound or inbound): the mapping and its
+ * full index hash. The home slot is h & mask, and a probe compares h
+ * before it reads a mapping, so a lookup reads only the mapping it is
+ * after (the slots of a probe share a cache line; the mappings do not). */
+typedef struct midx_ent {
+    uint32_t m;           /* NONE: empty */
+    uint32_t h;
+} midx_ent;
+
 enum tcp_state { T_NONE = 0, T_SYN_OUT, T_SYN_IN, T_EST, T_FIN_OUT, T_FIN_IN, T_CLOSING };
 
 /* Expiry sweep: sessions in groups of GRP with a lower bound of their
@@ -133,7 +142,8 @@ struct s46_cgn {
     map_ent *maps;
     bool prefix_subs;           /* sub_len < 128: a subscriber is a prefix of keys */
     sess_ent *sess;
-    uint32_t *sub_idx, *mo_idx, *mi_idx, *s_idx;
+    uint32_t *sub_idx, *s_idx;
+    midx_ent *mo_idx, *mi_idx;
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
     uint32_t free_sub, free_blk, free_map, free_sess;
     uint32_t nsubs, nblks, nmaps, nsessions;
@@ -296,19 +306,68 @@ static inline bool key_eq(const s46_cgn_key *a, const s46_cgn_key *b)
     return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
-/* The mapping of (k, proto, addr, port) from its index hash mh (mo_hash). */
+/* Mapping index slots: removal by backward shift, each entry's home from
+ * its stored hash. */
+static void midx_remove(midx_ent *tab, uint32_t mask, uint32_t slot)
+{
+    uint32_t hole = slot;
+    for (uint32_t j = (slot + 1) & mask; tab[j].m != NONE; j = (j + 1) & mask) {
+        uint32_t home = tab[j].h & mask;
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            tab[hole] = tab[j];
+            hole = j;
+        }
+    }
+    tab[hole].m = NONE;
+}
+
+/* The slot of mapping m, whose hash is h (it must be there). */
+static uint32_t midx_slot(const midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+{
+    uint32_t i = h & mask;
+    while (tab[i].m != m)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void midx_insert(midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+{
+    uint32_t i = h & mask;
+    while (tab[i].m != NONE)
+        i = (i + 1) & mask;
+    tab[i] = (midx_ent){m, h};
+}
+
+/* The first mapping on h's probe whose hash is h (NONE: none): the only
+ * one a lookup of h may read, for the prefetch stages. */
+static inline uint32_t midx_first(const midx_ent *tab, uint32_t mask, uint32_t h)
+{
+    for (uint32_t i = h & mask;; i = (i + 1) & mask)
+        if (tab[i].m == NONE || tab[i].h == h)
+            return tab[i].m;
+}
+
+/* The mapping of (k, proto, addr, port) from its index hash mh (mo_hash);
+ * *slot: where it is, or the empty slot a new one takes. */
 static inline uint32_t find_mo_h(const s46_cgn *g, const s46_cgn_key *k, uint32_t mh,
                                  unsigned proto, uint32_t addr, uint16_t port, uint32_t *slot)
 {
     uint32_t i = mh & g->mo_mask;
     for (;; i = (i + 1) & g->mo_mask) {
-        uint32_t m = g->mo_idx[i];
-        const map_ent *e = m == NONE ? NULL : &g->maps[m];
-        if (!e || (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
-                   key_eq(&e->key, k))) {
+        midx_ent x = g->mo_idx[i];
+        if (x.m == NONE) {
             if (slot)
                 *slot = i;
-            return m;
+            return NONE;
+        }
+        if (x.h != mh)
+            continue;
+        const map_ent *e = &g->maps[x.m];
+        if (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
+            key_eq(&e->key, k)) {
+            if (slot)
+                *slot = i;
+            return x.m;
         }
     }
 }
@@ -324,10 +383,14 @@ static inline uint32_t find_mi_h(const s46_cgn *g, uint32_t mh, unsigned proto, 
 {
     uint32_t i = mh & g->mi_mask;
     for (;; i = (i + 1) & g->mi_mask) {
-        uint32_t m = g->mi_idx[i];
-        const map_ent *e = m == NONE ? NULL : &g->maps[m];
-        if (!e || (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr))
-            return m;
+        midx_ent x = g->mi_idx[i];
+        if (x.m == NONE)
+            return NONE;
+        if (x.h != mh)
+            continue;
+        const map_ent *e = &g->maps[x.m];
+        if (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr)
+            return x.m;
     }
 }
 
@@ -356,10 +419,7 @@ static uint32_t find_sess(s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport
 
 static void mi_insert(s46_cgn *g, uint32_t m)
 {
-    uint32_t i = mi_hash_of(g, m) & g->mi_mask;
-    while (g->mi_idx[i] != NONE)
-        i = (i + 1) & g->mi_mask;
-    g->mi_idx[i] = m;
+    midx_insert(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m);
 }
 
 static void s_flush(s46_cgn *g)
@@ -845,10 +905,8 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     map_ent *e = &g->maps[m];
     uint32_t s = g->maps[m].sub;
     unsigned proto = mproto(e);
-    idx_remove(g, g->mo_idx, g->mo_mask,
-               idx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m), mo_hash_of);
-    idx_remove(g, g->mi_idx, g->mi_mask,
-               idx_slot(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m), mi_hash_of);
+    midx_remove(g->mo_idx, g->mo_mask, midx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m));
+    midx_remove(g->mi_idx, g->mi_mask, midx_slot(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m));
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
@@ -1137,7 +1195,8 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
 {
     uint32_t slot, mslot, sslot, s = NONE;
     uint32_t kh = key_hash(&f->sub);
-    uint32_t m = find_mo(g, &f->sub, kh, f->proto, f->int_addr, f->int_port, &mslot);
+    uint32_t moh = mo_hash(kh, f->proto, f->int_addr, f->int_port);
+    uint32_t m = find_mo_h(g, &f->sub, moh, f->proto, f->int_addr, f->int_port, &mslot);
     s46_cgn_result r;
     bool new_mapping = m == NONE;
     if (new_mapping) {
@@ -1183,7 +1242,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         e->ext_port = port;
         e->hp = HNONE;
         mset_proto(e, f->proto);
-        g->mo_idx[mslot] = m;
+        g->mo_idx[mslot] = (midx_ent){m, moh};
         if (g->defer_mi && g->npend < STAGE_MAX_) {
             PF(&g->mi_idx[mi_hash(f->proto, se->ext, port) & g->mi_mask]);
             g->pend[g->npend++] = m;
@@ -1266,11 +1325,11 @@ static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
     uint32_t m[STAGE_MAX], kh[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
         kh[i] = key_hash(&f[i].sub);
-        m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port) & g->mo_mask;
-        PF(&g->mo_idx[m[i]]);
+        m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port);
+        PF(&g->mo_idx[m[i] & g->mo_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
-        m[i] = g->mo_idx[m[i]];
+        m[i] = midx_first(g->mo_idx, g->mo_mask, m[i]);
         if (m[i] != NONE)
             PF(&g->maps[m[i]]);
         else if (!g->prefix_subs) /* a new mapping: its subscriber is looked up next */
@@ -1301,14 +1360,14 @@ static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         m[i] = NONE;
         if (f[i].proto < S46_CGN_NPROTO) {
-            m[i] = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port) & g->mi_mask;
-            PF(&g->mi_idx[m[i]]);
+            m[i] = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port);
+            PF(&g->mi_idx[m[i] & g->mi_mask]);
         }
     }
     for (unsigned i = 0; i < n; i++) {
-        if (m[i] == NONE)
+        if (f[i].proto >= S46_CGN_NPROTO)
             continue;
-        m[i] = g->mi_idx[m[i]];
+        m[i] = midx_first(g->mi_idx, g->mi_mask, m[i]);
         if (m[i] != NONE)
             PF(&g->maps[m[i]]);
     }
@@ -1376,12 +1435,12 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 /* The mappings read, not only prefetched: their misses (and page walks,
  * which a prefetch may not start) overlap here, in a loop with nothing
  * else to do, instead of stalling each packet in turn. */
-static void touch_maps(const s46_cgn *g, const uint32_t *idx, uint32_t mask,
+static void touch_maps(const s46_cgn *g, const midx_ent *idx, uint32_t mask,
                        const s46_cgn_hint *h, unsigned n)
 {
     uint32_t acc = 0;
     for (unsigned i = 0; i < n; i++) {
-        uint32_t m = idx[h[i].h & mask];
+        uint32_t m = midx_first(idx, mask, h[i].h);
         if (m != NONE)
             acc += g->maps[m].hp;
     }
@@ -1397,7 +1456,7 @@ void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
         PF(&g->mo_idx[h[i].h & g->mo_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
-        uint32_t m = g->mo_idx[h[i].h & g->mo_mask];
+        uint32_t m = midx_first(g->mo_idx, g->mo_mask, h[i].h);
         if (m != NONE)
             PF(&g->maps[m]);
     }
@@ -1411,7 +1470,7 @@ void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, u
         PF(&g->mi_idx[h[i].h & g->mi_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
-        uint32_t m = g->mi_idx[h[i].h & g->mi_mask];
+        uint32_t m = midx_first(g->mi_idx, g->mi_mask, h[i].h);
         if (m != NONE)
             PF(&g->maps[m]);
     }
@@ -1599,6 +1658,24 @@ static uint32_t idx_count(const uint32_t *tab, uint32_t mask)
         n += tab[i] != NONE;
     return n;
 }
+/* Mapping m on h's probe, with h stored. */
+static bool midx_has(const midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+{
+    for (uint32_t i = h & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
+        if (tab[i].m == m)
+            return tab[i].h == h;
+        if (tab[i].m == NONE)
+            return false;
+    }
+    return false;
+}
+static uint32_t midx_count(const midx_ent *tab, uint32_t mask)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i <= mask; i++)
+        n += tab[i].m != NONE;
+    return n;
+}
 
 bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
 {
@@ -1645,8 +1722,8 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
             s46_seterr(err, errlen, "mapping %u: bad protocol or subscriber", m);
         else if (memcmp(pk.b, se->key.b, 16) || e->ext_addr != se->ext)
             s46_seterr(err, errlen, "mapping %u: key or address not its subscriber's", m);
-        else if (!idx_has(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
-                 !idx_has(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
+        else if (!midx_has(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
+                 !midx_has(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
             s46_seterr(err, errlen, "mapping %u not in both indexes", m);
         else
             ok = true;
@@ -1713,8 +1790,8 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
     if (nsubs != g->nsubs || nmaps != g->nmaps || nsess != g->nsessions || nblks != g->nblks)
         BAD("totals differ: subscribers %u/%u, mappings %u/%u, sessions %u/%u, blocks %u/%u",
             nsubs, g->nsubs, nmaps, g->nmaps, nsess, g->nsessions, nblks, g->nblks);
-    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || idx_count(g->mo_idx, g->mo_mask) != nmaps ||
-        idx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
+    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || midx_count(g->mo_idx, g->mo_mask) != nmaps ||
+        midx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
         BAD("an index holds entries that are not live");
 #undef BAD
     return true;
@@ -1769,7 +1846,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
     uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
-                  ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
+                  ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(midx_ent);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
     uint64_t ub = (uint64_t)c->max_subscribers * sizeof(sub_ent) +
