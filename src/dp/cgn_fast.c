@@ -28,13 +28,12 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
         x->p[i] = b->pkts[i];
         s46_cgn_fast_class c = cand(arg, b->pkts[i], &x->l3[k], &x->f[k]);
         x->cls[i] = (uint8_t)c;
-        if (c == S46_CGN_FAST_CAND || c == S46_CGN_FAST_FLOW)
+        if (c == S46_CGN_FAST_CAND || c == S46_CGN_FAST_FLOW) {
+            s46_cgn_hint_one(g, &x->f[k], &x->h[k], side);
             x->k[i] = (uint8_t)k++;
+        }
     }
-    if (side)
-        s46_cgn_hint_out(g, x->f, x->h, k);
-    else
-        s46_cgn_hint_in(g, x->f, x->h, k);
+    s46_cgn_hint_maps(g, x->h, k, side);
 }
 
 static bool slow_has(const s46_cgn_fast *x, uint32_t tag)

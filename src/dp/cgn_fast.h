@@ -6,8 +6,9 @@
  *  - s46_cgn_fast_prepare, before the batch runs: the mechanism's class
  *    function sorts each packet (s46_cgn_fast_class); the flow of each
  *    candidate, and of each packet whose stages may touch a flow's state,
- *    is hashed once, its index slot and mapping prefetched with the
- *    batch's others;
+ *    is hashed once and its index slot prefetched as soon as it is sorted
+ *    (the miss overlapping with sorting the next packets), then the
+ *    batch's mappings read together;
  *  - s46_cgn_fast_next, from the fast path, once per packet in the batch's
  *    order: a candidate's flow looked up from that hash; true only when the
  *    CGN stage would translate it as a packet of its mapping's live first

@@ -1447,34 +1447,43 @@ static void touch_maps(const s46_cgn *g, const midx_ent *idx, uint32_t mask,
     __asm__ volatile("" : : "r"(acc));
 }
 
-void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
+void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound)
 {
-    for (unsigned i = 0; i < n; i++) {
-        h[i].h = f[i].proto < S46_CGN_NPROTO
-                     ? mo_hash(key_hash(&f[i].sub), f[i].proto, f[i].int_addr, f[i].int_port)
-                     : 0;
-        PF(&g->mo_idx[h[i].h & g->mo_mask]);
+    if (outbound) {
+        h->h = f->proto < S46_CGN_NPROTO
+                   ? mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port)
+                   : 0;
+        PF(&g->mo_idx[h->h & g->mo_mask]);
+    } else {
+        h->h = mi_hash(f->proto, f->ext_addr, f->ext_port);
+        PF(&g->mi_idx[h->h & g->mi_mask]);
     }
+}
+
+void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound)
+{
+    const midx_ent *idx = outbound ? g->mo_idx : g->mi_idx;
+    uint32_t mask = outbound ? g->mo_mask : g->mi_mask;
     for (unsigned i = 0; i < n; i++) {
-        uint32_t m = midx_first(g->mo_idx, g->mo_mask, h[i].h);
+        uint32_t m = midx_first(idx, mask, h[i].h);
         if (m != NONE)
             PF(&g->maps[m]);
     }
-    touch_maps(g, g->mo_idx, g->mo_mask, h, n);
+    touch_maps(g, idx, mask, h, n);
+}
+
+void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        s46_cgn_hint_one(g, &f[i], &h[i], true);
+    s46_cgn_hint_maps(g, h, n, true);
 }
 
 void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) {
-        h[i].h = mi_hash(f[i].proto, f[i].ext_addr, f[i].ext_port);
-        PF(&g->mi_idx[h[i].h & g->mi_mask]);
-    }
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t m = midx_first(g->mi_idx, g->mi_mask, h[i].h);
-        if (m != NONE)
-            PF(&g->maps[m]);
-    }
-    touch_maps(g, g->mi_idx, g->mi_mask, h, n);
+    for (unsigned i = 0; i < n; i++)
+        s46_cgn_hint_one(g, &f[i], &h[i], false);
+    s46_cgn_hint_maps(g, h, n, false);
 }
 
 /* Mapping m's first session is the flow's and live. */

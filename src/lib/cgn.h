@@ -235,6 +235,12 @@ void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned
 typedef struct s46_cgn_hint { uint32_t h; } s46_cgn_hint;
 void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n);
 void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n);
+/* The same in two steps, so that a caller can hash and prefetch each flow
+ * as soon as it knows it (its index slot's miss overlapping with the
+ * caller's next packets): s46_cgn_hint_one per flow, then
+ * s46_cgn_hint_maps over the batch's hints (the mappings). */
+void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound);
+void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound);
 bool s46_cgn_est_out(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
                      uint32_t *ref);
 bool s46_cgn_est_in(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
