@@ -1472,20 +1472,6 @@ void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool
     touch_maps(g, idx, mask, h, n);
 }
 
-void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        s46_cgn_hint_one(g, &f[i], &h[i], true);
-    s46_cgn_hint_maps(g, h, n, true);
-}
-
-void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        s46_cgn_hint_one(g, &f[i], &h[i], false);
-    s46_cgn_hint_maps(g, h, n, false);
-}
-
 /* Mapping m's first session is the flow's and live. */
 static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t now)
 {

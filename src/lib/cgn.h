@@ -221,24 +221,20 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
 void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 /* The established-flow fast path, for a pipeline's shortcut. For a batch,
- * s46_cgn_hint_out/in hash each flow once (fields as for the prefetch
- * calls) and prefetch its index slot, then its mapping. Then per packet,
- * in the batch's order, s46_cgn_est_out/in look the flow up from its hint
- * (not hashing again): true, with f's other fields filled as
- * s46_cgn_outbound/inbound fill them and *ref set, only when those calls
- * would find f a packet of its mapping's live first session (the common
- * case of an established flow); they change nothing. The caller commits
- * with s46_cgn_est_touch (the TCP state and expiry refresh those calls do)
- * once the packet will leave; false: the caller takes its full path. A
- * hint stays valid whatever the batch's other packets change (it is a
- * hash of the flow). */
+ * s46_cgn_hint_one hashes each flow once (fields as for the prefetch
+ * calls; outbound or inbound) and prefetches its index slot, as soon as
+ * the caller knows the flow (the miss overlaps with the caller's next
+ * packets); then s46_cgn_hint_maps over the batch's hints reads the slots
+ * and the mappings. Then per packet, in the batch's order,
+ * s46_cgn_est_out/in look the flow up from its hint (not hashing again):
+ * true, with f's other fields filled as s46_cgn_outbound/inbound fill
+ * them and *ref set, only when those calls would find f a packet of its
+ * mapping's live first session (the common case of an established flow);
+ * they change nothing. The caller commits with s46_cgn_est_touch (the TCP
+ * state and expiry refresh those calls do) once the packet will leave;
+ * false: the caller takes its full path. A hint stays valid whatever the
+ * batch's other packets change (it is a hash of the flow). */
 typedef struct s46_cgn_hint { uint32_t h; } s46_cgn_hint;
-void s46_cgn_hint_out(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n);
-void s46_cgn_hint_in(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, unsigned n);
-/* The same in two steps, so that a caller can hash and prefetch each flow
- * as soon as it knows it (its index slot's miss overlapping with the
- * caller's next packets): s46_cgn_hint_one per flow, then
- * s46_cgn_hint_maps over the batch's hints (the mappings). */
 void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound);
 void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound);
 bool s46_cgn_est_out(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
