@@ -10,7 +10,9 @@
 # exchange in which the server sees the client as a pool4 address and
 # port; an unsolicited IPv4 packet does not reach the client (counted);
 # `s46 show` of the NAT64 (mechanism, sessions); `s46 trace` names the
-# client's IPv6 address from the port-block log.
+# client's IPv6 address from the port-block log; hairpinning, and a Packet
+# Too Big back to the sender of a hairpinned datagram too big for the way
+# back.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${S46_BIN:-build/bin}
@@ -55,8 +57,8 @@ nsx $SRV ip addr add 203.0.113.9/24 dev eth0
 nsx $SRV ip route add default via 203.0.113.1
 
 cat >"$tmp/nat64.json" <<J
-{"nat64": {"pool6": "64:ff9b::/96", "pool4": ["198.51.100.0/30"], "ipv4": "203.0.113.1",
-  "block_size": 512, "log": {"path": "$tmp/blocks.log"}}}
+{"nat64": {"pool6": "64:ff9b::/96", "pool4": ["198.51.100.0/30"], "ipv4": "192.0.2.1",
+  "block_size": 512, "ipv6_mtu": 1280, "log": {"path": "$tmp/blocks.log"}}}
 J
 ip netns exec $NAT "$ABIN/s46-br" --config "$tmp/nat64.json" --tun s46n64 --workers 2 \
     --ctl "$tmp/nat64.sock" 2>>"$tmp/nat64.log" &
@@ -122,3 +124,46 @@ tr=$("$BIN/s46" trace "${ea%:*}" "${ea#*:}" "$now" --block-log "$tmp/blocks.log"
 rc=$?
 [ $rc = 0 ] && grep -q '2001:db8:c::2' <<<"$tr" && pass nat64_trace_names_host ||
     fail nat64_trace_names_host "exit $rc: $tr"
+
+# hairpinning (RFC 6146 §3.8): the client reaches its own other socket
+# through the pool4 endpoint that socket got; a datagram too big for the
+# way back (ipv6_mtu 1280 here, the links 1500) gets its Packet Too Big
+# back to the sender (not an ICMPv4 error out of the IPv4 side toward a
+# pool address), so the client learns the path MTU. (On TUN the kernel is
+# the router hop: s46 leaves hop limits alone, no Time Exceeded case.)
+cnt() { show | $PY -c 'import json,sys; print(json.load(sys.stdin)["counters"].get("'$1'", 0))'; }
+hp0=$(cnt hairpinned) err0=$(cnt icmp_errors_sent)
+hp=$(nsx $CL $PY -c '
+import select, socket
+SRV6 = "'$SRV6'"
+b = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); b.settimeout(3)
+b.bind(("2001:db8:c::2", 6000))
+b.sendto(b"where am I", (SRV6, 7001))
+addr, port = b.recvfrom(2048)[0].decode().split(":")   # B as the IPv4 server sees it
+dst = ("64:ff9b::" + addr, int(port))
+a = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); a.settimeout(3)
+a.bind(("2001:db8:c::2", 5000))
+a.sendto(b"through the pool", dst)
+got, src = b.recvfrom(2048)
+print("delivered" if got == b"through the pool" and src[0].startswith("64:ff9b::") else "wrong %r %r" % (got, src))
+a.setsockopt(socket.IPPROTO_IPV6, 25, 1)        # IPV6_RECVERR
+a.setsockopt(socket.IPPROTO_IPV6, 23, 0)        # IPV6_MTU_DISCOVER: IPV6_PMTUDISC_DONT (send 1448 bytes)
+a.connect(dst)
+a.send(b"b" * 1400)
+select.select([a], [], [], 3)
+try:
+    _, anc, _, _ = a.recvmsg(2048, 1024, 0x2000)  # MSG_ERRQUEUE
+    ee = [d for lvl, t, d in anc if lvl == socket.IPPROTO_IPV6][0]
+    print("icmp6 origin %d type %d code %d info %d" % (ee[4], ee[5], ee[6], int.from_bytes(ee[8:12], "little")))
+except (BlockingIOError, IndexError, OSError) as e:
+    print("no error queued: %s" % e)
+' 2>&1)
+grep -q '^delivered$' <<<"$hp" && [ "$(cnt hairpinned)" -ge $((hp0 + 1)) ] && pass nat64_hairpin ||
+    fail nat64_hairpin "$hp; hairpinned $hp0 -> $(cnt hairpinned)"
+# SO_EE_ORIGIN_ICMP6 = 3, Packet Too Big = type 2, the MTU in ee_info
+if grep -q '^icmp6 origin 3 type 2 code 0 info 1280$' <<<"$hp" &&
+    [ "$(cnt icmp_errors_sent)" -ge $((err0 + 1)) ] && [ "$(cnt drop_hairpin_error)" = 0 ]; then
+    pass nat64_hairpin_too_big_error_to_sender
+else
+    fail nat64_hairpin_too_big_error_to_sender "$hp; icmp_errors_sent $err0 -> $(cnt icmp_errors_sent)"
+fi
