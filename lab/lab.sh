@@ -30,7 +30,9 @@
 #            ce3 2001:db8:12:e500::/56
 #   Rule     2001:db8::/40 -> 192.0.2.0/24, EA 16, offset 6 (RFC 7597 App. A)
 #            both CEs share 192.0.2.18 (PSID 0x34 and 0xd1)
-#   IPv4 Internet 198.51.100.0/24: BR 198.51.100.1, web server 198.51.100.80
+#   IPv4 Internet 198.51.100.0/24: BR 198.51.100.1 (its kernel; s46-br's
+#            own br_ipv4 198.51.100.3: on TUN an address of the kernel's
+#            would see s46's ICMPv4 dropped as martians), web server .80
 #   AFTR     2001:db8:fffe::1 (link 2001:db8:f0fe::2/64, ISP ::1); IPv4 side
 #            203.0.113.1/25 (the web server also 203.0.113.80/25), its own
 #            address 203.0.113.2, CGN pool 203.0.113.128/28; port-block log
@@ -240,7 +242,7 @@ write_configs() {
     local rules="[{\"ipv6\": \"$r6\", \"ipv4\": \"$r4\", \"ea_length\": $ea, \"psid_offset\": $off}]"
     local ver=${S46_LAB_VERSION:-1}
     cat >"$RUN/br.json" <<J
-{"version": ${S46_LAB_BR_VERSION:-$ver}, "mesh": false, "br": "2001:db8:ffff::1", "br_ipv4": "198.51.100.1",
+{"version": ${S46_LAB_BR_VERSION:-$ver}, "mesh": false, "br": "2001:db8:ffff::1", "br_ipv4": "198.51.100.3",
  "rules": $rules}
 J
     local mape="{\"version\": $ver, \"mesh\": ${S46_LAB_MESH:-false}, \"br\": \"2001:db8:ffff::1\", \"rules\": $rules}"

@@ -12,7 +12,7 @@
 # `s46 show` of the NAT64 (mechanism, sessions); `s46 trace` names the
 # client's IPv6 address from the port-block log; hairpinning, and a Packet
 # Too Big back to the sender of a hairpinned datagram too big for the way
-# back.
+# back; a warning for an ICMPv4 source that is an address of the host.
 set -u
 cd "$(dirname "$0")/../.."
 BIN=${S46_BIN:-build/bin}
@@ -62,6 +62,7 @@ cat >"$tmp/nat64.json" <<J
 J
 ip netns exec $NAT "$ABIN/s46-br" --config "$tmp/nat64.json" --tun s46n64 --workers 2 \
     --ctl "$tmp/nat64.sock" 2>>"$tmp/nat64.log" &
+natpid=$!
 waitfor 10 test -S "$tmp/nat64.sock" || { fail nat64_started "$(tail -3 "$tmp/nat64.log")"; exit 1; }
 nsx $NAT ip link set s46n64 up 2>/dev/null
 nsx $NAT ip -6 route replace 64:ff9b::/96 dev s46n64
@@ -166,4 +167,17 @@ if grep -q '^icmp6 origin 3 type 2 code 0 info 1280$' <<<"$hp" &&
     pass nat64_hairpin_too_big_error_to_sender
 else
     fail nat64_hairpin_too_big_error_to_sender "$hp; icmp_errors_sent $err0 -> $(cnt icmp_errors_sent)"
+fi
+
+# an ICMPv4 source that is an address of the host: said when the config is
+# read (through the TUN the kernel would drop its errors as martians)
+if grep -q 'warning: the ICMPv4 source' "$tmp/nat64.log"; then
+    fail nat64_local_icmp4_source_warned "warned about 192.0.2.1: $(grep warning "$tmp/nat64.log")"
+else
+    sed -i 's/"ipv4": "192.0.2.1"/"ipv4": "203.0.113.1"/' "$tmp/nat64.json"
+    kill -HUP $natpid
+    waitfor 5 grep -q 'configuration reloaded' "$tmp/nat64.log"
+    grep -q 'warning: the ICMPv4 source 203.0.113.1 is an address of this host (v4)' "$tmp/nat64.log" &&
+        pass nat64_local_icmp4_source_warned ||
+        fail nat64_local_icmp4_source_warned "$(tail -3 "$tmp/nat64.log")"
 fi

@@ -18,7 +18,10 @@
  * SIIT / SIIT-DC translator (EAM table and pool6), one with a "nat64"
  * object (conf/nat64_conf.h) the stateful NAT64 with the same CGN and log.
  * A config with a "map_t" object (conf/mapt_conf.h) runs the MAP-T BR. */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +250,49 @@ static void own_addresses(struct br_state *st, const struct brconf *c)
         s46_loop_own(st->loop, S46_SIDE_V6, AF_INET6, c->lc.aftr[i].b);
 }
 
+/* The source of the mechanism's ICMPv4 errors (0: none). */
+static uint32_t icmp4_source(const struct brconf *c)
+{
+    if (c->siit)
+        return c->sc.ipv4;
+    if (c->nat64)
+        return c->ns.c.ipv4 ? c->ns.c.ipv4 : c->ns.c.cgn.npool ? c->ns.c.cgn.pool[0].addr : 0;
+    if (c->mapt)
+        return c->tc.br4;
+    if (c->lw)
+        return c->lc.ipv4;
+    if (c->aftr)
+        return c->as.c.aftr4;
+    return c->bc.br4;
+}
+
+/* Through a TUN, what the daemon sends toward IPv4 enters the kernel from
+ * the TUN device; the kernel drops a packet whose source is one of its own
+ * addresses (a martian), so ICMPv4 errors from such an address, path MTU
+ * discovery's Fragmentation Needed among them, never leave. Said at start
+ * and on reload. */
+static void warn_local_icmp4_source(const struct br_state *st, const struct brconf *c)
+{
+    uint32_t a = icmp4_source(c);
+    struct ifaddrs *ifs;
+    if (st->ethernet || !a || getifaddrs(&ifs) < 0)
+        return;
+    for (struct ifaddrs *i = ifs; i; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+            ntohl(((const struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) == a) {
+            char b[INET_ADDRSTRLEN];
+            struct in_addr in = {htonl(a)};
+            fprintf(stderr,
+                    "s46-br: warning: the ICMPv4 source %s is an address of this host (%s): "
+                    "through the TUN the kernel drops packets from its own addresses, so the "
+                    "ICMPv4 errors toward the IPv4 side (path MTU discovery) would never leave; "
+                    "give an address routed to the TUN instead\n",
+                    inet_ntop(AF_INET, &in, b, sizeof b), i->ifa_name);
+            break;
+        }
+    freeifaddrs(ifs);
+}
+
 /* Re-reads the config (SIGHUP, "binding reload"): NULL, or what failed. */
 static const char *reload_conf(struct br_state *st)
 {
@@ -266,6 +312,7 @@ static const char *reload_conf(struct br_state *st)
         return e;
     }
     own_addresses(st, &n);
+    warn_local_icmp4_source(st, &n);
     /* every worker now uses the new configuration: the old one can go */
     conf_free(&st->cur);
     st->cur = n;
@@ -457,6 +504,7 @@ int main(int argc, char **argv)
     /* the BR address is the data plane's (AF_XDP hands only owned IPv6
      * destinations to it; the ports answer Neighbor Solicitations for it) */
     own_addresses(&st, &st.cur);
+    warn_local_icmp4_source(&st, &st.cur);
     /* the control socket comes last: once it answers, the devices exist
      * (an operator or a script may route into the TUN right away) */
     if (s46_ctl_listen(&ctl, ctlpath, e, sizeof e) < 0) {
