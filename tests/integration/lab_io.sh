@@ -44,8 +44,9 @@ for io in ${LAB_IO_KINDS:-afpacket xdp}; do
         out=$("$BIN/s46" lab check 2>&1)
         rc=$?
         # the lab's own traceroute check also matches the header line: here
-        # the server must be a hop, and the BR the second one
-        grep -qE '^ *[0-9]+  198\.51\.100\.80 ' <<<"$out" && grep -q '^ 2  198.51.100.1 ' <<<"$out" &&
+        # the server must be a hop, and the BR the second one (on Ethernet
+        # ports s46-br is the router hop: its br_ipv4, 198.51.100.3)
+        grep -qE '^ *[0-9]+  198\.51\.100\.80 ' <<<"$out" && grep -q '^ 2  198.51.100.3 ' <<<"$out" &&
             pass lab_${io}_traceroute || fail lab_${io}_traceroute "$(grep -A7 '^traceroute to' <<<"$out" | tr '\n' ';')"
         if [ $rc -eq 0 ] && [ "$(grep 'lab check:' <<<"$out" | tail -n 1)" = "lab check: 18 ok, 0 failed" ]; then
             pass lab_${io}_check
