@@ -149,7 +149,6 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
-void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns) { xlat4to6(sw, c, now_ns); }
 
 static const s46_ip6 none6;
 

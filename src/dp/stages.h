@@ -131,9 +131,6 @@ int s46_sw_cgn_open(s46_sw *sw, const struct s46_cgn_config *cfg, unsigned share
 void s46_sw_cgn_tick(s46_sw *sw, uint64_t now_ns);
 extern const s46_stage s46_st_map_dst4, s46_st_map_src6, s46_st_map_inner_src,
     s46_st_map_hairpin;
-/* The xlat4to6 stage's work for one packet (c->l3 its IPv4 header): a
- * mechanism's hairpin sends translated packets back out this way. */
-void s46_sw_xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now_ns);
 /* The IPv4 packet of c translated into IPv6 and sent out of side 1, as
  * xlat4to6 does (router_hop false: its TTL left as it is, the hop counted
  * already), counted under ev (S46_EV_NONE: sw->xlat.done4). */
