@@ -75,6 +75,9 @@ struct s46_brt {
     s46_u128 dmr128, dmr_mask;
     uint8_t dmr_pos[4];
     uint32_t dmr_sum;        /* the prefix's one's complement sum */
+    bool dmr_contig;         /* the IPv4 bytes are contiguous (/32, /64, /96): */
+    uint8_t dmr_shift;       /* a4 << dmr_shift in the prefix's number, */
+    bool dmr_odd;            /* starting at an odd byte (/64) */
     s46_xlat x;
     bool fast_wanted;        /* the fast paths (off only in tests) */
     uint64_t cnt[S46_BRT_NCOUNTERS];
@@ -140,6 +143,8 @@ S46_STAGE_LOCAL(st_dmr6, "dmr6", dmr6);
 /* a4 in the DMR, as s46_rfc6052_embed puts it. */
 static inline void dmr_embed(const s46_brt *b, uint32_t a4, s46_ip6 *out)
 {
+    if (b->dmr_contig)
+        return s46_ip6_from_u128(out, b->dmr128 | (s46_u128)a4 << b->dmr_shift);
     s46_ip6_from_u128(out, b->dmr128);
     out->b[b->dmr_pos[0]] = (uint8_t)(a4 >> 24);
     out->b[b->dmr_pos[1]] = (uint8_t)(a4 >> 16);
@@ -150,8 +155,13 @@ static inline void dmr_embed(const s46_brt *b, uint32_t a4, s46_ip6 *out)
 /* The IPv4 address of a in the DMR; false: a is outside it. */
 static inline bool dmr_extract(const s46_brt *b, const s46_ip6 *a, uint32_t *a4)
 {
-    if ((s46_ip6_u128(a) & b->dmr_mask) != b->dmr128)
+    s46_u128 v = s46_ip6_u128(a);
+    if ((v & b->dmr_mask) != b->dmr128)
         return false;
+    if (b->dmr_contig) {
+        *a4 = (uint32_t)(v >> b->dmr_shift);
+        return true;
+    }
     *a4 = (uint32_t)a->b[b->dmr_pos[0]] << 24 | (uint32_t)a->b[b->dmr_pos[1]] << 16 |
           (uint32_t)a->b[b->dmr_pos[2]] << 8 | a->b[b->dmr_pos[3]];
     return true;
@@ -194,9 +204,15 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
      * written: the DMR address's is the prefix's plus the IPv4 bytes at
      * their places (a byte at an even place is a word's high byte) */
     uint32_t s4 = s46_get32(d + 12), ss = b->dmr_sum;
+    if (!b->dmr_contig) {
 #pragma GCC unroll 4
-    for (unsigned i = 0; i < 4; i++)
-        ss += (uint32_t)(uint8_t)(s4 >> (24 - 8 * i)) << (b->dmr_pos[i] & 1 ? 0 : 8);
+        for (unsigned i = 0; i < 4; i++)
+            ss += (uint32_t)(uint8_t)(s4 >> (24 - 8 * i)) << (b->dmr_pos[i] & 1 ? 0 : 8);
+    } else if (b->dmr_odd) { /* bytes 9..12: a low byte, a word, a high byte */
+        ss += (s4 >> 24) + ((s4 >> 8) & 0xffff) + ((s4 & 0xff) << 8);
+    } else {
+        ss += (s4 >> 16) + (s4 & 0xffff);
+    }
     s46_xf_fix_csum(ck, s46_xf_sum4n(d + 12, 8), ss + s46_xf_sum4n(ce.b, 16),
                     proto == S46_PROTO_UDP);
     uint8_t tos = d[1], ttl = (uint8_t)(b->c.ttl_decrement ? d[8] - 1 : d[8]);
@@ -301,6 +317,9 @@ static int apply_conf(s46_brt *b, const s46_brt_conf *c, char *err, size_t errle
             k++; /* the u octet */
         b->dmr_pos[i] = (uint8_t)k;
     }
+    b->dmr_contig = b->dmr_pos[3] == b->dmr_pos[0] + 3;
+    b->dmr_shift = (uint8_t)(8 * (15 - b->dmr_pos[3]));
+    b->dmr_odd = b->dmr_pos[0] & 1;
     s46_ip6 z;
     s46_ip6_from_u128(&z, b->dmr128);
     b->dmr_sum = s46_xf_sum4n(z.b, 16);

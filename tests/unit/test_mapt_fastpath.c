@@ -160,13 +160,18 @@ TEST(mapt_fast_paths_match_general_path)
     rule.ea_len = 16;
     rule.psid_offset = 6;
     s46_maprule_shape(&rule, &shape);
-    s46_pfx6_parse("2001:db8:ffff::/64", &dmr, NULL, 0);
+    /* every RFC 6052 length: the IPv4 bytes contiguous (/32, /64 from an
+     * odd byte, /96) or around the u octet (/40, /48, /56) */
+    static const char *const dmrs[] = {"2001:db8:ffff::/64", "2001:db9::/32",
+                                       "2001:db9:ff00::/40", "2001:db9:ffff::/48",
+                                       "2001:db9:ffff:ff00::/56", "64:ff9b::/96"};
     s46_pktpool *pool = s46_pktpool_new(2 * S46_BATCH_MAX);
     CHECK(pool);
     static uint8_t buf[S46_BATCH_IN][2048];
     static uint32_t lens[S46_BATCH_IN];
     uint64_t forwarded = 0;
     for (int variant = 0; variant < 8; variant++) {
+        CHECK(s46_pfx6_parse(dmrs[variant % 6], &dmr, NULL, 0) == 0);
         s46_brt_conf c;
         s46_brt_conf_default(&c);
         c.rules = s46_ruleset_new(&rule, 1, NULL, 0);
