@@ -190,13 +190,8 @@ static bool hairpin_error4(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, ui
         s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
         return true;
     }
-    unsigned owner = s46_cgn_owner_in(port, sw->cgn.port_min, sw->cgn.block_size, sw->cgn.shares);
-    if (owner != sw->cgn.share) {
-        c->done = true;
-        c->p->in_port = 0;
-        s46_pkt_redirect(c->p, owner);
+    if (s46_sw_cgn_hand_over(sw, c, port))
         return true;
-    }
     s46_cgn_key sub;
     if (s46_cgn_xlate_in(n->cgn, c->p->data, &c->l3, secs, &sub) != S46_CX_OK) {
         s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
@@ -262,8 +257,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
 {
     s46_sw *sw = &n->sw;
     n->c = *c;
-    if (!n->c.ipv4)
-        n->c.ipv4 = c->cgn.pool[0].addr;
+    n->c.ipv4 = s46_nat64_icmp4_source(c);
     static const s46_ip6 none;
     if (s46_ip6_eq(&n->c.ipv6, &none))
         s46_rfc6052_embed(&n->c.pool6, n->c.ipv4, &n->c.ipv6);

@@ -111,6 +111,13 @@ typedef struct s46_nat64_conf {
     s46_blocklog *log;        /* the port-block log (owned by the caller); NULL: none */
 } s46_nat64_conf;
 
+/* The source of the NAT64's ICMPv4 errors: ipv4, or the first pool4
+ * address (0: neither). */
+static inline uint32_t s46_nat64_icmp4_source(const s46_nat64_conf *c)
+{
+    return c->ipv4 ? c->ipv4 : c->cgn.npool ? c->cgn.pool[0].addr : 0;
+}
+
 typedef struct s46_nat64 s46_nat64;
 
 void s46_nat64_conf_default(s46_nat64_conf *c);

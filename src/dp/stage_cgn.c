@@ -29,6 +29,17 @@ static unsigned owner_in(const s46_sw_cgn *g, uint16_t port)
     return s46_cgn_owner_in(port, g->port_min, g->block_size, g->shares);
 }
 
+bool s46_sw_cgn_hand_over(s46_sw *sw, s46_ctx *c, uint16_t port)
+{
+    unsigned owner = owner_in(&sw->cgn, port);
+    if (owner == sw->cgn.share)
+        return false;
+    c->done = true;
+    c->p->in_port = 0;
+    s46_pkt_redirect(c->p, owner);
+    return true;
+}
+
 static const uint8_t refused_cw[] = {
     [S46_CGN_NO_ADDRESS] = S46_CW_NO_ADDRESS,
     [S46_CGN_NO_BLOCK] = S46_CW_NO_BLOCK,
@@ -53,14 +64,8 @@ static void hairpin(s46_sw *sw, s46_ctx *c, uint64_t now)
     uint16_t port;
     if (!s46_cgn_in_port(c->p->data, &c->in, &port))
         return cdrop(sw, c, S46_CW_IN_MALFORMED);
-    unsigned owner = owner_in(g, port);
-    if (owner != g->share) {
-        /* the destination's mapping is another worker's: it takes the
-         * packet as one from the IPv4 side */
-        c->done = true;
-        c->p->in_port = 0;
-        return s46_pkt_redirect(c->p, owner);
-    }
+    if (s46_sw_cgn_hand_over(sw, c, port))
+        return; /* the destination's mapping is another worker's */
     s46_cgn_key sub;
     switch (s46_cgn_xlate_in(g->g, c->p->data, &c->in, s46_sw_secs(now), &sub)) {
     case S46_CX_OK: break;
@@ -118,13 +123,8 @@ static inline void owner4(s46_sw *sw, s46_ctx *c, uint64_t now)
     (void)now;
     s46_sw_cgn *g = &sw->cgn;
     uint16_t port;
-    if (g->shares <= 1 || !c->was_fragment || !s46_cgn_in_port(c->p->data, &c->l3, &port))
-        return;
-    unsigned owner = owner_in(g, port);
-    if (owner != g->share) {
-        c->done = true;
-        s46_pkt_redirect(c->p, owner);
-    }
+    if (g->shares > 1 && c->was_fragment && s46_cgn_in_port(c->p->data, &c->l3, &port))
+        s46_sw_cgn_hand_over(sw, c, port);
 }
 S46_STAGE(s46_st_owner4, "owner4", owner4);
 

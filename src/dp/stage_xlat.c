@@ -149,7 +149,6 @@ static inline void xlat4to6(s46_sw *sw, s46_ctx *c, uint64_t now)
 }
 S46_STAGE(s46_st_xlat4to6, "xlat4to6", xlat4to6);
 
-
 static const s46_ip6 none6;
 
 static inline void xlat_out4(s46_sw *sw, s46_ctx *c, uint64_t now)

@@ -129,6 +129,10 @@ int s46_sw_cgn_open(s46_sw *sw, const struct s46_cgn_config *cfg, unsigned share
                     void (*hairpin_out)(s46_sw *sw, s46_ctx *c, uint64_t now), char *err,
                     size_t errlen);
 void s46_sw_cgn_tick(s46_sw *sw, uint64_t now_ns);
+/* The IPv4 packet of c, whose inbound CGN step is at external port `port`,
+ * handed to the worker owning that port as an IPv4 arrival when that is not
+ * this one: true when handed (c finished). */
+bool s46_sw_cgn_hand_over(s46_sw *sw, s46_ctx *c, uint16_t port);
 extern const s46_stage s46_st_map_dst4, s46_st_map_src6, s46_st_map_inner_src,
     s46_st_map_hairpin;
 /* The IPv4 packet of c translated into IPv6 and sent out of side 1, as

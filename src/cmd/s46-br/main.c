@@ -256,7 +256,7 @@ static uint32_t icmp4_source(const struct brconf *c)
     if (c->siit)
         return c->sc.ipv4;
     if (c->nat64)
-        return c->ns.c.ipv4 ? c->ns.c.ipv4 : c->ns.c.cgn.npool ? c->ns.c.cgn.pool[0].addr : 0;
+        return s46_nat64_icmp4_source(&c->ns.c);
     if (c->mapt)
         return c->tc.br4;
     if (c->lw)
