@@ -1435,15 +1435,12 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 /* The mappings read, not only prefetched: their misses (and page walks,
  * which a prefetch may not start) overlap here, in a loop with nothing
  * else to do, instead of stalling each packet in turn. */
-static void touch_maps(const s46_cgn *g, const midx_ent *idx, uint32_t mask,
-                       const s46_cgn_hint *h, unsigned n)
+static void touch_maps(const s46_cgn *g, const uint32_t *m, unsigned n)
 {
     uint32_t acc = 0;
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t m = midx_first(idx, mask, h[i].h);
-        if (m != NONE)
-            acc += g->maps[m].hp;
-    }
+    for (unsigned i = 0; i < n; i++)
+        if (m[i] != NONE)
+            acc += g->maps[m[i]].hp;
     __asm__ volatile("" : : "r"(acc));
 }
 
@@ -1463,13 +1460,16 @@ void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
 void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound)
 {
     const midx_ent *idx = outbound ? g->mo_idx : g->mi_idx;
-    uint32_t mask = outbound ? g->mo_mask : g->mi_mask;
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t m = midx_first(idx, mask, h[i].h);
-        if (m != NONE)
-            PF(&g->maps[m]);
+    uint32_t mask = outbound ? g->mo_mask : g->mi_mask, m[STAGE_MAX];
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned k = n - b < STAGE_MAX ? n - b : STAGE_MAX;
+        for (unsigned i = 0; i < k; i++) {
+            m[i] = midx_first(idx, mask, h[b + i].h);
+            if (m[i] != NONE)
+                PF(&g->maps[m[i]]);
+        }
+        touch_maps(g, m, k);
     }
-    touch_maps(g, idx, mask, h, n);
 }
 
 /* Mapping m's first session is the flow's and live. */
