@@ -117,9 +117,12 @@ done
 # the port set seen from outside: 192.0.2.18, PSID 0x34 at offset 6 (k 8)
 out=$(nsx "$LAN" /usr/bin/python3 - <<'PY'
 import socket
-bad, seen = [], set()
+# every socket stays open: a closed one's LAN port could be reused by the next,
+# which the NAPT rightly maps to the same outside port
+bad, seen, socks = [], set(), []
 for i in range(40):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+    socks.append(s)
     for _ in range(3):
         s.sendto(b"who am i", ("198.51.100.80", 7000))
         try:
