@@ -299,19 +299,21 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         return false;
     uint8_t *ip = p->data;
     unsigned tot = (unsigned)l->l3_len + l->l4_len, over = s46_encap_overhead(&sw->dp.enc);
-    s46_ctx c;
-    memcpy(c.peer.b, f->sub.b, 16);
+    s46_ip6 peer;
+    memcpy(peer.b, f->sub.b, 16);
     if ((sw->ttl_decrement && ip[8] <= 1) ||
         (l->df && tot > s46_sw_room(sw, &sw->dp.enc.dst)) ||
-        tot + over > s46_sw_mtu(sw, &c.peer) || s46_pkt_headroom(p) < over)
+        tot + over > s46_sw_mtu(sw, &peer) || s46_pkt_headroom(p) < over)
         return false;
     s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref);
     p->len = tot;
     if (sw->ttl_decrement)
         s46_ipv4_dec_ttl(ip);
-    c.p = p;
-    c.src = NULL;
-    s46_sw_encap_out(sw, &c, &c.peer, S46_EV_ENCAPSULATED, S46_EV_V4_MALFORMED);
+    /* s46_sw_encap_out's work: the checks above leave no outer fragment
+     * and no refusal (room, at most the MTU's bytes) */
+    s46_tunnel_encap_to(p, &sw->dp.enc, peer.b);
+    s46_sw_count(sw, S46_EV_ENCAPSULATED);
+    s46_dp_out(&sw->dp, p, 1);
     return true;
 }
 

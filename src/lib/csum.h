@@ -95,4 +95,49 @@ static inline void s46_csum_replace32(uint8_t *field, const uint8_t old_v[4],
     s = (s & 0xffff) + (s >> 16);
     s46_put16(field, (uint16_t)~s);
 }
+
+/* Several changes at once (RFC 1624 eqn. 3 with m and m' summed over all
+ * of them), in the machine's byte order (RFC 1071 §2(B): the sum is the
+ * same in either order): the delta of each changed value as it sits in
+ * the packet, added up, then applied to a checksum field once. The bytes
+ * are those the changes applied in turn give. A sum of at most six
+ * deltas fits s46_csum_apply. */
+static inline uint16_t s46_ld16(const uint8_t *p)
+{
+    uint16_t v;
+    __builtin_memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t s46_ld32(const uint8_t *p)
+{
+    uint32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return v;
+}
+/* old and new as loaded from (or to be stored into) the packet */
+static inline uint32_t s46_csum_delta32(uint32_t old_v, uint32_t new_v)
+{
+    return (~old_v >> 16) + (uint16_t)~old_v + (new_v >> 16) + (uint16_t)new_v;
+}
+static inline uint32_t s46_csum_delta16(uint16_t old_w, uint16_t new_w)
+{
+    return (uint32_t)(uint16_t)~old_w + new_w;
+}
+static inline void s46_csum_apply(uint8_t *field, uint32_t delta)
+{
+    uint32_t s = (uint16_t)~s46_ld16(field) + delta;
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    uint16_t v = (uint16_t)~s;
+    __builtin_memcpy(field, &v, 2);
+}
+/* UDP's rules as in s46_csum_replace16_udp. */
+static inline void s46_csum_apply_udp(uint8_t *field, uint32_t delta)
+{
+    if (s46_ld16(field) == 0)
+        return;
+    s46_csum_apply(field, delta);
+    if (s46_ld16(field) == 0)
+        __builtin_memcpy(field, "\xff\xff", 2);
+}
 #endif

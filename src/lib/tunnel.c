@@ -5,6 +5,11 @@
 
 int s46_tunnel_encap(s46_pkt *p, const s46_encap *e)
 {
+    return s46_tunnel_encap_to(p, e, e->dst.b);
+}
+
+int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16])
+{
     unsigned over = s46_encap_overhead(e);
     uint32_t payload = p->len + over - 40;
     if (payload > 65535 || p->len < 20)
@@ -21,7 +26,7 @@ int s46_tunnel_encap(s46_pkt *p, const s46_encap *e)
     h[6] = e->encap_limit >= 0 ? S46_PROTO_DSTOPT : S46_PROTO_IPIP;
     h[7] = e->hop_limit;
     memcpy(h + 8, e->src.b, 16);
-    memcpy(h + 24, e->dst.b, 16);
+    memcpy(h + 24, dst, 16);
     if (e->encap_limit >= 0) {
         static const uint8_t opt[8] = {S46_PROTO_IPIP, 0, 4, 1, 0, 1, 1, 0};
         memcpy(h + 40, opt, 8);

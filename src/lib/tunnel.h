@@ -26,6 +26,8 @@ static inline unsigned s46_encap_overhead(const s46_encap *e)
 /* Prepends the outer header(s) to the IPv4 packet in p. -1 without headroom
  * or when the result would exceed 65535 bytes of payload. */
 int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
+/* The same toward dst instead of e->dst. */
+int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16]);
 /* Removes the l3->l3_len bytes of outer headers; the caller has checked
  * that l3->proto is IPIP and the packet is not a fragment. The IPv4 packet
  * is trimmed to the IPv6 payload length. */
