@@ -269,7 +269,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&a->fast, a->cgn, p, &l, &f, &ref))
+    if (!s46_cgn_fast_next(&a->fast, p, &l, &f, &ref))
         return false;
     uint8_t *ip = p->data + 40;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
@@ -295,7 +295,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&a->fast, a->cgn, p, &l, &f, &ref))
+    if (!s46_cgn_fast_next(&a->fast, p, &l, &f, &ref))
         return false;
     uint8_t *ip = p->data;
     unsigned tot = (unsigned)l->l3_len + l->l4_len, over = s46_encap_overhead(&sw->dp.enc);

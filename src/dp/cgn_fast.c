@@ -76,7 +76,7 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
             x->k[i] = (uint8_t)k++;
         }
     }
-    s46_cgn_hint_maps(g, x->h, k, side);
+    s46_cgn_est_batch(g, x->f, x->h, x->ref, k, side, now);
 }
 
 static bool slow_has(const s46_cgn_fast *x, uint32_t tag)
@@ -87,8 +87,8 @@ static bool slow_has(const s46_cgn_fast *x, uint32_t tag)
     return false;
 }
 
-bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, const s46_l3 **l,
-                       s46_cgn_flow **f, uint32_t *ref)
+bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s46_l3 **l, s46_cgn_flow **f,
+                       uint32_t *ref)
 {
     unsigned i = x->i++;
     if (x->pending) /* the last one went to the stages after all */
@@ -107,11 +107,8 @@ bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, cons
     uint32_t tag = x->h[k].h;
     *l = &x->l3[k];
     *f = &x->f[k];
-    bool ok = c == S46_CGN_FAST_CAND && !x->wild && !slow_has(x, tag) &&
-              (x->side ? s46_cgn_est_out(g, *f, x->h[k], x->now, ref) &&
-                             /* to a pool address: hairpinned by the stages */
-                             !s46_cgn_is_external(g, (*f)->rem_addr)
-                       : s46_cgn_est_in(g, *f, x->h[k], x->now, ref));
+    *ref = x->ref[k];
+    bool ok = c == S46_CGN_FAST_CAND && !x->wild && *ref != S46_CGN_NOREF && !slow_has(x, tag);
     if (ok) {
         x->pending = true;
         x->pend_tag = tag;

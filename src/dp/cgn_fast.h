@@ -52,6 +52,7 @@ typedef struct s46_cgn_fast {
     s46_l3 l3[S46_BATCH_MAX];     /* per flow: the packet as parsed */
     s46_cgn_flow f[S46_BATCH_MAX];
     s46_cgn_hint h[S46_BATCH_MAX];
+    uint32_t ref[S46_BATCH_MAX];  /* per flow: s46_cgn_est_batch's answer */
 } s46_cgn_fast;
 
 /* The class of packet p (arrived on the side prepared), with *l (the
@@ -73,8 +74,8 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
 /* The next packet p's established flow; false when it has none here, was
  * not prepared or must keep its place behind a packet of its mapping. *l
  * and *f point into x. */
-bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_cgn *g, const s46_pkt *p, const s46_l3 **l,
-                       s46_cgn_flow **f, uint32_t *ref);
+bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s46_l3 **l, s46_cgn_flow **f,
+                       uint32_t *ref);
 /* The CGN's part for the packet at ip that next() accepted, parsed into l:
  * state refreshed, outbound its source, inbound its destination
  * rewritten. */

@@ -412,7 +412,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l6;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&n->fast, n->cgn, p, &l6, &f, &ref))
+    if (!s46_cgn_fast_next(&n->fast, p, &l6, &f, &ref))
         return false;
     uint8_t *d = p->data, *l4 = d + 40;
     unsigned plen = l6->l4_len, total = 20 + plen;
@@ -454,7 +454,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->fast, n->cgn, p, &l, &f, &ref))
+    if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->fast, p, &l, &f, &ref))
         return false;
     uint8_t *d = p->data, *l4 = d + 20;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;

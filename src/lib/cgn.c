@@ -1457,21 +1457,6 @@ void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
     }
 }
 
-void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound)
-{
-    const midx_ent *idx = outbound ? g->mo_idx : g->mi_idx;
-    uint32_t mask = outbound ? g->mo_mask : g->mi_mask, m[STAGE_MAX];
-    for (unsigned b = 0; b < n; b += STAGE_MAX) {
-        unsigned k = n - b < STAGE_MAX ? n - b : STAGE_MAX;
-        for (unsigned i = 0; i < k; i++) {
-            m[i] = midx_first(idx, mask, h[b + i].h);
-            if (m[i] != NONE)
-                PF(&g->maps[m[i]]);
-        }
-        touch_maps(g, m, k);
-    }
-}
-
 /* Mapping m's first session is the flow's and live. */
 static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t now)
 {
@@ -1479,37 +1464,68 @@ static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t no
            !due(e->h_exp, now);
 }
 
-bool s46_cgn_est_out(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
-                     uint32_t *ref)
+/* Flow f's mapping if f is a packet of its live first session, from m,
+ * the first mapping of f's hash on the index (its full lookup when m is
+ * another flow's); NONE otherwise. Outbound, f toward a pool address is
+ * not one (it hairpins). */
+static inline uint32_t est_out(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, uint32_t m,
+                               uint32_t now)
 {
     if (f->proto >= S46_CGN_NPROTO)
-        return false;
-    uint32_t m = find_mo_h(g, &f->sub, h.h, f->proto, f->int_addr, f->int_port, NULL);
-    if (m == NONE || !est_head(&g->maps[m], f, now))
-        return false;
+        return NONE;
+    if (m != NONE) {
+        const map_ent *e = &g->maps[m];
+        if (e->int_addr != f->int_addr || e->int_port != f->int_port ||
+            mproto(e) != f->proto || !key_eq(&e->key, &f->sub))
+            m = find_mo_h(g, &f->sub, h, f->proto, f->int_addr, f->int_port, NULL);
+    }
+    if (m == NONE || !est_head(&g->maps[m], f, now) || s46_cgn_is_external(g, f->rem_addr))
+        return NONE;
     f->ext_addr = g->maps[m].ext_addr;
     f->ext_port = g->maps[m].ext_port;
     f->new_block = false;
-    *ref = m;
-    return true;
+    return m;
 }
 
-bool s46_cgn_est_in(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
-                    uint32_t *ref)
+static inline uint32_t est_in(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, uint32_t m,
+                              uint32_t now)
 {
     /* a mapping at the address and port is one of this instance's blocks
      * on a pool address: find_ext's checks hold */
     if (f->proto >= S46_CGN_NPROTO || g->npend)
-        return false;
-    uint32_t m = find_mi_h(g, h.h, f->proto, f->ext_addr, f->ext_port);
+        return NONE;
+    if (m != NONE) {
+        const map_ent *e = &g->maps[m];
+        if (e->ext_port != f->ext_port || mproto(e) != f->proto || e->ext_addr != f->ext_addr)
+            m = find_mi_h(g, h, f->proto, f->ext_addr, f->ext_port);
+    }
     if (m == NONE || !est_head(&g->maps[m], f, now))
-        return false;
+        return NONE;
     const map_ent *e = &g->maps[m];
     f->sub = e->key;
     f->int_addr = e->int_addr;
     f->int_port = e->int_port;
-    *ref = m;
-    return true;
+    return m;
+}
+
+void s46_cgn_est_batch(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t *ref,
+                       unsigned n, bool outbound, uint32_t now)
+{
+    const midx_ent *idx = outbound ? g->mo_idx : g->mi_idx;
+    uint32_t mask = outbound ? g->mo_mask : g->mi_mask;
+    for (unsigned b = 0; b < n; b += STAGE_MAX) {
+        unsigned k = n - b < STAGE_MAX ? n - b : STAGE_MAX;
+        uint32_t *m = ref + b;
+        for (unsigned i = 0; i < k; i++) {
+            m[i] = midx_first(idx, mask, h[b + i].h);
+            if (m[i] != NONE)
+                PF(&g->maps[m[i]]);
+        }
+        touch_maps(g, m, k);
+        for (unsigned i = 0; i < k; i++)
+            m[i] = outbound ? est_out(g, &f[b + i], h[b + i].h, m[i], now)
+                            : est_in(g, &f[b + i], h[b + i].h, m[i], now);
+    }
 }
 
 void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outbound, uint32_t now)

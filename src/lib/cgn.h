@@ -224,23 +224,22 @@ void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned
  * s46_cgn_hint_one hashes each flow once (fields as for the prefetch
  * calls; outbound or inbound) and prefetches its index slot, as soon as
  * the caller knows the flow (the miss overlaps with the caller's next
- * packets); then s46_cgn_hint_maps over the batch's hints reads the slots
- * and the mappings. Then per packet, in the batch's order,
- * s46_cgn_est_out/in look the flow up from its hint (not hashing again):
- * true, with f's other fields filled as s46_cgn_outbound/inbound fill
- * them and *ref set, only when those calls would find f a packet of its
- * mapping's live first session (the common case of an established flow);
- * they change nothing. The caller commits with s46_cgn_est_touch (the TCP
- * state and expiry refresh those calls do) once the packet will leave;
- * false: the caller takes its full path. A hint stays valid whatever the
- * batch's other packets change (it is a hash of the flow). */
+ * packets); then s46_cgn_est_batch looks the batch's n flows up from
+ * their hints, together (the index slots, then the mappings, each step's
+ * misses overlapping): ref[i] is flow i's mapping, with f[i]'s other
+ * fields filled as s46_cgn_outbound/inbound fill them, only when those
+ * calls would find f[i] a packet of its mapping's live first session (the
+ * common case of an established flow) and, outbound, not toward a pool
+ * address (a hairpin); else S46_CGN_NOREF. It changes nothing, and its
+ * answers hold while the caller only commits: the caller commits with
+ * s46_cgn_est_touch (the TCP state and expiry refresh those calls do)
+ * once a packet will leave; for a flow answered NOREF it takes its full
+ * path. */
+#define S46_CGN_NOREF UINT32_MAX
 typedef struct s46_cgn_hint { uint32_t h; } s46_cgn_hint;
 void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound);
-void s46_cgn_hint_maps(const s46_cgn *g, const s46_cgn_hint *h, unsigned n, bool outbound);
-bool s46_cgn_est_out(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
-                     uint32_t *ref);
-bool s46_cgn_est_in(const s46_cgn *g, s46_cgn_flow *f, s46_cgn_hint h, uint32_t now,
-                    uint32_t *ref);
+void s46_cgn_est_batch(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t *ref,
+                       unsigned n, bool outbound, uint32_t now);
 void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outbound,
                        uint32_t now);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,

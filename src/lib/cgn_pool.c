@@ -12,6 +12,7 @@ typedef struct run {
 struct s46_cgn_pool {
     run *runs;
     uint32_t nruns, size;
+    uint32_t lo, hi;      /* the first and last address (lo > hi: none) */
 };
 
 static int cmp_run(const void *a, const void *b)
@@ -99,6 +100,8 @@ s46_cgn_pool *s46_cgn_pool_new(const s46_pfx4 *pfx, size_t npfx, const s46_pfx4 
     }
     p->runs = out;
     p->nruns = no;
+    p->lo = no ? out[0].first : 1;
+    p->hi = no ? out[no - 1].last : 0;
     p->size = (uint32_t)total;
     free(in);
     free(ex);
@@ -136,6 +139,8 @@ uint32_t s46_cgn_pool_addr(const s46_cgn_pool *p, uint32_t i)
 
 uint32_t s46_cgn_pool_index(const s46_cgn_pool *p, uint32_t addr)
 {
+    if (addr < p->lo || addr > p->hi) /* most addresses a packet names */
+        return UINT32_MAX;
     uint32_t lo = 0, hi = p->nruns;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
