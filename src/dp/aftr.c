@@ -275,11 +275,9 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     if ((sw->ttl_decrement && ip[8] <= 1) || (sw->ipv4_mtu && tot > sw->ipv4_mtu))
         return false;
-    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref);
+    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
     p->data = ip;
     p->len = tot;
-    if (sw->ttl_decrement)
-        s46_ipv4_dec_ttl(ip);
     s46_sw_count(sw, S46_EV_DECAPSULATED);
     s46_dp_out(&sw->dp, p, 0);
     return true;
@@ -305,10 +303,8 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         (l->df && tot > s46_sw_room(sw, &sw->dp.enc.dst)) ||
         tot + over > s46_sw_mtu(sw, &peer) || s46_pkt_headroom(p) < over)
         return false;
-    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref);
+    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
     p->len = tot;
-    if (sw->ttl_decrement)
-        s46_ipv4_dec_ttl(ip);
     /* s46_sw_encap_out's work: the checks above leave no outer fragment
      * and no refusal (room, at most the MTU's bytes) */
     s46_tunnel_encap_to(p, &sw->dp.enc, peer.b);

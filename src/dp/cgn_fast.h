@@ -25,7 +25,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <arpa/inet.h>
+#include <string.h>
+
 #include "lib/cgn.h"
+#include "lib/csum.h"
 #include "lib/parse.h"
 #include "lib/pkt.h"
 
@@ -71,16 +75,86 @@ s46_cgn_fast_class s46_cgn_fast_class4(const uint8_t *ip, unsigned avail,
 
 void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b, uint16_t side,
                           uint32_t now, s46_cgn_fast_cand cand, const void *arg);
+static inline bool s46_cgn_fast_slow_has_(const s46_cgn_fast *x, uint32_t tag)
+{
+    for (unsigned j = 0; j < x->nslow; j++)
+        if (x->slow[j] == tag)
+            return true;
+    return false;
+}
+
 /* The next packet p's established flow; false when it has none here, was
  * not prepared or must keep its place behind a packet of its mapping. *l
  * and *f point into x. */
-bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s46_l3 **l, s46_cgn_flow **f,
-                       uint32_t *ref);
-/* The CGN's part for the packet at ip that next() accepted, parsed into l:
- * state refreshed, outbound its source, inbound its destination
- * rewritten. */
-void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
-                         const s46_cgn_flow *f, uint32_t ref);
+static inline bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s46_l3 **l,
+                                     s46_cgn_flow **f, uint32_t *ref)
+{
+    unsigned i = x->i++;
+    if (x->pending) /* the last one went to the stages after all */
+        x->slow[x->nslow++] = x->pend_tag;
+    x->pending = false;
+    if (i >= x->n || x->p[i] != p) {
+        x->wild = true;
+        return false;
+    }
+    s46_cgn_fast_class c = (s46_cgn_fast_class)x->cls[i];
+    if (c == S46_CGN_FAST_ANY)
+        x->wild = true;
+    if (c != S46_CGN_FAST_CAND && c != S46_CGN_FAST_FLOW)
+        return false;
+    unsigned k = x->k[i];
+    uint32_t tag = x->h[k].h;
+    *l = &x->l3[k];
+    *f = &x->f[k];
+    *ref = x->ref[k];
+    bool ok = c == S46_CGN_FAST_CAND && !x->wild && *ref != S46_CGN_NOREF &&
+              !s46_cgn_fast_slow_has_(x, tag);
+    if (ok) {
+        x->pending = true;
+        x->pend_tag = tag;
+    } else {
+        x->slow[x->nslow++] = tag;
+    }
+    return ok;
+}
+
+/* The CGN's part for the packet at ip that next() accepted, parsed into l
+ * (a candidate: no options, its transport header whole): state
+ * refreshed, outbound its source, inbound its destination address and
+ * port rewritten, with ttl_dec its TTL decremented too (the caller saw it
+ * above 1), each checksum updated once (RFC 1624; the bytes those
+ * changes made in turn leave). */
+static inline void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip,
+                                       const s46_l3 *l, const s46_cgn_flow *f, uint32_t ref,
+                                       bool ttl_dec)
+{
+    x->pending = false;
+    s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
+    bool src = x->side;
+    uint8_t *a = ip + (src ? 12 : 16), *l4 = ip + 20;
+    uint32_t na = htonl(src ? f->ext_addr : f->int_addr); /* as in the packet */
+    uint16_t np = htons(src ? f->ext_port : f->int_port);
+    uint32_t da = s46_csum_delta32(s46_ld32(a), na);
+    if (l->proto == S46_PROTO_ICMP) { /* the identifier; no pseudo-header */
+        s46_csum_apply(l4 + 2, s46_csum_delta16(s46_ld16(l4 + 4), np));
+        memcpy(l4 + 4, &np, 2);
+    } else {
+        uint8_t *pp = l4 + (src ? 0 : 2);
+        uint32_t d = da + s46_csum_delta16(s46_ld16(pp), np);
+        memcpy(pp, &np, 2);
+        if (l->proto == S46_PROTO_TCP)
+            s46_csum_apply(l4 + 16, d);
+        else
+            s46_csum_apply_udp(l4 + 6, d);
+    }
+    if (ttl_dec) {
+        uint16_t o = s46_ld16(ip + 8);
+        ip[8]--;
+        da += s46_csum_delta16(o, s46_ld16(ip + 8));
+    }
+    s46_csum_apply(ip + 10, da);
+    memcpy(a, &na, 4);
+}
 /* Ends the batch (next() answers false until the next prepare). */
 static inline void s46_cgn_fast_end(s46_cgn_fast *x) { x->n = 0; }
 #endif

@@ -437,7 +437,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     s46_l3 l = *l6; /* as parse4 would see it: ports, flags, lengths */
     l.l3_len = 20;
     l.proto = proto;
-    s46_cgn_fast_commit(&n->fast, n->cgn, h, &l, f, ref);
+    s46_cgn_fast_commit(&n->fast, n->cgn, h, &l, f, ref, false);
     sw->dp.cnt[S46_NAT64_translated6]++;
     s46_dp_out(&sw->dp, p, 0);
     return true;
@@ -459,7 +459,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     uint8_t *d = p->data, *l4 = d + 20;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     p->len = tot;
-    s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref);
+    s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref, false);
     if (l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) {
         s46_ctx c; /* the host the translator puts in place of HOST4 */
         s46_xlat_info info;
