@@ -54,6 +54,7 @@ struct s46_aftr {
     uint64_t cnt[S46_AFTR_NCOUNTERS];
     bool fast_wanted;          /* the fast paths (off only in tests) */
     s46_cgn_fast fast;         /* the batch's flows, for them */
+    uint8_t hdr6[48];          /* the encapsulation's template (s46_encap_write) */
 };
 
 static bool v4_fast(s46_sw *sw, s46_pkt *p);
@@ -133,6 +134,8 @@ static void apply(s46_aftr *a, const s46_aftr_conf *c)
     sw->ipv4_mtu = c->ipv4_mtu;
     sw->reasm_inner_all = true; /* the CGN needs every datagram's ports */
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
+    static const uint8_t zero[16];
+    s46_encap_write(a->hdr6, &sw->dp.enc, 0, 0, zero);
     a->writer.log = c->log;
     sw->cgn.hairpin = c->hairpin;
 }
@@ -301,13 +304,21 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     memcpy(peer.b, f->sub.b, 16);
     if ((sw->ttl_decrement && ip[8] <= 1) ||
         (l->df && tot > s46_sw_room(sw, &sw->dp.enc.dst)) ||
-        tot + over > s46_sw_mtu(sw, &peer) || s46_pkt_headroom(p) < over)
+        tot + over > s46_sw_mtu(sw, &peer) || s46_pkt_headroom(p) < over ||
+        sw->dp.enc.copy_tos /* the template has a fixed traffic class */)
         return false;
     s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
     p->len = tot;
-    /* s46_sw_encap_out's work: the checks above leave no outer fragment
-     * and no refusal (room, at most the MTU's bytes) */
-    s46_tunnel_encap_to(p, &sw->dp.enc, peer.b);
+    /* s46_sw_encap_out's work, from the template (the AFTR's traffic
+     * class is fixed): the checks above leave no outer fragment and no
+     * refusal (room, at most the MTU's bytes) */
+    uint8_t *h = s46_pkt_push(p, over);
+    if (over == 40)
+        memcpy(h, a->hdr6, 40);
+    else
+        memcpy(h, a->hdr6, 48);
+    s46_put16(h + 4, (uint16_t)(tot + over - 40));
+    memcpy(h + 24, peer.b, 16);
     s46_sw_count(sw, S46_EV_ENCAPSULATED);
     s46_dp_out(&sw->dp, p, 1);
     return true;

@@ -108,17 +108,12 @@ static void apply_conf(s46_br *br, const s46_br_conf *c)
     sw->ti = (s46_tunnel_icmp){.local = &br->c.br6, .arg = br, .icmp_src = c->br4,
                                .nlocal = 1, .quote_ok = quote_ok, .stateless = true};
     s46_sw_map_set(&sw->map, c->rules, c->layout, c->hairpin, c->icmp_unreachable);
-    /* the header template, by s46_tunnel_encap itself (the TOS is not
-     * copied into it: no fast path when the encapsulation copies it) */
-    s46_pkt_reset(&sw->dp.scratch);
-    memset(sw->dp.scratch.data, 0, 20);
-    sw->dp.scratch.data[0] = 0x45;
-    sw->dp.scratch.len = 20;
-    s46_encap e = sw->dp.enc;
-    memset(e.dst.b, 0, 16);
-    br->fast_ok = !e.copy_tos && s46_tunnel_encap(&sw->dp.scratch, &e) == 0;
-    br->hdr6_len = s46_encap_overhead(&e);
-    memcpy(br->hdr6, sw->dp.scratch.data, br->hdr6_len);
+    /* the header template (the TOS is not copied into it: no fast path
+     * when the encapsulation copies it) */
+    static const uint8_t zero[16];
+    br->fast_ok = !sw->dp.enc.copy_tos;
+    br->hdr6_len = s46_encap_overhead(&sw->dp.enc);
+    s46_encap_write(br->hdr6, &sw->dp.enc, 0, 0, zero);
     bool fast = br->fast_ok && br->fast_wanted;
     sw->fast[0] = fast ? v4_fast : NULL;
     sw->fast[1] = fast ? v6_fast : NULL;

@@ -18,6 +18,13 @@ int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16])
     uint8_t *h = s46_pkt_push(p, over);
     if (!h)
         return -1;
+    s46_encap_write(h, e, tos, payload, dst);
+    return 0;
+}
+
+void s46_encap_write(uint8_t *h, const s46_encap *e, uint8_t tos, uint32_t payload,
+                     const uint8_t dst[16])
+{
     uint8_t tc = e->copy_tos ? tos : e->tclass;
     h[0] = (uint8_t)(0x60 | tc >> 4);
     h[1] = (uint8_t)(tc << 4);
@@ -32,7 +39,6 @@ int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16])
         memcpy(h + 40, opt, 8);
         h[44] = (uint8_t)e->encap_limit;
     }
-    return 0;
 }
 
 void s46_tunnel_decap(s46_pkt *p, const s46_l3 *l3)

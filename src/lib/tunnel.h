@@ -28,6 +28,13 @@ static inline unsigned s46_encap_overhead(const s46_encap *e)
 int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
 /* The same toward dst instead of e->dst. */
 int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16]);
+/* Those outer header(s), s46_encap_overhead(e) bytes at h, for `payload`
+ * bytes of IPv6 payload (the option and the IPv4 packet) whose IPv4 TOS
+ * is tos. With payload 0 and a zero dst: a template for a fast path that
+ * then writes the payload length (bytes 4-5) and the destination (24-39)
+ * per packet (when !copy_tos: the traffic class is fixed). */
+void s46_encap_write(uint8_t *h, const s46_encap *e, uint8_t tos, uint32_t payload,
+                     const uint8_t dst[16]);
 /* Removes the l3->l3_len bytes of outer headers; the caller has checked
  * that l3->proto is IPIP and the packet is not a fragment. The IPv4 packet
  * is trimmed to the IPv6 payload length. */
