@@ -247,9 +247,8 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
                    : S46_CGN_FAST_NONE;
     if (memcmp(d + 24, a->sw.local.b, 16) != 0)
         return S46_CGN_FAST_NONE;
-    s46_cgn_key k;
-    memcpy(k.b, d + 8, 16);
-    return s46_cgn_fast_class4(d + 40, s46_get16(d + 4), &k, l, f);
+    /* the B4's address as the key, in place (a key is 16 bytes, unaligned) */
+    return s46_cgn_fast_class4(d + 40, s46_get16(d + 4), (const s46_cgn_key *)(d + 8), l, f);
 }
 
 /* An IPv4 packet's class, but to the AFTR's own address (answered). */

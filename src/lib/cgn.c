@@ -223,7 +223,9 @@ static inline uint32_t key_hash(const s46_cgn_key *k)
     uint64_t a, b;
     memcpy(&a, k->b, 8);
     memcpy(&b, k->b + 8, 8);
-    return (uint32_t)(s46_mix64(a + 0x632be59bd9b4e019ULL) ^ s46_mix64(b ^ 0x85157af5ULL));
+    /* one mix of both halves: b times an odd constant is a bijection, so
+     * keys that differ in one half only never meet before the mix */
+    return (uint32_t)s46_mix64((a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL));
 }
 /* A mapping is found by its subscriber's key (not its index), so that an
  * outbound packet of a known flow needs no subscriber lookup first. */
