@@ -124,9 +124,9 @@ static inline bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s4
  * port rewritten, with ttl_dec its TTL decremented too (the caller saw it
  * above 1), each checksum updated once (RFC 1624; the bytes those
  * changes made in turn leave). */
-static inline void s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip,
-                                       const s46_l3 *l, const s46_cgn_flow *f, uint32_t ref,
-                                       bool ttl_dec)
+static inline __attribute__((always_inline)) void
+s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
+                    const s46_cgn_flow *f, uint32_t ref, bool ttl_dec)
 {
     x->pending = false;
     s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);

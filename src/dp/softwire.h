@@ -304,7 +304,7 @@ static inline void s46_sw_out4(s46_sw *sw, s46_ctx *c)
  * Fragment Header). */
 static inline unsigned s46_sw_mtu(const s46_sw *sw, const s46_ip6 *peer)
 {
-    return s46_pmtu_get(&sw->pmtu, peer);
+    return sw->pmtu.n ? s46_pmtu_get(&sw->pmtu, peer) : sw->pmtu.base;
 }
 static inline unsigned s46_sw_room(const s46_sw *sw, const s46_ip6 *peer)
 {

@@ -1534,8 +1534,13 @@ void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outboun
 {
     const map_ent *e = &g->maps[ref];
     unsigned proto = mproto(e);
-    if (outbound || proto == S46_CGN_TCP) /* inbound UDP and ICMP do not refresh */
-        refresh(g, ref, mhead(e), proto, tcp_flags, outbound, now);
+    if (proto != S46_CGN_TCP) {
+        /* inbound UDP and ICMP do not refresh; outbound, most packets
+         * find the expiry their second already set */
+        if (!outbound || now + timeout_st(g, proto, e->h_tcp) == e->h_exp)
+            return;
+    }
+    refresh(g, ref, mhead(e), proto, tcp_flags, outbound, now);
 }
 
 static void count_refusal(s46_cgn *g, s46_cgn_result r, int which)
