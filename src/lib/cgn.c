@@ -229,11 +229,18 @@ static inline uint32_t key_hash(const s46_cgn_key *k)
     return (uint32_t)s46_mix64((a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL));
 }
 /* A mapping is found by its subscriber's key (not its index), so that an
- * outbound packet of a known flow needs no subscriber lookup first. */
-static inline uint32_t mo_hash(uint32_t key_h, unsigned proto, uint32_t addr, uint16_t port)
+ * outbound packet of a known flow needs no subscriber lookup first: the
+ * key and the flow's fields in one mix (each part through a bijection
+ * first, so flows that differ in one part only never meet before it). */
+static inline uint32_t mo_hash(const s46_cgn_key *k, unsigned proto, uint32_t addr,
+                               uint16_t port)
 {
-    return (uint32_t)s46_mix64(((uint64_t)key_h << 32 | addr) * 0x9e3779b97f4a7c15ULL +
-                               ((uint64_t)port << 8 | proto));
+    uint64_t a, b;
+    memcpy(&a, k->b, 8);
+    memcpy(&b, k->b + 8, 8);
+    uint64_t c = (uint64_t)addr << 24 | (uint64_t)port << 8 | proto;
+    return (uint32_t)s46_mix64((a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL) ^
+                               (c * 0xc2b2ae3d27d4eb4fULL));
 }
 /* By external address (not its pool index): the inbound packet's own. */
 static inline uint32_t mi_hash(unsigned proto, uint32_t addr, uint16_t port)
@@ -249,7 +256,7 @@ static uint32_t sub_hash_of(const s46_cgn *g, uint32_t i) { return key_hash(&g->
 static uint32_t mo_hash_of(const s46_cgn *g, uint32_t i)
 {
     const map_ent *m = &g->maps[i];
-    return mo_hash(key_hash(&m->key), mproto(m), m->int_addr, m->int_port);
+    return mo_hash(&m->key, mproto(m), m->int_addr, m->int_port);
 }
 static uint32_t mi_hash_of(const s46_cgn *g, uint32_t i)
 {
@@ -375,10 +382,10 @@ static inline uint32_t find_mo_h(const s46_cgn *g, const s46_cgn_key *k, uint32_
     }
 }
 
-static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, uint32_t key_h, unsigned proto,
-                        uint32_t addr, uint16_t port, uint32_t *slot)
+static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, unsigned proto, uint32_t addr,
+                        uint16_t port, uint32_t *slot)
 {
-    return find_mo_h(g, k, mo_hash(key_h, proto, addr, port), proto, addr, port, slot);
+    return find_mo_h(g, k, mo_hash(k, proto, addr, port), proto, addr, port, slot);
 }
 
 static inline uint32_t find_mi_h(const s46_cgn *g, uint32_t mh, unsigned proto, uint32_t addr,
@@ -1200,8 +1207,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
                                     uint32_t now, int *which)
 {
     uint32_t slot, mslot, sslot, s = NONE;
-    uint32_t kh = key_hash(&f->sub);
-    uint32_t moh = mo_hash(kh, f->proto, f->int_addr, f->int_port);
+    uint32_t moh = mo_hash(&f->sub, f->proto, f->int_addr, f->int_port);
     uint32_t m = find_mo_h(g, &f->sub, moh, f->proto, f->int_addr, f->int_port, &mslot);
     s46_cgn_result r;
     bool new_mapping = m == NONE;
@@ -1210,7 +1216,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         s46_cgn_key sk = f->sub;
         if (g->prefix_subs)
             sk = s46_cgn_key_prefix(&f->sub, g->cfg.sub_len);
-        if ((s = find_sub(g, &sk, g->prefix_subs ? key_hash(&sk) : kh, &slot)) == NONE) {
+        if ((s = find_sub(g, &sk, key_hash(&sk), &slot)) == NONE) {
             new_subscriber = true;
             if ((s = new_sub(g, &sk, slot)) == NONE) {
                 *which = FULL_SUBS;
@@ -1331,7 +1337,7 @@ static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
     uint32_t m[STAGE_MAX], kh[STAGE_MAX];
     for (unsigned i = 0; i < n; i++) {
         kh[i] = key_hash(&f[i].sub);
-        m[i] = mo_hash(kh[i], f[i].proto, f[i].int_addr, f[i].int_port);
+        m[i] = mo_hash(&f[i].sub, f[i].proto, f[i].int_addr, f[i].int_port);
         PF(&g->mo_idx[m[i] & g->mo_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
@@ -1426,7 +1432,7 @@ void s46_cgn_inbound_batch(s46_cgn *g, s46_cgn_flow *f, const uint8_t *tcp_flags
 
 void s46_cgn_prefetch_out(const s46_cgn *g, const s46_cgn_flow *f)
 {
-    uint32_t i = mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port) & g->mo_mask;
+    uint32_t i = mo_hash(&f->sub, f->proto, f->int_addr, f->int_port) & g->mo_mask;
     PF(&g->mo_idx[i]);
 }
 
@@ -1454,7 +1460,7 @@ void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
 {
     if (outbound) {
         h->h = f->proto < S46_CGN_NPROTO
-                   ? mo_hash(key_hash(&f->sub), f->proto, f->int_addr, f->int_port)
+                   ? mo_hash(&f->sub, f->proto, f->int_addr, f->int_port)
                    : 0;
         PF(&g->mo_idx[h->h & g->mo_mask]);
     } else {
@@ -1845,7 +1851,7 @@ bool s46_cgn_lookup_int(const s46_cgn *g, uint8_t proto, const s46_cgn_key *sub,
 {
     if (proto >= S46_CGN_NPROTO)
         return false;
-    uint32_t m = find_mo(g, sub, key_hash(sub), proto, int_addr, int_port, NULL);
+    uint32_t m = find_mo(g, sub, proto, int_addr, int_port, NULL);
     if (m == NONE || !map_live(g, m, now))
         return false;
     *ext_addr = g->maps[m].ext_addr;
