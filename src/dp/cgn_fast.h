@@ -170,6 +170,15 @@ static inline bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s4
     return ok;
 }
 
+/* The CGN's state part only, for a fast path that writes the flow's
+ * address and port itself (a translator, as it builds the new headers). */
+static inline void s46_cgn_fast_touch(s46_cgn_fast *x, s46_cgn *g, const s46_l3 *l,
+                                      uint32_t ref)
+{
+    x->pending = false;
+    s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
+}
+
 /* The CGN's part for the packet at ip that next() accepted, parsed into l
  * (a candidate: no options, its transport header whole): state
  * refreshed, outbound its source, inbound its destination address and
@@ -180,8 +189,7 @@ static inline __attribute__((always_inline)) void
 s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
                     const s46_cgn_flow *f, uint32_t ref, bool ttl_dec)
 {
-    x->pending = false;
-    s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
+    s46_cgn_fast_touch(x, g, l, ref);
     bool src = x->side;
     uint8_t *a = ip + (src ? 12 : 16), *l4 = ip + 20;
     uint32_t na = htonl(src ? f->ext_addr : f->int_addr); /* as in the packet */

@@ -418,26 +418,29 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     unsigned plen = l6->l4_len, total = 20 + plen;
     uint8_t nh = d[6], proto = nh;
     uint32_t d4 = f->rem_addr; /* cand6: the destination's IPv4 address */
+    /* translated straight to the flow's external address and port (the
+     * stages translate to HOST4, then the CGN rewrites: the same bytes) */
+    uint8_t *pp = l4 + (nh == S46_PROTO_ICMPV6 ? 4 : 0); /* source port, echo id */
+    uint16_t oport = s46_get16(pp), eport = f->ext_port;
+    s46_put16(pp, eport);
     if (nh == S46_PROTO_ICMPV6) { /* echo request: type 128 -> 8, no pseudo-header */
-        uint32_t minus = (uint32_t)(128u << 8 | l4[1]) +
+        uint32_t minus = (uint32_t)(128u << 8 | l4[1]) + oport +
                          s46_csum_pseudo6(d + 8, d + 24, S46_PROTO_ICMPV6, plen);
-        s46_xf_fix_csum(l4 + 2, minus, 8u << 8 | l4[1], false);
+        s46_xf_fix_csum(l4 + 2, minus, (8u << 8 | l4[1]) + eport, false);
         l4[0] = 8;
         proto = S46_PROTO_ICMP;
     } else {
-        s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 8, 32),
-                        s46_xf_sum32(HOST4) + s46_xf_sum32(d4), nh == S46_PROTO_UDP);
+        s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 8, 32) + oport,
+                        s46_xf_sum32(f->ext_addr) + s46_xf_sum32(d4) + eport,
+                        nh == S46_PROTO_UDP);
     }
     uint8_t tos = n->x.tos_zero ? 0 : (uint8_t)((d[0] & 15) << 4 | d[1] >> 4),
             ttl = (uint8_t)(n->x.ttl_decrement ? d[7] - 1 : d[7]);
     uint8_t *h = d + 20;
-    s46_xf_put4(&n->x, h, tos, total, ttl, proto, HOST4, d4);
+    s46_xf_put4(&n->x, h, tos, total, ttl, proto, f->ext_addr, d4);
     p->data = h;
     p->len = total;
-    s46_l3 l = *l6; /* as parse4 would see it: ports, flags, lengths */
-    l.l3_len = 20;
-    l.proto = proto;
-    s46_cgn_fast_commit(&n->fast, n->cgn, h, &l, f, ref, false);
+    s46_cgn_fast_touch(&n->fast, n->cgn, l6, ref);
     sw->dp.cnt[S46_NAT64_translated6]++;
     s46_dp_out(&sw->dp, p, 0);
     return true;
@@ -459,8 +462,8 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     uint8_t *d = p->data, *l4 = d + 20;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     p->len = tot;
-    s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref, false);
     if (l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) {
+        s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref, false);
         s46_ctx c; /* the host the translator puts in place of HOST4 */
         s46_xlat_info info;
         memcpy(c.peer.b, f->sub.b, 16);
@@ -472,19 +475,26 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
             return true;
         }
     } else {
+        /* the stages NAPT to HOST4 and the host's port, then translate
+         * HOST4 away: the port rewritten here, and the address replaced
+         * as the translation replaces the header (the same bytes) */
+        s46_cgn_fast_touch(&n->fast, n->cgn, l, ref);
         s46_ip6 s6;
         s46_rfc6052_embed(&n->c.pool6, s46_get32(d + 12), &s6);
         unsigned plen = tot - 20;
         uint8_t nh = l->proto;
+        uint8_t *pp = l4 + (nh == S46_PROTO_ICMP ? 4 : 2); /* destination port, echo id */
+        uint16_t oport = s46_get16(pp), iport = f->int_port;
+        s46_put16(pp, iport);
         if (nh == S46_PROTO_ICMP) { /* echo reply: type 0 -> 129, pseudo-header added */
             nh = S46_PROTO_ICMPV6;
-            uint32_t plus = (uint32_t)(129u << 8 | l4[1]) +
+            uint32_t plus = (uint32_t)(129u << 8 | l4[1]) + iport +
                             s46_csum_pseudo6(s6.b, f->sub.b, S46_PROTO_ICMPV6, plen);
-            s46_xf_fix_csum(l4 + 2, l4[1], plus, false);
+            s46_xf_fix_csum(l4 + 2, (uint32_t)l4[1] + oport, plus, false);
             l4[0] = 129;
         } else {
-            s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 12, 8),
-                            s46_xf_sum4n(s6.b, 16) + s46_xf_sum4n(f->sub.b, 16),
+            s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 12, 8) + oport,
+                            s46_xf_sum4n(s6.b, 16) + s46_xf_sum4n(f->sub.b, 16) + iport,
                             nh == S46_PROTO_UDP);
         }
         uint8_t tos = n->x.tos_zero ? 0 : d[1],
