@@ -5,11 +5,6 @@
 
 int s46_tunnel_encap(s46_pkt *p, const s46_encap *e)
 {
-    return s46_tunnel_encap_to(p, e, e->dst.b);
-}
-
-int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16])
-{
     unsigned over = s46_encap_overhead(e);
     uint32_t payload = p->len + over - 40;
     if (payload > 65535 || p->len < 20)
@@ -18,7 +13,7 @@ int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16])
     uint8_t *h = s46_pkt_push(p, over);
     if (!h)
         return -1;
-    s46_encap_write(h, e, tos, payload, dst);
+    s46_encap_write(h, e, tos, payload, e->dst.b);
     return 0;
 }
 

@@ -26,8 +26,6 @@ static inline unsigned s46_encap_overhead(const s46_encap *e)
 /* Prepends the outer header(s) to the IPv4 packet in p. -1 without headroom
  * or when the result would exceed 65535 bytes of payload. */
 int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
-/* The same toward dst instead of e->dst. */
-int s46_tunnel_encap_to(s46_pkt *p, const s46_encap *e, const uint8_t dst[16]);
 /* Those outer header(s), s46_encap_overhead(e) bytes at h, for `payload`
  * bytes of IPv6 payload (the option and the IPv4 packet) whose IPv4 TOS
  * is tos. With payload 0 and a zero dst: a template for a fast path that
