@@ -1,5 +1,6 @@
 #include "dp/nat64.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,7 +99,8 @@ void s46_nat64_conf_default(s46_nat64_conf *c)
 
 static bool in_pool6(const s46_nat64 *n, const uint8_t *a)
 {
-    return memcmp(a, n->c.pool6.addr.b, n->c.pool6.len / 8) == 0;
+    uint32_t a4; /* the prefix compared as the extraction compares it */
+    return s46_rfc6052_extract(&n->c.pool6, (const s46_ip6 *)a, &a4);
 }
 
 /* The translator's map: pool6 <-> any IPv4 address; every other IPv6
@@ -350,7 +352,6 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
 {
     const s46_nat64 *n = arg;
     const uint8_t *d = p->data;
-    static const uint8_t zero[16];
     if (p->len < 40 || d[0] >> 4 != 6 || s46_parse_ipv6(d, p->len, l) < 0)
         return S46_CGN_FAST_NONE;
     if (l->is_fragment)
@@ -361,8 +362,11 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
     s46_ip6 dst;
     uint32_t dst4;
     memcpy(dst.b, d + 24, 16);
+    uint64_t s_hi, s_lo; /* the source: unspecified, loopback? */
+    memcpy(&s_hi, d + 8, 8);
+    memcpy(&s_lo, d + 16, 8);
     if (proto < 0 || !l->has_ports || !s46_rfc6052_extract(&n->c.pool6, &dst, &dst4) ||
-        dst4 >> 24 == 0 || in_pool6(n, d + 8) || d[8] == 0xff || !memcmp(d + 8, zero, 16))
+        dst4 >> 24 == 0 || in_pool6(n, d + 8) || d[8] == 0xff || (s_hi | s_lo) == 0)
         return S46_CGN_FAST_NONE;
     memcpy(f->sub.b, d + 8, 16);
     f->proto = (uint8_t)proto;
@@ -373,7 +377,7 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
     bool whole = l->l3_len == 40 && 20u + l->l4_len <= n->x.mtu4 &&
                  !(n->x.ttl_decrement && d[7] <= 1) &&
                  !(proto == S46_CGN_UDP && s46_get16(d + 46) == 0) &&
-                 !(!memcmp(d + 8, zero, 15) && d[23] == 1);
+                 !(s_hi == 0 && s_lo == htobe64(1)); /* ::1 */
     return whole ? S46_CGN_FAST_CAND : S46_CGN_FAST_FLOW;
 }
 

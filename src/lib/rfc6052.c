@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "lib/csum.h"
+
 bool s46_rfc6052_len_ok(unsigned len)
 {
     return len == 32 || len == 40 || len == 48 || len == 56 || len == 64 || len == 96;
@@ -21,6 +23,11 @@ static void positions(unsigned len, unsigned pos[4])
 
 void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
 {
+    if (pfx->len == 96) { /* the commonest (64:ff9b::/96): the address last */
+        memcpy(out->b, pfx->addr.b, 12);
+        s46_put32(out->b + 12, a4);
+        return;
+    }
     unsigned pos[4];
     memset(out->b, 0, 16);
     memcpy(out->b, pfx->addr.b, pfx->len / 8);
@@ -31,6 +38,18 @@ void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
 
 bool s46_rfc6052_extract(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4)
 {
+    if (pfx->len == 96) {
+        uint64_t x, y;
+        uint32_t u, w;
+        memcpy(&x, a6->b, 8);
+        memcpy(&y, pfx->addr.b, 8);
+        memcpy(&u, a6->b + 8, 4);
+        memcpy(&w, pfx->addr.b + 8, 4);
+        if (x != y || u != w)
+            return false;
+        *a4 = s46_get32(a6->b + 12);
+        return true;
+    }
     if (memcmp(a6->b, pfx->addr.b, pfx->len / 8) != 0)
         return false;
     unsigned pos[4];
