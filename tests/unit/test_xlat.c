@@ -62,6 +62,16 @@ TEST(rfc6052_examples)
     s46_ip6 other = ip6("2001:db8::1");
     uint32_t a4;
     CHECK(!s46_rfc6052_extract(&p, &other, &a4));
+    /* an address that differs from the prefix in any one of its bytes
+     * (each length; the u octet of the shorter ones is no prefix byte) */
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        s46_pfx6 q = pfx6(ex[i].pfx);
+        for (unsigned b = 0; b < q.len / 8u; b++) {
+            s46_ip6 a = ip6(ex[i].addr);
+            a.b[b] ^= 0x10;
+            CHECK(!s46_rfc6052_extract(&q, &a, &a4));
+        }
+    }
     CHECK(!s46_rfc6052_len_ok(36));
     CHECK(!s46_rfc6052_len_ok(128));
 }
