@@ -352,8 +352,19 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
 {
     const s46_nat64 *n = arg;
     const uint8_t *d = p->data;
-    if (p->len < 40 || d[0] >> 4 != 6 || s46_parse_ipv6(d, p->len, l) < 0)
+    if (p->len < 40 || d[0] >> 4 != 6)
         return S46_CGN_FAST_NONE;
+    if (d[6] == S46_PROTO_TCP || d[6] == S46_PROTO_UDP || d[6] == S46_PROTO_ICMPV6) {
+        /* no extension header: s46_parse_ipv6's result without its walk */
+        unsigned plen = s46_get16(d + 4);
+        if (40u + plen > p->len)
+            return S46_CGN_FAST_NONE;
+        *l = (s46_l3){.l3_len = 40, .l4_len = (uint16_t)plen, .proto = d[6], .ttl = d[7],
+                      .first_fragment = true, .encap_limit = -1};
+        s46_parse_l4(d + 40, plen, false, l);
+    } else if (s46_parse_ipv6(d, p->len, l) < 0) {
+        return S46_CGN_FAST_NONE;
+    }
     if (l->is_fragment)
         return S46_CGN_FAST_ANY;
     int proto = l->proto == S46_PROTO_TCP ? S46_CGN_TCP
