@@ -176,7 +176,8 @@ static inline void s46_cgn_fast_touch(s46_cgn_fast *x, s46_cgn *g, const s46_l3 
                                       uint32_t ref)
 {
     x->pending = false;
-    s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
+    if (x->side || l->proto == S46_PROTO_TCP) /* inbound UDP and ICMP refresh nothing */
+        s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
 }
 
 /* The CGN's part for the packet at ip that next() accepted, parsed into l

@@ -81,6 +81,7 @@ struct s46_nat64 {
     s46_blocklog_writer writer;
     uint64_t cnt[S46_NAT64_NCOUNTERS];
     s46_cgn_fast fast;         /* the batch's flows, for the fast paths */
+    uint32_t pool6_sum;        /* pool6 /96: its 12 bytes' sum, folded (else unused) */
 };
 
 static bool v4_fast(s46_sw *sw, s46_pkt *p);
@@ -263,6 +264,9 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     static const s46_ip6 none;
     if (s46_ip6_eq(&n->c.ipv6, &none))
         s46_rfc6052_embed(&n->c.pool6, n->c.ipv4, &n->c.ipv6);
+    s46_ip6 p0;
+    s46_rfc6052_embed(&n->c.pool6, 0, &p0);
+    n->pool6_sum = s46_xf_sum4n(p0.b, 16); /* with /96, an address's sum less its IPv4 part */
     uint16_t id = n->x.next_id;
     s46_xlat_default(&n->x);
     n->x.to6 = map_to6;
@@ -445,7 +449,10 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
         l4[0] = 8;
         proto = S46_PROTO_ICMP;
     } else {
-        s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 8, 32) + oport,
+        uint32_t dsum = n->c.pool6.len == 96 /* cand6: the destination is pool6 + d4 */
+                            ? n->pool6_sum + s46_xf_sum32(d4)
+                            : s46_xf_sum4n(d + 24, 16);
+        s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 8, 16) + dsum + oport,
                         s46_xf_sum32(f->ext_addr) + s46_xf_sum32(d4) + eport,
                         nh == S46_PROTO_UDP);
     }
@@ -508,9 +515,10 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
             s46_xf_fix_csum(l4 + 2, (uint32_t)l4[1] + oport, plus, false);
             l4[0] = 129;
         } else {
+            uint32_t ssum = n->c.pool6.len == 96 ? n->pool6_sum + s46_xf_sum32(s46_get32(d + 12))
+                                                 : s46_xf_sum4n(s6.b, 16);
             s46_xf_fix_csum(l4 + (nh == S46_PROTO_TCP ? 16 : 6), s46_xf_sum4n(d + 12, 8) + oport,
-                            s46_xf_sum4n(s6.b, 16) + s46_xf_sum4n(f->sub.b, 16) + iport,
-                            nh == S46_PROTO_UDP);
+                            ssum + s46_xf_sum4n(f->sub.b, 16) + iport, nh == S46_PROTO_UDP);
         }
         uint8_t tos = n->x.tos_zero ? 0 : d[1],
                 ttl = (uint8_t)(n->x.ttl_decrement ? d[8] - 1 : d[8]);

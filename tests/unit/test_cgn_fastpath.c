@@ -22,6 +22,7 @@
 #include "dp/nat64.h"
 #include "lib/cgn.h"
 #include "lib/csum.h"
+#include "lib/rfc6052.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint32_t next(void)
@@ -181,7 +182,11 @@ static uint32_t make6(uint8_t *b)
     return len;
 }
 
-/* A NAT64 host's packet: TCP, UDP or ICMPv6 to 64:ff9b::/96, the
+/* The NAT64's pool6 of the running variant (both instances have it). */
+static s46_pfx6 n64_pool6;
+
+/* A NAT64 host's packet: TCP, UDP or ICMPv6 to an address of pool6 (the
+ * well-known /96, or a /56 whose IPv4 address straddles the u octet), the
  * checksum right, mutated at random. */
 static uint32_t make6n(uint8_t *b)
 {
@@ -208,8 +213,9 @@ static uint32_t make6n(uint8_t *b)
     b4_of(i, b + 8);
     if (!below(48))
         memset(b + 8, 0, 16), b[23] = (uint8_t)below(2); /* :: or ::1 */
-    b[24] = 0x00, b[25] = 0x64, b[26] = 0xff, b[27] = 0x9b;
-    s46_put32(b + 36, dst);
+    s46_ip6 d6;
+    s46_rfc6052_embed(&n64_pool6, dst, &d6);
+    memcpy(b + 24, d6.b, 16);
     if (!below(48))
         b[30] = 1; /* outside pool6 */
     uint8_t *l4 = b + 40;
@@ -328,7 +334,8 @@ static void *nat64_new(int variant, s46_pfx4 *pfx)
 {
     s46_nat64_conf c;
     s46_nat64_conf_default(&c);
-    s46_pfx6_parse("64:ff9b::/96", &c.pool6, NULL, 0);
+    s46_pfx6_parse(variant & 128 ? "2001:db8:122:300::/56" : "64:ff9b::/96", &c.pool6, NULL, 0);
+    n64_pool6 = c.pool6;
     c.ipv4 = variant & 1 ? AFTR4 : 0;
     c.ipv6_mtu = variant & 2 ? 1280 : 1500;
     c.ipv4_mtu = variant & 4 ? 576 : 1500;
@@ -414,7 +421,7 @@ static void run(const mech *m, int *t_failed_)
     static uint8_t buf[S46_BATCH_IN][2048];
     static uint32_t lens[S46_BATCH_IN];
     uint64_t out[2] = {0, 0};
-    for (int variant = 0; variant < 128; variant += 1 + (int)below(3)) {
+    for (int variant = 0; variant < 256; variant += 1 + (int)below(3)) {
         s46_pfx4 pfx[2];
         void *a[2] = {m->make(variant, &pfx[0]), m->make(variant, &pfx[1])};
         CHECK(a[0] && a[1]);
