@@ -36,20 +36,8 @@ void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
         out->b[pos[i]] = (uint8_t)(a4 >> (24 - 8 * i));
 }
 
-bool s46_rfc6052_extract(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4)
+bool s46_rfc6052_extract_any(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4)
 {
-    if (pfx->len == 96) {
-        uint64_t x, y;
-        uint32_t u, w;
-        memcpy(&x, a6->b, 8);
-        memcpy(&y, pfx->addr.b, 8);
-        memcpy(&u, a6->b + 8, 4);
-        memcpy(&w, pfx->addr.b + 8, 4);
-        if (x != y || u != w)
-            return false;
-        *a4 = s46_get32(a6->b + 12);
-        return true;
-    }
     if (memcmp(a6->b, pfx->addr.b, pfx->len / 8) != 0)
         return false;
     unsigned pos[4];

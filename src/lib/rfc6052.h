@@ -15,6 +15,24 @@
 bool s46_rfc6052_len_ok(unsigned len);
 /* pfx (a valid length) with a4 embedded. */
 void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out);
-/* The IPv4 address in a6 when a6 is inside pfx; false otherwise. */
-bool s46_rfc6052_extract(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4);
+/* The IPv4 address in a6 when a6 is inside pfx; false otherwise.
+ * Inline for /96 (the well-known prefix's length), else
+ * s46_rfc6052_extract_any. */
+bool s46_rfc6052_extract_any(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4);
+static inline bool s46_rfc6052_extract(const s46_pfx6 *pfx, const s46_ip6 *a6, uint32_t *a4)
+{
+    if (pfx->len != 96)
+        return s46_rfc6052_extract_any(pfx, a6, a4);
+    uint64_t x, y;
+    uint32_t u, w;
+    __builtin_memcpy(&x, a6->b, 8);
+    __builtin_memcpy(&y, pfx->addr.b, 8);
+    __builtin_memcpy(&u, a6->b + 8, 4);
+    __builtin_memcpy(&w, pfx->addr.b + 8, 4);
+    if (x != y || u != w)
+        return false;
+    *a4 = (uint32_t)a6->b[12] << 24 | (uint32_t)a6->b[13] << 16 | (uint32_t)a6->b[14] << 8 |
+          a6->b[15];
+    return true;
+}
 #endif
