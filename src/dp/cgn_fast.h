@@ -25,9 +25,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <arpa/inet.h>
 #include <string.h>
 
+#include "dp/napt_rewrite.h"
 #include "lib/cgn.h"
 #include "lib/csum.h"
 #include "lib/parse.h"
@@ -180,41 +180,19 @@ static inline void s46_cgn_fast_touch(s46_cgn_fast *x, s46_cgn *g, const s46_l3 
         s46_cgn_est_touch(g, ref, l->tcp_flags, x->side, x->now);
 }
 
-/* The CGN's part for the packet at ip that next() accepted, parsed into l
- * (a candidate: no options, its transport header whole): state
- * refreshed, outbound its source, inbound its destination address and
- * port rewritten, with ttl_dec its TTL decremented too (the caller saw it
- * above 1), each checksum updated once (RFC 1624; the bytes those
- * changes made in turn leave). */
+/* The CGN's part for the packet at ip that next() accepted, parsed into l:
+ * state refreshed, outbound its source, inbound its destination address
+ * and port rewritten (s46_napt_rewrite_ttl: a candidate is whole), with
+ * ttl_dec its TTL decremented too (the caller saw it above 1). */
 static inline __attribute__((always_inline)) void
 s46_cgn_fast_commit(s46_cgn_fast *x, s46_cgn *g, uint8_t *ip, const s46_l3 *l,
                     const s46_cgn_flow *f, uint32_t ref, bool ttl_dec)
 {
     s46_cgn_fast_touch(x, g, l, ref);
-    bool src = x->side;
-    uint8_t *a = ip + (src ? 12 : 16), *l4 = ip + 20;
-    uint32_t na = htonl(src ? f->ext_addr : f->int_addr); /* as in the packet */
-    uint16_t np = htons(src ? f->ext_port : f->int_port);
-    uint32_t da = s46_csum_delta32(s46_ld32(a), na);
-    if (l->proto == S46_PROTO_ICMP) { /* the identifier; no pseudo-header */
-        s46_csum_apply(l4 + 2, s46_csum_delta16(s46_ld16(l4 + 4), np));
-        memcpy(l4 + 4, &np, 2);
-    } else {
-        uint8_t *pp = l4 + (src ? 0 : 2);
-        uint32_t d = da + s46_csum_delta16(s46_ld16(pp), np);
-        memcpy(pp, &np, 2);
-        if (l->proto == S46_PROTO_TCP)
-            s46_csum_apply(l4 + 16, d);
-        else
-            s46_csum_apply_udp(l4 + 6, d);
-    }
-    if (ttl_dec) {
-        uint16_t o = s46_ld16(ip + 8);
-        ip[8]--;
-        da += s46_csum_delta16(o, s46_ld16(ip + 8));
-    }
-    s46_csum_apply(ip + 10, da);
-    memcpy(a, &na, 4);
+    if (x->side)
+        s46_napt_rewrite_ttl(ip, l, true, f->ext_addr, true, f->ext_port, ttl_dec, true);
+    else
+        s46_napt_rewrite_ttl(ip, l, false, f->int_addr, true, f->int_port, ttl_dec, true);
 }
 /* Ends the batch (next() answers false until the next prepare). */
 static inline void s46_cgn_fast_end(s46_cgn_fast *x) { x->n = 0; }

@@ -3,7 +3,6 @@
 #include "lib/csum.h"
 #include "lib/maprule.h"
 
-#include <arpa/inet.h>
 #include <string.h>
 
 int s46_napt_proto_of(uint8_t proto)
@@ -16,36 +15,7 @@ int s46_napt_proto_of(uint8_t proto)
 void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
                       uint16_t port)
 {
-    uint8_t *a = ip + (src ? 12 : 16);
-    uint8_t *l4 = ip + l3->l3_len;
-    size_t n = l3->l4_len;
-    uint32_t na = htonl(addr); /* as in the packet */
-    uint16_t np = htons(port);
-    uint32_t da = s46_csum_delta32(s46_ld32(a), na);
-    if (l3->first_fragment) {
-        if (l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP) {
-            bool tcp = l3->proto == S46_PROTO_TCP;
-            unsigned at = tcp ? 16 : 6; /* the checksum */
-            uint8_t *pp = l4 + (src ? 0 : 2);
-            uint32_t d = da;
-            if (port_too && n >= 4) {
-                d += s46_csum_delta16(s46_ld16(pp), np);
-                memcpy(pp, &np, 2);
-            }
-            if (n >= at + 2u) {
-                if (tcp)
-                    s46_csum_apply(l4 + at, d);
-                else
-                    s46_csum_apply_udp(l4 + at, d);
-            }
-        } else if (l3->proto == S46_PROTO_ICMP && port_too && n >= 6) {
-            if (n >= 8)
-                s46_csum_apply(l4 + 2, s46_csum_delta16(s46_ld16(l4 + 4), np));
-            memcpy(l4 + 4, &np, 2);
-        }
-    }
-    s46_csum_apply(ip + 10, da);
-    memcpy(a, &na, 4);
+    s46_napt_rewrite_ttl(ip, l3, src, addr, port_too, port, false, false);
 }
 
 /* The IPv4 packet an ICMP error quotes, usable for translation: a first

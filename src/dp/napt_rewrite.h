@@ -10,9 +10,12 @@
  * a translated error, which is recomputed over the message. */
 #ifndef S46_DP_NAPT_REWRITE_H
 #define S46_DP_NAPT_REWRITE_H
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "lib/csum.h"
 #include "lib/napt.h"
 #include "lib/parse.h"
 
@@ -26,6 +29,51 @@ int s46_napt_proto_of(uint8_t ip_proto);
  * identifier). l3 may describe a truncated quote. */
 void s46_napt_rewrite(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
                       uint16_t port);
+/* The same, inline, with ttl_dec the TTL decremented too (the caller saw
+ * it above 1): each checksum updated once for all the changes (RFC 1624,
+ * on native words; the bytes the changes made in turn leave). whole (a
+ * constant, so that the checks fold away): the caller knows the packet
+ * unfragmented, without options, its transport header all there. */
+static inline __attribute__((always_inline)) void
+s46_napt_rewrite_ttl(uint8_t *ip, const s46_l3 *l3, bool src, uint32_t addr, bool port_too,
+                     uint16_t port, bool ttl_dec, bool whole)
+{
+    uint8_t *a = ip + (src ? 12 : 16);
+    uint8_t *l4 = ip + (whole ? 20 : l3->l3_len);
+    size_t n = whole ? SIZE_MAX : l3->l4_len;
+    uint32_t na = htonl(addr); /* as in the packet */
+    uint16_t np = htons(port);
+    uint32_t da = s46_csum_delta32(s46_ld32(a), na);
+    if (whole || l3->first_fragment) {
+        if (l3->proto == S46_PROTO_TCP || l3->proto == S46_PROTO_UDP) {
+            bool tcp = l3->proto == S46_PROTO_TCP;
+            unsigned at = tcp ? 16 : 6; /* the checksum */
+            uint8_t *pp = l4 + (src ? 0 : 2);
+            uint32_t d = da;
+            if (port_too && n >= 4) {
+                d += s46_csum_delta16(s46_ld16(pp), np);
+                memcpy(pp, &np, 2);
+            }
+            if (n >= at + 2u) {
+                if (tcp)
+                    s46_csum_apply(l4 + at, d);
+                else
+                    s46_csum_apply_udp(l4 + at, d);
+            }
+        } else if (l3->proto == S46_PROTO_ICMP && port_too && n >= 6) {
+            if (n >= 8)
+                s46_csum_apply(l4 + 2, s46_csum_delta16(s46_ld16(l4 + 4), np));
+            memcpy(l4 + 4, &np, 2);
+        }
+    }
+    if (ttl_dec) {
+        uint16_t o = s46_ld16(ip + 8);
+        ip[8]--;
+        da += s46_csum_delta16(o, s46_ld16(ip + 8));
+    }
+    s46_csum_apply(ip + 10, da);
+    memcpy(a, &na, 4);
+}
 
 /* The IPv4 packet an ICMP error quotes, usable for translation: a first
  * fragment with its ports (TCP, UDP, an ICMP query). */
