@@ -299,11 +299,10 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         return false;
     uint8_t *ip = p->data;
     unsigned tot = (unsigned)l->l3_len + l->l4_len, over = s46_encap_overhead(&sw->dp.enc);
-    s46_ip6 peer;
-    memcpy(peer.b, f->sub.b, 16);
+    const s46_ip6 *peer = (const s46_ip6 *)f->sub.b; /* the B4: 16 bytes, unaligned */
     if ((sw->ttl_decrement && ip[8] <= 1) ||
         (l->df && tot > s46_sw_room(sw, &sw->dp.enc.dst)) ||
-        tot + over > s46_sw_mtu(sw, &peer) || s46_pkt_headroom(p) < over ||
+        tot + over > s46_sw_mtu(sw, peer) || s46_pkt_headroom(p) < over ||
         sw->dp.enc.copy_tos /* the template has a fixed traffic class */)
         return false;
     s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
@@ -311,13 +310,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     /* s46_sw_encap_out's work, from the template (the AFTR's traffic
      * class is fixed): the checks above leave no outer fragment and no
      * refusal (room, at most the MTU's bytes) */
-    uint8_t *h = s46_pkt_push(p, over);
-    if (over == 40)
-        memcpy(h, a->hdr6, 40);
-    else
-        memcpy(h, a->hdr6, 48);
-    s46_put16(h + 4, (uint16_t)(tot + over - 40));
-    memcpy(h + 24, peer.b, 16);
+    s46_encap_push_template(p, a->hdr6, over, peer->b);
     s46_sw_count(sw, S46_EV_ENCAPSULATED);
     s46_dp_out(&sw->dp, p, 1);
     return true;

@@ -181,12 +181,9 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         return false;
     /* s46_tunnel_encap's header, from the template */
     p->len = tot;
-    uint8_t *h = s46_pkt_push(p, over);
-    memcpy(h, br->hdr6, over);
-    s46_put16(h + 4, (uint16_t)(tot + over - 40));
-    memcpy(h + 24, ce.b, 16);
+    s46_encap_push_template(p, br->hdr6, over, ce.b);
     if (br->c.ttl_decrement)
-        s46_ipv4_dec_ttl(h + over);
+        s46_ipv4_dec_ttl(p->data + over);
     p->verdict = S46_V_FORWARD;
     p->out_port = S46_BR_PORT_V6;
     br->cnt[S46_BR_v4_encapsulated]++;

@@ -5,6 +5,8 @@
  * header and any extension headers in front of the IPv4 packet. */
 #ifndef S46_TUNNEL_H
 #define S46_TUNNEL_H
+#include <string.h>
+
 #include "lib/addr.h"
 #include "lib/csum.h"
 #include "lib/parse.h"
@@ -33,6 +35,21 @@ int s46_tunnel_encap(s46_pkt *p, const s46_encap *e);
  * per packet (when !copy_tos: the traffic class is fixed). */
 void s46_encap_write(uint8_t *h, const s46_encap *e, uint8_t tos, uint32_t payload,
                      const uint8_t dst[16]);
+/* A fast path's encapsulation from such a template (over bytes: 40 or
+ * 48): pushed in front of the IPv4 packet in p, its payload length and
+ * dst written. The caller checked the headroom and the size. */
+static inline void s46_encap_push_template(s46_pkt *p, const uint8_t *tmpl, unsigned over,
+                                           const uint8_t dst[16])
+{
+    unsigned tot = p->len;
+    uint8_t *h = s46_pkt_push(p, over);
+    if (over == 40) /* constant sizes: no call */
+        memcpy(h, tmpl, 40);
+    else
+        memcpy(h, tmpl, 48);
+    s46_put16(h + 4, (uint16_t)(tot + over - 40));
+    memcpy(h + 24, dst, 16);
+}
 /* Removes the l3->l3_len bytes of outer headers; the caller has checked
  * that l3->proto is IPIP and the packet is not a fragment. The IPv4 packet
  * is trimmed to the IPv6 payload length. */
