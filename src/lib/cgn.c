@@ -126,7 +126,6 @@ typedef struct bound {
 struct s46_cgn {
     s46_cgn_config cfg;
     s46_cgn_pool *pool;
-    uint32_t pool_lo, pool_hi;  /* its first and last address */
     uint32_t naddr, bpa;        /* pool size, block slots per address */
     uint32_t port_end;          /* port_min + bpa * block_size: first port of no block */
     uint32_t words_pa;          /* 64-bit words of an address's slot bitmap */
@@ -520,8 +519,6 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     if (!g->pool)
         goto fail;
     g->naddr = s46_cgn_pool_size(g->pool);
-    g->pool_lo = s46_cgn_pool_addr(g->pool, 0); /* the pool is not empty */
-    g->pool_hi = s46_cgn_pool_addr(g->pool, g->naddr - 1);
     g->bpa = (65536u - c->port_min) / c->block_size;
     g->port_end = c->port_min + g->bpa * c->block_size;
     if (g->cfg.share >= g->bpa) {
@@ -628,8 +625,7 @@ void s46_cgn_set_policy(s46_cgn *g, const s46_cgn_config *c)
 
 bool s46_cgn_is_external(const s46_cgn *g, uint32_t addr)
 {
-    /* most addresses a packet names are outside the pool's range */
-    return addr >= g->pool_lo && addr <= g->pool_hi && s46_cgn_pool_index(g->pool, addr) != NONE;
+    return s46_cgn_pool_index(g->pool, addr) != NONE;
 }
 
 /* ---- subscribers ---- */
