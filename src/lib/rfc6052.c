@@ -21,13 +21,8 @@ static void positions(unsigned len, unsigned pos[4])
     }
 }
 
-void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
+void s46_rfc6052_embed_any(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
 {
-    if (pfx->len == 96) { /* the commonest (64:ff9b::/96): the address last */
-        memcpy(out->b, pfx->addr.b, 12);
-        s46_put32(out->b + 12, a4);
-        return;
-    }
     unsigned pos[4];
     memset(out->b, 0, 16);
     memcpy(out->b, pfx->addr.b, pfx->len / 8);

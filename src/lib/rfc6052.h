@@ -13,8 +13,21 @@
 
 /* Is len one of 32, 40, 48, 56, 64, 96? */
 bool s46_rfc6052_len_ok(unsigned len);
-/* pfx (a valid length) with a4 embedded. */
-void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out);
+/* pfx (a valid length) with a4 embedded. Inline for /96, else
+ * s46_rfc6052_embed_any. */
+void s46_rfc6052_embed_any(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out);
+static inline void s46_rfc6052_embed(const s46_pfx6 *pfx, uint32_t a4, s46_ip6 *out)
+{
+    if (pfx->len != 96) {
+        s46_rfc6052_embed_any(pfx, a4, out);
+        return;
+    }
+    __builtin_memcpy(out->b, pfx->addr.b, 12);
+    out->b[12] = (uint8_t)(a4 >> 24);
+    out->b[13] = (uint8_t)(a4 >> 16);
+    out->b[14] = (uint8_t)(a4 >> 8);
+    out->b[15] = (uint8_t)a4;
+}
 /* The IPv4 address in a6 when a6 is inside pfx; false otherwise.
  * Inline for /96 (the well-known prefix's length), else
  * s46_rfc6052_extract_any. */
