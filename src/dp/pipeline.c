@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dp/icmp_quote.h"
+#include "lib/hash.h"
 #include "lib/napt.h"
 #include "lib/parse.h"
 
@@ -20,10 +21,7 @@ const s46_pipeline_ops *s46_pipeline_find(const char *name)
  * same worker. */
 unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ a[i]) * 16777619u;
-    return workers ? (h ^ h >> 16) % workers : 0;
+    return s46_steer_fnv(a, n, workers);
 }
 
 bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)

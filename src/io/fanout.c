@@ -1,5 +1,6 @@
 #include "io/fanout.h"
 
+#include "lib/hash.h"
 #include "lib/napt.h"
 
 #include <linux/if_ether.h>
@@ -118,7 +119,7 @@ static unsigned port_owner(struct sock_filter *f, unsigned n, unsigned q)
     return n;
 }
 
-/* A = FNV-1a over the IPv4 source address (4 bytes), as s46_steer_hash;
+/* A = FNV-1a over the IPv4 source address (4 bytes), as s46_steer_fnv;
  * appended at n; returns the new length. Uses X. */
 static unsigned fnv_src4(struct sock_filter *f, unsigned n)
 {
@@ -132,7 +133,7 @@ static unsigned fnv_src4(struct sock_filter *f, unsigned n)
     return n;
 }
 
-/* Appends: return (A ^ A >> 16) % q, as s46_steer_hash folds. */
+/* Appends: return (A ^ A >> 16) % q, as s46_steer_fnv folds. */
 static unsigned fold_ret(struct sock_filter *f, unsigned n, unsigned q)
 {
     I(BPF_MISC | BPF_TAX, 0);
@@ -295,10 +296,7 @@ unsigned s46_fanout_pick(s46_spread how, const uint8_t *ip, size_t len, unsigned
         k = s46_napt_out_key(ip, len, key);
         if (!k)
             memcpy(key, ip + 12, k = 4);
-        uint32_t h = 2166136261u;
-        for (unsigned i = 0; i < k; i++)
-            h = (h ^ key[i]) * 16777619u;
-        return q ? (h ^ h >> 16) % q : 0;
+        return s46_steer_fnv(key, k, q);
     }
     if (how == S46_SPREAD_NAPT_IN && len >= 60 && ip[0] >> 4 == 6 && ip[6] == 4 &&
         !((ip[46] << 8 | ip[47]) & 0x3fff)) {
