@@ -1,10 +1,14 @@
 #include "lib/cgn.h"
 #include "lib/cgn_pool.h"
 #include "lib/err.h"
+#include "lib/tcp_state.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+_Static_assert(S46_CGN_FIN == 0x01 && S46_CGN_SYN == 0x02 && S46_CGN_RST == 0x04,
+               "the TCP header's flag bits, as s46_tcp_next reads them");
 
 #define NONE UINT32_MAX
 
@@ -109,7 +113,6 @@ typedef struct midx_ent {
     uint32_t h;
 } midx_ent;
 
-enum tcp_state { T_NONE = 0, T_SYN_OUT, T_SYN_IN, T_EST, T_FIN_OUT, T_FIN_IN, T_CLOSING };
 
 /* Expiry sweep: sessions in groups of GRP with a lower bound of their
  * expiry times each, and a table-wide bound (as lib/napt.c does). */
@@ -1062,8 +1065,7 @@ static uint32_t timeout_st(const s46_cgn *g, unsigned proto, unsigned tcp)
 {
     switch (proto) {
     case S46_CGN_TCP:
-        return tcp == T_EST || tcp == T_FIN_OUT || tcp == T_FIN_IN
-                   ? g->cfg.tcp_est_timeout
+        return s46_tcp_established(tcp) ? g->cfg.tcp_est_timeout
                    : g->cfg.tcp_trans_timeout;
     case S46_CGN_UDP:
         return g->cfg.udp_timeout;
@@ -1075,44 +1077,6 @@ static uint32_t timeout_st(const s46_cgn *g, unsigned proto, unsigned tcp)
 static uint32_t timeout_of(const s46_cgn *g, unsigned proto, const sess_ent *s)
 {
     return timeout_st(g, proto, s->tcp);
-}
-
-/* RFC 5382-style tracking from the flags; outbound tells the direction. */
-static void tcp_track(sess_ent *s, uint8_t flags, bool outbound)
-{
-    if (flags & S46_CGN_RST) {
-        s->tcp = T_CLOSING;
-        return;
-    }
-    switch (s->tcp) {
-    case T_NONE:
-        s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
-        break;
-    case T_SYN_OUT:
-        if (!outbound)
-            s->tcp = T_EST;
-        break;
-    case T_SYN_IN:
-        if (outbound)
-            s->tcp = T_EST;
-        break;
-    case T_EST:
-        if (flags & S46_CGN_FIN)
-            s->tcp = outbound ? T_FIN_OUT : T_FIN_IN;
-        break;
-    case T_FIN_OUT:
-        if ((flags & S46_CGN_FIN) && !outbound)
-            s->tcp = T_CLOSING;
-        break;
-    case T_FIN_IN:
-        if ((flags & S46_CGN_FIN) && outbound)
-            s->tcp = T_CLOSING;
-        break;
-    default:
-        if (flags & S46_CGN_SYN)
-            s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
-        break;
-    }
 }
 
 /* Limits on a new session of subscriber s (not counted here). */
@@ -1139,7 +1103,7 @@ static uint32_t new_sess(s46_cgn *g, uint32_t m, uint32_t rem, uint16_t rport, u
     e->rem_addr = rem;
     e->rem_port = rport;
     e->map = m;
-    e->tcp = T_NONE;
+    e->tcp = S46_TCPS_NONE;
     e->next = mhead(&g->maps[m]);
     mset_head(&g->maps[m], s);
     head_sync(g, m);
@@ -1183,9 +1147,7 @@ static void refresh(s46_cgn *g, uint32_t m, uint32_t x, unsigned proto, uint8_t 
     map_ent *me = &g->maps[m];
     unsigned st = me->h_tcp;
     if (proto == S46_CGN_TCP) {
-        sess_ent t = {.tcp = me->h_tcp};
-        tcp_track(&t, tcp_flags, outbound);
-        st = t.tcp;
+        st = s46_tcp_next(st, tcp_flags, outbound);
         if (st != me->h_tcp) {
             g->sess[x].tcp = (uint8_t)st;
             me->h_tcp = (uint8_t)st;
@@ -1299,7 +1261,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     }
     sess_ent *e = &g->sess[x];
     if (f->proto == S46_CGN_TCP) {
-        tcp_track(e, tcp_flags, true);
+        e->tcp = (uint8_t)s46_tcp_next(e->tcp, tcp_flags, true);
         if (mhead(&g->maps[m]) == x)
             g->maps[m].h_tcp = e->tcp;
     }
@@ -1650,7 +1612,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
     f->int_addr = me->int_addr;
     f->int_port = me->int_port;
     if (f->proto == S46_CGN_TCP) {
-        tcp_track(e, tcp_flags, false);
+        e->tcp = (uint8_t)s46_tcp_next(e->tcp, tcp_flags, false);
         if (mhead(me) == x)
             g->maps[m].h_tcp = e->tcp;
     }

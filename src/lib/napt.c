@@ -1,14 +1,17 @@
 #include "lib/napt.h"
 #include "lib/hash.h"
 #include "lib/maprule.h"
+#include "lib/tcp_state.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(S46_TCP_FIN == 0x01 && S46_TCP_SYN == 0x02 && S46_TCP_RST == 0x04,
+               "the TCP header's flag bits, as s46_tcp_next reads them");
+
 #define NONE UINT32_MAX
 #define NIL24 0xffffffu /* NONE in a 24-bit session link */
 
-enum tcp_state { T_NONE = 0, T_SYN_OUT, T_SYN_IN, T_EST, T_FIN_OUT, T_FIN_IN, T_CLOSING };
 
 #define FREE_PROTO 0xff
 
@@ -27,7 +30,7 @@ typedef struct sess_ent {
     uint32_t rem_addr;
     uint32_t expires;
     uint32_t next : 24;    /* next session of the mapping, or next free; NIL24 ends */
-    uint32_t tcp : 3;      /* enum tcp_state */
+    uint32_t tcp : 3;      /* enum s46_tcp_state */
     uint32_t proto : 2;    /* S46_NAPT_TCP/UDP/ICMP, or S_FREE */
     uint32_t pad : 3;
     uint16_t rem_port, ext_port;
@@ -487,8 +490,7 @@ static uint32_t timeout_of(const s46_napt *t, const sess_ent *s)
 {
     switch (s->proto) {
     case S46_NAPT_TCP:
-        return s->tcp == T_EST || s->tcp == T_FIN_OUT || s->tcp == T_FIN_IN
-                   ? t->cfg.tcp_est_timeout
+        return s46_tcp_established(s->tcp) ? t->cfg.tcp_est_timeout
                    : t->cfg.tcp_trans_timeout;
     case S46_NAPT_UDP:
         for (int i = 0; i < 4; i++)
@@ -497,44 +499,6 @@ static uint32_t timeout_of(const s46_napt *t, const sess_ent *s)
         return t->cfg.udp_timeout;
     default:
         return t->cfg.icmp_timeout;
-    }
-}
-
-/* RFC 5382 / RFC 6146-style TCP tracking; outbound tells the direction. */
-static void tcp_track(sess_ent *s, uint8_t flags, bool outbound)
-{
-    if (flags & S46_TCP_RST) {
-        s->tcp = T_CLOSING;
-        return;
-    }
-    switch (s->tcp) {
-    case T_NONE:
-        s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
-        break;
-    case T_SYN_OUT:
-        if (!outbound)
-            s->tcp = T_EST;
-        break;
-    case T_SYN_IN:
-        if (outbound)
-            s->tcp = T_EST;
-        break;
-    case T_EST:
-        if (flags & S46_TCP_FIN)
-            s->tcp = outbound ? T_FIN_OUT : T_FIN_IN;
-        break;
-    case T_FIN_OUT:
-        if ((flags & S46_TCP_FIN) && !outbound)
-            s->tcp = T_CLOSING;
-        break;
-    case T_FIN_IN:
-        if ((flags & S46_TCP_FIN) && outbound)
-            s->tcp = T_CLOSING;
-        break;
-    default:
-        if (flags & S46_TCP_SYN) /* a new connection reusing the 4-tuple */
-            s->tcp = outbound ? T_SYN_OUT : T_SYN_IN;
-        break;
     }
 }
 
@@ -587,7 +551,7 @@ static uint32_t new_sess(s46_napt *t, uint32_t m, const s46_napt_flow *f, uint32
     e->rem_port = f->rem_port;
     e->ext_port = t->maps[m].ext_port;
     e->proto = t->maps[m].proto;
-    e->tcp = T_NONE;
+    e->tcp = S46_TCPS_NONE;
     s_set_next(e, t->maps[m].sess_head);
     t->maps[m].sess_head = s;
     t->maps[m].nsess++;
@@ -635,7 +599,7 @@ s46_napt_result s46_napt_outbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_fla
     }
     sess_ent *e = &t->sess[s];
     if (f->proto == S46_NAPT_TCP)
-        tcp_track(e, tcp_flags, true);
+        e->tcp = s46_tcp_next(e->tcp, tcp_flags, true) & 7;
     uint32_t exp = now + timeout_of(t, e);
     if (created || exp != e->expires) /* an unchanged time is already in the bounds */
         set_expiry(t, s, exp);
@@ -688,7 +652,7 @@ s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flag
      * packet gets a lifetime, but inbound UDP/ICMP does not otherwise
      * refresh (RFC 4787 REQ-6, RFC 7857 §7). */
     if (f->proto == S46_NAPT_TCP)
-        tcp_track(e, tcp_flags, false);
+        e->tcp = s46_tcp_next(e->tcp, tcp_flags, false) & 7;
     if (f->proto == S46_NAPT_TCP || created) {
         uint32_t exp = now + timeout_of(t, e);
         if (created || exp != e->expires)
