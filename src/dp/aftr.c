@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dp/cgn_fast.h"
+#include "dp/cgn_mech.h"
 #include "dp/cgn_rewrite.h"
 #include "dp/pipeline.h"
 #include "dp/softwire.h"
@@ -46,19 +47,17 @@ static const uint16_t aftr_ev[S46_EV_N] = {
 };
 
 struct s46_aftr {
-    s46_sw sw;                 /* the softwire pipeline (first: stages get it) */
+    s46_cgn_mech m;            /* the softwire and its CGN (first: stages get it) */
     s46_aftr_conf c;
-    unsigned share, shares;
-    s46_cgn *cgn;
-    s46_blocklog_writer writer;
+    s46_cgn *cgn;              /* m's */
     uint64_t cnt[S46_AFTR_NCOUNTERS];
-    bool fast_wanted;          /* the fast paths (off only in tests) */
-    s46_cgn_fast fast;         /* the batch's flows, for them */
     uint8_t hdr6[48];          /* the encapsulation's template (s46_encap_write) */
 };
 
 static bool v4_fast(s46_sw *sw, s46_pkt *p);
 static bool v6_fast(s46_sw *sw, s46_pkt *p);
+static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f);
+static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f);
 
 void s46_aftr_conf_default(s46_aftr_conf *c)
 {
@@ -122,7 +121,7 @@ static int check(const s46_aftr_conf *c, char *err, size_t errlen)
 
 static void apply(s46_aftr *a, const s46_aftr_conf *c)
 {
-    s46_sw *sw = &a->sw;
+    s46_sw *sw = &a->m.sw;
     a->c = *c;
     s46_ratelimit_init(&sw->dp.icmp_rl, c->icmp_rate, c->icmp_rate ? c->icmp_rate : 1);
     sw->dp.enc = (s46_encap){.src = c->aftr6, .hop_limit = c->hop_limit,
@@ -136,9 +135,14 @@ static void apply(s46_aftr *a, const s46_aftr_conf *c)
     s46_pmtu_init(&sw->pmtu, c->ipv6_mtu);
     static const uint8_t zero[16];
     s46_encap_write(a->hdr6, &sw->dp.enc, 0, 0, zero);
-    a->writer.log = c->log;
+    a->m.writer.log = c->log;
     sw->cgn.hairpin = c->hairpin;
 }
+
+static const s46_cgn_mech_kind aftr_kind = {
+    &aftr_desc, aftr_ev, aftr_cw, {aftr_stages4, aftr_stages6}, {v4_fast, v6_fast},
+    {cand4, cand6}, hairpin_out,
+};
 
 s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, char *err,
                        size_t errlen)
@@ -146,31 +150,17 @@ s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, 
     if (check(c, err, errlen) < 0)
         return NULL;
     s46_aftr *a = calloc(1, sizeof *a);
-    if (!a) {
-        s46_seterr(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (s46_sw_init(&a->sw, &aftr_desc, a->cnt, aftr_ev, c->icmp_rate,
-                    c->icmp_rate ? c->icmp_rate : 1) < 0) {
-        s46_seterr(err, errlen, "out of memory");
+    if (!a || s46_cgn_mech_init(&a->m, &aftr_kind, a, a->cnt, c->icmp_rate, share, shares) < 0) {
         free(a);
+        s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    a->sw.mech = a;
-    a->sw.stages[0] = aftr_stages4;
-    a->sw.stages[1] = aftr_stages6;
-    a->share = share;
-    a->shares = shares ? shares : 1;
     apply(a, c);
-    a->fast_wanted = true;
-    a->sw.fast[0] = v4_fast;
-    a->sw.fast[1] = v6_fast;
-    if (s46_sw_cgn_open(&a->sw, &c->cgn, share, a->shares, &a->writer, c->hairpin, aftr_cw,
-                        hairpin_out, err, errlen) < 0) {
+    if (s46_cgn_mech_open(&a->m, &c->cgn, c->hairpin, err, errlen) < 0) {
         s46_aftr_free(a);
         return NULL;
     }
-    a->cgn = a->sw.cgn.g;
+    a->cgn = a->m.sw.cgn.g;
     return a;
 }
 
@@ -178,8 +168,7 @@ void s46_aftr_free(s46_aftr *a)
 {
     if (!a)
         return;
-    s46_cgn_free(a->cgn);
-    s46_sw_fini(&a->sw);
+    s46_cgn_mech_fini(&a->m);
     free(a);
 }
 
@@ -196,13 +185,13 @@ int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t 
     return 0;
 }
 
-const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->sw.dp.counters; }
+const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->m.sw.dp.counters; }
 
 const s46_cgn *s46_aftr_cgn(const s46_aftr *a) { return a->cgn; }
 
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
 {
-    s46_sw_cgn_tick(&a->sw, now_ns);
+    s46_sw_cgn_tick(&a->m.sw, now_ns);
 }
 
 /* ---- IPv6 -> IPv4 ---- */
@@ -245,7 +234,7 @@ static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s4
                        d[6] == S46_PROTO_FRAG || d[6] == S46_PROTO_DSTOPT
                    ? S46_CGN_FAST_ANY
                    : S46_CGN_FAST_NONE;
-    if (memcmp(d + 24, a->sw.local.b, 16) != 0)
+    if (memcmp(d + 24, a->m.sw.local.b, 16) != 0)
         return S46_CGN_FAST_NONE;
     /* the B4's address as the key, in place (a key is 16 bytes, unaligned) */
     return s46_cgn_fast_class4(d + 40, s46_get16(d + 4), (const s46_cgn_key *)(d + 8), l, f);
@@ -256,7 +245,7 @@ static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s4
 {
     const s46_aftr *a = arg;
     const uint8_t *d = p->data;
-    if (a->sw.self4 && p->len >= 20 && s46_get32(d + 16) == a->sw.self4)
+    if (a->m.sw.self4 && p->len >= 20 && s46_get32(d + 16) == a->m.sw.self4)
         return S46_CGN_FAST_NONE;
     return s46_cgn_fast_class4(d, p->len, NULL, l, f);
 }
@@ -271,13 +260,13 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&a->fast, p, &l, &f, &ref))
+    if (!s46_cgn_fast_next(&a->m.fast, p, &l, &f, &ref))
         return false;
     uint8_t *ip = p->data + 40;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     if ((sw->ttl_decrement && ip[8] <= 1) || (sw->ipv4_mtu && tot > sw->ipv4_mtu))
         return false;
-    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
+    s46_cgn_fast_commit(&a->m.fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
     p->data = ip;
     p->len = tot;
     s46_sw_count(sw, S46_EV_DECAPSULATED);
@@ -295,7 +284,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&a->fast, p, &l, &f, &ref))
+    if (!s46_cgn_fast_next(&a->m.fast, p, &l, &f, &ref))
         return false;
     uint8_t *ip = p->data;
     unsigned tot = (unsigned)l->l3_len + l->l4_len, over = s46_encap_overhead(&sw->dp.enc);
@@ -305,7 +294,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         tot + over > s46_sw_mtu(sw, peer) || s46_pkt_headroom(p) < over ||
         sw->dp.enc.copy_tos /* the template has a fixed traffic class */)
         return false;
-    s46_cgn_fast_commit(&a->fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
+    s46_cgn_fast_commit(&a->m.fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
     p->len = tot;
     /* s46_sw_encap_out's work, from the template (the AFTR's traffic
      * class is fixed): the checks above leave no outer fragment and no
@@ -316,95 +305,37 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     return true;
 }
 
-void s46_aftr_set_fast_paths(s46_aftr *a, bool on)
-{
-    a->fast_wanted = on;
-    a->sw.fast[0] = on ? v4_fast : NULL;
-    a->sw.fast[1] = on ? v6_fast : NULL;
-}
+void s46_aftr_set_fast_paths(s46_aftr *a, bool on) { s46_cgn_mech_set_fast(&a->m, on); }
 
 void s46_aftr_process(s46_aftr *a, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
-    side &= 1;
-    if (a->sw.fast[side])
-        s46_cgn_fast_prepare(&a->fast, a->cgn, b, side, s46_sw_secs(now_ns),
-                             side ? cand6 : cand4, a);
-    s46_sw_process(&a->sw, b, side, now_ns);
-    s46_cgn_fast_end(&a->fast);
+    s46_cgn_mech_process(&a->m, b, side, now_ns);
 }
 
 unsigned s46_aftr_steer(const s46_aftr *a, const s46_pkt *p, uint16_t side)
 {
-    unsigned owner;
-    if (a->shares <= 1)
+    const s46_sw_cgn *g = &a->m.sw.cgn;
+    if (side != S46_SIDE_V6)
+        return s46_cgn_mech_steer4(&a->m, p);
+    if (g->shares <= 1)
         return 0;
-    if (side == S46_SIDE_V6) {
-        if (p->len < 40)
-            return a->share;
-        s46_cgn_key k;
-        memcpy(k.b, p->data + 8, 16);
-        return s46_cgn_owner_out(&k, a->shares);
-    }
-    if (s46_steer_fragment(p, a->shares, &owner))
-        return owner;
-    s46_l3 l3;
-    uint16_t port;
-    if (s46_parse_ipv4(p->data, p->len, &l3) < 0 || !s46_cgn_in_port(p->data, &l3, &port))
-        return a->share;
-    return s46_cgn_owner_in(port, a->c.cgn.port_min, a->c.cgn.block_size, a->shares);
-}
-
-struct blocks_arg {
-    json_t *a;
-    unsigned left;
-};
-static bool block_json(const s46_cgn_block_info *b, void *arg)
-{
-    struct blocks_arg *x = arg;
-    if (!x->left)
-        return false;
-    x->left--;
-    char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
-    s46_ip6 sub;
-    memcpy(sub.b, b->sub.b, 16);
-    json_array_append_new(x->a, json_pack("{s:s,s:s,s:i,s:i,s:i,s:b}", "subscriber",
-                                          s46_ip6_format(&sub, s6), "external",
-                                          s46_ip4_format(b->ext_addr, s4), "first",
-                                          b->port_first, "last", b->port_last, "mappings",
-                                          b->mappings, "idle", b->idle));
-    return true;
+    if (p->len < 40)
+        return g->share;
+    s46_cgn_key k;
+    memcpy(k.b, p->data + 8, 16);
+    return s46_cgn_owner_out(&k, g->shares);
 }
 
 json_t *s46_aftr_show(const s46_aftr *a, uint64_t now_ns, unsigned max_blocks)
 {
     (void)now_ns;
     char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
-    s46_cgn_stats st;
-    s46_cgn_stats_get(a->cgn, &st);
-    json_t *o = json_object();
-    json_t *blocks = json_array();
-    if (!o || !blocks) {
-        json_decref(o);
-        json_decref(blocks);
-        return NULL;
+    json_t *own = json_object();
+    if (own) {
+        json_object_set_new(own, "aftr", json_string(s46_ip6_format(&a->c.aftr6, s6)));
+        json_object_set_new(own, "aftr_ipv4",
+                            a->c.aftr4 ? json_string(s46_ip4_format(a->c.aftr4, s4))
+                                       : json_null());
     }
-    struct blocks_arg x = {blocks, max_blocks};
-    s46_cgn_walk_blocks(a->cgn, block_json, &x);
-    json_object_set_new(o, "mechanism", json_string("aftr"));
-    json_object_set_new(o, "aftr", json_string(s46_ip6_format(&a->c.aftr6, s6)));
-    json_object_set_new(o, "aftr_ipv4",
-                        a->c.aftr4 ? json_string(s46_ip4_format(a->c.aftr4, s4)) : json_null());
-    json_object_set_new(
-        o, "pool",
-        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:I}", "addresses",
-                  st.pool_addresses, "addresses_in_use", st.addresses_in_use,
-                  "blocks_per_address", st.blocks_per_address, "blocks_owned", st.blocks_owned,
-                  "blocks", st.blocks, "subscribers", st.subscribers, "mappings", st.mappings,
-                  "sessions", st.sessions, "bytes_per_session", st.bytes_per_session,
-                  "bytes_per_block", st.bytes_per_block, "bytes_total",
-                  (json_int_t)st.bytes_total));
-    json_object_set_new(o, "blocks", blocks);
-    json_object_set_new(o, "cgn", s46_counters_json(s46_cgn_counters(a->cgn)));
-    json_object_set_new(o, "stages", s46_sw_stages_json(&a->sw));
-    return o;
+    return s46_cgn_mech_show(&a->m, "aftr", own, max_blocks);
 }

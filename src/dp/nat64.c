@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dp/cgn_fast.h"
+#include "dp/cgn_mech.h"
 #include "dp/cgn_rewrite.h"
 #include "dp/napt_rewrite.h"
 #include "dp/pipeline.h"
@@ -73,19 +74,18 @@ static const uint16_t nat64_cw[S46_CW_N] = {
 #define HOST4 0x00000001u
 
 struct s46_nat64 {
-    s46_sw sw;                 /* first: the stages get it */
+    s46_cgn_mech m;            /* the softwire and its CGN (first: stages get it) */
     s46_nat64_conf c;
     s46_xlat x;
-    unsigned share, shares;
-    s46_cgn *cgn;
-    s46_blocklog_writer writer;
+    s46_cgn *cgn;              /* m's */
     uint64_t cnt[S46_NAT64_NCOUNTERS];
-    s46_cgn_fast fast;         /* the batch's flows, for the fast paths */
     uint32_t pool6_sum;        /* pool6 /96: its 12 bytes' sum, folded (else unused) */
 };
 
 static bool v4_fast(s46_sw *sw, s46_pkt *p);
 static bool v6_fast(s46_sw *sw, s46_pkt *p);
+static s46_cgn_fast_class cand4(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f);
+static s46_cgn_fast_class cand6(const void *arg, const s46_pkt *p, s46_l3 *l, s46_cgn_flow *f);
 
 void s46_nat64_conf_default(s46_nat64_conf *c)
 {
@@ -110,8 +110,8 @@ static bool in_pool6(const s46_nat64 *n, const uint8_t *a)
 static bool map_to6(const void *arg, uint32_t a4, s46_ip6 *out)
 {
     const s46_nat64 *n = arg;
-    if (a4 == HOST4 && n->sw.xlat_cur) {
-        *out = n->sw.xlat_cur->peer;
+    if (a4 == HOST4 && n->m.sw.xlat_cur) {
+        *out = n->m.sw.xlat_cur->peer;
         return true;
     }
     s46_rfc6052_embed(&n->c.pool6, a4, out);
@@ -258,7 +258,7 @@ static int check(const s46_nat64_conf *c, char *err, size_t errlen)
 
 static void apply(s46_nat64 *n, const s46_nat64_conf *c)
 {
-    s46_sw *sw = &n->sw;
+    s46_sw *sw = &n->m.sw;
     n->c = *c;
     n->c.ipv4 = s46_nat64_icmp4_source(c);
     static const s46_ip6 none;
@@ -274,7 +274,7 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     n->x.arg = n;
     n->x.next_id = id;
     n->x.mtu4 = c->ipv4_mtu;
-    n->sw.ipv4_mtu = c->ipv4_mtu;
+    n->m.sw.ipv4_mtu = c->ipv4_mtu;
     n->x.mtu6 = c->ipv6_mtu;
     n->x.lowest_mtu6 = c->lowest_ipv6_mtu;
     n->x.tos_zero = c->tos_zero;
@@ -286,9 +286,14 @@ static void apply(s46_nat64 *n, const s46_nat64_conf *c)
     sw->xlat = (s46_sw_xlat){&n->x, nat64_why, S46_NAT64_translated4, S46_NAT64_translated6,
                              S46_NAT64_drop_frag_too_big, NULL, hairpin_error4};
     sw->xlat_keep6to4 = true;
-    n->writer.log = c->log;
+    n->m.writer.log = c->log;
     sw->cgn.hairpin = c->hairpin;
 }
+
+static const s46_cgn_mech_kind nat64_kind = {
+    &nat64_desc, nat64_ev, nat64_cw, {nat64_stages4, nat64_stages6}, {v4_fast, v6_fast},
+    {cand4, cand6}, hairpin_out,
+};
 
 s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned shares, char *err,
                          size_t errlen)
@@ -296,26 +301,18 @@ s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned share
     if (check(c, err, errlen) < 0)
         return NULL;
     s46_nat64 *n = calloc(1, sizeof *n);
-    if (!n || s46_sw_init(&n->sw, &nat64_desc, n->cnt, nat64_ev, c->icmp_rate,
-                          c->icmp_rate ? c->icmp_rate : 1) < 0) {
+    if (!n ||
+        s46_cgn_mech_init(&n->m, &nat64_kind, n, n->cnt, c->icmp_rate, share, shares) < 0) {
         free(n);
         s46_seterr(err, errlen, "out of memory");
         return NULL;
     }
-    n->sw.mech = n;
-    n->sw.stages[0] = nat64_stages4;
-    n->sw.stages[1] = nat64_stages6;
-    n->share = share;
-    n->shares = shares ? shares : 1;
     apply(n, c);
-    n->sw.fast[0] = v4_fast;
-    n->sw.fast[1] = v6_fast;
-    if (s46_sw_cgn_open(&n->sw, &c->cgn, share, n->shares, &n->writer, c->hairpin, nat64_cw,
-                        hairpin_out, err, errlen) < 0) {
+    if (s46_cgn_mech_open(&n->m, &c->cgn, c->hairpin, err, errlen) < 0) {
         s46_nat64_free(n);
         return NULL;
     }
-    n->cgn = n->sw.cgn.g;
+    n->cgn = n->m.sw.cgn.g;
     return n;
 }
 
@@ -323,8 +320,7 @@ void s46_nat64_free(s46_nat64 *n)
 {
     if (!n)
         return;
-    s46_cgn_free(n->cgn);
-    s46_sw_fini(&n->sw);
+    s46_cgn_mech_fini(&n->m);
     free(n);
 }
 
@@ -431,7 +427,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l6;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (!s46_cgn_fast_next(&n->fast, p, &l6, &f, &ref))
+    if (!s46_cgn_fast_next(&n->m.fast, p, &l6, &f, &ref))
         return false;
     uint8_t *d = p->data, *l4 = d + 40;
     unsigned plen = l6->l4_len, total = 20 + plen;
@@ -462,7 +458,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     s46_xf_put4(&n->x, h, tos, total, ttl, proto, f->ext_addr, d4);
     p->data = h;
     p->len = total;
-    s46_cgn_fast_touch(&n->fast, n->cgn, l6, ref);
+    s46_cgn_fast_touch(&n->m.fast, n->cgn, l6, ref);
     sw->dp.cnt[S46_NAT64_translated6]++;
     s46_dp_out(&sw->dp, p, 0);
     return true;
@@ -479,13 +475,13 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     const s46_l3 *l;
     s46_cgn_flow *f;
     uint32_t ref;
-    if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->fast, p, &l, &f, &ref))
+    if (s46_pkt_headroom(p) < 20 || !s46_cgn_fast_next(&n->m.fast, p, &l, &f, &ref))
         return false;
     uint8_t *d = p->data, *l4 = d + 20;
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     p->len = tot;
     if (l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) {
-        s46_cgn_fast_commit(&n->fast, n->cgn, d, l, f, ref, false);
+        s46_cgn_fast_commit(&n->m.fast, n->cgn, d, l, f, ref, false);
         s46_ctx c; /* the host the translator puts in place of HOST4 */
         s46_xlat_info info;
         memcpy(c.peer.b, f->sub.b, 16);
@@ -500,7 +496,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         /* the stages NAPT to HOST4 and the host's port, then translate
          * HOST4 away: the port rewritten here, and the address replaced
          * as the translation replaces the header (the same bytes) */
-        s46_cgn_fast_touch(&n->fast, n->cgn, l, ref);
+        s46_cgn_fast_touch(&n->m.fast, n->cgn, l, ref);
         s46_ip6 s6;
         s46_rfc6052_embed(&n->c.pool6, s46_get32(d + 12), &s6);
         unsigned plen = tot - 20;
@@ -532,108 +528,48 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     return true;
 }
 
-void s46_nat64_set_fast_paths(s46_nat64 *n, bool on)
-{
-    n->sw.fast[0] = on ? v4_fast : NULL;
-    n->sw.fast[1] = on ? v6_fast : NULL;
-}
+void s46_nat64_set_fast_paths(s46_nat64 *n, bool on) { s46_cgn_mech_set_fast(&n->m, on); }
 
 const s46_cgn *s46_nat64_cgn(const s46_nat64 *n) { return n->cgn; }
 
 void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
-    side &= 1;
-    n->sw.xlat_cur = NULL;
-    if (n->sw.fast[side])
-        s46_cgn_fast_prepare(&n->fast, n->cgn, b, side, s46_sw_secs(now_ns),
-                             side ? cand6 : cand4, n);
-    s46_sw_process(&n->sw, b, side, now_ns);
-    s46_cgn_fast_end(&n->fast);
+    n->m.sw.xlat_cur = NULL;
+    s46_cgn_mech_process(&n->m, b, side, now_ns);
 }
 
 void s46_nat64_tick(s46_nat64 *n, uint64_t now_ns)
 {
-    s46_sw_cgn_tick(&n->sw, now_ns);
+    s46_sw_cgn_tick(&n->m.sw, now_ns);
 }
 
 unsigned s46_nat64_steer(const s46_nat64 *n, const s46_pkt *p, uint16_t side)
 {
-    unsigned owner;
-    if (n->shares <= 1)
+    const s46_sw_cgn *g = &n->m.sw.cgn;
+    if (side != S46_SIDE_V6)
+        return s46_cgn_mech_steer4(&n->m, p);
+    if (g->shares <= 1)
         return 0;
-    if (side == S46_SIDE_V6) {
-        if (p->len < 40)
-            return n->share;
-        s46_cgn_key k;
-        /* an ICMPv6 error goes with the host its quote went to */
-        const uint8_t *d = p->data;
-        bool err = d[6] == S46_PROTO_ICMPV6 && p->len >= 40 + 8 + 40 && d[40] < 128;
-        memcpy(k.b, err ? d + 40 + 8 + 24 : d + 8, 16);
-        /* a subscriber's hosts on one worker: its blocks and limits are there */
-        if (n->c.cgn.sub_len && n->c.cgn.sub_len < 128)
-            k = s46_cgn_key_prefix(&k, n->c.cgn.sub_len);
-        return s46_cgn_owner_out(&k, n->shares);
-    }
-    if (s46_steer_fragment(p, n->shares, &owner))
-        return owner;
-    s46_l3 l3;
-    uint16_t port;
-    if (s46_parse_ipv4(p->data, p->len, &l3) < 0 ||
-        !s46_cgn_in_port((uint8_t *)p->data, &l3, &port))
-        return n->share;
-    return s46_cgn_owner_in(port, n->c.cgn.port_min, n->c.cgn.block_size, n->shares);
+    if (p->len < 40)
+        return g->share;
+    s46_cgn_key k;
+    /* an ICMPv6 error goes with the host its quote went to */
+    const uint8_t *d = p->data;
+    bool err = d[6] == S46_PROTO_ICMPV6 && p->len >= 40 + 8 + 40 && d[40] < 128;
+    memcpy(k.b, err ? d + 40 + 8 + 24 : d + 8, 16);
+    /* a subscriber's hosts on one worker: its blocks and limits are there */
+    if (n->c.cgn.sub_len && n->c.cgn.sub_len < 128)
+        k = s46_cgn_key_prefix(&k, n->c.cgn.sub_len);
+    return s46_cgn_owner_out(&k, g->shares);
 }
 
-const s46_counters *s46_nat64_counters(const s46_nat64 *n) { return &n->sw.dp.counters; }
-
-struct blocks_arg {
-    json_t *a;
-    unsigned left;
-};
-static bool block_json(const s46_cgn_block_info *b, void *arg)
-{
-    struct blocks_arg *x = arg;
-    if (!x->left)
-        return false;
-    x->left--;
-    char s6[S46_IP6_STRLEN], s4[S46_IP4_STRLEN];
-    s46_ip6 sub;
-    memcpy(sub.b, b->sub.b, 16);
-    json_array_append_new(x->a, json_pack("{s:s,s:s,s:i,s:i,s:i,s:b}", "subscriber",
-                                          s46_ip6_format(&sub, s6), "external",
-                                          s46_ip4_format(b->ext_addr, s4), "first",
-                                          b->port_first, "last", b->port_last, "mappings",
-                                          b->mappings, "idle", b->idle));
-    return true;
-}
+const s46_counters *s46_nat64_counters(const s46_nat64 *n) { return &n->m.sw.dp.counters; }
 
 json_t *s46_nat64_show(const s46_nat64 *n, unsigned max_blocks)
 {
     char s6[S46_PFX6_STRLEN];
-    s46_cgn_stats st;
-    s46_cgn_stats_get(n->cgn, &st);
-    json_t *o = json_object();
-    json_t *blocks = json_array();
-    if (!o || !blocks) {
-        json_decref(o);
-        json_decref(blocks);
-        return NULL;
-    }
-    struct blocks_arg x = {blocks, max_blocks};
-    s46_cgn_walk_blocks(n->cgn, block_json, &x);
-    json_object_set_new(o, "mechanism", json_string("nat64"));
-    json_object_set_new(o, "pool6", json_string(s46_pfx6_format(&n->c.pool6, s6)));
-    json_object_set_new(
-        o, "pool",
-        json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "addresses", st.pool_addresses,
-                  "addresses_in_use", st.addresses_in_use, "blocks_per_address",
-                  st.blocks_per_address, "blocks_owned", st.blocks_owned, "blocks", st.blocks,
-                  "subscribers", st.subscribers, "mappings", st.mappings, "sessions",
-                  st.sessions));
-    json_object_set_new(o, "blocks", blocks);
-    json_object_set_new(o, "cgn", s46_counters_json(s46_cgn_counters(n->cgn)));
-    json_object_set_new(o, "stages", s46_sw_stages_json(&n->sw));
-    return o;
+    json_t *own = json_pack("{s:s}", "pool6", s46_pfx6_format(&n->c.pool6, s6));
+    return s46_cgn_mech_show(&n->m, "nat64", own, max_blocks);
 }
 
 /* ---- as a pipeline (dp/pipeline.h) ---- */
