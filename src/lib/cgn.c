@@ -1,6 +1,7 @@
 #include "lib/cgn.h"
 #include "lib/cgn_pool.h"
 #include "lib/err.h"
+#include "lib/expiry.h"
 #include "lib/tcp_state.h"
 
 #include <stdlib.h>
@@ -114,15 +115,6 @@ typedef struct midx_ent {
 } midx_ent;
 
 
-/* Expiry sweep: sessions in groups of GRP with a lower bound of their
- * expiry times each, and a table-wide bound (as lib/napt.c does). */
-#define GRP_SHIFT 6
-#define GRP (1u << GRP_SHIFT)
-typedef struct bound {
-    uint32_t t;
-    bool set;
-} bound;
-
 #define RECLAIM_BUDGET 8192
 #define STAGE_MAX_ 64
 
@@ -152,10 +144,7 @@ struct s46_cgn {
     uint32_t nsubs, nblks, nmaps, nsessions;
     uint32_t idle_head, idle_tail;
 
-    uint32_t *grp_min;
-    uint8_t *grp_set;
-    uint32_t ngrp, cursor;
-    bound min_exp, cur_min, pass_min;
+    s46_expiry exp; /* the sessions' expiry sweep (lib/expiry.h) */
 
     /* Inside a batch, new mappings enter the inbound index at the batch's
      * end (their slots prefetched meanwhile); anything that reads or
@@ -209,15 +198,6 @@ static uint32_t rnd(s46_cgn *g)
     return (uint32_t)(g->rng >> 16);
 }
 
-static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool due(uint32_t expires, uint32_t now) { return (int32_t)(now - expires) >= 0; }
-static inline void lower(bound *b, uint32_t v)
-{
-    if (!b->set || before(v, b->t)) {
-        b->t = v;
-        b->set = true;
-    }
-}
 
 /* ---- hashing and the open-addressing indexes ---- */
 
@@ -536,7 +516,6 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->mo_mask = pow2_at_least(c->max_mappings + c->max_mappings / 2ull) - 1;
     g->mi_mask = g->mo_mask;
     g->s_mask = pow2_at_least(c->max_sessions + c->max_sessions / 2ull) - 1;
-    g->ngrp = (c->max_sessions + GRP - 1) >> GRP_SHIFT;
     g->slots = table_alloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
     g->addr_free = malloc((size_t)g->naddr * sizeof *g->addr_free);
     g->addr_blocks = calloc(g->naddr, sizeof *g->addr_blocks);
@@ -550,11 +529,9 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->mo_idx = table_alloc((size_t)g->mo_mask + 1, sizeof *g->mo_idx);
     g->mi_idx = table_alloc((size_t)g->mi_mask + 1, sizeof *g->mi_idx);
     g->s_idx = table_alloc((size_t)g->s_mask + 1, sizeof *g->s_idx);
-    g->grp_min = malloc(g->ngrp * sizeof *g->grp_min);
-    g->grp_set = calloc(g->ngrp, 1);
     if (!g->slots || !g->addr_free || !g->addr_blocks || !g->subs || !g->blks || !g->bits ||
         !g->maps || !g->sess || !g->sub_idx || !g->mo_idx || !g->mi_idx || !g->s_idx ||
-        !g->grp_min || !g->grp_set) {
+        s46_expiry_init(&g->exp, c->max_sessions) < 0) {
         s46_seterr(err, errlen, "out of memory for the CGN tables");
         goto fail;
     }
@@ -608,8 +585,7 @@ void s46_cgn_free(s46_cgn *g)
     free(g->mo_idx);
     free(g->mi_idx);
     free(g->s_idx);
-    free(g->grp_min);
-    free(g->grp_set);
+    s46_expiry_fini(&g->exp);
     free(g);
 }
 
@@ -951,19 +927,11 @@ static void head_sync(s46_cgn *g, uint32_t m)
 
 static void set_expiry(s46_cgn *g, uint32_t s, uint32_t v)
 {
-    uint32_t gr = s >> GRP_SHIFT;
     g->sess[s].expires = v;
     map_ent *me = &g->maps[g->sess[s].map];
     if (mhead(me) == s)
         me->h_exp = v;
-    if (!g->grp_set[gr] || before(v, g->grp_min[gr])) {
-        g->grp_min[gr] = v;
-        g->grp_set[gr] = 1;
-    }
-    lower(&g->min_exp, v);
-    lower(&g->pass_min, v);
-    if (gr == g->cursor >> GRP_SHIFT)
-        lower(&g->cur_min, v);
+    s46_expiry_note(&g->exp, s, v);
 }
 
 static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
@@ -994,59 +962,37 @@ static void free_sess(s46_cgn *g, uint32_t s, uint32_t now)
 
 static bool reap(s46_cgn *g, uint32_t s, uint32_t now)
 {
-    if (!due(g->sess[s].expires, now))
+    if (!s46_due(g->sess[s].expires, now))
         return false;
     free_sess(g, s, now);
     COUNT(g, sessions_expired);
     return true;
 }
 
-/* Sessions first (a cursor over groups of sessions, skipping groups whose
- * bound is not due), then idle blocks (a FIFO by idle time). Returns
- * sessions plus blocks freed. */
+static s46_exp_visit expire_one(void *arg, uint32_t s, uint32_t now, uint32_t *t)
+{
+    s46_cgn *g = arg;
+    const sess_ent *e = &g->sess[s];
+    if (e->map == NONE)
+        return S46_EXP_EMPTY;
+    if (!s46_due(e->expires, now)) {
+        *t = e->expires;
+        return S46_EXP_LIVE;
+    }
+    free_sess(g, s, now);
+    COUNT(g, sessions_expired);
+    return S46_EXP_FREED;
+}
+
+/* Sessions first (the expiry sweep), then idle blocks (a FIFO by idle
+ * time). Returns sessions plus blocks freed. */
 static uint32_t expire(s46_cgn *g, uint32_t now, uint32_t budget)
 {
     mi_flush(g);
-    uint32_t freed = 0, looked = 0, skipped = 0, n = g->cfg.max_sessions;
-    while (looked < budget && skipped < budget) {
-        if (!g->min_exp.set || !due(g->min_exp.t, now))
-            break;
-        uint32_t s = g->cursor, gr = s >> GRP_SHIFT;
-        uint32_t end = (gr + 1) << GRP_SHIFT < n ? (gr + 1) << GRP_SHIFT : n;
-        if ((s & (GRP - 1)) == 0 && (!g->grp_set[gr] || !due(g->grp_min[gr], now))) {
-            if (g->grp_set[gr])
-                lower(&g->pass_min, g->grp_min[gr]);
-            skipped++;
-            g->cursor = end;
-        } else {
-            looked++;
-            g->cursor = s + 1;
-            sess_ent *e = &g->sess[s];
-            if (e->map != NONE) {
-                if (due(e->expires, now)) {
-                    free_sess(g, s, now);
-                    COUNT(g, sessions_expired);
-                    freed++;
-                } else {
-                    lower(&g->cur_min, e->expires);
-                    lower(&g->pass_min, e->expires);
-                }
-            }
-            if (g->cursor == end) {
-                g->grp_set[gr] = g->cur_min.set;
-                g->grp_min[gr] = g->cur_min.t;
-                g->cur_min.set = false;
-            }
-        }
-        if (g->cursor == n) {
-            g->cursor = 0;
-            g->min_exp = g->pass_min;
-            g->pass_min.set = false;
-        }
-    }
+    uint32_t freed = s46_expiry_sweep(&g->exp, now, budget, expire_one, g);
     for (uint32_t k = 0; k < budget && g->idle_head != NONE; k++) {
         uint32_t b = g->idle_head;
-        if (!due(g->blks[b].idle_since + g->cfg.block_idle, now))
+        if (!s46_due(g->blks[b].idle_since + g->cfg.block_idle, now))
             break;
         release_block(g, b, now);
         freed++;
@@ -1230,7 +1176,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
     f->ext_port = me->ext_port;
     uint32_t x = mhead(me);
     if (!new_mapping && x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
-        !due(me->h_exp, now)) {
+        !s46_due(me->h_exp, now)) {
         /* the first session, live: from the mapping's copy of it */
         refresh(g, m, x, f->proto, tcp_flags, true, now);
         return S46_CGN_OK;
@@ -1242,7 +1188,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
                g->sess[x].rem_port != f->rem_port) {
         x = find_sess(g, m, f->rem_addr, f->rem_port, &sslot);
     }
-    if (x != NONE && due(g->sess[x].expires, now)) {
+    if (x != NONE && s46_due(g->sess[x].expires, now)) {
         /* expired but not swept: free it (maybe with its mapping) and redo */
         reap(g, x, now);
         return outbound_once(g, f, tcp_flags, now, which);
@@ -1431,7 +1377,7 @@ void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
 static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t now)
 {
     return mhead(e) != NONE && e->h_rem == f->rem_addr && e->h_rport == f->rem_port &&
-           !due(e->h_exp, now);
+           !s46_due(e->h_exp, now);
 }
 
 /* Flow f's mapping if f is a packet of its live first session, from m,
@@ -1572,7 +1518,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
     const map_ent *me = &g->maps[m];
     uint32_t x = mhead(me);
     if (x != NONE && me->h_rem == f->rem_addr && me->h_rport == f->rem_port &&
-        !due(me->h_exp, now)) {
+        !s46_due(me->h_exp, now)) {
         /* live: from the mapping's copy of it */
         f->sub = me->key;
         f->int_addr = me->int_addr;
@@ -1592,7 +1538,7 @@ s46_cgn_result s46_cgn_inbound(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_flags, u
         sub_ent *se = &g->subs[g->maps[m].sub];
         bool ok = g->cfg.filter == S46_CGN_FILTER_EIF;
         for (uint32_t y = mhead(me); !ok && y != NONE; y = g->sess[y].next)
-            ok = g->sess[y].rem_addr == f->rem_addr && !due(g->sess[y].expires, now);
+            ok = g->sess[y].rem_addr == f->rem_addr && !s46_due(g->sess[y].expires, now);
         if (!ok) {
             COUNT(g, in_filtered);
             return S46_CGN_FILTERED;
@@ -1786,7 +1732,7 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
 static bool map_live(const s46_cgn *g, uint32_t m, uint32_t now)
 {
     for (uint32_t x = mhead(&g->maps[m]); x != NONE; x = g->sess[x].next)
-        if (!due(g->sess[x].expires, now))
+        if (!s46_due(g->sess[x].expires, now))
             return true;
     return false;
 }
@@ -1830,7 +1776,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     s->blocks_owned = g->naddr * g->slots_mine;
     s->addresses_in_use = g->addrs_used;
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
-                  ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + (uint64_t)g->ngrp * 5;
+                  ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + s46_expiry_bytes(&g->exp);
     uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
                   ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(midx_ent);
     uint64_t bb = (uint64_t)c->max_blocks *

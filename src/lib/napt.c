@@ -1,5 +1,6 @@
 #include "lib/napt.h"
 #include "lib/hash.h"
+#include "lib/expiry.h"
 #include "lib/maprule.h"
 #include "lib/tcp_state.h"
 
@@ -53,16 +54,6 @@ typedef struct portq {
     uint32_t head, tail, count;
 } portq;
 
-/* Expiry: sessions are looked at in blocks of BLK; each block keeps a lower
- * bound of its sessions' expiry times, so the sweep skips blocks where
- * nothing can be due, and a table-wide lower bound answers "nothing due". */
-#define BLK_SHIFT 6
-#define BLK (1u << BLK_SHIFT)
-typedef struct bound {
-    uint32_t t;
-    bool set; /* false: no session below it */
-} bound;
-
 /* Looked-at sessions (and skipped blocks) of the sweep an outbound packet
  * runs before it is refused for want of a port or a mapping. */
 #define RECLAIM_BUDGET 8192
@@ -80,13 +71,7 @@ struct s46_napt {
     uint32_t owned;                    /* ports of the set this table hands out */
     uint32_t free_map, free_sess, nmaps, nsessions;
     uint32_t ports_used[S46_NAPT_NPROTO];
-    uint32_t *blk_min;                 /* [nblk] lower bound of a block's expiry times */
-    uint8_t *blk_set;                  /* [nblk] 0: the block has no live session */
-    uint32_t nblk;
-    bound min_exp;                     /* lower bound over every live session */
-    uint32_t cursor;                   /* the sweep's next session */
-    bound cur_min;                     /* live sessions of the cursor's block seen so far */
-    bound pass_min;                    /* everything the sweep's current pass has seen */
+    s46_expiry exp;                    /* the sessions' expiry sweep (lib/expiry.h) */
     uint64_t rng;
     bool last_created;
 };
@@ -120,29 +105,11 @@ static uint32_t rnd(s46_napt *t)
 static inline uint32_t s_next(const sess_ent *e) { return e->next == NIL24 ? NONE : e->next; }
 static inline void s_set_next(sess_ent *e, uint32_t n) { e->next = n & NIL24; }
 
-static inline bool before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool due(uint32_t expires, uint32_t now) { return (int32_t)(now - expires) >= 0; }
-static inline void lower(bound *b, uint32_t v)
-{
-    if (!b->set || before(v, b->t)) {
-        b->t = v;
-        b->set = true;
-    }
-}
-
 /* Every write of a session's expiry time goes through here. */
 static inline void set_expiry(s46_napt *t, uint32_t s, uint32_t v)
 {
-    uint32_t b = s >> BLK_SHIFT;
     t->sess[s].expires = v;
-    if (!t->blk_set[b] || before(v, t->blk_min[b])) {
-        t->blk_min[b] = v;
-        t->blk_set[b] = 1;
-    }
-    lower(&t->min_exp, v);
-    lower(&t->pass_min, v);
-    if (b == t->cursor >> BLK_SHIFT)
-        lower(&t->cur_min, v);
+    s46_expiry_note(&t->exp, s, v);
 }
 
 static uint32_t map_hash(unsigned proto, uint32_t addr, uint16_t port)
@@ -290,17 +257,15 @@ s46_napt *s46_napt_new(const s46_napt_config *c)
         goto fail;
     t->map_mask = pow2_at_least(2ull * c->max_mappings) - 1;
     t->sess_mask = pow2_at_least(2ull * c->max_sessions) - 1;
-    t->nblk = (c->max_sessions + BLK - 1) >> BLK_SHIFT;
     t->maps = malloc(c->max_mappings * sizeof *t->maps);
     t->sess = malloc(c->max_sessions * sizeof *t->sess);
     t->map_idx = malloc(((size_t)t->map_mask + 1) * sizeof *t->map_idx);
     t->sess_idx = malloc(((size_t)t->sess_mask + 1) * sizeof *t->sess_idx);
-    t->blk_min = malloc(t->nblk * sizeof *t->blk_min);
-    t->blk_set = malloc(t->nblk * sizeof *t->blk_set);
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         t->by_ext[p] = malloc(65536 * sizeof *t->by_ext[p]);
-    if (!t->maps || !t->sess || !t->map_idx || !t->sess_idx || !t->blk_min || !t->blk_set ||
-        !t->by_ext[0] || !t->by_ext[1] || !t->by_ext[2])
+    if (!t->maps || !t->sess || !t->map_idx || !t->sess_idx ||
+        s46_expiry_init(&t->exp, c->max_sessions) < 0 || !t->by_ext[0] || !t->by_ext[1] ||
+        !t->by_ext[2])
         goto fail;
     t->rng = c->seed ? c->seed : 1;
     s46_napt_reset(t, c->ext_addr, c->psid_offset, c->psid_len, c->psid);
@@ -318,8 +283,7 @@ void s46_napt_free(s46_napt *t)
     free(t->sess);
     free(t->map_idx);
     free(t->sess_idx);
-    free(t->blk_min);
-    free(t->blk_set);
+    s46_expiry_fini(&t->exp);
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         free(t->by_ext[p]);
     free(t);
@@ -343,14 +307,13 @@ void s46_napt_reset(s46_napt *t, uint32_t ext_addr, uint8_t psid_offset, uint8_t
     }
     memset(t->map_idx, 0xff, ((size_t)t->map_mask + 1) * sizeof *t->map_idx);
     memset(t->sess_idx, 0xff, ((size_t)t->sess_mask + 1) * sizeof *t->sess_idx);
-    memset(t->blk_set, 0, t->nblk);
+    s46_expiry_reset(&t->exp);
     for (int p = 0; p < S46_NAPT_NPROTO; p++)
         t->ports_used[p] = 0;
     fill_queues(t);
     t->free_map = 0;
     t->free_sess = 0;
-    t->nmaps = t->nsessions = t->cursor = 0;
-    t->min_exp.set = t->cur_min.set = t->pass_min.set = false;
+    t->nmaps = t->nsessions = 0;
 }
 
 void s46_napt_set_policy(s46_napt *t, const s46_napt_config *c)
@@ -435,63 +398,36 @@ static void free_sess(s46_napt *t, uint32_t s)
 /* A session that has expired is freed on sight. Returns true if it was. */
 static bool reap(s46_napt *t, uint32_t s, uint32_t now)
 {
-    if (!due(t->sess[s].expires, now))
+    if (!s46_due(t->sess[s].expires, now))
         return false;
     free_sess(t, s);
     return true;
 }
 
-/* The sweep: a cursor over the session array, one block at a time. A block
- * whose bound is not due is skipped whole; a block looked at to its end
- * gets the exact bound of its live sessions; a pass over the whole array
- * gives the table-wide bound, which makes a call with nothing due O(1). */
+static s46_exp_visit expire_one(void *arg, uint32_t s, uint32_t now, uint32_t *t)
+{
+    s46_napt *n = arg;
+    const sess_ent *e = &n->sess[s];
+    if (e->proto == S_FREE)
+        return S46_EXP_EMPTY;
+    if (!s46_due(e->expires, now)) {
+        *t = e->expires;
+        return S46_EXP_LIVE;
+    }
+    free_sess(n, s);
+    return S46_EXP_FREED;
+}
+
 uint32_t s46_napt_expire(s46_napt *t, uint32_t now, uint32_t budget)
 {
-    uint32_t freed = 0, looked = 0, skipped = 0, n = t->cfg.max_sessions;
-    while (looked < budget && skipped < budget) {
-        if (!t->min_exp.set || !due(t->min_exp.t, now))
-            break;
-        uint32_t s = t->cursor, b = s >> BLK_SHIFT;
-        uint32_t end = (b + 1) << BLK_SHIFT < n ? (b + 1) << BLK_SHIFT : n;
-        if ((s & (BLK - 1)) == 0 && (!t->blk_set[b] || !due(t->blk_min[b], now))) {
-            if (t->blk_set[b])
-                lower(&t->pass_min, t->blk_min[b]);
-            skipped++;
-            t->cursor = end;
-        } else {
-            looked++;
-            t->cursor = s + 1;
-            sess_ent *e = &t->sess[s];
-            if (e->proto != S_FREE) {
-                if (due(e->expires, now)) {
-                    free_sess(t, s);
-                    freed++;
-                } else {
-                    lower(&t->cur_min, e->expires);
-                    lower(&t->pass_min, e->expires);
-                }
-            }
-            if (t->cursor == end) { /* the block is done: its exact bound */
-                t->blk_set[b] = t->cur_min.set;
-                t->blk_min[b] = t->cur_min.t;
-                t->cur_min.set = false;
-            }
-        }
-        if (t->cursor == n) { /* a whole pass: the table-wide bound */
-            t->cursor = 0;
-            t->min_exp = t->pass_min;
-            t->pass_min.set = false;
-        }
-    }
-    return freed;
+    return s46_expiry_sweep(&t->exp, now, budget, expire_one, t);
 }
 
 static uint32_t timeout_of(const s46_napt *t, const sess_ent *s)
 {
     switch (s->proto) {
     case S46_NAPT_TCP:
-        return s46_tcp_established(s->tcp) ? t->cfg.tcp_est_timeout
-                   : t->cfg.tcp_trans_timeout;
+        return s46_tcp_established(s->tcp) ? t->cfg.tcp_est_timeout : t->cfg.tcp_trans_timeout;
     case S46_NAPT_UDP:
         for (int i = 0; i < 4; i++)
             if (t->cfg.short_ports[i] && t->cfg.short_ports[i] == s->rem_port)
@@ -631,7 +567,7 @@ s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flag
          * have sent to. */
         bool live = false, ok = false;
         for (uint32_t x = t->maps[m].sess_head; !ok && x != NONE; x = s_next(&t->sess[x])) {
-            if (due(t->sess[x].expires, now))
+            if (s46_due(t->sess[x].expires, now))
                 continue;
             live = true;
             ok = t->cfg.filter == S46_NAPT_FILTER_EIF || t->sess[x].rem_addr == f->rem_addr;
@@ -665,7 +601,7 @@ s46_napt_result s46_napt_inbound(s46_napt *t, s46_napt_flow *f, uint8_t tcp_flag
 static bool map_live(const s46_napt *t, uint32_t m, uint32_t now)
 {
     for (uint32_t x = t->maps[m].sess_head; x != NONE; x = s_next(&t->sess[x]))
-        if (!due(t->sess[x].expires, now))
+        if (!s46_due(t->sess[x].expires, now))
             return true;
     return false;
 }
@@ -713,7 +649,7 @@ void s46_napt_stats_get(const s46_napt *t, s46_napt_stats *s)
                   (uint64_t)S46_NAPT_NPROTO * 65536 * sizeof(uint32_t);
     uint64_t sb = (uint64_t)t->cfg.max_sessions * sizeof(sess_ent) +
                   (uint64_t)(t->sess_mask + 1) * sizeof(uint32_t) +
-                  (uint64_t)t->nblk * (sizeof *t->blk_min + sizeof *t->blk_set);
+                  s46_expiry_bytes(&t->exp);
     s->bytes_per_mapping = (uint32_t)((mb + t->cfg.max_mappings - 1) / t->cfg.max_mappings);
     s->bytes_per_session = (uint32_t)((sb + t->cfg.max_sessions - 1) / t->cfg.max_sessions);
 }
