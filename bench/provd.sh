@@ -32,7 +32,10 @@
 #     each front, PostgreSQL's processes, the rest of the machine, niced
 #     processes apart since they yield to ours), then for the 2-front run
 #     which resource was the limit: the cores (saturated: who took them) or
-#     latency (first contact waits for commits: requests in flight / p50). The
+#     latency (first contact waits for commits: requests in flight / p50),
+#     and what the fronts answered per core they used, one front alone and
+#     two side by side (equal: the fronts scale with the cores given them,
+#     which a 2-core machine shared with its client cannot show). The
 #     disk's fdatasync latency is measured first (a durable answer waits
 #     for one); last, for scale, 2 fronts without a database (nothing
 #     durable, nothing held) under the largest first-contact load: what
@@ -414,6 +417,7 @@ awk -F'|' -v cores="$(nproc)" '
     $1 == "R" && $2 == "1 front, PostgreSQL" { one[$3] = $4 }
     $1 == "R" && $2 ~ /^2 fronts/ { two[$3] = $4; p50[$3] = $5 }
     $1 == "B" && $2 ~ /^2 fronts/ { ours[$3] = $4; gc[$3] = $5; pg[$3] = $6; fr[$3] = $7; oth[$3] = $8; nic[$3] = $9; wfs[$3] = $10; wms[$3] = $11; gen[$3] = $12 }
+    $1 == "B" && $2 == "1 front, PostgreSQL" { fr1[$3] = $7 }
     END {
         for (i = 1; i <= nk; i++) { k = order[i]; if (!(one[k] > 0)) continue
             r = two[k] / one[k]
@@ -426,6 +430,11 @@ awk -F'|' -v cores="$(nproc)" '
                     printf "    the client, the database and the rest took as much CPU as the fronts: the client (on the same cores) is a limit, not the fronts\n"
             } else
                 printf "    in the 2-front run the cores were not saturated: ours %d%% + other processes %d of %d (niced processes took %d of what was left)\n", ours[k], oth[k], 100 * cores, nic[k]
+            if (fr1[k] > 0 && fr[k] > 0) {
+                e1 = one[k] * 100 / fr1[k]; e2 = two[k] * 100 / fr[k]
+                printf "    per core the fronts used: 1 front %.0f/s (at %d%%), 2 fronts %.0f/s (at %d%%), %.2fx%s\n", e1, fr1[k], e2, fr[k], e2 / e1,
+                       (e2 >= 0.8 * e1 ? ": a front does as much per core beside another, so fronts scale with the cores they are given" : ": a front does less per core beside another")
+            }
             if (k ~ /^first/ && p50[k] > 0)
                 printf "    each answer waits for its batch'"'"'s commit: %d in flight / p50 %.2f ms = %.0f answers/s\n", conc[k], p50[k], conc[k] * 1000 / p50[k]
             if (k ~ /^first/ && wfs[k] > 0) {
