@@ -18,9 +18,14 @@ pattern that no longer applies after a refactoring is fixed in
 mutants.txt, it is no survival). The scratch copy is removed at the end.
 
 Usage: tests/mutate/run.sh [--keep] [--baseline] [NAME-FILTER...]
+       tests/mutate/run.sh --check
   --baseline  first run every named test on the unmutated copy (a test
               failing there makes every "caught" by it meaningless)
   --keep      keep the scratch copy (its path is printed)
+  --check     plant nothing: say whether every mutant still applies to the
+              working tree (its pattern there exactly once, a replacement
+              that differs, every test it names exists), as `make test`
+              does after each change (tests/integration/mutants_apply.sh)
 """
 import os
 import re
@@ -119,8 +124,42 @@ def run_tests(tree, filters, limit):
     return None
 
 
+def tests_named(flt):
+    unit = unit_labels(ROOT, flt)
+    integ = [p for p in os.listdir(os.path.join(ROOT, "tests", "integration"))
+             if p.endswith(".sh") and flt in "integration/" + p[:-3]]
+    return unit + integ
+
+
+def check(mutants):
+    """PASS/FAIL lines: every mutant applies to the working tree."""
+    bad = []
+    for m in mutants:
+        path = os.path.join(ROOT, m["file"])
+        try:
+            with open(path) as f:
+                n = f.read().count(m["find"])
+        except OSError:
+            bad.append("%s: no file %s" % (m["mutant"], m["file"]))
+            continue
+        if n != 1:
+            bad.append("%s: pattern %s in %s" % (m["mutant"], "not found" if n == 0 else
+                                                  "found %d times" % n, m["file"]))
+        if m["find"] == m["replace"]:
+            bad.append("%s: replacement equals the pattern" % m["mutant"])
+        for flt in m["tests"]:
+            if not tests_named(flt):
+                bad.append("%s: no test matches %s" % (m["mutant"], flt))
+    print("PASS mutants_apply (%d mutants)" % len(mutants) if not bad else
+          "FAIL mutants_apply: " + "; ".join(bad[:8]) +
+          (" (+%d more)" % (len(bad) - 8) if len(bad) > 8 else ""))
+    return 0 if not bad else 1
+
+
 def main():
     args = sys.argv[1:]
+    if "--check" in args:
+        return check(parse(LIST))
     keep = "--keep" in args
     baseline = "--baseline" in args
     names = [a for a in args if not a.startswith("--")]
