@@ -201,33 +201,35 @@ static uint32_t rnd(s46_cgn *g)
 
 /* ---- hashing and the open-addressing indexes ---- */
 
-static inline uint32_t key_hash(const s46_cgn_key *k)
+/* A key's two halves in one word, the second through a bijection (times
+ * an odd constant), so keys that differ in one half only never meet. */
+static inline uint64_t key_word(const s46_cgn_key *k)
 {
     uint64_t a, b;
     memcpy(&a, k->b, 8);
     memcpy(&b, k->b + 8, 8);
-    /* one mix of both halves: b times an odd constant is a bijection, so
-     * keys that differ in one half only never meet before the mix */
-    return (uint32_t)s46_mix64((a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL));
+    return (a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL);
 }
+/* A flow's protocol, address and port in one word (no two alike). */
+static inline uint64_t flow_word(unsigned proto, uint32_t addr, uint16_t port)
+{
+    return (uint64_t)addr << 24 | (uint64_t)port << 8 | proto;
+}
+static inline uint32_t key_hash(const s46_cgn_key *k) { return (uint32_t)s46_mix64(key_word(k)); }
 /* A mapping is found by its subscriber's key (not its index), so that an
  * outbound packet of a known flow needs no subscriber lookup first: the
- * key and the flow's fields in one mix (each part through a bijection
- * first, so flows that differ in one part only never meet before it). */
+ * key and the flow's fields in one mix (the flow's word through a
+ * bijection too, so flows that differ in one part only never meet). */
 static inline uint32_t mo_hash(const s46_cgn_key *k, unsigned proto, uint32_t addr,
                                uint16_t port)
 {
-    uint64_t a, b;
-    memcpy(&a, k->b, 8);
-    memcpy(&b, k->b + 8, 8);
-    uint64_t c = (uint64_t)addr << 24 | (uint64_t)port << 8 | proto;
-    return (uint32_t)s46_mix64((a + 0x632be59bd9b4e019ULL) ^ (b * 0x9e3779b97f4a7c15ULL) ^
-                               (c * 0xc2b2ae3d27d4eb4fULL));
+    uint64_t c = flow_word(proto, addr, port) * 0xc2b2ae3d27d4eb4fULL;
+    return (uint32_t)s46_mix64(key_word(k) ^ c);
 }
 /* By external address (not its pool index): the inbound packet's own. */
 static inline uint32_t mi_hash(unsigned proto, uint32_t addr, uint16_t port)
 {
-    return (uint32_t)s46_mix64((uint64_t)addr << 24 | (uint64_t)port << 8 | proto);
+    return (uint32_t)s46_mix64(flow_word(proto, addr, port));
 }
 static inline uint32_t s_hash(uint32_t map, uint32_t rem, uint16_t rport)
 {
@@ -1011,8 +1013,7 @@ static uint32_t timeout_st(const s46_cgn *g, unsigned proto, unsigned tcp)
 {
     switch (proto) {
     case S46_CGN_TCP:
-        return s46_tcp_established(tcp) ? g->cfg.tcp_est_timeout
-                   : g->cfg.tcp_trans_timeout;
+        return s46_tcp_established(tcp) ? g->cfg.tcp_est_timeout : g->cfg.tcp_trans_timeout;
     case S46_CGN_UDP:
         return g->cfg.udp_timeout;
     default:
@@ -1238,9 +1239,8 @@ static inline void pf_sess(const s46_cgn *g, uint32_t x)
  * slot, then the subscriber). */
 static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
 {
-    uint32_t m[STAGE_MAX], kh[STAGE_MAX];
+    uint32_t m[STAGE_MAX], kh[STAGE_MAX]; /* kh: for a new mapping's subscriber */
     for (unsigned i = 0; i < n; i++) {
-        kh[i] = key_hash(&f[i].sub);
         m[i] = mo_hash(&f[i].sub, f[i].proto, f[i].int_addr, f[i].int_port);
         PF(&g->mo_idx[m[i] & g->mo_mask]);
     }
@@ -1248,8 +1248,10 @@ static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
         m[i] = midx_first(g->mo_idx, g->mo_mask, m[i]);
         if (m[i] != NONE)
             PF(&g->maps[m[i]]);
-        else if (!g->prefix_subs) /* a new mapping: its subscriber is looked up next */
+        else if (!g->prefix_subs) { /* a new mapping: its subscriber is looked up next */
+            kh[i] = key_hash(&f[i].sub);
             PF(&g->sub_idx[kh[i] & g->sub_mask]);
+        }
     }
     for (unsigned i = 0; i < n; i++) {
         uint32_t x = m[i];
