@@ -17,13 +17,6 @@ const s46_pipeline_ops *s46_pipeline_find(const char *name)
     return NULL;
 }
 
-/* FNV-1a over a few header bytes: the same datagram always lands on the
- * same worker. */
-unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers)
-{
-    return s46_steer_fnv(a, n, workers);
-}
-
 bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
 {
     const uint8_t *d = p->data;
@@ -34,14 +27,14 @@ bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner)
         memcpy(key, d + 12, 8); /* addresses */
         memcpy(key + 8, d + 4, 2); /* identification */
         key[10] = d[9];
-        *owner = s46_steer_hash(key, sizeof key, workers);
+        *owner = s46_steer_fnv(key, sizeof key, workers);
         return true;
     }
     if (p->len >= 48 && d[0] >> 4 == 6 && d[6] == 44) {
         uint8_t key[36];
         memcpy(key, d + 8, 32);
         memcpy(key + 32, d + 44, 4); /* Fragment header's identification */
-        *owner = s46_steer_hash(key, sizeof key, workers);
+        *owner = s46_steer_fnv(key, sizeof key, workers);
         return true;
     }
     return false;
@@ -54,7 +47,7 @@ unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers)
         return 0;
     unsigned k = s46_napt_out_key(ip, len, key);
     if (k)
-        return s46_steer_hash(key, k, workers);
+        return s46_steer_fnv(key, k, workers);
     /* ICMP: an error about a packet sent to the host by that packet's
      * destination endpoint; else by source address */
     s46_l3 l3;
@@ -67,9 +60,9 @@ unsigned s46_steer_napt_out(const uint8_t *ip, size_t len, unsigned workers)
         const uint8_t *a = q.ip + 16;
         uint8_t qk[7] = {a[0], a[1], a[2], a[3], q.l3.proto, (uint8_t)(q.l3.dport >> 8),
                          (uint8_t)q.l3.dport};
-        return s46_steer_hash(qk, sizeof qk, workers);
+        return s46_steer_fnv(qk, sizeof qk, workers);
     }
-    return s46_steer_hash(ip + 12, 4, workers);
+    return s46_steer_fnv(ip + 12, 4, workers);
 }
 
 unsigned s46_steer_napt_in(const uint8_t *ip, size_t len, unsigned workers, unsigned self)

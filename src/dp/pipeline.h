@@ -63,10 +63,10 @@ extern const s46_pipeline_ops s46_pl_br_mapt; /* conf: s46_brt_conf (br_mapt.h) 
 /* By name ("br_mape", "ce", "lwaftr", "aftr", "siit", "nat64"); NULL if unknown. */
 const s46_pipeline_ops *s46_pipeline_find(const char *name);
 
-/* Steering helpers: a hash of n bytes into 0..workers-1; and, for an IPv4
- * fragment or an IPv6 packet whose first header is a Fragment header, the
- * worker owning its reassembly (true) from addresses and identification. */
-unsigned s46_steer_hash(const uint8_t *a, size_t n, unsigned workers);
+/* Steering helpers (a hash of a few bytes into 0..workers-1 is
+ * s46_steer_fnv, lib/hash.h): for an IPv4 fragment or an IPv6 packet whose
+ * first header is a Fragment header, the worker owning its reassembly
+ * (true) from addresses and identification. */
 bool s46_steer_fragment(const s46_pkt *p, unsigned workers, unsigned *owner);
 /* The worker owning an inbound IPv4 packet to a NAPT whose tables are
  * shared out by external port (lib/napt.h s46_napt_port_owner): by the

@@ -2,7 +2,7 @@
  * pipelines' steering names (dp/pipeline.h), or packets are handed over
  * between workers. Run by a small classic-BPF interpreter written here from
  * the instruction set's definition, over many crafted packets and worker
- * counts, and compared with s46_steer_hash / s46_steer_napt_in. */
+ * counts, and compared with s46_steer_fnv / s46_steer_napt_in. */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <string.h>
