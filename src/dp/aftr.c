@@ -49,7 +49,6 @@ static const uint16_t aftr_ev[S46_EV_N] = {
 struct s46_aftr {
     s46_cgn_mech m;            /* the softwire and its CGN (first: stages get it) */
     s46_aftr_conf c;
-    s46_cgn *cgn;              /* m's */
     uint64_t cnt[S46_AFTR_NCOUNTERS];
     uint8_t hdr6[48];          /* the encapsulation's template (s46_encap_write) */
 };
@@ -160,7 +159,6 @@ s46_aftr *s46_aftr_new(const s46_aftr_conf *c, unsigned share, unsigned shares, 
         s46_aftr_free(a);
         return NULL;
     }
-    a->cgn = a->m.sw.cgn.g;
     return a;
 }
 
@@ -181,13 +179,13 @@ int s46_aftr_reconfigure(s46_aftr *a, const s46_aftr_conf *c, char *err, size_t 
         return -1;
     }
     apply(a, c);
-    s46_cgn_set_policy(a->cgn, &c->cgn);
+    s46_cgn_set_policy(a->m.sw.cgn.g, &c->cgn);
     return 0;
 }
 
 const s46_counters *s46_aftr_counters(const s46_aftr *a) { return &a->m.sw.dp.counters; }
 
-const s46_cgn *s46_aftr_cgn(const s46_aftr *a) { return a->cgn; }
+const s46_cgn *s46_aftr_cgn(const s46_aftr *a) { return a->m.sw.cgn.g; }
 
 void s46_aftr_tick(s46_aftr *a, uint64_t now_ns)
 {
@@ -266,7 +264,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     if ((sw->ttl_decrement && ip[8] <= 1) || (sw->ipv4_mtu && tot > sw->ipv4_mtu))
         return false;
-    s46_cgn_fast_commit(&a->m.fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
+    s46_cgn_fast_commit(&a->m.fast, a->m.sw.cgn.g, ip, l, f, ref, sw->ttl_decrement);
     p->data = ip;
     p->len = tot;
     s46_sw_count(sw, S46_EV_DECAPSULATED);
@@ -294,7 +292,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         tot + over > s46_sw_mtu(sw, peer) || s46_pkt_headroom(p) < over ||
         sw->dp.enc.copy_tos /* the template has a fixed traffic class */)
         return false;
-    s46_cgn_fast_commit(&a->m.fast, a->cgn, ip, l, f, ref, sw->ttl_decrement);
+    s46_cgn_fast_commit(&a->m.fast, a->m.sw.cgn.g, ip, l, f, ref, sw->ttl_decrement);
     p->len = tot;
     /* s46_sw_encap_out's work, from the template (the AFTR's traffic
      * class is fixed): the checks above leave no outer fragment and no

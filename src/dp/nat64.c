@@ -77,7 +77,6 @@ struct s46_nat64 {
     s46_cgn_mech m;            /* the softwire and its CGN (first: stages get it) */
     s46_nat64_conf c;
     s46_xlat x;
-    s46_cgn *cgn;              /* m's */
     uint64_t cnt[S46_NAT64_NCOUNTERS];
     uint32_t pool6_sum;        /* pool6 /96: its 12 bytes' sum, folded (else unused) */
 };
@@ -178,7 +177,7 @@ static bool hairpin_error4(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, ui
     memcpy(rk.b, c->peer.b, 16);
     uint8_t proto = c->l3.proto == S46_PROTO_TCP ? S46_CGN_TCP : S46_CGN_UDP;
     if ((c->l3.proto != S46_PROTO_TCP && c->l3.proto != S46_PROTO_UDP) || c->l3.l4_len < 4 ||
-        !s46_cgn_lookup_int(n->cgn, proto, &rk, s46_get32(d + 16),
+        !s46_cgn_lookup_int(n->m.sw.cgn.g, proto, &rk, s46_get32(d + 16),
                             s46_get16(d + c->l3.l3_len + 2), &ext_addr, &ext_port, secs)) {
         s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
         return true;
@@ -196,7 +195,7 @@ static bool hairpin_error4(s46_sw *sw, s46_ctx *c, const s46_xlat_info *info, ui
     if (s46_sw_cgn_hand_over(sw, c, port))
         return true;
     s46_cgn_key sub;
-    if (s46_cgn_xlate_in(n->cgn, c->p->data, &c->l3, secs, &sub) != S46_CX_OK) {
+    if (s46_cgn_xlate_in(n->m.sw.cgn.g, c->p->data, &c->l3, secs, &sub) != S46_CX_OK) {
         s46_sw_drop(sw, c, S46_NAT64_drop_hairpin_error);
         return true;
     }
@@ -312,7 +311,6 @@ s46_nat64 *s46_nat64_new(const s46_nat64_conf *c, unsigned share, unsigned share
         s46_nat64_free(n);
         return NULL;
     }
-    n->cgn = n->m.sw.cgn.g;
     return n;
 }
 
@@ -337,7 +335,7 @@ int s46_nat64_reconfigure(s46_nat64 *n, const s46_nat64_conf *c, char *err, size
         return -1;
     }
     apply(n, c);
-    s46_cgn_set_policy(n->cgn, &c->cgn);
+    s46_cgn_set_policy(n->m.sw.cgn.g, &c->cgn);
     return 0;
 }
 
@@ -458,7 +456,7 @@ static bool v6_fast(s46_sw *sw, s46_pkt *p)
     s46_xf_put4(&n->x, h, tos, total, ttl, proto, f->ext_addr, d4);
     p->data = h;
     p->len = total;
-    s46_cgn_fast_touch(&n->m.fast, n->cgn, l6, ref);
+    s46_cgn_fast_touch(&n->m.fast, n->m.sw.cgn.g, l6, ref);
     sw->dp.cnt[S46_NAT64_translated6]++;
     s46_dp_out(&sw->dp, p, 0);
     return true;
@@ -481,7 +479,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
     unsigned tot = (unsigned)l->l3_len + l->l4_len;
     p->len = tot;
     if (l->proto == S46_PROTO_UDP && s46_get16(l4 + 6) == 0) {
-        s46_cgn_fast_commit(&n->m.fast, n->cgn, d, l, f, ref, false);
+        s46_cgn_fast_commit(&n->m.fast, n->m.sw.cgn.g, d, l, f, ref, false);
         s46_ctx c; /* the host the translator puts in place of HOST4 */
         s46_xlat_info info;
         memcpy(c.peer.b, f->sub.b, 16);
@@ -496,7 +494,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
         /* the stages NAPT to HOST4 and the host's port, then translate
          * HOST4 away: the port rewritten here, and the address replaced
          * as the translation replaces the header (the same bytes) */
-        s46_cgn_fast_touch(&n->m.fast, n->cgn, l, ref);
+        s46_cgn_fast_touch(&n->m.fast, n->m.sw.cgn.g, l, ref);
         s46_ip6 s6;
         s46_rfc6052_embed(&n->c.pool6, s46_get32(d + 12), &s6);
         unsigned plen = tot - 20;
@@ -530,7 +528,7 @@ static bool v4_fast(s46_sw *sw, s46_pkt *p)
 
 void s46_nat64_set_fast_paths(s46_nat64 *n, bool on) { s46_cgn_mech_set_fast(&n->m, on); }
 
-const s46_cgn *s46_nat64_cgn(const s46_nat64 *n) { return n->cgn; }
+const s46_cgn *s46_nat64_cgn(const s46_nat64 *n) { return n->m.sw.cgn.g; }
 
 void s46_nat64_process(s46_nat64 *n, s46_batch *b, uint16_t side, uint64_t now_ns)
 {
