@@ -20,6 +20,7 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
                           uint32_t now, s46_cgn_fast_cand cand, const void *arg)
 {
     unsigned n = b->count < S46_BATCH_MAX ? b->count : S46_BATCH_MAX, k = 0;
+    x->g = g;
     x->now = now;
     x->side = side;
     x->i = x->nslow = 0;
@@ -34,5 +35,6 @@ void s46_cgn_fast_prepare(s46_cgn_fast *x, const s46_cgn *g, const s46_batch *b,
             x->k[i] = (uint8_t)k++;
         }
     }
-    s46_cgn_est_batch(g, x->f, x->h, x->ref, k, side, now);
+    for (unsigned j = 0; j < k; j++)
+        x->m[j] = s46_cgn_est_slot(g, &x->h[j], side);
 }

@@ -7,10 +7,11 @@
  *    function sorts each packet (s46_cgn_fast_class); the flow of each
  *    candidate, and of each packet whose stages may touch a flow's state,
  *    is hashed once and its index slot prefetched as soon as it is sorted
- *    (the miss overlapping with sorting the next packets), then the
- *    batch's mappings read together;
+ *    (the miss overlapping with sorting the next packets); then the
+ *    batch's slots are read and the mappings they name prefetched;
  *  - s46_cgn_fast_next, from the fast path, once per packet in the batch's
- *    order: a candidate's flow looked up from that hash; true only when the
+ *    order: a candidate's flow looked up from its mapping (which arrived
+ *    while the earlier packets were handled); true only when the
  *    CGN stage would translate it as a packet of its mapping's live first
  *    session (outbound: to no pool address, which hairpins), and no
  *    earlier packet of the batch left to the stages may touch that mapping
@@ -56,7 +57,8 @@ typedef struct s46_cgn_fast {
     s46_l3 l3[S46_BATCH_MAX];     /* per flow: the packet as parsed */
     s46_cgn_flow f[S46_BATCH_MAX];
     s46_cgn_hint h[S46_BATCH_MAX];
-    uint32_t ref[S46_BATCH_MAX];  /* per flow: s46_cgn_est_batch's answer */
+    uint32_t m[S46_BATCH_MAX];    /* per flow: s46_cgn_est_slot's answer */
+    const s46_cgn *g;
 } s46_cgn_fast;
 
 /* The class of packet p (arrived on the side prepared), with *l (the
@@ -158,9 +160,10 @@ static inline bool s46_cgn_fast_next(s46_cgn_fast *x, const s46_pkt *p, const s4
     uint32_t tag = x->h[k].h;
     *l = &x->l3[k];
     *f = &x->f[k];
-    *ref = x->ref[k];
-    bool ok = c == S46_CGN_FAST_CAND && !x->wild && *ref != S46_CGN_NOREF &&
-              !s46_cgn_fast_slow_has_(x, tag);
+    *ref = S46_CGN_NOREF;
+    if (c == S46_CGN_FAST_CAND && !x->wild && !s46_cgn_fast_slow_has_(x, tag))
+        *ref = s46_cgn_est_one(x->g, &x->f[k], &x->h[k], x->m[k], x->side, x->now);
+    bool ok = *ref != S46_CGN_NOREF;
     if (ok) {
         x->pending = true;
         x->pend_tag = tag;

@@ -1350,18 +1350,6 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f)
 
 /* ---- the established-flow fast path ---- */
 
-/* The mappings read, not only prefetched: their misses (and page walks,
- * which a prefetch may not start) overlap here, in a loop with nothing
- * else to do, instead of stalling each packet in turn. */
-static void touch_maps(const s46_cgn *g, const uint32_t *m, unsigned n)
-{
-    uint32_t acc = 0;
-    for (unsigned i = 0; i < n; i++)
-        if (m[i] != NONE)
-            acc += g->maps[m[i]].hp;
-    __asm__ volatile("" : : "r"(acc));
-}
-
 void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound)
 {
     if (outbound) {
@@ -1426,24 +1414,19 @@ static inline uint32_t est_in(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, uin
     return m;
 }
 
-void s46_cgn_est_batch(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t *ref,
-                       unsigned n, bool outbound, uint32_t now)
+uint32_t s46_cgn_est_slot(const s46_cgn *g, const s46_cgn_hint *h, bool outbound)
 {
-    const midx_ent *idx = outbound ? g->mo_idx : g->mi_idx;
-    uint32_t mask = outbound ? g->mo_mask : g->mi_mask;
-    for (unsigned b = 0; b < n; b += STAGE_MAX) {
-        unsigned k = n - b < STAGE_MAX ? n - b : STAGE_MAX;
-        uint32_t *m = ref + b;
-        for (unsigned i = 0; i < k; i++) {
-            m[i] = midx_first(idx, mask, h[b + i].h);
-            if (m[i] != NONE)
-                PF(&g->maps[m[i]]);
-        }
-        touch_maps(g, m, k);
-        for (unsigned i = 0; i < k; i++)
-            m[i] = outbound ? est_out(g, &f[b + i], h[b + i].h, m[i], now)
-                            : est_in(g, &f[b + i], h[b + i].h, m[i], now);
-    }
+    uint32_t m = outbound ? midx_first(g->mo_idx, g->mo_mask, h->h)
+                          : midx_first(g->mi_idx, g->mi_mask, h->h);
+    if (m != NONE)
+        PF(&g->maps[m]);
+    return m;
+}
+
+uint32_t s46_cgn_est_one(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t m,
+                         bool outbound, uint32_t now)
+{
+    return outbound ? est_out(g, f, h->h, m, now) : est_in(g, f, h->h, m, now);
 }
 
 void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outbound, uint32_t now)

@@ -220,26 +220,28 @@ void s46_cgn_prefetch_in(const s46_cgn *g, const s46_cgn_flow *f);
  * rem_port; inbound: proto, ext_addr, ext_port, rem_addr, rem_port. */
 void s46_cgn_prefetch_out_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
 void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned n);
-/* The established-flow fast path, for a pipeline's shortcut. For a batch,
- * s46_cgn_hint_one hashes each flow once (fields as for the prefetch
- * calls; outbound or inbound) and prefetches its index slot, as soon as
- * the caller knows the flow (the miss overlaps with the caller's next
- * packets); then s46_cgn_est_batch looks the batch's n flows up from
- * their hints, together (the index slots, then the mappings, each step's
- * misses overlapping): ref[i] is flow i's mapping, with f[i]'s other
- * fields filled as s46_cgn_outbound/inbound fill them, only when those
- * calls would find f[i] a packet of its mapping's live first session (the
- * common case of an established flow) and, outbound, not toward a pool
- * address (a hairpin); else S46_CGN_NOREF. It changes nothing, and its
- * answers hold while the caller only commits: the caller commits with
- * s46_cgn_est_touch (the TCP state and expiry refresh those calls do)
- * once a packet will leave; for a flow answered NOREF it takes its full
- * path. */
+/* The established-flow fast path, for a pipeline's shortcut, in three
+ * steps per flow that a caller spreads over its batch so that each one's
+ * miss overlaps with other packets' work: s46_cgn_hint_one hashes the flow
+ * (fields as for the prefetch calls; outbound or inbound) and prefetches
+ * its index slot; s46_cgn_est_slot, some flows later, reads that slot and
+ * prefetches the mapping it names (the answer: that mapping, or NONE);
+ * s46_cgn_est_one, later again, looks the flow up from the two: the
+ * mapping, with f's other fields filled as s46_cgn_outbound/inbound fill
+ * them, only when those calls would find f a packet of its mapping's live
+ * first session (the common case of an established flow) and, outbound,
+ * not toward a pool address (a hairpin); else S46_CGN_NOREF. None of them
+ * changes anything, and their answers hold while the caller only commits:
+ * the caller commits with s46_cgn_est_touch (the TCP state and expiry
+ * refresh those calls do) once a packet will leave; for a flow answered
+ * NOREF it takes its full path. Nothing may enter or leave the tables
+ * between a flow's est_slot and its est_one. */
 #define S46_CGN_NOREF UINT32_MAX
 typedef struct s46_cgn_hint { uint32_t h; } s46_cgn_hint;
 void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound);
-void s46_cgn_est_batch(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t *ref,
-                       unsigned n, bool outbound, uint32_t now);
+uint32_t s46_cgn_est_slot(const s46_cgn *g, const s46_cgn_hint *h, bool outbound);
+uint32_t s46_cgn_est_one(const s46_cgn *g, s46_cgn_flow *f, const s46_cgn_hint *h, uint32_t m,
+                         bool outbound, uint32_t now);
 void s46_cgn_est_touch(s46_cgn *g, uint32_t ref, uint8_t tcp_flags, bool outbound,
                        uint32_t now);
 /* Side-effect-free lookups (ICMP errors must not create or refresh state,

@@ -701,6 +701,79 @@ TEST(batch_same_as_single_calls)
     s46_cgn_free(b);
 }
 
+/* The fast path's lookup (hint, slot, est_one): an established flow's
+ * packets are found both ways, with the fields the full calls fill; a
+ * packet of another session, toward a pool address, of an expired
+ * session, or of no mapping is not; a slot answer naming another flow's
+ * mapping still finds the right one. */
+static uint32_t est(const s46_cgn *g, s46_cgn_flow *f, bool outbound, uint32_t now, int slot_of)
+{
+    s46_cgn_hint h;
+    s46_cgn_hint_one(g, f, &h, outbound);
+    uint32_t m = s46_cgn_est_slot(g, &h, outbound);
+    return s46_cgn_est_one(g, f, &h, slot_of < 0 ? m : (uint32_t)slot_of, outbound, now);
+}
+
+TEST(established_flow_lookup)
+{
+    s46_cgn_config c;
+    conf(&c);
+    s46_cgn *g = make(&c, NULL);
+    CHECK(g);
+    enum { N = 200 };
+    static s46_cgn_flow f[N];
+    uint32_t ref[N];
+    for (unsigned i = 0; i < N; i++) {
+        uint8_t proto = (uint8_t)(i % 3);
+        f[i] = out_flow(i % 9, proto, (uint16_t)(1000 + i), A4(203, 0, 113, 7),
+                        proto == S46_CGN_ICMP ? 0 : 80);
+        CHECK_INT(s46_cgn_outbound(g, &f[i], f[i].proto == S46_CGN_TCP ? S46_CGN_SYN : 0, 10),
+                  S46_CGN_OK);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        s46_cgn_flow o = f[i];
+        o.ext_addr = 0, o.ext_port = 0;
+        ref[i] = est(g, &o, true, 11, -1);
+        CHECK(ref[i] != S46_CGN_NOREF);
+        CHECK_INT(o.ext_addr, f[i].ext_addr);
+        CHECK_INT(o.ext_port, f[i].ext_port);
+        s46_cgn_flow in = {.proto = f[i].proto, .ext_addr = f[i].ext_addr,
+                           .ext_port = f[i].ext_port, .rem_addr = f[i].rem_addr,
+                           .rem_port = f[i].rem_port};
+        CHECK_INT(est(g, &in, false, 11, -1), ref[i]);
+        CHECK(!memcmp(in.sub.b, f[i].sub.b, 16));
+        CHECK_INT(in.int_addr, f[i].int_addr);
+        CHECK_INT(in.int_port, f[i].int_port);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        s46_cgn_flow o = f[i];
+        /* the slot answer another flow's mapping: found all the same */
+        CHECK_INT(est(g, &o, true, 11, (int)ref[(i + 1) % N]), ref[i]);
+        s46_cgn_flow in = {.proto = f[i].proto, .ext_addr = f[i].ext_addr,
+                           .ext_port = f[i].ext_port, .rem_addr = f[i].rem_addr,
+                           .rem_port = f[i].rem_port};
+        CHECK_INT(est(g, &in, false, 11, (int)ref[(i + 3) % N]), ref[i]);
+        o = f[i];
+        o.rem_addr++; /* another session of the mapping: the full path's */
+        CHECK_INT(est(g, &o, true, 11, -1), S46_CGN_NOREF);
+        o = f[i];
+        o.int_port = 1; /* no mapping */
+        CHECK_INT(est(g, &o, true, 11, -1), S46_CGN_NOREF);
+        o = f[i];
+        CHECK_INT(est(g, &o, true, 100000, -1), S46_CGN_NOREF); /* expired */
+        in = (s46_cgn_flow){.proto = f[i].proto, .ext_addr = f[i].ext_addr,
+                           .ext_port = f[i].ext_port, .rem_addr = A4(203, 0, 113, 8),
+                           .rem_port = f[i].rem_port};
+        CHECK_INT(est(g, &in, false, 11, -1), S46_CGN_NOREF);
+    }
+    /* toward a pool address: a hairpin, never the fast path's */
+    s46_cgn_flow hp = out_flow(1, S46_CGN_UDP, 7, f[0].ext_addr, 80);
+    CHECK_INT(s46_cgn_outbound(g, &hp, 0, 10), S46_CGN_OK);
+    hp.ext_port = 0;
+    CHECK_INT(est(g, &hp, true, 11, -1), S46_CGN_NOREF);
+    s46_cgn_free(g);
+}
+
 /* sub_len 64: two hosts of one /64 are one subscriber (its blocks, its
  * address, its limit), each mapping still theirs; another /64 is not
  * touched by the first one's limit. */
@@ -904,4 +977,5 @@ T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions),
        T_CASE(timers_per_protocol_and_state), T_CASE(icmp_ids_as_ports), T_CASE(hairpinning),
        T_CASE(workers_own_their_blocks), T_CASE(bounded_memory_refusals),
        T_CASE(pool_exhaustion_paired), T_CASE(plain_ipv4_subscriber_key),
-       T_CASE(subscriber_prefix_of_hosts), T_CASE(indexes_agree_with_entries))
+       T_CASE(subscriber_prefix_of_hosts), T_CASE(indexes_agree_with_entries),
+       T_CASE(established_flow_lookup))
