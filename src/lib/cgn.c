@@ -1363,6 +1363,19 @@ void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, 
     }
 }
 
+/* The full probes, for a hash collision (rare): out of line, so that the
+ * common check stays small. */
+static __attribute__((noinline)) uint32_t est_probe_out(const s46_cgn *g, const s46_cgn_flow *f,
+                                                        uint32_t h)
+{
+    return find_mo_h(g, &f->sub, h, f->proto, f->int_addr, f->int_port, NULL);
+}
+static __attribute__((noinline)) uint32_t est_probe_in(const s46_cgn *g, const s46_cgn_flow *f,
+                                                       uint32_t h)
+{
+    return find_mi_h(g, h, f->proto, f->ext_addr, f->ext_port);
+}
+
 /* Mapping m's first session is the flow's and live. */
 static inline bool est_head(const map_ent *e, const s46_cgn_flow *f, uint32_t now)
 {
@@ -1383,7 +1396,7 @@ static inline uint32_t est_out(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, ui
         const map_ent *e = &g->maps[m];
         if (e->int_addr != f->int_addr || e->int_port != f->int_port ||
             mproto(e) != f->proto || !key_eq(&e->key, &f->sub))
-            m = find_mo_h(g, &f->sub, h, f->proto, f->int_addr, f->int_port, NULL);
+            m = est_probe_out(g, f, h);
     }
     if (m == NONE || !est_head(&g->maps[m], f, now) || s46_cgn_is_external(g, f->rem_addr))
         return NONE;
@@ -1403,7 +1416,7 @@ static inline uint32_t est_in(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, uin
     if (m != NONE) {
         const map_ent *e = &g->maps[m];
         if (e->ext_port != f->ext_port || mproto(e) != f->proto || e->ext_addr != f->ext_addr)
-            m = find_mi_h(g, h, f->proto, f->ext_addr, f->ext_port);
+            m = est_probe_in(g, f, h);
     }
     if (m == NONE || !est_head(&g->maps[m], f, now))
         return NONE;
