@@ -22,6 +22,10 @@ echo
 cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -Isrc -D_GNU_SOURCE -o build/bench/bench_cgn \
     bench/bench_cgn.c build/libs46.a -ljansson || exit 1
 taskset -c 0 build/bench/bench_cgn "${1:-0.3}" 2>/dev/null || build/bench/bench_cgn "${1:-0.3}"
+# what this machine charges for the CGN's table reads (no s46 code)
+echo
+cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -o build/bench/bench_misses bench/misses.c || exit 1
+taskset -c 0 build/bench/bench_misses "${1:-0.3}" 2>/dev/null || build/bench/bench_misses "${1:-0.3}"
 for b in bench/*.sh; do
     [ "$b" = bench/run.sh ] && continue
     echo
