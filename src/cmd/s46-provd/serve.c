@@ -187,8 +187,8 @@ static const char *check_auth(const provd_cfg *cfg, int p, const char *user, con
     return "bad";
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
-                             const char *location)
+static enum MHD_Result reply_(struct MHD_Connection *c, unsigned status, const char *body,
+                              const char *location, bool closing)
 {
     struct MHD_Response *rs = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -198,21 +198,34 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
         MHD_add_response_header(rs, "Content-Type", "application/json");
     if (location)
         MHD_add_response_header(rs, "Location", location);
+    if (closing)
+        MHD_add_response_header(rs, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, status, rs);
     MHD_destroy_response(rs);
     return ret;
 }
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+                             const char *location)
+{
+    return reply_(c, status, body, location, false);
+}
 
-/* Logs the request and answers it. */
-static enum MHD_Result done(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
-                            const char *what, const char *body, const char *location)
+/* Logs the request and answers it (closing: then closes the connection). */
+static enum MHD_Result done_(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
+                             const char *what, const char *body, const char *location,
+                             bool closing)
 {
     lg->status = (int)status;
     if (what)
         snprintf(lg->what, sizeof lg->what, "%s", what);
     provd_reqlog_write(lg);
     provd_stats_answer(lg);
-    return reply(c, status, body, location);
+    return reply_(c, status, body, location, closing);
+}
+static enum MHD_Result done(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
+                            const char *what, const char *body, const char *location)
+{
+    return done_(c, lg, status, what, body, location, false);
 }
 
 static const char *const mechs[] = {"464xlat", "dslite", "ipip", "lw4o6", "map_e", "map_t"};
@@ -428,6 +441,22 @@ static int hexval(char c)
                                   : -1;
 }
 
+/* Body framing. Workaround for libmicrohttpd 0.9.75 (Debian 12): a
+ * Content-Length it cannot parse (-1, say, or too many digits) makes it
+ * answer 400 (413) itself while reading the headers, before any callback
+ * of ours, and its state machine then builds that answer's header block a
+ * second time: the client gets it twice, the second as the body. The
+ * library frames a request body by the first Content-Length of the request
+ * (a Transfer-Encoding, when there is one, instead), so uri_check, which
+ * runs after the request line and before the header lines are parsed,
+ * puts a Content-Length of 0 of ours first: the library never parses the
+ * client's and reads no body framed by it. The handler then judges the
+ * client's own (hdr_it skips ours by its address): none or 0 is fine,
+ * more than one or not a number is 400, any other number 413 (HB46PP
+ * requests have no body), each with Connection: close, since a body the
+ * client sent was not read. A chunked body is still read and ignored. */
+static const char clen_ours[] = "0";
+
 /* MHD_OPTION_URI_LOG_CALLBACK: sees the raw request target before the
  * library splits and decodes the query. Refuses control characters, raw
  * or percent-encoded (%00 would silently cut a value: the library hands
@@ -441,7 +470,9 @@ static int hexval(char c)
  * handler answers 400/431 itself. */
 static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)cls, (void)c;
+    (void)cls;
+    /* ahead of the client's headers: see body_framing below */
+    MHD_set_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH, clen_ours);
     void *verdict = NULL;
     unsigned params = 0;
     bool in_query = false, seg = false;
@@ -477,35 +508,42 @@ static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 /* Header checks the library (0.9.75) does not make: HTTP/1.1 needs Host,
- * and one Content-Length at most (two can make a proxy in front and this
- * server disagree on where the request ends). NULL when fine.
- * A Content-Length that is not a number (-1, say) never gets here:
- * libmicrohttpd 0.9.75 answers 400 itself while reading the headers, and
- * in that version the connection's state machine then goes on as if the
- * headers were fine and builds the response header a second time, so the
- * client gets the header block twice (the status is right; the body starts
- * with the repeated header). No callback of that version runs between the
- * headers and that answer, so no handler can work around it; later
- * versions rewrote that path. */
-struct hdr_count { unsigned host, clen; };
+ * and the client's Content-Length (body_framing above): one at most (two
+ * can make a proxy in front and this server disagree on where the request
+ * ends), a number, 0. NULL when fine, else why, with the status in
+ * *status. */
+struct hdr_count { unsigned host, clen; const char *clen_value; };
 static enum MHD_Result hdr_it(void *cls, enum MHD_ValueKind kind, const char *key,
                               const char *value)
 {
-    (void)kind, (void)value;
+    (void)kind;
     struct hdr_count *h = cls;
-    if (!strcasecmp(key, "Host"))
+    if (!strcasecmp(key, "Host")) {
         h->host++;
-    else if (!strcasecmp(key, "Content-Length"))
+    } else if (!strcasecmp(key, "Content-Length") && value != clen_ours) {
         h->clen++;
+        h->clen_value = value;
+    }
     return MHD_YES;
 }
 
-static const char *bad_headers(struct MHD_Connection *c, const char *version)
+static const char *bad_headers(struct MHD_Connection *c, const char *version, unsigned *status)
 {
-    struct hdr_count h = {0, 0};
+    struct hdr_count h = {0, 0, NULL};
     MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_it, &h);
+    *status = 400;
     if (h.clen > 1)
         return "more than one Content-Length";
+    if (h.clen == 1) {
+        const char *v = h.clen_value;
+        size_t digits = strspn(v, "0123456789");
+        if (!digits || v[digits])
+            return "Content-Length not a number";
+        if (strspn(v, "0") != digits) {
+            *status = MHD_HTTP_CONTENT_TOO_LARGE;
+            return "a request body";
+        }
+    }
     if (!strcmp(version, MHD_HTTP_VERSION_1_1) && h.host != 1)
         return h.host ? "more than one Host" : "HTTP/1.1 without Host";
     return NULL;
@@ -537,11 +575,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                     many ? "too many parameters\n" : "bad request\n", NULL);
     }
     if (!*con_cls) {
-        const char *bad = bad_headers(c, version);
+        unsigned status;
+        const char *bad = bad_headers(c, version, &status);
         if (bad) {
             provd_reqlog lg;
             log_src(c, &lg);
-            return done(c, &lg, 400, bad, "bad request\n", NULL);
+            return done_(c, &lg, status, bad,
+                         status == 400 ? "bad request\n" : "a request body is not accepted\n",
+                         NULL, true);
         }
         *con_cls = &headers_seen;
         return MHD_YES;
