@@ -471,7 +471,10 @@ static const char clen_ours[] = "0";
 static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
-    /* ahead of the client's headers: see body_framing below */
+    /* ahead of the client's headers ("Body framing" above); the library
+     * calls us while it parses the request line, in the connection's own
+     * processing, as it adds the header lines it parses next, so this is
+     * as safe here as in the handler its documentation names */
     MHD_set_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH, clen_ours);
     void *verdict = NULL;
     unsigned params = 0;
@@ -508,7 +511,7 @@ static void *uri_check(void *cls, const char *uri, struct MHD_Connection *c)
 }
 
 /* Header checks the library (0.9.75) does not make: HTTP/1.1 needs Host,
- * and the client's Content-Length (body_framing above): one at most (two
+ * and the client's Content-Length ("Body framing" above): one at most (two
  * can make a proxy in front and this server disagree on where the request
  * ends), a number, 0. NULL when fine, else why, with the status in
  * *status. */
