@@ -35,30 +35,18 @@ c=$(code "${many}$Q"); WHY="got $c"
 ok params_over_64_431 test "$c" = 431
 # Raw requests (curl would fix them up): the status line each gets, and how
 # many status lines came back.
-ip netns exec "$NS" python3 - 8080 >"$TMP/raw" 2>&1 <<'PY'
-import re, socket, sys
+ip netns exec "$NS" python3 - 8080 "$ROOT/tests" >"$TMP/raw" 2>&1 <<'PY'
+import socket, sys
 port = int(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from rawhttp import exchange
 Q = b"vendorid=acde48&product=P&version=1&capability=dslite"
 def req(data):
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     s.settimeout(3)
     s.bind(("2001:db8:1::10", 0))
     s.connect(("::1", port))
-    s.sendall(data)
-    out = b""
-    try:
-        while True:
-            b = s.recv(65536)
-            if not b:
-                break
-            out += b
-    except socket.timeout:
-        pass
-    s.close()
-    # every status line that came back, in order (a repeated header block
-    # shows as a second one)
-    st = [m.decode() for m in re.findall(rb"HTTP/1\.[01] (\d{3})", out)]
-    return (",".join(st) if st else "none"), out.count(b"HTTP/1.")
+    return exchange(s, data)
 H = b" HTTP/1.1\r\nHost: s\r\nConnection: close\r\n"
 cases = [
     ("nul_in_unknown_param", b"GET /config?" + Q + b"&x=a%00b" + H + b"\r\n"),
