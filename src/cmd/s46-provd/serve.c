@@ -187,8 +187,9 @@ static const char *check_auth(const provd_cfg *cfg, int p, const char *user, con
     return "bad";
 }
 
-static enum MHD_Result reply_(struct MHD_Connection *c, unsigned status, const char *body,
-                              const char *location, bool closing)
+/* The answer (closing: then the connection closes). */
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+                             const char *location, bool closing)
 {
     struct MHD_Response *rs = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -204,11 +205,6 @@ static enum MHD_Result reply_(struct MHD_Connection *c, unsigned status, const c
     MHD_destroy_response(rs);
     return ret;
 }
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
-                             const char *location)
-{
-    return reply_(c, status, body, location, false);
-}
 
 /* Logs the request and answers it (closing: then closes the connection). */
 static enum MHD_Result done_(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
@@ -220,7 +216,7 @@ static enum MHD_Result done_(struct MHD_Connection *c, provd_reqlog *lg, unsigne
         snprintf(lg->what, sizeof lg->what, "%s", what);
     provd_reqlog_write(lg);
     provd_stats_answer(lg);
-    return reply_(c, status, body, location, closing);
+    return reply(c, status, body, location, closing);
 }
 static enum MHD_Result done(struct MHD_Connection *c, provd_reqlog *lg, unsigned status,
                             const char *what, const char *body, const char *location)
@@ -601,7 +597,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *con_cls = NULL;
         provd_reqlog_write(&h->lg);
         provd_stats_answer(&h->lg);
-        enum MHD_Result ret = reply(c, 200, h->body, NULL);
+        enum MHD_Result ret = reply(c, 200, h->body, NULL, false);
         held_free(h);
         return ret;
     }
