@@ -234,8 +234,9 @@ void s46_cgn_prefetch_in_batch(const s46_cgn *g, const s46_cgn_flow *f, unsigned
  * changes anything, and their answers hold while the caller only commits:
  * the caller commits with s46_cgn_est_touch (the TCP state and expiry
  * refresh those calls do) once a packet will leave; for a flow answered
- * NOREF it takes its full path. Nothing may enter or leave the tables
- * between a flow's est_slot and its est_one. */
+ * NOREF it takes its full path. est_one checks the mapping m names
+ * against f (the full probe when it is another's), so a slot answer gone
+ * stale since est_slot costs a probe or a NOREF, never a wrong mapping. */
 #define S46_CGN_NOREF UINT32_MAX
 typedef struct s46_cgn_hint { uint32_t h; } s46_cgn_hint;
 void s46_cgn_hint_one(const s46_cgn *g, const s46_cgn_flow *f, s46_cgn_hint *h, bool outbound);
