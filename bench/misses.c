@@ -2,11 +2,19 @@
  * into tables the size of the CGN's for 2 M mappings (a 32 MiB index of
  * 8-byte slots, 128 MiB of 64-byte entries, huge pages where the kernel
  * grants them), in batches as the fast path makes them: one round (each
- * read independent of the others), and two dependent rounds (a slot, then
- * the entry it names), 32 and 64 reads a batch. A round costs about one
+ * read independent of the others) into the index, one into the entries,
+ * and two dependent rounds (a slot, then the entry it names), 32 and 64
+ * reads a batch: the larger table costs more a read. A round costs about one
  * memory latency per batch whatever its number of reads, so the figures
  * say how far a table-bound pipeline can follow a compute-bound one (the
- * MAP-E BR) on this machine. Usage: bench_misses [seconds per figure]. */
+ * MAP-E BR) on this machine. Then what a page walk costs apart from the
+ * data: 16 384 lines (1 MiB, cached) read at random packed together, then
+ * as many one to a 4 KiB page over 65 MiB (huge pages requested):
+ * one after the other (each read's address depends on the previous one:
+ * the latency) and in batches of 32. Where the two differ, every page a
+ * packet touches costs a walk (a virtual machine whose host maps its
+ * memory in 4 KiB pages, whatever the guest asks). Usage: bench_misses
+ * [seconds per figure]. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +55,8 @@ static inline uint32_t next_rand(void)
     return (uint32_t)rng;
 }
 
-/* ns per lookup: batches of n, one round (rounds 1) or slot then entry. */
+/* ns per lookup: batches of n, one round (rounds 1: into the index; 3:
+ * into the entries) or slot then entry (2). */
 static double run(const uint64_t *slot, const entry *ent, unsigned n, int rounds, double secs)
 {
     uint32_t h[64], m[64];
@@ -59,7 +68,14 @@ static double run(const uint64_t *slot, const entry *ent, unsigned n, int rounds
                 h[i] = next_rand() & (SLOTS - 1);
                 __builtin_prefetch(&slot[h[i]]);
             }
-            if (rounds == 1) {
+            if (rounds == 3) {
+                for (unsigned i = 0; i < n; i++) {
+                    m[i] = h[i] & (ENTRIES - 1);
+                    __builtin_prefetch(&ent[m[i]]);
+                }
+                for (unsigned i = 0; i < n; i++)
+                    acc += ent[m[i]].b[0];
+            } else if (rounds == 1) {
                 for (unsigned i = 0; i < n; i++)
                     acc += slot[h[i]];
             } else {
@@ -76,6 +92,36 @@ static double run(const uint64_t *slot, const entry *ent, unsigned n, int rounds
     } while (t - t0 < secs);
     __asm__ volatile("" : : "r"(acc));
     return (t - t0) / (double)done * 1e9;
+}
+
+/* ns per read of n lines `stride` bytes apart in t: dependent reads
+ * (chain true) or batches of 32 independent ones. */
+static double lines(const uint8_t *t, uint32_t n, uint32_t stride, int chain, double secs)
+{
+    uint64_t acc = 0, done = 0;
+    uint32_t i = 0;
+    double t0 = now_s(), t1;
+    do {
+        if (chain) {
+            for (int r = 0; r < 32768; r++) /* the next line depends on this one's byte */
+                i = (uint32_t)((i * 2654435761u + t[(size_t)i * stride] + 12345u) % n);
+            done += 32768;
+        } else {
+            for (int r = 0; r < 1024; r++) {
+                uint32_t h[32];
+                for (int k = 0; k < 32; k++) {
+                    h[k] = next_rand() % n;
+                    __builtin_prefetch(&t[(size_t)h[k] * stride]);
+                }
+                for (int k = 0; k < 32; k++)
+                    acc += t[(size_t)h[k] * stride];
+            }
+            done += 32 * 1024;
+        }
+        t1 = now_s();
+    } while (t1 - t0 < secs);
+    __asm__ volatile("" : : "r"(acc), "r"(i));
+    return (t1 - t0) / (double)done * 1e9;
 }
 
 int main(int argc, char **argv)
@@ -95,10 +141,28 @@ int main(int argc, char **argv)
         slot[i] = (uint32_t)(((uint64_t)i * 2654435761u) % ENTRIES);
     printf("Random reads into a 32 MiB index and 128 MiB of entries (the CGN's tables'\n"
            "sizes in the AFTR and NAT64 benchmarks), one core, ns per lookup\n");
-    printf("%-8s %12s %22s\n", "batch", "one round", "slot, then entry");
+    printf("%-8s %16s %18s %18s\n", "batch", "one round: index", "one round: entries",
+           "slot, then entry");
     for (unsigned n = 32; n <= 64; n *= 2)
-        printf("%-8u %12.1f %22.1f\n", n, run(slot, ent, n, 1, secs), run(slot, ent, n, 2, secs));
+        printf("%-8u %16.1f %18.1f %18.1f\n", n, run(slot, ent, n, 1, secs),
+               run(slot, ent, n, 3, secs), run(slot, ent, n, 2, secs));
     free(slot);
     free(ent);
+    /* one to a page: 4 KiB and a line apart, so that the lines spread over
+     * the caches' sets as packed ones do (4 KiB apart they would all fall
+     * in a few sets and miss for that) */
+    enum { NL = 16384, PAGE = 4096 + 64 };
+    uint8_t *t = table((size_t)NL * PAGE);
+    if (!t) {
+        fprintf(stderr, "bench_misses: out of memory\n");
+        return 1;
+    }
+    printf("\n16 384 lines read at random, ns per read: packed in 1 MiB, then one to a\n"
+           "4 KiB page over 65 MiB (as much data; the difference is the page walks)\n");
+    printf("%-22s %12s %12s\n", "", "one by one", "batches of 32");
+    printf("%-22s %12.1f %12.1f\n", "packed", lines(t, NL, 64, 1, secs), lines(t, NL, 64, 0, secs));
+    printf("%-22s %12.1f %12.1f\n", "one to a page", lines(t, NL, PAGE, 1, secs),
+           lines(t, NL, PAGE, 0, secs));
+    free(t);
     return 0;
 }
