@@ -105,14 +105,16 @@ typedef struct sess_ent {
     uint8_t tcp, pad;
 } sess_ent;
 
-/* A slot of a mapping index (outbound or inbound): the mapping and its
- * full index hash. The home slot is h & mask, and a probe compares h
- * before it reads a mapping, so a lookup reads only the mapping it is
- * after (the slots of a probe share a cache line; the mappings do not). */
-typedef struct midx_ent {
-    uint32_t m;           /* NONE: empty */
-    uint32_t h;
-} midx_ent;
+/* A slot of a mapping index (outbound or inbound) is one 32-bit word: the
+ * mapping's number in its low mbits bits (capacity < 2^mbits - 1, so a
+ * word is never NONE, the empty slot) and, above, a tag of its index hash
+ * h (midx_tag). The home slot is h & mask, and a probe compares the tag
+ * before it reads a mapping, so a lookup reads another flow's mapping
+ * only on a tag collision (one in 2^(32 - mbits) of the slots it passes).
+ * Four bytes a slot rather than eight (the number and the whole hash):
+ * the index of 2 M mappings takes 16 MiB instead of 32, and random reads
+ * in a table that size cost a fraction of those in one twice its size on
+ * the machines measured (`bench/misses.c`). */
 
 
 #define RECLAIM_BUDGET 8192
@@ -138,7 +140,8 @@ struct s46_cgn {
     bool prefix_subs;           /* sub_len < 128: a subscriber is a prefix of keys */
     sess_ent *sess;
     uint32_t *sub_idx, *s_idx;
-    midx_ent *mo_idx, *mi_idx;
+    uint32_t *mo_idx, *mi_idx;
+    uint32_t mbits, mnum;       /* mapping number bits in an index word; their mask */
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
     uint32_t free_sub, free_blk, free_map, free_sess;
     uint32_t nsubs, nblks, nmaps, nsessions;
@@ -300,45 +303,52 @@ static inline bool key_eq(const s46_cgn_key *a, const s46_cgn_key *b)
     return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
+/* The tag bits of hash h in an index word: its high bits after a
+ * multiplication, which brings every bit of h into them (flows on one
+ * probe share h's low bits). */
+static inline uint32_t midx_tag(const s46_cgn *g, uint32_t h)
+{
+    return (h * 0x9e3779b1u) & ~g->mnum;
+}
+static inline uint32_t midx_word(const s46_cgn *g, uint32_t h, uint32_t m)
+{
+    return midx_tag(g, h) | m;
+}
+
 /* Mapping index slots: removal by backward shift, each entry's home from
- * its stored hash. */
-static void midx_remove(midx_ent *tab, uint32_t mask, uint32_t slot)
+ * its mapping's hash (hash_of). */
+static void midx_remove(const s46_cgn *g, uint32_t *tab, uint32_t mask, uint32_t slot,
+                        uint32_t (*hash_of)(const s46_cgn *, uint32_t))
 {
     uint32_t hole = slot;
-    for (uint32_t j = (slot + 1) & mask; tab[j].m != NONE; j = (j + 1) & mask) {
-        uint32_t home = tab[j].h & mask;
+    for (uint32_t j = (slot + 1) & mask; tab[j] != NONE; j = (j + 1) & mask) {
+        uint32_t home = hash_of(g, tab[j] & g->mnum) & mask;
         if (((j - home) & mask) >= ((j - hole) & mask)) {
             tab[hole] = tab[j];
             hole = j;
         }
     }
-    tab[hole].m = NONE;
+    tab[hole] = NONE;
 }
 
-/* The slot of mapping m, whose hash is h (it must be there). */
-static uint32_t midx_slot(const midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+static void midx_insert(const s46_cgn *g, uint32_t *tab, uint32_t mask, uint32_t h, uint32_t m)
 {
     uint32_t i = h & mask;
-    while (tab[i].m != m)
+    while (tab[i] != NONE)
         i = (i + 1) & mask;
-    return i;
+    tab[i] = midx_word(g, h, m);
 }
 
-static void midx_insert(midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+/* The first mapping on h's probe whose tag is h's (NONE: none): the only
+ * one a lookup of h reads unless it is another flow's, for the prefetch
+ * stages. */
+static inline uint32_t midx_first(const s46_cgn *g, const uint32_t *tab, uint32_t mask,
+                                  uint32_t h)
 {
-    uint32_t i = h & mask;
-    while (tab[i].m != NONE)
-        i = (i + 1) & mask;
-    tab[i] = (midx_ent){m, h};
-}
-
-/* The first mapping on h's probe whose hash is h (NONE: none): the only
- * one a lookup of h may read, for the prefetch stages. */
-static inline uint32_t midx_first(const midx_ent *tab, uint32_t mask, uint32_t h)
-{
+    uint32_t t = midx_tag(g, h);
     for (uint32_t i = h & mask;; i = (i + 1) & mask)
-        if (tab[i].m == NONE || tab[i].h == h)
-            return tab[i].m;
+        if (tab[i] == NONE || (tab[i] & ~g->mnum) == t)
+            return tab[i] == NONE ? NONE : tab[i] & g->mnum;
 }
 
 /* The mapping of (k, proto, addr, port) from its index hash mh (mo_hash);
@@ -346,22 +356,22 @@ static inline uint32_t midx_first(const midx_ent *tab, uint32_t mask, uint32_t h
 static inline uint32_t find_mo_h(const s46_cgn *g, const s46_cgn_key *k, uint32_t mh,
                                  unsigned proto, uint32_t addr, uint16_t port, uint32_t *slot)
 {
-    uint32_t i = mh & g->mo_mask;
+    uint32_t i = mh & g->mo_mask, t = midx_tag(g, mh);
     for (;; i = (i + 1) & g->mo_mask) {
-        midx_ent x = g->mo_idx[i];
-        if (x.m == NONE) {
+        uint32_t x = g->mo_idx[i];
+        if (x == NONE) {
             if (slot)
                 *slot = i;
             return NONE;
         }
-        if (x.h != mh)
+        if ((x & ~g->mnum) != t)
             continue;
-        const map_ent *e = &g->maps[x.m];
+        const map_ent *e = &g->maps[x & g->mnum];
         if (e->int_addr == addr && e->int_port == port && mproto(e) == proto &&
             key_eq(&e->key, k)) {
             if (slot)
                 *slot = i;
-            return x.m;
+            return x & g->mnum;
         }
     }
 }
@@ -375,16 +385,16 @@ static uint32_t find_mo(const s46_cgn *g, const s46_cgn_key *k, unsigned proto, 
 static inline uint32_t find_mi_h(const s46_cgn *g, uint32_t mh, unsigned proto, uint32_t addr,
                                  uint16_t port)
 {
-    uint32_t i = mh & g->mi_mask;
+    uint32_t i = mh & g->mi_mask, t = midx_tag(g, mh);
     for (;; i = (i + 1) & g->mi_mask) {
-        midx_ent x = g->mi_idx[i];
-        if (x.m == NONE)
+        uint32_t x = g->mi_idx[i];
+        if (x == NONE)
             return NONE;
-        if (x.h != mh)
+        if ((x & ~g->mnum) != t)
             continue;
-        const map_ent *e = &g->maps[x.m];
+        const map_ent *e = &g->maps[x & g->mnum];
         if (e->ext_port == port && mproto(e) == proto && e->ext_addr == addr)
-            return x.m;
+            return x & g->mnum;
     }
 }
 
@@ -413,7 +423,7 @@ static uint32_t find_sess(s46_cgn *g, uint32_t map, uint32_t rem, uint16_t rport
 
 static void mi_insert(s46_cgn *g, uint32_t m)
 {
-    midx_insert(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m);
+    midx_insert(g, g->mi_idx, g->mi_mask, mi_hash_of(g, m), m);
 }
 
 static void s_flush(s46_cgn *g)
@@ -517,6 +527,9 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->sub_mask = pow2_at_least(2ull * c->max_subscribers) - 1;
     g->mo_mask = pow2_at_least(c->max_mappings + c->max_mappings / 2ull) - 1;
     g->mi_mask = g->mo_mask;
+    for (g->mbits = 1; (1ull << g->mbits) <= c->max_mappings; g->mbits++)
+        ;
+    g->mnum = (uint32_t)((1ull << g->mbits) - 1); /* a number is at most mnum - 1 */
     g->s_mask = pow2_at_least(c->max_sessions + c->max_sessions / 2ull) - 1;
     g->slots = table_alloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
     g->addr_free = malloc((size_t)g->naddr * sizeof *g->addr_free);
@@ -895,8 +908,11 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     map_ent *e = &g->maps[m];
     uint32_t s = g->maps[m].sub;
     unsigned proto = mproto(e);
-    midx_remove(g->mo_idx, g->mo_mask, midx_slot(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m));
-    midx_remove(g->mi_idx, g->mi_mask, midx_slot(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m));
+    uint32_t moh = mo_hash_of(g, m), mih = mi_hash_of(g, m);
+    midx_remove(g, g->mo_idx, g->mo_mask,
+                idx_slot(g->mo_idx, g->mo_mask, moh, midx_word(g, moh, m)), mo_hash_of);
+    midx_remove(g, g->mi_idx, g->mi_mask,
+                idx_slot(g->mi_idx, g->mi_mask, mih, midx_word(g, mih, m)), mi_hash_of);
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
@@ -1159,7 +1175,7 @@ static s46_cgn_result outbound_once(s46_cgn *g, s46_cgn_flow *f, uint8_t tcp_fla
         e->ext_port = port;
         e->hp = HNONE;
         mset_proto(e, f->proto);
-        g->mo_idx[mslot] = (midx_ent){m, moh};
+        g->mo_idx[mslot] = midx_word(g, moh, m);
         if (g->defer_mi && g->npend < STAGE_MAX_) {
             PF(&g->mi_idx[mi_hash(f->proto, se->ext, port) & g->mi_mask]);
             g->pend[g->npend++] = m;
@@ -1245,7 +1261,7 @@ static void prefetch_out(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
         PF(&g->mo_idx[m[i] & g->mo_mask]);
     }
     for (unsigned i = 0; i < n; i++) {
-        m[i] = midx_first(g->mo_idx, g->mo_mask, m[i]);
+        m[i] = midx_first(g, g->mo_idx, g->mo_mask, m[i]);
         if (m[i] != NONE)
             PF(&g->maps[m[i]]);
         else if (!g->prefix_subs) { /* a new mapping: its subscriber is looked up next */
@@ -1285,7 +1301,7 @@ static void prefetch_in(const s46_cgn *g, const s46_cgn_flow *f, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         if (f[i].proto >= S46_CGN_NPROTO)
             continue;
-        m[i] = midx_first(g->mi_idx, g->mi_mask, m[i]);
+        m[i] = midx_first(g, g->mi_idx, g->mi_mask, m[i]);
         if (m[i] != NONE)
             PF(&g->maps[m[i]]);
     }
@@ -1429,8 +1445,8 @@ static inline uint32_t est_in(const s46_cgn *g, s46_cgn_flow *f, uint32_t h, uin
 
 uint32_t s46_cgn_est_slot(const s46_cgn *g, const s46_cgn_hint *h, bool outbound)
 {
-    uint32_t m = outbound ? midx_first(g->mo_idx, g->mo_mask, h->h)
-                          : midx_first(g->mi_idx, g->mi_mask, h->h);
+    uint32_t m = outbound ? midx_first(g, g->mo_idx, g->mo_mask, h->h)
+                          : midx_first(g, g->mi_idx, g->mi_mask, h->h);
     if (m != NONE)
         PF(&g->maps[m]);
     return m;
@@ -1588,23 +1604,16 @@ static uint32_t idx_count(const uint32_t *tab, uint32_t mask)
         n += tab[i] != NONE;
     return n;
 }
-/* Mapping m on h's probe, with h stored. */
-static bool midx_has(const midx_ent *tab, uint32_t mask, uint32_t h, uint32_t m)
+/* Mapping m on h's probe, with h's tag. */
+static bool midx_has(const s46_cgn *g, const uint32_t *tab, uint32_t mask, uint32_t h, uint32_t m)
 {
     for (uint32_t i = h & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
-        if (tab[i].m == m)
-            return tab[i].h == h;
-        if (tab[i].m == NONE)
+        if (tab[i] != NONE && (tab[i] & g->mnum) == m)
+            return tab[i] == midx_word(g, h, m);
+        if (tab[i] == NONE)
             return false;
     }
     return false;
-}
-static uint32_t midx_count(const midx_ent *tab, uint32_t mask)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i <= mask; i++)
-        n += tab[i].m != NONE;
-    return n;
 }
 
 bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
@@ -1652,8 +1661,8 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
             s46_seterr(err, errlen, "mapping %u: bad protocol or subscriber", m);
         else if (memcmp(pk.b, se->key.b, 16) || e->ext_addr != se->ext)
             s46_seterr(err, errlen, "mapping %u: key or address not its subscriber's", m);
-        else if (!midx_has(g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
-                 !midx_has(g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
+        else if (!midx_has(g, g->mo_idx, g->mo_mask, mo_hash_of(g, m), m) ||
+                 !midx_has(g, g->mi_idx, g->mi_mask, mi_hash_of(g, m), m))
             s46_seterr(err, errlen, "mapping %u not in both indexes", m);
         else
             ok = true;
@@ -1720,8 +1729,8 @@ bool s46_cgn_check(const s46_cgn *g, char *err, size_t errlen)
     if (nsubs != g->nsubs || nmaps != g->nmaps || nsess != g->nsessions || nblks != g->nblks)
         BAD("totals differ: subscribers %u/%u, mappings %u/%u, sessions %u/%u, blocks %u/%u",
             nsubs, g->nsubs, nmaps, g->nmaps, nsess, g->nsessions, nblks, g->nblks);
-    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || midx_count(g->mo_idx, g->mo_mask) != nmaps ||
-        midx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
+    if (idx_count(g->sub_idx, g->sub_mask) != nsubs || idx_count(g->mo_idx, g->mo_mask) != nmaps ||
+        idx_count(g->mi_idx, g->mi_mask) != nmaps || idx_count(g->s_idx, g->s_mask) != nsess)
         BAD("an index holds entries that are not live");
 #undef BAD
     return true;
@@ -1776,7 +1785,7 @@ void s46_cgn_stats_get(const s46_cgn *g, s46_cgn_stats *s)
     uint64_t sb = (uint64_t)c->max_sessions * sizeof(sess_ent) +
                   ((uint64_t)g->s_mask + 1) * sizeof(uint32_t) + s46_expiry_bytes(&g->exp);
     uint64_t mb = (uint64_t)c->max_mappings * sizeof(map_ent) +
-                  ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(midx_ent);
+                  ((uint64_t)g->mo_mask + 1 + g->mi_mask + 1) * sizeof(uint32_t);
     uint64_t bb = (uint64_t)c->max_blocks *
                   (sizeof(blk_ent) + (uint64_t)S46_CGN_NPROTO * g->words_pb * sizeof(uint64_t));
     uint64_t ub = (uint64_t)c->max_subscribers * sizeof(sub_ent) +

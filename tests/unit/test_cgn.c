@@ -836,6 +836,52 @@ TEST(subscriber_prefix_of_hosts)
  * after idle; for whole keys and for /64 subscribers, one worker and the
  * second of two. A twin instance fed the same packets one by one ends
  * in the same state. */
+/* A table of a power of two mappings filled to the last one: every
+ * mapping number fits its index word beside the tag (none reads as an
+ * empty slot), all are found both ways, and all go again. */
+TEST(full_table_index_words)
+{
+    static const uint32_t caps[] = {1, 2, 16, 64, 100};
+    for (unsigned z = 0; z < sizeof caps / sizeof caps[0]; z++) {
+        s46_cgn_config c;
+        conf(&c);
+        c.max_mappings = caps[z];
+        c.max_sessions = caps[z];
+        c.sub_max_mappings = 0;
+        c.sub_max_sessions = 0;
+        s46_cgn *g = make(&c, NULL);
+        CHECK(g);
+        char err[200];
+        s46_cgn_flow f[100];
+        for (unsigned i = 0; i < caps[z]; i++) {
+            f[i] = out_flow(i % 5, S46_CGN_UDP, (uint16_t)(2000 + i), A4(203, 0, 113, 9), 53);
+            CHECK_INT(s46_cgn_outbound(g, &f[i], 0, 10), S46_CGN_OK);
+        }
+        s46_cgn_flow more = out_flow(1, S46_CGN_UDP, 9, A4(203, 0, 113, 9), 53);
+        CHECK(s46_cgn_outbound(g, &more, 0, 10) != S46_CGN_OK); /* full */
+        CHECK(s46_cgn_check(g, err, sizeof err));
+        s46_cgn_stats st;
+        s46_cgn_stats_get(g, &st);
+        CHECK_INT(st.mappings, caps[z]);
+        for (unsigned i = 0; i < caps[z]; i++) {
+            s46_cgn_flow o = f[i];
+            o.ext_addr = 0, o.ext_port = 0;
+            CHECK_INT(s46_cgn_outbound(g, &o, 0, 11), S46_CGN_OK);
+            CHECK_INT(o.ext_port, f[i].ext_port);
+            s46_cgn_flow in = {.proto = S46_CGN_UDP, .ext_addr = f[i].ext_addr,
+                               .ext_port = f[i].ext_port, .rem_addr = f[i].rem_addr,
+                               .rem_port = f[i].rem_port};
+            CHECK_INT(s46_cgn_inbound(g, &in, 0, 11), S46_CGN_OK);
+            CHECK_INT(in.int_port, f[i].int_port);
+        }
+        CHECK(s46_cgn_expire(g, 100000, 100000) > 0);
+        s46_cgn_stats_get(g, &st);
+        CHECK_INT(st.mappings, 0);
+        CHECK(s46_cgn_check(g, err, sizeof err));
+        s46_cgn_free(g);
+    }
+}
+
 TEST(indexes_agree_with_entries)
 {
     static const struct { uint8_t sub_len; uint16_t share, shares; } shapes[] = {
@@ -978,4 +1024,4 @@ T_MAIN(T_CASE(batch_same_as_single_calls), T_CASE(pool_prefixes_and_exclusions),
        T_CASE(workers_own_their_blocks), T_CASE(bounded_memory_refusals),
        T_CASE(pool_exhaustion_paired), T_CASE(plain_ipv4_subscriber_key),
        T_CASE(subscriber_prefix_of_hosts), T_CASE(indexes_agree_with_entries),
-       T_CASE(established_flow_lookup))
+       T_CASE(established_flow_lookup), T_CASE(full_table_index_words))
