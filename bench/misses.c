@@ -1,6 +1,6 @@
 /* The machine's price for the CGN's lookups, apart from s46: random reads
- * into tables the size of the CGN's for 2 M mappings (a 32 MiB index of
- * 8-byte slots, 128 MiB of 64-byte entries, huge pages where the kernel
+ * into tables the size of the CGN's for 2 M mappings (a 16 MiB index of
+ * 4-byte slots, 128 MiB of 64-byte entries, huge pages where the kernel
  * grants them), in batches as the fast path makes them: one round (each
  * read independent of the others) into the index, one into the entries,
  * and two dependent rounds (a slot, then the entry it names), 32 and 64
@@ -57,7 +57,7 @@ static inline uint32_t next_rand(void)
 
 /* ns per lookup: batches of n, one round (rounds 1: into the index; 3:
  * into the entries) or slot then entry (2). */
-static double run(const uint64_t *slot, const entry *ent, unsigned n, int rounds, double secs)
+static double run(const uint32_t *slot, const entry *ent, unsigned n, int rounds, double secs)
 {
     uint32_t h[64], m[64];
     uint64_t acc = 0, done = 0;
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_misses [seconds per figure, 0-60]\n");
         return 2;
     }
-    uint64_t *slot = table((size_t)SLOTS * sizeof *slot);
+    uint32_t *slot = table((size_t)SLOTS * sizeof *slot);
     entry *ent = table((size_t)ENTRIES * sizeof *ent);
     if (!slot || !ent) {
         fprintf(stderr, "bench_misses: out of memory\n");
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     }
     for (uint32_t i = 0; i < SLOTS; i++) /* any entry, scattered */
         slot[i] = (uint32_t)(((uint64_t)i * 2654435761u) % ENTRIES);
-    printf("Random reads into a 32 MiB index and 128 MiB of entries (the CGN's tables'\n"
+    printf("Random reads into a 16 MiB index and 128 MiB of entries (the CGN's tables'\n"
            "sizes in the AFTR and NAT64 benchmarks), one core, ns per lookup\n");
     printf("%-8s %16s %18s %18s\n", "batch", "one round: index", "one round: entries",
            "slot, then entry");
