@@ -13,8 +13,10 @@
  * one after the other (each read's address depends on the previous one:
  * the latency) and in batches of 32. Where the two differ, every page a
  * packet touches costs a walk (a virtual machine whose host maps its
- * memory in 4 KiB pages, whatever the guest asks). Usage: bench_misses
- * [seconds per figure]. */
+ * memory in 4 KiB pages, whatever the guest asks). Last, one round into
+ * tables of 4 to 512 MiB: the size at which reads get dear (the last
+ * cache level's, the TLB's reach). Usage: bench_misses [seconds per
+ * figure]. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -164,5 +166,16 @@ int main(int argc, char **argv)
     printf("%-22s %12.1f %12.1f\n", "one to a page", lines(t, NL, PAGE, 1, secs),
            lines(t, NL, PAGE, 0, secs));
     free(t);
+    /* one round by the table's size: where a table stops fitting */
+    enum { SPAN_MAX = 512 };
+    uint8_t *sp = table((size_t)SPAN_MAX << 20);
+    if (!sp) {
+        fprintf(stderr, "bench_misses: out of memory\n");
+        return 1;
+    }
+    printf("\none round (batches of 32) into a table of N MiB, ns per read\n");
+    for (uint32_t mb = 4; mb <= SPAN_MAX; mb *= 2)
+        printf("%4u MiB %8.1f\n", mb, lines(sp, (mb << 20) / 64, 64, 0, secs));
+    free(sp);
     return 0;
 }
