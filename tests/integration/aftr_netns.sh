@@ -184,6 +184,36 @@ else
     fail aftr_hairpin "A got '$(cat "$tmp/hairpin")' (B is $eb); aftr $(field aftr '{k: v for k, v in j["counters"].items() if v}')"
 fi
 
+# EIF across workers: remotes A never sent to reach its external endpoint;
+# the kernel hands their packets to either worker (no earlier packet of
+# those flows to follow), so each must be steered to the worker that owns
+# the block: all eight arrive
+nsx $LANA $PY -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.bind(("192.168.1.2", 40000)); s.sendto(b"who", ("198.51.100.80", 7001)); s.recvfrom(64)
+open("'"$tmp"'/ready2", "w").close()
+got = set()
+try:
+    while len(got) < 8:
+        d, a = s.recvfrom(64); got.add(a[1])
+except OSError:
+    pass
+print(len(got))' >"$tmp/eif_remotes" 2>&1 &
+epid=$!
+waitfor 5 test -e "$tmp/ready2"
+nsx $INET $PY -c "
+import socket
+for p in range(7100, 7108):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('198.51.100.80', p))
+    s.sendto(b'in', ('${ea%:*}', ${ea#*:}))"
+wait $epid
+if [ "$(cat "$tmp/eif_remotes")" = 8 ]; then
+    pass aftr_eif_new_remotes_steered
+else
+    fail aftr_eif_new_remotes_steered "A got $(cat "$tmp/eif_remotes") of 8; aftr $(field aftr '{k: v for k, v in j["counters"].items() if v}')"
+fi
+
 # a subscriber over its limit of mappings (100) is refused, the other not
 before=$(field aftr 'j["counters"]["drop_sub_mappings"]')
 nsx $LANA $PY -c '
