@@ -106,9 +106,9 @@ typedef struct sess_ent {
 } sess_ent;
 
 /* A slot of a mapping index (outbound or inbound) is one 32-bit word: the
- * mapping's number in its low mbits bits (capacity < 2^mbits - 1, so a
- * word is never NONE, the empty slot) and, above, a tag of its index hash
- * h (midx_tag). The home slot is h & mask, and a probe compares the tag
+ * mapping's number in its low mbits bits (numbers are below the capacity,
+ * which is below 2^mbits: the field is never all ones, so a word is never
+ * NONE, the empty slot) and, above, a tag of its index hash h (midx_tag). The home slot is h & mask, and a probe compares the tag
  * before it reads a mapping, so a lookup reads another flow's mapping
  * only on a tag collision (one in 2^(32 - mbits) of the slots it passes).
  * Four bytes a slot rather than eight (the number and the whole hash):
@@ -315,21 +315,9 @@ static inline uint32_t midx_word(const s46_cgn *g, uint32_t h, uint32_t m)
     return midx_tag(g, h) | m;
 }
 
-/* Mapping index slots: removal by backward shift, each entry's home from
- * its mapping's hash (hash_of). */
-static void midx_remove(const s46_cgn *g, uint32_t *tab, uint32_t mask, uint32_t slot,
-                        uint32_t (*hash_of)(const s46_cgn *, uint32_t))
-{
-    uint32_t hole = slot;
-    for (uint32_t j = (slot + 1) & mask; tab[j] != NONE; j = (j + 1) & mask) {
-        uint32_t home = hash_of(g, tab[j] & g->mnum) & mask;
-        if (((j - home) & mask) >= ((j - hole) & mask)) {
-            tab[hole] = tab[j];
-            hole = j;
-        }
-    }
-    tab[hole] = NONE;
-}
+/* An index word's mapping's hashes, for removal (idx_remove). */
+static uint32_t mo_word_hash(const s46_cgn *g, uint32_t w) { return mo_hash_of(g, w & g->mnum); }
+static uint32_t mi_word_hash(const s46_cgn *g, uint32_t w) { return mi_hash_of(g, w & g->mnum); }
 
 static void midx_insert(const s46_cgn *g, uint32_t *tab, uint32_t mask, uint32_t h, uint32_t m)
 {
@@ -909,10 +897,10 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     uint32_t s = g->maps[m].sub;
     unsigned proto = mproto(e);
     uint32_t moh = mo_hash_of(g, m), mih = mi_hash_of(g, m);
-    midx_remove(g, g->mo_idx, g->mo_mask,
-                idx_slot(g->mo_idx, g->mo_mask, moh, midx_word(g, moh, m)), mo_hash_of);
-    midx_remove(g, g->mi_idx, g->mi_mask,
-                idx_slot(g->mi_idx, g->mi_mask, mih, midx_word(g, mih, m)), mi_hash_of);
+    idx_remove(g, g->mo_idx, g->mo_mask,
+               idx_slot(g->mo_idx, g->mo_mask, moh, midx_word(g, moh, m)), mo_word_hash);
+    idx_remove(g, g->mi_idx, g->mi_mask,
+               idx_slot(g->mi_idx, g->mi_mask, mih, midx_word(g, mih, m)), mi_word_hash);
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
