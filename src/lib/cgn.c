@@ -315,6 +315,17 @@ static inline uint32_t midx_word(const s46_cgn *g, uint32_t h, uint32_t m)
     return midx_tag(g, h) | m;
 }
 
+/* The slot of mapping m on h's probe (it must be there), found by its
+ * number: a wrong tag shows in s46_cgn_check, not as an endless probe. */
+static uint32_t midx_slot(const s46_cgn *g, const uint32_t *tab, uint32_t mask, uint32_t h,
+                          uint32_t m)
+{
+    uint32_t i = h & mask;
+    while (tab[i] == NONE || (tab[i] & g->mnum) != m)
+        i = (i + 1) & mask;
+    return i;
+}
+
 /* An index word's mapping's hashes, for removal (idx_remove). */
 static uint32_t mo_word_hash(const s46_cgn *g, uint32_t w) { return mo_hash_of(g, w & g->mnum); }
 static uint32_t mi_word_hash(const s46_cgn *g, uint32_t w) { return mi_hash_of(g, w & g->mnum); }
@@ -897,10 +908,10 @@ static void free_map(s46_cgn *g, uint32_t m, uint32_t now)
     uint32_t s = g->maps[m].sub;
     unsigned proto = mproto(e);
     uint32_t moh = mo_hash_of(g, m), mih = mi_hash_of(g, m);
-    idx_remove(g, g->mo_idx, g->mo_mask,
-               idx_slot(g->mo_idx, g->mo_mask, moh, midx_word(g, moh, m)), mo_word_hash);
-    idx_remove(g, g->mi_idx, g->mi_mask,
-               idx_slot(g->mi_idx, g->mi_mask, mih, midx_word(g, mih, m)), mi_word_hash);
+    idx_remove(g, g->mo_idx, g->mo_mask, midx_slot(g, g->mo_idx, g->mo_mask, moh, m),
+               mo_word_hash);
+    idx_remove(g, g->mi_idx, g->mi_mask, midx_slot(g, g->mi_idx, g->mi_mask, mih, m),
+               mi_word_hash);
     uint32_t b = block_of(g, s, e->ext_port);
     blk_ent *be = &g->blks[b];
     uint32_t i = (uint32_t)(e->ext_port - blk_first(g, be));
