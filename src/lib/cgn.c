@@ -105,18 +105,6 @@ typedef struct sess_ent {
     uint8_t tcp, pad;
 } sess_ent;
 
-/* A slot of a mapping index (outbound or inbound) is one 32-bit word: the
- * mapping's number in its low mbits bits (numbers are below the capacity,
- * which is below 2^mbits: the field is never all ones, so a word is never
- * NONE, the empty slot) and, above, a tag of its index hash h (midx_tag). The home slot is h & mask, and a probe compares the tag
- * before it reads a mapping, so a lookup reads another flow's mapping
- * only on a tag collision (one in 2^(32 - mbits) of the slots it passes).
- * Four bytes a slot rather than eight (the number and the whole hash):
- * the index of 2 M mappings takes 16 MiB instead of 32, and random reads
- * in a table that size cost a fraction of those in one twice its size on
- * the machines measured (`bench/misses.c`). */
-
-
 #define RECLAIM_BUDGET 8192
 #define STAGE_MAX_ 64
 
@@ -141,7 +129,7 @@ struct s46_cgn {
     sess_ent *sess;
     uint32_t *sub_idx, *s_idx;
     uint32_t *mo_idx, *mi_idx;
-    uint32_t mbits, mnum;       /* mapping number bits in an index word; their mask */
+    uint32_t mnum;              /* an index word's mapping number bits (midx_word) */
     uint32_t sub_mask, mo_mask, mi_mask, s_mask;
     uint32_t free_sub, free_blk, free_map, free_sess;
     uint32_t nsubs, nblks, nmaps, nsessions;
@@ -303,7 +291,19 @@ static inline bool key_eq(const s46_cgn_key *a, const s46_cgn_key *b)
     return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
-/* The tag bits of hash h in an index word: its high bits after a
+/* A slot of a mapping index (outbound or inbound) is one 32-bit word: the
+ * mapping's number in its low bits, mnum (numbers are below the capacity,
+ * which is at most mnum: the field is never all ones, so a word is never
+ * NONE, the empty slot), and a tag of its index hash h in the others. The
+ * home slot is h & mask, and a probe compares the tag before it reads a
+ * mapping, so a lookup reads another flow's mapping only on a tag
+ * collision (one in 2^(32 - number bits) of the slots it passes). Four
+ * bytes a slot rather than eight (the number and the whole hash): the
+ * index of 2 M mappings takes 16 MiB instead of 32, and random reads in a
+ * table that size cost a fraction of those in one twice its size on the
+ * machines measured (`bench/misses.c`).
+ *
+ * The tag bits of hash h in an index word: its high bits after a
  * multiplication, which brings every bit of h into them (flows on one
  * probe share h's low bits). */
 static inline uint32_t midx_tag(const s46_cgn *g, uint32_t h)
@@ -526,9 +526,7 @@ s46_cgn *s46_cgn_new(const s46_cgn_config *c, char *err, size_t errlen)
     g->sub_mask = pow2_at_least(2ull * c->max_subscribers) - 1;
     g->mo_mask = pow2_at_least(c->max_mappings + c->max_mappings / 2ull) - 1;
     g->mi_mask = g->mo_mask;
-    for (g->mbits = 1; (1ull << g->mbits) <= c->max_mappings; g->mbits++)
-        ;
-    g->mnum = (uint32_t)((1ull << g->mbits) - 1); /* a number is at most mnum - 1 */
+    g->mnum = pow2_at_least(c->max_mappings + 1ull) - 1; /* a number is at most mnum - 1 */
     g->s_mask = pow2_at_least(c->max_sessions + c->max_sessions / 2ull) - 1;
     g->slots = table_alloc((size_t)g->naddr * g->words_pa, sizeof *g->slots);
     g->addr_free = malloc((size_t)g->naddr * sizeof *g->addr_free);
@@ -1607,10 +1605,10 @@ static uint32_t idx_count(const uint32_t *tab, uint32_t mask)
 static bool midx_has(const s46_cgn *g, const uint32_t *tab, uint32_t mask, uint32_t h, uint32_t m)
 {
     for (uint32_t i = h & mask, n = 0; n <= mask; i = (i + 1) & mask, n++) {
-        if (tab[i] != NONE && (tab[i] & g->mnum) == m)
-            return tab[i] == midx_word(g, h, m);
         if (tab[i] == NONE)
             return false;
+        if ((tab[i] & g->mnum) == m)
+            return tab[i] == midx_word(g, h, m);
     }
     return false;
 }
